@@ -1,0 +1,183 @@
+import type { DraftShape } from "./draftShape";
+import type { Drafter } from "./drafters/drafter";
+import type { DraftTree } from "./draftTree";
+import { Random } from "./random";
+import type { SamplingOptions } from "./sampling";
+import { DecodeStatistics } from "./statistics";
+import type { TargetModel, TargetRequest } from "./target";
+import { verifyDraft, type Verifier } from "./verifier";
+
+export type FinishReason = "stop" | "length" | "cancelled";
+
+export interface DecodeRequest {
+  /** One prompt per trajectory (repeat a prompt to sample several candidates for it). */
+  readonly prompts: readonly (readonly number[])[];
+  /** Most tokens each trajectory may generate. */
+  readonly maxTokens: number;
+  readonly sampling: SamplingOptions;
+  /** Seeds every random choice: drafts, acceptance tests, sampled tokens. */
+  readonly seed: number;
+  /** Tokens that end a trajectory (end of sequence); they are not part of the output. */
+  readonly stopTokens?: Iterable<number>;
+  /**
+   * Called after each step with a trajectory's generated tokens; returns how many of them to keep
+   * when it should stop there (a stop string completed, a block closed), else undefined.
+   */
+  readonly stopAt?: (trajectory: number, generated: readonly number[]) => number | undefined;
+  /** Aborting stops every trajectory after the step in flight; results so far are returned. */
+  readonly signal?: AbortSignal;
+  /** Streams each step's newly committed tokens. */
+  readonly onStep?: (step: StepUpdate) => void;
+}
+
+export interface StepUpdate {
+  readonly trajectory: number;
+  /** Tokens committed this step. */
+  readonly tokens: readonly number[];
+  /** How many of them (from the start) were accepted drafts; the rest were sampled by the target. */
+  readonly fromDraft: number;
+  readonly statistics: DecodeStatistics;
+}
+
+export interface TrajectoryResult {
+  readonly tokens: number[];
+  readonly finishReason: FinishReason;
+  readonly statistics: DecodeStatistics;
+}
+
+export interface DecodeResult {
+  readonly trajectories: TrajectoryResult[];
+  /** Aggregate counters; targetCalls counts batched calls, so tokensPerCall is per batch. */
+  readonly statistics: DecodeStatistics;
+}
+
+export interface DecoderOptions {
+  readonly target: TargetModel;
+  readonly drafter: Drafter;
+  /** The largest draft per step; drafters may send less. */
+  readonly shape: DraftShape;
+  /** Replaceable for tests only (the negative control uses a deliberately wrong one). */
+  readonly verifier?: Verifier;
+}
+
+interface Trajectory {
+  readonly index: number;
+  readonly context: number[];
+  readonly promptLength: number;
+  readonly statistics: DecodeStatistics;
+  finishReason?: FinishReason;
+}
+
+/**
+ * The STAND loop for N trajectories that share one drafter (and so one n-gram table): each step
+ * drafts for every live trajectory, verifies all drafts in one target call, commits what the
+ * verifier accepts, and lets the drafter learn from every distribution the target computed.
+ */
+export class Decoder {
+  private readonly verifier: Verifier;
+
+  constructor(private readonly options: DecoderOptions) {
+    this.verifier = options.verifier ?? verifyDraft;
+  }
+
+  async decode(request: DecodeRequest): Promise<DecodeResult> {
+    const { target, drafter, shape } = this.options;
+    const { sampling, signal } = request;
+    const random = new Random(request.seed);
+    const stopTokens = new Set(request.stopTokens ?? []);
+    const total = new DecodeStatistics();
+    const trajectories: Trajectory[] = request.prompts.map((prompt, index) => ({
+      index,
+      context: [...prompt],
+      promptLength: prompt.length,
+      statistics: new DecodeStatistics(),
+    }));
+    if (request.maxTokens <= 0) for (const trajectory of trajectories) trajectory.finishReason = "length";
+
+    for (;;) {
+      const live = trajectories.filter((trajectory) => trajectory.finishReason === undefined);
+      if (live.length === 0) break;
+      if (signal?.aborted) {
+        for (const trajectory of live) trajectory.finishReason = "cancelled";
+        break;
+      }
+
+      const draftStart = performance.now();
+      const drafts: DraftTree[] = live.map((trajectory) =>
+        drafter.draft({ context: trajectory.context, shape, temperature: sampling.temperature, random }),
+      );
+      const requests: TargetRequest[] = live.map((trajectory, i) => ({ trajectory: trajectory.index, context: trajectory.context, draft: drafts[i]! }));
+      const targetStart = performance.now();
+      let distributions;
+      try {
+        distributions = await target.evaluate(requests, sampling, signal);
+      } catch (error) {
+        if (!signal?.aborted) throw error;
+        for (const trajectory of live) trajectory.finishReason = "cancelled";
+        break;
+      }
+      const targetEnd = performance.now();
+
+      for (let i = 0; i < live.length; i++) {
+        const trajectory = live[i]!;
+        const draft = drafts[i]!;
+        const verification = this.verifier(draft, distributions[i]!, random);
+        drafter.learn(draft, distributions[i]!, sampling.temperature);
+        const committed = this.commit(trajectory, verification.tokens, request, stopTokens);
+        trajectory.statistics.targetCalls++;
+        trajectory.statistics.tokens += committed;
+        trajectory.statistics.recordStep(draft.draftedCount, verification.acceptedCount);
+        total.recordStep(draft.draftedCount, verification.acceptedCount);
+        total.tokens += committed;
+        request.onStep?.({
+          trajectory: trajectory.index,
+          tokens: trajectory.context.slice(trajectory.context.length - committed),
+          fromDraft: Math.min(committed, verification.acceptedCount),
+          statistics: trajectory.statistics,
+        });
+      }
+      total.targetCalls++;
+      const stepEnd = performance.now();
+      const drafterMs = targetStart - draftStart + (stepEnd - targetEnd);
+      total.drafterMs += drafterMs;
+      total.targetMs += targetEnd - targetStart;
+      for (const trajectory of live) {
+        trajectory.statistics.drafterMs += drafterMs / live.length;
+        trajectory.statistics.targetMs += (targetEnd - targetStart) / live.length;
+      }
+    }
+
+    return {
+      trajectories: trajectories.map((trajectory) => ({
+        tokens: trajectory.context.slice(trajectory.promptLength),
+        finishReason: trajectory.finishReason!,
+        statistics: trajectory.statistics,
+      })),
+      statistics: total,
+    };
+  }
+
+  /** Appends verified tokens up to the first stop condition; returns how many were kept. */
+  private commit(trajectory: Trajectory, tokens: readonly number[], request: DecodeRequest, stopTokens: ReadonlySet<number>): number {
+    const before = trajectory.context.length;
+    const generated = (): number => trajectory.context.length - trajectory.promptLength;
+    for (const token of tokens) {
+      if (stopTokens.has(token)) {
+        trajectory.finishReason = "stop";
+        break;
+      }
+      trajectory.context.push(token);
+      if (generated() >= request.maxTokens) {
+        trajectory.finishReason = "length";
+        break;
+      }
+    }
+    const keep = request.stopAt?.(trajectory.index, trajectory.context.slice(trajectory.promptLength));
+    if (keep !== undefined) {
+      // Tokens streamed in earlier steps stay; callers trim text-level stop strings themselves.
+      trajectory.context.length = Math.max(trajectory.promptLength + Math.min(keep, generated()), before);
+      trajectory.finishReason = "stop";
+    }
+    return trajectory.context.length - before;
+  }
+}

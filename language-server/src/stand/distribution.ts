@@ -1,0 +1,89 @@
+import type { Random } from "./random";
+
+/**
+ * A probability distribution over a few tokens: the sampler's truncated next-token distribution
+ * (top-k / top-p / min-p already applied) or a draft distribution. Probabilities sum to 1 over
+ * `tokens`; every token not listed has probability 0.
+ */
+export interface SparseDistribution {
+  readonly tokens: Int32Array;
+  readonly probs: Float64Array;
+}
+
+export function probabilityOf(distribution: SparseDistribution, token: number): number {
+  const { tokens, probs } = distribution;
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i] === token) return probs[i]!;
+  }
+  return 0;
+}
+
+export function pointMass(token: number): SparseDistribution {
+  return { tokens: Int32Array.of(token), probs: Float64Array.of(1) };
+}
+
+/** Draws one token. Robust to a total that is not exactly 1 after floating-point arithmetic. */
+export function sampleToken(distribution: SparseDistribution, random: Random): number {
+  const { tokens, probs } = distribution;
+  let total = 0;
+  for (let i = 0; i < probs.length; i++) total += probs[i]!;
+  let threshold = random.next() * total;
+  let last = -1;
+  for (let i = 0; i < probs.length; i++) {
+    const probability = probs[i]!;
+    if (probability <= 0) continue;
+    last = i;
+    threshold -= probability;
+    if (threshold < 0) return tokens[i]!;
+  }
+  if (last < 0) throw new Error("cannot sample from an empty distribution");
+  return tokens[last]!;
+}
+
+/** The most likely token (first one on ties). */
+export function argmaxToken(distribution: SparseDistribution): number {
+  const { tokens, probs } = distribution;
+  let best = 0;
+  for (let i = 1; i < probs.length; i++) {
+    if (probs[i]! > probs[best]!) best = i;
+  }
+  if (tokens.length === 0) throw new Error("cannot take the argmax of an empty distribution");
+  return tokens[best]!;
+}
+
+/**
+ * normalise(max(p − q, 0)): the distribution a rejected draft leaves to sample from. When p is
+ * (numerically) covered by q the residual is empty; then p itself is returned, which is exact in
+ * that limit because rejection had probability zero.
+ */
+export function residual(p: SparseDistribution, q: SparseDistribution): SparseDistribution {
+  const tokens: number[] = [];
+  const probs: number[] = [];
+  let total = 0;
+  for (let i = 0; i < p.tokens.length; i++) {
+    const remaining = p.probs[i]! - probabilityOf(q, p.tokens[i]!);
+    if (remaining > 0) {
+      tokens.push(p.tokens[i]!);
+      probs.push(remaining);
+      total += remaining;
+    }
+  }
+  if (!(total > 1e-12)) return p;
+  for (let i = 0; i < probs.length; i++) probs[i]! /= total;
+  return { tokens: Int32Array.from(tokens), probs: Float64Array.from(probs) };
+}
+
+/** q without `token`, renormalised: the law of the next draw when sampling without replacement. */
+export function withoutToken(q: SparseDistribution, token: number): SparseDistribution {
+  const tokens: number[] = [];
+  const probs: number[] = [];
+  let total = 0;
+  for (let i = 0; i < q.tokens.length; i++) {
+    if (q.tokens[i] === token) continue;
+    tokens.push(q.tokens[i]!);
+    probs.push(q.probs[i]!);
+    total += q.probs[i]!;
+  }
+  if (total > 0) for (let i = 0; i < probs.length; i++) probs[i]! /= total;
+  return { tokens: Int32Array.from(tokens), probs: Float64Array.from(probs) };
+}

@@ -1,0 +1,90 @@
+import type { SparseDistribution } from "./distribution";
+import { CONTEXT_WINDOW } from "./ngramTable";
+
+/**
+ * One step's concrete draft for one trajectory: a tree of tokens hanging off the root (node 0,
+ * the position after the committed context). Nodes are numbered so that parents come first and a
+ * node's children appear in the order they were drafted.
+ *
+ * `childDistributions[node]` is the q the node's children were drawn from without replacement;
+ * undefined means each child is a point mass (deterministic drafts). The verifier needs exactly
+ * the q the drafter used.
+ *
+ * Each node also carries the right-aligned window of the last CONTEXT_WINDOW tokens of its
+ * context (committed tokens, then the path to it), so tables and targets can key on it cheaply.
+ */
+export class DraftTree {
+  readonly tokens: number[] = [-1];
+  readonly parents: number[] = [-1];
+  readonly shapeNodes: number[] = [0];
+  readonly childDistributions: (SparseDistribution | undefined)[] = [undefined];
+  readonly childLists: number[][] = [[]];
+  readonly depths: number[] = [0];
+  private windowData: Int32Array;
+  private readonly windowLengths: number[];
+
+  constructor(context: readonly number[]) {
+    this.windowData = new Int32Array(CONTEXT_WINDOW * 8);
+    const available = Math.min(CONTEXT_WINDOW, context.length);
+    for (let i = 0; i < available; i++) {
+      this.windowData[CONTEXT_WINDOW - available + i] = context[context.length - available + i]!;
+    }
+    this.windowLengths = [available];
+  }
+
+  /** Nodes including the root. */
+  get size(): number {
+    return this.tokens.length;
+  }
+
+  /** Draft tokens (nodes other than the root). */
+  get draftedCount(): number {
+    return this.tokens.length - 1;
+  }
+
+  get windows(): Int32Array {
+    return this.windowData;
+  }
+
+  windowOffset(node: number): number {
+    return node * CONTEXT_WINDOW;
+  }
+
+  windowLength(node: number): number {
+    return this.windowLengths[node]!;
+  }
+
+  children(node: number): readonly number[] {
+    return this.childLists[node]!;
+  }
+
+  /** Appends a child of `parent` and returns its node number. */
+  addChild(parent: number, token: number, shapeNode: number): number {
+    const node = this.tokens.length;
+    this.tokens.push(token);
+    this.parents.push(parent);
+    this.shapeNodes.push(shapeNode);
+    this.childDistributions.push(undefined);
+    this.childLists.push([]);
+    this.childLists[parent]!.push(node);
+    this.depths.push(this.depths[parent]! + 1);
+    if ((node + 1) * CONTEXT_WINDOW > this.windowData.length) {
+      const grown = new Int32Array(this.windowData.length * 2);
+      grown.set(this.windowData);
+      this.windowData = grown;
+    }
+    const from = parent * CONTEXT_WINDOW;
+    const to = node * CONTEXT_WINDOW;
+    this.windowData.copyWithin(to, from + 1, from + CONTEXT_WINDOW);
+    this.windowData[to + CONTEXT_WINDOW - 1] = token;
+    this.windowLengths.push(Math.min(CONTEXT_WINDOW, this.windowLengths[parent]! + 1));
+    return node;
+  }
+
+  /** The draft tokens on the path from the root to `node`, root excluded. */
+  pathTo(node: number): number[] {
+    const path: number[] = [];
+    for (let current = node; current > 0; current = this.parents[current]!) path.push(this.tokens[current]!);
+    return path.reverse();
+  }
+}

@@ -1,0 +1,19 @@
+// The STAND engine: pure TypeScript, no editor and no model runtime. It talks to a model through
+// TargetModel only, so synthetic targets test it and one adapter connects a real model.
+export { Decoder, type DecodeRequest, type DecodeResult, type DecoderOptions, type FinishReason, type StepUpdate, type TrajectoryResult } from "./decoder";
+export { argmaxToken, pointMass, probabilityOf, residual, sampleToken, withoutToken, type SparseDistribution } from "./distribution";
+export { DraftShape } from "./draftShape";
+export { DraftTree } from "./draftTree";
+export type { Drafter, DraftRequest } from "./drafters/drafter";
+export { NoDrafter } from "./drafters/noDrafter";
+export { PromptLookupDrafter, type PromptLookupOptions } from "./drafters/promptLookupDrafter";
+export { ngramDrafter, standDrafter, TableDrafter, type TableDrafterOptions } from "./drafters/tableDrafter";
+export { gumbelTopK } from "./gumbelTopK";
+export { CONTEXT_WINDOW, ENTRY_TOP_K, NgramTable, type NgramTableOptions, type TableEntry } from "./ngramTable";
+export { deserializeTable, serializeTable, TABLE_FORMAT_VERSION, TableFormatError, type LoadedTable } from "./ngramTableFormat";
+export { Random } from "./random";
+export { greedySampling, isGreedy, samplerDistribution, type SamplingOptions } from "./sampling";
+export { DecodeStatistics } from "./statistics";
+export type { TargetModel, TargetRequest } from "./target";
+export { AcceptanceCounter, optimiseShape } from "./treeOptimiser";
+export { verifyDraft, type Verification, type Verifier } from "./verifier";

@@ -1,0 +1,51 @@
+// One build for the three bundles: the extension client and the language server run in Node,
+// the candidates panel runs in the webview's browser sandbox.
+import * as esbuild from "esbuild";
+
+const production = process.argv.includes("--production");
+const watch = process.argv.includes("--watch");
+
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: !production,
+  sourcesContent: false,
+  logLevel: "info",
+};
+
+const bundles = [
+  {
+    ...common,
+    entryPoints: ["extension/src/extension.ts"],
+    outfile: "dist/extension.js",
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    external: ["vscode"],
+  },
+  {
+    ...common,
+    entryPoints: ["language-server/src/server.ts"],
+    outfile: "dist/language-server.js",
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    // node-llama-cpp is ESM-only and loads its native binaries from its own package folder.
+    external: ["node-llama-cpp", "@node-llama-cpp/*"],
+  },
+  {
+    ...common,
+    entryPoints: ["webview/src/main.ts"],
+    outfile: "dist/webview/main.js",
+    platform: "browser",
+    format: "iife",
+    target: "es2022",
+  },
+];
+
+if (watch) {
+  const contexts = await Promise.all(bundles.map((options) => esbuild.context(options)));
+  await Promise.all(contexts.map((context) => context.watch()));
+} else {
+  await Promise.all(bundles.map((options) => esbuild.build(options)));
+}

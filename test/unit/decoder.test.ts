@@ -1,0 +1,168 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  Decoder,
+  DraftShape,
+  NgramTable,
+  NoDrafter,
+  PromptLookupDrafter,
+  Random,
+  greedySampling,
+  ngramDrafter,
+  sampleToken,
+  standDrafter,
+  type Drafter,
+  type SamplingOptions,
+  type SparseDistribution,
+  type TargetModel,
+} from "../../language-server/src/stand";
+import { MarkovTarget } from "../support/markovTarget";
+
+const target = new MarkovTarget({ vocabularySize: 16, order: 2, support: 4, logitScale: 3, seed: 3 });
+const sampling: SamplingOptions = { temperature: 1, topK: 0, topP: 1, minP: 0 };
+
+function prompt(seed: number, length = 24): number[] {
+  const random = new Random(seed);
+  const tokens = [seed % 16, (seed * 7) % 16];
+  while (tokens.length < length) tokens.push(sampleToken(target.distribution(tokens.slice(-2), sampling), random));
+  return tokens;
+}
+
+const drafters: [string, () => Drafter, DraftShape][] = [
+  ["STAND chain", () => standDrafter(new NgramTable()), DraftShape.chain(6)],
+  ["STAND tree", () => standDrafter(new NgramTable()), DraftShape.paperTree()],
+  ["deterministic n-gram tree", () => ngramDrafter(new NgramTable()), DraftShape.paperTree()],
+  ["prompt lookup", () => new PromptLookupDrafter(), DraftShape.chain(6)],
+];
+
+describe("decoder", () => {
+  for (const trajectories of [1, 4]) {
+    test(`greedy identity: at T = 0 every drafter yields plain greedy output (N = ${trajectories})`, async () => {
+      const prompts = Array.from({ length: trajectories }, (_, i) => prompt(11 + i));
+      const request = { prompts, maxTokens: 120, sampling: greedySampling, seed: 5 };
+      const plain = await new Decoder({ target, drafter: new NoDrafter(), shape: DraftShape.chain(0) }).decode(request);
+      for (const [name, drafter, shape] of drafters) {
+        const result = await new Decoder({ target, drafter: drafter(), shape }).decode({ ...request, seed: 99 });
+        assert.deepEqual(result.trajectories.map((t) => t.tokens), plain.trajectories.map((t) => t.tokens), name);
+        assert.ok(result.statistics.accepted > 0, `${name} accepted no draft`);
+        assert.ok(result.statistics.targetCalls < plain.statistics.targetCalls, `${name} saved no target call`);
+      }
+    });
+  }
+
+  test("acceptance length on the synthetic target: STAND > deterministic n-gram > prompt lookup at T = 1", async () => {
+    const shape = DraftShape.paperTree();
+    const meanAccepted = async (drafter: Drafter, drafterShape: DraftShape): Promise<number> => {
+      const decoder = new Decoder({ target, drafter, shape: drafterShape });
+      const result = await decoder.decode({ prompts: Array.from({ length: 8 }, (_, i) => prompt(40 + i)), maxTokens: 300, sampling, seed: 17 });
+      return result.statistics.meanAcceptedLength;
+    };
+    const stand = await meanAccepted(standDrafter(new NgramTable()), shape);
+    const ngram = await meanAccepted(ngramDrafter(new NgramTable()), shape);
+    const lookup = await meanAccepted(new PromptLookupDrafter(), DraftShape.chain(13));
+    console.log(`  mean accepted length per step: STAND ${stand.toFixed(2)}, n-gram ${ngram.toFixed(2)}, prompt lookup ${lookup.toFixed(2)}`);
+    assert.ok(stand > ngram, `STAND ${stand} ≤ n-gram ${ngram}`);
+    assert.ok(ngram > lookup, `n-gram ${ngram} ≤ prompt lookup ${lookup}`);
+  });
+
+  test("statistics are consistent", async () => {
+    const result = await new Decoder({ target, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(5) }).decode({
+      prompts: [prompt(1), prompt(2), prompt(3)],
+      maxTokens: 80,
+      sampling,
+      seed: 8,
+    });
+    const { statistics } = result;
+    assert.ok(statistics.accepted <= statistics.drafted);
+    assert.equal(statistics.tokens, result.trajectories.reduce((sum, t) => sum + t.tokens.length, 0));
+    for (const trajectory of result.trajectories) {
+      const own = trajectory.statistics;
+      assert.equal(own.tokens, trajectory.tokens.length);
+      assert.ok(own.tokensPerCall >= 1);
+      assert.ok(own.accepted <= own.drafted);
+      assert.equal(own.acceptedLengths.reduce((a, b) => a + b, 0), own.targetCalls);
+    }
+    assert.ok(statistics.tokensPerCall >= result.trajectories.length, "one batched call serves every live trajectory");
+    assert.ok(statistics.drafterOverhead > 0 && statistics.drafterOverhead < 1);
+  });
+
+  test("stops at stop tokens (excluded), at maxTokens, and where stopAt says", async () => {
+    const decoder = new Decoder({ target, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(4) });
+    const base = { prompts: [prompt(5)], sampling: greedySampling, seed: 1 };
+    const free = await decoder.decode({ ...base, maxTokens: 40 });
+    assert.equal(free.trajectories[0]!.tokens.length, 40);
+    assert.equal(free.trajectories[0]!.finishReason, "length");
+
+    const stopToken = free.trajectories[0]!.tokens[10]!;
+    const firstStop = free.trajectories[0]!.tokens.indexOf(stopToken);
+    const stopped = await decoder.decode({ ...base, maxTokens: 40, stopTokens: [stopToken] });
+    assert.deepEqual(stopped.trajectories[0]!.tokens, free.trajectories[0]!.tokens.slice(0, firstStop));
+    assert.equal(stopped.trajectories[0]!.finishReason, "stop");
+
+    const cut = await decoder.decode({ ...base, maxTokens: 40, stopAt: (_, generated) => (generated.length >= 7 ? 7 : undefined) });
+    assert.ok(cut.trajectories[0]!.tokens.length >= 7 && cut.trajectories[0]!.tokens.length <= 7 + 4);
+    assert.deepEqual(cut.trajectories[0]!.tokens.slice(0, 7), free.trajectories[0]!.tokens.slice(0, 7));
+    assert.equal(cut.trajectories[0]!.finishReason, "stop");
+  });
+
+  test("streamed steps add up to the final tokens, with provenance", async () => {
+    const streamed: number[][] = [[], []];
+    let fromDraft = 0;
+    const result = await new Decoder({ target, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(4) }).decode({
+      prompts: [prompt(21), prompt(22)],
+      maxTokens: 60,
+      sampling,
+      seed: 4,
+      onStep: (step) => {
+        streamed[step.trajectory]!.push(...step.tokens);
+        assert.ok(step.fromDraft <= step.tokens.length);
+        fromDraft += step.fromDraft;
+      },
+    });
+    assert.deepEqual(streamed, result.trajectories.map((t) => t.tokens));
+    assert.ok(fromDraft <= result.statistics.accepted, "only accepted drafts are marked as drafts");
+    assert.ok(fromDraft > 0);
+  });
+
+  test("cancellation through an AbortSignal stops between steps and keeps what was generated", async () => {
+    const controller = new AbortController();
+    let steps = 0;
+    const result = await new Decoder({ target, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(4) }).decode({
+      prompts: [prompt(9)],
+      maxTokens: 10_000,
+      sampling,
+      seed: 2,
+      signal: controller.signal,
+      onStep: () => {
+        if (++steps === 3) controller.abort();
+      },
+    });
+    assert.equal(steps, 3);
+    assert.equal(result.trajectories[0]!.finishReason, "cancelled");
+    assert.ok(result.trajectories[0]!.tokens.length >= 3);
+  });
+
+  test("a target that rejects because the request was aborted ends the decode as cancelled; other errors propagate", async () => {
+    const controller = new AbortController();
+    const aborting: TargetModel = {
+      evaluate: async () => {
+        controller.abort();
+        throw new Error("aborted");
+      },
+    };
+    const result = await new Decoder({ target: aborting, drafter: new NoDrafter(), shape: DraftShape.chain(0) }).decode({
+      prompts: [[1, 2]],
+      maxTokens: 5,
+      sampling,
+      seed: 1,
+      signal: controller.signal,
+    });
+    assert.equal(result.trajectories[0]!.finishReason, "cancelled");
+
+    const failing: TargetModel = { evaluate: async (): Promise<SparseDistribution[][]> => Promise.reject(new Error("model crashed")) };
+    await assert.rejects(
+      new Decoder({ target: failing, drafter: new NoDrafter(), shape: DraftShape.chain(0) }).decode({ prompts: [[1]], maxTokens: 5, sampling, seed: 1 }),
+      /model crashed/,
+    );
+  });
+});

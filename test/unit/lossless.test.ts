@@ -1,0 +1,172 @@
+// Losslessness, proved with statistics: sequences decoded with every drafter (and plain sampling)
+// must follow the target sampler's exact law, and a deliberately broken verifier must be caught.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import {
+  Decoder,
+  DraftShape,
+  NgramTable,
+  NoDrafter,
+  PromptLookupDrafter,
+  Random,
+  ngramDrafter,
+  probabilityOf,
+  residual,
+  sampleToken,
+  standDrafter,
+  type Drafter,
+  type SamplingOptions,
+  type Verifier,
+} from "../../language-server/src/stand";
+import { countOutcomes, goodnessOfFit } from "../support/chiSquare";
+import { MarkovTarget } from "../support/markovTarget";
+
+const SEQUENCES = 20_000;
+const LENGTH = 3;
+const TRAJECTORIES = 16;
+const SIGNIFICANCE = 0.01;
+
+const target = new MarkovTarget({ vocabularySize: 10, order: 2, support: 5, logitScale: 2.5, seed: 7 });
+/**
+ * Single-token keys mix the order-2 target's contexts, so drafts are often wrong and the
+ * rejection paths (residuals, renormalised q) are exercised, not just the accept path.
+ */
+const mixingTable = (): NgramTable => new NgramTable({ minKeyLength: 1, maxKeyLength: 1 });
+
+const samplings: Record<string, SamplingOptions> = {
+  "T=1, top-k 3, top-p 0.9": { temperature: 1, topK: 3, topP: 0.9, minP: 0 },
+  "T=0.7, top-k 3, top-p 0.95, min-p 0.05": { temperature: 0.7, topK: 3, topP: 0.95, minP: 0.05 },
+};
+
+const prompt = samplePrompt(20);
+
+interface Configuration {
+  readonly name: string;
+  readonly drafter: () => Drafter;
+  readonly shape: DraftShape;
+  /** Smallest share of committed tokens that must come from accepted drafts, so the test is not vacuous. */
+  readonly minDraftShare: number;
+}
+
+const configurations: Configuration[] = [
+  { name: "autoregressive", drafter: () => new NoDrafter(), shape: DraftShape.chain(0), minDraftShare: 0 },
+  { name: "STAND chain of 4", drafter: () => standDrafter(mixingTable()), shape: DraftShape.chain(4), minDraftShare: 0.3 },
+  { name: "STAND 80-node tree", drafter: () => standDrafter(mixingTable()), shape: DraftShape.paperTree(), minDraftShare: 0.3 },
+  { name: "STAND 80-node tree, keys of 1-4 tokens", drafter: () => standDrafter(new NgramTable()), shape: DraftShape.paperTree(), minDraftShare: 0.3 },
+  { name: "deterministic n-gram tree", drafter: () => ngramDrafter(mixingTable()), shape: DraftShape.paperTree(), minDraftShare: 0.3 },
+  { name: "prompt lookup chain of 4", drafter: () => new PromptLookupDrafter(), shape: DraftShape.chain(4), minDraftShare: 0.1 },
+];
+
+/** A passage sampled from the target, then repeated, as code and reasoning repeat themselves. */
+function samplePrompt(length: number): number[] {
+  const random = new Random(99);
+  const tokens = [1, 2];
+  while (tokens.length < length) tokens.push(sampleToken(target.distribution(tokens.slice(-2), samplings["T=1, top-k 3, top-p 0.9"]!), random));
+  return [...tokens, ...tokens];
+}
+
+/** Decodes SEQUENCES continuations of LENGTH tokens; one drafter (one table) serves all of them. */
+async function sampleSequences(drafter: Drafter, shape: DraftShape, sampling: SamplingOptions, verifier?: Verifier) {
+  const decoder = new Decoder({ target, drafter, shape, verifier });
+  const outcomes: string[] = [];
+  let fromDraft = 0;
+  let tokens = 0;
+  for (let batch = 0; outcomes.length < SEQUENCES; batch++) {
+    const result = await decoder.decode({
+      prompts: Array.from({ length: TRAJECTORIES }, () => prompt),
+      maxTokens: LENGTH,
+      sampling,
+      seed: 1000 + batch,
+      onStep: (step) => {
+        fromDraft += step.fromDraft;
+        tokens += step.tokens.length;
+      },
+    });
+    for (const trajectory of result.trajectories) outcomes.push(trajectory.tokens.join(","));
+  }
+  return { counts: countOutcomes(outcomes), draftShare: fromDraft / tokens };
+}
+
+describe("decoding is lossless: the joint law of the first tokens equals the target sampler's", () => {
+  for (const [samplingName, sampling] of Object.entries(samplings)) {
+    const exact = target.sequenceProbabilities(prompt, LENGTH, sampling);
+    for (const configuration of configurations) {
+      test(`${configuration.name}, ${samplingName}`, async () => {
+        const { counts, draftShare } = await sampleSequences(configuration.drafter(), configuration.shape, sampling);
+        const fit = goodnessOfFit(counts, exact);
+        console.log(`  ${configuration.name}, ${samplingName}: p = ${fit.pValue.toFixed(4)}, χ² = ${fit.statistic.toFixed(1)}, df = ${fit.degreesOfFreedom}, tokens from drafts ${(100 * draftShare).toFixed(1)} %`);
+        assert.deepEqual(fit.impossible, []);
+        assert.ok(fit.degreesOfFreedom >= 10, "the test needs enough cells to have power");
+        assert.ok(fit.pValue > SIGNIFICANCE, `equality rejected: p = ${fit.pValue}`);
+        assert.ok(draftShare >= configuration.minDraftShare, `only ${draftShare} of tokens came from drafts`);
+      });
+    }
+  }
+});
+
+/** Wrong on purpose: after a rejection it samples from p instead of the residual max(p − q, 0). */
+const verifierWithoutResidual: Verifier = (draft, distributions, random) => {
+  const tokens: number[] = [];
+  const acceptedNodes: number[] = [];
+  for (let node = 0; ; ) {
+    const p = distributions[node]!;
+    const q = draft.childDistributions[node];
+    const accepted = draft.children(node).find((child) => {
+      const token = draft.tokens[child]!;
+      return random.next() * (q ? probabilityOf(q, token) : 1) < probabilityOf(p, token);
+    });
+    if (accepted === undefined) {
+      tokens.push(sampleToken(p, random));
+      return { tokens, acceptedCount: acceptedNodes.length, acceptedNodes };
+    }
+    tokens.push(draft.tokens[accepted]!);
+    acceptedNodes.push(accepted);
+    node = accepted;
+  }
+};
+
+/** Wrong on purpose: keeps the residual but forgets to take rejected siblings out of q. */
+const verifierWithoutRenormalisedDraft: Verifier = (draft, distributions, random) => {
+  const tokens: number[] = [];
+  const acceptedNodes: number[] = [];
+  for (let node = 0; ; ) {
+    let p = distributions[node]!;
+    const q = draft.childDistributions[node];
+    let accepted = -1;
+    for (const child of draft.children(node)) {
+      const token = draft.tokens[child]!;
+      const draftProbability = q ? probabilityOf(q, token) : 1;
+      if (random.next() * draftProbability < probabilityOf(p, token)) {
+        accepted = child;
+        break;
+      }
+      p = residual(p, q ?? { tokens: Int32Array.of(token), probs: Float64Array.of(1) });
+    }
+    if (accepted < 0) {
+      tokens.push(sampleToken(p, random));
+      return { tokens, acceptedCount: acceptedNodes.length, acceptedNodes };
+    }
+    tokens.push(draft.tokens[accepted]!);
+    acceptedNodes.push(accepted);
+    node = accepted;
+  }
+};
+
+describe("negative controls: the same test rejects broken verifiers", () => {
+  const sampling = samplings["T=1, top-k 3, top-p 0.9"]!;
+  const exact = target.sequenceProbabilities(prompt, LENGTH, sampling);
+  const controls: [string, Verifier, () => Drafter, DraftShape][] = [
+    ["no residual, n-gram point-mass drafts", verifierWithoutResidual, () => ngramDrafter(mixingTable()), DraftShape.paperTree()],
+    ["no residual, STAND tree", verifierWithoutResidual, () => standDrafter(mixingTable()), DraftShape.paperTree()],
+    ["no residual, prompt-lookup drafts", verifierWithoutResidual, () => new PromptLookupDrafter(), DraftShape.chain(4)],
+    ["q not renormalised after a rejected sibling, STAND tree", verifierWithoutRenormalisedDraft, () => standDrafter(mixingTable()), DraftShape.paperTree()],
+  ];
+  for (const [name, verifier, drafter, shape] of controls) {
+    test(name, async () => {
+      const { counts } = await sampleSequences(drafter(), shape, sampling, verifier);
+      const fit = goodnessOfFit(counts, exact);
+      console.log(`  broken verifier (${name}): p = ${fit.pValue.toExponential(2)}, χ² = ${fit.statistic.toFixed(1)}`);
+      assert.ok(fit.pValue < SIGNIFICANCE, `the broken verifier went unnoticed: p = ${fit.pValue}`);
+    });
+  }
+});
