@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   Decoder,
+  DraftBudget,
   DraftShape,
+  DraftTree,
   NgramTable,
   NoDrafter,
   PromptLookupDrafter,
@@ -14,6 +16,7 @@ import {
   residual,
   sampleToken,
   standDrafter,
+  verifyDraft,
   type Drafter,
   type SamplingOptions,
   type Verifier,
@@ -24,7 +27,8 @@ import { MarkovTarget } from "../support/markovTarget";
 const SEQUENCES = 20_000;
 const LENGTH = 3;
 const TRAJECTORIES = 16;
-const SIGNIFICANCE = 0.01;
+/** Family-wise significance of the whole suite (Bonferroni: each test runs at this / its count). */
+const FAMILY_SIGNIFICANCE = 0.01;
 
 const target = new MarkovTarget({ vocabularySize: 10, order: 2, support: 5, logitScale: 2.5, seed: 7 });
 /**
@@ -44,6 +48,7 @@ interface Configuration {
   readonly name: string;
   readonly drafter: () => Drafter;
   readonly shape: DraftShape;
+  readonly budget?: () => DraftBudget;
   /** Smallest share of committed tokens that must come from accepted drafts, so the test is not vacuous. */
   readonly minDraftShare: number;
 }
@@ -54,6 +59,14 @@ const configurations: Configuration[] = [
   { name: "STAND 80-node tree", drafter: () => standDrafter(mixingTable()), shape: DraftShape.paperTree(), minDraftShare: 0.3 },
   { name: "STAND 80-node tree, keys of 1-4 tokens", drafter: () => standDrafter(new NgramTable()), shape: DraftShape.paperTree(), minDraftShare: 0.3 },
   { name: "deterministic n-gram tree", drafter: () => ngramDrafter(mixingTable()), shape: DraftShape.paperTree(), minDraftShare: 0.3 },
+  {
+    name: "STAND 80-node tree cut by the adaptive draft budget",
+    drafter: () => standDrafter(mixingTable()),
+    shape: DraftShape.paperTree(),
+    // A fixed price per call (not the timed one) keeps this test deterministic.
+    budget: () => new DraftBudget({ cost: { record: () => {}, estimator: () => (sequences, drafts) => sequences + 0.1 * drafts } }),
+    minDraftShare: 0.3,
+  },
   { name: "prompt lookup chain of 4", drafter: () => new PromptLookupDrafter(), shape: DraftShape.chain(4), minDraftShare: 0.1 },
 ];
 
@@ -66,8 +79,8 @@ function samplePrompt(length: number): number[] {
 }
 
 /** Decodes SEQUENCES continuations of LENGTH tokens; one drafter (one table) serves all of them. */
-async function sampleSequences(drafter: Drafter, shape: DraftShape, sampling: SamplingOptions, verifier?: Verifier) {
-  const decoder = new Decoder({ target, drafter, shape, verifier });
+async function sampleSequences(drafter: Drafter, shape: DraftShape, sampling: SamplingOptions, verifier?: Verifier, budget?: DraftBudget) {
+  const decoder = new Decoder({ target, drafter, shape, verifier, budget });
   const outcomes: string[] = [];
   let fromDraft = 0;
   let tokens = 0;
@@ -87,12 +100,19 @@ async function sampleSequences(drafter: Drafter, shape: DraftShape, sampling: Sa
   return { counts: countOutcomes(outcomes), draftShare: fromDraft / tokens };
 }
 
+/**
+ * A dozen equality tests on fixed seeds: at 1 % each, a correct decoder would still fail one of
+ * them in about one seed choice in nine. The family is held at 1 % instead, so a failure means a
+ * real difference, and the negative controls below must clear the same bar.
+ */
+const SIGNIFICANCE = FAMILY_SIGNIFICANCE / (configurations.length * Object.keys(samplings).length);
+
 describe("decoding is lossless: the joint law of the first tokens equals the target sampler's", () => {
   for (const [samplingName, sampling] of Object.entries(samplings)) {
     const exact = target.sequenceProbabilities(prompt, LENGTH, sampling);
     for (const configuration of configurations) {
       test(`${configuration.name}, ${samplingName}`, async () => {
-        const { counts, draftShare } = await sampleSequences(configuration.drafter(), configuration.shape, sampling);
+        const { counts, draftShare } = await sampleSequences(configuration.drafter(), configuration.shape, sampling, undefined, configuration.budget?.());
         const fit = goodnessOfFit(counts, exact);
         console.log(`  ${configuration.name}, ${samplingName}: p = ${fit.pValue.toFixed(4)}, χ² = ${fit.statistic.toFixed(1)}, df = ${fit.degreesOfFreedom}, tokens from drafts ${(100 * draftShare).toFixed(1)} %`);
         assert.deepEqual(fit.impossible, []);
@@ -152,10 +172,40 @@ const verifierWithoutRenormalisedDraft: Verifier = (draft, distributions, random
   }
 };
 
-describe("negative controls: the same test rejects broken verifiers", () => {
+/**
+ * Wrong on purpose: a draft cut by what was sampled (a child is kept only while its draft
+ * probability is at least 0.3). The verifier is right, but the kept children no longer follow q.
+ * Draft budgets must decide before drawing; this is the bug that rule prevents.
+ */
+function cutBySampledContent(drafter: Drafter): Drafter {
+  return {
+    name: `${drafter.name}, cut by content`,
+    assess: (context, temperature) => drafter.assess(context, temperature),
+    learn: (draft, distributions, temperature) => drafter.learn(draft, distributions, temperature),
+    draft: (request) => {
+      const full = drafter.draft(request);
+      const cut = new DraftTree(request.context);
+      const copies = new Map([[0, 0]]);
+      for (let node = 0; node < full.size; node++) {
+        const copy = copies.get(node);
+        const q = full.childDistributions[node];
+        if (copy === undefined || !q) continue;
+        for (const child of full.children(node)) {
+          if (probabilityOf(q, full.tokens[child]!) < 0.3) break;
+          copies.set(child, cut.addChild(copy, full.tokens[child]!, full.shapeNodes[child]!));
+        }
+        if (cut.children(copy).length > 0) cut.childDistributions[copy] = q;
+      }
+      return cut;
+    },
+  };
+}
+
+describe("negative controls: the same test rejects broken decoders", () => {
   const sampling = samplings["T=1, top-k 3, top-p 0.9"]!;
   const exact = target.sequenceProbabilities(prompt, LENGTH, sampling);
   const controls: [string, Verifier, () => Drafter, DraftShape][] = [
+    ["correct verifier, but drafts cut by what was sampled", verifyDraft, () => cutBySampledContent(standDrafter(mixingTable())), DraftShape.paperTree()],
     ["no residual, n-gram point-mass drafts", verifierWithoutResidual, () => ngramDrafter(mixingTable()), DraftShape.paperTree()],
     ["no residual, STAND tree", verifierWithoutResidual, () => standDrafter(mixingTable()), DraftShape.paperTree()],
     ["no residual, prompt-lookup drafts", verifierWithoutResidual, () => new PromptLookupDrafter(), DraftShape.chain(4)],
@@ -165,7 +215,7 @@ describe("negative controls: the same test rejects broken verifiers", () => {
     test(name, async () => {
       const { counts } = await sampleSequences(drafter(), shape, sampling, verifier);
       const fit = goodnessOfFit(counts, exact);
-      console.log(`  broken verifier (${name}): p = ${fit.pValue.toExponential(2)}, χ² = ${fit.statistic.toFixed(1)}`);
+      console.log(`  broken decoder (${name}): p = ${fit.pValue.toExponential(2)}, χ² = ${fit.statistic.toFixed(1)}`);
       assert.ok(fit.pValue < SIGNIFICANCE, `the broken verifier went unnoticed: p = ${fit.pValue}`);
     });
   }

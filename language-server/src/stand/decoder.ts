@@ -1,3 +1,4 @@
+import type { DraftBudget } from "./draftBudget";
 import type { DraftShape } from "./draftShape";
 import type { Drafter } from "./drafters/drafter";
 import type { DraftTree } from "./draftTree";
@@ -5,7 +6,7 @@ import { Random } from "./random";
 import type { SamplingOptions } from "./sampling";
 import { DecodeStatistics } from "./statistics";
 import type { TargetModel, TargetRequest } from "./target";
-import { verifyDraft, type Verifier } from "./verifier";
+import { verifyDraft, type Verification, type Verifier } from "./verifier";
 
 export type FinishReason = "stop" | "length" | "cancelled";
 
@@ -56,6 +57,11 @@ export interface DecoderOptions {
   readonly drafter: Drafter;
   /** The largest draft per step; drafters may send less. */
   readonly shape: DraftShape;
+  /**
+   * Plans each step's draft depth per trajectory so that drafting pays for its verification
+   * (adaptive draft length). Without one, the whole shape is drafted every step.
+   */
+  readonly budget?: DraftBudget;
   /** Replaceable for tests only (the negative control uses a deliberately wrong one). */
   readonly verifier?: Verifier;
 }
@@ -81,7 +87,7 @@ export class Decoder {
   }
 
   async decode(request: DecodeRequest): Promise<DecodeResult> {
-    const { target, drafter, shape } = this.options;
+    const { target, drafter, shape, budget } = this.options;
     const { sampling, signal } = request;
     const random = new Random(request.seed);
     const stopTokens = new Set(request.stopTokens ?? []);
@@ -94,7 +100,7 @@ export class Decoder {
     }));
     if (request.maxTokens <= 0) for (const trajectory of trajectories) trajectory.finishReason = "length";
 
-    for (;;) {
+    for (let step = 0; ; step++) {
       const live = trajectories.filter((trajectory) => trajectory.finishReason === undefined);
       if (live.length === 0) break;
       if (signal?.aborted) {
@@ -103,8 +109,10 @@ export class Decoder {
       }
 
       const draftStart = performance.now();
-      const drafts: DraftTree[] = live.map((trajectory) =>
-        drafter.draft({ context: trajectory.context, shape, temperature: sampling.temperature, random }),
+      const evidence = budget ? live.map((trajectory) => drafter.assess(trajectory.context, sampling.temperature)) : [];
+      const depths = budget?.plan(evidence, shape);
+      const drafts: DraftTree[] = live.map((trajectory, i) =>
+        drafter.draft({ context: trajectory.context, shape, temperature: sampling.temperature, random, maxDraftDepth: depths?.[i] }),
       );
       const requests: TargetRequest[] = live.map((trajectory, i) => ({ trajectory: trajectory.index, context: trajectory.context, draft: drafts[i]! }));
       const targetStart = performance.now();
@@ -118,10 +126,12 @@ export class Decoder {
       }
       const targetEnd = performance.now();
 
+      const verifications: Verification[] = [];
       for (let i = 0; i < live.length; i++) {
         const trajectory = live[i]!;
         const draft = drafts[i]!;
         const verification = this.verifier(draft, distributions[i]!, random);
+        verifications.push(verification);
         drafter.learn(draft, distributions[i]!, sampling.temperature);
         const committed = this.commit(trajectory, verification.tokens, request, stopTokens);
         trajectory.statistics.targetCalls++;
@@ -137,6 +147,8 @@ export class Decoder {
         });
       }
       total.targetCalls++;
+      // The first call of a decode also evaluates the prompts, so it says nothing about draft cost.
+      budget?.record(evidence, drafts, verifications, step === 0 ? undefined : targetEnd - targetStart);
       const stepEnd = performance.now();
       const drafterMs = targetStart - draftStart + (stepEnd - targetEnd);
       total.drafterMs += drafterMs;

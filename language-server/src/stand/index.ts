@@ -2,12 +2,13 @@
 // TargetModel only, so synthetic targets test it and one adapter connects a real model.
 export { Decoder, type DecodeRequest, type DecodeResult, type DecoderOptions, type FinishReason, type StepUpdate, type TrajectoryResult } from "./decoder";
 export { argmaxToken, pointMass, probabilityOf, residual, sampleToken, withoutToken, type SparseDistribution } from "./distribution";
+export { AcceptanceEstimator, CallCostModel, DraftBudget, type CallCost } from "./draftBudget";
 export { DraftShape } from "./draftShape";
 export { DraftTree } from "./draftTree";
-export type { Drafter, DraftRequest } from "./drafters/drafter";
+export { NO_DRAFT, type Drafter, type DraftRequest } from "./drafters/drafter";
 export { NoDrafter } from "./drafters/noDrafter";
 export { PromptLookupDrafter, type PromptLookupOptions } from "./drafters/promptLookupDrafter";
-export { ngramDrafter, standDrafter, TableDrafter, type TableDrafterOptions } from "./drafters/tableDrafter";
+export { ngramDrafter, standDrafter, TableDrafter } from "./drafters/tableDrafter";
 export { gumbelTopK } from "./gumbelTopK";
 export { CONTEXT_WINDOW, ENTRY_TOP_K, NgramTable, type NgramTableOptions, type TableEntry } from "./ngramTable";
 export { deserializeTable, serializeTable, TABLE_FORMAT_VERSION, TableFormatError, type LoadedTable } from "./ngramTableFormat";

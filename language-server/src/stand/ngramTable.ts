@@ -164,6 +164,11 @@ export class NgramTable {
     return { tokens, probs };
   }
 
+  /** Length of the entry's key (longer keys are more specific evidence). */
+  keyLength(entry: number): number {
+    return this.keyLengths[entry]!;
+  }
+
   /** A copy of one entry, for inspection and persistence. */
   entry(entry: number): TableEntry {
     const length = this.keyLengths[entry]!;

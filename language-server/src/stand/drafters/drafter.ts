@@ -11,11 +11,24 @@ export interface DraftRequest {
   /** The target sampler's temperature, so draft distributions match its sharpness. */
   readonly temperature: number;
   readonly random: Random;
+  /** Deepest draft level to send this step (the draft budget's plan); the whole shape when absent. */
+  readonly maxDraftDepth?: number;
 }
+
+/**
+ * What a drafter knows about its next draft before drawing it: a small integer naming the kind of
+ * evidence it has (say, the n-gram key length that matched and how peaked the stored distribution
+ * is), or NO_DRAFT when it has nothing to propose. The draft budget learns acceptance rates per
+ * kind and plans how much to draft from it. It must not depend on the draft's own random tokens:
+ * cutting a sampled draft according to what was sampled would bias the output.
+ */
+export const NO_DRAFT = -1;
 
 /** A source of draft trees. STAND, deterministic n-gram and prompt lookup all fit it, as does "no draft". */
 export interface Drafter {
   readonly name: string;
+  /** The evidence behind the next draft for this context (NO_DRAFT when there is none). */
+  assess(context: readonly number[], temperature: number): number;
   draft(request: DraftRequest): DraftTree;
   /** Learns from the target's distribution at every node of a verified draft (index = node). */
   learn(draft: DraftTree, distributions: readonly SparseDistribution[], temperature: number): void;

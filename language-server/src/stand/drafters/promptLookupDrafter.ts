@@ -1,6 +1,6 @@
 import type { DraftShape } from "../draftShape";
 import { DraftTree } from "../draftTree";
-import type { Drafter, DraftRequest } from "./drafter";
+import { NO_DRAFT, type Drafter, type DraftRequest } from "./drafter";
 
 export interface PromptLookupOptions {
   /** Longest suffix n-gram to match in the context (tried first). */
@@ -24,22 +24,31 @@ export class PromptLookupDrafter implements Drafter {
     this.minNgram = options.minNgram ?? 1;
   }
 
-  draft({ context, shape }: DraftRequest): DraftTree {
+  /** Evidence: the length of the n-gram that matched (a longer match is a better bet). */
+  assess(context: readonly number[]): number {
+    const match = this.match(context);
+    return match ? 200 + match.n : NO_DRAFT;
+  }
+
+  draft({ context, shape, maxDraftDepth }: DraftRequest): DraftTree {
     const tree = new DraftTree(context);
-    const length = mainBranchLength(shape);
-    const end = context.length;
-    for (let n = Math.min(this.maxNgram, end - 1); n >= this.minNgram; n--) {
-      const start = lastEarlierMatch(context, n);
-      if (start < 0) continue;
-      let node = 0;
-      let shapeNode = 0;
-      for (let i = start + n; i < end && tree.draftedCount < length; i++) {
-        shapeNode = shape.children(shapeNode)[0]!;
-        node = tree.addChild(node, context[i]!, shapeNode);
-      }
-      break;
+    const match = this.match(context);
+    if (!match) return tree;
+    const length = Math.min(mainBranchLength(shape), maxDraftDepth ?? Infinity);
+    for (let i = match.start + match.n, node = 0, shapeNode = 0; i < context.length && tree.draftedCount < length; i++) {
+      shapeNode = shape.children(shapeNode)[0]!;
+      node = tree.addChild(node, context[i]!, shapeNode);
     }
     return tree;
+  }
+
+  /** The longest suffix n-gram with an earlier occurrence, and where that occurrence starts. */
+  private match(context: readonly number[]): { n: number; start: number } | undefined {
+    for (let n = Math.min(this.maxNgram, context.length - 1); n >= this.minNgram; n--) {
+      const start = lastEarlierMatch(context, n);
+      if (start >= 0) return { n, start };
+    }
+    return undefined;
   }
 
   learn(): void {}

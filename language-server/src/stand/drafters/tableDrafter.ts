@@ -2,18 +2,7 @@ import { DraftTree } from "../draftTree";
 import type { SparseDistribution } from "../distribution";
 import { gumbelTopK } from "../gumbelTopK";
 import type { NgramTable } from "../ngramTable";
-import type { Drafter, DraftRequest } from "./drafter";
-
-export interface TableDrafterOptions {
-  /**
-   * Stop a branch once the probability of its path under the draft distributions falls below
-   * this: on a CPU every verified token costs compute, so unlikely drafts are not worth sending.
-   * Only a node's last children are ever dropped, which keeps the verifier exact.
-   */
-  readonly minPathProbability?: number;
-  /** Upper bound on draft tokens per step (the shape may allow more). */
-  readonly maxDraftTokens?: number;
-}
+import { NO_DRAFT, type Drafter, type DraftRequest } from "./drafter";
 
 /**
  * Drafts a tree from the shared n-gram table, walking the shape breadth-first: at each node it
@@ -33,33 +22,36 @@ export class TableDrafter implements Drafter {
     readonly name: string,
     readonly table: NgramTable,
     private readonly stochastic: boolean,
-    private readonly options: TableDrafterOptions = {},
   ) {}
 
-  draft({ context, shape, temperature, random }: DraftRequest): DraftTree {
+  /**
+   * Evidence: the key length of the table hit after the context, how peaked its distribution is
+   * (top probability in fifths) and whether drafts will be sampled or greedy.
+   */
+  assess(context: readonly number[], temperature: number): number {
+    const root = new DraftTree(context);
+    const entry = this.table.lookup(root.windows, 0, root.windowLength(0));
+    if (entry < 0) return NO_DRAFT;
+    const top = this.table.draftDistribution(entry, temperature).probs[0] ?? 0;
+    return (this.stochastic && temperature > 0 ? 100 : 0) + 10 * this.table.keyLength(entry) + Math.min(4, Math.floor(top * 5));
+  }
+
+  draft({ context, shape, temperature, random, maxDraftDepth }: DraftRequest): DraftTree {
     const tree = new DraftTree(context);
-    const minPathProbability = this.options.minPathProbability ?? 0;
-    const budget = this.options.maxDraftTokens ?? Infinity;
+    const maxDepth = maxDraftDepth ?? Infinity;
     const stochastic = this.stochastic && temperature > 0;
-    const pathProbabilities = [1];
     // The tree grows while we walk it: nodes are visited in the order they were added (breadth-first).
-    for (let node = 0; node < tree.size && tree.draftedCount < budget; node++) {
+    for (let node = 0; node < tree.size; node++) {
       const shapeChildren = shape.children(tree.shapeNodes[node]!);
-      if (shapeChildren.length === 0) continue;
+      // The depth limit is decided before drawing, so cutting there keeps the verifier exact.
+      if (shapeChildren.length === 0 || tree.depths[node]! >= maxDepth) continue;
       const entry = this.table.lookup(tree.windows, tree.windowOffset(node), tree.windowLength(node));
       if (entry < 0) continue;
       const q = this.table.draftDistribution(entry, temperature);
       const wanted = Math.min(shapeChildren.length, this.chosen.length);
       const count = stochastic ? gumbelTopK(q.probs, wanted, random, this.chosen) : mostLikely(q, wanted, this.chosen);
-      let added = 0;
-      for (let i = 0; i < count && tree.draftedCount < budget; i++) {
-        const pathProbability = pathProbabilities[node]! * q.probs[this.chosen[i]!]!;
-        if (pathProbability < minPathProbability) break;
-        tree.addChild(node, q.tokens[this.chosen[i]!]!, shapeChildren[i]!);
-        pathProbabilities.push(pathProbability);
-        added++;
-      }
-      if (added > 0 && stochastic) tree.childDistributions[node] = q;
+      for (let i = 0; i < count; i++) tree.addChild(node, q.tokens[this.chosen[i]!]!, shapeChildren[i]!);
+      if (count > 0 && stochastic) tree.childDistributions[node] = q;
     }
     return tree;
   }
@@ -80,10 +72,10 @@ function mostLikely(q: SparseDistribution, count: number, out: Int32Array): numb
   return chosen;
 }
 
-export function standDrafter(table: NgramTable, options?: TableDrafterOptions): TableDrafter {
-  return new TableDrafter("stand", table, true, options);
+export function standDrafter(table: NgramTable): TableDrafter {
+  return new TableDrafter("stand", table, true);
 }
 
-export function ngramDrafter(table: NgramTable, options?: TableDrafterOptions): TableDrafter {
-  return new TableDrafter("ngram", table, false, options);
+export function ngramDrafter(table: NgramTable): TableDrafter {
+  return new TableDrafter("ngram", table, false);
 }
