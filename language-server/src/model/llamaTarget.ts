@@ -1,0 +1,149 @@
+import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
+import type { SamplingOptions, SparseDistribution, TargetModel, TargetRequest } from "../stand";
+import { isGreedy } from "../stand";
+
+type ControlledInput = Parameters<LlamaContextSequence["controlledEvaluate"]>[0];
+
+export class ContextOverflowError extends Error {
+  override readonly name = "ContextOverflowError";
+}
+
+export interface LlamaTargetOptions {
+  /** Trajectories decoded together: one context sequence each. */
+  readonly trajectories: number;
+  /** Tokens each trajectory may hold: prompt, generated text and one draft. */
+  readonly contextSize: number;
+  readonly threads: number;
+  /** Tokens per native decode; a whole step of N drafts should fit in one. */
+  readonly batchSize?: number;
+}
+
+/**
+ * The engine's TargetModel on a real model: one llama.cpp context with one sequence per
+ * trajectory. Each step erases the rejected tail of every sequence, then submits every
+ * trajectory's new tokens and draft chain in the same tick, so node-llama-cpp merges them into
+ * one batched decode, and reads the sampler's probabilities at each drafted position.
+ *
+ * Drafts must be chains: llama.cpp's batch puts each token in one sequence, so a tree cannot be
+ * verified in one sequence.
+ */
+export class LlamaTarget implements TargetModel {
+  /** Tokens held in each sequence's KV cache, as far as we put them there. */
+  private readonly held: number[][];
+  private callCount = 0;
+  private tokensEvaluated = 0;
+
+  private constructor(
+    readonly context: LlamaContext,
+    private readonly sequences: LlamaContextSequence[],
+  ) {
+    this.held = sequences.map(() => []);
+  }
+
+  static async create(model: LlamaModel, options: LlamaTargetOptions): Promise<LlamaTarget> {
+    const context = await model.createContext({
+      sequences: options.trajectories,
+      contextSize: options.contextSize,
+      batchSize: options.batchSize ?? Math.max(512, options.trajectories * 64),
+      threads: options.threads,
+    });
+    // plan() refuses anything that would overflow, so llama.cpp never shifts a sequence under us.
+    const sequences = Array.from({ length: options.trajectories }, () => context.getSequence());
+    return new LlamaTarget(context, sequences);
+  }
+
+  get trajectories(): number {
+    return this.sequences.length;
+  }
+
+  get contextSize(): number {
+    return this.context.contextSize;
+  }
+
+  /** Native decode calls made, and tokens evaluated, so far. */
+  get counters(): { calls: number; tokens: number } {
+    return { calls: this.callCount, tokens: this.tokensEvaluated };
+  }
+
+  async evaluate(requests: readonly TargetRequest[], sampling: SamplingOptions, signal?: AbortSignal): Promise<SparseDistribution[][]> {
+    signal?.throwIfAborted();
+    const plans = requests.map((request) => this.plan(request));
+    // Erase every rejected tail first, then queue all evaluations in one tick so they share a batch.
+    await Promise.all(plans.map(({ sequence, keep, trajectory }) => this.truncate(trajectory, sequence, keep)));
+    signal?.throwIfAborted();
+    const generateNext = isGreedy(sampling)
+      ? { token: true, options: { temperature: 0 } }
+      : {
+          probabilities: true,
+          options: { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP, seed: 0 },
+        };
+    const pending = plans.map(({ sequence, input, outputFrom }) => {
+      const items: ControlledInput = input.map((token, i) => (i >= outputFrom ? [token as Token, { generateNext }] : (token as Token)));
+      return sequence.controlledEvaluate(items);
+    });
+    this.callCount++;
+    const results = await Promise.all(pending);
+    return plans.map((plan, i) => {
+      const outputs = results[i]!;
+      this.held[plan.trajectory] = plan.held;
+      this.tokensEvaluated += plan.input.length;
+      return Array.from({ length: plan.input.length - plan.outputFrom }, (_, node) => {
+        const next = outputs[plan.outputFrom + node]?.next;
+        if (next?.probabilities) return toDistribution(next.probabilities);
+        if (next?.token != null) return { tokens: Int32Array.of(next.token), probs: Float64Array.of(1) };
+        throw new Error("the model returned no next-token distribution");
+      });
+    });
+  }
+
+  /** Forgets everything a trajectory's sequence holds (a new prompt will be evaluated from scratch). */
+  async reset(trajectory: number): Promise<void> {
+    await this.truncate(trajectory, this.sequences[trajectory]!, 0);
+  }
+
+  async dispose(): Promise<void> {
+    await this.context.dispose();
+  }
+
+  private plan({ trajectory, context, draft }: TargetRequest) {
+    const sequence = this.sequences[trajectory];
+    if (!sequence) throw new RangeError(`trajectory ${trajectory} has no context sequence (this target has ${this.sequences.length})`);
+    const chain: number[] = [];
+    for (let node = 0; draft.children(node).length > 0; ) {
+      if (draft.children(node).length > 1) throw new Error("llama.cpp verifies draft chains only, not trees");
+      node = draft.children(node)[0]!;
+      chain.push(draft.tokens[node]!);
+    }
+    if (context.length + chain.length > this.context.contextSize) {
+      throw new ContextOverflowError(`${context.length + chain.length} tokens do not fit the context of ${this.context.contextSize} tokens`);
+    }
+    const held = this.held[trajectory]!;
+    let keep = 0;
+    while (keep < held.length && keep < context.length && held[keep] === context[keep]) keep++;
+    // The distribution after the context needs its last token evaluated in this call.
+    if (keep === context.length) keep--;
+    const input = [...context.slice(keep), ...chain];
+    return { trajectory, sequence, keep, input, outputFrom: context.length - 1 - keep, held: [...context, ...chain] };
+  }
+
+  private async truncate(trajectory: number, sequence: LlamaContextSequence, keep: number): Promise<void> {
+    const held = this.held[trajectory]!;
+    if (keep >= held.length) return;
+    await sequence.eraseContextTokenRanges([{ start: keep, end: held.length }]);
+    held.length = keep;
+  }
+}
+
+function toDistribution(probabilities: Map<Token, number>): SparseDistribution {
+  const tokens = new Int32Array(probabilities.size);
+  const probs = new Float64Array(probabilities.size);
+  let i = 0;
+  let total = 0;
+  for (const [token, probability] of probabilities) {
+    tokens[i] = token;
+    probs[i++] = probability;
+    total += probability;
+  }
+  for (let j = 0; j < probs.length; j++) probs[j]! /= total;
+  return { tokens, probs };
+}

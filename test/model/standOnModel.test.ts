@@ -1,0 +1,127 @@
+// STAND through the node-llama-cpp adapter on the embedded model: exact at temperature 0 against
+// node-llama-cpp's own greedy generation, consistent at temperature > 0.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
+import { LlamaTarget } from "../../language-server/src/model/llamaTarget";
+import { loadRuntime, type Runtime } from "../../language-server/src/model/runtime";
+import {
+  Decoder,
+  DraftBudget,
+  DraftShape,
+  NgramTable,
+  PromptLookupDrafter,
+  greedySampling,
+  ngramDrafter,
+  standDrafter,
+  type Drafter,
+} from "../../language-server/src/stand";
+
+const MODEL_PATH = join(__dirname, "..", "..", "models", "stand-code-mini.gguf");
+const MAX_TOKENS = 48;
+const PROMPTS = [
+  "export function binarySearch(items: number[], target: number): number {\n",
+  "import { readFile } from \"node:fs/promises\";\n\nexport async function readJson<T>(path: string): Promise<T> {\n",
+  "export class Stack<T> {\n  private readonly items: T[] = [];\n\n  push(item: T): void {\n",
+  "function fibonacci(n) {\n  if (n < 2) {\n",
+];
+
+describe("STAND on the embedded model", () => {
+  let runtime: Runtime;
+  let model: LlamaModel;
+  let prompts: Token[][];
+  let stopTokens: Token[];
+  const greedy: Token[][] = [];
+
+  before(async () => {
+    runtime = await loadRuntime(false);
+    model = await runtime.llama.loadModel({ modelPath: MODEL_PATH });
+    prompts = PROMPTS.map((text) => model.tokenize(text));
+    stopTokens = [model.tokens.eos!];
+    // The reference: node-llama-cpp's own greedy loop, independent of our decoder and adapter.
+    const context = await model.createContext({ contextSize: 256, threads: 1 });
+    for (const prompt of prompts) {
+      const sequence = context.getSequence();
+      const tokens: Token[] = [];
+      for await (const token of sequence.evaluate(prompt, { temperature: 0 })) {
+        if (stopTokens.includes(token)) break;
+        tokens.push(token);
+        if (tokens.length >= MAX_TOKENS) break;
+      }
+      greedy.push(tokens);
+      sequence.dispose();
+    }
+    await context.dispose();
+  });
+
+  after(async () => {
+    await model?.dispose();
+    await runtime?.llama.dispose();
+  });
+
+  const drafters: [string, () => Drafter, DraftShape, boolean][] = [
+    ["STAND chain", () => standDrafter(new NgramTable()), DraftShape.chain(4), false],
+    ["STAND chain with the adaptive budget", () => standDrafter(new NgramTable()), DraftShape.chain(8), true],
+    ["n-gram chain", () => ngramDrafter(new NgramTable()), DraftShape.chain(4), false],
+    ["prompt lookup", () => new PromptLookupDrafter(), DraftShape.chain(4), false],
+  ];
+
+  for (const trajectories of [1, 4]) {
+    test(`at T = 0 every drafter reproduces plain greedy decoding token for token (N = ${trajectories})`, async () => {
+      const target = await LlamaTarget.create(model, { trajectories, contextSize: 256, threads: 1 });
+      try {
+        for (const [name, drafter, shape, budget] of drafters) {
+          // N = 4 decodes the four prompts side by side in one batch; N = 1 decodes each alone.
+          const batches = trajectories === 1 ? prompts.map((prompt) => [prompt]) : [prompts];
+          const outputs: Token[][] = [];
+          let accepted = 0;
+          for (const batch of batches) {
+            const result = await new Decoder({ target, drafter: drafter(), shape, budget: budget ? new DraftBudget() : undefined }).decode({
+              prompts: batch,
+              maxTokens: MAX_TOKENS,
+              sampling: greedySampling,
+              seed: 3,
+              stopTokens,
+            });
+            outputs.push(...result.trajectories.map((trajectory) => trajectory.tokens as Token[]));
+            accepted += result.statistics.accepted;
+          }
+          assert.deepEqual(outputs, greedy, name);
+          if (!budget) assert.ok(accepted > 0, `${name} never had a draft accepted, so the test proved little`);
+        }
+      } finally {
+        await target.dispose();
+      }
+    });
+  }
+
+  test("at T > 0 with fixed seeds, runs complete with consistent statistics and are reproducible", async () => {
+    const target = await LlamaTarget.create(model, { trajectories: 4, contextSize: 256, threads: 1 });
+    try {
+      const run = () =>
+        new Decoder({ target, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(4) }).decode({
+          prompts: Array.from({ length: 4 }, () => prompts[0]!),
+          maxTokens: MAX_TOKENS,
+          sampling: { temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05 },
+          seed: 11,
+          stopTokens,
+        });
+      const first = await run();
+      for (const trajectory of first.trajectories) {
+        const { statistics } = trajectory;
+        assert.ok(statistics.accepted <= statistics.drafted);
+        // Every call commits at least one token; a stop token ends the output and is not in it.
+        const stoppedByToken = trajectory.finishReason === "stop" ? 1 : 0;
+        assert.ok((statistics.tokens + stoppedByToken) / statistics.targetCalls >= 1);
+        assert.equal(statistics.tokens, trajectory.tokens.length);
+        assert.ok(["stop", "length"].includes(trajectory.finishReason));
+      }
+      assert.ok(first.statistics.drafted > 0);
+      const second = await run();
+      assert.deepEqual(second.trajectories.map((t) => t.tokens), first.trajectories.map((t) => t.tokens), "the same seed gives the same candidates");
+    } finally {
+      await target.dispose();
+    }
+  });
+});
