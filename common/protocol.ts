@@ -1,13 +1,170 @@
 // The custom LSP requests and notifications between the extension and the language server, with
 // their types. Both sides import this one file, so a change to the protocol is a type error on
 // whichever side has not caught up.
-import { RequestType0 } from "vscode-languageserver-protocol";
+import { NotificationType, RequestType, RequestType0 } from "vscode-languageserver-protocol";
+
+export type GpuSetting = "auto" | "cuda" | "vulkan" | "metal" | "off";
+/** "auto": a chain whose length adapts to what pays on this machine; "chain": always 8 tokens. */
+export type DraftShapeSetting = "auto" | "chain";
+
+/** The server's settings: sent as initializationOptions and again on every configuration change. */
+export interface StandSettings {
+  /** A local .gguf path, an `hf:` URI, or empty for the embedded model. */
+  readonly model: string;
+  readonly gpu: GpuSetting;
+  readonly trajectories: number;
+  readonly temperature: number;
+  readonly topK: number;
+  readonly topP: number;
+  readonly minP: number;
+  readonly maxTokens: number;
+  readonly draftShape: DraftShapeSetting;
+  /** Candidates per inline completion request. */
+  readonly inlineCandidates: number;
+  readonly inlineMaxTokens: number;
+  /** Keep the n-gram table per model and workspace between sessions. */
+  readonly persistTable: boolean;
+}
+
+export const defaultSettings: StandSettings = {
+  model: "",
+  gpu: "auto",
+  trajectories: 4,
+  temperature: 0.7,
+  topK: 40,
+  topP: 0.95,
+  minP: 0.05,
+  maxTokens: 256,
+  draftShape: "auto",
+  inlineCandidates: 3,
+  inlineMaxTokens: 48,
+  persistTable: true,
+};
+
+export interface InitializationOptions {
+  readonly settings?: Partial<StandSettings>;
+  /** A folder the server may write to (the extension's workspace storage), for the n-gram table. */
+  readonly storagePath?: string;
+}
+
+/** Stable error codes of the server's ResponseErrors. */
+export const ErrorCodes = {
+  ModelNotFound: 1001,
+  NotAGguf: 1002,
+  CorruptModel: 1003,
+  ModelTooLarge: 1004,
+  UnsupportedArchitecture: 1005,
+  NoModel: 1006,
+  ContextOverflow: 1007,
+  DownloadFailed: 1008,
+  InvalidRequest: 1009,
+} as const;
+
+export interface ModelInfo {
+  readonly path: string;
+  readonly name: string;
+  readonly sizeBytes: number;
+  readonly backend: string;
+  readonly devices: string[];
+  /** Why a requested GPU backend was not used. */
+  readonly fallbackReason?: string;
+  readonly contextSize: number;
+  readonly fillInTheMiddle: boolean;
+  readonly chatTemplate: boolean;
+  readonly threads: number;
+  /** Memory the model and its contexts use, in bytes. */
+  readonly memory: { readonly ram: number; readonly vram: number };
+}
 
 export interface ServerStatus {
-  /** The language server's version (the extension's, as they ship together). */
   readonly version: string;
-  /** The loaded model, or undefined while none is loaded. */
-  readonly model?: { readonly path: string; readonly backend: string };
+  readonly state: "loading" | "ready" | "error" | "idle";
+  readonly model?: ModelInfo;
+  readonly error?: { readonly code: number; readonly message: string };
+  readonly table: { readonly entries: number; readonly bytes: number };
+  readonly requestsInFlight: number;
 }
 
 export const StatusRequest = new RequestType0<ServerStatus, void>("stand/status");
+/** Pushed whenever the status changes (loading, ready, error, generating). */
+export const StatusNotification = new NotificationType<ServerStatus>("stand/statusChanged");
+
+export interface LoadModelParams {
+  /** As the `model` setting; omitted means the current setting. */
+  readonly model?: string;
+}
+export const LoadModelRequest = new RequestType<LoadModelParams, ModelInfo, void>("stand/loadModel");
+
+export interface SolveParams {
+  /** The problem: the selected text, or what the user typed. */
+  readonly problem: string;
+  /** "chat" asks in words; "code" continues code. Default "chat". */
+  readonly kind?: "code" | "chat";
+  /** Surrounding document text, given to the model before the problem. */
+  readonly context?: string;
+  readonly languageId?: string;
+  readonly trajectories?: number;
+  readonly temperature?: number;
+  readonly maxTokens?: number;
+  readonly seed?: number;
+  /** Identifies this solve's progress notifications. */
+  readonly progressToken: string;
+}
+
+/** A piece of streamed text and where it came from. */
+export interface Span {
+  readonly text: string;
+  /** "draft": an accepted STAND draft token; "model": sampled by the model itself. */
+  readonly origin: "draft" | "model";
+}
+
+export interface TrajectoryStatistics {
+  readonly tokens: number;
+  readonly targetCalls: number;
+  readonly tokensPerCall: number;
+  readonly acceptedDraftTokens: number;
+  readonly draftedTokens: number;
+  readonly tokensPerSecond: number;
+}
+
+export interface SolveProgress {
+  readonly progressToken: string;
+  readonly trajectory: number;
+  readonly spans: Span[];
+  readonly statistics: TrajectoryStatistics;
+}
+export const SolveProgressNotification = new NotificationType<SolveProgress>("stand/solveProgress");
+
+export interface Candidate {
+  readonly trajectory: number;
+  readonly text: string;
+  /** A reasoning model's thinking segment, separated from the answer. */
+  readonly thinking?: string;
+  readonly answer: string;
+  readonly codeBlocks: { readonly language: string; readonly code: string }[];
+  readonly finishReason: "stop" | "length" | "cancelled";
+  readonly statistics: TrajectoryStatistics;
+  /** Index into SolveResult.groups. */
+  readonly group: number;
+}
+
+export interface VoteGroup {
+  /** Trajectories whose normalised answers (or code) are equal. */
+  readonly members: number[];
+  readonly representative: number;
+}
+
+export interface SolveResult {
+  readonly candidates: Candidate[];
+  /** Largest group first: the majority vote. */
+  readonly groups: VoteGroup[];
+  readonly statistics: TrajectoryStatistics & { readonly trajectories: number; readonly elapsedMs: number; readonly histogram: number[] };
+}
+export const SolveRequest = new RequestType<SolveParams, SolveResult, void>("stand/solve");
+
+/** The user accepted an inline completion item: the server learns from its text. */
+export interface AcceptedCompletionParams {
+  readonly text: string;
+  readonly languageId?: string;
+}
+export const AcceptedCompletionNotification = new NotificationType<AcceptedCompletionParams>("stand/acceptedCompletion");

@@ -143,6 +143,16 @@ export class NgramTable {
     }
   }
 
+  /** Learns a token sequence as certain continuations (text the user wrote or accepted). */
+  observeSequence(tokens: readonly number[]): void {
+    const window = new Int32Array(CONTEXT_WINDOW);
+    for (let i = 1; i < tokens.length; i++) {
+      window.copyWithin(0, 1);
+      window[CONTEXT_WINDOW - 1] = tokens[i - 1]!;
+      this.observe(window, 0, Math.min(i, CONTEXT_WINDOW), { tokens: Int32Array.of(tokens[i]!), probs: Float64Array.of(1) }, 1);
+    }
+  }
+
   /**
    * The entry's distribution as a draft distribution q at `temperature`: q ∝ stored^(1/T),
    * normalised over the stored tokens. At T = 0 the stored probabilities are returned normalised

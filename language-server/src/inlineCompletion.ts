@@ -1,0 +1,55 @@
+// Inline completions: several candidates from one batched STAND decode (fill-in-the-middle when
+// the model has FIM tokens), each cut at a sensible boundary, deduplicated and ranked by how
+// many candidates agree.
+import { groupByVote } from "./candidates";
+import type { ModelSession } from "./model/session";
+import { decoderFor, samplingFrom } from "./solve";
+import type { StandSettings } from "../../common/protocol";
+
+export interface InlineRequest {
+  readonly prefix: string;
+  readonly suffix: string;
+}
+
+/**
+ * Where a completion should end: the end of the line when the cursor's line already has text,
+ * else the first blank line (the end of the block being written).
+ */
+export function completionBoundary(text: string, singleLine: boolean): number | undefined {
+  const index = singleLine ? text.indexOf("\n") : text.indexOf("\n\n");
+  return index >= 0 ? index : undefined;
+}
+
+/** Cuts a completion at its boundary and drops a last line the suffix already has. */
+export function trimCompletion(text: string, singleLine: boolean, suffix: string): string {
+  const boundary = completionBoundary(text, singleLine);
+  let completion = (boundary === undefined ? text : text.slice(0, boundary)).replace(/\s+$/, "");
+  const nextLine = suffix.split("\n").find((line) => line.trim())?.trim();
+  const lines = completion.split("\n");
+  if (lines.length > 1 && nextLine !== undefined && lines[lines.length - 1]!.trim() === nextLine) completion = lines.slice(0, -1).join("\n").replace(/\s+$/, "");
+  return completion;
+}
+
+export async function completeInline(session: ModelSession, request: InlineRequest, settings: StandSettings, signal: AbortSignal): Promise<string[]> {
+  const candidates = Math.max(1, settings.inlineCandidates);
+  const lineSoFar = request.prefix.slice(request.prefix.lastIndexOf("\n") + 1);
+  const singleLine = lineSoFar.trim().length > 0;
+  const prompt = await session.tokenize({ text: request.prefix, kind: "code", suffix: request.suffix });
+  const maxTokens = Math.min(settings.inlineMaxTokens, session.contextSize - prompt.length - 8);
+  if (maxTokens <= 0) return [];
+  const target = await session.inlineTargetFor(candidates);
+  const result = await decoderFor(session, target, settings).decode({
+    prompts: Array.from({ length: candidates }, () => prompt),
+    maxTokens,
+    // Several greedy candidates would all be the same one.
+    sampling: samplingFrom(settings, candidates > 1 ? Math.max(settings.temperature, 0.3) : settings.temperature),
+    seed: Math.floor(Math.random() * 2 ** 31),
+    stopTokens: session.stopTokens,
+    stopAt: (_, generated) => (completionBoundary(session.detokenize(generated), singleLine) === undefined ? undefined : generated.length),
+    signal,
+  });
+  const texts = result.trajectories.map((trajectory) => trimCompletion(session.detokenize(trajectory.tokens), singleLine, request.suffix));
+  return groupByVote(texts.map((text) => text.trimEnd()))
+    .map((group) => texts[group.representative]!)
+    .filter((text) => text.trim().length > 0);
+}

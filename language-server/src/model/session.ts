@@ -1,0 +1,109 @@
+// One loaded model and everything decoding needs around it: the runtime, the contexts (one for
+// solves, one for inline completions, so a completion never waits behind a long solve), the
+// shared n-gram table and the draft budget. Callers see tokens and text, not node-llama-cpp.
+import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
+import { basename } from "node:path";
+import type { ModelInfo } from "../../../common/protocol";
+import { DraftBudget, NgramTable } from "../stand";
+import { LlamaTarget } from "./llamaTarget";
+import { loadModelFile } from "./modelFile";
+import { hasChatTemplate, supportsFillInTheMiddle, tokenizePrompt, type PromptInput } from "./prompt";
+import { loadRuntime, threadsForModel, type GpuChoice, type Runtime } from "./runtime";
+
+/** Contexts are sized for this much text at most (tiny models train on less). */
+const MAX_CONTEXT = 4096;
+
+export interface SessionOptions {
+  readonly path: string;
+  readonly gpu: GpuChoice;
+  readonly table?: NgramTable;
+  /** Where llama.cpp's own messages go. */
+  readonly log?: (message: string) => void;
+}
+
+export class ModelSession {
+  readonly table: NgramTable;
+  /** Learns what drafting pays on this machine; shared by every request on this model. */
+  readonly budget = new DraftBudget();
+  private solveTarget?: LlamaTarget;
+  private inlineTarget?: LlamaTarget;
+
+  private constructor(
+    readonly runtime: Runtime,
+    readonly model: LlamaModel,
+    readonly path: string,
+    readonly threads: number,
+    table: NgramTable | undefined,
+  ) {
+    this.table = table ?? new NgramTable({ maxEntries: 1 << 17 });
+  }
+
+  static async open(options: SessionOptions): Promise<ModelSession> {
+    const runtime = await loadRuntime(options.gpu, options.log);
+    try {
+      const model = await loadModelFile(runtime.llama, options.path);
+      const threads = threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
+      return new ModelSession(runtime, model, options.path, threads, options.table);
+    } catch (error) {
+      await runtime.llama.dispose();
+      throw error;
+    }
+  }
+
+  get contextSize(): number {
+    return Math.min(this.model.trainContextSize, MAX_CONTEXT);
+  }
+
+  get stopTokens(): number[] {
+    return [this.model.tokens.eos, this.model.tokens.eot].filter((token): token is Token => token != null);
+  }
+
+  async info(): Promise<ModelInfo> {
+    const vram = this.runtime.backend === "cpu" ? 0 : (await this.runtime.llama.getVramState()).used;
+    return {
+      path: this.path,
+      name: String(this.model.fileInfo.metadata?.general?.name ?? basename(this.path)),
+      sizeBytes: this.model.size,
+      backend: this.runtime.backend,
+      devices: this.runtime.devices,
+      fallbackReason: this.runtime.fallbackReason,
+      contextSize: this.contextSize,
+      fillInTheMiddle: supportsFillInTheMiddle(this.model),
+      chatTemplate: hasChatTemplate(this.model),
+      threads: this.threads,
+      memory: { ram: process.memoryUsage().rss, vram },
+    };
+  }
+
+  tokenize(input: PromptInput): Promise<Token[]> {
+    return tokenizePrompt(this.model, input);
+  }
+
+  detokenize(tokens: readonly number[]): string {
+    return this.model.detokenize(tokens as Token[]);
+  }
+
+  /** The target for a solve with `trajectories` candidates (recreated when N changes). */
+  async solveTargetFor(trajectories: number): Promise<LlamaTarget> {
+    if (this.solveTarget?.trajectories !== trajectories) {
+      await this.solveTarget?.dispose();
+      this.solveTarget = await LlamaTarget.create(this.model, { trajectories, contextSize: this.contextSize, threads: this.threads });
+    }
+    return this.solveTarget;
+  }
+
+  async inlineTargetFor(trajectories: number): Promise<LlamaTarget> {
+    if (this.inlineTarget?.trajectories !== trajectories) {
+      await this.inlineTarget?.dispose();
+      this.inlineTarget = await LlamaTarget.create(this.model, { trajectories, contextSize: this.contextSize, threads: this.threads });
+    }
+    return this.inlineTarget;
+  }
+
+  async dispose(): Promise<void> {
+    await this.solveTarget?.dispose();
+    await this.inlineTarget?.dispose();
+    await this.model.dispose();
+    await this.runtime.llama.dispose();
+  }
+}

@@ -1,0 +1,102 @@
+// stand/solve: N candidate solutions decoded together with STAND, streamed as they grow, then
+// parsed and grouped by vote.
+import { ResponseError } from "vscode-languageserver/node";
+import {
+  ErrorCodes,
+  type Candidate,
+  type SolveParams,
+  type SolveProgress,
+  type SolveResult,
+  type StandSettings,
+  type TrajectoryStatistics,
+} from "../../common/protocol";
+import { groupByVote, parseAnswer, voteKey } from "./candidates";
+import type { ModelSession } from "./model/session";
+import { Decoder, DraftShape, standDrafter, type DecodeStatistics, type SamplingOptions, type TargetModel } from "./stand";
+import { TextStream } from "./textStream";
+
+const MAX_TRAJECTORIES = 64;
+
+export function samplingFrom(settings: StandSettings, temperature = settings.temperature): SamplingOptions {
+  return { temperature, topK: settings.topK, topP: settings.topP, minP: settings.minP };
+}
+
+/** A decoder for this session: adaptive chains by default (trees cannot be verified in llama.cpp). */
+export function decoderFor(session: ModelSession, target: TargetModel, settings: StandSettings): Decoder {
+  const adaptive = settings.draftShape === "auto";
+  return new Decoder({ target, drafter: standDrafter(session.table), shape: DraftShape.chain(8), budget: adaptive ? session.budget : undefined });
+}
+
+export function statisticsOf(statistics: DecodeStatistics, elapsedMs: number): TrajectoryStatistics {
+  return {
+    tokens: statistics.tokens,
+    targetCalls: statistics.targetCalls,
+    tokensPerCall: statistics.tokensPerCall,
+    acceptedDraftTokens: statistics.accepted,
+    draftedTokens: statistics.drafted,
+    tokensPerSecond: elapsedMs > 0 ? (1000 * statistics.tokens) / elapsedMs : 0,
+  };
+}
+
+export async function solve(
+  session: ModelSession,
+  params: SolveParams,
+  settings: StandSettings,
+  notify: (progress: SolveProgress) => void,
+  signal: AbortSignal,
+): Promise<SolveResult> {
+  if (typeof params.problem !== "string" || !params.problem.trim()) throw new ResponseError(ErrorCodes.InvalidRequest, "There is no problem to solve: select some text or type one.");
+  const trajectories = Math.max(1, Math.min(MAX_TRAJECTORIES, Math.round(params.trajectories ?? settings.trajectories)));
+  const kind = params.kind ?? "chat";
+  const text =
+    kind === "chat"
+      ? params.context
+        ? `${params.problem}\n\nContext:\n\`\`\`${params.languageId ?? ""}\n${params.context}\n\`\`\``
+        : params.problem
+      : `${params.context ?? ""}${params.problem}`;
+  const prompt = await session.tokenize({ text, kind });
+  const room = session.contextSize - prompt.length - 16;
+  if (room <= 0) {
+    throw new ResponseError(ErrorCodes.ContextOverflow, `The problem and its context take ${prompt.length} tokens; the model's context holds ${session.contextSize}. Select less text.`);
+  }
+  const maxTokens = Math.min(params.maxTokens ?? settings.maxTokens, room);
+  const target = await session.solveTargetFor(trajectories);
+  const streams = Array.from({ length: trajectories }, () => new TextStream((tokens) => session.detokenize(tokens)));
+  const started = performance.now();
+  const result = await decoderFor(session, target, settings).decode({
+    prompts: Array.from({ length: trajectories }, () => prompt),
+    maxTokens,
+    sampling: samplingFrom(settings, params.temperature),
+    seed: params.seed ?? Math.floor(Math.random() * 2 ** 31),
+    stopTokens: session.stopTokens,
+    signal,
+    onStep: (step) => {
+      const spans = streams[step.trajectory]!.push(step.tokens, step.fromDraft);
+      if (spans.length > 0) {
+        notify({ progressToken: params.progressToken, trajectory: step.trajectory, spans, statistics: statisticsOf(step.statistics, performance.now() - started) });
+      }
+    },
+  });
+  const elapsedMs = performance.now() - started;
+
+  const parsed = result.trajectories.map((trajectory, index) => {
+    const spans = streams[index]!.flush();
+    if (spans.length > 0) notify({ progressToken: params.progressToken, trajectory: index, spans, statistics: statisticsOf(trajectory.statistics, elapsedMs) });
+    return parseAnswer(streams[index]!.text, kind, params.languageId);
+  });
+  const groups = groupByVote(parsed.map(voteKey));
+  const groupOf = new Map(groups.flatMap((group, g) => group.members.map((member) => [member, g] as const)));
+  const candidates: Candidate[] = result.trajectories.map((trajectory, index) => ({
+    trajectory: index,
+    text: streams[index]!.text,
+    ...parsed[index]!,
+    finishReason: trajectory.finishReason,
+    statistics: statisticsOf(trajectory.statistics, elapsedMs),
+    group: groupOf.get(index)!,
+  }));
+  return {
+    candidates,
+    groups,
+    statistics: { ...statisticsOf(result.statistics, elapsedMs), trajectories, elapsedMs, histogram: [...result.statistics.acceptedLengths] },
+  };
+}

@@ -1,0 +1,154 @@
+// The language server end to end over stdio, on the embedded model.
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { CancellationTokenSource } from "vscode-jsonrpc/node";
+import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineCompletionTriggerKind } from "vscode-languageserver-protocol";
+import { ErrorCodes, LoadModelRequest, SolveProgressNotification, SolveRequest, StatusRequest, type SolveProgress } from "../../common/protocol";
+import { string, uint32, writeGguf } from "../support/ggufFile";
+import { startServer, type ServerHandle } from "../support/serverProcess";
+
+const EMBEDDED = join(__dirname, "..", "..", "models", "stand-code-mini.gguf");
+
+describe("language server", () => {
+  const storagePath = mkdtempSync(join(tmpdir(), "stand-server-"));
+  let server: ServerHandle;
+  // A local stand-in for the Hugging Face endpoint that knows no model: tests never touch the network.
+  const modelHub = createServer((_, response) => response.writeHead(404).end("not found"));
+  let hubEnv: Record<string, string>;
+
+  before(async () => {
+    await new Promise<void>((resolve) => modelHub.listen(0, "127.0.0.1", resolve));
+    hubEnv = { HF_ENDPOINT: `http://127.0.0.1:${(modelHub.address() as AddressInfo).port}` };
+    server = await startServer({ storagePath, settings: { trajectories: 4, maxTokens: 64, inlineCandidates: 4, inlineMaxTokens: 24 } }, hubEnv);
+  });
+  after(async () => {
+    await server?.stop();
+    modelHub.close();
+  });
+
+  test("initialize → status: the embedded model loads on the CPU", async () => {
+    const status = await server.settled();
+    assert.equal(status.state, "ready", JSON.stringify(status.error));
+    assert.equal(status.model?.backend, "cpu");
+    assert.equal(status.model?.fillInTheMiddle, true);
+    assert.ok(status.model!.contextSize >= 512);
+  });
+
+  test("inline completion returns several items and respects the suffix", async () => {
+    const uri = "file:///work/example.ts";
+    const text = "export function add(a: number, b: number): number {\n  \n}\n";
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text } });
+    const items = await server.connection.sendRequest(InlineCompletionRequest.type, {
+      textDocument: { uri },
+      position: { line: 1, character: 2 },
+      context: { triggerKind: InlineCompletionTriggerKind.Invoked },
+    });
+    const list = Array.isArray(items) ? items : (items?.items ?? []);
+    assert.ok(list.length >= 2, `expected several items, got ${JSON.stringify(list)}`);
+    const texts = list.map((item) => (typeof item.insertText === "string" ? item.insertText : item.insertText.value));
+    assert.equal(new Set(texts).size, texts.length, "items are deduplicated");
+    for (const completion of texts) {
+      assert.ok(completion.trim().length > 0);
+      assert.notEqual(completion.trimEnd().split("\n").at(-1)!.trim(), "}", "the closing brace is already in the suffix");
+    }
+  });
+
+  test("solve streams spans whose concatenation is each candidate's text; equal answers share a vote group", async () => {
+    const streamed = new Map<number, string>();
+    const subscription = server.connection.onNotification(SolveProgressNotification, (progress: SolveProgress) => {
+      if (progress.progressToken !== "solve-1") return;
+      streamed.set(progress.trajectory, (streamed.get(progress.trajectory) ?? "") + progress.spans.map((span) => span.text).join(""));
+      for (const span of progress.spans) assert.ok(span.origin === "draft" || span.origin === "model");
+    });
+    // Greedy: every trajectory writes the same text, so they all vote together.
+    const result = await server.connection.sendRequest(SolveRequest, { problem: "function fibonacci(n) {\n", kind: "code", temperature: 0, trajectories: 4, progressToken: "solve-1" });
+    subscription.dispose();
+    assert.equal(result.candidates.length, 4);
+    for (const candidate of result.candidates) assert.equal(streamed.get(candidate.trajectory), candidate.text);
+    assert.equal(result.groups.length, 1);
+    assert.deepEqual(result.groups[0]!.members, [0, 1, 2, 3]);
+    assert.ok(result.statistics.tokensPerCall >= 4, "one batched call serves all four trajectories");
+  });
+
+  test("cancelling a solve mid-way returns promptly, and the next request works", async () => {
+    const source = new CancellationTokenSource();
+    let firstProgress: () => void = () => undefined;
+    const progressed = new Promise<void>((resolve) => (firstProgress = resolve));
+    const subscription = server.connection.onNotification(SolveProgressNotification, (progress: SolveProgress) => {
+      if (progress.progressToken === "solve-cancel") firstProgress();
+    });
+    const pending = server.connection.sendRequest(SolveRequest, { problem: "// A long essay about sorting algorithms\n", kind: "code", maxTokens: 900, trajectories: 4, progressToken: "solve-cancel" }, source.token);
+    await progressed;
+    const cancelledAt = performance.now();
+    source.cancel();
+    await assert.rejects(pending, (error: { code?: number }) => error.code === -32800);
+    const latency = performance.now() - cancelledAt;
+    subscription.dispose();
+    assert.ok(latency < 2000, `cancellation took ${latency} ms`);
+    const next = await server.connection.sendRequest(SolveRequest, { problem: "const x = ", kind: "code", maxTokens: 8, trajectories: 2, progressToken: "after-cancel" });
+    assert.equal(next.candidates.length, 2);
+  });
+
+  test("each bad model gives its own error, and the server then serves a good model", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "stand-bad-models-"));
+    const model = readFileSync(EMBEDDED);
+    const files = {
+      notGguf: join(directory, "notes.gguf"),
+      truncated: join(directory, "truncated.gguf"),
+      tooLarge: join(directory, "huge.gguf"),
+      architecture: join(directory, "alien.gguf"),
+    };
+    writeFileSync(files.notGguf, "these are not the weights you are looking for");
+    writeFileSync(files.truncated, model.subarray(0, Math.floor(model.length / 3)));
+    writeGguf(files.tooLarge, { "general.architecture": string("llama"), "llama.context_length": uint32(4096), "llama.embedding_length": uint32(65536), "llama.block_count": uint32(80) }, [{ name: "token_embd.weight", dims: [65536, 1_000_000] }], 0);
+    writeGguf(files.architecture, { "general.architecture": string("stand-unknown-architecture") }, [{ name: "w", dims: [4, 4] }], 64);
+    const cases: [string, number][] = [
+      [join(directory, "missing.gguf"), ErrorCodes.ModelNotFound],
+      [files.notGguf, ErrorCodes.NotAGguf],
+      [files.truncated, ErrorCodes.CorruptModel],
+      [files.tooLarge, ErrorCodes.ModelTooLarge],
+      [files.architecture, ErrorCodes.UnsupportedArchitecture],
+      ["hf:stand-test/does-not-exist/model.gguf", ErrorCodes.DownloadFailed],
+    ];
+    for (const [path, code] of cases) {
+      await assert.rejects(server.connection.sendRequest(LoadModelRequest, { model: path }), (error: { code?: number; message?: string }) => {
+        assert.equal(error.code, code, `${path}: ${error.message}`);
+        assert.ok(error.message && error.message.length > 10);
+        return true;
+      });
+      const status = await server.connection.sendRequest(StatusRequest);
+      assert.equal(status.state, "error");
+      assert.equal(status.error?.code, code);
+    }
+    const info = await server.connection.sendRequest(LoadModelRequest, { model: "" });
+    assert.equal(info.backend, "cpu");
+    const result = await server.connection.sendRequest(SolveRequest, { problem: "let total = 0;\n", kind: "code", maxTokens: 8, trajectories: 1, progressToken: "after-bad" });
+    assert.equal(result.candidates.length, 1);
+  });
+
+  test("the n-gram table persists per model, reloads, and a corrupted table file is survived", async () => {
+    await server.stop();
+    const tables = join(storagePath, "tables");
+    const [file] = readdirSync(tables).filter((name) => name.endsWith(".stng"));
+    assert.ok(file, "the table was saved on shutdown");
+
+    server = await startServer({ storagePath, settings: { trajectories: 2, maxTokens: 16 } }, hubEnv);
+    const reloaded = await server.settled();
+    assert.equal(reloaded.state, "ready");
+    assert.ok(reloaded.table.entries > 0, "the saved table was loaded");
+    await server.stop();
+
+    writeFileSync(join(tables, file), Buffer.from("STNG corrupted beyond repair"));
+    server = await startServer({ storagePath, settings: { trajectories: 2, maxTokens: 16 } }, hubEnv);
+    const survived = await server.settled();
+    assert.equal(survived.state, "ready");
+    assert.equal(survived.table.entries, 0, "the damaged table was ignored and a new one started");
+    const result = await server.connection.sendRequest(SolveRequest, { problem: "let a = 1;\n", kind: "code", maxTokens: 8, trajectories: 2, progressToken: "after-corrupt" });
+    assert.equal(result.candidates.length, 2);
+  });
+});
