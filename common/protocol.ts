@@ -168,3 +168,39 @@ export interface AcceptedCompletionParams {
   readonly languageId?: string;
 }
 export const AcceptedCompletionNotification = new NotificationType<AcceptedCompletionParams>("stand/acceptedCompletion");
+
+export interface BenchmarkParams {
+  /** The prompt to decode (the selection, or a problem). */
+  readonly prompt: string;
+  readonly kind?: "code" | "chat";
+  /** N values to compare (default: the trajectories setting). */
+  readonly trajectories?: number[];
+  /** Temperatures to compare (default: the temperature setting). */
+  readonly temperatures?: number[];
+  readonly maxTokens?: number;
+  readonly repetitions?: number;
+}
+
+/** One method at one N and temperature, as `npm run bench` reports it. */
+export interface BenchmarkRow {
+  readonly trajectories: number;
+  readonly temperature: number;
+  readonly method: string;
+  readonly tokensPerSecond: number;
+  /** Against batched autoregressive decoding at the same N and T, in the same run. */
+  readonly speedup: number;
+  /** The speedup the measured acceptance allows at the measured cost curve: A · cost(0) / cost(k). */
+  readonly bound: number;
+  readonly tokensPerCall: number;
+  readonly draftedPerTrajectoryPerCall: number;
+  readonly drafterOverhead: number;
+  /** Cost of a batched call with k draft tokens per trajectory, relative to none. */
+  readonly costCurve: Record<number, number>;
+}
+
+export interface BenchmarkResult {
+  readonly rows: BenchmarkRow[];
+  /** The same rows as a plain-text table. */
+  readonly table: string;
+}
+export const BenchmarkRequest = new RequestType<BenchmarkParams, BenchmarkResult, void>("stand/benchmark");

@@ -20,14 +20,14 @@ export function completionBoundary(text: string, singleLine: boolean): number | 
   return index >= 0 ? index : undefined;
 }
 
-/** Cuts a completion at its boundary and drops a last line the suffix already has. */
+/** Cuts a completion at its boundary, drops trailing spaces and a last line the suffix already has. */
 export function trimCompletion(text: string, singleLine: boolean, suffix: string): string {
   const boundary = completionBoundary(text, singleLine);
-  let completion = (boundary === undefined ? text : text.slice(0, boundary)).replace(/\s+$/, "");
+  const lines = (boundary === undefined ? text : text.slice(0, boundary)).split("\n").map((line) => line.trimEnd());
+  while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   const nextLine = suffix.split("\n").find((line) => line.trim())?.trim();
-  const lines = completion.split("\n");
-  if (lines.length > 1 && nextLine !== undefined && lines[lines.length - 1]!.trim() === nextLine) completion = lines.slice(0, -1).join("\n").replace(/\s+$/, "");
-  return completion;
+  if (lines.length > 1 && nextLine !== undefined && lines[lines.length - 1]!.trim() === nextLine) lines.pop();
+  return lines.join("\n").trimEnd();
 }
 
 export async function completeInline(session: ModelSession, request: InlineRequest, settings: StandSettings, signal: AbortSignal): Promise<string[]> {

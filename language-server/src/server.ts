@@ -17,6 +17,7 @@ import {
 import { TextDocument } from "vscode-languageserver-textdocument";
 import {
   AcceptedCompletionNotification,
+  BenchmarkRequest,
   defaultSettings,
   ErrorCodes,
   LoadModelRequest,
@@ -30,6 +31,7 @@ import {
   type StandSettings,
 } from "../../common/protocol";
 import { completeInline } from "./inlineCompletion";
+import { formatTable, runBenchmark } from "./model/benchmark";
 import { ModelError, resolveModelUri } from "./model/modelFile";
 import { ModelSession } from "./model/session";
 import { protocolChannel } from "./protocolChannel";
@@ -193,6 +195,30 @@ function serve(connection: Connection): void {
     void saveTable(current);
     if (signal.aborted) throw new ResponseError(-32800, "The solve was cancelled.", result);
     return result;
+  });
+
+  connection.onRequest(BenchmarkRequest, async (params) => {
+    const current = await currentSession();
+    if (typeof params.prompt !== "string" || !params.prompt.trim()) throw new ResponseError(ErrorCodes.InvalidRequest, "The benchmark needs a prompt.");
+    const prompt = await current.tokenize({ text: params.prompt, kind: params.kind ?? "code" });
+    // Runs on the solve queue: it competes for the same cores, so solves wait rather than skew it.
+    const rows = await tracked("solve", () =>
+      runBenchmark(current.model, {
+        prompts: [prompt],
+        trajectoryCounts: params.trajectories ?? [settings.trajectories],
+        temperatures: params.temperatures ?? [settings.temperature],
+        maxTokens: Math.min(params.maxTokens ?? 64, current.contextSize - prompt.length - 64),
+        repetitions: params.repetitions ?? 1,
+        threads: current.threads,
+      }),
+    );
+    const table = [...new Set(rows.map((row) => `${row.trajectories}/${row.temperature}`))]
+      .map((key) => {
+        const group = rows.filter((row) => `${row.trajectories}/${row.temperature}` === key);
+        return `N = ${group[0]!.trajectories}, T = ${group[0]!.temperature}\n${formatTable(group)}`;
+      })
+      .join("\n\n");
+    return { rows, table };
   });
 
   connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, token) => {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CancellationTokenSource } from "vscode-jsonrpc/node";
 import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineCompletionTriggerKind } from "vscode-languageserver-protocol";
-import { ErrorCodes, LoadModelRequest, SolveProgressNotification, SolveRequest, StatusRequest, type SolveProgress } from "../../common/protocol";
+import { BenchmarkRequest, ErrorCodes, LoadModelRequest, SolveProgressNotification, SolveRequest, StatusRequest, type SolveProgress } from "../../common/protocol";
 import { string, uint32, writeGguf } from "../support/ggufFile";
 import { startServer, type ServerHandle } from "../support/serverProcess";
 
@@ -92,6 +92,18 @@ describe("language server", () => {
     assert.ok(latency < 2000, `cancellation took ${latency} ms`);
     const next = await server.connection.sendRequest(SolveRequest, { problem: "const x = ", kind: "code", maxTokens: 8, trajectories: 2, progressToken: "after-cancel" });
     assert.equal(next.candidates.length, 2);
+  });
+
+  test("stand/benchmark runs the same comparison as npm run bench and returns the table", async () => {
+    const result = await server.connection.sendRequest(BenchmarkRequest, { prompt: "export function sum(values: number[]): number {\n", trajectories: [2], temperatures: [0], maxTokens: 16 });
+    const methods = result.rows.map((row) => row.method);
+    assert.ok(methods.includes("autoregressive (batched)") && methods.includes("node-llama-cpp InputLookup") && methods.includes("STAND chain, adaptive"));
+    assert.equal(result.rows.find((row) => row.method === "autoregressive (batched)")!.speedup, 1);
+    for (const row of result.rows) {
+      assert.equal(row.trajectories, 2);
+      assert.ok(row.tokensPerSecond > 0 && row.tokensPerCall >= 1);
+    }
+    assert.match(result.table, /N = 2, T = 0\n.*method.*tok\/s/s);
   });
 
   test("each bad model gives its own error, and the server then serves a good model", async () => {

@@ -1,0 +1,71 @@
+// `npm run bench:latency`: inline completion latency through the real language server (a child
+// process over stdio, the embedded model): p50/p95 from request to the items, idle and while a
+// long solve runs on the other context.
+import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineCompletionTriggerKind } from "vscode-languageserver-protocol";
+import { SolveRequest } from "../common/protocol";
+import { startServer } from "../test/support/serverProcess";
+
+const REQUESTS = 30;
+const DOCUMENT = `import { readFile } from "node:fs/promises";
+
+export interface Config {
+  name: string;
+  port: number;
+}
+
+export async function loadConfig(path: string): Promise<Config> {
+  const text = await readFile(path, "utf8");
+  const value = JSON.parse(text);
+  return value;
+}
+
+export function formatConfig(config: Config): string {
+  return \`\${config.name}:\${config.port}\`;
+}
+`;
+
+function percentile(values: number[], fraction: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
+}
+
+async function main(): Promise<void> {
+  const server = await startServer({ settings: { inlineCandidates: 3, inlineMaxTokens: 24, trajectories: 4 } });
+  const status = await server.settled();
+  if (status.state !== "ready") throw new Error(`the server did not load its model: ${status.error?.message}`);
+  const uri = "file:///latency/config.ts";
+  await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text: DOCUMENT } });
+  const lines = DOCUMENT.split("\n");
+
+  const measure = async (): Promise<number[]> => {
+    const latencies: number[] = [];
+    for (let i = 0; i < REQUESTS; i++) {
+      const line = 1 + (i % (lines.length - 2));
+      const started = performance.now();
+      await server.connection.sendRequest(InlineCompletionRequest.type, {
+        textDocument: { uri },
+        position: { line, character: lines[line]!.length },
+        context: { triggerKind: InlineCompletionTriggerKind.Automatic },
+      });
+      latencies.push(performance.now() - started);
+    }
+    return latencies;
+  };
+
+  await measure(); // warm up: the inline context and the table
+  const idle = await measure();
+  const solving = server.connection.sendRequest(SolveRequest, { problem: "// An essay on sorting algorithms\n", kind: "code", maxTokens: 900, trajectories: 4, progressToken: "background" });
+  const busy = await measure();
+  await solving;
+  await server.stop();
+  const report = (name: string, values: number[]): void =>
+    console.log(`${name}: p50 ${percentile(values, 0.5).toFixed(0)} ms, p95 ${percentile(values, 0.95).toFixed(0)} ms (${values.length} requests, 3 candidates, ≤ 24 tokens)`);
+  console.log("inline completion, request to items, through the language server on the embedded model");
+  report("idle", idle);
+  report("while a 4-trajectory solve runs", busy);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

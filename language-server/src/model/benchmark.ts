@@ -1,0 +1,224 @@
+// The benchmark behind `npm run bench` and the server's stand/benchmark: STAND against every
+// model-free baseline on the same model, machine and prompts, in one run. Repetitions are
+// interleaved (each repetition runs every method on every prompt) and medians are reported.
+import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
+import {
+  Decoder,
+  DraftBudget,
+  DraftShape,
+  DraftTree,
+  NgramTable,
+  NoDrafter,
+  PromptLookupDrafter,
+  greedySampling,
+  ngramDrafter,
+  standDrafter,
+  type Drafter,
+  type SamplingOptions,
+} from "../stand";
+import type { BenchmarkRow } from "../../../common/protocol";
+import { LlamaTarget } from "./llamaTarget";
+
+export interface BenchmarkOptions {
+  readonly prompts: Token[][];
+  readonly trajectoryCounts: number[];
+  readonly temperatures: number[];
+  readonly maxTokens: number;
+  readonly repetitions: number;
+  readonly threads: number;
+  /** Progress lines for a terminal. */
+  readonly log?: (line: string) => void;
+}
+
+interface Run {
+  tokens: number;
+  seconds: number;
+  /** Target calls per trajectory (for node-llama-cpp's own loops: estimated from its prediction counters). */
+  callsPerTrajectory: number;
+  draftedPerCall: number;
+  drafterSeconds: number;
+}
+
+type Method = {
+  readonly name: string;
+  readonly run: (prompt: Token[], trajectories: number, sampling: SamplingOptions, seed: number) => Promise<Run>;
+};
+
+
+export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions): Promise<BenchmarkRow[]> {
+  const { prompts, maxTokens, repetitions, threads } = options;
+  const log = options.log ?? (() => undefined);
+  const stopTokens = [model.tokens.eos, model.tokens.eot].filter((token): token is Token => token != null);
+  const contextSize = Math.max(...prompts.map((tokens) => tokens.length)) + maxTokens + 64;
+  const { InputLookupTokenPredictor } = await import("node-llama-cpp");
+  const rows: BenchmarkRow[] = [];
+  for (const trajectories of options.trajectoryCounts) {
+    const target = await LlamaTarget.create(model, { trajectories, contextSize, threads });
+    const lookupContext = await model.createContext({ sequences: trajectories, contextSize, threads, batchSize: target.context.batchSize });
+    const lookupSequences = Array.from({ length: trajectories }, () => lookupContext.getSequence({ tokenPredictor: new InputLookupTokenPredictor() }));
+    const plainContext = await model.createContext({ sequences: trajectories, contextSize, threads, batchSize: target.context.batchSize });
+    const plainSequences = Array.from({ length: trajectories }, () => plainContext.getSequence());
+    try {
+      const costCurve = await measureCostCurve(target, prompts[0]!, trajectories);
+      const ours = (name: string, drafter: () => Drafter, shape: DraftShape, budget: boolean): Method => ({
+        name,
+        run: async (prompt, n, sampling, seed) => {
+          for (let t = 0; t < n; t++) await target.reset(t);
+          const decoder = new Decoder({ target, drafter: drafter(), shape, budget: budget ? new DraftBudget() : undefined });
+          const started = performance.now();
+          const result = await decoder.decode({ prompts: Array.from({ length: n }, () => prompt), maxTokens, sampling, seed, stopTokens });
+          const seconds = (performance.now() - started) / 1000;
+          const calls = result.trajectories.reduce((sum, t) => sum + t.statistics.targetCalls, 0);
+          return {
+            tokens: result.statistics.tokens,
+            seconds,
+            callsPerTrajectory: calls / n,
+            draftedPerCall: calls === 0 ? 0 : result.statistics.drafted / calls,
+            drafterSeconds: result.statistics.drafterMs / 1000,
+          };
+        },
+      });
+      const native = (name: string, sequences: LlamaContextSequence[], predicting: boolean): Method => ({
+        name,
+        run: async (prompt, n, sampling, seed) => {
+          await Promise.all(sequences.slice(0, n).map((sequence) => sequence.clearHistory()));
+          const before = sequences.map((sequence) => ({ ...sequence.tokenPredictions }));
+          const started = performance.now();
+          const counts = await Promise.all(sequences.slice(0, n).map((sequence) => generateNatively(sequence, prompt, sampling, seed, maxTokens, stopTokens)));
+          const seconds = (performance.now() - started) / 1000;
+          const tokens = counts.reduce((a, b) => a + b, 0);
+          const validated = predicting ? sequences.reduce((sum, sequence, i) => sum + sequence.tokenPredictions.validated - before[i]!.validated, 0) : 0;
+          const drafted = predicting ? sequences.reduce((sum, sequence, i) => sum + sequence.tokenPredictions.used - before[i]!.used, 0) : 0;
+          const calls = tokens - validated;
+          return { tokens, seconds, callsPerTrajectory: calls / n, draftedPerCall: calls === 0 ? 0 : drafted / calls, drafterSeconds: 0 };
+        },
+      });
+      const methods: Method[] = [
+        ours("autoregressive (batched)", () => new NoDrafter(), DraftShape.chain(0), false),
+        native("node-llama-cpp plain", plainSequences, false),
+        native("node-llama-cpp InputLookup", lookupSequences, true),
+        ours("prompt lookup", () => new PromptLookupDrafter(), DraftShape.chain(8), true),
+        ours("n-gram", () => ngramDrafter(new NgramTable()), DraftShape.chain(8), true),
+        ours("STAND chain, fixed 4", () => standDrafter(new NgramTable()), DraftShape.chain(4), false),
+        ours("STAND chain, adaptive", () => standDrafter(new NgramTable()), DraftShape.chain(8), true),
+      ];
+
+      for (const temperature of options.temperatures) {
+        const sampling: SamplingOptions = temperature === 0 ? greedySampling : { temperature, topK: 40, topP: 1, minP: 0 };
+        const runs = new Map<string, Run[][]>(methods.map((method) => [method.name, []]));
+        for (let repetition = 0; repetition < repetitions; repetition++) {
+          for (const method of methods) runs.get(method.name)!.push([]);
+          for (let p = 0; p < prompts.length; p++) {
+            for (const method of methods) {
+              runs.get(method.name)![repetition]!.push(await method.run(prompts[p]!, trajectories, sampling, 1000 * repetition + p));
+            }
+          }
+        }
+        const summary = methods.map((method) => summarise(method.name, runs.get(method.name)!, trajectories, costCurve));
+        const baseline = summary[0]!.tokensPerSecond;
+        const measured = summary.map((row) => ({ trajectories, temperature, ...row, speedup: row.tokensPerSecond / baseline, costCurve }));
+        log(`N = ${trajectories}, T = ${temperature}`);
+        log(formatTable(measured));
+        log("");
+        rows.push(...measured);
+      }
+    } finally {
+      await Promise.all([target.dispose(), lookupContext.dispose(), plainContext.dispose()]);
+    }
+  }
+  return rows;
+}
+
+async function generateNatively(sequence: LlamaContextSequence, prompt: Token[], sampling: SamplingOptions, seed: number, maxTokens: number, stopTokens: Token[]): Promise<number> {
+  let count = 0;
+  const options = sampling.temperature === 0 ? { temperature: 0 } : { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP, seed };
+  for await (const token of sequence.evaluate(prompt, options)) {
+    if (stopTokens.includes(token)) break;
+    if (++count >= maxTokens) break;
+  }
+  return count;
+}
+
+/**
+ * Cost of one batched call with k draft tokens per trajectory, relative to a call with none,
+ * measured on this machine now (median of repeated calls).
+ */
+async function measureCostCurve(target: LlamaTarget, prompt: Token[], trajectories: number): Promise<Record<number, number>> {
+  const context = prompt.slice(0, Math.max(2, prompt.length - 8));
+  const filler = prompt.slice(-8);
+  const curve: Record<number, number> = {};
+  for (let t = 0; t < trajectories; t++) await target.reset(t);
+  for (const k of [0, 1, 2, 3, 4, 6, 8]) {
+    const times: number[] = [];
+    for (let repetition = 0; repetition < 15; repetition++) {
+      const requests = Array.from({ length: trajectories }, (_, trajectory) => {
+        const draft = new DraftTree(context);
+        for (let i = 0, node = 0; i < k; i++) node = draft.addChild(node, filler[i % filler.length]!, i + 1);
+        return { trajectory, context, draft };
+      });
+      const started = performance.now();
+      await target.evaluate(requests, { temperature: 0.7, topK: 40, topP: 1, minP: 0 });
+      if (repetition > 0) times.push(performance.now() - started);
+    }
+    curve[k] = median(times);
+  }
+  const unit = curve[0]!;
+  for (const k of Object.keys(curve)) curve[Number(k)] = curve[Number(k)]! / unit;
+  return curve;
+}
+
+/** Relative cost of a call with `k` draft tokens per trajectory, interpolated from the curve. */
+function costAt(curve: Record<number, number>, k: number): number {
+  const points = Object.keys(curve).map(Number).sort((a, b) => a - b);
+  if (k <= 0) return 1;
+  for (let i = 1; i < points.length; i++) {
+    const [a, b] = [points[i - 1]!, points[i]!];
+    if (k <= b) return curve[a]! + ((curve[b]! - curve[a]!) * (k - a)) / (b - a);
+  }
+  const [a, b] = points.slice(-2) as [number, number];
+  return curve[b]! + ((curve[b]! - curve[a]!) * (k - b)) / (b - a);
+}
+
+function summarise(name: string, repetitions: Run[][], trajectories: number, curve: Record<number, number>) {
+  const perRepetition = repetitions.map((runs) => {
+    const tokens = runs.reduce((sum, run) => sum + run.tokens, 0);
+    const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
+    const calls = runs.reduce((sum, run) => sum + run.callsPerTrajectory, 0);
+    const drafted = runs.reduce((sum, run) => sum + run.draftedPerCall * run.callsPerTrajectory, 0);
+    const drafterSeconds = runs.reduce((sum, run) => sum + run.drafterSeconds, 0);
+    return { tokensPerSecond: tokens / seconds, tokensPerCall: tokens / trajectories / calls, draftedPerCall: drafted / calls, overhead: drafterSeconds / seconds };
+  });
+  const tokensPerCall = median(perRepetition.map((r) => r.tokensPerCall));
+  const draftedPerCall = median(perRepetition.map((r) => r.draftedPerCall));
+  return {
+    method: name,
+    tokensPerSecond: median(perRepetition.map((r) => r.tokensPerSecond)),
+    tokensPerCall,
+    draftedPerTrajectoryPerCall: draftedPerCall,
+    drafterOverhead: median(perRepetition.map((r) => r.overhead)),
+    /** The speedup the measured acceptance allows at the measured cost curve: A · cost(0) / cost(k). */
+    bound: tokensPerCall / costAt(curve, draftedPerCall),
+  };
+}
+
+export function formatTable(rows: readonly Omit<BenchmarkRow, "trajectories" | "temperature" | "costCurve">[]): string {
+  const header = ["method", "tok/s", "speedup", "bound", "tokens/call", "drafted/call", "drafter %"];
+  const lines = rows.map((row) => [
+    row.method,
+    row.tokensPerSecond.toFixed(0),
+    `${row.speedup.toFixed(2)}×`,
+    `${row.bound.toFixed(2)}×`,
+    row.tokensPerCall.toFixed(2),
+    row.draftedPerTrajectoryPerCall.toFixed(2),
+    `${(100 * row.drafterOverhead).toFixed(1)}`,
+  ]);
+  const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i]!.length)));
+  return [header, ...lines].map((cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")).join("\n");
+}
+
+
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};

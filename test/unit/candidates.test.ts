@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { extractCodeBlocks, groupByVote, parseAnswer, splitThinking, voteKey } from "../../language-server/src/candidates";
+import { completionBoundary, trimCompletion } from "../../language-server/src/inlineCompletion";
+import { TextStream } from "../../language-server/src/textStream";
+
+describe("candidates", () => {
+  test("the thinking segment is separated from the answer, also when the template opened it", () => {
+    assert.deepEqual(splitThinking("<think>try 2 and 3</think>\nThe answer is 5."), { thinking: "try 2 and 3", answer: "The answer is 5." });
+    assert.deepEqual(splitThinking("first, add\n</think>\n\n5"), { thinking: "first, add", answer: "5" });
+    assert.deepEqual(splitThinking("<think>still going"), { thinking: "still going", answer: "" });
+    assert.deepEqual(splitThinking("plain answer"), { answer: "plain answer" });
+  });
+
+  test("code blocks are extracted, with the editor's language for unlabelled or unfenced code", () => {
+    assert.deepEqual(extractCodeBlocks("Here:\n```ts\nconst a = 1;\n```\nand\n```\nb()\n```", "chat", "typescript"), [
+      { language: "ts", code: "const a = 1;" },
+      { language: "typescript", code: "b()" },
+    ]);
+    assert.deepEqual(extractCodeBlocks("return a + b;", "code", "typescript"), [{ language: "typescript", code: "return a + b;" }]);
+    assert.deepEqual(extractCodeBlocks("no code here", "chat"), []);
+  });
+
+  test("votes: equal code (modulo spacing and comments) or equal answers group together, largest group first", () => {
+    const answers = [
+      "```ts\nreturn a+b; // sum\n```",
+      "The answer is 5.",
+      "```ts\n  return a+b;\n```",
+      "the answer is   5",
+      "```ts\nreturn a-b;\n```",
+      "```ts\nreturn a + b;\n```",
+      "```js\nreturn a+b;\n```",
+    ];
+    const keys = answers.map((answer) => voteKey(parseAnswer(answer, "chat")));
+    assert.deepEqual(groupByVote(keys), [
+      { members: [0, 2, 6], representative: 0 },
+      { members: [1, 3], representative: 1 },
+      { members: [4], representative: 4 },
+      { members: [5], representative: 5 },
+    ]);
+  });
+});
+
+describe("inline completion text", () => {
+  test("a completion ends at the end of the line when the cursor's line has text, else at a blank line", () => {
+    assert.equal(completionBoundary("a + b;\n  return", true), 6);
+    assert.equal(completionBoundary("if (x) {\n  y();\n}\n\nfunction z", false), 17);
+    assert.equal(completionBoundary("no boundary yet", false), undefined);
+  });
+
+  test("trimming drops trailing space and a last line the suffix already has", () => {
+    assert.equal(trimCompletion("return a + b;\n}\n\nexport", false, "\n}\n"), "return a + b;");
+    assert.equal(trimCompletion("x = 1;   \ny = 2;\n", false, ""), "x = 1;\ny = 2;");
+    assert.equal(trimCompletion("a + b; // sum\nmore", true, ""), "a + b; // sum");
+  });
+});
+
+describe("text stream", () => {
+  test("spans carry provenance and concatenate to the final text, holding back incomplete characters", () => {
+    // A toy tokenizer: each token is one byte of UTF-8.
+    const bytes = [...Buffer.from("héllo 🚀!")];
+    const stream = new TextStream((tokens) => Buffer.from(tokens).toString("utf8"));
+    const spans = [
+      ...stream.push(bytes.slice(0, 2), 1), // "h" + the first half of "é"
+      ...stream.push(bytes.slice(2, 8), 3),
+      ...stream.push(bytes.slice(8), 0),
+      ...stream.flush(),
+    ];
+    assert.equal(spans.map((span) => span.text).join(""), "héllo 🚀!");
+    assert.deepEqual(spans[0], { text: "h", origin: "draft" });
+    assert.ok(spans.every((span) => !span.text.includes("\uFFFD")));
+    assert.equal(stream.text, "héllo 🚀!");
+  });
+});
