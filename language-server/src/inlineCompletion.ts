@@ -26,7 +26,7 @@ export function trimCompletion(text: string, singleLine: boolean, suffix: string
   const lines = (boundary === undefined ? text : text.slice(0, boundary)).split("\n").map((line) => line.trimEnd());
   while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   const nextLine = suffix.split("\n").find((line) => line.trim())?.trim();
-  if (lines.length > 1 && nextLine !== undefined && lines[lines.length - 1]!.trim() === nextLine) lines.pop();
+  if (nextLine !== undefined && lines.length > 0 && lines[lines.length - 1]!.trim() === nextLine) lines.pop();
   return lines.join("\n").trimEnd();
 }
 
@@ -43,7 +43,8 @@ export async function completeInline(session: ModelSession, request: InlineReque
     maxTokens,
     // Several greedy candidates would all be the same one.
     sampling: samplingFrom(settings, candidates > 1 ? Math.max(settings.temperature, 0.3) : settings.temperature),
-    seed: Math.floor(Math.random() * 2 ** 31),
+    // The same place in the same text gets the same suggestions.
+    seed: seedOf(request.prefix, request.suffix),
     stopTokens: session.stopTokens,
     stopAt: (_, generated) => (completionBoundary(session.detokenize(generated), singleLine) === undefined ? undefined : generated.length),
     signal,
@@ -52,4 +53,13 @@ export async function completeInline(session: ModelSession, request: InlineReque
   return groupByVote(texts.map((text) => text.trimEnd()))
     .map((group) => texts[group.representative]!)
     .filter((text) => text.trim().length > 0);
+}
+
+/** A 31-bit FNV-1a hash of the request's text. */
+function seedOf(prefix: string, suffix: string): number {
+  let hash = 0x811c9dc5;
+  for (const text of [prefix, "\u0000", suffix]) {
+    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  }
+  return hash >>> 1;
 }

@@ -52,6 +52,7 @@ describe("inline completion text", () => {
     assert.equal(trimCompletion("return a + b;\n}\n\nexport", false, "\n}\n"), "return a + b;");
     assert.equal(trimCompletion("x = 1;   \ny = 2;\n", false, ""), "x = 1;\ny = 2;");
     assert.equal(trimCompletion("a + b; // sum\nmore", true, ""), "a + b; // sum");
+    assert.equal(trimCompletion("}\n\nfunction next", false, "\n}\n"), "", "nothing but what follows the cursor already");
   });
 });
 
