@@ -60,11 +60,13 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
     const plainSequences = Array.from({ length: trajectories }, () => plainContext.getSequence());
     try {
       const costCurve = await measureCostCurve(target, prompts[0]!, trajectories);
-      const ours = (name: string, drafter: () => Drafter, shape: DraftShape, budget: boolean): Method => ({
-        name,
-        run: async (prompt, n, sampling, seed) => {
+      const ours = (name: string, drafter: () => Drafter, shape: DraftShape, adaptive: boolean): Method => {
+        // As in the language server, one budget learns this machine's costs across requests;
+        // each run still starts with an empty n-gram table.
+        const budget = adaptive ? new DraftBudget() : undefined;
+        const run: Method["run"] = async (prompt, n, sampling, seed) => {
           for (let t = 0; t < n; t++) await target.reset(t);
-          const decoder = new Decoder({ target, drafter: drafter(), shape, budget: budget ? new DraftBudget() : undefined });
+          const decoder = new Decoder({ target, drafter: drafter(), shape, budget });
           const started = performance.now();
           const result = await decoder.decode({ prompts: Array.from({ length: n }, () => prompt), maxTokens, sampling, seed, stopTokens });
           const seconds = (performance.now() - started) / 1000;
@@ -76,8 +78,9 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
             draftedPerCall: calls === 0 ? 0 : result.statistics.drafted / calls,
             drafterSeconds: result.statistics.drafterMs / 1000,
           };
-        },
-      });
+        };
+        return { name, run };
+      };
       const native = (name: string, sequences: LlamaContextSequence[], predicting: boolean): Method => ({
         name,
         run: async (prompt, n, sampling, seed) => {

@@ -146,8 +146,14 @@ function solveLinear(a: number[], b: number[], n: number): number[] | undefined 
   return m.map((row, i) => row[n]! / row[i]!);
 }
 
-/** Every this many steps the budget explores (see plan). */
+/**
+ * Every this many steps the budget explores (see plan): often while it has seen few drafts
+ * priced, rarely after, since each exploration costs a call that may not pay.
+ */
 const EXPLORATION_INTERVAL = 16;
+const SETTLED_EXPLORATION_INTERVAL = 128;
+/** Calls with drafts the cost model must have seen before exploration slows down. */
+const PRICED_DRAFT_CALLS = 32;
 /** Depths at least this likely to be reached and accepted are drafted when exploring. */
 const EXPLORATION_MIN_GAIN = 0.5;
 
@@ -175,6 +181,7 @@ export class DraftBudget {
   readonly acceptance: AcceptanceEstimator;
   readonly cost: CallCost;
   private steps = 0;
+  private pricedDraftCalls = 0;
 
   constructor(options: { acceptance?: AcceptanceEstimator; cost?: CallCost } = {}) {
     this.acceptance = options.acceptance ?? new AcceptanceEstimator();
@@ -217,7 +224,8 @@ export class DraftBudget {
     });
     // Now and then, draft every likely depth even when the cost model advises against it: the
     // model only learns what drafts cost by seeing some, and the machine's load changes.
-    if (++this.steps % EXPLORATION_INTERVAL === 0) bestCount = Math.max(bestCount, likelyCount);
+    const interval = this.pricedDraftCalls < PRICED_DRAFT_CALLS ? EXPLORATION_INTERVAL : SETTLED_EXPLORATION_INTERVAL;
+    if (++this.steps % interval === 0) bestCount = Math.max(bestCount, likelyCount);
 
     const depths = evidence.map(() => 0);
     for (const candidate of candidates.slice(0, bestCount)) depths[candidate.trajectory] = Math.max(depths[candidate.trajectory]!, candidate.depth);
@@ -227,6 +235,9 @@ export class DraftBudget {
   /** Learns from a finished step: what was accepted, and what the call cost. */
   record(evidence: readonly number[], drafts: readonly DraftTree[], verifications: readonly Verification[], milliseconds: number | undefined): void {
     drafts.forEach((draft, i) => this.acceptance.record(evidence[i]!, draft, verifications[i]!));
-    if (milliseconds !== undefined) this.cost.record(drafts.length, drafts.reduce((sum, draft) => sum + draft.draftedCount, 0), milliseconds);
+    if (milliseconds === undefined) return;
+    const draftTokens = drafts.reduce((sum, draft) => sum + draft.draftedCount, 0);
+    this.cost.record(drafts.length, draftTokens, milliseconds);
+    if (draftTokens > 0) this.pricedDraftCalls++;
   }
 }
