@@ -44,7 +44,6 @@ type Method = {
   readonly run: (prompt: Token[], trajectories: number, sampling: SamplingOptions, seed: number) => Promise<Run>;
 };
 
-
 export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions): Promise<BenchmarkRow[]> {
   const { prompts, maxTokens, repetitions, threads } = options;
   const log = options.log ?? (() => undefined);
