@@ -12,6 +12,7 @@ import {
   PromptLookupDrafter,
   Random,
   ngramDrafter,
+  pointMass,
   probabilityOf,
   residual,
   sampleToken,
@@ -160,7 +161,7 @@ const verifierWithoutRenormalisedDraft: Verifier = (draft, distributions, random
         accepted = child;
         break;
       }
-      p = residual(p, q ?? { tokens: Int32Array.of(token), probs: Float64Array.of(1) });
+      p = residual(p, q ?? pointMass(token));
     }
     if (accepted < 0) {
       tokens.push(sampleToken(p, random));

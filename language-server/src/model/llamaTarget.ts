@@ -1,6 +1,6 @@
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import type { SamplingOptions, SparseDistribution, TargetModel, TargetRequest } from "../stand";
-import { isGreedy } from "../stand";
+import { isGreedy, pointMass } from "../stand";
 
 type ControlledInput = Parameters<LlamaContextSequence["controlledEvaluate"]>[0];
 
@@ -30,8 +30,6 @@ export interface LlamaTargetOptions {
 export class LlamaTarget implements TargetModel {
   /** Tokens held in each sequence's KV cache, as far as we put them there. */
   private readonly held: number[][];
-  private callCount = 0;
-  private tokensEvaluated = 0;
 
   private constructor(
     readonly context: LlamaContext,
@@ -60,11 +58,6 @@ export class LlamaTarget implements TargetModel {
     return this.context.contextSize;
   }
 
-  /** Native decode calls made, and tokens evaluated, so far. */
-  get counters(): { calls: number; tokens: number } {
-    return { calls: this.callCount, tokens: this.tokensEvaluated };
-  }
-
   async evaluate(requests: readonly TargetRequest[], sampling: SamplingOptions, signal?: AbortSignal): Promise<SparseDistribution[][]> {
     signal?.throwIfAborted();
     const plans = requests.map((request) => this.plan(request));
@@ -81,16 +74,14 @@ export class LlamaTarget implements TargetModel {
       const items: ControlledInput = input.map((token, i) => (i >= outputFrom ? [token as Token, { generateNext }] : (token as Token)));
       return sequence.controlledEvaluate(items);
     });
-    this.callCount++;
     const results = await Promise.all(pending);
     return plans.map((plan, i) => {
       const outputs = results[i]!;
       this.held[plan.trajectory] = plan.held;
-      this.tokensEvaluated += plan.input.length;
       return Array.from({ length: plan.input.length - plan.outputFrom }, (_, node) => {
         const next = outputs[plan.outputFrom + node]?.next;
         if (next?.probabilities) return toDistribution(next.probabilities);
-        if (next?.token != null) return { tokens: Int32Array.of(next.token), probs: Float64Array.of(1) };
+        if (next?.token != null) return pointMass(next.token);
         throw new Error("the model returned no next-token distribution");
       });
     });

@@ -25,8 +25,8 @@ export class ModelSession {
   readonly table: NgramTable;
   /** Learns what drafting pays on this machine; shared by every request on this model. */
   readonly budget = new DraftBudget();
-  private solveTarget?: LlamaTarget;
-  private inlineTarget?: LlamaTarget;
+  /** One context for solves, one for inline completions. */
+  private readonly targets: Partial<Record<"solve" | "inline", LlamaTarget>> = {};
 
   private constructor(
     readonly runtime: Runtime,
@@ -84,26 +84,27 @@ export class ModelSession {
   }
 
   /** The target for a solve with `trajectories` candidates (recreated when N changes). */
-  async solveTargetFor(trajectories: number): Promise<LlamaTarget> {
-    if (this.solveTarget?.trajectories !== trajectories) {
-      await this.solveTarget?.dispose();
-      this.solveTarget = await LlamaTarget.create(this.model, { trajectories, contextSize: this.contextSize, threads: this.threads });
-    }
-    return this.solveTarget;
+  solveTargetFor(trajectories: number): Promise<LlamaTarget> {
+    return this.targetFor("solve", trajectories);
   }
 
-  async inlineTargetFor(trajectories: number): Promise<LlamaTarget> {
-    if (this.inlineTarget?.trajectories !== trajectories) {
-      await this.inlineTarget?.dispose();
-      this.inlineTarget = await LlamaTarget.create(this.model, { trajectories, contextSize: this.contextSize, threads: this.threads });
-    }
-    return this.inlineTarget;
+  inlineTargetFor(trajectories: number): Promise<LlamaTarget> {
+    return this.targetFor("inline", trajectories);
   }
 
   async dispose(): Promise<void> {
-    await this.solveTarget?.dispose();
-    await this.inlineTarget?.dispose();
+    await Promise.all(Object.values(this.targets).map((target) => target.dispose()));
     await this.model.dispose();
     await this.runtime.llama.dispose();
+  }
+
+  private async targetFor(use: "solve" | "inline", trajectories: number): Promise<LlamaTarget> {
+    let target = this.targets[use];
+    if (target?.trajectories !== trajectories) {
+      await target?.dispose();
+      target = await LlamaTarget.create(this.model, { trajectories, contextSize: this.contextSize, threads: this.threads });
+      this.targets[use] = target;
+    }
+    return target;
   }
 }

@@ -80,11 +80,4 @@ export class DraftTree {
     this.windowLengths.push(Math.min(CONTEXT_WINDOW, this.windowLengths[parent]! + 1));
     return node;
   }
-
-  /** The draft tokens on the path from the root to `node`, root excluded. */
-  pathTo(node: number): number[] {
-    const path: number[] = [];
-    for (let current = node; current > 0; current = this.parents[current]!) path.push(this.tokens[current]!);
-    return path.reverse();
-  }
 }

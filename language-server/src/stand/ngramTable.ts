@@ -1,4 +1,4 @@
-import type { SparseDistribution } from "./distribution";
+import { pointMass, type SparseDistribution } from "./distribution";
 import { Random } from "./random";
 
 /** Longest key the table supports; context windows hold this many tokens. */
@@ -149,7 +149,7 @@ export class NgramTable {
     for (let i = 1; i < tokens.length; i++) {
       window.copyWithin(0, 1);
       window[CONTEXT_WINDOW - 1] = tokens[i - 1]!;
-      this.observe(window, 0, Math.min(i, CONTEXT_WINDOW), { tokens: Int32Array.of(tokens[i]!), probs: Float64Array.of(1) }, 1);
+      this.observe(window, 0, Math.min(i, CONTEXT_WINDOW), pointMass(tokens[i]!), 1);
     }
   }
 

@@ -1,4 +1,4 @@
-import type { SparseDistribution } from "./distribution";
+import { pointMass, type SparseDistribution } from "./distribution";
 
 /** The target sampler's settings. The verifier's output follows exactly this sampler. */
 export interface SamplingOptions {
@@ -29,7 +29,7 @@ export function samplerDistribution(logits: ArrayLike<number>, sampling: Samplin
     .filter((i) => logits[i]! > -Infinity)
     .sort((a, b) => logits[b]! - logits[a]! || a - b);
   if (order.length === 0) throw new Error("the target gave no finite logit");
-  if (isGreedy(sampling)) return { tokens: Int32Array.of(order[0]!), probs: Float64Array.of(1) };
+  if (isGreedy(sampling)) return pointMass(order[0]!);
 
   let kept = sampling.topK > 0 ? order.slice(0, sampling.topK) : order;
   const softmax = softmaxOf(kept.map((i) => logits[i]!));
