@@ -20,9 +20,10 @@ export interface LlamaTargetOptions {
 
 /**
  * The engine's TargetModel on a real model: one llama.cpp context with one sequence per
- * trajectory. Each step erases the rejected tail of every sequence, then submits every
- * trajectory's new tokens and draft chain in the same tick, so node-llama-cpp merges them into
- * one batched decode, and reads the sampler's probabilities at each drafted position.
+ * trajectory. Each step erases the rejected tail of every sequence, then evaluates every
+ * trajectory's new tokens and draft chain and reads the sampler's probabilities at each drafted
+ * position. Steps without drafts are submitted in one tick so node-llama-cpp merges them into one
+ * batched decode; steps with drafts go sequence by sequence (see evaluate).
  *
  * Drafts must be chains: llama.cpp's batch puts each token in one sequence, so a tree cannot be
  * verified in one sequence.
@@ -70,11 +71,18 @@ export class LlamaTarget implements TargetModel {
           probabilities: true,
           options: { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP, seed: 0 },
         };
-    const pending = plans.map(({ sequence, input, outputFrom }) => {
+    const evaluatePlan = ({ sequence, input, outputFrom }: (typeof plans)[number]) => {
       const items: ControlledInput = input.map((token, i) => (i >= outputFrom ? [token as Token, { generateNext }] : (token as Token)));
       return sequence.controlledEvaluate(items);
-    });
-    const results = await Promise.all(pending);
+    };
+    // Batching several sequences is only safe while each asks for one distribution: with several
+    // outputs per sequence in one merged batch, node-llama-cpp 3.21.1 returned distributions that
+    // did not belong to the position (greedy output diverged from plain decoding at N = 4; see
+    // test/model/standOnModel.test.ts). Steps with drafts therefore evaluate sequence by sequence.
+    const drafting = plans.some((plan) => plan.input.length - plan.outputFrom > 1);
+    const results: Awaited<ReturnType<typeof evaluatePlan>>[] = [];
+    if (drafting) for (const plan of plans) results.push(await evaluatePlan(plan));
+    else results.push(...(await Promise.all(plans.map(evaluatePlan))));
     return plans.map((plan, i) => {
       const outputs = results[i]!;
       this.held[plan.trajectory] = plan.held;
