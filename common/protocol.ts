@@ -1,7 +1,7 @@
 // The custom LSP requests and notifications between the extension and the language server, with
 // their types. Both sides import this one file, so a change to the protocol is a type error on
 // whichever side has not caught up.
-import { NotificationType, RequestType, RequestType0 } from "vscode-languageserver-protocol";
+import { NotificationType, RequestType, RequestType0, type WorkDoneProgressParams } from "vscode-languageserver-protocol";
 
 export type GpuSetting = "auto" | "cuda" | "vulkan" | "metal" | "off";
 /** "auto": a chain whose length adapts to what pays on this machine; "chain": always 8 tokens. */
@@ -89,7 +89,7 @@ export const StatusRequest = new RequestType0<ServerStatus, void>("stand/status"
 /** Pushed whenever the status changes (loading, ready, error, generating). */
 export const StatusNotification = new NotificationType<ServerStatus>("stand/statusChanged");
 
-export interface LoadModelParams {
+export interface LoadModelParams extends WorkDoneProgressParams {
   /** As the `model` setting; omitted means the current setting. */
   readonly model?: string;
 }

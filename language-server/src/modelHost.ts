@@ -1,7 +1,7 @@
 // The server's model: which one is loaded, loading another, the status the editor shows, the
 // request queues that share it, and the n-gram table's persistence.
 import { join } from "node:path";
-import { ResponseError } from "vscode-languageserver/node";
+import { LSPErrorCodes, ResponseError } from "vscode-languageserver/node";
 import { ErrorCodes, type ModelInfo, type ServerStatus, type StandSettings } from "../../common/protocol";
 import { ModelError, resolveModelUri } from "./model/modelFile";
 import { ModelSession } from "./model/session";
@@ -14,14 +14,29 @@ export interface HostEvents {
   readonly statusChanged: (status: ServerStatus) => void;
   readonly warn: (message: string) => void;
   /** Work-done progress for a load: report(percent, message) and done(). */
-  readonly progress: (title: string) => Promise<{ report(percent: number, message: string): void; done(): void }>;
+  readonly progress: (title: string) => Promise<LoadProgress>;
 }
 
 type Queue = "solve" | "inline";
 
+/** Progress of one load: the editor's work-done progress, or one the request brought along. */
+export interface LoadProgress {
+  report(percent: number, message: string): void;
+  done(): void;
+}
+
+export interface LoadOptions {
+  readonly signal?: AbortSignal;
+  /** Reports this load's progress instead of a progress of the server's own. */
+  readonly progress?: LoadProgress;
+}
+
 export class ModelHost {
   private session?: ModelSession;
+  /** The spec of the loaded model, to go back to when loading another fails. */
+  private loadedSpec?: string;
   private loading?: Promise<ModelSession>;
+  private loadingSpec?: string;
   private lastError?: ServerStatus["error"];
   private info?: ModelInfo;
   private requestsInFlight = 0;
@@ -48,23 +63,54 @@ export class ModelHost {
 
   /**
    * Loads a model: `spec` is a path, an hf: URI, or empty for the embedded model. The current
-   * model is released first (after its requests finish). A failure is reported with its code and
-   * leaves the server ready to load another.
+   * model is released first (after its requests finish). A failure is reported with its code;
+   * the model that was loaded before is then loaded again, so a bad choice loses nothing.
    */
-  async load(spec: string, settings: StandSettings): Promise<ModelSession> {
-    const attempt = this.open(spec, settings);
-    this.loading = attempt;
+  async load(spec: string, settings: StandSettings, options: LoadOptions = {}): Promise<ModelSession> {
+    const previous = this.wantedSpec;
     this.lastError = undefined;
+    try {
+      return await this.attempt(spec, settings, options);
+    } catch (error) {
+      let failure: ResponseError<void>;
+      if (options.signal?.aborted) {
+        // The user changed their mind: not an error to show, but the request still fails.
+        failure = new ResponseError(LSPErrorCodes.RequestCancelled, `Loading ${spec || "the embedded model"} was cancelled.`);
+      } else {
+        this.lastError = error instanceof ModelError ? { code: error.code, message: error.message } : { code: ErrorCodes.CorruptModel, message: String(error) };
+        failure = new ResponseError(this.lastError.code, this.lastError.message);
+      }
+      this.events.log(`model load failed: ${failure.message}`);
+      if (previous !== undefined && previous !== spec) {
+        this.events.log(`loading the previous model again: ${previous || "embedded model"}`);
+        this.attempt(previous, settings, {}).catch(() => undefined);
+      }
+      throw failure;
+    } finally {
+      this.publish();
+    }
+  }
+
+  /** The spec being loaded, or else the one loaded: a settings change to it needs no reload. */
+  get wantedSpec(): string | undefined {
+    return this.loadingSpec ?? this.loadedSpec;
+  }
+
+  private async attempt(spec: string, settings: StandSettings, options: LoadOptions): Promise<ModelSession> {
+    // One load at a time: a load asked for while another runs starts when it ends.
+    const attempt = (this.loading ?? Promise.resolve()).catch(() => undefined).then(() => this.open(spec, settings, options));
+    this.loading = attempt;
+    this.loadingSpec = spec;
     this.publish();
     try {
       this.session = await attempt;
+      this.loadedSpec = spec;
       return this.session;
-    } catch (error) {
-      this.lastError = error instanceof ModelError ? { code: error.code, message: error.message } : { code: ErrorCodes.CorruptModel, message: String(error) };
-      this.events.log(`model load failed: ${this.lastError.message}`);
-      throw new ResponseError(this.lastError.code, this.lastError.message);
     } finally {
-      if (this.loading === attempt) this.loading = undefined;
+      if (this.loading === attempt) {
+        this.loading = undefined;
+        this.loadingSpec = undefined;
+      }
       this.publish();
     }
   }
@@ -102,11 +148,18 @@ export class ModelHost {
     await this.release(persist);
   }
 
-  private async open(spec: string, settings: StandSettings): Promise<ModelSession> {
+  private async open(spec: string, settings: StandSettings, options: LoadOptions): Promise<ModelSession> {
     await this.release(settings.persistTable);
-    const progress = await this.events.progress(spec || "embedded model");
+    this.loadedSpec = undefined;
+    const progress = options.progress ?? (await this.events.progress(spec || "embedded model"));
     try {
-      const path = await resolveModelUri(spec || this.embeddedModel, this.downloads, (fraction) => progress.report(Math.round(100 * fraction), `downloading ${spec}`));
+      const path = await resolveModelUri(
+        spec || this.embeddedModel,
+        this.downloads,
+        (fraction) => progress.report(Math.round(100 * fraction), `downloading ${spec}`),
+        options.signal,
+      );
+      options.signal?.throwIfAborted();
       const table = this.tables && settings.persistTable ? await this.tables.load(path) : undefined;
       const opened = await ModelSession.open({ path, gpu: settings.gpu === "off" ? false : settings.gpu, table, log: this.events.log });
       this.info = await opened.info();

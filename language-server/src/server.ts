@@ -81,13 +81,19 @@ function serve(connection: Connection): void {
     if (!incoming) return;
     const before = settings;
     settings = { ...settings, ...incoming };
-    if (settings.model !== before.model || settings.gpu !== before.gpu) modelHost().load(settings.model, settings).catch(() => undefined);
+    // A model the editor just loaded with stand/loadModel arrives here too: it needs no reload.
+    const modelChanged = settings.model !== before.model && settings.model !== modelHost().wantedSpec;
+    if (modelChanged || settings.gpu !== before.gpu) modelHost().load(settings.model, settings).catch(() => undefined);
   });
 
   connection.onRequest(StatusRequest, () => modelHost().status());
 
-  connection.onRequest(LoadModelRequest, async (params) => {
-    const loaded = await modelHost().load(params.model ?? settings.model, settings);
+  connection.onRequest(LoadModelRequest, async (params, token) => {
+    // The editor may bring its own progress (a cancellable notification) for a download.
+    const reporter = params.workDoneToken === undefined ? undefined : connection.window.attachWorkDoneProgress(params.workDoneToken);
+    reporter?.begin("STAND: loading model", 0, params.model || "embedded model", true);
+    const progress = reporter && { report: (percent: number, message: string) => reporter.report(percent, message), done: () => reporter.done() };
+    const loaded = await modelHost().load(params.model ?? settings.model, settings, { signal: abortSignalOf(token), progress });
     return loaded.info();
   });
 

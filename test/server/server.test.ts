@@ -106,7 +106,7 @@ describe("language server", () => {
     assert.match(result.table, /N = 2, T = 0\n.*method.*tok\/s/s);
   });
 
-  test("each bad model gives its own error, and the server then serves a good model", async () => {
+  test("each bad model gives its own error, and the server goes back to the model it had", async () => {
     const directory = mkdtempSync(join(tmpdir(), "stand-bad-models-"));
     const model = readFileSync(EMBEDDED);
     const files = {
@@ -134,11 +134,10 @@ describe("language server", () => {
         return true;
       });
       const status = await server.connection.sendRequest(StatusRequest);
-      assert.equal(status.state, "error");
       assert.equal(status.error?.code, code);
+      // The embedded model, loaded before, is being loaded again (or already is).
+      assert.ok(status.state === "loading" || status.state === "ready", status.state);
     }
-    const info = await server.connection.sendRequest(LoadModelRequest, { model: "" });
-    assert.equal(info.backend, "cpu");
     const result = await server.connection.sendRequest(SolveRequest, { problem: "let total = 0;\n", kind: "code", maxTokens: 8, trajectories: 1, progressToken: "after-bad" });
     assert.equal(result.candidates.length, 1);
   });
