@@ -1,30 +1,152 @@
-// The extension is a thin client: it starts the language server (which owns the model) and
-// forwards commands to it.
-import * as path from "node:path";
+// STAND's VS Code client. It stays thin: the language server owns the model and the engine; this
+// side starts it, turns commands and panel buttons into requests, and shows what comes back.
 import * as vscode from "vscode";
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
+import { applicableText, type FromPanel } from "../../common/panel";
+import { AcceptedCompletionNotification, StatusNotification, StatusRequest, type ServerStatus } from "../../common/protocol";
+import { applyCandidate, CandidatePreviews } from "./applyCandidate";
+import { runBenchmark } from "./benchmarkCommand";
+import { CandidatesView } from "./candidatesView";
+import { errorMessage, showError } from "./errorNotifications";
+import { ACCEPTED_COMMAND, inlineCompletionMiddleware } from "./inlineCompletions";
+import { selectModel } from "./modelPicker";
+import { ServerClient } from "./serverClient";
+import { SECTION } from "./settings";
+import { SolveController, type SolveInput } from "./solveController";
+import { StatusBar } from "./statusBar";
 
-let client: LanguageClient | undefined;
+/** How much of the document before a selection a "code" solve sends as context. */
+const CONTEXT_CHARACTERS = 4000;
+
+let server: ServerClient | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  const serverModule = context.asAbsolutePath(path.join("dist", "language-server.js"));
-  const serverOptions: ServerOptions = {
-    run: { module: serverModule, transport: TransportKind.stdio },
-    debug: { module: serverModule, transport: TransportKind.stdio, options: { execArgv: ["--nolazy", "--inspect=6009"] } },
+  const output = vscode.window.createOutputChannel("STAND", { log: true });
+  server = new ServerClient(context, output, inlineCompletionMiddleware());
+  const client = server.client;
+  const statusBar = new StatusBar();
+  const panel = new CandidatesView(context.extensionUri);
+  const solves = new SolveController(client, panel);
+  const previews = new CandidatePreviews();
+  let status: ServerStatus | undefined;
+
+  const onStatus = (next: ServerStatus): void => {
+    statusBar.setStatus(next);
+    panel.post({ type: "status", status: next });
+    // A model that fails to load at start or after a settings change.
+    if (next.error && next.error.message !== status?.error?.message) showError(next.error.message);
+    status = next;
   };
-  const clientOptions: LanguageClientOptions = {
-    documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+
+  /** "code" continues the selection on a base model; a chat model is asked in words. */
+  const solveKind = (): SolveInput["kind"] => (status?.model?.chatTemplate ? "chat" : "code");
+  const solve = (input: SolveInput): void => {
+    solves.solve(input).catch((error: unknown) => showError(errorMessage(error)));
   };
-  client = new LanguageClient("stand", "STAND", serverOptions, clientOptions);
+  const solveProblem = async (): Promise<void> => {
+    const problem = await vscode.window.showInputBox({ title: "STAND: Solve a Problem", prompt: "Describe the problem, or paste code to continue.", ignoreFocusOut: true });
+    if (!problem?.trim()) return;
+    const editor = vscode.window.activeTextEditor;
+    solve({ problem, kind: solveKind(), uri: editor?.document.uri, selection: editor?.selection, languageId: editor?.document.languageId });
+  };
+
+  const onPanelMessage = async (message: FromPanel): Promise<void> => {
+    switch (message.type) {
+      case "apply":
+      case "copy": {
+        const found = solves.candidate(message.solveId, message.trajectory);
+        if (!found) return void vscode.window.showWarningMessage("STAND: that candidate belongs to an earlier solve.");
+        if (message.type === "copy") {
+          await vscode.env.clipboard.writeText(applicableText(found.candidate));
+          vscode.window.setStatusBarMessage("STAND: candidate copied", 2000);
+        } else {
+          await applyCandidate(found.target, found.candidate, message.mode, previews);
+        }
+        return;
+      }
+      case "cancel":
+        return solves.cancel();
+      case "solveAgain":
+        return void solves.solveAgain().catch((error: unknown) => showError(errorMessage(error)));
+      case "runBenchmark":
+        return runBenchmark(client, panel);
+      case "ready":
+        return;
+    }
+  };
+
   context.subscriptions.push(
-    vscode.commands.registerCommand("stand.restartServer", async () => {
-      await client?.restart();
+    output,
+    statusBar,
+    panel,
+    solves,
+    previews,
+    vscode.window.registerWebviewViewProvider(CandidatesView.viewType, panel),
+    panel.onDidReceiveMessage((message) => void onPanelMessage(message)),
+    server.onDidChangeConnection((state) => statusBar.setConnection(state)),
+    solves.onDidChangeLive((live) => statusBar.setLive(live)),
+    client.onNotification(StatusNotification, onStatus),
+
+    vscode.commands.registerCommand("stand.solveSelection", async () => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor || editor.selection.isEmpty) return solveProblem();
+      const document = editor.document;
+      const before = document.getText(new vscode.Range(new vscode.Position(0, 0), editor.selection.start));
+      const kind = solveKind();
+      solve({
+        problem: document.getText(editor.selection),
+        kind,
+        context: kind === "code" ? before.slice(-CONTEXT_CHARACTERS) : undefined,
+        languageId: document.languageId,
+        uri: document.uri,
+        selection: editor.selection,
+      });
+    }),
+    vscode.commands.registerCommand("stand.solveProblem", solveProblem),
+    vscode.commands.registerCommand("stand.showPanel", () => panel.reveal()),
+    vscode.commands.registerCommand("stand.selectModel", () => selectModel(client)),
+    vscode.commands.registerCommand("stand.toggleInlineCompletions", async () => {
+      const configuration = vscode.workspace.getConfiguration(SECTION);
+      const enabled = !configuration.get<boolean>("inline.enabled", true);
+      await configuration.update("inline.enabled", enabled, vscode.ConfigurationTarget.Global);
+      vscode.window.setStatusBarMessage(`STAND: inline completions ${enabled ? "on" : "off"}`, 3000);
+    }),
+    vscode.commands.registerCommand("stand.runBenchmark", () => runBenchmark(client, panel)),
+    vscode.commands.registerCommand("stand.applyCandidate", async () => {
+      const last = solves.lastResult;
+      if (!last) return void vscode.window.showInformationMessage("STAND: there are no candidates yet. Run STAND: Solve Selection with N Candidates first.");
+      const candidate = await vscode.window.showQuickPick(
+        last.result.candidates.map((c) => ({
+          label: `Candidate ${c.trajectory + 1}`,
+          description: `${last.result.groups[c.group]?.members.length ?? 1} of ${last.result.candidates.length} agree · ${c.finishReason}`,
+          detail: applicableText(c).trim().split("\n")[0],
+          trajectory: c.trajectory,
+        })),
+        { title: "STAND: Apply Candidate", placeHolder: "Which candidate?" },
+      );
+      if (!candidate) return;
+      const mode = await vscode.window.showQuickPick(
+        [
+          { label: "Insert at the cursor", mode: "insert" as const },
+          { label: "Replace the selection", mode: "replace" as const },
+          { label: "Open a diff", mode: "diff" as const },
+        ],
+        { title: `STAND: Apply Candidate ${candidate.trajectory + 1}` },
+      );
+      if (mode) await onPanelMessage({ type: "apply", solveId: last.id, trajectory: candidate.trajectory, mode: mode.mode });
+    }),
+    vscode.commands.registerCommand("stand.cancel", () => solves.cancel()),
+    vscode.commands.registerCommand("stand.restartServer", () => server?.restart()),
+    vscode.commands.registerCommand("stand.showLog", () => output.show()),
+    vscode.commands.registerCommand(ACCEPTED_COMMAND, (text: string, languageId: string) => {
+      if (client.isRunning()) void client.sendNotification(AcceptedCompletionNotification, { text, languageId });
     }),
   );
-  await client.start();
+
+  await server.start();
+  onStatus(await client.sendRequest(StatusRequest));
 }
 
 export async function deactivate(): Promise<void> {
-  await client?.stop();
-  client = undefined;
+  await server?.dispose();
+  server = undefined;
 }

@@ -1,0 +1,68 @@
+// "Select Model…": the embedded model, a local .gguf, or an hf: URI. The server loads it first
+// (a download shows in a cancellable notification); only a model that loaded becomes the setting,
+// so a bad choice never leaves the user without a working model.
+import * as vscode from "vscode";
+import { WorkDoneProgress, type LanguageClient } from "vscode-languageclient/node";
+import { LoadModelRequest, type ModelInfo } from "../../common/protocol";
+import { SECTION } from "./settings";
+import { errorMessage, showError } from "./errorNotifications";
+
+interface ModelChoice extends vscode.QuickPickItem {
+  readonly pick: () => Thenable<string | undefined>;
+}
+
+export async function selectModel(client: LanguageClient): Promise<void> {
+  const current = vscode.workspace.getConfiguration(SECTION).get<string>("model") ?? "";
+  const choices: ModelChoice[] = [
+    { label: "$(package) Embedded model (stand-code-mini)", description: current === "" ? "current" : undefined, detail: "A 5.8M-parameter code model that ships with the extension: fast, small, for trying STAND out.", pick: async () => "" },
+    { label: "$(file) Browse for a .gguf file…", pick: browseForGguf },
+    {
+      label: "$(edit) Enter a path or hf: URI…",
+      detail: "For example hf:Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF:Q8_0 (downloaded once, into the extension's storage).",
+      pick: () =>
+        vscode.window.showInputBox({
+          title: "STAND: model path or hf: URI",
+          prompt: "A local .gguf path, or hf:<user>/<repo>[:<quantisation>]",
+          value: current,
+          ignoreFocusOut: true,
+          validateInput: (value) => (value.trim() ? undefined : "Enter a path or an hf: URI (or pick the embedded model)."),
+        }),
+    },
+  ];
+  if (current && !choices.some((choice) => choice.description)) choices.push({ label: `$(history) ${current}`, description: "current", pick: async () => current });
+  const choice = await vscode.window.showQuickPick(choices, { title: "STAND: Select Model", placeHolder: "Which GGUF model should STAND run?" });
+  const model = (await choice?.pick())?.trim();
+  if (model === undefined) return;
+  const info = await loadModel(client, model);
+  if (info) await vscode.workspace.getConfiguration(SECTION).update("model", model, vscode.ConfigurationTarget.Global);
+}
+
+async function browseForGguf(): Promise<string | undefined> {
+  const files = await vscode.window.showOpenDialog({ title: "STAND: choose a GGUF model", canSelectMany: false, filters: { "GGUF models": ["gguf"] }, openLabel: "Use this model" });
+  return files?.[0]?.fsPath;
+}
+
+/** Loads `model` in the server with a cancellable progress notification; shows why it failed. */
+export async function loadModel(client: LanguageClient, model: string): Promise<ModelInfo | undefined> {
+  const name = model || "the embedded model";
+  let cancelled = false;
+  try {
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `STAND: loading ${name}`, cancellable: true }, (progress, token) => {
+      token.onCancellationRequested(() => (cancelled = true));
+      const workDoneToken = `stand-load-${Date.now()}`;
+      let reported = 0;
+      const subscription = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
+        if (value.kind === "end") return;
+        const percent = value.percentage ?? reported;
+        progress.report({ message: value.message, increment: Math.max(0, percent - reported) });
+        reported = percent;
+      });
+      return client.sendRequest(LoadModelRequest, { model, workDoneToken }, token).finally(() => subscription.dispose());
+    });
+  } catch (error) {
+    // The server has gone back to the model it had; nothing to report.
+    if (cancelled) return undefined;
+    showError(errorMessage(error));
+    return undefined;
+  }
+}

@@ -1,0 +1,11 @@
+// The `stand.*` settings as the server and the extension use them. The mapping is pure so it is
+// tested without VS Code; `readSettings` is the only part that touches the configuration API.
+import * as vscode from "vscode";
+import { serverSettingsFrom, type ExtensionSettings } from "./settingsMapping";
+
+export const SECTION = "stand";
+
+export function readSettings(): ExtensionSettings {
+  const configuration = vscode.workspace.getConfiguration(SECTION);
+  return serverSettingsFrom((key) => configuration.get(key));
+}

@@ -1,0 +1,55 @@
+// From the flat `stand.*` configuration keys to the server's settings and the extension's own
+// (inline completion switches). No VS Code import: unit-tested.
+import { defaultSettings, type GpuSetting, type StandSettings } from "../../common/protocol";
+
+export interface InlineSettings {
+  readonly enabled: boolean;
+  readonly disabledLanguages: readonly string[];
+  readonly debounceMs: number;
+}
+
+export interface ExtensionSettings {
+  readonly server: StandSettings;
+  readonly inline: InlineSettings;
+}
+
+type Get = (key: string) => unknown;
+
+const GPU_VALUES: readonly GpuSetting[] = ["auto", "cuda", "vulkan", "metal", "off"];
+
+/**
+ * Out-of-range or mistyped values fall back to the nearest valid one. `stand.model` and
+ * `stand.gpu` are machine-scoped and listed as restricted for untrusted workspaces in the
+ * manifest, so VS Code itself keeps a workspace from choosing what native code loads.
+ */
+export function serverSettingsFrom(get: Get): ExtensionSettings {
+  const number = (key: string, fallback: number, min: number, max: number): number => {
+    const value = get(key);
+    return typeof value === "number" && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
+  };
+  const integer = (key: string, fallback: number, min: number, max: number): number => Math.round(number(key, fallback, min, max));
+  const model = get("model");
+  const gpu = get("gpu");
+  const languages = get("inline.disabledLanguages");
+  return {
+    server: {
+      model: typeof model === "string" ? model.trim() : defaultSettings.model,
+      gpu: GPU_VALUES.includes(gpu as GpuSetting) ? (gpu as GpuSetting) : defaultSettings.gpu,
+      trajectories: integer("trajectories", defaultSettings.trajectories, 1, 64),
+      temperature: number("temperature", defaultSettings.temperature, 0, 2),
+      topK: integer("topK", defaultSettings.topK, 0, 1000),
+      topP: number("topP", defaultSettings.topP, 0, 1),
+      minP: number("minP", defaultSettings.minP, 0, 1),
+      maxTokens: integer("maxTokens", defaultSettings.maxTokens, 1, 8192),
+      draftShape: get("draftShape") === "chain" ? "chain" : "auto",
+      inlineCandidates: integer("inline.candidates", defaultSettings.inlineCandidates, 1, 8),
+      inlineMaxTokens: integer("inline.maxTokens", defaultSettings.inlineMaxTokens, 1, 256),
+      persistTable: get("persistTable") !== false,
+    },
+    inline: {
+      enabled: get("inline.enabled") !== false,
+      disabledLanguages: Array.isArray(languages) ? languages.filter((language): language is string => typeof language === "string") : [],
+      debounceMs: integer("inline.debounceMs", 150, 0, 2000),
+    },
+  };
+}

@@ -1,0 +1,78 @@
+// The extension's logic that needs no VS Code: settings mapping, crash back-off, status bar text
+// and what an applied candidate inserts.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { defaultSettings, type ServerStatus } from "../../../common/protocol";
+import { candidateEditText } from "../../../extension/src/candidateEdit";
+import { CrashBackoff } from "../../../extension/src/crashBackoff";
+import { serverSettingsFrom } from "../../../extension/src/settingsMapping";
+import { statusBarContent } from "../../../extension/src/statusBarText";
+
+describe("extension logic", () => {
+  test("settings: defaults when unset, flat inline keys mapped, bad values clamped or ignored", () => {
+    assert.deepEqual(serverSettingsFrom(() => undefined).server, defaultSettings);
+    const values: Record<string, unknown> = {
+      model: "  /models/x.gguf ",
+      gpu: "quantum",
+      trajectories: 500,
+      temperature: -1,
+      topK: 12.4,
+      "inline.candidates": 5,
+      "inline.enabled": false,
+      "inline.disabledLanguages": ["markdown", 3],
+      "inline.debounceMs": 75,
+      draftShape: "chain",
+      persistTable: false,
+    };
+    const settings = serverSettingsFrom((key) => values[key]);
+    assert.equal(settings.server.model, "/models/x.gguf");
+    assert.equal(settings.server.gpu, "auto");
+    assert.equal(settings.server.trajectories, 64);
+    assert.equal(settings.server.temperature, 0);
+    assert.equal(settings.server.topK, 12);
+    assert.equal(settings.server.inlineCandidates, 5);
+    assert.equal(settings.server.draftShape, "chain");
+    assert.equal(settings.server.persistTable, false);
+    assert.deepEqual(settings.inline, { enabled: false, disabledLanguages: ["markdown"], debounceMs: 75 });
+  });
+
+  test("crash back-off doubles the pause, gives up after five crashes in five minutes, forgives old ones", () => {
+    const backoff = new CrashBackoff(1000, 30_000, 5, 300_000);
+    const delays = [0, 1, 2, 3, 4].map((i) => backoff.onCrash(i * 1000));
+    assert.deepEqual(delays.map((d) => d.delayMs), [1000, 2000, 4000, 8000, 16_000]);
+    assert.ok(delays.every((d) => d.restart));
+    assert.deepEqual(backoff.onCrash(6000), { restart: false, delayMs: 0, crashes: 6 });
+    assert.deepEqual(backoff.onCrash(6000 + 300_000), { restart: true, delayMs: 1000, crashes: 1 });
+    backoff.reset();
+    assert.equal(backoff.onCrash(400_000).delayMs, 1000);
+  });
+
+  test("the status bar shows loading, the model and backend, live speed, and errors", () => {
+    const ready: ServerStatus = {
+      version: "0.1.0",
+      state: "ready",
+      model: { path: "/m/stand-code-mini.gguf", name: "stand-code-mini.gguf", sizeBytes: 1, backend: "cuda", devices: ["H100"], contextSize: 1024, fillInTheMiddle: true, chatTemplate: false, threads: 1, memory: { ram: 0, vram: 0 } },
+      table: { entries: 1234, bytes: 0 },
+      requestsInFlight: 0,
+    };
+    assert.match(statusBarContent({ kind: "running" }, { ...ready, state: "loading", model: undefined }, undefined).text, /loading~spin.*loading model/);
+    const idle = statusBarContent({ kind: "running" }, ready, undefined);
+    assert.equal(idle.text, "$(sparkle) stand-code-mini · CUDA");
+    assert.match(idle.tooltip, /H100/);
+    assert.match(idle.tooltip, /1,234 entries/);
+    assert.equal(statusBarContent({ kind: "running" }, ready, { tokensPerSecond: 812.4, tokensPerCall: 2.345 }).text, "$(sync~spin) stand-code-mini · 812 tok/s · 2.35 tok/call");
+    const failed = statusBarContent({ kind: "running" }, { ...ready, state: "error", model: undefined, error: { code: 1001, message: "No model file at /x." } }, undefined);
+    assert.ok(failed.error);
+    assert.match(failed.tooltip, /No model file at \/x\./);
+    assert.match(statusBarContent({ kind: "restarting", inSeconds: 4 }, ready, undefined).text, /restarting in 4 s/);
+  });
+
+  test("a code solve keeps the selection in front of its continuation, except when inserted at the cursor", () => {
+    const candidate = { trajectory: 0, text: "  return a + b;\n}", answer: "  return a + b;\n}", codeBlocks: [{ language: "js", code: "  return a + b;\n}" }], finishReason: "stop" as const, statistics: { tokens: 1, targetCalls: 1, tokensPerCall: 1, acceptedDraftTokens: 0, draftedTokens: 0, tokensPerSecond: 1 }, group: 0 };
+    const code = { kind: "code" as const, problem: "function add(a, b) {\n" };
+    assert.equal(candidateEditText(code, candidate, "insert"), "  return a + b;\n}");
+    assert.equal(candidateEditText(code, candidate, "replace"), "function add(a, b) {\n  return a + b;\n}");
+    const chat = { kind: "chat" as const, problem: "Write add" };
+    assert.equal(candidateEditText(chat, { ...candidate, codeBlocks: [{ language: "js", code: "const add = (a, b) => a + b;" }] }, "replace"), "const add = (a, b) => a + b;");
+  });
+});
