@@ -1,5 +1,6 @@
 // One build for the three bundles: the extension client and the language server run in Node,
 // the candidates panel runs in the webview's browser sandbox.
+import { copyFileSync, mkdirSync } from "node:fs";
 import * as esbuild from "esbuild";
 
 const production = process.argv.includes("--production");
@@ -33,6 +34,7 @@ const bundles = [
     // node-llama-cpp is ESM-only and loads its native binaries from its own package folder.
     external: ["node-llama-cpp", "@node-llama-cpp/*"],
   },
+  // The candidates panel: dist/webview/main.js, main.css and codicons/ (see extension/src/panelHtml.ts).
   {
     ...common,
     entryPoints: ["webview/src/main.ts"],
@@ -41,7 +43,17 @@ const bundles = [
     format: "iife",
     target: "es2022",
   },
+  {
+    ...common,
+    entryPoints: ["webview/src/main.css"],
+    outfile: "dist/webview/main.css",
+    target: "chrome120",
+  },
 ];
+
+// The codicon font and its stylesheet, for the panel's icons and <vscode-button icon="…">.
+mkdirSync("dist/webview/codicons", { recursive: true });
+for (const file of ["codicon.css", "codicon.ttf"]) copyFileSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/webview/codicons/${file}`);
 
 if (watch) {
   const contexts = await Promise.all(bundles.map((options) => esbuild.context(options)));
