@@ -83,7 +83,9 @@ export class ModelHost {
       this.events.log(`model load failed: ${failure.message}`);
       if (previous !== undefined && previous !== spec) {
         this.events.log(`loading the previous model again: ${previous || "embedded model"}`);
-        this.attempt(previous, settings, {}).catch(() => undefined);
+        void this.attempt(previous, settings, {})
+          .catch(() => undefined)
+          .then(() => this.publish());
       }
       throw failure;
     } finally {
@@ -111,7 +113,8 @@ export class ModelHost {
         this.loading = undefined;
         this.loadingSpec = undefined;
       }
-      this.publish();
+      // No publish here: a failed load is published by its caller once the error is recorded,
+      // so the editor never sees a passing "idle".
     }
   }
 

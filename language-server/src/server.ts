@@ -58,12 +58,13 @@ function serve(connection: Connection): void {
     const tables = options.storagePath ? new TableStore(join(options.storagePath, "tables"), log) : undefined;
     host = new ModelHost(EMBEDDED_MODEL, downloadFolder(options.storagePath), tables, {
       log,
-      warn: (message) => void connection.window.showWarningMessage(message),
+      // A client that cannot show messages or progress must not bring the server down.
+      warn: (message) => void connection.window.showWarningMessage(message).catch(() => undefined),
       statusChanged: (status) => void connection.sendNotification(StatusNotification, status),
       progress: async (what) => {
-        const progress = await connection.window.createWorkDoneProgress();
-        progress.begin("STAND: loading model", 0, what, false);
-        return { report: (percent, message) => progress.report(percent, message), done: () => progress.done() };
+        const progress = await connection.window.createWorkDoneProgress().catch(() => undefined);
+        progress?.begin("STAND: loading model", 0, what, false);
+        return { report: (percent, message) => progress?.report(percent, message), done: () => progress?.done() };
       },
     });
     return {
