@@ -1,0 +1,141 @@
+// What `npm start` prints at the end: the candidates grouped by vote, the solve's statistics, and
+// the benchmark rows (plain autoregressive decoding and STAND, same prompt, same run).
+import type { BenchmarkRow, Candidate, SolveResult } from "../common/protocol";
+import { printable } from "./progress";
+import type { Style } from "./style";
+
+/** The method the server's solve uses, and the baseline its speedup is measured against. */
+export const STAND_METHOD = "STAND chain, adaptive";
+export const BASELINE_METHOD = "autoregressive (batched)";
+
+const MAX_GROUPS_SHOWN = 6;
+const MAX_LINES = 12;
+
+export function formatGroups(result: SolveResult, prompt: string, style: Style): string {
+  const total = result.candidates.length;
+  const out: string[] = [];
+  const agreeing = result.groups[0]?.members.length ?? 0;
+  const summary =
+    agreeing > 1
+      ? `the largest group, ${agreeing} of ${total}, is the majority answer`
+      : total > 1
+        ? "no two candidates wrote the same code"
+        : "one candidate";
+  out.push(`${style.bold("Candidates by vote")} ${style.dim(`(equal code, ignoring spacing and // comments, votes together; ${summary})`)}`);
+  const promptTail = printable(prompt.trimEnd().split("\n").at(-1) ?? "");
+  result.groups.slice(0, MAX_GROUPS_SHOWN).forEach((group, index) => {
+    const candidate = result.candidates[group.representative]!;
+    const members = group.members.map((member) => `#${member + 1}`).join(" ");
+    const agree = group.members.length === 1 ? "1 candidate" : `${group.members.length} of ${total} agree`;
+    out.push("");
+    out.push(`${style.bold(`Group ${index + 1}`)}  ${style.cyan(agree)}  ${style.dim(`(${members}; ${finish(candidate)}; ${candidate.statistics.tokens} tokens)`)}`);
+    const { lines, more } = shownLines(candidate);
+    if (promptTail) out.push(style.dim(`  │ ${promptTail}`));
+    for (const line of lines) out.push(`  │ ${printable(line)}`);
+    if (more > 0) out.push(style.dim(`  │ … ${more} more line${more === 1 ? "" : "s"} (--json has every candidate's full text)`));
+  });
+  if (result.groups.length > MAX_GROUPS_SHOWN) out.push("", style.dim(`… and ${result.groups.length - MAX_GROUPS_SHOWN} more groups (--json lists them all)`));
+  return out.join("\n");
+}
+
+/**
+ * The lines of a candidate worth showing: up to the end of the function the problem opened (a
+ * line that closes the outermost brace), at most MAX_LINES. The rest is counted, not hidden.
+ */
+export function shownLines(candidate: Pick<Candidate, "text">): { lines: string[]; more: number } {
+  const all = candidate.text.replace(/\s+$/, "").split("\n");
+  let end = Math.min(all.length, MAX_LINES);
+  const close = all.findIndex((line) => /^\}/.test(line));
+  if (close >= 0 && close < end) end = close + 1;
+  return { lines: all.slice(0, end), more: all.length - end };
+}
+
+function finish(candidate: Candidate): string {
+  switch (candidate.finishReason) {
+    case "stop":
+      return "ended by the model";
+    case "length":
+      return "stopped at --max-tokens";
+    case "cancelled":
+      return "cancelled";
+  }
+}
+
+export interface SolveSummary {
+  readonly tokens: number;
+  readonly seconds: number;
+  readonly tokensPerSecond: number;
+  /** Tokens per target call, per candidate (1 for plain decoding). */
+  readonly tokensPerCall: number;
+  readonly batchedCalls: number;
+  readonly drafted: number;
+  readonly accepted: number;
+}
+
+export function summarise(result: SolveResult): SolveSummary {
+  const tokens = result.candidates.reduce((sum, c) => sum + c.statistics.tokens, 0);
+  const calls = result.candidates.reduce((sum, c) => sum + c.statistics.targetCalls, 0);
+  const seconds = result.statistics.elapsedMs / 1000;
+  return {
+    tokens,
+    seconds,
+    tokensPerSecond: seconds > 0 ? tokens / seconds : 0,
+    tokensPerCall: calls > 0 ? tokens / calls : 0,
+    batchedCalls: result.statistics.targetCalls,
+    drafted: result.statistics.draftedTokens,
+    accepted: result.statistics.acceptedDraftTokens,
+  };
+}
+
+export function formatSolveStatistics(result: SolveResult, settings: { trajectories: number; temperature: number; seed: number }, style: Style): string {
+  const s = summarise(result);
+  const acceptance = s.drafted > 0 ? ` (${((100 * s.accepted) / s.drafted).toFixed(0)} %)` : "";
+  return [
+    `${style.bold("Solve")} ${style.dim(`(STAND, N = ${settings.trajectories}, T = ${settings.temperature}, seed ${settings.seed})`)}`,
+    `  ${s.tokens} tokens in ${s.seconds.toFixed(2)} s = ${style.bold(s.tokensPerSecond.toFixed(0))} tok/s · ${s.tokensPerCall.toFixed(2)} tokens per target call per candidate · ${s.batchedCalls} batched calls · drafts: ${s.accepted} of ${s.drafted} accepted${acceptance}`,
+    style.dim("  (the solve streams every step to this client and samples with top-k, top-p and min-p; the benchmark below times the decoders alone)"),
+  ].join("\n");
+}
+
+/** The benchmark rows as a compact table, with the verdict for STAND against plain decoding. */
+export function formatBenchmark(rows: readonly BenchmarkRow[], settings: { maxTokens: number; repetitions: number; backend: string; threads: number }, style: Style): string {
+  if (rows.length === 0) return "";
+  const { trajectories, temperature } = rows[0]!;
+  const header = ["method", "tok/s", "speedup", "tokens/call", "drafted/call", "drafter %"];
+  const cells = rows.map((row) => [
+    row.method,
+    row.tokensPerSecond.toFixed(0),
+    `${row.speedup.toFixed(2)}×`,
+    row.tokensPerCall.toFixed(2),
+    row.draftedPerTrajectoryPerCall.toFixed(2),
+    (100 * row.drafterOverhead).toFixed(1),
+  ]);
+  const widths = header.map((title, i) => Math.max(title.length, ...cells.map((line) => line[i]!.length)));
+  const pad = (line: string[]): string => line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
+  const out = [
+    `${style.bold("Benchmark")} ${style.dim(`(same prompt, N = ${trajectories}, T = ${temperature}, ${settings.maxTokens} tokens per candidate, median of ${settings.repetitions} interleaved repetition${settings.repetitions === 1 ? "" : "s"}, ${settings.backend}, ${settings.threads} thread${settings.threads === 1 ? "" : "s"})`)}`,
+    `  ${style.dim(pad(header))}`,
+  ];
+  rows.forEach((row, i) => {
+    const line = pad(cells[i]!);
+    out.push(`  ${row.method === STAND_METHOD || row.method === BASELINE_METHOD ? style.bold(line) : line}`);
+  });
+  out.push(verdict(rows, style, settings.backend));
+  return out.join("\n");
+}
+
+export function verdict(rows: readonly BenchmarkRow[], style: Style, backend = "cpu"): string {
+  const baseline = rows.find((row) => row.method === BASELINE_METHOD);
+  const stand = rows.find((row) => row.method === STAND_METHOD) ?? rows.find((row) => row.method.startsWith("STAND"));
+  if (!baseline || !stand) return style.dim("(the benchmark did not return both plain decoding and STAND)");
+  // Judged as printed, to two decimals.
+  const speedup = Number((stand.tokensPerSecond / baseline.tokensPerSecond).toFixed(2));
+  const numbers = `${stand.tokensPerSecond.toFixed(0)} tok/s against ${baseline.tokensPerSecond.toFixed(0)} tok/s for plain batched autoregressive decoding`;
+  const why =
+    backend === "cpu"
+      ? " On a CPU a verified draft token costs nearly as much as a decoded one (the drafted/call column shows how little pays); a GPU makes verification nearly free."
+      : " (README: Reading the benchmark.)";
+  if (speedup >= 1.05) return `${style.green(`STAND is ${speedup.toFixed(2)}× as fast`)} here: ${numbers}.`;
+  if (speedup > 0.95) return `${style.yellow(`STAND is about as fast (${speedup.toFixed(2)}×)`)} here: ${numbers}.${why}`;
+  return `${style.red(`STAND is slower here (${speedup.toFixed(2)}×)`)}: ${numbers}.${why}`;
+}
