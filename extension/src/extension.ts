@@ -2,7 +2,7 @@
 // side starts it, turns commands and panel buttons into requests, and shows what comes back.
 import * as vscode from "vscode";
 import { applicableText, type FromPanel } from "../../common/panel";
-import { AcceptedCompletionNotification, StatusNotification, StatusRequest, type ServerStatus } from "../../common/protocol";
+import { AcceptedCompletionNotification, StatusNotification, StatusRequest, type ServerStatus, type SolveResult } from "../../common/protocol";
 import { applyCandidate, CandidatePreviews } from "./applyCandidate";
 import { runBenchmark } from "./benchmarkCommand";
 import { CandidatesView } from "./candidatesView";
@@ -39,14 +39,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   /** "code" continues the selection on a base model; a chat model is asked in words. */
   const solveKind = (): SolveInput["kind"] => (status?.model?.chatTemplate ? "chat" : "code");
-  const solve = (input: SolveInput): void => {
-    solves.solve(input).catch((error: unknown) => showError(errorMessage(error)));
-  };
-  const solveProblem = async (): Promise<void> => {
+  // Commands resolve to the result, so other extensions and the integration tests can use it.
+  const solve = (input: SolveInput): Promise<SolveResult | undefined> =>
+    solves.solve(input).catch((error: unknown) => {
+      showError(errorMessage(error));
+      return undefined;
+    });
+  const solveProblem = async (): Promise<SolveResult | undefined> => {
     const problem = await vscode.window.showInputBox({ title: "STAND: Solve a Problem", prompt: "Describe the problem, or paste code to continue.", ignoreFocusOut: true });
-    if (!problem?.trim()) return;
+    if (!problem?.trim()) return undefined;
     const editor = vscode.window.activeTextEditor;
-    solve({ problem, kind: solveKind(), uri: editor?.document.uri, selection: editor?.selection, languageId: editor?.document.languageId });
+    return solve({ problem, kind: solveKind(), uri: editor?.document.uri, selection: editor?.selection, languageId: editor?.document.languageId });
   };
 
   const onPanelMessage = async (message: FromPanel): Promise<void> => {
@@ -92,7 +95,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const document = editor.document;
       const before = document.getText(new vscode.Range(new vscode.Position(0, 0), editor.selection.start));
       const kind = solveKind();
-      solve({
+      return solve({
         problem: document.getText(editor.selection),
         kind,
         context: kind === "code" ? before.slice(-CONTEXT_CHARACTERS) : undefined,

@@ -66,7 +66,8 @@ export class SolveController implements vscode.Disposable {
     return this.last?.result && { id: this.last.id, result: this.last.result };
   }
 
-  async solve(input: SolveInput): Promise<void> {
+  /** Resolves to the result, or undefined when the solve was cancelled (its candidates so far stay in the panel). */
+  async solve(input: SolveInput): Promise<SolveResult | undefined> {
     this.cancel();
     const settings = readSettings().server;
     const running: RunningSolve = { id: randomUUID(), input, cancellation: new vscode.CancellationTokenSource(), startedAt: Date.now(), statistics: new Map() };
@@ -88,11 +89,13 @@ export class SolveController implements vscode.Disposable {
       this.last = { id: running.id, input, result };
       this.panel.post({ type: "solveFinished", solveId: running.id, result });
       void vscode.commands.executeCommand("setContext", "stand.hasCandidates", true);
+      return result;
     } catch (error) {
       const cancelled = running.cancellation.token.isCancellationRequested || (error instanceof ResponseError && error.code === REQUEST_CANCELLED) || error instanceof vscode.CancellationError;
       const message = cancelled ? "Cancelled." : errorMessage(error);
       this.panel.post({ type: "solveFailed", solveId: running.id, message, cancelled });
       if (!cancelled) throw error;
+      return undefined;
     } finally {
       if (this.running === running) {
         this.running = undefined;
@@ -104,8 +107,8 @@ export class SolveController implements vscode.Disposable {
   }
 
   /** Solves the last problem again (new samples; the table has learned from the last ones). */
-  async solveAgain(): Promise<void> {
-    if (this.last) await this.solve(this.last.input);
+  async solveAgain(): Promise<SolveResult | undefined> {
+    return this.last && this.solve(this.last.input);
   }
 
   cancel(): void {

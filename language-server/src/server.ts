@@ -3,8 +3,10 @@
 import { join } from "node:path";
 import {
   createConnection,
+  MessageType,
   ProposedFeatures,
   ResponseError,
+  ShowMessageNotification,
   StreamMessageReader,
   StreamMessageWriter,
   TextDocuments,
@@ -58,8 +60,8 @@ function serve(connection: Connection): void {
     const tables = options.storagePath ? new TableStore(join(options.storagePath, "tables"), log) : undefined;
     host = new ModelHost(EMBEDDED_MODEL, downloadFolder(options.storagePath), tables, {
       log,
-      // A client that cannot show messages or progress must not bring the server down.
-      warn: (message) => void connection.window.showWarningMessage(message).catch(() => undefined),
+      // A notification, not a request: a client that cannot show messages must not bring the server down.
+      warn: (message) => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message }),
       statusChanged: (status) => void connection.sendNotification(StatusNotification, status),
       progress: async (what) => {
         const progress = await connection.window.createWorkDoneProgress().catch(() => undefined);

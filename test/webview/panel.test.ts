@@ -89,7 +89,12 @@ describe("candidates panel (webview in Chromium)", () => {
       if (!available) throw new Error(`${MISSING} (STAND_TEST_STRICT=1 makes this a failure)`);
       if (!existsSync(join(ROOT, "dist", "webview", "main.js"))) throw new Error("dist/webview/main.js is missing: run node scripts/build.mjs");
       [browser, server] = await Promise.all([
-        chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu"] }),
+        // Chromium's crash reports and caches go under the artifacts, not the user's home.
+        chromium.launch({
+          executablePath: CHROMIUM,
+          args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-crash-reporter", "--disable-breakpad"],
+          env: { ...process.env, XDG_CONFIG_HOME: join(ARTIFACTS, "xdg", "config"), XDG_CACHE_HOME: join(ARTIFACTS, "xdg", "cache") },
+        }),
         startPanelServer(ROOT),
       ]);
       mkdirSync(ARTIFACTS, { recursive: true });
