@@ -1,11 +1,33 @@
 // `npm run bench:latency`: inline completion latency through the real language server (a child
 // process over stdio, the embedded model): p50/p95 from request to the items, idle and while a
 // long solve runs on the other context.
+// Options (--help): --requests N inline requests per measurement (default 30) and --solve-tokens N
+// for the background solve (default 900); smaller values are only for a quick smoke run
+// (test/cli/scripts.test.ts), the defaults are the benchmark.
+import { parseArgs } from "node:util";
 import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineCompletionTriggerKind } from "vscode-languageserver-protocol";
 import { SolveRequest } from "../common/protocol";
 import { startServer } from "../test/support/serverProcess";
 
-const REQUESTS = 30;
+const HELP = `Usage: npm run bench:latency -- [options]
+  --requests N       inline completion requests per measurement (default: 30)
+  --solve-tokens N   tokens per trajectory of the solve that runs during the busy measurement (default: 900)`;
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: "string", default: "30" },
+    "solve-tokens": { type: "string", default: "900" },
+    help: { type: "boolean", default: false },
+  },
+});
+
+function count(name: "requests" | "solve-tokens"): number {
+  const text = values[name]!;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number of at least 1, not "${text}"`);
+  return value;
+}
+
 const DOCUMENT = `import { readFile } from "node:fs/promises";
 
 export interface Config {
@@ -30,6 +52,12 @@ function percentile(values: number[], fraction: number): number {
 }
 
 async function main(): Promise<void> {
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const requests = count("requests");
+  const solveTokens = count("solve-tokens");
   const server = await startServer({ settings: { inlineCandidates: 3, inlineMaxTokens: 24, trajectories: 4 } });
   const status = await server.settled();
   if (status.state !== "ready") throw new Error(`the server did not load its model: ${status.error?.message}`);
@@ -39,7 +67,7 @@ async function main(): Promise<void> {
 
   const measure = async (): Promise<number[]> => {
     const latencies: number[] = [];
-    for (let i = 0; i < REQUESTS; i++) {
+    for (let i = 0; i < requests; i++) {
       const line = 1 + (i % (lines.length - 2));
       const started = performance.now();
       await server.connection.sendRequest(InlineCompletionRequest.type, {
@@ -54,7 +82,7 @@ async function main(): Promise<void> {
 
   await measure(); // warm up: the inline context and the table
   const idle = await measure();
-  const solving = server.connection.sendRequest(SolveRequest, { problem: "// An essay on sorting algorithms\n", kind: "code", maxTokens: 900, trajectories: 4, progressToken: "background" });
+  const solving = server.connection.sendRequest(SolveRequest, { problem: "// An essay on sorting algorithms\n", kind: "code", maxTokens: solveTokens, trajectories: 4, progressToken: "background" });
   const busy = await measure();
   await solving;
   await server.stop();

@@ -1,0 +1,244 @@
+// Smoke runs of the package.json scripts that no other test runs (the README names each of them;
+// test/cli/readmeCommands.test.ts checks that every README command is run somewhere). Each run is
+// tiny, and each asserts what the script is for, not only its exit status. The command line comes
+// from package.json itself (`node F …` and `tsx F …` run in this Node), so a renamed or rewired
+// script fails here. scripts/test.mjs has built dist/ before this file runs.
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test, type TestContext } from "node:test";
+import type { BenchmarkRow } from "../../common/protocol";
+
+const ROOT = join(__dirname, "..", "..");
+const SCRIPTS = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * The Node arguments of `npm run <name>`, read from package.json: `node FILE …` and `tsx FILE …`
+ * run in this Node. A leading `npm run build &&` (bench:latency) is dropped: dist/ is built.
+ */
+function scriptArguments(name: string): string[] {
+  const script = SCRIPTS[name];
+  assert.ok(script, `package.json has no script "${name}"`);
+  const [program, ...rest] = script.replace(/^npm run build && /, "").split(" ");
+  if (program === "node") return rest;
+  if (program === "tsx") return ["--import", "tsx", ...rest];
+  throw new Error(`package.json's "${name}" script (${script}) does not start with node or tsx`);
+}
+
+/** Runs `npm run <name> -- ...args` as its script would, in `cwd`, and reports how long it took. */
+function runScript(t: TestContext, name: string, args: string[] = [], cwd = ROOT): Run {
+  const started = performance.now();
+  const result = spawnSync(process.execPath, [...scriptArguments(name), ...args], { cwd, encoding: "utf8", timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } });
+  t.diagnostic(`${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  assert.equal(result.error, undefined, `${name}: ${result.error?.message}`);
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** `npm run <name>` itself, for the scripts that are not a Node file (tsc, eslint). */
+function npmRun(t: TestContext, name: string): Run {
+  assert.ok(SCRIPTS[name], `package.json has no script "${name}"`);
+  const started = performance.now();
+  const result = spawnSync("npm", ["run", "--silent", name], { cwd: ROOT, encoding: "utf8", timeout: 120_000, shell: process.platform === "win32" });
+  t.diagnostic(`npm run ${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  assert.equal(result.error, undefined, `npm run ${name}: ${result.error?.message}`);
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * A folder that looks like the repository (its sources linked in) but has its own dist/: building
+ * here cannot touch the bundles that other test files are running at the same time.
+ */
+function buildSandbox(): string {
+  const folder = mkdtempSync(join(tmpdir(), "stand-build-"));
+  for (const entry of ["extension", "language-server", "webview", "common", "scripts", "node_modules"]) symlinkSync(join(ROOT, entry), join(folder, entry), "junction");
+  for (const file of ["package.json", "tsconfig.json"]) copyFileSync(join(ROOT, file), join(folder, file));
+  return folder;
+}
+
+/** The bundles scripts/build.mjs writes, each present and not empty. */
+function assertBundles(folder: string, { sourceMaps }: { sourceMaps: boolean }): void {
+  const files = ["extension.js", "language-server.js", "webview/main.js", "webview/main.css", "webview/codicons/codicon.css", "webview/codicons/codicon.ttf"];
+  if (sourceMaps) files.push("extension.js.map", "language-server.js.map", "webview/main.js.map");
+  for (const file of files) {
+    const path = join(folder, "dist", file);
+    assert.ok(existsSync(path) && statSync(path).size > 0, `dist/${file} was not written`);
+  }
+  assert.match(readFileSync(join(folder, "dist", "extension.js"), "utf8"), /stand\.solveSelection/, "the extension bundle registers the commands");
+  assert.match(readFileSync(join(folder, "dist", "language-server.js"), "utf8"), /stand\/solve/, "the server bundle answers stand/solve");
+}
+
+describe("package.json scripts no other test runs", () => {
+  const folder = mkdtempSync(join(tmpdir(), "stand-scripts-"));
+  after(() => rmSync(folder, { recursive: true, force: true }));
+
+  test("npm run bench -- --help prints the usage", (t) => {
+    const run = runScript(t, "bench", ["--help"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^Usage: npm run bench -- \[options\]/);
+    for (const option of ["--model", "--prompts", "--trajectories", "--temperature", "--max-tokens", "--repetitions", "--gpu", "--json", "--out"]) {
+      assert.ok(run.stdout.includes(option), `--help does not mention ${option}`);
+    }
+  });
+
+  test("npm run bench: one tiny run times autoregressive decoding against STAND and writes the JSON", (t) => {
+    const prompts = join(folder, "prompts.jsonl");
+    const out = join(folder, "bench.json");
+    writeFileSync(prompts, JSON.stringify({ prompt: "function add(a, b) {", kind: "code" }) + "\n");
+    const args = ["--trajectories", "1", "--temperature", "0", "--max-tokens", "8", "--repetitions", "1", "--prompts", prompts, "--json", "--out", out];
+    const run = runScript(t, "bench", args);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as { backend: string; settings: { maxTokens: number; promptCount: number }; rows: BenchmarkRow[] };
+    assert.deepEqual(JSON.parse(readFileSync(out, "utf8")), result, "--json prints exactly what --out writes");
+    assert.equal(result.backend, "cpu", "--gpu defaults to false");
+    assert.deepEqual(result.settings, { ...result.settings, maxTokens: 8, promptCount: 1 });
+    const row = (method: string): BenchmarkRow => {
+      const found = result.rows.find((candidate) => candidate.method === method);
+      assert.ok(found, `no "${method}" row in ${result.rows.map((r) => r.method).join(", ")}`);
+      return found;
+    };
+    const autoregressive = row("autoregressive (batched)");
+    assert.equal(autoregressive.speedup, 1, "the speedups are against batched autoregressive decoding");
+    assert.equal(autoregressive.draftedPerTrajectoryPerCall, 0, "autoregressive decoding drafts nothing");
+    assert.ok(autoregressive.tokensPerCall <= 1, `autoregressive: ${autoregressive.tokensPerCall} tokens per call`);
+    for (const method of ["autoregressive (batched)", "STAND chain, fixed 4", "STAND chain, adaptive"]) {
+      const { tokensPerSecond, tokensPerCall, speedup, trajectories, temperature } = row(method);
+      assert.ok(tokensPerSecond > 0 && tokensPerCall > 0 && speedup > 0, `${method}: ${tokensPerSecond} tok/s, ${tokensPerCall} tokens per call, ${speedup}×`);
+      assert.deepEqual([trajectories, temperature], [1, 0]);
+    }
+  });
+
+  test("npm run bench:engine: tokens per target call of every drafter at N = 1, 4, 16", (t) => {
+    const run = runScript(t, "bench:engine", ["--json"]);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as { rows: { method: string; trajectories: number; temperature: number; tokensPerCall: number; drafterMicrosecondsPerToken: number }[] };
+    for (const temperature of [0, 1]) {
+      for (const trajectories of [1, 4, 16]) {
+        const rows = result.rows.filter((row) => row.temperature === temperature && row.trajectories === trajectories);
+        const autoregressive = rows.find((row) => row.method === "autoregressive");
+        const stand = rows.filter((row) => row.method.startsWith("STAND"));
+        assert.equal(autoregressive?.tokensPerCall, 1, `T = ${temperature}, N = ${trajectories}: autoregressive decoding is one token per call`);
+        assert.equal(stand.length, 2, `T = ${temperature}, N = ${trajectories}: a STAND chain and tree`);
+        for (const row of stand) {
+          assert.ok(row.tokensPerCall > 1, `${row.method} at T = ${temperature}, N = ${trajectories}: ${row.tokensPerCall} tokens per call`);
+          assert.ok(row.drafterMicrosecondsPerToken > 0);
+        }
+      }
+    }
+  });
+
+  test("npm run bench:table: n-gram table throughput and bytes per entry", (t) => {
+    const run = runScript(t, "bench:table");
+    assert.equal(run.code, 0, run.stderr);
+    const observations = /observations .*: (\d+) k\/s = ([\d.]+) M entry updates\/s/.exec(run.stdout);
+    const lookups = /longest-match lookups: ([\d.]+) M\/s \((\d+) % hits\)/.exec(run.stdout);
+    const entries = /entries: (\d+) of (\d+); (\d+) bytes per entry slot/.exec(run.stdout);
+    assert.ok(observations && lookups && entries, run.stdout);
+    assert.ok(Number(observations[1]) > 0 && Number(lookups[1]) > 0, run.stdout);
+    assert.ok(Number(entries[1]) > 0 && Number(entries[1]) <= Number(entries[2]), "the table stays within its size");
+    assert.ok(Number(entries[3]) > 0);
+  });
+
+  test("npm run tree:optimise -- --nodes 10: a connected 10-node draft tree, saved and compared", (t) => {
+    const out = join(folder, "tree.json");
+    const run = runScript(t, "tree:optimise", ["--nodes", "10", "--out", out]);
+    assert.equal(run.code, 0, run.stderr);
+    const tree = JSON.parse(readFileSync(out, "utf8")) as { parents: number[]; widths: number[]; calibration: { nodes: number; steps: number } };
+    assert.equal(tree.parents.length, 10, "10 nodes, the root included");
+    assert.equal(tree.parents[0], -1);
+    tree.parents.slice(1).forEach((parent, i) => assert.ok(parent >= 0 && parent <= i, `node ${i + 1}'s parent ${parent} comes before it`));
+    assert.equal(tree.widths.reduce((a, b) => a + b, 0), 9, "the widths by depth count the draft nodes");
+    assert.equal(tree.calibration.nodes, 625);
+    assert.ok(tree.calibration.steps > 0);
+    assert.match(run.stdout, /kept 10 nodes/);
+    assert.match(run.stdout, /held-out tokens per target call, optimised 10-node tree: [\d.]+/);
+  });
+
+  test("npm run model:check: the embedded model's export parity and tokenizer round trip pass", (t) => {
+    const out = join(folder, "check.json");
+    const run = runScript(t, "model:check", ["--json", out]);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /check: OK/);
+    const result = JSON.parse(readFileSync(out, "utf8")) as { ok: boolean; parity: { maxAbsDiff: number; tolerance: number }; roundTrip: { files: number; failures: number } };
+    assert.equal(result.ok, true);
+    assert.ok(result.parity.maxAbsDiff <= result.parity.tolerance, `parity ${result.parity.maxAbsDiff}`);
+    assert.ok(result.roundTrip.files > 0);
+    assert.equal(result.roundTrip.failures, 0);
+  });
+
+  test("npm run bench:latency -- --requests 3 --solve-tokens 32: p50/p95 through the real server, idle and busy", (t) => {
+    const help = runScript(t, "bench:latency", ["--help"]);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /--requests N/);
+    assert.match(help.stdout, /--solve-tokens N/);
+    const run = runScript(t, "bench:latency", ["--requests", "3", "--solve-tokens", "32"]);
+    assert.equal(run.code, 0, run.stderr);
+    for (const name of ["idle", "while a 4-trajectory solve runs"]) {
+      const match = new RegExp(`${name}: p50 (\\d+) ms, p95 (\\d+) ms \\(3 requests, 3 candidates`).exec(run.stdout);
+      assert.ok(match, `no "${name}" line in:\n${run.stdout}`);
+      assert.ok(Number(match[1]) > 0 && Number(match[1]) <= Number(match[2]), `${name}: p50 ${match[1]} ms, p95 ${match[2]} ms`);
+    }
+  });
+
+  test("npm run build: the three bundles with source maps", (t) => {
+    const sandbox = buildSandbox();
+    try {
+      const run = runScript(t, "build", [], sandbox);
+      assert.equal(run.code, 0, run.stderr);
+      assertBundles(sandbox, { sourceMaps: true });
+    } finally {
+      rmSync(sandbox, { recursive: true, force: true });
+    }
+  });
+
+  test("npm run watch: the first build finishes and is written, then it keeps watching until stopped", async (t) => {
+    const sandbox = buildSandbox();
+    const started = performance.now();
+    const child = spawn(process.execPath, scriptArguments("watch"), { cwd: sandbox, stdio: ["ignore", "pipe", "pipe"] });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    let output = "";
+    try {
+      // esbuild logs one "[watch] build finished" per bundle: the extension, the server, the panel's script and CSS.
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no finished build in 60 s:\n${output}`)), 60_000);
+        const seen = (chunk: Buffer): void => {
+          output += chunk;
+          if ((output.match(/\[watch\] build finished, watching for changes/g) ?? []).length >= 4) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        child.stdout.on("data", seen);
+        child.stderr.on("data", seen);
+        void exited.then((code) => {
+          clearTimeout(timer);
+          reject(new Error(`watch exited (${code}) before its first build finished:\n${output}`));
+        });
+      });
+      t.diagnostic(`watch: first build in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      assert.equal(child.exitCode, null, "still watching");
+      assertBundles(sandbox, { sourceMaps: true });
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+      rmSync(sandbox, { recursive: true, force: true });
+    }
+  });
+
+  test("npm run check: strict TypeScript (both projects) is clean", (t) => {
+    const run = npmRun(t, "check");
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+  });
+
+  test("npm run lint: eslint is clean", (t) => {
+    const run = npmRun(t, "lint");
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+  });
+});
