@@ -18,7 +18,10 @@ describe("language server", () => {
   const storagePath = mkdtempSync(join(tmpdir(), "stand-server-"));
   let server: ServerHandle;
   // A local stand-in for the Hugging Face endpoint that knows no model: tests never touch the network.
-  const modelHub = createServer((_, response) => response.writeHead(404).end("not found"));
+  // Under /stand-test/slow/ it never answers, like a stalled download.
+  const modelHub = createServer((request, response) => {
+    if (!request.url?.includes("/stand-test/slow/")) response.writeHead(404).end("not found");
+  });
   let hubEnv: Record<string, string>;
 
   before(async () => {
@@ -28,6 +31,7 @@ describe("language server", () => {
   });
   after(async () => {
     await server?.stop();
+    modelHub.closeAllConnections();
     modelHub.close();
   });
 
@@ -140,6 +144,22 @@ describe("language server", () => {
     }
     const result = await server.connection.sendRequest(SolveRequest, { problem: "let total = 0;\n", kind: "code", maxTokens: 8, trajectories: 1, progressToken: "after-bad" });
     assert.equal(result.candidates.length, 1);
+  });
+
+  test("a model load can be cancelled: no error is recorded and the model it had comes back", async () => {
+    const cancellation = new CancellationTokenSource();
+    const loading = server.connection.sendRequest(LoadModelRequest, { model: "hf:stand-test/slow/model.gguf" }, cancellation.token);
+    setTimeout(() => cancellation.cancel(), 300);
+    const started = Date.now();
+    await assert.rejects(loading, (error: { code?: number }) => {
+      assert.equal(error.code, -32800, JSON.stringify(error));
+      return true;
+    });
+    assert.ok(Date.now() - started < 10_000, "the cancel is heard long before the download's own 30 s silence timeout");
+    const status = await server.settled();
+    assert.equal(status.error, undefined);
+    assert.equal(status.state, "ready");
+    assert.match(status.model!.name, /stand-code-mini/);
   });
 
   test("the n-gram table persists per model, reloads, and a corrupted table file is survived", async () => {

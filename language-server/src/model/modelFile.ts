@@ -29,16 +29,20 @@ export async function resolveModelUri(uri: string, directory: string, onProgress
   const { resolveModelFile } = await import("node-llama-cpp");
   const silence = new AbortController();
   const timer = setTimeout(() => silence.abort(), DOWNLOAD_SILENCE_MS);
+  const stop = signal ? AbortSignal.any([signal, silence.signal]) : silence.signal;
   try {
-    return await resolveModelFile(uri, {
+    const download = resolveModelFile(uri, {
       directory,
       cli: false,
-      signal: signal ? AbortSignal.any([signal, silence.signal]) : silence.signal,
+      signal: stop,
       onProgress: ({ totalSize, downloadedSize }) => {
         clearTimeout(timer);
         onProgress?.(totalSize > 0 ? downloadedSize / totalSize : 0);
       },
     });
+    // node-llama-cpp 3.21.1 does not hear the signal while it waits for the server's first answer,
+    // so a stalled server would hold the load forever: stop waiting here.
+    return await Promise.race([download, abortion(stop)]);
   } catch (error) {
     const reason = silence.signal.aborted ? `no answer from the server in ${DOWNLOAD_SILENCE_MS / 1000} s` : messageOf(error);
     throw new ModelError(ErrorCodes.DownloadFailed, `Could not download ${uri}: ${reason}`);
@@ -89,6 +93,13 @@ export async function loadModelFile(llama: Llama, path: string, gpuLayers: "auto
   } catch (error) {
     throw new ModelError(ErrorCodes.CorruptModel, `${path} could not be loaded (${messageOf(error)}); the file may be damaged or truncated.`);
   }
+}
+
+function abortion(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
 }
 
 function gib(bytes: number): string {
