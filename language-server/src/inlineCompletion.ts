@@ -4,6 +4,8 @@
 import { groupByVote } from "./candidates";
 import type { ModelSession } from "./model/session";
 import { decoderFor, samplingFrom } from "./solve";
+import type { TargetModel } from "./stand";
+import { healedStarts, healingCut, stripRemoved, type HealingRequest, type TokenText } from "./tokenHealing";
 import type { StandSettings } from "../../common/protocol";
 
 export interface InlineRequest {
@@ -20,39 +22,119 @@ export function completionBoundary(text: string, singleLine: boolean): number | 
   return index >= 0 ? index : undefined;
 }
 
-/** Cuts a completion at its boundary, drops trailing spaces and a last line the suffix already has. */
-export function trimCompletion(text: string, singleLine: boolean, suffix: string): string {
+/**
+ * Cuts a completion at its boundary, drops trailing spaces, a last line the suffix already has and
+ * closing lines with nothing to close.
+ * When the cursor's line holds only indentation (`lineSoFar`), the completion starts with code, not
+ * with more indentation (token healing already asks the model for that; this covers its fallback).
+ */
+export function trimCompletion(text: string, singleLine: boolean, suffix: string, lineSoFar = ""): string {
   const boundary = completionBoundary(text, singleLine);
   const lines = (boundary === undefined ? text : text.slice(0, boundary)).split("\n").map((line) => line.trimEnd());
+  if (lineSoFar.length > 0 && lineSoFar.trim().length === 0) lines[0] = lines[0]!.trimStart();
   while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   const nextLine = suffix.split("\n").find((line) => line.trim())?.trim();
   if (nextLine !== undefined && lines.length > 0 && lines[lines.length - 1]!.trim() === nextLine) lines.pop();
+  // Closing lines with nothing left to close: the suffix closes the block already.
+  while (lines.length > 0 && CLOSING_LINE.test(lines[lines.length - 1]!) && bracketDepth(lines.join("\n")) < 0) lines.pop();
   return lines.join("\n").trimEnd();
+}
+
+const CLOSING_LINE = /^\s*[)\]}][\s)\]};,]*$/;
+
+/** Opening minus closing brackets (strings and comments included: a heuristic). */
+function bracketDepth(text: string): number {
+  let depth = 0;
+  for (const char of text) {
+    if (char === "{" || char === "(" || char === "[") depth++;
+    else if (char === "}" || char === ")" || char === "]") depth--;
+  }
+  return depth;
 }
 
 export async function completeInline(session: ModelSession, request: InlineRequest, settings: StandSettings, signal: AbortSignal): Promise<string[]> {
   const candidates = Math.max(1, settings.inlineCandidates);
   const lineSoFar = request.prefix.slice(request.prefix.lastIndexOf("\n") + 1);
   const singleLine = lineSoFar.trim().length > 0;
-  const prompt = await session.tokenize({ text: request.prefix, kind: "code", suffix: request.suffix });
-  const maxTokens = Math.min(settings.inlineMaxTokens, session.contextSize - prompt.length - 8);
-  if (maxTokens <= 0) return [];
+  // Several greedy candidates would all be the same one.
+  const sampling = samplingFrom(settings, candidates > 1 ? Math.max(settings.temperature, 0.3) : settings.temperature);
+  // The same place in the same text gets the same suggestions.
+  const seed = seedOf(request.prefix, request.suffix);
+  const textOf = tokenTextsOf(session);
   const target = await session.inlineTargetFor(candidates);
+
+  // Token healing (see tokenHealing.ts): the prompt without the prefix's last token (or word),
+  // whose text the first generated tokens spell again. Tokens do not cross a line start, so the
+  // cursor's line is enough to find it.
+  let prompts: number[][] | undefined;
+  let removed = "";
+  let starts: number[][] = [];
+  const cut = lineSoFar ? healingCut(request.prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf) : undefined;
+  if (cut) {
+    const healed = await session.tokenize({ text: cut.text, kind: "code", suffix: request.suffix });
+    if (session.contextSize - healed.length - 8 > cut.constraint.remaining.length + 1) {
+      const healing = await healedStartsOrCancelled(target, {
+        prompt: healed,
+        constraint: cut.constraint,
+        trajectories: candidates,
+        sampling,
+        seed: (seed ^ 0x5f3759df) >>> 1,
+        textOf,
+        excluded: session.stopTokens,
+        signal,
+      });
+      if (healing === "cancelled") return [];
+      if (healing) {
+        starts = healing;
+        removed = cut.constraint.remaining;
+        prompts = starts.map((start) => [...healed, ...start]);
+      }
+    }
+  }
+  if (!prompts) {
+    const prompt = await session.tokenize({ text: request.prefix, kind: "code", suffix: request.suffix });
+    prompts = Array.from({ length: candidates }, () => prompt);
+    starts = prompts.map(() => []);
+  }
+  const textAfter = (trajectory: number, generated: readonly number[]): string => stripRemoved(session.detokenize([...starts[trajectory]!, ...generated]), removed);
+
+  const longest = Math.max(...prompts.map((prompt) => prompt.length));
+  const maxTokens = Math.min(settings.inlineMaxTokens, session.contextSize - longest - 8);
+  if (maxTokens <= 0) return [];
   const result = await decoderFor(session, target, settings).decode({
-    prompts: Array.from({ length: candidates }, () => prompt),
+    prompts,
     maxTokens,
-    // Several greedy candidates would all be the same one.
-    sampling: samplingFrom(settings, candidates > 1 ? Math.max(settings.temperature, 0.3) : settings.temperature),
-    // The same place in the same text gets the same suggestions.
-    seed: seedOf(request.prefix, request.suffix),
+    sampling,
+    seed,
     stopTokens: session.stopTokens,
-    stopAt: (_, generated) => (completionBoundary(session.detokenize(generated), singleLine) === undefined ? undefined : generated.length),
+    stopAt: (trajectory, generated) => (completionBoundary(textAfter(trajectory, generated), singleLine) === undefined ? undefined : generated.length),
     signal,
   });
-  const texts = result.trajectories.map((trajectory) => trimCompletion(session.detokenize(trajectory.tokens), singleLine, request.suffix));
+  const texts = result.trajectories.map((trajectory, index) => trimCompletion(textAfter(index, trajectory.tokens), singleLine, request.suffix, lineSoFar));
   return groupByVote(texts.map((text) => text.trimEnd()))
     .map((group) => texts[group.representative]!)
     .filter((text) => text.trim().length > 0);
+}
+
+async function healedStartsOrCancelled(target: TargetModel, request: HealingRequest): Promise<number[][] | undefined | "cancelled"> {
+  try {
+    return await healedStarts(target, request);
+  } catch (error) {
+    if (request.signal?.aborted) return "cancelled";
+    throw error;
+  }
+}
+
+/** Each token's text, detokenized once per session. */
+const tokenTexts = new WeakMap<ModelSession, Map<number, string>>();
+function tokenTextsOf(session: ModelSession): TokenText {
+  let texts = tokenTexts.get(session);
+  if (!texts) tokenTexts.set(session, (texts = new Map()));
+  return (token) => {
+    let text = texts.get(token);
+    if (text === undefined) texts.set(token, (text = session.detokenize([token])));
+    return text;
+  };
 }
 
 /** A 31-bit FNV-1a hash of the request's text. */

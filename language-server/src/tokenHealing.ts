@@ -1,0 +1,173 @@
+// Token healing for inline completions. A prompt that ends where the text ends puts a token
+// boundary at the cursor that real text would not have there. After "  return" the prompt ends in
+// a word token; in text the model learnt from, " return" is followed by " b" or ";", and a token
+// boundary right after a word with the word going on is what a cut inside a word looks like (FIM
+// middles start anywhere), so the model goes on with the word: "returnr = b;". So the prompt is
+// backed off by the prefix's last token
+// (the whole word when the cut would split one), and the first generated tokens are constrained to
+// spell that text again (see isAllowed). Each constrained token is sampled from the model's own
+// next-token distribution restricted to the tokens allowed there and renormalised, with the
+// request's sampler on top (temperature, top-k, top-p, min-p), so the completion follows the
+// model's distribution given the text so far. STAND then decodes on from there as usual, and the
+// spelt text is stripped from the front of the result. When the cursor's line holds only
+// indentation, the text after it must also start with code, not more indentation.
+//
+// Engine-level only (TargetModel, SparseDistribution, Random): no node-llama-cpp here.
+import { DraftTree, Random, sampleToken, samplerDistribution, type SamplingOptions, type SparseDistribution, type TargetModel } from "./stand";
+
+/** The text of one token on its own ("" for control tokens). */
+export type TokenText = (token: number) => string;
+
+export interface HealingCut {
+  /** The prefix without its last token's text: the prompt is built from this. */
+  readonly text: string;
+  /** What the first generated tokens must spell. */
+  readonly constraint: Constraint;
+}
+
+/**
+ * What the next tokens must spell: `remaining` (the backed-off token's text, or what is left of
+ * it), then, when `thenCode`, something other than whitespace (the cursor's line holds only its
+ * indentation, so the completion starts with code rather than more indentation).
+ */
+export interface Constraint {
+  readonly remaining: string;
+  readonly thenCode: boolean;
+}
+
+/** The untruncated next-token distribution, so the constraint can reach any token of the vocabulary. */
+export const FULL_DISTRIBUTION: SamplingOptions = { temperature: 1, topK: 0, topP: 1, minP: 0 };
+
+const WORD = /[\p{L}\p{N}_$]/u;
+const SPACE = /\s/;
+const WHITESPACE = /^\s+$/;
+
+/** Tokens backed off at most: a word is rarely longer. */
+const MAX_BACK_OFF = 4;
+
+/**
+ * Where to back the prefix off: its last token, and the ones before it while the cut would split
+ * a word (" ret" + "ur" is backed off as a whole, so " return" can come back). Nothing when the
+ * prefix is empty or ends a line (a newline is a boundary in any tokenization) or the text backed
+ * off is not a clean end of the prefix (part of a multi-byte character).
+ */
+export function healingCut(prefix: string, prefixTokens: readonly number[], textOf: TokenText): HealingCut | undefined {
+  // prefixTokens may tokenize only the end of the prefix (its last line): only the last few are read.
+  if (prefix.length === 0 || prefix.endsWith("\n") || prefixTokens.length === 0) return undefined;
+  let start = prefixTokens.length - 1;
+  let removed = textOf(prefixTokens[start]!);
+  while (start > 0 && prefixTokens.length - start < MAX_BACK_OFF && WORD.test(removed[0] ?? "")) {
+    const before = textOf(prefixTokens[start - 1]!);
+    if (!WORD.test(before[before.length - 1] ?? "")) break;
+    removed = before + removed;
+    start--;
+  }
+  if (removed.length === 0 || removed.includes("\uFFFD") || !prefix.endsWith(removed)) return undefined;
+  const lineSoFar = prefix.slice(prefix.lastIndexOf("\n") + 1);
+  return { text: prefix.slice(0, prefix.length - removed.length), constraint: { remaining: removed, thenCode: lineSoFar.trim().length === 0 } };
+}
+
+/**
+ * Whether a token with this text may come next. It spells all that remains and maybe more, and
+ * when code must follow it, goes on with code. Or, in whitespace only, it spells all but the last
+ * character: tokenizers attach one space (or tab) to the word after it, so "  return" is " " +
+ * " return". Other parts are not allowed: a model gives " ne" (or " " before "return") the
+ * probability of texts that do not go on as the constraint wants, and forcing the rest after it
+ * would glue nonsense on.
+ */
+export function isAllowed(text: string, { remaining, thenCode }: Constraint): boolean {
+  if (text.length === 0) return false;
+  if (text.startsWith(remaining)) return !thenCode || (text.length > remaining.length && !SPACE.test(text[remaining.length]!));
+  return text.length === remaining.length - 1 && remaining.startsWith(text) && WHITESPACE.test(remaining);
+}
+
+/** The constraint after a token with this text (an allowed one). */
+export function advance({ remaining, thenCode }: Constraint, text: string): Constraint {
+  return text.length < remaining.length ? { remaining: remaining.slice(text.length), thenCode } : { remaining: "", thenCode: false };
+}
+
+export function isSpelt(constraint: Constraint): boolean {
+  return constraint.remaining.length === 0;
+}
+
+/**
+ * The sampler's distribution over the allowed tokens: the model's (untruncated) distribution
+ * restricted to them and renormalised, then top-k / top-p / min-p / temperature as `sampling`
+ * says. Undefined when no allowed token has any probability.
+ */
+export function constrainedDistribution(
+  distribution: SparseDistribution,
+  constraint: Constraint,
+  textOf: TokenText,
+  sampling: SamplingOptions,
+  excluded: ReadonlySet<number> = new Set(),
+): SparseDistribution | undefined {
+  const tokens: number[] = [];
+  const logits: number[] = [];
+  for (let i = 0; i < distribution.tokens.length; i++) {
+    const token = distribution.tokens[i]!;
+    const probability = distribution.probs[i]!;
+    if (!(probability > 0) || excluded.has(token) || !isAllowed(textOf(token), constraint)) continue;
+    tokens.push(token);
+    logits.push(Math.log(probability));
+  }
+  if (tokens.length === 0) return undefined;
+  const restricted = samplerDistribution(logits, sampling);
+  return { tokens: Int32Array.from(restricted.tokens, (index) => tokens[index]!), probs: restricted.probs };
+}
+
+export interface HealingRequest {
+  /** The backed-off prompt (built from HealingCut.text), the same for every trajectory. */
+  readonly prompt: readonly number[];
+  readonly constraint: Constraint;
+  readonly trajectories: number;
+  readonly sampling: SamplingOptions;
+  readonly seed: number;
+  readonly textOf: TokenText;
+  /** Never allowed as a constrained token (end of text). */
+  readonly excluded?: Iterable<number>;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Samples each trajectory's first tokens until they meet the constraint (one token, or two when
+ * the first was indentation short of its last character).
+ * Every step is one batched target call over the trajectories still constrained; the first one
+ * also evaluates the prompt, which decoding would have done anyway. Returns the tokens per
+ * trajectory, or undefined when some trajectory has no allowed token with probability (then
+ * decode from the unhealed prompt instead).
+ */
+export async function healedStarts(target: TargetModel, request: HealingRequest): Promise<number[][] | undefined> {
+  const random = new Random(request.seed);
+  const excluded = new Set(request.excluded ?? []);
+  const starts: number[][] = Array.from({ length: request.trajectories }, () => []);
+  const constraints: Constraint[] = starts.map(() => request.constraint);
+  // Each step spells at least one more character, so this ends.
+  for (let step = 0; step <= request.constraint.remaining.length; step++) {
+    const pending = constraints.flatMap((constraint, trajectory) => (isSpelt(constraint) ? [] : [trajectory]));
+    if (pending.length === 0) break;
+    const requests = pending.map((trajectory) => {
+      const context = [...request.prompt, ...starts[trajectory]!];
+      return { trajectory, context, draft: new DraftTree(context) };
+    });
+    const distributions = await target.evaluate(requests, FULL_DISTRIBUTION, request.signal);
+    // Trajectories at the same place (all of them at the first step) share one restriction.
+    const restricted = new Map<string, SparseDistribution | undefined>();
+    for (let i = 0; i < pending.length; i++) {
+      const trajectory = pending[i]!;
+      const key = starts[trajectory]!.join(",");
+      if (!restricted.has(key)) restricted.set(key, constrainedDistribution(distributions[i]![0]!, constraints[trajectory]!, request.textOf, request.sampling, excluded));
+      const allowed = restricted.get(key);
+      if (!allowed) return undefined;
+      const token = sampleToken(allowed, random);
+      starts[trajectory]!.push(token);
+      constraints[trajectory] = advance(constraints[trajectory]!, request.textOf(token));
+    }
+  }
+  return constraints.every(isSpelt) ? starts : undefined;
+}
+
+/** The completion's text without the healed part (which the document already has). */
+export function stripRemoved(text: string, removed: string): string {
+  return text.startsWith(removed) ? text.slice(removed.length) : text;
+}
