@@ -22,8 +22,8 @@ export interface LlamaTargetOptions {
  * The engine's TargetModel on a real model: one llama.cpp context with one sequence per
  * trajectory. Each step erases the rejected tail of every sequence, then evaluates every
  * trajectory's new tokens and draft chain and reads the sampler's probabilities at each drafted
- * position. Steps without drafts are submitted in one tick so node-llama-cpp merges them into one
- * batched decode; steps with drafts go sequence by sequence (see evaluate).
+ * position. Sequences without a draft are submitted in one tick so node-llama-cpp merges them
+ * into one batched decode; each sequence with a draft goes on its own after them (see evaluate).
  *
  * Drafts must be chains: llama.cpp's batch puts each token in one sequence, so a tree cannot be
  * verified in one sequence.
@@ -78,13 +78,16 @@ export class LlamaTarget implements TargetModel {
     // Batching several sequences is only safe while each asks for one distribution: with several
     // outputs per sequence in one merged batch, node-llama-cpp 3.21.1 returned distributions that
     // did not belong to the position (greedy output diverged from plain decoding at N = 4; see
-    // test/model/standOnModel.test.ts). Steps with drafts therefore evaluate sequence by sequence.
-    const drafting = plans.some((plan) => plan.input.length - plan.outputFrom > 1);
-    const results: Awaited<ReturnType<typeof evaluatePlan>>[] = [];
-    if (drafting) for (const plan of plans) results.push(await evaluatePlan(plan));
-    else results.push(...(await Promise.all(plans.map(evaluatePlan))));
-    return plans.map((plan, i) => {
-      const outputs = results[i]!;
+    // test/model/standOnModel.test.ts). So the sequences without a draft share one batch, and each
+    // sequence with a draft is evaluated on its own after it.
+    const drafts = (plan: (typeof plans)[number]): boolean => plan.input.length - plan.outputFrom > 1;
+    const results = new Map<(typeof plans)[number], Awaited<ReturnType<typeof evaluatePlan>>>();
+    const undrafted = plans.filter((plan) => !drafts(plan));
+    const outputs = await Promise.all(undrafted.map(evaluatePlan));
+    undrafted.forEach((plan, i) => results.set(plan, outputs[i]!));
+    for (const plan of plans.filter(drafts)) results.set(plan, await evaluatePlan(plan));
+    return plans.map((plan) => {
+      const outputs = results.get(plan)!;
       this.held[plan.trajectory] = plan.held;
       return Array.from({ length: plan.input.length - plan.outputFrom }, (_, node) => {
         const next = outputs[plan.outputFrom + node]?.next;
