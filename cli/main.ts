@@ -135,7 +135,7 @@ export async function run(argv: readonly string[]): Promise<number> {
           loadingLine = true;
         },
       },
-      options.verbose,
+      { verbose: options.verbose },
     );
     if (interrupted) return await interruptedExit(server);
     const status = await server.modelSettled();

@@ -9,7 +9,6 @@ import {
   LogMessageNotification,
   MessageType,
   ShowMessageNotification,
-  ShowMessageRequest,
   ShutdownRequest,
   StreamMessageReader,
   StreamMessageWriter,
@@ -67,13 +66,18 @@ export class LanguageServer {
   }
 
   /** Starts the server and initializes it; the model starts loading at once. */
-  static async start(serverScript: string, initializationOptions: InitializationOptions, events: ServerEvents = {}, verbose = false): Promise<LanguageServer> {
+  static async start(
+    serverScript: string,
+    initializationOptions: InitializationOptions,
+    events: ServerEvents = {},
+    { verbose = false, env = process.env }: { readonly verbose?: boolean; readonly env?: NodeJS.ProcessEnv } = {},
+  ): Promise<LanguageServer> {
     const child = spawn(process.execPath, [serverScript, "--stdio"], {
       stdio: ["pipe", "pipe", "pipe"],
       // Its own process group: Ctrl+C in the terminal reaches only us, and we cancel and shut
       // the server down in order.
       detached: process.platform !== "win32",
-      env: process.env,
+      env,
       windowsHide: true,
     });
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
@@ -94,11 +98,6 @@ export class LanguageServer {
     connection.onRequest(WorkDoneProgressCreateRequest.method, () => null);
     connection.onNotification(LogMessageNotification.type, ({ message }) => events.log?.(message));
     connection.onNotification(ShowMessageNotification.type, ({ message, type }) => events.message?.(message, type));
-    // The server's warnings (a GPU backend that could not be loaded) come as requests with no actions.
-    connection.onRequest(ShowMessageRequest.type, ({ message, type }) => {
-      events.message?.(message, type);
-      return null;
-    });
     // All work-done progress (it replaces the per-token dispatch, which we do not use).
     connection.onNotification("$/progress", ({ token, value }: { token: string | number; value: WorkDoneProgressBegin | WorkDoneProgressReport | { kind: "end" } }) => {
       if (value.kind === "begin") titles.set(token, value.title);
@@ -131,26 +130,19 @@ export class LanguageServer {
     }
   }
 
-  /**
-   * The status once the model has loaded ("ready") or failed to ("error"). "idle" can pass by
-   * between a failed load and its error, so it is only believed after `idleGraceMs` of quiet.
-   */
-  async modelSettled(idleGraceMs = 3000): Promise<ServerStatus> {
+  /** The status once no model is loading: loaded ("ready") or failed to load ("error"). */
+  async modelSettled(): Promise<ServerStatus> {
     let subscription: { dispose(): void } | undefined;
-    let idleTimer: NodeJS.Timeout | undefined;
     try {
       return await new Promise<ServerStatus>((resolve, reject) => {
         const consider = (status: ServerStatus): void => {
-          clearTimeout(idleTimer);
-          if (status.state === "ready" || status.state === "error") return resolve(status);
-          if (status.state === "idle") idleTimer = setTimeout(() => this.request(StatusRequest).then(resolve, reject), idleGraceMs);
+          if (status.state !== "loading") resolve(status);
         };
         subscription = this.connection.onNotification(StatusNotification, consider);
         this.request(StatusRequest).then(consider, reject);
         this.exitFailure.catch(reject);
       });
     } finally {
-      clearTimeout(idleTimer);
       subscription?.dispose();
     }
   }
