@@ -1,8 +1,7 @@
 // Which text an applied candidate puts where. A "code" solve continues the selected code, so the
 // selection stays in front of the continuation; a "chat" solve's answer stands for the selection.
 // No VS Code import: unit-tested.
-import type { ApplyMode } from "../../common/panel";
-import { applicableText } from "../../common/panel";
+import { applicableText, type ApplyMode } from "../../common/panel";
 import type { Candidate } from "../../common/protocol";
 
 export interface SolveOrigin {

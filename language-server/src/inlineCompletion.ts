@@ -60,7 +60,7 @@ export async function completeInline(session: ModelSession, request: InlineReque
   const sampling = samplingFrom(settings, candidates > 1 ? Math.max(settings.temperature, 0.3) : settings.temperature);
   // The same place in the same text gets the same suggestions.
   const seed = seedOf(request.prefix, request.suffix);
-  const textOf = tokenTextsOf(session);
+  const textOf: TokenText = (token) => session.tokenText(token);
   const target = await session.inlineTargetFor(candidates);
 
   // Token healing (see tokenHealing.ts): the prompt without the prefix's last token (or word),
@@ -123,18 +123,6 @@ async function healedStartsOrCancelled(target: TargetModel, request: HealingRequ
     if (request.signal?.aborted) return "cancelled";
     throw error;
   }
-}
-
-/** Each token's text, detokenized once per session. */
-const tokenTexts = new WeakMap<ModelSession, Map<number, string>>();
-function tokenTextsOf(session: ModelSession): TokenText {
-  let texts = tokenTexts.get(session);
-  if (!texts) tokenTexts.set(session, (texts = new Map()));
-  return (token) => {
-    let text = texts.get(token);
-    if (text === undefined) texts.set(token, (text = session.detokenize([token])));
-    return text;
-  };
 }
 
 /** A 31-bit FNV-1a hash of the request's text. */

@@ -93,9 +93,8 @@ function serve(connection: Connection): void {
 
   connection.onRequest(LoadModelRequest, async (params, token) => {
     // The editor may bring its own progress (a cancellable notification) for a download.
-    const reporter = params.workDoneToken === undefined ? undefined : connection.window.attachWorkDoneProgress(params.workDoneToken);
-    reporter?.begin("STAND: loading model", 0, params.model || "embedded model", true);
-    const progress = reporter && { report: (percent: number, message: string) => reporter.report(percent, message), done: () => reporter.done() };
+    const progress = params.workDoneToken === undefined ? undefined : connection.window.attachWorkDoneProgress(params.workDoneToken);
+    progress?.begin("STAND: loading model", 0, params.model || "embedded model", true);
     const loaded = await modelHost().load(params.model ?? settings.model, settings, { signal: abortSignalOf(token), progress });
     return loaded.info();
   });

@@ -27,6 +27,8 @@ export class ModelSession {
   readonly budget = new DraftBudget();
   /** One context for solves, one for inline completions. */
   private readonly targets: Partial<Record<"solve" | "inline", LlamaTarget>> = {};
+  /** Each token's own text, detokenized once (token healing asks for many per request). */
+  private readonly tokenTexts = new Map<number, string>();
 
   private constructor(
     readonly runtime: Runtime,
@@ -81,6 +83,12 @@ export class ModelSession {
 
   detokenize(tokens: readonly number[]): string {
     return this.model.detokenize(tokens as Token[]);
+  }
+
+  tokenText(token: number): string {
+    let text = this.tokenTexts.get(token);
+    if (text === undefined) this.tokenTexts.set(token, (text = this.detokenize([token])));
+    return text;
   }
 
   /** The target for a solve with `trajectories` candidates (recreated when N changes). */
