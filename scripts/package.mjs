@@ -31,10 +31,11 @@
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import { copyPackages, nodeLlamaCppClosure } from "./runtimeClosure.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -47,11 +48,6 @@ const BINARIES = {
   "darwin-x64": { packages: ["mac-x64"] },
   "darwin-arm64": { packages: ["mac-arm64-metal"] },
 };
-
-/** Inside node_modules, what only building llama.cpp from source needs (we never build: build "never"). */
-const BUILD_ONLY = [join("node-llama-cpp", "llama", "gitRelease.bundle")];
-/** Files Node never loads: source maps and type declarations. */
-const NOT_LOADED = /\.(map|d\.ts|d\.mts|d\.cts)$/;
 
 const HELP = `Usage: npm run package -- [options]
   --target T       ${Object.keys(BINARIES).join(" | ")} (default: linux-x64)
@@ -132,59 +128,19 @@ cpSync(join(root, ".vscodeignore"), join(staging, ".vscodeignore"));
 const nodeModules = join(root, "node_modules");
 const llamaVersion = JSON.parse(readFileSync(join(nodeModules, "node-llama-cpp", "package.json"), "utf8")).version;
 
-/** The folder `name` resolves to from package folder `from`, as Node's resolution finds it. */
-function findPackage(from, name) {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (!dir.endsWith(`${sep}node_modules`)) {
-      const candidate = join(dir, "node_modules", name);
-      if (existsSync(join(candidate, "package.json"))) return candidate;
-    }
-    if (dir === root || dirname(dir) === dir) return undefined;
-  }
-}
-
 function folderBytes(path) {
   const info = statSync(path);
   if (!info.isDirectory()) return info.size;
   return readdirSync(path).reduce((sum, name) => sum + folderBytes(join(path, name)), 0);
 }
 
-const closure = new Set();
-function visit(dir) {
-  if (closure.has(dir)) return;
-  closure.add(dir);
-  const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
-  for (const name of Object.keys(pkg.dependencies ?? {})) {
-    const found = findPackage(dir, name);
-    if (!found) fail(`${relative(root, dir)} needs ${name}, which is not installed (run npm ci)`);
-    visit(found);
-  }
-  // Optional dependencies: the target's binary packages only (added below), nothing else.
-  for (const name of Object.keys(pkg.optionalDependencies ?? {})) {
-    if (name.startsWith("@node-llama-cpp/")) continue;
-    const found = findPackage(dir, name);
-    if (found) visit(found);
-  }
+let closure;
+try {
+  closure = nodeLlamaCppClosure(root);
+} catch (error) {
+  fail(error.message);
 }
-visit(join(nodeModules, "node-llama-cpp"));
-
-let copiedBytes = 0;
-for (const dir of closure) {
-  const destination = join(staging, relative(root, dir));
-  cpSync(dir, destination, {
-    recursive: true,
-    filter: (source) => {
-      const inside = relative(dir, source);
-      // Nested node_modules are copied as packages of their own, if the closure has them.
-      if (inside.split(sep)[0] === "node_modules") return false;
-      if (BUILD_ONLY.some((path) => relative(nodeModules, source) === path)) return false;
-      const info = statSync(source);
-      if (info.isFile() && NOT_LOADED.test(source)) return false;
-      if (info.isFile()) copiedBytes += info.size;
-      return true;
-    },
-  });
-}
+let copiedBytes = copyPackages(root, closure, staging);
 
 // …and the target's prebuilt binaries, from node_modules or else from the npm registry.
 const cache = join(nodeModules, ".cache", "stand-package");
@@ -193,7 +149,7 @@ for (const name of binaryPackages) {
   const installed = join(nodeModules, name);
   const installedVersion = existsSync(join(installed, "package.json")) ? JSON.parse(readFileSync(join(installed, "package.json"), "utf8")).version : undefined;
   if (installedVersion === llamaVersion) {
-    cpSync(installed, destination, { recursive: true, filter: (source) => !NOT_LOADED.test(source) });
+    copiedBytes += copyPackages(root, [installed], staging);
   } else {
     const tarball = join(cache, `${name.slice(1).replace("/", "-")}-${llamaVersion}.tgz`);
     if (!existsSync(tarball)) {
@@ -203,8 +159,8 @@ for (const name of binaryPackages) {
     }
     mkdirSync(destination, { recursive: true });
     run("tar", ["-xzf", tarball, "-C", destination, "--strip-components=1"]);
+    copiedBytes += folderBytes(destination);
   }
-  copiedBytes += folderBytes(destination);
 }
 
 // …with a manifest whose only dependency is node-llama-cpp (the rest is bundled in dist/), and no
