@@ -20,6 +20,7 @@ import {
   type WorkDoneProgressBegin,
   type WorkDoneProgressReport,
 } from "vscode-languageserver-protocol/node";
+import { MODEL_PROCESS_ENV } from "../common/modelProcess";
 import { StatusNotification, StatusRequest, type InitializationOptions, type ServerStatus } from "../common/protocol";
 
 export interface ServerEvents {
@@ -77,7 +78,7 @@ export class LanguageServer {
       // Its own process group: Ctrl+C in the terminal reaches only us, and we cancel and shut
       // the server down in order.
       detached: process.platform !== "win32",
-      env,
+      env: { ...env, ...MODEL_PROCESS_ENV },
       windowsHide: true,
     });
     const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));

@@ -22,7 +22,8 @@ if (files.length === 0) {
 }
 
 function run(command, args) {
-  const result = spawnSync(command, args, { stdio: "inherit" });
+  // The model tests run the model in the test processes: they need common/modelProcess.ts's environment.
+  const result = spawnSync(command, args, { stdio: "inherit", env: { ...process.env, UV_THREADPOOL_SIZE: "1" } });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 

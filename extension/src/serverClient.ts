@@ -12,6 +12,7 @@ import {
   type ServerOptions,
 } from "vscode-languageclient/node";
 import type { InitializationOptions } from "../../common/protocol";
+import { MODEL_PROCESS_ENV } from "../../common/modelProcess";
 import { CrashBackoff } from "./crashBackoff";
 import { readSettings, SECTION } from "./settings";
 import type { ConnectionState } from "./statusBarText";
@@ -29,9 +30,11 @@ export class ServerClient implements vscode.Disposable {
     middleware: LanguageClientOptions["middleware"],
   ) {
     const module = context.asAbsolutePath("dist/language-server.js");
+    // vscode-languageclient adds these variables to the extension host's environment.
+    const env = { ...MODEL_PROCESS_ENV };
     const serverOptions: ServerOptions = {
-      run: { module, transport: TransportKind.stdio },
-      debug: { module, transport: TransportKind.stdio, options: { execArgv: ["--nolazy", "--inspect=6009"] } },
+      run: { module, transport: TransportKind.stdio, options: { env } },
+      debug: { module, transport: TransportKind.stdio, options: { env, execArgv: ["--nolazy", "--inspect=6009"] } },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],

@@ -67,6 +67,10 @@ describe("STAND on the embedded model", () => {
     ["prompt lookup", () => new PromptLookupDrafter(), DraftShape.chain(4), false],
   ];
 
+  test("the test processes batch every trajectory's draft in one decode (they start with MODEL_PROCESS_ENV)", () => {
+    assert.ok(LlamaTarget.padsDrafts(), "scripts/test.mjs must start the tests with UV_THREADPOOL_SIZE=1, or the N = 4 test below checks only the slow path");
+  });
+
   for (const trajectories of [1, 4]) {
     test(`at T = 0 every drafter reproduces plain greedy decoding token for token (N = ${trajectories})`, async () => {
       const target = await LlamaTarget.create(model, { trajectories, contextSize: 256, threads: 1 });
@@ -78,7 +82,7 @@ describe("STAND on the embedded model", () => {
           const outputs: Token[][] = [];
           let accepted = 0;
           for (const batch of batches) {
-            const result = await new Decoder({ target, drafter: drafter(), shape, budget: budget ? new DraftBudget() : undefined }).decode({
+            const result = await new Decoder({ target, drafter: drafter(), shape, budget: budget ? new DraftBudget({ sharedDepth: LlamaTarget.padsDrafts() }) : undefined }).decode({
               prompts: batch,
               maxTokens: MAX_TOKENS,
               sampling: greedySampling,

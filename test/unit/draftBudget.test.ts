@@ -74,4 +74,32 @@ describe("draft budget", () => {
     const budget = new DraftBudget({ acceptance: estimator, cost: costModel((n, d) => n + (d > 0 ? 1 + 0.05 * d : 0), [1]) });
     assert.deepEqual(budget.plan([3], DraftShape.chain(4)), [4]);
   });
+
+  test("with a shared depth, every trajectory that can draft drafts one depth, priced for the whole padded batch", () => {
+    const estimator = new AcceptanceEstimator();
+    for (let i = 0; i < 500; i++) {
+      estimator.record(1, chain(6), accepting(3)); // three sure tokens, then nothing
+      estimator.record(2, chain(6), accepting(1)); // one sure token
+    }
+    // Cheap padded tokens: the depth that serves evidence 1 is worth it for all.
+    const cheap = new DraftBudget({ acceptance: estimator, cost: costModel((n, d) => 1 + n + 0.05 * d, [3]), sharedDepth: true });
+    assert.deepEqual(cheap.plan([1, 2, NO_DRAFT], DraftShape.chain(6)), [3, 3, 0]);
+    // Where a padded token costs about a step, the second and third tokens (worth one trajectory's
+    // gain, paid for three) do not pay, but the first (sure for two of three) still does.
+    const dear = new DraftBudget({ acceptance: estimator, cost: costModel((n, d) => 1 + n + 0.45 * d, [3]), sharedDepth: true });
+    assert.deepEqual(dear.plan([1, 2, NO_DRAFT], DraftShape.chain(6)), [1, 1, 0]);
+    assert.deepEqual(dear.plan([NO_DRAFT, NO_DRAFT, NO_DRAFT], DraftShape.chain(6)), [0, 0, 0]);
+  });
+
+  test("with a shared depth, a call is recorded at the longest draft's length for every trajectory", () => {
+    const recorded: [number, number][] = [];
+    const cost = { record: (sequences: number, drafts: number) => void recorded.push([sequences, drafts]), estimator: () => (sequences: number) => sequences };
+    const verifications = [accepting(1), accepting(0), accepting(0)];
+    new DraftBudget({ cost, sharedDepth: true }).record([1, 1, NO_DRAFT], [chain(3), chain(1), chain(0)], verifications, 5);
+    new DraftBudget({ cost }).record([1, 1, NO_DRAFT], [chain(3), chain(1), chain(0)], verifications, 5);
+    assert.deepEqual(recorded, [
+      [3, 9],
+      [3, 4],
+    ]);
+  });
 });

@@ -1,8 +1,27 @@
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import type { SamplingOptions, SparseDistribution, TargetModel, TargetRequest } from "../stand";
 import { isGreedy, pointMass } from "../stand";
+import { hasModelProcessEnv } from "../../../common/modelProcess";
 
 type ControlledInput = Parameters<LlamaContextSequence["controlledEvaluate"]>[0];
+
+/** What one trajectory's sequence evaluates in a step. */
+interface Plan {
+  readonly trajectory: number;
+  readonly sequence: LlamaContextSequence;
+  /** Tokens of the sequence's KV cache that stay. */
+  readonly keep: number;
+  /** Tokens to evaluate after them: the context the cache lacks, the draft chain, any padding. */
+  readonly input: number[];
+  /** Index in input of the first position whose next-token distribution is read, and how many are. */
+  readonly outputFrom: number;
+  readonly outputs: number;
+  /** What the sequence holds afterwards. */
+  readonly held: number[];
+}
+
+/** Most tokens a step adds to a trajectory's input to match the longest (see LlamaTarget.pad). */
+const MAX_PADDING = 16;
 
 export class ContextOverflowError extends Error {
   override readonly name = "ContextOverflowError";
@@ -22,8 +41,8 @@ export interface LlamaTargetOptions {
  * The engine's TargetModel on a real model: one llama.cpp context with one sequence per
  * trajectory. Each step erases the rejected tail of every sequence, then evaluates every
  * trajectory's new tokens and draft chain and reads the sampler's probabilities at each drafted
- * position. Sequences without a draft are submitted in one tick so node-llama-cpp merges them
- * into one batched decode; each sequence with a draft goes on its own after them (see evaluate).
+ * position. All sequences are submitted in one tick, so node-llama-cpp merges them into one
+ * batched decode (in a process started with MODEL_PROCESS_ENV; see evaluate).
  *
  * Drafts must be chains: llama.cpp's batch puts each token in one sequence, so a tree cannot be
  * verified in one sequence.
@@ -31,6 +50,9 @@ export interface LlamaTargetOptions {
 export class LlamaTarget implements TargetModel {
   /** Tokens held in each sequence's KV cache, as far as we put them there. */
   private readonly held: number[][];
+
+  /** Whether sequences that verify drafts may share a decode (see MODEL_PROCESS_ENV). */
+  private readonly batchesDrafts = LlamaTarget.padsDrafts();
 
   private constructor(
     readonly context: LlamaContext,
@@ -51,6 +73,17 @@ export class LlamaTarget implements TargetModel {
     return new LlamaTarget(context, sequences);
   }
 
+  /**
+   * Whether targets made in this process evaluate every trajectory at the length of the longest
+   * (DraftBudget's sharedDepth). llama.cpp splits a batch whose sequences hold different numbers
+   * of tokens into several passes (one per length, and more when the sequences that remain are not
+   * numbered consecutively); padding the shorter inputs keeps a step in one pass, so a draft
+   * that is one trajectory's costs little more for all.
+   */
+  static padsDrafts(): boolean {
+    return hasModelProcessEnv();
+  }
+
   get trajectories(): number {
     return this.sequences.length;
   }
@@ -62,6 +95,7 @@ export class LlamaTarget implements TargetModel {
   async evaluate(requests: readonly TargetRequest[], sampling: SamplingOptions, signal?: AbortSignal): Promise<SparseDistribution[][]> {
     signal?.throwIfAborted();
     const plans = requests.map((request) => this.plan(request));
+    if (this.batchesDrafts && plans.length > 1) this.pad(plans);
     // Erase every rejected tail first, then queue all evaluations in one tick so they share a batch.
     await Promise.all(plans.map(({ sequence, keep, trajectory }) => this.truncate(trajectory, sequence, keep)));
     signal?.throwIfAborted();
@@ -71,25 +105,21 @@ export class LlamaTarget implements TargetModel {
           probabilities: true,
           options: { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP, seed: 0 },
         };
-    const evaluatePlan = ({ sequence, input, outputFrom }: (typeof plans)[number]) => {
-      const items: ControlledInput = input.map((token, i) => (i >= outputFrom ? [token as Token, { generateNext }] : (token as Token)));
+    const evaluatePlan = ({ sequence, input, outputFrom, outputs }: Plan) => {
+      const items: ControlledInput = input.map((token, i) => (i >= outputFrom && i < outputFrom + outputs ? [token as Token, { generateNext }] : (token as Token)));
       return sequence.controlledEvaluate(items);
     };
-    // Batching several sequences is only safe while each asks for one distribution: with several
-    // outputs per sequence in one merged batch, node-llama-cpp 3.21.1 returned distributions that
-    // did not belong to the position (greedy output diverged from plain decoding at N = 4; see
-    // test/model/standOnModel.test.ts). So the sequences without a draft share one batch, and each
-    // sequence with a draft is evaluated on its own after it.
-    const drafts = (plan: (typeof plans)[number]): boolean => plan.input.length - plan.outputFrom > 1;
-    const results = new Map<(typeof plans)[number], Awaited<ReturnType<typeof evaluatePlan>>>();
-    const undrafted = plans.filter((plan) => !drafts(plan));
-    const outputs = await Promise.all(undrafted.map(evaluatePlan));
-    undrafted.forEach((plan, i) => results.set(plan, outputs[i]!));
-    for (const plan of plans.filter(drafts)) results.set(plan, await evaluatePlan(plan));
+    // Several sequences with several outputs each are only safe in one decode when node-llama-cpp
+    // reads the outputs one at a time (common/modelProcess.ts). Without that, each sequence with
+    // a draft is evaluated on its own, after one batch of the sequences without.
+    const shared = this.batchesDrafts ? plans : plans.filter((plan) => plan.outputs === 1);
+    const outputs = await Promise.all(shared.map(evaluatePlan));
+    const results = new Map(shared.map((plan, i) => [plan, outputs[i]!]));
+    for (const plan of plans) if (!results.has(plan)) results.set(plan, await evaluatePlan(plan));
     return plans.map((plan) => {
       const outputs = results.get(plan)!;
       this.held[plan.trajectory] = plan.held;
-      return Array.from({ length: plan.input.length - plan.outputFrom }, (_, node) => {
+      return Array.from({ length: plan.outputs }, (_, node) => {
         const next = outputs[plan.outputFrom + node]?.next;
         if (next?.probabilities) return toDistribution(next.probabilities);
         if (next?.token != null) return pointMass(next.token);
@@ -107,7 +137,7 @@ export class LlamaTarget implements TargetModel {
     await this.context.dispose();
   }
 
-  private plan({ trajectory, context, draft }: TargetRequest) {
+  private plan({ trajectory, context, draft }: TargetRequest): Plan {
     const sequence = this.sequences[trajectory];
     if (!sequence) throw new RangeError(`trajectory ${trajectory} has no context sequence (this target has ${this.sequences.length})`);
     const chain: number[] = [];
@@ -125,7 +155,25 @@ export class LlamaTarget implements TargetModel {
     // The distribution after the context needs its last token evaluated in this call.
     if (keep === context.length) keep--;
     const input = [...context.slice(keep), ...chain];
-    return { trajectory, sequence, keep, input, outputFrom: context.length - 1 - keep, held: [...context, ...chain] };
+    return { trajectory, sequence, keep, input, outputFrom: context.length - 1 - keep, outputs: chain.length + 1, held: [...context, ...chain] };
+  }
+
+  /**
+   * Lengthens the shorter inputs to the longest with copies of their last token, whose outputs
+   * nobody reads and which the next step erases. Not past MAX_PADDING (a trajectory reading a
+   * new prompt would make every other one pad to its length) nor past the context.
+   */
+  private pad(plans: Plan[]): void {
+    const longest = Math.max(...plans.map((plan) => plan.input.length));
+    for (const plan of plans) {
+      const padding = longest - plan.input.length;
+      if (padding === 0 || padding > MAX_PADDING || plan.held.length + padding > this.context.contextSize) continue;
+      const filler = plan.input[plan.input.length - 1]!;
+      for (let i = 0; i < padding; i++) {
+        plan.input.push(filler);
+        plan.held.push(filler);
+      }
+    }
   }
 
   private async truncate(trajectory: number, sequence: LlamaContextSequence, keep: number): Promise<void> {

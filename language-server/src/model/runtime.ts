@@ -28,8 +28,13 @@ export async function loadRuntime(gpu: GpuChoice, log: (message: string) => void
     llama = await getLlama({ ...options, gpu });
   } catch (error) {
     if (gpu === false) throw error;
-    fallbackReason = `the ${gpu === "auto" ? "GPU" : gpu} backend could not be loaded (${(error as Error).message}); using the CPU`;
-    llama = await getLlama({ ...options, gpu: false });
+    const reason = `the ${gpu === "auto" ? "GPU" : gpu} backend could not be loaded (${(error as Error).message})`;
+    fallbackReason = `${reason}; using the CPU`;
+    try {
+      llama = await getLlama({ ...options, gpu: false });
+    } catch (cpuError) {
+      throw new Error(`${reason}, nor the CPU backend (${(cpuError as Error).message})`);
+    }
   }
   const backend = llama.gpu === false ? "cpu" : llama.gpu;
   const devices = llama.gpu === false ? [] : await llama.getGpuDeviceNames();

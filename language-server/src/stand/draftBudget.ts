@@ -180,18 +180,27 @@ interface Candidate {
 export class DraftBudget {
   readonly acceptance: AcceptanceEstimator;
   readonly cost: CallCost;
+  /**
+   * The target evaluates every trajectory at the length of the longest one (LlamaTarget pads the
+   * others: llama.cpp decodes sequences of unequal length in several passes). A deep draft for one
+   * trajectory then costs as much as that depth for all, so every trajectory that can draft
+   * drafts the same depth.
+   */
+  readonly sharedDepth: boolean;
   private steps = 0;
   private pricedDraftCalls = 0;
 
-  constructor(options: { acceptance?: AcceptanceEstimator; cost?: CallCost } = {}) {
+  constructor(options: { acceptance?: AcceptanceEstimator; cost?: CallCost; sharedDepth?: boolean } = {}) {
     this.acceptance = options.acceptance ?? new AcceptanceEstimator();
     this.cost = options.cost ?? new CallCostModel();
+    this.sharedDepth = options.sharedDepth ?? false;
   }
 
   /** The draft depth for each trajectory, given each drafter assessment and the largest shape. */
   plan(evidence: readonly number[], shape: DraftShape): number[] {
     const widths = shape.widths();
     const cost = this.cost.estimator();
+    if (this.sharedDepth) return this.planSharedDepth(evidence, widths, cost);
     const candidates: Candidate[] = [];
     evidence.forEach((kind, trajectory) => {
       if (kind === NO_DRAFT) return;
@@ -222,21 +231,62 @@ export class DraftBudget {
       }
       if (candidate.gain >= EXPLORATION_MIN_GAIN && likelyCount === i) likelyCount = i + 1;
     });
-    // Now and then, draft every likely depth even when the cost model advises against it: the
-    // model only learns what drafts cost by seeing some, and the machine's load changes.
-    const interval = this.pricedDraftCalls < PRICED_DRAFT_CALLS ? EXPLORATION_INTERVAL : SETTLED_EXPLORATION_INTERVAL;
-    if (++this.steps % interval === 0) bestCount = Math.max(bestCount, likelyCount);
+    if (this.explores()) bestCount = Math.max(bestCount, likelyCount);
 
     const depths = evidence.map(() => 0);
     for (const candidate of candidates.slice(0, bestCount)) depths[candidate.trajectory] = Math.max(depths[candidate.trajectory]!, candidate.depth);
     return depths;
   }
 
+  /** plan() when every trajectory is evaluated at one length: the depth with the best expected throughput. */
+  private planSharedDepth(evidence: readonly number[], widths: readonly number[], cost: (sequences: number, draftTokens: number) => number): number[] {
+    // gains[d]: expected tokens that depth d adds, over all trajectories that can draft.
+    const gains = new Float64Array(widths.length + 1);
+    let likelyDepth = 0;
+    for (const kind of evidence) {
+      if (kind === NO_DRAFT) continue;
+      let gain = 1;
+      for (let depth = 1; depth <= widths.length; depth++) {
+        gain *= this.acceptance.estimate(kind, depth);
+        gains[depth]! += gain;
+        if (gain >= EXPLORATION_MIN_GAIN) likelyDepth = Math.max(likelyDepth, depth);
+      }
+    }
+    const sequences = evidence.length;
+    let expected = sequences;
+    let tokens = 0;
+    let bestThroughput = expected / cost(sequences, 0);
+    let bestDepth = 0;
+    for (let depth = 1; depth <= widths.length; depth++) {
+      expected += gains[depth]!;
+      tokens += sequences * widths[depth - 1]!;
+      const throughput = expected / cost(sequences, tokens);
+      if (throughput > bestThroughput) {
+        bestThroughput = throughput;
+        bestDepth = depth;
+      }
+    }
+    if (this.explores()) bestDepth = Math.max(bestDepth, likelyDepth);
+    return evidence.map((kind) => (kind === NO_DRAFT ? 0 : bestDepth));
+  }
+
+  /**
+   * Now and then, draft every likely depth even when the cost model advises against it: the
+   * model only learns what drafts cost by seeing some, and the machine's load changes.
+   */
+  private explores(): boolean {
+    const interval = this.pricedDraftCalls < PRICED_DRAFT_CALLS ? EXPLORATION_INTERVAL : SETTLED_EXPLORATION_INTERVAL;
+    return ++this.steps % interval === 0;
+  }
+
   /** Learns from a finished step: what was accepted, and what the call cost. */
   record(evidence: readonly number[], drafts: readonly DraftTree[], verifications: readonly Verification[], milliseconds: number | undefined): void {
     drafts.forEach((draft, i) => this.acceptance.record(evidence[i]!, draft, verifications[i]!));
     if (milliseconds === undefined) return;
-    const draftTokens = drafts.reduce((sum, draft) => sum + draft.draftedCount, 0);
+    // With a shared depth, the target evaluated every trajectory at the longest draft's length.
+    const draftTokens = this.sharedDepth
+      ? drafts.length * drafts.reduce((longest, draft) => Math.max(longest, draft.draftedCount), 0)
+      : drafts.reduce((sum, draft) => sum + draft.draftedCount, 0);
     this.cost.record(drafts.length, draftTokens, milliseconds);
     if (draftTokens > 0) this.pricedDraftCalls++;
   }
