@@ -21,6 +21,7 @@ const COVERED_BY_TESTS: Readonly<Record<string, { readonly file: string; readonl
   // Skipped without code-server and chromium, except under STAND_TEST_STRICT=1, as in CI.
   "npm run editor": { file: "test/e2e/editor.test.ts", evidence: "scripts/editor.mjs" },
   "npm run bench": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench",' },
+  "npm run gpu-kit": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "gpu-kit",' },
   "npm run bench:engine": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:engine",' },
   "npm run bench:table": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:table")' },
   "npm run bench:latency": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:latency",' },

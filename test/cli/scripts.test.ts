@@ -5,7 +5,7 @@
 // script fails here. scripts/test.mjs has built dist/ before this file runs.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test, type TestContext } from "node:test";
@@ -34,9 +34,9 @@ function scriptArguments(name: string): string[] {
 }
 
 /** Runs `npm run <name> -- ...args` as its script would, in `cwd`, and reports how long it took. */
-function runScript(t: TestContext, name: string, args: string[] = [], cwd = ROOT): Run {
+function runScript(t: TestContext, name: string, args: string[] = [], cwd = ROOT, timeout = 60_000): Run {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [...scriptArguments(name), ...args], { cwd, encoding: "utf8", timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } });
+  const result = spawnSync(process.execPath, [...scriptArguments(name), ...args], { cwd, encoding: "utf8", timeout, env: { ...process.env, NO_COLOR: "1" } });
   t.diagnostic(`${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   assert.equal(result.error, undefined, `${name}: ${result.error?.message}`);
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -113,6 +113,29 @@ describe("package.json scripts no other test runs", () => {
       assert.ok(tokensPerSecond > 0 && tokensPerCall > 0 && speedup > 0, `${method}: ${tokensPerSecond} tok/s, ${tokensPerCall} tokens per call, ${speedup}×`);
       assert.deepEqual([trajectories, temperature], [1, 0]);
     }
+  });
+
+  test("npm run gpu-kit -- --no-node: the bundled benchmark, node-llama-cpp with the CUDA binaries less the backend run.sh builds, and that backend's sources", (t) => {
+    const kit = join(folder, "gpu-kit");
+    const run = runScript(t, "gpu-kit", ["--out", kit, "--no-node"], ROOT, 300_000);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(!existsSync(join(kit, "node.xz")), "--no-node leaves Node out");
+    assert.ok(statSync(join(kit, "run.sh")).mode & 0o100, "run.sh is executable");
+    const unpacked = join(folder, "gpu-kit-unpacked");
+    mkdirSync(unpacked);
+    for (const archive of ["app.tar.xz", "llama.cpp.tar.xz"]) {
+      const tar = spawnSync("tar", ["-xJf", join(kit, archive), "-C", unpacked], { encoding: "utf8" });
+      assert.equal(tar.status, 0, tar.stderr);
+    }
+    const binaries = join(unpacked, "app", "node_modules", "@node-llama-cpp", "linux-x64-cuda", "bins", "linux-x64-cuda");
+    assert.ok(existsSync(join(binaries, "llama-addon.node")), "the prebuilt CUDA binding is in the kit");
+    assert.ok(!existsSync(join(binaries, "libggml-cuda.so")), "the CUDA backend is left to run.sh to build");
+    const ggml = join(unpacked, "llama.cpp", "ggml", "src");
+    for (const needed of ["ggml-cuda/CMakeLists.txt", "ggml-backend.cpp", "ggml.c"]) assert.ok(existsSync(join(ggml, needed)), `llama.cpp sources lack ggml/src/${needed}`);
+    assert.ok(!existsSync(join(ggml, "ggml-vulkan")), "backends the kit never builds stay behind");
+    const help = spawnSync(process.execPath, ["bench.cjs", "--help"], { cwd: join(unpacked, "app"), encoding: "utf8" });
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /--gpu MODE/, "the bundled benchmark runs from the kit's own node_modules");
   });
 
   test("npm run bench:engine: tokens per target call of every drafter at N = 1, 4, 16", (t) => {
