@@ -68,7 +68,7 @@ describe("STAND on the embedded model", () => {
   ];
 
   test("the test processes batch every trajectory's draft in one decode (they start with MODEL_PROCESS_ENV)", () => {
-    assert.ok(LlamaTarget.padsDrafts(), "scripts/test.mjs must start the tests with UV_THREADPOOL_SIZE=1, or the N = 4 test below checks only the slow path");
+    assert.ok(LlamaTarget.batchesDrafts(), "scripts/test.mjs must start the tests with UV_THREADPOOL_SIZE=1, or the N = 4 test below checks only the slow path");
   });
 
   for (const trajectories of [1, 4]) {
@@ -82,7 +82,7 @@ describe("STAND on the embedded model", () => {
           const outputs: Token[][] = [];
           let accepted = 0;
           for (const batch of batches) {
-            const result = await new Decoder({ target, drafter: drafter(), shape, budget: budget ? new DraftBudget({ sharedDepth: LlamaTarget.padsDrafts() }) : undefined }).decode({
+            const result = await new Decoder({ target, drafter: drafter(), shape, budget: budget ? new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() }) : undefined }).decode({
               prompts: batch,
               maxTokens: MAX_TOKENS,
               sampling: greedySampling,

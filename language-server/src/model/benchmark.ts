@@ -62,7 +62,7 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
       const ours = (name: string, drafter: () => Drafter, shape: DraftShape, adaptive: boolean): Method => {
         // As in the language server, one budget learns this machine's costs across requests;
         // each run still starts with an empty n-gram table.
-        const budget = adaptive ? new DraftBudget({ sharedDepth: LlamaTarget.padsDrafts() }) : undefined;
+        const budget = adaptive ? new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() }) : undefined;
         const run: Method["run"] = async (prompt, n, sampling, seed) => {
           for (let t = 0; t < n; t++) await target.reset(t);
           const decoder = new Decoder({ target, drafter: drafter(), shape, budget });

@@ -51,8 +51,7 @@ export class LlamaTarget implements TargetModel {
   /** Tokens held in each sequence's KV cache, as far as we put them there. */
   private readonly held: number[][];
 
-  /** Whether sequences that verify drafts may share a decode (see MODEL_PROCESS_ENV). */
-  private readonly batchesDrafts = LlamaTarget.padsDrafts();
+  private readonly batchesDrafts = LlamaTarget.batchesDrafts();
 
   private constructor(
     readonly context: LlamaContext,
@@ -74,13 +73,14 @@ export class LlamaTarget implements TargetModel {
   }
 
   /**
-   * Whether targets made in this process evaluate every trajectory at the length of the longest
-   * (DraftBudget's sharedDepth). llama.cpp splits a batch whose sequences hold different numbers
+   * Whether targets made in this process verify every trajectory's draft in one decode, which is
+   * only safe in a process started with MODEL_PROCESS_ENV, and evaluate every trajectory at the
+   * length of the longest (DraftBudget's sharedDepth). llama.cpp splits a batch whose sequences hold different numbers
    * of tokens into several passes (one per length, and more when the sequences that remain are not
    * numbered consecutively); padding the shorter inputs keeps a step in one pass, so a draft
    * that is one trajectory's costs little more for all.
    */
-  static padsDrafts(): boolean {
+  static batchesDrafts(): boolean {
     return hasModelProcessEnv();
   }
 
@@ -113,8 +113,8 @@ export class LlamaTarget implements TargetModel {
     // reads the outputs one at a time (common/modelProcess.ts). Without that, each sequence with
     // a draft is evaluated on its own, after one batch of the sequences without.
     const shared = this.batchesDrafts ? plans : plans.filter((plan) => plan.outputs === 1);
-    const outputs = await Promise.all(shared.map(evaluatePlan));
-    const results = new Map(shared.map((plan, i) => [plan, outputs[i]!]));
+    const sharedOutputs = await Promise.all(shared.map(evaluatePlan));
+    const results = new Map(shared.map((plan, i) => [plan, sharedOutputs[i]!]));
     for (const plan of plans) if (!results.has(plan)) results.set(plan, await evaluatePlan(plan));
     return plans.map((plan) => {
       const outputs = results.get(plan)!;

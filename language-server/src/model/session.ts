@@ -24,7 +24,7 @@ export interface SessionOptions {
 export class ModelSession {
   readonly table: NgramTable;
   /** Learns what drafting pays on this machine; shared by every request on this model. */
-  readonly budget = new DraftBudget({ sharedDepth: LlamaTarget.padsDrafts() });
+  readonly budget = new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() });
   /** One context for solves, one for inline completions. */
   private readonly targets: Partial<Record<"solve" | "inline", LlamaTarget>> = {};
   /** Each token's own text, detokenized once (token healing asks for many per request). */
