@@ -1,6 +1,23 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { AcceptanceEstimator, CallCostModel, DraftBudget, DraftShape, DraftTree, NO_DRAFT, type Verification } from "../../language-server/src/stand";
+import {
+  AcceptanceEstimator,
+  CallCostModel,
+  Decoder,
+  DraftBudget,
+  DraftShape,
+  DraftTree,
+  NgramTable,
+  NO_DRAFT,
+  overlap,
+  Random,
+  standDrafter,
+  verifyDraft,
+  type Drafter,
+  type SparseDistribution,
+  type Verification,
+} from "../../language-server/src/stand";
+import { MarkovTarget } from "../support/markovTarget";
 
 /** A chain draft of `length` tokens. */
 function chain(length: number): DraftTree {
@@ -101,5 +118,77 @@ describe("draft budget", () => {
       [3, 9],
       [3, 4],
     ]);
+  });
+
+  test("a kind's first-depth rate is learned from steps that did not draft", () => {
+    const estimator = new AcceptanceEstimator();
+    for (let i = 0; i < 400; i++) estimator.recordUndrafted(4, 0.2);
+    assert.ok(Math.abs(estimator.estimate(4, 1) - 0.2) < 0.02, `estimate ${estimator.estimate(4, 1)}`);
+    assert.ok(estimator.tries(4, 1) > 100);
+    assert.equal(estimator.estimate(4, 2), 0.75, "deeper depths are only learned from real drafts");
+    assert.ok(estimator.bestEstimates(2)[1]! >= 0.75, "the best estimate still counts kinds not seen yet");
+  });
+
+  test("a one-token draft from q is accepted with probability overlap(p, q)", () => {
+    const p: SparseDistribution = { tokens: Int32Array.of(1, 2, 3), probs: Float64Array.of(0.5, 0.3, 0.2) };
+    const q: SparseDistribution = { tokens: Int32Array.of(2, 3, 4), probs: Float64Array.of(0.6, 0.3, 0.1) };
+    assert.ok(Math.abs(overlap(p, q) - 0.5) < 1e-12); // min(.3,.6) + min(.2,.3) + 0
+    const random = new Random(11);
+    const trials = 20000;
+    let accepted = 0;
+    for (let i = 0; i < trials; i++) {
+      const draft = new DraftTree([0]);
+      const token = random.next() < 0.6 ? 2 : random.next() < 0.75 ? 3 : 4;
+      draft.addChild(0, token, 1);
+      draft.childDistributions[0] = q;
+      accepted += verifyDraft(draft, [p, p], random).acceptedCount;
+    }
+    const sigma = Math.sqrt((0.5 * 0.5) / trials);
+    assert.ok(Math.abs(accepted / trials - 0.5) < 4 * sigma, `accepted ${accepted / trials}`);
+  });
+
+  test("asks for no evidence when no draft could pay, except on exploring steps", () => {
+    const shape = DraftShape.chain(4);
+    const expensive = new DraftBudget({ cost: costModel((n, d) => n + 2 * d, [1]) });
+    const asked: boolean[] = [];
+    for (let step = 0; step < 32; step++) {
+      asked.push(expensive.needsEvidence(1, shape));
+      expensive.record([NO_DRAFT], [chain(0)], [accepting(0)], 1);
+    }
+    assert.deepEqual(
+      asked.flatMap((ask, step) => (ask ? [step] : [])),
+      [15, 31],
+      "only every 16th step assesses",
+    );
+    const sure = new AcceptanceEstimator();
+    for (let i = 0; i < 500; i++) sure.record(7, chain(4), accepting(4));
+    const cheap = new DraftBudget({ acceptance: sure, cost: costModel((n, d) => n + 0.02 * d, [1]) });
+    assert.equal(cheap.needsEvidence(1, shape), true);
+  });
+
+  test("where drafts cannot pay, the decoder assesses only on exploring steps and stays lossless in what it commits", async () => {
+    const target = new MarkovTarget({ vocabularySize: 16, order: 2, support: 4, logitScale: 3, seed: 5 });
+    const stand = standDrafter(new NgramTable());
+    let assessed = 0;
+    const counting: Drafter = {
+      name: stand.name,
+      assess: (context, temperature) => (assessed++, stand.assess(context, temperature)),
+      draft: (request) => stand.draft(request),
+      acceptanceIfDrafted: (context, p, temperature) => stand.acceptanceIfDrafted(context, p, temperature),
+      learn: (draft, distributions, temperature) => stand.learn(draft, distributions, temperature),
+    };
+    // Every draft token costs ten steps, as measured, and the cost model has seen it.
+    const cost = costModel((n, d) => n + 10 * d, [1]);
+    const budget = new DraftBudget({ cost });
+    for (let i = 0; i < 16; i++) budget.record([1], [chain(2)], [accepting(1)], 21);
+    const result = await new Decoder({ target, drafter: counting, shape: DraftShape.chain(6), budget }).decode({
+      prompts: [[1, 2, 3]],
+      maxTokens: 160,
+      sampling: { temperature: 1, topK: 0, topP: 1, minP: 0 },
+      seed: 9,
+    });
+    assert.equal(result.statistics.tokens, 160);
+    assert.equal(result.statistics.drafted, 0, "nothing drafted: every draft would cost more than it brings");
+    assert.ok(assessed > 0 && assessed <= 11, `assessed on ${assessed} of 160 steps`);
   });
 });

@@ -1,7 +1,7 @@
 import type { DraftBudget } from "./draftBudget";
 import type { DraftShape } from "./draftShape";
-import type { Drafter } from "./drafters/drafter";
-import type { DraftTree } from "./draftTree";
+import { NO_DRAFT, type Drafter } from "./drafters/drafter";
+import { DraftTree } from "./draftTree";
 import { Random } from "./random";
 import type { SamplingOptions } from "./sampling";
 import { DecodeStatistics } from "./statistics";
@@ -109,10 +109,14 @@ export class Decoder {
       }
 
       const draftStart = performance.now();
-      const evidence = budget ? live.map((trajectory) => drafter.assess(trajectory.context, sampling.temperature)) : [];
-      const depths = budget?.plan(evidence, shape);
+      const assessing = budget ? budget.needsEvidence(live.length, shape) : false;
+      const evidence = assessing ? live.map((trajectory) => drafter.assess(trajectory.context, sampling.temperature)) : live.map(() => NO_DRAFT);
+      const depths = assessing ? budget!.plan(evidence, shape) : undefined;
+      // Under a budget, a trajectory without a planned depth gets the empty draft, at no drafter cost.
       const drafts: DraftTree[] = live.map((trajectory, i) =>
-        drafter.draft({ context: trajectory.context, shape, temperature: sampling.temperature, random, maxDraftDepth: depths?.[i] }),
+        budget && !((depths?.[i] ?? 0) > 0)
+          ? new DraftTree(trajectory.context)
+          : drafter.draft({ context: trajectory.context, shape, temperature: sampling.temperature, random, maxDraftDepth: depths?.[i] }),
       );
       const requests: TargetRequest[] = live.map((trajectory, i) => ({ trajectory: trajectory.index, context: trajectory.context, draft: drafts[i]! }));
       const targetStart = performance.now();
@@ -132,6 +136,11 @@ export class Decoder {
         const draft = drafts[i]!;
         const verification = this.verifier(draft, distributions[i]!, random);
         verifications.push(verification);
+        // Before the drafter learns this very distribution, which would flatter the estimate.
+        if (draft.draftedCount === 0 && evidence[i] !== NO_DRAFT) {
+          const acceptance = drafter.acceptanceIfDrafted(trajectory.context, distributions[i]![0]!, sampling.temperature);
+          if (acceptance !== undefined) budget?.recordUndrafted(evidence[i]!, acceptance);
+        }
         drafter.learn(draft, distributions[i]!, sampling.temperature);
         const committed = this.commit(trajectory, verification.tokens, request, stopTokens);
         trajectory.statistics.targetCalls++;

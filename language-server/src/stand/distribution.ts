@@ -18,6 +18,16 @@ export function probabilityOf(distribution: SparseDistribution, token: number): 
   return 0;
 }
 
+/**
+ * Σ min(p(x), q(x)): the probability that one token drawn from q is accepted where the target's
+ * distribution is p (speculative sampling's acceptance rate; p(x) for a point mass q = δ(x)).
+ */
+export function overlap(p: SparseDistribution, q: SparseDistribution): number {
+  let total = 0;
+  for (let i = 0; i < q.tokens.length; i++) total += Math.min(q.probs[i]!, probabilityOf(p, q.tokens[i]!));
+  return total;
+}
+
 export function pointMass(token: number): SparseDistribution {
   return { tokens: Int32Array.of(token), probs: Float64Array.of(1) };
 }

@@ -13,6 +13,8 @@ import type { Verification } from "./verifier";
 export class AcceptanceEstimator {
   private readonly tried = new Map<number, number>();
   private readonly accepted = new Map<number, number>();
+  /** bestEstimates' answer until the next record (most steps record nothing). */
+  private best: number[] | undefined;
 
   constructor(
     private readonly prior = 0.75,
@@ -25,9 +27,44 @@ export class AcceptanceEstimator {
     return ((this.accepted.get(key) ?? 0) + this.prior * this.priorWeight) / ((this.tried.get(key) ?? 0) + this.priorWeight);
   }
 
+  /**
+   * Learns from a step that did not draft: the probability that a one-token draft would have been
+   * accepted (Drafter.acceptanceIfDrafted) counts as a fractional first-depth outcome.
+   */
+  recordUndrafted(evidence: number, acceptance: number): void {
+    if (evidence === NO_DRAFT) return;
+    this.best = undefined;
+    const key = keyOf(evidence, 1);
+    this.tried.set(key, (this.tried.get(key) ?? 0) * this.decay + 1);
+    this.accepted.set(key, (this.accepted.get(key) ?? 0) * this.decay + acceptance);
+  }
+
+  /** How many drafts (decayed) of this kind reached this depth. */
+  tries(evidence: number, depth: number): number {
+    return this.tried.get(keyOf(evidence, depth)) ?? 0;
+  }
+
+  /**
+   * The highest estimate any kind of evidence has at each depth from 1 to maxDepth, counting the
+   * prior (the estimate of a kind not seen yet): no draft can be a better bet than this.
+   */
+  bestEstimates(maxDepth: number): readonly number[] {
+    if (this.best && this.best.length === maxDepth + 1) return this.best;
+    const best = Array.from({ length: maxDepth + 1 }, () => this.prior);
+    for (const [key, tried] of this.tried) {
+      const depth = key % 64;
+      if (depth > maxDepth) continue;
+      const estimate = ((this.accepted.get(key) ?? 0) + this.prior * this.priorWeight) / (tried + this.priorWeight);
+      if (estimate > best[depth]!) best[depth] = estimate;
+    }
+    this.best = best;
+    return best;
+  }
+
   /** Learns from one verification: each depth the verifier reached, and whether it got past it. */
   record(evidence: number, draft: DraftTree, verification: Verification): void {
     if (evidence === NO_DRAFT) return;
+    this.best = undefined;
     for (let depth = 1, node = 0; draft.children(node).length > 0; depth++) {
       const key = keyOf(evidence, depth);
       const accepted = verification.acceptedNodes[depth - 1];
@@ -52,6 +89,8 @@ export interface CallCost {
 }
 
 const FEATURES = 4;
+/** Observations between two fits of the cost model: it drifts over hundreds of calls, not one. */
+const REFIT_INTERVAL = 8;
 
 /**
  * Online model of one target call's cost for S trajectories with D draft tokens in all:
@@ -69,6 +108,9 @@ export class CallCostModel implements CallCost {
   private readonly moments = new Float64Array(FEATURES);
   private scale = 0;
   private observations = 0;
+  /** The last fit, and how many observations arrived since (refitting every call would cost more than the call's bookkeeping). */
+  private fitted: number[] | undefined;
+  private sinceFit = 0;
 
   /**
    * @param priorDraftCost a draft token's cost relative to a one-trajectory call, until measured.
@@ -91,6 +133,7 @@ export class CallCostModel implements CallCost {
     // A rough per-trajectory cost, which sets the prior's scale.
     this.scale = this.observations === 0 ? milliseconds / sequences : 0.9 * this.scale + (0.1 * milliseconds) / sequences;
     this.observations++;
+    this.sinceFit++;
   }
 
   /** Estimated milliseconds of a call (relative units before any data). */
@@ -99,7 +142,11 @@ export class CallCostModel implements CallCost {
   }
 
   estimator(): (sequences: number, draftTokens: number) => number {
-    const coefficients = this.fit();
+    if (!this.fitted || this.sinceFit >= REFIT_INTERVAL) {
+      this.fitted = this.fit();
+      this.sinceFit = 0;
+    }
+    const coefficients = this.fitted;
     return (sequences, draftTokens) => Math.max(features(sequences, draftTokens).reduce((sum, x, i) => sum + x * coefficients[i]!, 0), 1e-6);
   }
 
@@ -147,15 +194,22 @@ function solveLinear(a: number[], b: number[], n: number): number[] | undefined 
 }
 
 /**
- * Every this many steps the budget explores (see plan): often while it has seen few drafts
- * priced, rarely after, since each exploration costs a call that may not pay.
+ * Every EXPLORATION_INTERVAL steps the drafters assess even when no draft can pay, so the
+ * acceptance estimates keep learning from what drafts would have done (recordUndrafted). While
+ * the cost model has seen fewer than PRICED_DRAFT_CALLS calls with drafts, and then every
+ * SETTLED_EXPLORATION_INTERVAL steps (the machine's load changes), such a step also drafts, at a
+ * loss if need be: only a call with drafts shows what drafts cost.
  */
 const EXPLORATION_INTERVAL = 16;
-const SETTLED_EXPLORATION_INTERVAL = 128;
-/** Calls with drafts the cost model must have seen before exploration slows down. */
-const PRICED_DRAFT_CALLS = 32;
+const SETTLED_EXPLORATION_INTERVAL = 256;
+const PRICED_DRAFT_CALLS = 16;
 /** Depths at least this likely to be reached and accepted are drafted when exploring. */
 const EXPLORATION_MIN_GAIN = 0.5;
+/**
+ * A plan drafts only when it expects at least this much more throughput than not drafting: a
+ * marginal expected gain is within the estimates' error, and a draft that loses costs a step.
+ */
+const REQUIRED_GAIN = 1.02;
 
 interface Candidate {
   readonly trajectory: number;
@@ -196,11 +250,43 @@ export class DraftBudget {
     this.sharedDepth = options.sharedDepth ?? false;
   }
 
+  /**
+   * Whether this step's plan could draft at all, asked before the drafters assess anything: not
+   * when even the best kind of evidence seen so far, for every trajectory, would not pay and the
+   * step does not explore. The decoder then skips the assessments, which cost as much as a good
+   * part of a step where drafting cannot pay (a CPU at a high temperature).
+   */
+  needsEvidence(trajectories: number, shape: DraftShape): boolean {
+    if (this.explores()) return true;
+    const widths = shape.widths();
+    const best = this.acceptance.bestEstimates(widths.length);
+    const cost = this.cost.estimator();
+    const none = trajectories / cost(trajectories, 0);
+    // Every trajectory at the best odds, drafting one depth; and one trajectory alone, which is
+    // cheaper where the batch would not be padded.
+    let gain = 0;
+    let tokens = 0;
+    for (let depth = 1; depth <= widths.length; depth++) {
+      gain = (depth === 1 ? 1 : gain) * best[depth]!;
+      tokens += widths[depth - 1]!;
+      const all = (trajectories + trajectories * gain) / cost(trajectories, trajectories * tokens);
+      const one = (trajectories + gain) / cost(trajectories, this.sharedDepth ? trajectories * tokens : tokens);
+      if (Math.max(all, one) > REQUIRED_GAIN * none) return true;
+    }
+    return false;
+  }
+
   /** The draft depth for each trajectory, given each drafter assessment and the largest shape. */
   plan(evidence: readonly number[], shape: DraftShape): number[] {
     const widths = shape.widths();
     const cost = this.cost.estimator();
-    if (this.sharedDepth) return this.planSharedDepth(evidence, widths, cost);
+    const depths = this.sharedDepth ? this.planSharedDepth(evidence, widths, cost) : this.planDepths(evidence, widths, cost);
+    if (this.explores()) this.explore(evidence, widths.length, depths);
+    return depths;
+  }
+
+  /** Each trajectory's own depth: the depths with the best value per token first, across the batch. */
+  private planDepths(evidence: readonly number[], widths: readonly number[], cost: (sequences: number, draftTokens: number) => number): number[] {
     const candidates: Candidate[] = [];
     evidence.forEach((kind, trajectory) => {
       if (kind === NO_DRAFT) return;
@@ -218,9 +304,8 @@ export class DraftBudget {
     const sequences = evidence.length;
     let expected = sequences;
     let tokens = 0;
-    let bestThroughput = expected / cost(sequences, 0);
+    let bestThroughput = (REQUIRED_GAIN * expected) / cost(sequences, 0);
     let bestCount = 0;
-    let likelyCount = 0;
     candidates.forEach((candidate, i) => {
       expected += candidate.gain;
       tokens += candidate.tokens;
@@ -229,10 +314,7 @@ export class DraftBudget {
         bestThroughput = throughput;
         bestCount = i + 1;
       }
-      if (candidate.gain >= EXPLORATION_MIN_GAIN && likelyCount === i) likelyCount = i + 1;
     });
-    if (this.explores()) bestCount = Math.max(bestCount, likelyCount);
-
     const depths = evidence.map(() => 0);
     for (const candidate of candidates.slice(0, bestCount)) depths[candidate.trajectory] = Math.max(depths[candidate.trajectory]!, candidate.depth);
     return depths;
@@ -242,20 +324,18 @@ export class DraftBudget {
   private planSharedDepth(evidence: readonly number[], widths: readonly number[], cost: (sequences: number, draftTokens: number) => number): number[] {
     // gains[d]: expected tokens that depth d adds, over all trajectories that can draft.
     const gains = new Float64Array(widths.length + 1);
-    let likelyDepth = 0;
     for (const kind of evidence) {
       if (kind === NO_DRAFT) continue;
       let gain = 1;
       for (let depth = 1; depth <= widths.length; depth++) {
         gain *= this.acceptance.estimate(kind, depth);
         gains[depth]! += gain;
-        if (gain >= EXPLORATION_MIN_GAIN) likelyDepth = Math.max(likelyDepth, depth);
       }
     }
     const sequences = evidence.length;
     let expected = sequences;
     let tokens = 0;
-    let bestThroughput = expected / cost(sequences, 0);
+    let bestThroughput = (REQUIRED_GAIN * expected) / cost(sequences, 0);
     let bestDepth = 0;
     for (let depth = 1; depth <= widths.length; depth++) {
       expected += gains[depth]!;
@@ -266,22 +346,42 @@ export class DraftBudget {
         bestDepth = depth;
       }
     }
-    if (this.explores()) bestDepth = Math.max(bestDepth, likelyDepth);
     return evidence.map((kind) => (kind === NO_DRAFT ? 0 : bestDepth));
   }
 
-  /**
-   * Now and then, draft every likely depth even when the cost model advises against it: the
-   * model only learns what drafts cost by seeing some, and the machine's load changes.
-   */
+  /** On an exploring step that prices drafts, drafts the likely depths (see EXPLORATION_MIN_GAIN) of every kind of evidence. */
+  private explore(evidence: readonly number[], maxDepth: number, depths: number[]): void {
+    if (this.pricedDraftCalls >= PRICED_DRAFT_CALLS && (this.steps + 1) % SETTLED_EXPLORATION_INTERVAL !== 0) return;
+    evidence.forEach((kind, trajectory) => {
+      if (kind === NO_DRAFT) return;
+      let gain = 1;
+      for (let depth = 1; depth <= maxDepth; depth++) {
+        gain *= this.acceptance.estimate(kind, depth);
+        if (gain < EXPLORATION_MIN_GAIN) break;
+        depths[trajectory] = Math.max(depths[trajectory]!, depth);
+      }
+    });
+    // A shared depth is one depth for all: the deepest any trajectory explores.
+    if (this.sharedDepth) {
+      const deepest = Math.max(0, ...depths);
+      evidence.forEach((kind, trajectory) => (depths[trajectory] = kind === NO_DRAFT ? 0 : deepest));
+    }
+  }
+
+  /** Whether this step explores (see EXPLORATION_INTERVAL). */
   private explores(): boolean {
-    const interval = this.pricedDraftCalls < PRICED_DRAFT_CALLS ? EXPLORATION_INTERVAL : SETTLED_EXPLORATION_INTERVAL;
-    return ++this.steps % interval === 0;
+    return this.steps % EXPLORATION_INTERVAL === EXPLORATION_INTERVAL - 1;
+  }
+
+  /** Learns from a trajectory that assessed but did not draft (see AcceptanceEstimator.recordUndrafted). */
+  recordUndrafted(evidence: number, acceptance: number): void {
+    this.acceptance.recordUndrafted(evidence, acceptance);
   }
 
   /** Learns from a finished step: what was accepted, and what the call cost. */
   record(evidence: readonly number[], drafts: readonly DraftTree[], verifications: readonly Verification[], milliseconds: number | undefined): void {
-    drafts.forEach((draft, i) => this.acceptance.record(evidence[i]!, draft, verifications[i]!));
+    this.steps++;
+    drafts.forEach((draft, i) => this.acceptance.record(evidence[i] ?? NO_DRAFT, draft, verifications[i]!));
     if (milliseconds === undefined) return;
     // With a shared depth, the target evaluated every trajectory at the longest draft's length.
     const draftTokens = this.sharedDepth

@@ -30,6 +30,12 @@ export interface Drafter {
   /** The evidence behind the next draft for this context (NO_DRAFT when there is none). */
   assess(context: readonly number[], temperature: number): number;
   draft(request: DraftRequest): DraftTree;
+  /**
+   * The probability that a one-token draft for this context would have been accepted where the
+   * target's next-token distribution is `target` (undefined when there would be no draft). Lets
+   * the draft budget learn how good its evidence is on steps that did not draft, for free.
+   */
+  acceptanceIfDrafted(context: readonly number[], target: SparseDistribution, temperature: number): number | undefined;
   /** Learns from the target's distribution at every node of a verified draft (index = node). */
   learn(draft: DraftTree, distributions: readonly SparseDistribution[], temperature: number): void;
 }

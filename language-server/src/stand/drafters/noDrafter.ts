@@ -13,5 +13,9 @@ export class NoDrafter implements Drafter {
     return new DraftTree(context);
   }
 
+  acceptanceIfDrafted(): undefined {
+    return undefined;
+  }
+
   learn(): void {}
 }

@@ -1,5 +1,6 @@
 import type { DraftShape } from "../draftShape";
 import { DraftTree } from "../draftTree";
+import { probabilityOf, type SparseDistribution } from "../distribution";
 import { NO_DRAFT, type Drafter, type DraftRequest } from "./drafter";
 
 export interface PromptLookupOptions {
@@ -40,6 +41,12 @@ export class PromptLookupDrafter implements Drafter {
       node = tree.addChild(node, context[i]!, shapeNode);
     }
     return tree;
+  }
+
+  /** A point-mass draft of the token that followed the match is accepted with its target probability. */
+  acceptanceIfDrafted(context: readonly number[], target: SparseDistribution): number | undefined {
+    const match = this.match(context);
+    return match && match.start + match.n < context.length ? probabilityOf(target, context[match.start + match.n]!) : undefined;
   }
 
   /** The longest suffix n-gram with an earlier occurrence, and where that occurrence starts. */

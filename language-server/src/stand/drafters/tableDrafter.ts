@@ -1,5 +1,5 @@
 import { DraftTree } from "../draftTree";
-import type { SparseDistribution } from "../distribution";
+import { overlap, probabilityOf, type SparseDistribution } from "../distribution";
 import { gumbelTopK } from "../gumbelTopK";
 import type { NgramTable } from "../ngramTable";
 import { NO_DRAFT, type Drafter, type DraftRequest } from "./drafter";
@@ -54,6 +54,16 @@ export class TableDrafter implements Drafter {
       if (count > 0 && stochastic) tree.childDistributions[node] = q;
     }
     return tree;
+  }
+
+  acceptanceIfDrafted(context: readonly number[], target: SparseDistribution, temperature: number): number | undefined {
+    const root = new DraftTree(context);
+    const entry = this.table.lookup(root.windows, 0, root.windowLength(0));
+    if (entry < 0) return undefined;
+    const q = this.table.draftDistribution(entry, temperature);
+    if (this.stochastic && temperature > 0) return overlap(target, q);
+    const chosen = mostLikely(q, 1, this.chosen);
+    return chosen === 0 ? undefined : probabilityOf(target, q.tokens[this.chosen[0]!]!);
   }
 
   learn(draft: DraftTree, distributions: readonly SparseDistribution[], temperature: number): void {
