@@ -59,7 +59,7 @@ describe("draft budget", () => {
     assert.ok(estimator.estimate(5, 1) > 0.95);
     assert.ok(estimator.estimate(5, 2) > 0.95);
     assert.ok(estimator.estimate(5, 3) < 0.05);
-    assert.equal(estimator.estimate(5, 4), 0.75, "a depth never reached keeps the optimistic prior");
+    assert.ok(estimator.estimate(5, 4) < 0.05, "a depth never reached is expected to go as the one before it");
     assert.equal(estimator.estimate(6, 1), 0.75, "so does an unseen kind of evidence");
   });
 
@@ -125,7 +125,7 @@ describe("draft budget", () => {
     for (let i = 0; i < 400; i++) estimator.recordUndrafted(4, 0.2);
     assert.ok(Math.abs(estimator.estimate(4, 1) - 0.2) < 0.02, `estimate ${estimator.estimate(4, 1)}`);
     assert.ok(estimator.tries(4, 1) > 100);
-    assert.equal(estimator.estimate(4, 2), 0.75, "deeper depths are only learned from real drafts");
+    assert.ok(Math.abs(estimator.estimate(4, 2) - 0.2) < 0.02, "until drafted, a deeper depth is expected to go as the first");
     assert.ok(estimator.bestEstimates(2)[1]! >= 0.75, "the best estimate still counts kinds not seen yet");
   });
 

@@ -22,9 +22,14 @@ export class AcceptanceEstimator {
     private readonly decay = 0.995,
   ) {}
 
+  /**
+   * The rate at a depth is pulled towards the kind's rate one depth up where that is measured (a
+   * draft good at one depth is likely good at the next until shown otherwise), else to the prior.
+   */
   estimate(evidence: number, depth: number): number {
     const key = keyOf(evidence, depth);
-    return ((this.accepted.get(key) ?? 0) + this.prior * this.priorWeight) / ((this.tried.get(key) ?? 0) + this.priorWeight);
+    const prior = depth > 1 && this.tried.has(keyOf(evidence, depth - 1)) ? this.estimate(evidence, depth - 1) : this.prior;
+    return ((this.accepted.get(key) ?? 0) + prior * this.priorWeight) / ((this.tried.get(key) ?? 0) + this.priorWeight);
   }
 
   /**
@@ -51,11 +56,10 @@ export class AcceptanceEstimator {
   bestEstimates(maxDepth: number): readonly number[] {
     if (this.best && this.best.length === maxDepth + 1) return this.best;
     const best = Array.from({ length: maxDepth + 1 }, () => this.prior);
-    for (const [key, tried] of this.tried) {
-      const depth = key % 64;
-      if (depth > maxDepth) continue;
-      const estimate = ((this.accepted.get(key) ?? 0) + this.prior * this.priorWeight) / (tried + this.priorWeight);
-      if (estimate > best[depth]!) best[depth] = estimate;
+    for (const key of this.tried.keys()) {
+      if (key % 64 !== 1) continue;
+      const evidence = (key - 1) / 64;
+      for (let depth = 1; depth <= maxDepth; depth++) best[depth] = Math.max(best[depth]!, this.estimate(evidence, depth));
     }
     this.best = best;
     return best;
