@@ -27,9 +27,21 @@ export class AcceptanceEstimator {
    * draft good at one depth is likely good at the next until shown otherwise), else to the prior.
    */
   estimate(evidence: number, depth: number): number {
-    const key = keyOf(evidence, depth);
-    const prior = depth > 1 && this.tried.has(keyOf(evidence, depth - 1)) ? this.estimate(evidence, depth - 1) : this.prior;
-    return ((this.accepted.get(key) ?? 0) + prior * this.priorWeight) / ((this.tried.get(key) ?? 0) + this.priorWeight);
+    return this.rates(evidence, depth)[depth]!;
+  }
+
+  /** estimate(evidence, d) at index d for every depth d from 1 to maxDepth, each computed once. */
+  rates(evidence: number, maxDepth: number): number[] {
+    const rates = [1];
+    let prior = this.prior;
+    for (let depth = 1; depth <= maxDepth; depth++) {
+      const key = keyOf(evidence, depth);
+      const tried = this.tried.get(key);
+      const rate = ((this.accepted.get(key) ?? 0) + prior * this.priorWeight) / ((tried ?? 0) + this.priorWeight);
+      rates.push(rate);
+      prior = tried === undefined ? this.prior : rate;
+    }
+    return rates;
   }
 
   /**
@@ -58,8 +70,8 @@ export class AcceptanceEstimator {
     const best = Array.from({ length: maxDepth + 1 }, () => this.prior);
     for (const key of this.tried.keys()) {
       if (key % 64 !== 1) continue;
-      const evidence = (key - 1) / 64;
-      for (let depth = 1; depth <= maxDepth; depth++) best[depth] = Math.max(best[depth]!, this.estimate(evidence, depth));
+      const rates = this.rates((key - 1) / 64, maxDepth);
+      for (let depth = 1; depth <= maxDepth; depth++) best[depth] = Math.max(best[depth]!, rates[depth]!);
     }
     this.best = best;
     return best;
@@ -266,15 +278,15 @@ export class DraftBudget {
     const best = this.acceptance.bestEstimates(widths.length);
     const cost = this.cost.estimator();
     const none = trajectories / cost(trajectories, 0);
-    // Every trajectory at the best odds, drafting one depth; and one trajectory alone, which is
-    // cheaper where the batch would not be padded.
+    // Every trajectory at the best odds, drafting one depth; and, where the batch is not padded
+    // to the longest draft, one trajectory alone, which can pay where all would not.
     let gain = 0;
     let tokens = 0;
     for (let depth = 1; depth <= widths.length; depth++) {
       gain = (depth === 1 ? 1 : gain) * best[depth]!;
       tokens += widths[depth - 1]!;
       const all = (trajectories + trajectories * gain) / cost(trajectories, trajectories * tokens);
-      const one = (trajectories + gain) / cost(trajectories, this.sharedDepth ? trajectories * tokens : tokens);
+      const one = this.sharedDepth ? 0 : (trajectories + gain) / cost(trajectories, tokens);
       if (Math.max(all, one) > REQUIRED_GAIN * none) return true;
     }
     return false;
@@ -294,9 +306,10 @@ export class DraftBudget {
     const candidates: Candidate[] = [];
     evidence.forEach((kind, trajectory) => {
       if (kind === NO_DRAFT) return;
+      const rates = this.acceptance.rates(kind, widths.length);
       let gain = 1;
       for (let depth = 1; depth <= widths.length; depth++) {
-        gain *= this.acceptance.estimate(kind, depth);
+        gain *= rates[depth]!;
         candidates.push({ trajectory, depth, gain, tokens: widths[depth - 1]! });
       }
     });
@@ -330,9 +343,10 @@ export class DraftBudget {
     const gains = new Float64Array(widths.length + 1);
     for (const kind of evidence) {
       if (kind === NO_DRAFT) continue;
+      const rates = this.acceptance.rates(kind, widths.length);
       let gain = 1;
       for (let depth = 1; depth <= widths.length; depth++) {
-        gain *= this.acceptance.estimate(kind, depth);
+        gain *= rates[depth]!;
         gains[depth]! += gain;
       }
     }
@@ -358,9 +372,10 @@ export class DraftBudget {
     if (this.pricedDraftCalls >= PRICED_DRAFT_CALLS && (this.steps + 1) % SETTLED_EXPLORATION_INTERVAL !== 0) return;
     evidence.forEach((kind, trajectory) => {
       if (kind === NO_DRAFT) return;
+      const rates = this.acceptance.rates(kind, maxDepth);
       let gain = 1;
       for (let depth = 1; depth <= maxDepth; depth++) {
-        gain *= this.acceptance.estimate(kind, depth);
+        gain *= rates[depth]!;
         if (gain < EXPLORATION_MIN_GAIN) break;
         depths[trajectory] = Math.max(depths[trajectory]!, depth);
       }

@@ -29,8 +29,7 @@ export class TableDrafter implements Drafter {
    * (top probability in fifths) and whether drafts will be sampled or greedy.
    */
   assess(context: readonly number[], temperature: number): number {
-    const root = new DraftTree(context);
-    const entry = this.table.lookup(root.windows, 0, root.windowLength(0));
+    const entry = this.rootEntry(context);
     if (entry < 0) return NO_DRAFT;
     const top = this.table.draftDistribution(entry, temperature).probs[0] ?? 0;
     return (this.stochastic && temperature > 0 ? 100 : 0) + 10 * this.table.keyLength(entry) + Math.min(4, Math.floor(top * 5));
@@ -57,13 +56,18 @@ export class TableDrafter implements Drafter {
   }
 
   acceptanceIfDrafted(context: readonly number[], target: SparseDistribution, temperature: number): number | undefined {
-    const root = new DraftTree(context);
-    const entry = this.table.lookup(root.windows, 0, root.windowLength(0));
+    const entry = this.rootEntry(context);
     if (entry < 0) return undefined;
     const q = this.table.draftDistribution(entry, temperature);
     if (this.stochastic && temperature > 0) return overlap(target, q);
     const chosen = mostLikely(q, 1, this.chosen);
     return chosen === 0 ? undefined : probabilityOf(target, q.tokens[this.chosen[0]!]!);
+  }
+
+  /** The table entry a draft after this context would start from (longest key first), or -1. */
+  private rootEntry(context: readonly number[]): number {
+    const root = new DraftTree(context);
+    return this.table.lookup(root.windows, 0, root.windowLength(0));
   }
 
   learn(draft: DraftTree, distributions: readonly SparseDistribution[], temperature: number): void {
