@@ -8,7 +8,8 @@
 # 2. builds libggml-cuda.so with this machine's nvcc for this machine's GPU, once, and puts it
 #    beside node-llama-cpp's prebuilt linux-x64-cuda binaries;
 # 3. runs the benchmark with --gpu cuda, writing RESULTS_DIR/bench-cuda.json unless --out is given.
-# Run it again with other flags: steps 1 and 2 are skipped.
+# Run it again with other flags: steps 1 and 2 are skipped. STAND_CUDA_ARCHITECTURES overrides the
+# GPU architecture (default: this GPU's), STAND_CUDA_FLASH_ATTENTION=ON builds flash attention too.
 set -euo pipefail
 
 if [ $# -lt 1 ]; then
@@ -40,13 +41,16 @@ toolkit=$(dirname "$(dirname "$(readlink -f "$nvcc_path")")")
 if [ ! -f "$binaries/libggml-cuda.so" ]; then
   capability=$( (nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2> /dev/null || true) | head -n 1 | tr -d ' .')
   architectures=${STAND_CUDA_ARCHITECTURES:-${capability:+${capability}-real}}
+  # Flash attention's kernels are most of the build time, and STAND's contexts do without them
+  # (node-llama-cpp's "auto" leaves it off where the backend lacks them).
+  flash_attention=${STAND_CUDA_FLASH_ATTENTION:-OFF}
   say "building libggml-cuda.so with $("$nvcc_path" --version | grep -o 'release [0-9.]*') for ${architectures:-native} on $(nproc) cores"
   generator=$(command -v ninja > /dev/null && echo Ninja || echo "Unix Makefiles")
   started=$(date +%s)
   cmake -S "$work/llama.cpp" -B "$work/build" -G "$generator" \
     -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_COMPILER="$nvcc_path" \
     -DCMAKE_CUDA_ARCHITECTURES="${architectures:-native}" \
-    -DBUILD_SHARED_LIBS=ON -DGGML_BACKEND_DL=ON -DGGML_CUDA=ON -DGGML_CUDA_NCCL=OFF -DGGML_CPU=OFF \
+    -DBUILD_SHARED_LIBS=ON -DGGML_BACKEND_DL=ON -DGGML_CUDA=ON -DGGML_CUDA_FA="$flash_attention" -DGGML_CUDA_NCCL=OFF -DGGML_CPU=OFF \
     -DGGML_NATIVE=OFF -DGGML_CCACHE=OFF -DGGML_BUILD_NUMBER=1 \
     -DLLAMA_BUILD_COMMON=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
     -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF > "$work/configure.log" 2>&1 \
