@@ -17,6 +17,7 @@ const HELP = `Usage: npm run bench -- [options]
   --max-tokens N        tokens per trajectory (default: 96)
   --repetitions N       interleaved repetitions; medians are reported (default: 2)
   --gpu MODE            auto | cuda | vulkan | metal | false (default: false)
+  --step-widths LIST    also run STAND adaptive with every step padded to each width (one shape per step; for GPUs)
   --json                print only the JSON result
   --out FILE            where to write the JSON (default: bench/results/<model>-<date>.json)`;
 
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     "max-tokens": { type: "string", default: "96" },
     repetitions: { type: "string", default: "2" },
     gpu: { type: "string", default: "false" },
+    "step-widths": { type: "string", default: "" },
     json: { type: "boolean", default: false },
     out: { type: "string" },
     help: { type: "boolean", default: false },
@@ -58,6 +60,8 @@ async function main(): Promise<void> {
   const temperatures = numbers(values.temperature!, "temperature");
   const maxTokens = numbers(values["max-tokens"]!, "max-tokens")[0]!;
   const repetitions = numbers(values.repetitions!, "repetitions")[0]!;
+  const stepWidths = values["step-widths"] ? numbers(values["step-widths"], "step-widths") : [];
+  if (stepWidths.some((width) => !Number.isInteger(width) || width < 2)) throw new Error("--step-widths takes whole numbers of at least 2");
   const gpu: GpuChoice = values.gpu === "false" ? false : (values.gpu as GpuChoice);
   const prompts = readFileSync(values.prompts!, "utf8")
     .split("\n")
@@ -77,7 +81,7 @@ async function main(): Promise<void> {
   const promptTokens = await Promise.all(prompts.map((prompt) => tokenizePrompt(model, prompt)));
   log(`model ${basename(values.model!)} (${(model.size / 1e6).toFixed(1)} MB), backend ${runtime.backend}${runtime.devices.length ? ` (${runtime.devices.join(", ")})` : ""}, ${threads} thread(s)`);
   log(`${prompts.length} prompts × ${maxTokens} tokens, ${repetitions} interleaved repetitions, medians\n`);
-  const rows = await runBenchmark(model, { prompts: promptTokens, trajectoryCounts, temperatures, maxTokens, repetitions, threads, log });
+  const rows = await runBenchmark(model, { prompts: promptTokens, trajectoryCounts, temperatures, maxTokens, repetitions, threads, stepWidths, log });
 
   const nodeLlamaCppVersion = (JSON.parse(readFileSync(resolve("node_modules/node-llama-cpp/package.json"), "utf8")) as { version: string }).version;
   const result = {
@@ -88,7 +92,7 @@ async function main(): Promise<void> {
     devices: runtime.devices,
     threads,
     versions: { node: process.version, "node-llama-cpp": nodeLlamaCppVersion },
-    settings: { maxTokens, repetitions, prompts: values.prompts, promptCount: prompts.length },
+    settings: { maxTokens, repetitions, prompts: values.prompts, promptCount: prompts.length, stepWidths },
     rows,
   };
   const out = values.out ?? `bench/results/${basename(values.model!, ".gguf")}-${result.date.slice(0, 10)}.json`;

@@ -101,6 +101,33 @@ describe("STAND on the embedded model", () => {
     });
   }
 
+  test("at T = 0 with every step padded to one width, STAND reproduces plain greedy decoding (N = 1 and 4)", async () => {
+    for (const trajectories of [1, 4]) {
+      const target = await LlamaTarget.create(model, { trajectories, contextSize: 256, threads: 1, stepWidth: 5 });
+      try {
+        const batches = trajectories === 1 ? prompts.map((prompt) => [prompt]) : [prompts];
+        const outputs: Token[][] = [];
+        let accepted = 0;
+        for (const batch of batches) {
+          const budget = new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() });
+          const result = await new Decoder({ target, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(4), budget }).decode({
+            prompts: batch,
+            maxTokens: MAX_TOKENS,
+            sampling: greedySampling,
+            seed: 3,
+            stopTokens,
+          });
+          outputs.push(...result.trajectories.map((trajectory) => trajectory.tokens as Token[]));
+          accepted += result.statistics.accepted;
+        }
+        assert.deepEqual(outputs, greedy, `N = ${trajectories}`);
+        assert.ok(accepted > 0, `N = ${trajectories}: no draft was accepted, so the padding was never read past a draft`);
+      } finally {
+        await target.dispose();
+      }
+    }
+  });
+
   test("at T > 0 with fixed seeds, runs complete with consistent statistics and are reproducible", async () => {
     const target = await LlamaTarget.create(model, { trajectories: 4, contextSize: 256, threads: 1 });
     try {

@@ -26,6 +26,8 @@ export interface BenchmarkOptions {
   readonly maxTokens: number;
   readonly repetitions: number;
   readonly threads: number;
+  /** Step widths (LlamaTargetOptions.stepWidth) to run STAND adaptive at too, each on its own target. */
+  readonly stepWidths?: number[];
   /** Progress lines for a terminal. */
   readonly log?: (line: string) => void;
 }
@@ -53,19 +55,20 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
   const rows: BenchmarkRow[] = [];
   for (const trajectories of options.trajectoryCounts) {
     const target = await LlamaTarget.create(model, { trajectories, contextSize, threads });
+    const fixedShapeTargets = await Promise.all((options.stepWidths ?? []).map((stepWidth) => LlamaTarget.create(model, { trajectories, contextSize, threads, stepWidth })));
     const lookupContext = await model.createContext({ sequences: trajectories, contextSize, threads, batchSize: target.context.batchSize });
     const lookupSequences = Array.from({ length: trajectories }, () => lookupContext.getSequence({ tokenPredictor: new InputLookupTokenPredictor() }));
     const plainContext = await model.createContext({ sequences: trajectories, contextSize, threads, batchSize: target.context.batchSize });
     const plainSequences = Array.from({ length: trajectories }, () => plainContext.getSequence());
     try {
       const costCurve = await measureCostCurve(target, prompts[0]!, trajectories);
-      const ours = (name: string, drafter: () => Drafter, shape: DraftShape, adaptive: boolean): Method => {
+      const ours = (name: string, drafter: () => Drafter, shape: DraftShape, adaptive: boolean, on = target): Method => {
         // As in the language server, one budget learns this machine's costs across requests;
         // each run still starts with an empty n-gram table.
         const budget = adaptive ? new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() }) : undefined;
         const run: Method["run"] = async (prompt, n, sampling, seed) => {
-          for (let t = 0; t < n; t++) await target.reset(t);
-          const decoder = new Decoder({ target, drafter: drafter(), shape, budget });
+          for (let t = 0; t < n; t++) await on.reset(t);
+          const decoder = new Decoder({ target: on, drafter: drafter(), shape, budget });
           const started = performance.now();
           const result = await decoder.decode({ prompts: Array.from({ length: n }, () => prompt), maxTokens, sampling, seed, stopTokens });
           const seconds = (performance.now() - started) / 1000;
@@ -103,6 +106,10 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         ours("n-gram", () => ngramDrafter(new NgramTable()), DraftShape.chain(8), true),
         ours("STAND chain, fixed 4", () => standDrafter(new NgramTable()), DraftShape.chain(4), false),
         ours("STAND chain, adaptive", () => standDrafter(new NgramTable()), DraftShape.chain(8), true),
+        ...fixedShapeTargets.map((fixed, i) => {
+          const width = options.stepWidths![i]!;
+          return ours(`STAND adaptive, width ${width}`, () => standDrafter(new NgramTable()), DraftShape.chain(width - 1), true, fixed);
+        }),
       ];
 
       for (const temperature of options.temperatures) {
@@ -125,7 +132,7 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         rows.push(...measured);
       }
     } finally {
-      await Promise.all([target.dispose(), lookupContext.dispose(), plainContext.dispose()]);
+      await Promise.all([target.dispose(), ...fixedShapeTargets.map((fixed) => fixed.dispose()), lookupContext.dispose(), plainContext.dispose()]);
     }
   }
   return rows;

@@ -16,6 +16,8 @@ interface Plan {
   /** Index in input of the first position whose next-token distribution is read, and how many are. */
   readonly outputFrom: number;
   readonly outputs: number;
+  /** Positions from outputFrom that the model samples: the outputs read, and any padding's (see LlamaTarget.padToStepWidth). */
+  sampled: number;
   /** What the sequence holds afterwards. */
   readonly held: number[];
 }
@@ -35,6 +37,13 @@ export interface LlamaTargetOptions {
   readonly threads: number;
   /** Tokens per native decode; a whole step of N drafts should fit in one. */
   readonly batchSize?: number;
+  /**
+   * Tokens each trajectory evaluates in every step after its prompt, padded up to it (drafts must
+   * be shorter). Every step then has one shape, which a GPU backend replays as one captured graph
+   * (llama.cpp's CUDA backend re-captures its graph whenever a step's token or output count
+   * changes, and runs the steps in between kernel by kernel).
+   */
+  readonly stepWidth?: number;
 }
 
 /**
@@ -56,6 +65,7 @@ export class LlamaTarget implements TargetModel {
   private constructor(
     readonly context: LlamaContext,
     private readonly sequences: LlamaContextSequence[],
+    private readonly stepWidth: number | undefined,
   ) {
     this.held = sequences.map(() => []);
   }
@@ -69,7 +79,7 @@ export class LlamaTarget implements TargetModel {
     });
     // plan() refuses anything that would overflow, so llama.cpp never shifts a sequence under us.
     const sequences = Array.from({ length: options.trajectories }, () => context.getSequence());
-    return new LlamaTarget(context, sequences);
+    return new LlamaTarget(context, sequences, options.stepWidth);
   }
 
   /**
@@ -95,7 +105,8 @@ export class LlamaTarget implements TargetModel {
   async evaluate(requests: readonly TargetRequest[], sampling: SamplingOptions, signal?: AbortSignal): Promise<SparseDistribution[][]> {
     signal?.throwIfAborted();
     const plans = requests.map((request) => this.plan(request));
-    if (this.batchesDrafts && plans.length > 1) this.pad(plans);
+    if (this.stepWidth !== undefined) this.padToStepWidth(plans, this.stepWidth);
+    else if (this.batchesDrafts && plans.length > 1) this.pad(plans);
     // Erase every rejected tail first, then queue all evaluations in one tick so they share a batch.
     await Promise.all(plans.map(({ sequence, keep, trajectory }) => this.truncate(trajectory, sequence, keep)));
     signal?.throwIfAborted();
@@ -105,14 +116,14 @@ export class LlamaTarget implements TargetModel {
           probabilities: true,
           options: { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP, seed: 0 },
         };
-    const evaluatePlan = ({ sequence, input, outputFrom, outputs }: Plan) => {
-      const items: ControlledInput = input.map((token, i) => (i >= outputFrom && i < outputFrom + outputs ? [token as Token, { generateNext }] : (token as Token)));
+    const evaluatePlan = ({ sequence, input, outputFrom, sampled }: Plan) => {
+      const items: ControlledInput = input.map((token, i) => (i >= outputFrom && i < outputFrom + sampled ? [token as Token, { generateNext }] : (token as Token)));
       return sequence.controlledEvaluate(items);
     };
     // Several sequences with several outputs each are only safe in one decode when node-llama-cpp
     // reads the outputs one at a time (common/modelProcess.ts). Without that, each sequence with
     // a draft is evaluated on its own, after one batch of the sequences without.
-    const shared = this.batchesDrafts ? plans : plans.filter((plan) => plan.outputs === 1);
+    const shared = this.batchesDrafts ? plans : plans.filter((plan) => plan.sampled === 1);
     const sharedOutputs = await Promise.all(shared.map(evaluatePlan));
     const results = new Map(shared.map((plan, i) => [plan, sharedOutputs[i]!]));
     for (const plan of plans) if (!results.has(plan)) results.set(plan, await evaluatePlan(plan));
@@ -155,7 +166,8 @@ export class LlamaTarget implements TargetModel {
     // The distribution after the context needs its last token evaluated in this call.
     if (keep === context.length) keep--;
     const input = [...context.slice(keep), ...chain];
-    return { trajectory, sequence, keep, input, outputFrom: context.length - 1 - keep, outputs: chain.length + 1, held: [...context, ...chain] };
+    const outputs = chain.length + 1;
+    return { trajectory, sequence, keep, input, outputFrom: context.length - 1 - keep, outputs, sampled: outputs, held: [...context, ...chain] };
   }
 
   /**
@@ -173,6 +185,24 @@ export class LlamaTarget implements TargetModel {
         plan.input.push(filler);
         plan.held.push(filler);
       }
+    }
+  }
+
+  /**
+   * Lengthens every input that starts at its context's last token (each step's but the first) to
+   * the step width with copies of its last token, sampled like the draft so that the step's
+   * output count is fixed too. Their outputs are dropped and the next step erases them.
+   */
+  private padToStepWidth(plans: Plan[], width: number): void {
+    for (const plan of plans) {
+      const padding = width - plan.input.length;
+      if (plan.outputFrom !== 0 || padding < 0 || plan.held.length + padding > this.context.contextSize) continue;
+      const filler = plan.input[plan.input.length - 1]!;
+      for (let i = 0; i < padding; i++) {
+        plan.input.push(filler);
+        plan.held.push(filler);
+      }
+      plan.sampled = width;
     }
   }
 
