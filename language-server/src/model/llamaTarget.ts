@@ -38,8 +38,8 @@ export interface LlamaTargetOptions {
   /** Tokens per native decode; a whole step of N drafts should fit in one. */
   readonly batchSize?: number;
   /**
-   * Tokens each trajectory evaluates in every step after its prompt, padded up to it (drafts must
-   * be shorter). Every step then has one shape, which a GPU backend replays as one captured graph
+   * Tokens each trajectory evaluates in every step after its prompt, padded up to it (a step
+   * with a longer draft goes unpadded). Every step then has one shape, which a GPU backend replays as one captured graph
    * (llama.cpp's CUDA backend re-captures its graph whenever a step's token or output count
    * changes, and runs the steps in between kernel by kernel).
    */
@@ -71,6 +71,9 @@ export class LlamaTarget implements TargetModel {
   }
 
   static async create(model: LlamaModel, options: LlamaTargetOptions): Promise<LlamaTarget> {
+    if (options.stepWidth !== undefined && !(Number.isInteger(options.stepWidth) && options.stepWidth >= 1)) {
+      throw new RangeError(`stepWidth must be a whole number of tokens, at least 1, not ${options.stepWidth}`);
+    }
     const context = await model.createContext({
       sequences: options.trajectories,
       contextSize: options.contextSize,
