@@ -120,6 +120,27 @@ describe("n-gram table", () => {
     }
   });
 
+  test("clear() leaves a table that learns exactly as a new one, evictions included", () => {
+    const learn = (table: NgramTable): void => {
+      for (let token = 0; token < 500; token++) {
+        const [window, available] = windowOf([token % 97, token % 13, token]);
+        table.observe(window, 0, available, distribution({ [token + 1]: 0.7, [token + 2]: 0.3 }), 1);
+      }
+    };
+    const used = new NgramTable({ maxEntries: 64 });
+    learn(used);
+    const [first, firstAvailable] = windowOf([0, 0, 0]);
+    assert.ok(used.find(first, 0, firstAvailable) < 0, "the table was full and evicting before it was cleared");
+    used.clear();
+    assert.equal(used.size, 0);
+    const [late, lateAvailable] = windowOf([499 % 97, 499 % 13, 499]);
+    assert.equal(used.lookup(late, 0, lateAvailable), -1, "nothing learned before clear() is found");
+    const fresh = new NgramTable({ maxEntries: 64 });
+    learn(fresh);
+    learn(used);
+    assert.deepEqual(Array.from(used.entries()), Array.from(fresh.entries()));
+  });
+
   test("round-trips through its versioned file format, metadata and recency included", () => {
     const table = new NgramTable({ maxEntries: 1000, visitCap: 16 });
     for (let i = 0; i < 300; i++) {

@@ -62,13 +62,15 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
     const plainSequences = Array.from({ length: trajectories }, () => plainContext.getSequence());
     try {
       const costCurve = await measureCostCurve(target, prompts[0]!, trajectories);
-      const ours = (name: string, drafter: () => Drafter, shape: DraftShape, adaptive: boolean, on = target): Method => {
-        // As in the language server, one budget learns this machine's costs across requests;
-        // each run still starts with an empty n-gram table.
+      const ours = (name: string, drafter: (table: NgramTable) => Drafter, shape: DraftShape, adaptive: boolean, on = target): Method => {
+        // As in the language server, one budget learns this machine's costs across requests, and
+        // one table's memory serves every run; each run still starts with the table empty.
         const budget = adaptive ? new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() }) : undefined;
+        const table = new NgramTable();
         const run: Method["run"] = async (prompt, n, sampling, seed) => {
           for (let t = 0; t < n; t++) await on.reset(t);
-          const decoder = new Decoder({ target: on, drafter: drafter(), shape, budget });
+          table.clear();
+          const decoder = new Decoder({ target: on, drafter: drafter(table), shape, budget });
           const started = performance.now();
           const result = await decoder.decode({ prompts: Array.from({ length: n }, () => prompt), maxTokens, sampling, seed, stopTokens });
           const seconds = (performance.now() - started) / 1000;
@@ -103,12 +105,12 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         native("node-llama-cpp plain", plainSequences, false),
         native("node-llama-cpp InputLookup", lookupSequences, true),
         ours("prompt lookup", () => new PromptLookupDrafter(), DraftShape.chain(8), true),
-        ours("n-gram", () => ngramDrafter(new NgramTable()), DraftShape.chain(8), true),
-        ours("STAND chain, fixed 4", () => standDrafter(new NgramTable()), DraftShape.chain(4), false),
-        ours("STAND chain, adaptive", () => standDrafter(new NgramTable()), DraftShape.chain(8), true),
+        ours("n-gram", ngramDrafter, DraftShape.chain(8), true),
+        ours("STAND chain, fixed 4", standDrafter, DraftShape.chain(4), false),
+        ours("STAND chain, adaptive", standDrafter, DraftShape.chain(8), true),
         ...fixedShapeTargets.map((fixed, i) => {
           const width = options.stepWidths![i]!;
-          return ours(`STAND adaptive, width ${width}`, () => standDrafter(new NgramTable()), DraftShape.chain(width - 1), true, fixed);
+          return ours(`STAND adaptive, width ${width}`, standDrafter, DraftShape.chain(width - 1), true, fixed);
         }),
       ];
 

@@ -29,6 +29,7 @@ export interface TableEntry {
 }
 
 const EMPTY = 0;
+const EVICTION_SEED = 0x5eed;
 const EVICTION_SAMPLE = 8;
 
 /**
@@ -59,7 +60,7 @@ export class NgramTable {
   private readonly probs: Float32Array;
   private readonly index: Int32Array;
   private readonly indexMask: number;
-  private readonly evictionRandom = new Random(0x5eed);
+  private evictionRandom = new Random(EVICTION_SEED);
 
   // Scratch space for one observation and one merge, reused to avoid allocation on the hot path.
   private readonly observedTokens = new Int32Array(ENTRY_TOP_K);
@@ -99,6 +100,17 @@ export class NgramTable {
   get byteLength(): number {
     return [this.keys, this.keyLengths, this.hashes, this.tokenCounts, this.visits, this.lastUse, this.tokens, this.probs, this.index]
       .reduce((total, array) => total + array.byteLength, 0);
+  }
+
+  /**
+   * Forgets every entry, keeping the arrays: the table is then as if new, without allocating and
+   * zeroing its megabytes again (what a benchmark that starts each run from an empty table needs).
+   */
+  clear(): void {
+    this.entryCount = 0;
+    this.clock = 0;
+    this.index.fill(EMPTY);
+    this.evictionRandom = new Random(EVICTION_SEED);
   }
 
   /** Longest-match lookup: tries the longest available key first, down to minKeyLength. */
