@@ -39,9 +39,9 @@ export interface LlamaTargetOptions {
   readonly batchSize?: number;
   /**
    * Tokens each trajectory evaluates in every step after its prompt, padded up to it (a step
-   * with a longer draft goes unpadded). Every step then has one shape, which a GPU backend replays as one captured graph
-   * (llama.cpp's CUDA backend re-captures its graph whenever a step's token or output count
-   * changes, and runs the steps in between kernel by kernel).
+   * with a longer draft goes unpadded). Every step then has one shape, which a GPU backend can
+   * replay as one captured graph: llama.cpp's CUDA backend re-captures its graph whenever a
+   * step's token or output count changes, and runs the steps in between kernel by kernel.
    */
   readonly stepWidth?: number;
 }
