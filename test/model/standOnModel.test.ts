@@ -60,6 +60,18 @@ describe("STAND on the embedded model", () => {
     await runtime?.llama.dispose();
   });
 
+  /** Decodes each batch greedily with a new decoder: every trajectory's tokens in order, and the draft tokens accepted. */
+  async function decodeGreedily(batches: Token[][][], decoder: () => Decoder): Promise<{ outputs: Token[][]; accepted: number }> {
+    const outputs: Token[][] = [];
+    let accepted = 0;
+    for (const batch of batches) {
+      const result = await decoder().decode({ prompts: batch, maxTokens: MAX_TOKENS, sampling: greedySampling, seed: 3, stopTokens });
+      outputs.push(...result.trajectories.map((trajectory) => trajectory.tokens as Token[]));
+      accepted += result.statistics.accepted;
+    }
+    return { outputs, accepted };
+  }
+
   const drafters: [string, () => Drafter, DraftShape, boolean][] = [
     ["STAND chain", () => standDrafter(new NgramTable()), DraftShape.chain(4), false],
     ["STAND chain with the adaptive budget", () => standDrafter(new NgramTable()), DraftShape.chain(8), true],
@@ -79,19 +91,10 @@ describe("STAND on the embedded model", () => {
           // N = 4 decodes the four prompts side by side in one batch; N = 1 decodes each alone.
           // N = 4 repeats the batch three times: the batching fault this guards against was intermittent.
           const batches = trajectories === 1 ? prompts.map((prompt) => [prompt]) : [prompts, prompts, prompts];
-          const outputs: Token[][] = [];
-          let accepted = 0;
-          for (const batch of batches) {
-            const result = await new Decoder({ target, drafter: drafter(), shape, budget: budget ? new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() }) : undefined }).decode({
-              prompts: batch,
-              maxTokens: MAX_TOKENS,
-              sampling: greedySampling,
-              seed: 3,
-              stopTokens,
-            });
-            outputs.push(...result.trajectories.map((trajectory) => trajectory.tokens as Token[]));
-            accepted += result.statistics.accepted;
-          }
+          const { outputs, accepted } = await decodeGreedily(
+            batches,
+            () => new Decoder({ target, drafter: drafter(), shape, budget: budget ? new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() }) : undefined }),
+          );
           assert.deepEqual(outputs, trajectories === 1 ? greedy : [...greedy, ...greedy, ...greedy], name);
           if (!budget) assert.ok(accepted > 0, `${name} never had a draft accepted, so the test proved little`);
         }
@@ -106,20 +109,10 @@ describe("STAND on the embedded model", () => {
       const target = await LlamaTarget.create(model, { trajectories, contextSize: 256, threads: 1, stepWidth: 5 });
       try {
         const batches = trajectories === 1 ? prompts.map((prompt) => [prompt]) : [prompts];
-        const outputs: Token[][] = [];
-        let accepted = 0;
-        for (const batch of batches) {
-          const budget = new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() });
-          const result = await new Decoder({ target, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(4), budget }).decode({
-            prompts: batch,
-            maxTokens: MAX_TOKENS,
-            sampling: greedySampling,
-            seed: 3,
-            stopTokens,
-          });
-          outputs.push(...result.trajectories.map((trajectory) => trajectory.tokens as Token[]));
-          accepted += result.statistics.accepted;
-        }
+        const { outputs, accepted } = await decodeGreedily(
+          batches,
+          () => new Decoder({ target, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(4), budget: new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() }) }),
+        );
         assert.deepEqual(outputs, greedy, `N = ${trajectories}`);
         assert.ok(accepted > 0, `N = ${trajectories}: no draft was accepted, so the padding was never read past a draft`);
       } finally {

@@ -182,12 +182,7 @@ export class LlamaTarget implements TargetModel {
     const longest = Math.max(...plans.map((plan) => plan.input.length));
     for (const plan of plans) {
       const padding = longest - plan.input.length;
-      if (padding === 0 || padding > MAX_PADDING || plan.held.length + padding > this.context.contextSize) continue;
-      const filler = plan.input[plan.input.length - 1]!;
-      for (let i = 0; i < padding; i++) {
-        plan.input.push(filler);
-        plan.held.push(filler);
-      }
+      if (padding > 0 && padding <= MAX_PADDING) this.lengthen(plan, longest);
     }
   }
 
@@ -198,15 +193,20 @@ export class LlamaTarget implements TargetModel {
    */
   private padToStepWidth(plans: Plan[], width: number): void {
     for (const plan of plans) {
-      const padding = width - plan.input.length;
-      if (plan.outputFrom !== 0 || padding < 0 || plan.held.length + padding > this.context.contextSize) continue;
-      const filler = plan.input[plan.input.length - 1]!;
-      for (let i = 0; i < padding; i++) {
-        plan.input.push(filler);
-        plan.held.push(filler);
-      }
-      plan.sampled = width;
+      if (plan.outputFrom === 0 && plan.input.length <= width && this.lengthen(plan, width)) plan.sampled = width;
     }
+  }
+
+  /** Appends copies of the input's last token up to `length`, if the sequence has room; says whether it did. */
+  private lengthen(plan: Plan, length: number): boolean {
+    const padding = length - plan.input.length;
+    if (plan.held.length + padding > this.context.contextSize) return false;
+    const filler = plan.input[plan.input.length - 1]!;
+    for (let i = 0; i < padding; i++) {
+      plan.input.push(filler);
+      plan.held.push(filler);
+    }
+    return true;
   }
 
   private async truncate(trajectory: number, sequence: LlamaContextSequence, keep: number): Promise<void> {
