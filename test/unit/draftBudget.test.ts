@@ -32,24 +32,44 @@ function accepting(accepted: number): Verification {
   return { tokens: [...acceptedNodes.map((node) => 9 + node), 0], acceptedCount: accepted, acceptedNodes };
 }
 
-function costModel(truth: (sequences: number, drafts: number) => number, sequences: number[]): CallCostModel {
+/** Draft tokens per call in the calls a cost model observes: runs of one shape, and changes of shape. */
+const DRAFT_PATTERN = [0, 0, 0, 3, 3, 0, 1, 0, 0, 6, 6, 6, 0, 2, 0, 0, 8, 1, 1, 0];
+
+/** A cost model that has observed 240 calls priced by `truth`, told whether a call's shape differs from the one before. */
+function costModel(truth: (sequences: number, drafts: number, reshaped: boolean) => number, sequences: number[]): CallCostModel {
   const model = new CallCostModel();
-  for (let i = 0; i < 200; i++) {
-    const n = sequences[i % sequences.length]!;
-    const drafts = (i >> 1) % 9;
-    model.record(n, drafts, truth(n, drafts));
+  let previous: string | undefined;
+  for (let i = 0; i < 240; i++) {
+    const n = sequences[Math.floor(i / 30) % sequences.length]!;
+    const drafts = DRAFT_PATTERN[i % DRAFT_PATTERN.length]!;
+    const shape = `${n} ${drafts}`;
+    model.record(n, drafts, truth(n, drafts, previous !== undefined && shape !== previous));
+    previous = shape;
   }
   return model;
 }
 
 describe("draft budget", () => {
-  test("the cost model recovers a call cost with a batching step from its observations", () => {
-    const truth = (sequences: number, drafts: number): number => 0.4 + 0.6 * sequences + 0.25 * drafts + (sequences + drafts > 1 ? 1.5 : 0);
+  test("the cost model recovers a call cost with a batching step and a price for a change of shape", () => {
+    const truth = (sequences: number, drafts: number, reshaped = false): number =>
+      0.4 + 0.6 * sequences + 0.25 * drafts + (sequences + drafts > 1 ? 1.5 : 0) + (reshaped ? 0.3 : 0);
     const model = costModel(truth, [1, 4]);
+    const close = (estimate: number, expected: number, what: string): void =>
+      assert.ok(Math.abs(estimate - expected) < 0.05 * expected, `${what} = ${estimate}, truth ${expected}`);
     for (const [sequences, drafts] of [[1, 0], [1, 1], [1, 6], [4, 0], [4, 12]] as const) {
-      const estimate = model.cost(sequences, drafts);
-      assert.ok(Math.abs(estimate - truth(sequences, drafts)) < 0.05 * truth(sequences, drafts), `cost(${sequences}, ${drafts}) = ${estimate}, truth ${truth(sequences, drafts)}`);
+      close(model.cost(sequences, drafts), truth(sequences, drafts), `cost(${sequences}, ${drafts})`);
     }
+    // After a plain call: staying plain costs the steady price; a draft pays the change twice
+    // (there and, with the plain call after it, back again).
+    model.record(4, 0, truth(4, 0));
+    const price = model.estimator();
+    close(price(4, 0), truth(4, 0), "price(4, 0) after (4, 0)");
+    close(price(4, 3), truth(4, 3) + 2 * 0.3, "price(4, 3) after (4, 0)");
+    close(price(1, 0), truth(1, 0, true), "price(1, 0) after (4, 0)");
+    // After a draft: keeping its shape is the cheap choice.
+    model.record(4, 3, truth(4, 3, true));
+    close(model.estimator()(4, 3), truth(4, 3), "price(4, 3) after (4, 3)");
+    close(model.estimator()(4, 0), truth(4, 0, true), "price(4, 0) after (4, 3)");
   });
 
   test("the acceptance estimator learns a rate per evidence and depth", () => {
@@ -164,6 +184,21 @@ describe("draft budget", () => {
     for (let i = 0; i < 500; i++) sure.record(7, chain(4), accepting(4));
     const cheap = new DraftBudget({ acceptance: sure, cost: costModel((n, d) => n + 0.02 * d, [1]) });
     assert.equal(cheap.needsEvidence(1, shape), true);
+  });
+
+  test("an exploring step drafts the likely depths, and with a shared depth one token each, which is all pricing needs", () => {
+    const sure = new AcceptanceEstimator();
+    for (let i = 0; i < 500; i++) sure.record(7, chain(4), accepting(4));
+    const exploringPlan = (sharedDepth: boolean): number[] => {
+      const budget = new DraftBudget({ acceptance: sure, cost: costModel((n, d) => n + 2 * d, [3]), sharedDepth });
+      const plain = [chain(0), chain(0), chain(0)];
+      for (let step = 0; step < 14; step++) budget.record([NO_DRAFT, NO_DRAFT, NO_DRAFT], plain, [accepting(0), accepting(0), accepting(0)], 3);
+      assert.deepEqual(budget.plan([7, 7, NO_DRAFT], DraftShape.chain(4)), [0, 0, 0], "a step before the exploring one drafts nothing");
+      budget.record([NO_DRAFT, NO_DRAFT, NO_DRAFT], plain, [accepting(0), accepting(0), accepting(0)], 3);
+      return budget.plan([7, 7, NO_DRAFT], DraftShape.chain(4));
+    };
+    assert.deepEqual(exploringPlan(false), [4, 4, 0]);
+    assert.deepEqual(exploringPlan(true), [1, 1, 0]);
   });
 
   test("where drafts cannot pay, the decoder assesses only on exploring steps and stays lossless in what it commits", async () => {
