@@ -142,6 +142,56 @@ describe("decoder", () => {
     assert.ok(result.trajectories[0]!.tokens.length >= 3);
   });
 
+  test("the drafter learns each call's distributions while the next call runs, and all of them before the decode ends", async () => {
+    const drafter = standDrafter(new NgramTable());
+    let learned = 0;
+    const learn = drafter.learn.bind(drafter);
+    drafter.learn = (...lesson) => {
+      learned++;
+      learn(...lesson);
+    };
+    // A target that computes on "another thread": it answers a turn of the event loop later.
+    const learnedDuringCall: number[] = [];
+    const slow: TargetModel = {
+      evaluate: async (requests, options) => {
+        const before = learned;
+        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setImmediate(resolve));
+        learnedDuringCall.push(learned - before);
+        return target.evaluate(requests, options);
+      },
+    };
+    const result = await new Decoder({ target: slow, drafter, shape: DraftShape.chain(4) }).decode({ prompts: [prompt(3), prompt(4)], maxTokens: 30, sampling, seed: 5 });
+    const calls = result.trajectories.reduce((sum, trajectory) => sum + trajectory.statistics.targetCalls, 0);
+    assert.equal(learned, calls, "every trajectory's distributions of every call, the last included");
+    assert.equal(learnedDuringCall[0], 0);
+    assert.ok(learnedDuringCall.slice(1, 5).every((count) => count === 2), `learned during calls: ${learnedDuringCall.join(" ")}`);
+  });
+
+  test("a target that fails while the last call's lessons are being learned rejects the decode, reported once", async () => {
+    let calls = 0;
+    const failing: TargetModel = {
+      evaluate: async (requests, options) => {
+        if (++calls === 3) throw new Error("model crashed");
+        return target.evaluate(requests, options);
+      },
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      await assert.rejects(
+        new Decoder({ target: failing, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(4) }).decode({ prompts: [prompt(5)], maxTokens: 50, sampling, seed: 1 }),
+        /model crashed/,
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+    assert.equal(calls, 3);
+    assert.deepEqual(unhandled, []);
+  });
+
   test("a target that rejects because the request was aborted ends the decode as cancelled; other errors propagate", async () => {
     const controller = new AbortController();
     const aborting: TargetModel = {

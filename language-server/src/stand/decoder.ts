@@ -1,6 +1,7 @@
 import type { DraftBudget } from "./draftBudget";
 import type { DraftShape } from "./draftShape";
 import { NO_DRAFT, type Drafter } from "./drafters/drafter";
+import type { SparseDistribution } from "./distribution";
 import { DraftTree } from "./draftTree";
 import { Random } from "./random";
 import type { SamplingOptions } from "./sampling";
@@ -66,6 +67,20 @@ export interface DecoderOptions {
   readonly verifier?: Verifier;
 }
 
+/** One trajectory's draft and the target's distributions at its nodes, for the drafter to learn from. */
+interface Lesson {
+  readonly draft: DraftTree;
+  readonly distributions: readonly SparseDistribution[];
+}
+
+/**
+ * Resolves once a target call just started has been handed to the model's own thread: after the
+ * microtasks that queue it, and after a batch that waits for the next turn of the event loop.
+ */
+function targetDispatched(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 interface Trajectory {
   readonly index: number;
   readonly context: number[];
@@ -99,6 +114,12 @@ export class Decoder {
       statistics: new DecodeStatistics(),
     }));
     if (request.maxTokens <= 0) for (const trajectory of trajectories) trajectory.finishReason = "length";
+    /** What the last step's target call taught, not yet learned (see the evaluation below). */
+    let learning: Lesson[] = [];
+    const learnAll = (lessons: readonly Lesson[]): void => {
+      for (const { draft, distributions } of lessons) drafter.learn(draft, distributions, sampling.temperature);
+      learning = [];
+    };
 
     for (let step = 0; ; step++) {
       const live = trajectories.filter((trajectory) => trajectory.finishReason === undefined);
@@ -122,7 +143,16 @@ export class Decoder {
       const targetStart = performance.now();
       let distributions;
       try {
-        distributions = await target.evaluate(requests, sampling, signal);
+        const evaluation = target.evaluate(requests, sampling, signal);
+        if (learning.length > 0) {
+          // The last step's lessons are learned while the target computes this one, on another
+          // core: only the next draft needs them, and on a CPU they cost a few percent of a step.
+          // (A failure is handled where the evaluation is awaited, not reported as unhandled meanwhile.)
+          evaluation.catch(() => undefined);
+          await targetDispatched();
+          learnAll(learning);
+        }
+        distributions = await evaluation;
       } catch (error) {
         if (!signal?.aborted) throw error;
         for (const trajectory of live) trajectory.finishReason = "cancelled";
@@ -141,7 +171,7 @@ export class Decoder {
           const acceptance = drafter.acceptanceIfDrafted(trajectory.context, distributions[i]![0]!, sampling.temperature);
           if (acceptance !== undefined) budget?.recordUndrafted(evidence[i]!, acceptance);
         }
-        drafter.learn(draft, distributions[i]!, sampling.temperature);
+        learning.push({ draft, distributions: distributions[i]! });
         const committed = this.commit(trajectory, verification.tokens, request, stopTokens);
         trajectory.statistics.targetCalls++;
         trajectory.statistics.tokens += committed;
@@ -168,6 +198,8 @@ export class Decoder {
       }
     }
 
+    // The table outlives this decode (the server keeps it across requests).
+    learnAll(learning);
     return {
       trajectories: trajectories.map((trajectory) => ({
         tokens: trajectory.context.slice(trajectory.promptLength),
