@@ -10,9 +10,9 @@ export class DecodeStatistics {
   accepted = 0;
   /** acceptedLengths[n] = steps that accepted exactly n draft tokens. */
   readonly acceptedLengths: number[] = [];
-  /** Time spent drafting, verifying and learning (everything but the target). */
+  /** Time spent drafting, verifying and learning while the target is idle (learning overlaps its calls). */
   drafterMs = 0;
-  /** Time spent waiting for the target. */
+  /** Time from the start to the end of each target call, learning from the call before included. */
   targetMs = 0;
 
   recordStep(drafted: number, accepted: number): void {
