@@ -116,8 +116,8 @@ export class Decoder {
     if (request.maxTokens <= 0) for (const trajectory of trajectories) trajectory.finishReason = "length";
     /** What the last step's target call taught, not yet learned (see the evaluation below). */
     let learning: Lesson[] = [];
-    const learnAll = (lessons: readonly Lesson[]): void => {
-      for (const { draft, distributions } of lessons) drafter.learn(draft, distributions, sampling.temperature);
+    const learnPending = (): void => {
+      for (const { draft, distributions } of learning) drafter.learn(draft, distributions, sampling.temperature);
       learning = [];
     };
 
@@ -150,7 +150,7 @@ export class Decoder {
           // (A failure is handled where the evaluation is awaited, not reported as unhandled meanwhile.)
           evaluation.catch(() => undefined);
           await targetDispatched();
-          learnAll(learning);
+          learnPending();
         }
         distributions = await evaluation;
       } catch (error) {
@@ -199,7 +199,7 @@ export class Decoder {
     }
 
     // The table outlives this decode (the server keeps it across requests).
-    learnAll(learning);
+    learnPending();
     return {
       trajectories: trajectories.map((trajectory) => ({
         tokens: trajectory.context.slice(trajectory.promptLength),
