@@ -160,7 +160,7 @@ export class CallCostModel implements CallCost {
 
   /** Estimated milliseconds of a call of this shape in a run of calls of the same shape (relative units before any data). */
   cost(sequences: number, draftTokens: number): number {
-    return Math.max(dot(features(sequences, draftTokens, 0), this.coefficients()), 1e-6);
+    return predict(this.coefficients(), sequences, draftTokens, 0);
   }
 
   /**
@@ -173,7 +173,7 @@ export class CallCostModel implements CallCost {
     const coefficients = this.coefficients();
     return (sequences, draftTokens) => {
       const reshapes = this.reshapes(sequences, draftTokens) * (draftTokens > 0 ? 2 : 1);
-      return Math.max(dot(features(sequences, draftTokens, reshapes), coefficients), 1e-6);
+      return predict(coefficients, sequences, draftTokens, reshapes);
     };
   }
 
@@ -218,8 +218,9 @@ function features(sequences: number, draftTokens: number, reshapes: number): num
   return [1, sequences, draftTokens, sequences + draftTokens > 1 ? 1 : 0, reshapes];
 }
 
-function dot(x: readonly number[], coefficients: readonly number[]): number {
-  return x.reduce((sum, value, i) => sum + value * coefficients[i]!, 0);
+/** A fitted model's milliseconds for a call, never zero or negative. */
+function predict(coefficients: readonly number[], sequences: number, draftTokens: number, reshapes: number): number {
+  return Math.max(features(sequences, draftTokens, reshapes).reduce((sum, x, i) => sum + x * coefficients[i]!, 0), 1e-6);
 }
 
 /** Solves a·x = b for an n×n row-major a, by Gaussian elimination with partial pivoting. */
