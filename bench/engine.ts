@@ -53,83 +53,84 @@ interface Row {
 }
 
 async function measure(): Promise<Row[]> {
-const rows: Row[] = [];
-for (const temperature of [0, 1]) {
-  const sampling: SamplingOptions = { temperature, topK: 0, topP: 1, minP: 0 };
-  for (const trajectories of [1, 4, 16]) {
-    for (const [method, makeDrafter, shape] of methods) {
-      const drafter = makeDrafter();
-      const decoder = new Decoder({ target, drafter, shape });
-      let tokens = 0;
-      let calls = 0;
-      let batchedCalls = 0;
-      let drafted = 0;
-      let accepted = 0;
-      let acceptedSteps = 0;
-      let drafterMs = 0;
-      // One drafter (one table) for all prompts, as one workspace's requests would share it.
-      for (let p = 0; p < PROMPTS; p++) {
-        const promptTokens = prompt(100 + p, sampling);
-        const result = await decoder.decode({
-          prompts: Array.from({ length: trajectories }, () => promptTokens),
-          maxTokens: MAX_TOKENS,
-          sampling,
-          seed: p,
-        });
-        for (const trajectory of result.trajectories) {
-          tokens += trajectory.statistics.tokens;
-          calls += trajectory.statistics.targetCalls;
-          drafted += trajectory.statistics.drafted;
-          accepted += trajectory.statistics.accepted;
-          acceptedSteps += trajectory.statistics.acceptedLengths.reduce((sum, count, length) => sum + count * length, 0);
+  const rows: Row[] = [];
+  for (const temperature of [0, 1]) {
+    const sampling: SamplingOptions = { temperature, topK: 0, topP: 1, minP: 0 };
+    for (const trajectories of [1, 4, 16]) {
+      for (const [method, makeDrafter, shape] of methods) {
+        const drafter = makeDrafter();
+        const decoder = new Decoder({ target, drafter, shape });
+        let tokens = 0;
+        let calls = 0;
+        let batchedCalls = 0;
+        let drafted = 0;
+        let accepted = 0;
+        let acceptedSteps = 0;
+        let drafterMs = 0;
+        // One drafter (one table) for all prompts, as one workspace's requests would share it.
+        for (let p = 0; p < PROMPTS; p++) {
+          const promptTokens = prompt(100 + p, sampling);
+          const result = await decoder.decode({
+            prompts: Array.from({ length: trajectories }, () => promptTokens),
+            maxTokens: MAX_TOKENS,
+            sampling,
+            seed: p,
+          });
+          for (const trajectory of result.trajectories) {
+            tokens += trajectory.statistics.tokens;
+            calls += trajectory.statistics.targetCalls;
+            drafted += trajectory.statistics.drafted;
+            accepted += trajectory.statistics.accepted;
+            acceptedSteps += trajectory.statistics.acceptedLengths.reduce((sum, count, length) => sum + count * length, 0);
+          }
+          batchedCalls += result.statistics.targetCalls;
+          drafterMs += result.statistics.drafterMs;
         }
-        batchedCalls += result.statistics.targetCalls;
-        drafterMs += result.statistics.drafterMs;
+        const drafterMicrosecondsPerToken = (1000 * drafterMs) / tokens;
+        const stepMs = NOMINAL_STEP_MS * calls;
+        rows.push({
+          method,
+          trajectories,
+          temperature,
+          tokensPerCall: tokens / calls,
+          batchedTokensPerCall: tokens / batchedCalls,
+          meanAcceptedLength: acceptedSteps / calls,
+          acceptanceRate: drafted === 0 ? 0 : accepted / drafted,
+          draftedPerStep: drafted / calls,
+          drafterMicrosecondsPerToken,
+          drafterOverheadAtNominalStep: drafterMs / (drafterMs + stepMs),
+        });
       }
-      const drafterMicrosecondsPerToken = (1000 * drafterMs) / tokens;
-          const stepMs = NOMINAL_STEP_MS * calls;
-      rows.push({
-        method,
-        trajectories,
-        temperature,
-        tokensPerCall: tokens / calls,
-        batchedTokensPerCall: tokens / batchedCalls,
-        meanAcceptedLength: acceptedSteps / calls,
-        acceptanceRate: drafted === 0 ? 0 : accepted / drafted,
-        draftedPerStep: drafted / calls,
-        drafterMicrosecondsPerToken,
-        drafterOverheadAtNominalStep: drafterMs / (drafterMs + stepMs),
-      });
     }
   }
-}
 
-return rows;
+  return rows;
 }
 
 function report(rows: Row[]): void {
-if (json) {
-  console.log(JSON.stringify({ target: "markov order 2, vocab 64", maxTokens: MAX_TOKENS, prompts: PROMPTS, rows }, null, 2));
-} else {
-  console.log(`Synthetic target: Markov order 2, vocabulary 64; ${PROMPTS} prompts × ${MAX_TOKENS} tokens; one table per method.`);
-  console.log("A = tokens per target call per trajectory; overhead = drafter time against a nominal 1 ms per trajectory per call.\n");
-  const header = ["T", "N", "method", "A", "accepted/step", "accept rate", "drafted/step", "drafter µs/token", "overhead"];
-  const lines = rows.map((row) => [
-    String(row.temperature),
-    String(row.trajectories),
-    row.method,
-    row.tokensPerCall.toFixed(2),
-    row.meanAcceptedLength.toFixed(2),
-    `${(100 * row.acceptanceRate).toFixed(0)} %`,
-    row.draftedPerStep.toFixed(1),
-    row.drafterMicrosecondsPerToken.toFixed(1),
-    `${(100 * row.drafterOverheadAtNominalStep).toFixed(1)} %`,
-  ]);
-  const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i]!.length)));
-  const format = (cells: string[]): string => cells.map((cell, i) => (i === 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
-  console.log(format(header));
-  for (const line of lines) console.log(format(line));
-}
+  if (json) {
+    console.log(JSON.stringify({ target: "markov order 2, vocab 64", maxTokens: MAX_TOKENS, prompts: PROMPTS, rows }, null, 2));
+  } else {
+    console.log(`Synthetic target: Markov order 2, vocabulary 64; ${PROMPTS} prompts × ${MAX_TOKENS} tokens; one table per method.`);
+    console.log("A = tokens per target call per trajectory; overhead = drafter time against a nominal 1 ms per trajectory per call.\n");
+    const header = ["T", "N", "method", "A", "accepted/step", "accept rate", "drafted/step", "drafter µs/token", "overhead"];
+    const lines = rows.map((row) => [
+      String(row.temperature),
+      String(row.trajectories),
+      row.method,
+      row.tokensPerCall.toFixed(2),
+      row.meanAcceptedLength.toFixed(2),
+      `${(100 * row.acceptanceRate).toFixed(0)} %`,
+      row.draftedPerStep.toFixed(1),
+      row.drafterMicrosecondsPerToken.toFixed(1),
+      `${(100 * row.drafterOverheadAtNominalStep).toFixed(1)} %`,
+    ]);
+    const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i]!.length)));
+    const format = (cells: string[]): string =>
+      cells.map((cell, i) => (i === 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
+    console.log(format(header));
+    for (const line of lines) console.log(format(line));
+  }
 }
 
 measure().then(report, (error: unknown) => {

@@ -62,7 +62,9 @@ async function main(): Promise<void> {
   const status = await server.settled();
   if (status.state !== "ready") throw new Error(`the server did not load its model: ${status.error?.message}`);
   const uri = "file:///latency/config.ts";
-  await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text: DOCUMENT } });
+  await server.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+    textDocument: { uri, languageId: "typescript", version: 1, text: DOCUMENT },
+  });
   const lines = DOCUMENT.split("\n");
 
   const measure = async (): Promise<number[]> => {
@@ -82,12 +84,20 @@ async function main(): Promise<void> {
 
   await measure(); // warm up: the inline context and the table
   const idle = await measure();
-  const solving = server.connection.sendRequest(SolveRequest, { problem: "// An essay on sorting algorithms\n", kind: "code", maxTokens: solveTokens, trajectories: 4, progressToken: "background" });
+  const solving = server.connection.sendRequest(SolveRequest, {
+    problem: "// An essay on sorting algorithms\n",
+    kind: "code",
+    maxTokens: solveTokens,
+    trajectories: 4,
+    progressToken: "background",
+  });
   const busy = await measure();
   await solving;
   await server.stop();
   const report = (name: string, values: number[]): void =>
-    console.log(`${name}: p50 ${percentile(values, 0.5).toFixed(0)} ms, p95 ${percentile(values, 0.95).toFixed(0)} ms (${values.length} requests, 3 candidates, ≤ 24 tokens)`);
+    console.log(
+      `${name}: p50 ${percentile(values, 0.5).toFixed(0)} ms, p95 ${percentile(values, 0.95).toFixed(0)} ms (${values.length} requests, 3 candidates, ≤ 24 tokens)`,
+    );
   console.log("inline completion, request to items, through the language server on the embedded model");
   report("idle", idle);
   report("while a 4-trajectory solve runs", busy);

@@ -39,7 +39,8 @@ const { values } = parseArgs({
 
 function numbers(list: string, name: string): number[] {
   const parsed = list.split(",").map(Number);
-  if (parsed.some((value) => !Number.isFinite(value) || value < 0)) throw new Error(`--${name} takes comma-separated non-negative numbers, not "${list}"`);
+  if (parsed.some((value) => !Number.isFinite(value) || value < 0))
+    throw new Error(`--${name} takes comma-separated non-negative numbers, not "${list}"`);
   return parsed;
 }
 
@@ -49,7 +50,10 @@ const log = (...parts: unknown[]): void => {
 async function main(): Promise<void> {
   // The environment is read when the process starts, so a process without it runs itself again.
   if (!hasModelProcessEnv()) {
-    const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env: { ...process.env, ...MODEL_PROCESS_ENV } });
+    const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      stdio: "inherit",
+      env: { ...process.env, ...MODEL_PROCESS_ENV },
+    });
     process.exit(child.status ?? 1);
   }
   if (values.help) {
@@ -79,11 +83,23 @@ async function main(): Promise<void> {
   const model = await runtime.llama.loadModel({ modelPath: resolve(values.model!) });
   const threads = threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
   const promptTokens = await Promise.all(prompts.map((prompt) => tokenizePrompt(model, prompt)));
-  log(`model ${basename(values.model!)} (${(model.size / 1e6).toFixed(1)} MB), backend ${runtime.backend}${runtime.devices.length ? ` (${runtime.devices.join(", ")})` : ""}, ${threads} thread(s)`);
+  log(
+    `model ${basename(values.model!)} (${(model.size / 1e6).toFixed(1)} MB), backend ${runtime.backend}${runtime.devices.length ? ` (${runtime.devices.join(", ")})` : ""}, ${threads} thread(s)`,
+  );
   log(`${prompts.length} prompts × ${maxTokens} tokens, ${repetitions} interleaved repetitions, medians\n`);
-  const rows = await runBenchmark(model, { prompts: promptTokens, trajectoryCounts, temperatures, maxTokens, repetitions, threads, stepWidths, log });
+  const rows = await runBenchmark(model, {
+    prompts: promptTokens,
+    trajectoryCounts,
+    temperatures,
+    maxTokens,
+    repetitions,
+    threads,
+    stepWidths,
+    log,
+  });
 
-  const nodeLlamaCppVersion = (JSON.parse(readFileSync(resolve("node_modules/node-llama-cpp/package.json"), "utf8")) as { version: string }).version;
+  const nodeLlamaCppVersion = (JSON.parse(readFileSync(resolve("node_modules/node-llama-cpp/package.json"), "utf8")) as { version: string })
+    .version;
   const result = {
     date: new Date().toISOString(),
     machine: { host: hostname(), cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },

@@ -33,6 +33,12 @@ for (let i = 0; i < OBSERVATIONS; i++) {
 }
 const lookupSeconds = (performance.now() - start) / 1000;
 
-console.log(`observations (top-40, T = 0.7, keys of 1..4 tokens): ${(OBSERVATIONS / observeSeconds / 1000).toFixed(0)} k/s = ${(keyUpdates / observeSeconds / 1e6).toFixed(2)} M entry updates/s`);
-console.log(`longest-match lookups: ${(OBSERVATIONS / lookupSeconds / 1e6).toFixed(2)} M/s (${((100 * hits) / OBSERVATIONS).toFixed(0)} % hits)`);
-console.log(`entries: ${table.size} of ${table.maxEntries}; ${(table.byteLength / table.maxEntries).toFixed(0)} bytes per entry slot; ${(table.byteLength / 2 ** 20).toFixed(1)} MiB in all`);
+console.log(
+  `observations (top-40, T = 0.7, keys of 1..4 tokens): ${(OBSERVATIONS / observeSeconds / 1000).toFixed(0)} k/s = ${(keyUpdates / observeSeconds / 1e6).toFixed(2)} M entry updates/s`,
+);
+console.log(
+  `longest-match lookups: ${(OBSERVATIONS / lookupSeconds / 1e6).toFixed(2)} M/s (${((100 * hits) / OBSERVATIONS).toFixed(0)} % hits)`,
+);
+console.log(
+  `entries: ${table.size} of ${table.maxEntries}; ${(table.byteLength / table.maxEntries).toFixed(0)} bytes per entry slot; ${(table.byteLength / 2 ** 20).toFixed(1)} MiB in all`,
+);

@@ -118,7 +118,9 @@ export async function run(argv: readonly string[]): Promise<number> {
   let loadingLine = false;
   try {
     phase = "loading";
-    say(`${style.bold("STAND")} ${style.dim(`· ${options.model ? (options.model.startsWith("hf:") ? options.model : basename(options.model)) : "the embedded stand-code-mini model"} · loading…`)}`);
+    say(
+      `${style.bold("STAND")} ${style.dim(`· ${options.model ? (options.model.startsWith("hf:") ? options.model : basename(options.model)) : "the embedded stand-code-mini model"} · loading…`)}`,
+    );
     server = await LanguageServer.start(
       SERVER_SCRIPT,
       { settings, storagePath: cacheFolder() },
@@ -142,17 +144,30 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (loadingLine) process.stdout.write(`\r${style.clearLine}`);
     if (interrupted) return await interruptedExit(server);
     // An explicit --model that fails is an error, never a silent fallback to another model.
-    const fellBack = options.model !== "" && status.state === "ready" && (status.error !== undefined || (status.model?.path === EMBEDDED_MODEL && options.model !== EMBEDDED_MODEL));
+    const fellBack =
+      options.model !== "" &&
+      status.state === "ready" &&
+      (status.error !== undefined || (status.model?.path === EMBEDDED_MODEL && options.model !== EMBEDDED_MODEL));
     if (status.state !== "ready" || !status.model || fellBack) {
-      fail(status.error?.message ?? (fellBack ? `${options.model} did not load; the server fell back to ${status.model?.path}` : `the model did not load (state: ${status.state})`));
+      fail(
+        status.error?.message ??
+          (fellBack
+            ? `${options.model} did not load; the server fell back to ${status.model?.path}`
+            : `the model did not load (state: ${status.state})`),
+      );
       await server.stop();
       return ExitCode.Failed;
     }
     const model = status.model;
-    if (options.gpu !== "auto" && options.gpu !== "off" && model.backend !== options.gpu && !model.fallbackReason) note(`--gpu ${options.gpu}: the model runs on ${model.backend}`);
+    if (options.gpu !== "auto" && options.gpu !== "off" && model.backend !== options.gpu && !model.fallbackReason)
+      note(`--gpu ${options.gpu}: the model runs on ${model.backend}`);
     say(`${style.dim("model")}    ${describeModel(model)}`);
-    say(`${style.dim("problem")}  ${options.problemSource === "bundled" ? "the bundled problem, cli/problems/is-string.js.txt" : options.problemSource === "argument" ? "from the command line" : options.problemSource} ${style.dim(`(${options.kind}${options.languageId ? `, ${options.languageId}` : ""})`)}`);
-    say(`${style.dim("settings")} N = ${options.trajectories}, T = ${options.temperature}, max ${options.maxTokens} tokens, seed ${options.seed}`);
+    say(
+      `${style.dim("problem")}  ${options.problemSource === "bundled" ? "the bundled problem, cli/problems/is-string.js.txt" : options.problemSource === "argument" ? "from the command line" : options.problemSource} ${style.dim(`(${options.kind}${options.languageId ? `, ${options.languageId}` : ""})`)}`,
+    );
+    say(
+      `${style.dim("settings")} N = ${options.trajectories}, T = ${options.temperature}, max ${options.maxTokens} tokens, seed ${options.seed}`,
+    );
     say();
     for (const line of options.problem.replace(/\s+$/, "").split("\n").slice(-16)) say(style.dim(`  │ ${line}`));
     say();
@@ -193,7 +208,8 @@ export async function run(argv: readonly string[]): Promise<number> {
       view?.finish();
       if (error instanceof ServerError && error.code === REQUEST_CANCELLED) {
         const partial = error.data as SolveResult | undefined;
-        if (partial?.candidates) say(style.dim(`cancelled after ${summarise(partial).tokens} tokens in ${(partial.statistics.elapsedMs / 1000).toFixed(1)} s`));
+        if (partial?.candidates)
+          say(style.dim(`cancelled after ${summarise(partial).tokens} tokens in ${(partial.statistics.elapsedMs / 1000).toFixed(1)} s`));
         return await interruptedExit(server);
       }
       throw error;
@@ -212,8 +228,16 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (options.benchmark) {
       phase = "benchmarking";
       say();
-      spinner = tty ? startSpinner(style, `Benchmarking plain autoregressive decoding against STAND (${options.repetitions} repetition${options.repetitions === 1 ? "" : "s"})…`) : undefined;
-      if (!tty) say(`Benchmarking plain autoregressive decoding against STAND (${options.repetitions} repetition${options.repetitions === 1 ? "" : "s"})…`);
+      spinner = tty
+        ? startSpinner(
+            style,
+            `Benchmarking plain autoregressive decoding against STAND (${options.repetitions} repetition${options.repetitions === 1 ? "" : "s"})…`,
+          )
+        : undefined;
+      if (!tty)
+        say(
+          `Benchmarking plain autoregressive decoding against STAND (${options.repetitions} repetition${options.repetitions === 1 ? "" : "s"})…`,
+        );
       try {
         benchmark = await server.request(
           BenchmarkRequest,
@@ -234,7 +258,13 @@ export async function run(argv: readonly string[]): Promise<number> {
         spinner?.stop();
       }
       if (interrupted) return await interruptedExit(server);
-      say(formatBenchmark(benchmark.rows, { maxTokens: options.maxTokens, repetitions: options.repetitions, backend: model.backend, threads: model.threads }, style));
+      say(
+        formatBenchmark(
+          benchmark.rows,
+          { maxTokens: options.maxTokens, repetitions: options.repetitions, backend: model.backend, threads: model.threads },
+          style,
+        ),
+      );
     }
 
     phase = "done";
@@ -245,7 +275,15 @@ export async function run(argv: readonly string[]): Promise<number> {
         `${JSON.stringify(
           {
             problem: { source: options.problemSource, kind: options.kind, languageId: options.languageId ?? null, text: options.problem },
-            settings: { model: options.model || null, gpu: options.gpu, trajectories: options.trajectories, temperature: options.temperature, maxTokens: options.maxTokens, seed: options.seed, repetitions: options.repetitions },
+            settings: {
+              model: options.model || null,
+              gpu: options.gpu,
+              trajectories: options.trajectories,
+              temperature: options.temperature,
+              maxTokens: options.maxTokens,
+              seed: options.seed,
+              repetitions: options.repetitions,
+            },
             model,
             candidates: result.candidates,
             groups: result.groups,
@@ -291,7 +329,9 @@ function startSpinner(style: Style, text: string): { stop(): void } {
   const started = performance.now();
   let frame = 0;
   const draw = (): void => {
-    process.stdout.write(`\r${style.clearLine}${style.cyan(frames[frame++ % frames.length]!)} ${text} ${style.dim(`${((performance.now() - started) / 1000).toFixed(1)} s`)}`);
+    process.stdout.write(
+      `\r${style.clearLine}${style.cyan(frames[frame++ % frames.length]!)} ${text} ${style.dim(`${((performance.now() - started) / 1000).toFixed(1)} s`)}`,
+    );
   };
   process.stdout.write(style.hideCursor);
   draw();

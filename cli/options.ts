@@ -126,7 +126,8 @@ export function parseOptions(argv: readonly string[], cwd: string, random: () =>
   let problem: string;
   let problemSource: string;
   let languageId: string | undefined;
-  if (values.file !== undefined && positionals.length > 0) throw new UsageError("give the problem either as an argument or with --file, not both");
+  if (values.file !== undefined && positionals.length > 0)
+    throw new UsageError("give the problem either as an argument or with --file, not both");
   if (values.file !== undefined) {
     if (!values.file.trim()) throw new UsageError("--file needs a path");
     const path = resolve(cwd, expandHome(values.file));
@@ -249,7 +250,12 @@ export function languageOf(path: string): string | undefined {
 /** parseArgs errors, in the same words as ours. */
 function argumentMessage(error: unknown): string {
   const { code, message } = error as { code?: string; message?: string };
-  const option = /'(-[^']*)'/.exec(message ?? "")?.[1]?.split(",").at(-1)?.trim().split(" ")[0];
+  const option = /'(-[^']*)'/
+    .exec(message ?? "")?.[1]
+    ?.split(",")
+    .at(-1)
+    ?.trim()
+    .split(" ")[0];
   switch (code) {
     case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
       return `unknown option ${option ?? ""} (see --help)`.replace("  ", " ");

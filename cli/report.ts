@@ -21,20 +21,25 @@ export function formatGroups(result: SolveResult, prompt: string, style: Style):
       : total > 1
         ? "no two candidates wrote the same code"
         : "one candidate";
-  out.push(`${style.bold("Candidates by vote")} ${style.dim(`(equal code, ignoring spacing and // comments, votes together; ${summary})`)}`);
+  out.push(
+    `${style.bold("Candidates by vote")} ${style.dim(`(equal code, ignoring spacing and // comments, votes together; ${summary})`)}`,
+  );
   const promptTail = printable(prompt.trimEnd().split("\n").at(-1) ?? "");
   result.groups.slice(0, MAX_GROUPS_SHOWN).forEach((group, index) => {
     const candidate = result.candidates[group.representative]!;
     const members = group.members.map((member) => `#${member + 1}`).join(" ");
     const agree = group.members.length === 1 ? "1 candidate" : `${group.members.length} of ${total} agree`;
     out.push("");
-    out.push(`${style.bold(`Group ${index + 1}`)}  ${style.cyan(agree)}  ${style.dim(`(${members}; ${finish(candidate)}; ${candidate.statistics.tokens} tokens)`)}`);
+    out.push(
+      `${style.bold(`Group ${index + 1}`)}  ${style.cyan(agree)}  ${style.dim(`(${members}; ${finish(candidate)}; ${candidate.statistics.tokens} tokens)`)}`,
+    );
     const { lines, more } = shownLines(candidate);
     if (promptTail) out.push(style.dim(`  │ ${promptTail}`));
     for (const line of lines) out.push(`  │ ${printable(line)}`);
     if (more > 0) out.push(style.dim(`  │ … ${more} more line${more === 1 ? "" : "s"} (--json has every candidate's full text)`));
   });
-  if (result.groups.length > MAX_GROUPS_SHOWN) out.push("", style.dim(`… and ${result.groups.length - MAX_GROUPS_SHOWN} more groups (--json lists them all)`));
+  if (result.groups.length > MAX_GROUPS_SHOWN)
+    out.push("", style.dim(`… and ${result.groups.length - MAX_GROUPS_SHOWN} more groups (--json lists them all)`));
   return out.join("\n");
 }
 
@@ -87,18 +92,28 @@ export function summarise(result: SolveResult): SolveSummary {
   };
 }
 
-export function formatSolveStatistics(result: SolveResult, settings: { trajectories: number; temperature: number; seed: number }, style: Style): string {
+export function formatSolveStatistics(
+  result: SolveResult,
+  settings: { trajectories: number; temperature: number; seed: number },
+  style: Style,
+): string {
   const s = summarise(result);
   const acceptance = s.drafted > 0 ? ` (${((100 * s.accepted) / s.drafted).toFixed(0)} %)` : "";
   return [
     `${style.bold("Solve")} ${style.dim(`(STAND, N = ${settings.trajectories}, T = ${settings.temperature}, seed ${settings.seed})`)}`,
     `  ${s.tokens} tokens in ${s.seconds.toFixed(2)} s = ${style.bold(s.tokensPerSecond.toFixed(0))} tok/s · ${s.tokensPerCall.toFixed(2)} tokens per target call per candidate · ${s.batchedCalls} batched calls · drafts: ${s.accepted} of ${s.drafted} accepted${acceptance}`,
-    style.dim("  (the solve streams every step to this client and samples with top-k, top-p and min-p; the benchmark below times the decoders alone)"),
+    style.dim(
+      "  (the solve streams every step to this client and samples with top-k, top-p and min-p; the benchmark below times the decoders alone)",
+    ),
   ].join("\n");
 }
 
 /** The benchmark rows as a compact table, with the verdict for STAND against plain decoding. */
-export function formatBenchmark(rows: readonly BenchmarkRow[], settings: { maxTokens: number; repetitions: number; backend: string; threads: number }, style: Style): string {
+export function formatBenchmark(
+  rows: readonly BenchmarkRow[],
+  settings: { maxTokens: number; repetitions: number; backend: string; threads: number },
+  style: Style,
+): string {
   if (rows.length === 0) return "";
   const { trajectories, temperature } = rows[0]!;
   const header = ["method", "tok/s", "speedup", "tokens/call", "drafted/call", "drafter %"];

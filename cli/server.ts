@@ -62,7 +62,9 @@ export class LanguageServer {
     child.once("exit", (code, signal) => {
       if (this.stopping) return this.rejectOnExit?.(new ServerError("the language server was stopped"));
       const tail = this.stderrTail.join("").trim().split("\n").slice(-5).join(" | ");
-      this.rejectOnExit?.(new ServerError(`the language server exited unexpectedly (${signal ?? `code ${code}`})${tail ? `: ${tail}` : ""}`));
+      this.rejectOnExit?.(
+        new ServerError(`the language server exited unexpectedly (${signal ?? `code ${code}`})${tail ? `: ${tail}` : ""}`),
+      );
     });
   }
 
@@ -100,11 +102,14 @@ export class LanguageServer {
     connection.onNotification(LogMessageNotification.type, ({ message }) => events.log?.(message));
     connection.onNotification(ShowMessageNotification.type, ({ message, type }) => events.message?.(message, type));
     // All work-done progress (it replaces the per-token dispatch, which we do not use).
-    connection.onNotification("$/progress", ({ token, value }: { token: string | number; value: WorkDoneProgressBegin | WorkDoneProgressReport | { kind: "end" } }) => {
-      if (value.kind === "begin") titles.set(token, value.title);
-      if (value.kind === "end") return void titles.delete(token);
-      events.progress?.(titles.get(token) ?? "", value.message, value.percentage);
-    });
+    connection.onNotification(
+      "$/progress",
+      ({ token, value }: { token: string | number; value: WorkDoneProgressBegin | WorkDoneProgressReport | { kind: "end" } }) => {
+        if (value.kind === "begin") titles.set(token, value.title);
+        if (value.kind === "end") return void titles.delete(token);
+        events.progress?.(titles.get(token) ?? "", value.message, value.percentage);
+      },
+    );
     connection.listen();
     await server.request(InitializeRequest.type, {
       processId: process.pid,

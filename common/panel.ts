@@ -6,8 +6,22 @@ import type { BenchmarkResult, Candidate, ServerStatus, SolveResult, Span, Traje
 
 /** Extension → webview. */
 export type PanelEvent =
-  | { readonly type: "solveStarted"; readonly solveId: string; readonly problem: string; readonly trajectories: number; readonly temperature: number; readonly startedAt: number }
-  | { readonly type: "solveProgress"; readonly solveId: string; readonly trajectory: number; readonly spans: readonly Span[]; readonly statistics: TrajectoryStatistics; readonly at: number }
+  | {
+      readonly type: "solveStarted";
+      readonly solveId: string;
+      readonly problem: string;
+      readonly trajectories: number;
+      readonly temperature: number;
+      readonly startedAt: number;
+    }
+  | {
+      readonly type: "solveProgress";
+      readonly solveId: string;
+      readonly trajectory: number;
+      readonly spans: readonly Span[];
+      readonly statistics: TrajectoryStatistics;
+      readonly at: number;
+    }
   | { readonly type: "solveFinished"; readonly solveId: string; readonly result: SolveResult }
   | { readonly type: "solveFailed"; readonly solveId: string; readonly message: string; readonly cancelled: boolean }
   | { readonly type: "benchmarkStarted" }
@@ -105,10 +119,16 @@ export function reducePanel(state: PanelState, message: ToPanel): PanelState {
     case "solveProgress":
       return withSolve(state, message.solveId, (solve) => {
         const cards = solve.cards.map((card) =>
-          card.trajectory === message.trajectory ? { ...card, spans: appendSpans(card.spans, message.spans), statistics: message.statistics } : card,
+          card.trajectory === message.trajectory
+            ? { ...card, spans: appendSpans(card.spans, message.spans), statistics: message.statistics }
+            : card,
         );
         const tokens = cards.reduce((sum, card) => sum + (card.statistics?.tokens ?? 0), 0);
-        return { ...solve, cards, throughput: thin([...solve.throughput, { elapsedMs: Math.max(0, message.at - solve.startedAt), tokens }]) };
+        return {
+          ...solve,
+          cards,
+          throughput: thin([...solve.throughput, { elapsedMs: Math.max(0, message.at - solve.startedAt), tokens }]),
+        };
       });
     case "solveFinished":
       return withSolve(state, message.solveId, (solve) => ({
@@ -122,7 +142,11 @@ export function reducePanel(state: PanelState, message: ToPanel): PanelState {
         }),
       }));
     case "solveFailed":
-      return withSolve(state, message.solveId, (solve) => ({ ...solve, phase: message.cancelled ? "cancelled" : "failed", error: message.message }));
+      return withSolve(state, message.solveId, (solve) => ({
+        ...solve,
+        phase: message.cancelled ? "cancelled" : "failed",
+        error: message.message,
+      }));
     case "benchmarkStarted":
       return { ...state, benchmark: { phase: "running", result: state.benchmark?.result } };
     case "benchmarkFinished":

@@ -53,7 +53,8 @@ const bundles = [
 
 // The codicon font and its stylesheet, for the panel's icons and <vscode-button icon="…">.
 mkdirSync("dist/webview/codicons", { recursive: true });
-for (const file of ["codicon.css", "codicon.ttf"]) copyFileSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/webview/codicons/${file}`);
+for (const file of ["codicon.css", "codicon.ttf"])
+  copyFileSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/webview/codicons/${file}`);
 
 if (watch) {
   const contexts = await Promise.all(bundles.map((options) => esbuild.context(options)));

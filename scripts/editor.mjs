@@ -39,7 +39,9 @@ if (process.env.STAND_SKIP_BUILD !== "1") {
 // The launcher is shared with the e2e tests, which are TypeScript.
 const { register } = await import("tsx/cjs/api");
 register();
-const { codeServerEntry, createSandbox, QUIET_SETTINGS, startCodeServer } = createRequire(import.meta.url)("../test/e2e/support/codeServer.ts");
+const { codeServerEntry, createSandbox, QUIET_SETTINGS, startCodeServer } = createRequire(import.meta.url)(
+  "../test/e2e/support/codeServer.ts",
+);
 
 if (!existsSync(codeServerEntry())) {
   console.error("code-server is not installed yet: running npm run setup:e2e");
@@ -50,11 +52,15 @@ if (port !== 0 && !(await isFree(options.host, port))) fail(`port ${port} on ${o
 
 let sandbox;
 try {
-  sandbox = createSandbox(resolve(options.sandbox), { settings: QUIET_SETTINGS, ...(positionals[0] ? { openFolder: resolve(positionals[0]) } : {}) });
+  sandbox = createSandbox(resolve(options.sandbox), {
+    settings: QUIET_SETTINGS,
+    ...(positionals[0] ? { openFolder: resolve(positionals[0]) } : {}),
+  });
 } catch (error) {
   fail(error.message);
 }
-if (!["127.0.0.1", "localhost", "::1"].includes(options.host)) console.warn(`editor: warning: no password; anyone who reaches ${options.host}:${port} can use this editor and its terminal`);
+if (!["127.0.0.1", "localhost", "::1"].includes(options.host))
+  console.warn(`editor: warning: no password; anyone who reaches ${options.host}:${port} can use this editor and its terminal`);
 const server = await startCodeServer(sandbox, { host: options.host, port });
 const { port: listening } = new URL(server.origin);
 

@@ -32,7 +32,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write("Usage: npm run gpu-kit -- [--out DIR] [--no-node]\nThen, on the GPU machine: DIR/run.sh RESULTS_DIR [npm run bench flags…]\n");
+  process.stdout.write(
+    "Usage: npm run gpu-kit -- [--out DIR] [--no-node]\nThen, on the GPU machine: DIR/run.sh RESULTS_DIR [npm run bench flags…]\n",
+  );
   process.exit(0);
 }
 
@@ -76,7 +78,9 @@ try {
 
   // llama.cpp at the exact commit node-llama-cpp's binaries were built from: its git bundle.
   const sources = join(staging, "llama.cpp");
-  run("git", ["clone", "--quiet", join(root, "node_modules", "node-llama-cpp", "llama", "gitRelease.bundle"), join(staging, "clone")], { stdio: "ignore" });
+  run("git", ["clone", "--quiet", join(root, "node_modules", "node-llama-cpp", "llama", "gitRelease.bundle"), join(staging, "clone")], {
+    stdio: "ignore",
+  });
   const clone = join(staging, "clone");
   const backends = join(clone, "ggml", "src");
   for (const name of LLAMA_CPP_KEPT) {
@@ -100,5 +104,7 @@ const llamaVersion = JSON.parse(readFileSync(join(root, "node_modules", "node-ll
 const sizes = ["node.xz", "app.tar.xz", "llama.cpp.tar.xz"]
   .filter((name) => name !== "node.xz" || !values["no-node"])
   .map((name) => `${name} ${(statSync(join(kit, name)).size / 2 ** 20).toFixed(1)} MiB`);
-process.stdout.write(`${kit}: node-llama-cpp ${llamaVersion}, Node ${values["no-node"] ? "not included" : process.version}; ${sizes.join(", ")}\n`);
+process.stdout.write(
+  `${kit}: node-llama-cpp ${llamaVersion}, Node ${values["no-node"] ? "not included" : process.version}; ${sizes.join(", ")}\n`,
+);
 process.stdout.write(`on the GPU machine: ${kit}/run.sh RESULTS_DIR [npm run bench flags…]\n`);

@@ -70,10 +70,21 @@ async function main(): Promise<void> {
   const heldOut = Array.from({ length: 8 }, (_, i) => 101 + i);
   await meanTokensPerCall(large, calibration, counter);
   const optimised = optimiseShape(large, counter.counts, maxNodes);
-  writeFileSync(values.out!, JSON.stringify({ ...optimised.toJSON(), calibration: { steps: counter.steps, nodes: large.size, target: "synthetic Markov" } }, null, 2) + "\n");
+  writeFileSync(
+    values.out!,
+    JSON.stringify(
+      { ...optimised.toJSON(), calibration: { steps: counter.steps, nodes: large.size, target: "synthetic Markov" } },
+      null,
+      2,
+    ) + "\n",
+  );
   console.log(`calibrated on ${counter.steps} verification steps with a ${large.size}-node, depth-${large.maxDepth} tree`);
   console.log(`kept ${optimised.size} nodes, widths by depth ${optimised.widths().join("/")}; saved ${values.out}`);
-  for (const [name, shape] of [["large 625-node tree", large], ["default 80-node tree", DraftShape.paperTree()], [`optimised ${optimised.size}-node tree`, optimised]] as const) {
+  for (const [name, shape] of [
+    ["large 625-node tree", large],
+    ["default 80-node tree", DraftShape.paperTree()],
+    [`optimised ${optimised.size}-node tree`, optimised],
+  ] as const) {
     console.log(`held-out tokens per target call, ${name}: ${(await meanTokensPerCall(shape, heldOut)).toFixed(2)}`);
   }
 }

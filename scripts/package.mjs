@@ -147,7 +147,9 @@ const cache = join(nodeModules, ".cache", "stand-package");
 for (const name of binaryPackages) {
   const destination = join(staging, "node_modules", name);
   const installed = join(nodeModules, name);
-  const installedVersion = existsSync(join(installed, "package.json")) ? JSON.parse(readFileSync(join(installed, "package.json"), "utf8")).version : undefined;
+  const installedVersion = existsSync(join(installed, "package.json"))
+    ? JSON.parse(readFileSync(join(installed, "package.json"), "utf8")).version
+    : undefined;
   if (installedVersion === llamaVersion) {
     copiedBytes += copyPackages(root, [installed], staging);
   } else {
@@ -155,7 +157,10 @@ for (const name of binaryPackages) {
     if (!existsSync(tarball)) {
       mkdirSync(cache, { recursive: true });
       process.stderr.write(`fetching ${name}@${llamaVersion} (npm pack)…\n`);
-      run(npm, ["pack", `${name}@${llamaVersion}`, "--pack-destination", cache, "--silent"], { cwd: cache, stdio: ["ignore", "ignore", "inherit"] });
+      run(npm, ["pack", `${name}@${llamaVersion}`, "--pack-destination", cache, "--silent"], {
+        cwd: cache,
+        stdio: ["ignore", "ignore", "inherit"],
+      });
     }
     mkdirSync(destination, { recursive: true });
     run("tar", ["-xzf", tarball, "-C", destination, "--strip-components=1"]);
@@ -174,7 +179,9 @@ writeFileSync(join(staging, "package.json"), `${JSON.stringify(shipped, null, 2)
 // 3. vsce, in the staging folder.
 const vsce = join(nodeModules, "@vscode", "vsce", "vsce");
 mkdirSync(dirname(out), { recursive: true });
-run(process.execPath, [vsce, "package", "--target", target, "--out", out, "--allow-missing-repository", "--no-rewrite-relative-links"], { cwd: staging });
+run(process.execPath, [vsce, "package", "--target", target, "--out", out, "--allow-missing-repository", "--no-rewrite-relative-links"], {
+  cwd: staging,
+});
 
 const size = statSync(out).size;
 const shown = relative(process.cwd(), out).startsWith("..") ? out : relative(process.cwd(), out);

@@ -36,7 +36,9 @@ if (process.env.STAND_SKIP_BUILD !== "1") {
 // The extension host loads plain CommonJS: one bundle per spec, plus the runner (index.js).
 rmSync(suite, { recursive: true, force: true });
 await esbuild.build({
-  entryPoints: readdirSync(join(root, "test", "vscode")).filter((name) => name.endsWith(".ts")).map((name) => join(root, "test", "vscode", name)),
+  entryPoints: readdirSync(join(root, "test", "vscode"))
+    .filter((name) => name.endsWith(".ts"))
+    .map((name) => join(root, "test", "vscode", name)),
   outdir: suite,
   bundle: true,
   platform: "node",
@@ -54,10 +56,18 @@ process.exit(onCodeServer ? await runInCodeServer() : await runInDesktopVSCode()
 async function runInDesktopVSCode() {
   const { runTests } = await import("@vscode/test-electron");
   const options = { extensionDevelopmentPath: root, extensionTestsPath: join(suite, "index.js") };
-  const cached = join(root, ".vscode-test", `vscode-${process.platform === "darwin" ? "darwin" : `${process.platform}-${process.arch}`}-${VSCODE_VERSION}`, "is-complete");
+  const cached = join(
+    root,
+    ".vscode-test",
+    `vscode-${process.platform === "darwin" ? "darwin" : `${process.platform}-${process.arch}`}-${VSCODE_VERSION}`,
+    "is-complete",
+  );
   if (process.env.VSCODE_EXECUTABLE) options.vscodeExecutablePath = process.env.VSCODE_EXECUTABLE;
   else if (existsSync(cached) || (await canDownloadVSCode())) options.version = VSCODE_VERSION;
-  else return skip("no VS Code here and none can be downloaded (offline); set VSCODE_EXECUTABLE=path/to/code, or run npm run test:vscode -- --code-server");
+  else
+    return skip(
+      "no VS Code here and none can be downloaded (offline); set VSCODE_EXECUTABLE=path/to/code, or run npm run test:vscode -- --code-server",
+    );
 
   const userData = join(artifacts, "user-data");
   mkdirSync(join(userData, "User"), { recursive: true });
@@ -67,7 +77,17 @@ async function runInDesktopVSCode() {
   try {
     await runTests({
       ...options,
-      launchArgs: [workspace, "--user-data-dir", userData, "--extensions-dir", join(artifacts, "extensions"), "--disable-extensions", "--disable-workspace-trust", "--skip-welcome", "--skip-release-notes"],
+      launchArgs: [
+        workspace,
+        "--user-data-dir",
+        userData,
+        "--extensions-dir",
+        join(artifacts, "extensions"),
+        "--disable-extensions",
+        "--disable-workspace-trust",
+        "--skip-welcome",
+        "--skip-release-notes",
+      ],
     });
     return 0;
   } catch (error) {
@@ -86,7 +106,10 @@ async function runInCodeServer() {
   const missing = missingTools();
   if (missing) return strict ? failure(missing) : skip(missing);
 
-  const sandbox = createSandbox(join(artifacts, "code-server"), { settings: { ...QUIET_SETTINGS, ...TEST_SETTINGS }, installExtension: false });
+  const sandbox = createSandbox(join(artifacts, "code-server"), {
+    settings: { ...QUIET_SETTINGS, ...TEST_SETTINGS },
+    installExtension: false,
+  });
   const reportFile = join(artifacts, "report.json");
   const server = await startCodeServer(sandbox, { env: { STAND_VSCODE_TEST_REPORT: reportFile } });
   let workbench;
@@ -101,7 +124,8 @@ async function runInCodeServer() {
     const deadline = Date.now() + 5 * 60_000;
     while (!existsSync(reportFile)) {
       // The window closes itself when the tests end, after the report is written.
-      if (workbench.page.isClosed() && !existsSync(reportFile)) return failure(`the test window closed without a report; see ${sandbox.userData}/logs`);
+      if (workbench.page.isClosed() && !existsSync(reportFile))
+        return failure(`the test window closed without a report; see ${sandbox.userData}/logs`);
       if (Date.now() > deadline) return failure(`no test report after 5 minutes; see ${server.log} and ${sandbox.userData}/logs`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }

@@ -33,7 +33,12 @@ export class CandidatePreviews implements vscode.TextDocumentContentProvider, vs
   }
 }
 
-export async function applyCandidate(target: SolveTarget, candidate: Candidate, mode: ApplyMode, previews: CandidatePreviews): Promise<void> {
+export async function applyCandidate(
+  target: SolveTarget,
+  candidate: Candidate,
+  mode: ApplyMode,
+  previews: CandidatePreviews,
+): Promise<void> {
   const text = candidateEditText(target, candidate, mode);
   const editor = await editorFor(target);
   if (!editor) {
@@ -51,10 +56,15 @@ export async function applyCandidate(target: SolveTarget, candidate: Candidate, 
     return;
   }
   const document = editor.document;
-  const applied = document.getText(new vscode.Range(document.positionAt(0), selection.start)) + text + document.getText(new vscode.Range(selection.end, document.positionAt(document.getText().length)));
+  const applied =
+    document.getText(new vscode.Range(document.positionAt(0), selection.start)) +
+    text +
+    document.getText(new vscode.Range(selection.end, document.positionAt(document.getText().length)));
   const name = document.uri.path.split("/").pop() || "untitled";
   const right = previews.show(applied, name);
-  await vscode.commands.executeCommand("vscode.diff", document.uri, right, `${name} ↔ candidate ${candidate.trajectory + 1}`, { preview: true });
+  await vscode.commands.executeCommand("vscode.diff", document.uri, right, `${name} ↔ candidate ${candidate.trajectory + 1}`, {
+    preview: true,
+  });
 }
 
 async function editorFor(target: SolveTarget): Promise<vscode.TextEditor | undefined> {

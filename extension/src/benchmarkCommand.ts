@@ -16,8 +16,16 @@ export async function runBenchmark(client: LanguageClient, panel: CandidatesView
   panel.post({ type: "benchmarkStarted" });
   void panel.reveal();
   try {
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: "STAND: benchmarking against plain decoding…" }, () =>
-      client.sendRequest(BenchmarkRequest, { prompt: selected || DEFAULT_PROMPT, kind: "code", trajectories: [settings.trajectories], temperatures: [settings.temperature], maxTokens: 64 }),
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: "STAND: benchmarking against plain decoding…" },
+      () =>
+        client.sendRequest(BenchmarkRequest, {
+          prompt: selected || DEFAULT_PROMPT,
+          kind: "code",
+          trajectories: [settings.trajectories],
+          temperatures: [settings.temperature],
+          maxTokens: 64,
+        }),
     );
     panel.post({ type: "benchmarkFinished", result });
   } catch (error) {

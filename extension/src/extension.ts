@@ -2,7 +2,13 @@
 // side starts it, turns commands and panel buttons into requests, and shows what comes back.
 import * as vscode from "vscode";
 import { applicableText, type FromPanel } from "../../common/panel";
-import { AcceptedCompletionNotification, StatusNotification, StatusRequest, type ServerStatus, type SolveResult } from "../../common/protocol";
+import {
+  AcceptedCompletionNotification,
+  StatusNotification,
+  StatusRequest,
+  type ServerStatus,
+  type SolveResult,
+} from "../../common/protocol";
 import { applyCandidate, CandidatePreviews } from "./applyCandidate";
 import { runBenchmark } from "./benchmarkCommand";
 import { CandidatesView } from "./candidatesView";
@@ -46,10 +52,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       return undefined;
     });
   const solveProblem = async (): Promise<SolveResult | undefined> => {
-    const problem = await vscode.window.showInputBox({ title: "STAND: Solve a Problem", prompt: "Describe the problem, or paste code to continue.", ignoreFocusOut: true });
+    const problem = await vscode.window.showInputBox({
+      title: "STAND: Solve a Problem",
+      prompt: "Describe the problem, or paste code to continue.",
+      ignoreFocusOut: true,
+    });
     if (!problem?.trim()) return undefined;
     const editor = vscode.window.activeTextEditor;
-    return solve({ problem, kind: solveKind(), uri: editor?.document.uri, selection: editor?.selection, languageId: editor?.document.languageId });
+    return solve({
+      problem,
+      kind: solveKind(),
+      uri: editor?.document.uri,
+      selection: editor?.selection,
+      languageId: editor?.document.languageId,
+    });
   };
 
   const onPanelMessage = async (message: FromPanel): Promise<void> => {
@@ -116,7 +132,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("stand.runBenchmark", () => runBenchmark(client, panel)),
     vscode.commands.registerCommand("stand.applyCandidate", async () => {
       const last = solves.lastResult;
-      if (!last) return void vscode.window.showInformationMessage("STAND: there are no candidates yet. Run STAND: Solve Selection with N Candidates first.");
+      if (!last)
+        return void vscode.window.showInformationMessage(
+          "STAND: there are no candidates yet. Run STAND: Solve Selection with N Candidates first.",
+        );
       const candidate = await vscode.window.showQuickPick(
         last.result.candidates.map((c) => ({
           label: `Candidate ${c.trajectory + 1}`,

@@ -13,7 +13,8 @@ export function inlineCompletionMiddleware(): Middleware {
       const { inline } = readSettings();
       if (!inline.enabled || inline.disabledLanguages.includes(document.languageId)) return undefined;
       // Typing on cancels the token; only the last keystroke's request reaches the server.
-      if (context.triggerKind === vscode.InlineCompletionTriggerKind.Automatic && !(await waitUnlessCancelled(inline.debounceMs, token))) return undefined;
+      if (context.triggerKind === vscode.InlineCompletionTriggerKind.Automatic && !(await waitUnlessCancelled(inline.debounceMs, token)))
+        return undefined;
       const result = await next(document, position, context, token);
       if (!result || token.isCancellationRequested) return undefined;
       const items = Array.isArray(result) ? result : result.items;

@@ -14,7 +14,12 @@ interface ModelChoice extends vscode.QuickPickItem {
 export async function selectModel(client: LanguageClient): Promise<void> {
   const current = vscode.workspace.getConfiguration(SECTION).get<string>("model") ?? "";
   const choices: ModelChoice[] = [
-    { label: "$(package) Embedded model (stand-code-mini)", description: current === "" ? "current" : undefined, detail: "A 5.8M-parameter code model that ships with the extension: fast, small, for trying STAND out.", pick: async () => "" },
+    {
+      label: "$(package) Embedded model (stand-code-mini)",
+      description: current === "" ? "current" : undefined,
+      detail: "A 5.8M-parameter code model that ships with the extension: fast, small, for trying STAND out.",
+      pick: async () => "",
+    },
     { label: "$(file) Browse for a .gguf file…", pick: browseForGguf },
     {
       label: "$(edit) Enter a path or hf: URI…",
@@ -29,8 +34,12 @@ export async function selectModel(client: LanguageClient): Promise<void> {
         }),
     },
   ];
-  if (current && !choices.some((choice) => choice.description)) choices.push({ label: `$(history) ${current}`, description: "current", pick: async () => current });
-  const choice = await vscode.window.showQuickPick(choices, { title: "STAND: Select Model", placeHolder: "Which GGUF model should STAND run?" });
+  if (current && !choices.some((choice) => choice.description))
+    choices.push({ label: `$(history) ${current}`, description: "current", pick: async () => current });
+  const choice = await vscode.window.showQuickPick(choices, {
+    title: "STAND: Select Model",
+    placeHolder: "Which GGUF model should STAND run?",
+  });
   const model = (await choice?.pick())?.trim();
   if (model === undefined) return;
   const info = await loadModel(client, model);
@@ -38,7 +47,12 @@ export async function selectModel(client: LanguageClient): Promise<void> {
 }
 
 async function browseForGguf(): Promise<string | undefined> {
-  const files = await vscode.window.showOpenDialog({ title: "STAND: choose a GGUF model", canSelectMany: false, filters: { "GGUF models": ["gguf"] }, openLabel: "Use this model" });
+  const files = await vscode.window.showOpenDialog({
+    title: "STAND: choose a GGUF model",
+    canSelectMany: false,
+    filters: { "GGUF models": ["gguf"] },
+    openLabel: "Use this model",
+  });
   return files?.[0]?.fsPath;
 }
 
@@ -47,18 +61,21 @@ export async function loadModel(client: LanguageClient, model: string): Promise<
   const name = model || "the embedded model";
   let cancelled = false;
   try {
-    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `STAND: loading ${name}`, cancellable: true }, (progress, token) => {
-      token.onCancellationRequested(() => (cancelled = true));
-      const workDoneToken = `stand-load-${Date.now()}`;
-      let reported = 0;
-      const subscription = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
-        if (value.kind === "end") return;
-        const percent = value.percentage ?? reported;
-        progress.report({ message: value.message, increment: Math.max(0, percent - reported) });
-        reported = percent;
-      });
-      return client.sendRequest(LoadModelRequest, { model, workDoneToken }, token).finally(() => subscription.dispose());
-    });
+    return await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `STAND: loading ${name}`, cancellable: true },
+      (progress, token) => {
+        token.onCancellationRequested(() => (cancelled = true));
+        const workDoneToken = `stand-load-${Date.now()}`;
+        let reported = 0;
+        const subscription = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
+          if (value.kind === "end") return;
+          const percent = value.percentage ?? reported;
+          progress.report({ message: value.message, increment: Math.max(0, percent - reported) });
+          reported = percent;
+        });
+        return client.sendRequest(LoadModelRequest, { model, workDoneToken }, token).finally(() => subscription.dispose());
+      },
+    );
   } catch (error) {
     // The server has gone back to the model it had; nothing to report.
     if (cancelled) return undefined;

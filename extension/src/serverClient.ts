@@ -40,14 +40,20 @@ export class ServerClient implements vscode.Disposable {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       outputChannel: output,
       // A function, so a restarted server gets the settings as they are now.
-      initializationOptions: (): InitializationOptions => ({ settings: readSettings().server, storagePath: context.storageUri?.fsPath ?? context.globalStorageUri.fsPath }),
+      initializationOptions: (): InitializationOptions => ({
+        settings: readSettings().server,
+        storagePath: context.storageUri?.fsPath ?? context.globalStorageUri.fsPath,
+      }),
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue }),
         closed: async () => {
           const decision = this.backoff.onCrash(Date.now());
           if (!decision.restart) {
             this.stateChanged.fire({ kind: "stopped" });
-            return { action: CloseAction.DoNotRestart, message: `The STAND language server crashed ${decision.crashes} times in 5 minutes and is not restarted. See the STAND output, then run "STAND: Restart Language Server".` };
+            return {
+              action: CloseAction.DoNotRestart,
+              message: `The STAND language server crashed ${decision.crashes} times in 5 minutes and is not restarted. See the STAND output, then run "STAND: Restart Language Server".`,
+            };
           }
           this.stateChanged.fire({ kind: "restarting", inSeconds: Math.ceil(decision.delayMs / 1000) });
           await new Promise((resolve) => setTimeout(resolve, decision.delayMs));

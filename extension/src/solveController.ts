@@ -3,7 +3,13 @@
 import { randomUUID } from "node:crypto";
 import * as vscode from "vscode";
 import { ResponseError, type LanguageClient } from "vscode-languageclient/node";
-import { SolveProgressNotification, SolveRequest, type Candidate, type SolveResult, type TrajectoryStatistics } from "../../common/protocol";
+import {
+  SolveProgressNotification,
+  SolveRequest,
+  type Candidate,
+  type SolveResult,
+  type TrajectoryStatistics,
+} from "../../common/protocol";
 import type { SolveTarget } from "./applyCandidate";
 import type { CandidatesView } from "./candidatesView";
 import { errorMessage } from "./errorNotifications";
@@ -44,7 +50,14 @@ export class SolveController implements vscode.Disposable {
         const running = this.running;
         if (!running || progress.progressToken !== running.id) return;
         running.statistics.set(progress.trajectory, progress.statistics);
-        this.panel.post({ type: "solveProgress", solveId: running.id, trajectory: progress.trajectory, spans: progress.spans, statistics: progress.statistics, at: Date.now() });
+        this.panel.post({
+          type: "solveProgress",
+          solveId: running.id,
+          trajectory: progress.trajectory,
+          spans: progress.spans,
+          statistics: progress.statistics,
+          at: Date.now(),
+        });
         this.liveChanged.fire(liveOf(running));
       }),
     );
@@ -70,11 +83,24 @@ export class SolveController implements vscode.Disposable {
   async solve(input: SolveInput): Promise<SolveResult | undefined> {
     this.cancel();
     const settings = readSettings().server;
-    const running: RunningSolve = { id: randomUUID(), input, cancellation: new vscode.CancellationTokenSource(), startedAt: Date.now(), statistics: new Map() };
+    const running: RunningSolve = {
+      id: randomUUID(),
+      input,
+      cancellation: new vscode.CancellationTokenSource(),
+      startedAt: Date.now(),
+      statistics: new Map(),
+    };
     this.running = running;
     this.last = { id: running.id, input };
     void vscode.commands.executeCommand("setContext", "stand.generating", true);
-    this.panel.post({ type: "solveStarted", solveId: running.id, problem: input.problem, trajectories: settings.trajectories, temperature: settings.temperature, startedAt: running.startedAt });
+    this.panel.post({
+      type: "solveStarted",
+      solveId: running.id,
+      problem: input.problem,
+      trajectories: settings.trajectories,
+      temperature: settings.temperature,
+      startedAt: running.startedAt,
+    });
     void this.panel.reveal();
     try {
       const result = await vscode.window.withProgress(
@@ -82,7 +108,16 @@ export class SolveController implements vscode.Disposable {
         () =>
           this.client.sendRequest(
             SolveRequest,
-            { problem: input.problem, kind: input.kind, context: input.context, languageId: input.languageId, trajectories: settings.trajectories, temperature: settings.temperature, maxTokens: settings.maxTokens, progressToken: running.id },
+            {
+              problem: input.problem,
+              kind: input.kind,
+              context: input.context,
+              languageId: input.languageId,
+              trajectories: settings.trajectories,
+              temperature: settings.temperature,
+              maxTokens: settings.maxTokens,
+              progressToken: running.id,
+            },
             running.cancellation.token,
           ),
       );
@@ -91,7 +126,10 @@ export class SolveController implements vscode.Disposable {
       void vscode.commands.executeCommand("setContext", "stand.hasCandidates", true);
       return result;
     } catch (error) {
-      const cancelled = running.cancellation.token.isCancellationRequested || (error instanceof ResponseError && error.code === REQUEST_CANCELLED) || error instanceof vscode.CancellationError;
+      const cancelled =
+        running.cancellation.token.isCancellationRequested ||
+        (error instanceof ResponseError && error.code === REQUEST_CANCELLED) ||
+        error instanceof vscode.CancellationError;
       const message = cancelled ? "Cancelled." : errorMessage(error);
       this.panel.post({ type: "solveFailed", solveId: running.id, message, cancelled });
       if (!cancelled) throw error;

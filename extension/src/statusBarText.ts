@@ -7,7 +7,11 @@ export interface LiveGeneration {
   readonly tokensPerCall: number;
 }
 
-export type ConnectionState = { readonly kind: "starting" } | { readonly kind: "running" } | { readonly kind: "restarting"; readonly inSeconds: number } | { readonly kind: "stopped" };
+export type ConnectionState =
+  | { readonly kind: "starting" }
+  | { readonly kind: "running" }
+  | { readonly kind: "restarting"; readonly inSeconds: number }
+  | { readonly kind: "stopped" };
 
 export interface StatusBarContent {
   readonly text: string;
@@ -15,18 +19,38 @@ export interface StatusBarContent {
   readonly error: boolean;
 }
 
-export function statusBarContent(connection: ConnectionState, status: ServerStatus | undefined, live: LiveGeneration | undefined): StatusBarContent {
-  if (connection.kind === "starting") return { text: "$(loading~spin) STAND", tooltip: "STAND: starting the language server…", error: false };
+export function statusBarContent(
+  connection: ConnectionState,
+  status: ServerStatus | undefined,
+  live: LiveGeneration | undefined,
+): StatusBarContent {
+  if (connection.kind === "starting")
+    return { text: "$(loading~spin) STAND", tooltip: "STAND: starting the language server…", error: false };
   if (connection.kind === "restarting") {
-    return { text: `$(debug-disconnect) STAND: restarting in ${connection.inSeconds} s`, tooltip: "The STAND language server stopped; it restarts by itself. See the STAND output for why.", error: true };
+    return {
+      text: `$(debug-disconnect) STAND: restarting in ${connection.inSeconds} s`,
+      tooltip: "The STAND language server stopped; it restarts by itself. See the STAND output for why.",
+      error: true,
+    };
   }
   if (connection.kind === "stopped") {
-    return { text: "$(error) STAND: server stopped", tooltip: "The STAND language server kept crashing. Run STAND: Restart Language Server after fixing the cause (see the STAND output).", error: true };
+    return {
+      text: "$(error) STAND: server stopped",
+      tooltip: "The STAND language server kept crashing. Run STAND: Restart Language Server after fixing the cause (see the STAND output).",
+      error: true,
+    };
   }
-  if (!status || status.state === "idle") return { text: "$(loading~spin) STAND", tooltip: "STAND: waiting for the language server…", error: false };
-  if (status.state === "loading") return { text: "$(loading~spin) STAND: loading model…", tooltip: "STAND: loading the model.", error: false };
+  if (!status || status.state === "idle")
+    return { text: "$(loading~spin) STAND", tooltip: "STAND: waiting for the language server…", error: false };
+  if (status.state === "loading")
+    return { text: "$(loading~spin) STAND: loading model…", tooltip: "STAND: loading the model.", error: false };
   const model = status.model;
-  if (!model) return { text: "$(error) STAND: no model", tooltip: `STAND: ${status.error?.message ?? "no model is loaded."} Click to choose one.`, error: true };
+  if (!model)
+    return {
+      text: "$(error) STAND: no model",
+      tooltip: `STAND: ${status.error?.message ?? "no model is loaded."} Click to choose one.`,
+      error: true,
+    };
   const name = model.name.replace(/\.gguf$/i, "");
   const backend = model.backend === "cpu" ? "CPU" : model.backend.toUpperCase();
   const tooltip = [
@@ -39,7 +63,11 @@ export function statusBarContent(connection: ConnectionState, status: ServerStat
     .filter(Boolean)
     .join("\n");
   if (live) {
-    return { text: `$(sync~spin) ${name} · ${live.tokensPerSecond.toFixed(0)} tok/s · ${live.tokensPerCall.toFixed(2)} tok/call`, tooltip, error: false };
+    return {
+      text: `$(sync~spin) ${name} · ${live.tokensPerSecond.toFixed(0)} tok/s · ${live.tokensPerCall.toFixed(2)} tok/call`,
+      tooltip,
+      error: false,
+    };
   }
   return { text: `$(sparkle) ${name} · ${backend}`, tooltip, error: false };
 }

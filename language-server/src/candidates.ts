@@ -27,7 +27,10 @@ export function splitThinking(text: string): { thinking?: string; answer: string
 
 /** Fenced code blocks (```lang … ```); an unfenced answer to a code request is itself code. */
 export function extractCodeBlocks(answer: string, kind: "code" | "chat", languageId = ""): { language: string; code: string }[] {
-  const blocks = [...answer.matchAll(/```([\w+#.-]*)[^\n]*\n([\s\S]*?)(?:```|$)/g)].map((match) => ({ language: match[1] || languageId, code: match[2]!.replace(/\n$/, "") }));
+  const blocks = [...answer.matchAll(/```([\w+#.-]*)[^\n]*\n([\s\S]*?)(?:```|$)/g)].map((match) => ({
+    language: match[1] || languageId,
+    code: match[2]!.replace(/\n$/, ""),
+  }));
   if (blocks.length === 0 && kind === "code" && answer.trim()) return [{ language: languageId, code: answer }];
   return blocks;
 }
@@ -47,13 +50,22 @@ export function voteKey(parsed: ParsedAnswer): string {
       .map((block) =>
         block.code
           .split("\n")
-          .map((line) => line.replace(/\/\/.*$/, "").replace(/\s+/g, " ").trim())
+          .map((line) =>
+            line
+              .replace(/\/\/.*$/, "")
+              .replace(/\s+/g, " ")
+              .trim(),
+          )
           .filter(Boolean)
           .join("\n"),
       )
       .join("\n---\n");
   }
-  return parsed.answer.toLowerCase().replace(/\s+/g, " ").replace(/[.!]+$/, "").trim();
+  return parsed.answer
+    .toLowerCase()
+    .replace(/\s+/g, " ")
+    .replace(/[.!]+$/, "")
+    .trim();
 }
 
 /** Groups equal keys; the largest group first, ties by first appearance. */

@@ -33,7 +33,10 @@ export function trimCompletion(text: string, singleLine: boolean, suffix: string
   const lines = (boundary === undefined ? text : text.slice(0, boundary)).split("\n").map((line) => line.trimEnd());
   if (lineSoFar.length > 0 && lineSoFar.trim().length === 0) lines[0] = lines[0]!.trimStart();
   while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
-  const nextLine = suffix.split("\n").find((line) => line.trim())?.trim();
+  const nextLine = suffix
+    .split("\n")
+    .find((line) => line.trim())
+    ?.trim();
   if (nextLine !== undefined && lines.length > 0 && lines[lines.length - 1]!.trim() === nextLine) lines.pop();
   // Closing lines with nothing left to close: the suffix closes the block already.
   while (lines.length > 0 && CLOSING_LINE.test(lines[lines.length - 1]!) && bracketDepth(lines.join("\n")) < 0) lines.pop();
@@ -52,7 +55,12 @@ function bracketDepth(text: string): number {
   return depth;
 }
 
-export async function completeInline(session: ModelSession, request: InlineRequest, settings: StandSettings, signal: AbortSignal): Promise<string[]> {
+export async function completeInline(
+  session: ModelSession,
+  request: InlineRequest,
+  settings: StandSettings,
+  signal: AbortSignal,
+): Promise<string[]> {
   const candidates = Math.max(1, settings.inlineCandidates);
   const lineSoFar = request.prefix.slice(request.prefix.lastIndexOf("\n") + 1);
   const singleLine = lineSoFar.trim().length > 0;
@@ -96,7 +104,8 @@ export async function completeInline(session: ModelSession, request: InlineReque
     prompts = Array.from({ length: candidates }, () => prompt);
     starts = prompts.map(() => []);
   }
-  const textAfter = (trajectory: number, generated: readonly number[]): string => stripRemoved(session.detokenize([...starts[trajectory]!, ...generated]), removed);
+  const textAfter = (trajectory: number, generated: readonly number[]): string =>
+    stripRemoved(session.detokenize([...starts[trajectory]!, ...generated]), removed);
 
   const longest = Math.max(...prompts.map((prompt) => prompt.length));
   const maxTokens = Math.min(settings.inlineMaxTokens, session.contextSize - longest - 8);
@@ -107,10 +116,13 @@ export async function completeInline(session: ModelSession, request: InlineReque
     sampling,
     seed,
     stopTokens: session.stopTokens,
-    stopAt: (trajectory, generated) => (completionBoundary(textAfter(trajectory, generated), singleLine) === undefined ? undefined : generated.length),
+    stopAt: (trajectory, generated) =>
+      completionBoundary(textAfter(trajectory, generated), singleLine) === undefined ? undefined : generated.length,
     signal,
   });
-  const texts = result.trajectories.map((trajectory, index) => trimCompletion(textAfter(index, trajectory.tokens), singleLine, request.suffix, lineSoFar));
+  const texts = result.trajectories.map((trajectory, index) =>
+    trimCompletion(textAfter(index, trajectory.tokens), singleLine, request.suffix, lineSoFar),
+  );
   return groupByVote(texts.map((text) => text.trimEnd()))
     .map((group) => texts[group.representative]!)
     .filter((text) => text.trim().length > 0);

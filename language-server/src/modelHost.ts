@@ -77,7 +77,10 @@ export class ModelHost {
         // The user changed their mind: not an error to show, but the request still fails.
         failure = new ResponseError(LSPErrorCodes.RequestCancelled, `Loading ${spec || "the embedded model"} was cancelled.`);
       } else {
-        this.lastError = error instanceof ModelError ? { code: error.code, message: error.message } : { code: ErrorCodes.CorruptModel, message: String(error) };
+        this.lastError =
+          error instanceof ModelError
+            ? { code: error.code, message: error.message }
+            : { code: ErrorCodes.CorruptModel, message: String(error) };
         failure = new ResponseError(this.lastError.code, this.lastError.message);
       }
       this.events.log(`model load failed: ${failure.message}`);

@@ -76,7 +76,9 @@ function serve(connection: Connection): void {
   });
 
   connection.onInitialized(() => {
-    modelHost().load(settings.model, settings).catch(() => undefined);
+    modelHost()
+      .load(settings.model, settings)
+      .catch(() => undefined);
   });
 
   connection.onDidChangeConfiguration((change) => {
@@ -86,7 +88,10 @@ function serve(connection: Connection): void {
     settings = { ...settings, ...incoming };
     // A model the editor just loaded with stand/loadModel arrives here too: it needs no reload.
     const modelChanged = settings.model !== before.model && settings.model !== modelHost().wantedSpec;
-    if (modelChanged || settings.gpu !== before.gpu) modelHost().load(settings.model, settings).catch(() => undefined);
+    if (modelChanged || settings.gpu !== before.gpu)
+      modelHost()
+        .load(settings.model, settings)
+        .catch(() => undefined);
   });
 
   connection.onRequest(StatusRequest, () => modelHost().status());
@@ -113,7 +118,8 @@ function serve(connection: Connection): void {
 
   connection.onRequest(BenchmarkRequest, async (params) => {
     const current = await modelHost().current();
-    if (typeof params.prompt !== "string" || !params.prompt.trim()) throw new ResponseError(ErrorCodes.InvalidRequest, "The benchmark needs a prompt.");
+    if (typeof params.prompt !== "string" || !params.prompt.trim())
+      throw new ResponseError(ErrorCodes.InvalidRequest, "The benchmark needs a prompt.");
     const prompt = await current.tokenize({ text: params.prompt, kind: params.kind ?? "code" });
     // On the solve queue: it competes for the same cores, so solves wait rather than skew it.
     const rows = await modelHost().run("solve", () =>
@@ -148,10 +154,15 @@ function serve(connection: Connection): void {
       const offset = document.offsetAt(params.position);
       const text = document.getText();
       const completions = await modelHost().run("inline", async () =>
-        controller.signal.aborted ? [] : completeInline(current, { prefix: text.slice(0, offset), suffix: text.slice(offset) }, settings, controller.signal),
+        controller.signal.aborted
+          ? []
+          : completeInline(current, { prefix: text.slice(0, offset), suffix: text.slice(offset) }, settings, controller.signal),
       );
       if (controller.signal.aborted) return [];
-      return completions.map((insertText): InlineCompletionItem => ({ insertText, range: { start: params.position, end: params.position } }));
+      return completions.map((insertText): InlineCompletionItem => ({
+        insertText,
+        range: { start: params.position, end: params.position },
+      }));
     } finally {
       if (inlineByDocument.get(document.uri) === controller) inlineByDocument.delete(document.uri);
     }
@@ -161,7 +172,9 @@ function serve(connection: Connection): void {
     // The user kept this text: its n-grams become sure drafts. Drafts only: whatever the table
     // holds, the output follows the model.
     if (!text) return;
-    const current = await modelHost().current().catch(() => undefined);
+    const current = await modelHost()
+      .current()
+      .catch(() => undefined);
     current?.table.observeSequence(await current.tokenize({ text, kind: "code" }));
   });
 

@@ -24,7 +24,12 @@ export function samplingFrom(settings: StandSettings, temperature = settings.tem
 /** A decoder for this session: adaptive chains by default (trees cannot be verified in llama.cpp). */
 export function decoderFor(session: ModelSession, target: TargetModel, settings: StandSettings): Decoder {
   const adaptive = settings.draftShape === "auto";
-  return new Decoder({ target, drafter: standDrafter(session.table), shape: DraftShape.chain(8), budget: adaptive ? session.budget : undefined });
+  return new Decoder({
+    target,
+    drafter: standDrafter(session.table),
+    shape: DraftShape.chain(8),
+    budget: adaptive ? session.budget : undefined,
+  });
 }
 
 export function statisticsOf(statistics: DecodeStatistics, elapsedMs: number): TrajectoryStatistics {
@@ -45,7 +50,8 @@ export async function solve(
   notify: (progress: SolveProgress) => void,
   signal: AbortSignal,
 ): Promise<SolveResult> {
-  if (typeof params.problem !== "string" || !params.problem.trim()) throw new ResponseError(ErrorCodes.InvalidRequest, "There is no problem to solve: select some text or type one.");
+  if (typeof params.problem !== "string" || !params.problem.trim())
+    throw new ResponseError(ErrorCodes.InvalidRequest, "There is no problem to solve: select some text or type one.");
   const trajectories = Math.max(1, Math.min(MAX_TRAJECTORIES, Math.round(params.trajectories ?? settings.trajectories)));
   const kind = params.kind ?? "chat";
   const text =
@@ -57,7 +63,10 @@ export async function solve(
   const prompt = await session.tokenize({ text, kind });
   const room = session.contextSize - prompt.length - 16;
   if (room <= 0) {
-    throw new ResponseError(ErrorCodes.ContextOverflow, `The problem and its context take ${prompt.length} tokens; the model's context holds ${session.contextSize}. Select less text.`);
+    throw new ResponseError(
+      ErrorCodes.ContextOverflow,
+      `The problem and its context take ${prompt.length} tokens; the model's context holds ${session.contextSize}. Select less text.`,
+    );
   }
   const maxTokens = Math.min(params.maxTokens ?? settings.maxTokens, room);
   const target = await session.solveTargetFor(trajectories);
@@ -73,7 +82,12 @@ export async function solve(
     onStep: (step) => {
       const spans = streams[step.trajectory]!.push(step.tokens, step.fromDraft);
       if (spans.length > 0) {
-        notify({ progressToken: params.progressToken, trajectory: step.trajectory, spans, statistics: statisticsOf(step.statistics, performance.now() - started) });
+        notify({
+          progressToken: params.progressToken,
+          trajectory: step.trajectory,
+          spans,
+          statistics: statisticsOf(step.statistics, performance.now() - started),
+        });
       }
     },
   });
@@ -81,7 +95,8 @@ export async function solve(
 
   const parsed = result.trajectories.map((trajectory, index) => {
     const spans = streams[index]!.flush();
-    if (spans.length > 0) notify({ progressToken: params.progressToken, trajectory: index, spans, statistics: statisticsOf(trajectory.statistics, elapsedMs) });
+    if (spans.length > 0)
+      notify({ progressToken: params.progressToken, trajectory: index, spans, statistics: statisticsOf(trajectory.statistics, elapsedMs) });
     return parseAnswer(streams[index]!.text, kind, params.languageId);
   });
   const groups = groupByVote(parsed.map(voteKey));
@@ -97,6 +112,11 @@ export async function solve(
   return {
     candidates,
     groups,
-    statistics: { ...statisticsOf(result.statistics, elapsedMs), trajectories, elapsedMs, histogram: [...result.statistics.acceptedLengths] },
+    statistics: {
+      ...statisticsOf(result.statistics, elapsedMs),
+      trajectories,
+      elapsedMs,
+      histogram: [...result.statistics.acceptedLengths],
+    },
   };
 }

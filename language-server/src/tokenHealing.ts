@@ -13,7 +13,15 @@
 // indentation, the text after it must also start with code, not more indentation.
 //
 // Engine-level only (TargetModel, SparseDistribution, Random): no node-llama-cpp here.
-import { DraftTree, Random, sampleToken, samplerDistribution, type SamplingOptions, type SparseDistribution, type TargetModel } from "./stand";
+import {
+  DraftTree,
+  Random,
+  sampleToken,
+  samplerDistribution,
+  type SamplingOptions,
+  type SparseDistribution,
+  type TargetModel,
+} from "./stand";
 
 /** The text of one token on its own ("" for control tokens). */
 export type TokenText = (token: number) => string;
@@ -64,7 +72,10 @@ export function healingCut(prefix: string, prefixTokens: readonly number[], text
   }
   if (removed.length === 0 || removed.includes("\uFFFD") || !prefix.endsWith(removed)) return undefined;
   const lineSoFar = prefix.slice(prefix.lastIndexOf("\n") + 1);
-  return { text: prefix.slice(0, prefix.length - removed.length), constraint: { remaining: removed, thenCode: lineSoFar.trim().length === 0 } };
+  return {
+    text: prefix.slice(0, prefix.length - removed.length),
+    constraint: { remaining: removed, thenCode: lineSoFar.trim().length === 0 },
+  };
 }
 
 /**
@@ -156,7 +167,11 @@ export async function healedStarts(target: TargetModel, request: HealingRequest)
     for (let i = 0; i < pending.length; i++) {
       const trajectory = pending[i]!;
       const key = starts[trajectory]!.join(",");
-      if (!restricted.has(key)) restricted.set(key, constrainedDistribution(distributions[i]![0]!, constraints[trajectory]!, request.textOf, request.sampling, excluded));
+      if (!restricted.has(key))
+        restricted.set(
+          key,
+          constrainedDistribution(distributions[i]![0]!, constraints[trajectory]!, request.textOf, request.sampling, excluded),
+        );
       const allowed = restricted.get(key);
       if (!allowed) return undefined;
       const token = sampleToken(allowed, random);

@@ -70,12 +70,18 @@ describe("npm run package", { skip: !host && `no llama.cpp binaries for ${proces
   after(() => rmSync(folder, { recursive: true, force: true }));
 
   test("builds a platform-specific .vsix", () => {
-    const result = spawnSync(process.execPath, ["scripts/package.mjs", "--no-build", "--target", host!.target, "--out", vsix], { cwd: ROOT, encoding: "utf8" });
+    const result = spawnSync(process.execPath, ["scripts/package.mjs", "--no-build", "--target", host!.target, "--out", vsix], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
     assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
     zip = readFileSync(vsix);
     entries = zipEntries(zip);
     assert.ok(zip.length < 120 * 2 ** 20, `the .vsix is ${(zip.length / 2 ** 20).toFixed(0)} MiB`);
-    const manifest = zipContent(zip, entries.find((entry) => entry.name === "extension.vsixmanifest")!).toString("utf8");
+    const manifest = zipContent(
+      zip,
+      entries.find((entry) => entry.name === "extension.vsixmanifest")!,
+    ).toString("utf8");
     assert.match(manifest, new RegExp(`TargetPlatform="${host!.target}"`));
   });
 
@@ -93,7 +99,12 @@ describe("npm run package", { skip: !host && `no llama.cpp binaries for ${proces
     ]) {
       assert.ok(names.has(name), `${name} is missing`);
     }
-    const shipped = JSON.parse(zipContent(zip, entries.find((entry) => entry.name === "extension/package.json")!).toString("utf8")) as {
+    const shipped = JSON.parse(
+      zipContent(
+        zip,
+        entries.find((entry) => entry.name === "extension/package.json")!,
+      ).toString("utf8"),
+    ) as {
       dependencies: Record<string, string>;
       devDependencies?: unknown;
       scripts?: unknown;
@@ -102,21 +113,44 @@ describe("npm run package", { skip: !host && `no llama.cpp binaries for ${proces
     assert.equal(shipped.devDependencies, undefined);
     assert.equal(shipped.scripts, undefined);
     // Every runtime dependency node-llama-cpp declares is in the package.
-    const llama = JSON.parse(readFileSync(join(ROOT, "node_modules", "node-llama-cpp", "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    const llama = JSON.parse(readFileSync(join(ROOT, "node_modules", "node-llama-cpp", "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
     for (const dependency of Object.keys(llama.dependencies)) {
-      assert.ok(names.has(`extension/node_modules/${dependency}/package.json`) || names.has(`extension/node_modules/node-llama-cpp/node_modules/${dependency}/package.json`), `${dependency} is missing`);
+      assert.ok(
+        names.has(`extension/node_modules/${dependency}/package.json`) ||
+          names.has(`extension/node_modules/node-llama-cpp/node_modules/${dependency}/package.json`),
+        `${dependency} is missing`,
+      );
     }
-    const sources = entries.filter((entry) => /^extension\/(test|cli|common|bench|tools|scripts|language-server|extension|webview|src)\//.test(entry.name));
-    assert.deepEqual(sources.map((entry) => entry.name), [], "no source folders");
-    assert.deepEqual(entries.filter((entry) => entry.name.endsWith(".map")).map((entry) => entry.name), [], "no source maps");
+    const sources = entries.filter((entry) =>
+      /^extension\/(test|cli|common|bench|tools|scripts|language-server|extension|webview|src)\//.test(entry.name),
+    );
+    assert.deepEqual(
+      sources.map((entry) => entry.name),
+      [],
+      "no source folders",
+    );
+    assert.deepEqual(
+      entries.filter((entry) => entry.name.endsWith(".map")).map((entry) => entry.name),
+      [],
+      "no source maps",
+    );
     assert.ok(!names.has("extension/node_modules/node-llama-cpp/llama/gitRelease.bundle"), "no llama.cpp source bundle");
   });
 
   test(`carries only ${host?.target} binaries`, () => {
-    const binaryPackages = new Set(entries.map((entry) => /^extension\/node_modules\/@node-llama-cpp\/([^/]+)\//.exec(entry.name)?.[1]).filter((name): name is string => name !== undefined));
+    const binaryPackages = new Set(
+      entries
+        .map((entry) => /^extension\/node_modules\/@node-llama-cpp\/([^/]+)\//.exec(entry.name)?.[1])
+        .filter((name): name is string => name !== undefined),
+    );
     assert.deepEqual([...binaryPackages].sort(), [...host!.binaries].sort());
     const addon = `extension/node_modules/@node-llama-cpp/${host!.binaries[0]}/bins/${host!.binaries[0]}/llama-addon.node`;
-    assert.ok(entries.some((entry) => entry.name === addon), `${addon} is missing`);
+    assert.ok(
+      entries.some((entry) => entry.name === addon),
+      `${addon} is missing`,
+    );
   });
 
   test("the unpacked package's language server loads the embedded model and solves", async () => {
@@ -128,12 +162,20 @@ describe("npm run package", { skip: !host && `no llama.cpp binaries for ${proces
       writeFileSync(path, zipContent(zip, entry));
     }
     // From a folder outside the repository: node-llama-cpp must come from the package.
-    const server = await LanguageServer.start(join(unpacked, "extension", "dist", "language-server.js"), { settings: { trajectories: 2, maxTokens: 8, persistTable: false } });
+    const server = await LanguageServer.start(join(unpacked, "extension", "dist", "language-server.js"), {
+      settings: { trajectories: 2, maxTokens: 8, persistTable: false },
+    });
     try {
       const status = await server.modelSettled();
       assert.equal(status.state, "ready", JSON.stringify(status.error));
       assert.equal(status.model?.path, join(unpacked, "extension", "models", "stand-code-mini.gguf"));
-      const result = await server.request(SolveRequest, { problem: "function add(a, b) {\n", kind: "code", maxTokens: 8, trajectories: 2, progressToken: "vsix" });
+      const result = await server.request(SolveRequest, {
+        problem: "function add(a, b) {\n",
+        kind: "code",
+        maxTokens: 8,
+        trajectories: 2,
+        progressToken: "vsix",
+      });
       assert.equal(result.candidates.length, 2);
     } finally {
       await server.stop();

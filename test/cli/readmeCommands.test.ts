@@ -85,7 +85,11 @@ describe("every npm command in the README is run by CI or by a test", () => {
       "npm test",
       "npm run test:vscode",
     ]);
-    assert.deepEqual(npmCommands("see `npm run build`: it builds; `npm run lint`."), ["npm run build", "npm run lint"], "trailing punctuation is not part of the name");
+    assert.deepEqual(
+      npmCommands("see `npm run build`: it builds; `npm run lint`."),
+      ["npm run build", "npm run lint"],
+      "trailing punctuation is not part of the name",
+    );
   });
 
   test("CI runs npm test, so the tests listed below run in CI", () => {
@@ -118,11 +122,17 @@ describe("every npm command in the README is run by CI or by a test", () => {
   for (const [command, { file, evidence }] of Object.entries(COVERED_BY_TESTS)) {
     test(`COVERED_BY_TESTS: ${file} runs ${command}`, () => {
       assert.ok(existsSync(join(ROOT, file)), `${file} does not exist; update COVERED_BY_TESTS`);
-      assert.ok(read(file).includes(evidence), `${file} does not contain ${evidence}, so it does not run ${command}; update COVERED_BY_TESTS`);
+      assert.ok(
+        read(file).includes(evidence),
+        `${file} does not contain ${evidence}, so it does not run ${command}; update COVERED_BY_TESTS`,
+      );
       const name = scriptName(command)!;
       assert.ok(scripts[name], `package.json has no "${name}" script`);
       // The evidence ties the test to the script: the file the script runs, or the script's name.
-      assert.ok(scripts[name].includes(evidence) || evidence.includes(JSON.stringify(name)), `${evidence} is neither in package.json's "${name}" script (${scripts[name]}) nor names it`);
+      assert.ok(
+        scripts[name].includes(evidence) || evidence.includes(JSON.stringify(name)),
+        `${evidence} is neither in package.json's "${name}" script (${scripts[name]}) nor names it`,
+      );
     });
   }
 });

@@ -36,7 +36,12 @@ function scriptArguments(name: string): string[] {
 /** Runs `npm run <name> -- ...args` as its script would, in `cwd`, and reports how long it took. */
 function runScript(t: TestContext, name: string, args: string[] = [], cwd = ROOT, timeout = 60_000): Run {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [...scriptArguments(name), ...args], { cwd, encoding: "utf8", timeout, env: { ...process.env, NO_COLOR: "1" } });
+  const result = spawnSync(process.execPath, [...scriptArguments(name), ...args], {
+    cwd,
+    encoding: "utf8",
+    timeout,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   t.diagnostic(`${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   assert.equal(result.error, undefined, `${name}: ${result.error?.message}`);
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -46,7 +51,12 @@ function runScript(t: TestContext, name: string, args: string[] = [], cwd = ROOT
 function npmRun(t: TestContext, name: string): Run {
   assert.ok(SCRIPTS[name], `package.json has no script "${name}"`);
   const started = performance.now();
-  const result = spawnSync("npm", ["run", "--silent", name], { cwd: ROOT, encoding: "utf8", timeout: 120_000, shell: process.platform === "win32" });
+  const result = spawnSync("npm", ["run", "--silent", name], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 120_000,
+    shell: process.platform === "win32",
+  });
   t.diagnostic(`npm run ${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
   assert.equal(result.error, undefined, `npm run ${name}: ${result.error?.message}`);
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -58,20 +68,32 @@ function npmRun(t: TestContext, name: string): Run {
  */
 function buildSandbox(): string {
   const folder = mkdtempSync(join(tmpdir(), "stand-build-"));
-  for (const entry of ["extension", "language-server", "webview", "common", "scripts", "node_modules"]) symlinkSync(join(ROOT, entry), join(folder, entry), "junction");
+  for (const entry of ["extension", "language-server", "webview", "common", "scripts", "node_modules"])
+    symlinkSync(join(ROOT, entry), join(folder, entry), "junction");
   for (const file of ["package.json", "tsconfig.json"]) copyFileSync(join(ROOT, file), join(folder, file));
   return folder;
 }
 
 /** The bundles scripts/build.mjs writes, each present and not empty. */
 function assertBundles(folder: string, { sourceMaps }: { sourceMaps: boolean }): void {
-  const files = ["extension.js", "language-server.js", "webview/main.js", "webview/main.css", "webview/codicons/codicon.css", "webview/codicons/codicon.ttf"];
+  const files = [
+    "extension.js",
+    "language-server.js",
+    "webview/main.js",
+    "webview/main.css",
+    "webview/codicons/codicon.css",
+    "webview/codicons/codicon.ttf",
+  ];
   if (sourceMaps) files.push("extension.js.map", "language-server.js.map", "webview/main.js.map");
   for (const file of files) {
     const path = join(folder, "dist", file);
     assert.ok(existsSync(path) && statSync(path).size > 0, `dist/${file} was not written`);
   }
-  assert.match(readFileSync(join(folder, "dist", "extension.js"), "utf8"), /stand\.solveSelection/, "the extension bundle registers the commands");
+  assert.match(
+    readFileSync(join(folder, "dist", "extension.js"), "utf8"),
+    /stand\.solveSelection/,
+    "the extension bundle registers the commands",
+  );
   assert.match(readFileSync(join(folder, "dist", "language-server.js"), "utf8"), /stand\/solve/, "the server bundle answers stand/solve");
 }
 
@@ -83,7 +105,17 @@ describe("package.json scripts no other test runs", () => {
     const run = runScript(t, "bench", ["--help"]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^Usage: npm run bench -- \[options\]/);
-    for (const option of ["--model", "--prompts", "--trajectories", "--temperature", "--max-tokens", "--repetitions", "--gpu", "--json", "--out"]) {
+    for (const option of [
+      "--model",
+      "--prompts",
+      "--trajectories",
+      "--temperature",
+      "--max-tokens",
+      "--repetitions",
+      "--gpu",
+      "--json",
+      "--out",
+    ]) {
       assert.ok(run.stdout.includes(option), `--help does not mention ${option}`);
     }
   });
@@ -92,10 +124,28 @@ describe("package.json scripts no other test runs", () => {
     const prompts = join(folder, "prompts.jsonl");
     const out = join(folder, "bench.json");
     writeFileSync(prompts, JSON.stringify({ prompt: "function add(a, b) {", kind: "code" }) + "\n");
-    const args = ["--trajectories", "1", "--temperature", "0", "--max-tokens", "8", "--repetitions", "1", "--prompts", prompts, "--json", "--out", out];
+    const args = [
+      "--trajectories",
+      "1",
+      "--temperature",
+      "0",
+      "--max-tokens",
+      "8",
+      "--repetitions",
+      "1",
+      "--prompts",
+      prompts,
+      "--json",
+      "--out",
+      out,
+    ];
     const run = runScript(t, "bench", args);
     assert.equal(run.code, 0, run.stderr);
-    const result = JSON.parse(run.stdout) as { backend: string; settings: { maxTokens: number; promptCount: number }; rows: BenchmarkRow[] };
+    const result = JSON.parse(run.stdout) as {
+      backend: string;
+      settings: { maxTokens: number; promptCount: number };
+      rows: BenchmarkRow[];
+    };
     assert.deepEqual(JSON.parse(readFileSync(out, "utf8")), result, "--json prints exactly what --out writes");
     assert.equal(result.backend, "cpu", "--gpu defaults to false");
     assert.deepEqual(result.settings, { ...result.settings, maxTokens: 8, promptCount: 1 });
@@ -110,7 +160,10 @@ describe("package.json scripts no other test runs", () => {
     assert.ok(autoregressive.tokensPerCall <= 1, `autoregressive: ${autoregressive.tokensPerCall} tokens per call`);
     for (const method of ["autoregressive (batched)", "STAND chain, fixed 4", "STAND chain, adaptive"]) {
       const { tokensPerSecond, tokensPerCall, speedup, trajectories, temperature } = row(method);
-      assert.ok(tokensPerSecond > 0 && tokensPerCall > 0 && speedup > 0, `${method}: ${tokensPerSecond} tok/s, ${tokensPerCall} tokens per call, ${speedup}×`);
+      assert.ok(
+        tokensPerSecond > 0 && tokensPerCall > 0 && speedup > 0,
+        `${method}: ${tokensPerSecond} tok/s, ${tokensPerCall} tokens per call, ${speedup}×`,
+      );
       assert.deepEqual([trajectories, temperature], [1, 0]);
     }
   });
@@ -131,7 +184,8 @@ describe("package.json scripts no other test runs", () => {
     assert.ok(existsSync(join(binaries, "llama-addon.node")), "the prebuilt CUDA binding is in the kit");
     assert.ok(!existsSync(join(binaries, "libggml-cuda.so")), "the CUDA backend is left to run.sh to build");
     const ggml = join(unpacked, "llama.cpp", "ggml", "src");
-    for (const needed of ["ggml-cuda/CMakeLists.txt", "ggml-backend.cpp", "ggml.c"]) assert.ok(existsSync(join(ggml, needed)), `llama.cpp sources lack ggml/src/${needed}`);
+    for (const needed of ["ggml-cuda/CMakeLists.txt", "ggml-backend.cpp", "ggml.c"])
+      assert.ok(existsSync(join(ggml, needed)), `llama.cpp sources lack ggml/src/${needed}`);
     assert.ok(!existsSync(join(ggml, "ggml-vulkan")), "backends the kit never builds stay behind");
     const help = spawnSync(process.execPath, ["bench.cjs", "--help"], { cwd: join(unpacked, "app"), encoding: "utf8" });
     assert.equal(help.status, 0, help.stderr);
@@ -141,16 +195,25 @@ describe("package.json scripts no other test runs", () => {
   test("npm run bench:engine: tokens per target call of every drafter at N = 1, 4, 16", (t) => {
     const run = runScript(t, "bench:engine", ["--json"]);
     assert.equal(run.code, 0, run.stderr);
-    const result = JSON.parse(run.stdout) as { rows: { method: string; trajectories: number; temperature: number; tokensPerCall: number; drafterMicrosecondsPerToken: number }[] };
+    const result = JSON.parse(run.stdout) as {
+      rows: { method: string; trajectories: number; temperature: number; tokensPerCall: number; drafterMicrosecondsPerToken: number }[];
+    };
     for (const temperature of [0, 1]) {
       for (const trajectories of [1, 4, 16]) {
         const rows = result.rows.filter((row) => row.temperature === temperature && row.trajectories === trajectories);
         const autoregressive = rows.find((row) => row.method === "autoregressive");
         const stand = rows.filter((row) => row.method.startsWith("STAND"));
-        assert.equal(autoregressive?.tokensPerCall, 1, `T = ${temperature}, N = ${trajectories}: autoregressive decoding is one token per call`);
+        assert.equal(
+          autoregressive?.tokensPerCall,
+          1,
+          `T = ${temperature}, N = ${trajectories}: autoregressive decoding is one token per call`,
+        );
         assert.equal(stand.length, 2, `T = ${temperature}, N = ${trajectories}: a STAND chain and tree`);
         for (const row of stand) {
-          assert.ok(row.tokensPerCall > 1, `${row.method} at T = ${temperature}, N = ${trajectories}: ${row.tokensPerCall} tokens per call`);
+          assert.ok(
+            row.tokensPerCall > 1,
+            `${row.method} at T = ${temperature}, N = ${trajectories}: ${row.tokensPerCall} tokens per call`,
+          );
           assert.ok(row.drafterMicrosecondsPerToken > 0);
         }
       }
@@ -173,11 +236,19 @@ describe("package.json scripts no other test runs", () => {
     const out = join(folder, "tree.json");
     const run = runScript(t, "tree:optimise", ["--nodes", "10", "--out", out]);
     assert.equal(run.code, 0, run.stderr);
-    const tree = JSON.parse(readFileSync(out, "utf8")) as { parents: number[]; widths: number[]; calibration: { nodes: number; steps: number } };
+    const tree = JSON.parse(readFileSync(out, "utf8")) as {
+      parents: number[];
+      widths: number[];
+      calibration: { nodes: number; steps: number };
+    };
     assert.equal(tree.parents.length, 10, "10 nodes, the root included");
     assert.equal(tree.parents[0], -1);
     tree.parents.slice(1).forEach((parent, i) => assert.ok(parent >= 0 && parent <= i, `node ${i + 1}'s parent ${parent} comes before it`));
-    assert.equal(tree.widths.reduce((a, b) => a + b, 0), 9, "the widths by depth count the draft nodes");
+    assert.equal(
+      tree.widths.reduce((a, b) => a + b, 0),
+      9,
+      "the widths by depth count the draft nodes",
+    );
     assert.equal(tree.calibration.nodes, 625);
     assert.ok(tree.calibration.steps > 0);
     assert.match(run.stdout, /kept 10 nodes/);
@@ -189,7 +260,11 @@ describe("package.json scripts no other test runs", () => {
     const run = runScript(t, "model:check", ["--json", out]);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /check: OK/);
-    const result = JSON.parse(readFileSync(out, "utf8")) as { ok: boolean; parity: { maxAbsDiff: number; tolerance: number }; roundTrip: { files: number; failures: number } };
+    const result = JSON.parse(readFileSync(out, "utf8")) as {
+      ok: boolean;
+      parity: { maxAbsDiff: number; tolerance: number };
+      roundTrip: { files: number; failures: number };
+    };
     assert.equal(result.ok, true);
     assert.ok(result.parity.maxAbsDiff <= result.parity.tolerance, `parity ${result.parity.maxAbsDiff}`);
     assert.ok(result.roundTrip.files > 0);

@@ -49,7 +49,22 @@ describe("npm start", () => {
     const run = await start(["--help"]);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stderr, "");
-    for (const option of ["--model", "--trajectories", "-n,", "--temperature", "--max-tokens", "--gpu", "--seed", "--file", "--json", "--no-benchmark", "--kind", "--repetitions", "--verbose", "--help"]) {
+    for (const option of [
+      "--model",
+      "--trajectories",
+      "-n,",
+      "--temperature",
+      "--max-tokens",
+      "--gpu",
+      "--seed",
+      "--file",
+      "--json",
+      "--no-benchmark",
+      "--kind",
+      "--repetitions",
+      "--verbose",
+      "--help",
+    ]) {
       assert.ok(run.stdout.includes(option), `--help does not mention ${option}`);
     }
     assert.match(run.stdout, /auto \| cuda \| vulkan \| metal \| off/);
@@ -128,7 +143,8 @@ describe("npm start", () => {
     assert.doesNotMatch(run.stdout, /\u001b\[/, "NO_COLOR and a pipe: no escape codes");
     assert.match(run.stdout, /problem {2}.*sum\.ts \(code, typescript\)/);
     assert.match(run.stdout, /Decoding 3 candidates/);
-    for (const trajectory of ["#1", "#2", "#3"]) assert.match(run.stdout, new RegExp(`${trajectory} +\\d+/16 tok +\\d+ tok/s +[\\d.]+ tok/call`));
+    for (const trajectory of ["#1", "#2", "#3"])
+      assert.match(run.stdout, new RegExp(`${trajectory} +\\d+/16 tok +\\d+ tok/s +[\\d.]+ tok/call`));
     assert.match(run.stdout, /Candidates by vote/);
     assert.match(run.stdout, /Group 1 {2}(\d of 3 agree|1 candidate)/);
     assert.match(run.stdout, /tokens per target call per candidate/);
@@ -138,28 +154,44 @@ describe("npm start", () => {
     assert.match(run.stdout, /STAND is .*tok\/s for plain batched autoregressive decoding/);
   });
 
-  test("Ctrl+C during a solve cancels it, shuts the server down and exits with 130", { skip: process.platform === "win32" && "POSIX signals" }, async () => {
-    let serverPids: number[] = [];
-    let interrupted = false;
-    // Prose in a comment rarely ends: the solve runs for seconds (4 × 900 tokens).
-    const run = await start(["-n", "4", "--max-tokens", "900", "--seed", "1", "--no-benchmark", "// A long essay about sorting algorithms, in plain words.\n//"], {
-      onStdout: (stdout, child) => {
-        // The first progress block: the solve is running.
-        if (interrupted || !/Decoding 4 candidates/.test(stdout)) return;
-        interrupted = true;
-        // The relay the CLI started, and the real server it runs.
-        serverPids = childPids(child.pid!).flatMap((pid) => [pid, ...childPids(pid)]);
-        child.kill("SIGINT");
-      },
-    });
-    assert.ok(interrupted, `the solve never reported progress: ${run.stdout}`);
-    assert.doesNotMatch(run.stdout, /Candidates by vote/, "the solve ended before Ctrl+C");
-    assert.equal(run.code, 130, run.stderr);
-    assert.match(run.stderr, /stand: cancelling the solve/);
-    assert.match(run.stderr, /stand: cancelled/);
-    if (process.platform === "linux") assert.equal(serverPids.length, 2, "found the server's two processes");
-    for (const pid of serverPids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `the language server process ${pid} is gone`);
-  });
+  test(
+    "Ctrl+C during a solve cancels it, shuts the server down and exits with 130",
+    { skip: process.platform === "win32" && "POSIX signals" },
+    async () => {
+      let serverPids: number[] = [];
+      let interrupted = false;
+      // Prose in a comment rarely ends: the solve runs for seconds (4 × 900 tokens).
+      const run = await start(
+        [
+          "-n",
+          "4",
+          "--max-tokens",
+          "900",
+          "--seed",
+          "1",
+          "--no-benchmark",
+          "// A long essay about sorting algorithms, in plain words.\n//",
+        ],
+        {
+          onStdout: (stdout, child) => {
+            // The first progress block: the solve is running.
+            if (interrupted || !/Decoding 4 candidates/.test(stdout)) return;
+            interrupted = true;
+            // The relay the CLI started, and the real server it runs.
+            serverPids = childPids(child.pid!).flatMap((pid) => [pid, ...childPids(pid)]);
+            child.kill("SIGINT");
+          },
+        },
+      );
+      assert.ok(interrupted, `the solve never reported progress: ${run.stdout}`);
+      assert.doesNotMatch(run.stdout, /Candidates by vote/, "the solve ended before Ctrl+C");
+      assert.equal(run.code, 130, run.stderr);
+      assert.match(run.stderr, /stand: cancelling the solve/);
+      assert.match(run.stderr, /stand: cancelled/);
+      if (process.platform === "linux") assert.equal(serverPids.length, 2, "found the server's two processes");
+      for (const pid of serverPids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `the language server process ${pid} is gone`);
+    },
+  );
 });
 
 /** Child processes of `pid` (the language server started by the CLI), where `ps` can say. */

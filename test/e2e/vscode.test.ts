@@ -7,7 +7,15 @@ import assert from "node:assert/strict";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ARTIFACTS, createSandbox, missingTools, QUIET_SETTINGS, startCodeServer, type CodeServer, type Sandbox } from "./support/codeServer";
+import {
+  ARTIFACTS,
+  createSandbox,
+  missingTools,
+  QUIET_SETTINGS,
+  startCodeServer,
+  type CodeServer,
+  type Sandbox,
+} from "./support/codeServer";
 import { Workbench } from "./support/workbench";
 
 const SHOTS = join(ARTIFACTS, "e2e");
@@ -51,7 +59,10 @@ describe("VS Code end to end (code-server + chromium)", { skip: missing && !stri
       try {
         await body();
       } catch (error) {
-        if (workbench) t.diagnostic(`screenshot: ${await workbench.screenshot(`FAILED ${name.slice(0, 40).replace(/[^\w-]+/g, "-")}`).catch(() => "none")}`);
+        if (workbench)
+          t.diagnostic(
+            `screenshot: ${await workbench.screenshot(`FAILED ${name.slice(0, 40).replace(/[^\w-]+/g, "-")}`).catch(() => "none")}`,
+          );
         throw error;
       }
     });
@@ -100,7 +111,10 @@ describe("VS Code end to end (code-server + chromium)", { skip: missing && !stri
     // The panel opens in STAND's own side bar container.
     await workbench.page.locator(".part.sidebar .composite.title", { hasText: /STAND/i }).waitFor({ timeout: 15_000 });
     const panel = workbench.webview(EXTENSION_ID);
-    await panel.locator(".candidate-card[data-trajectory]").nth(TRAJECTORIES - 1).waitFor({ timeout: 30_000 });
+    await panel
+      .locator(".candidate-card[data-trajectory]")
+      .nth(TRAJECTORIES - 1)
+      .waitFor({ timeout: 30_000 });
     await panel.locator('#solve[data-phase="done"]').waitFor({ timeout: 60_000 });
     assert.equal(await panel.locator(".candidate-card[data-trajectory]").count(), TRAJECTORIES);
     assert.equal(await panel.locator('.candidate-card[data-finished="true"]').count(), TRAJECTORIES, "every card is finished");
@@ -116,9 +130,16 @@ describe("VS Code end to end (code-server + chromium)", { skip: missing && !stri
     const original = file("src/math.ts");
     await card.locator('[data-action="insert"]').click();
     // "Insert" puts the candidate at the end of the solve's selection: before the last line, "}".
-    const edited = await waitUntil(() => file("src/math.ts"), (text) => text !== original, "the candidate to reach src/math.ts");
+    const edited = await waitUntil(
+      () => file("src/math.ts"),
+      (text) => text !== original,
+      "the candidate to reach src/math.ts",
+    );
     const [before, after] = [original.slice(0, original.lastIndexOf("}")), original.slice(original.lastIndexOf("}"))];
-    assert.ok(edited.startsWith(before) && edited.endsWith(after), `the candidate goes in at the end of the selection; nothing else changes:\n${edited}`);
+    assert.ok(
+      edited.startsWith(before) && edited.endsWith(after),
+      `the candidate goes in at the end of the selection; nothing else changes:\n${edited}`,
+    );
     const inserted = normalise(edited.slice(before.length, edited.length - after.length));
     assert.ok(inserted.length > 0, "something was inserted");
     assert.ok(shown.includes(inserted), `the inserted text is the card's candidate:\n  inserted: ${inserted}\n  card: ${shown}`);
@@ -150,7 +171,11 @@ describe("VS Code end to end (code-server + chromium)", { skip: missing && !stri
     await workbench.screenshot("5-ghost-text-next");
 
     // Auto-save has the typed line on disk before Tab, so the next change on disk is the accepted text.
-    const typed = await waitUntil(() => file("src/strings.js"), (text) => text.includes("const\n"), "the typed line to be saved");
+    const typed = await waitUntil(
+      () => file("src/strings.js"),
+      (text) => text.includes("const\n"),
+      "the typed line to be saved",
+    );
     const shown = await ghost();
     await workbench.page.keyboard.press("Tab");
     await waitUntil(

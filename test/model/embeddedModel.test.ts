@@ -47,7 +47,7 @@ describe("embedded code model", () => {
       "export function add(a: number, b: number): number {\n  return a + b;\n}\n",
       "const xs = [1, 2, 3].map((n) => n * 2); // doubled?\nif (!xs.length) { throw new Error('empty!'); }\n",
       "\tinterface Foo<T> {\r\n  bar?: T | null;   \n}\n\n\n  // héllo wörld — ünïcode 🚀 日本語\n",
-      "import { x } from \"./y.js\";\nlet s = `a ${x} b`;  ;;  ,  . ? !\n    \n",
+      'import { x } from "./y.js";\nlet s = `a ${x} b`;  ;;  ,  . ? !\n    \n',
     ];
     for (const text of samples) {
       const ids = model.tokenize(text);

@@ -22,7 +22,7 @@ const MODEL_PATH = join(__dirname, "..", "..", "models", "stand-code-mini.gguf")
 const MAX_TOKENS = 48;
 const PROMPTS = [
   "export function binarySearch(items: number[], target: number): number {\n",
-  "import { readFile } from \"node:fs/promises\";\n\nexport async function readJson<T>(path: string): Promise<T> {\n",
+  'import { readFile } from "node:fs/promises";\n\nexport async function readJson<T>(path: string): Promise<T> {\n',
   "export class Stack<T> {\n  private readonly items: T[] = [];\n\n  push(item: T): void {\n",
   "function fibonacci(n) {\n  if (n < 2) {\n",
 ];
@@ -80,7 +80,10 @@ describe("STAND on the embedded model", () => {
   ];
 
   test("the test processes batch every trajectory's draft in one decode (they start with MODEL_PROCESS_ENV)", () => {
-    assert.ok(LlamaTarget.batchesDrafts(), "scripts/test.mjs must start the tests with UV_THREADPOOL_SIZE=1, or the N = 4 test below checks only the slow path");
+    assert.ok(
+      LlamaTarget.batchesDrafts(),
+      "scripts/test.mjs must start the tests with UV_THREADPOOL_SIZE=1, or the N = 4 test below checks only the slow path",
+    );
   });
 
   for (const trajectories of [1, 4]) {
@@ -93,7 +96,13 @@ describe("STAND on the embedded model", () => {
           const batches = trajectories === 1 ? prompts.map((prompt) => [prompt]) : [prompts, prompts, prompts];
           const { outputs, accepted } = await decodeGreedily(
             batches,
-            () => new Decoder({ target, drafter: drafter(), shape, budget: budget ? new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() }) : undefined }),
+            () =>
+              new Decoder({
+                target,
+                drafter: drafter(),
+                shape,
+                budget: budget ? new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() }) : undefined,
+              }),
           );
           assert.deepEqual(outputs, trajectories === 1 ? greedy : [...greedy, ...greedy, ...greedy], name);
           if (!budget) assert.ok(accepted > 0, `${name} never had a draft accepted, so the test proved little`);
@@ -111,7 +120,13 @@ describe("STAND on the embedded model", () => {
         const batches = trajectories === 1 ? prompts.map((prompt) => [prompt]) : [prompts];
         const { outputs, accepted } = await decodeGreedily(
           batches,
-          () => new Decoder({ target, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(4), budget: new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() }) }),
+          () =>
+            new Decoder({
+              target,
+              drafter: standDrafter(new NgramTable()),
+              shape: DraftShape.chain(4),
+              budget: new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() }),
+            }),
         );
         assert.deepEqual(outputs, greedy, `N = ${trajectories}`);
         assert.ok(accepted > 0, `N = ${trajectories}: no draft was accepted, so the padding was never read past a draft`);
@@ -144,7 +159,11 @@ describe("STAND on the embedded model", () => {
       }
       assert.ok(first.statistics.drafted > 0);
       const second = await run();
-      assert.deepEqual(second.trajectories.map((t) => t.tokens), first.trajectories.map((t) => t.tokens), "the same seed gives the same candidates");
+      assert.deepEqual(
+        second.trajectories.map((t) => t.tokens),
+        first.trajectories.map((t) => t.tokens),
+        "the same seed gives the same candidates",
+      );
     } finally {
       await target.dispose();
     }

@@ -9,11 +9,43 @@ import type { Token } from "node-llama-cpp" with { "resolution-mode": "import" }
 import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineCompletionTriggerKind } from "vscode-languageserver-protocol";
 import { trimCompletion } from "../../language-server/src/inlineCompletion";
 import type { SamplingOptions, SparseDistribution, TargetModel, TargetRequest } from "../../language-server/src/stand";
-import { advance, constrainedDistribution, healedStarts, healingCut, isAllowed, isSpelt, stripRemoved, type Constraint } from "../../language-server/src/tokenHealing";
+import {
+  advance,
+  constrainedDistribution,
+  healedStarts,
+  healingCut,
+  isAllowed,
+  isSpelt,
+  stripRemoved,
+  type Constraint,
+} from "../../language-server/src/tokenHealing";
 import { startServer, type ServerHandle } from "../support/serverProcess";
 
 // A byte-level-BPE-like vocabulary: words carry their leading space, indentation is split off.
-const VOCABULARY = ["<eos>", " ", "  ", "   ", " return", " returns", " ret", "urn", "ur", "r", " b", ";", "\n", " {\n", "function", " add", " const", " constructor", " re", "turn", " n", " new"];
+const VOCABULARY = [
+  "<eos>",
+  " ",
+  "  ",
+  "   ",
+  " return",
+  " returns",
+  " ret",
+  "urn",
+  "ur",
+  "r",
+  " b",
+  ";",
+  "\n",
+  " {\n",
+  "function",
+  " add",
+  " const",
+  " constructor",
+  " re",
+  "turn",
+  " n",
+  " new",
+];
 const EOS = 0;
 const token = (text: string): number => {
   const id = VOCABULARY.indexOf(text);
@@ -42,12 +74,21 @@ class LastTokenTarget implements TargetModel {
 
 describe("token healing: the constraint", () => {
   test("the prompt backs off the last token, or the whole word when the cut splits one", () => {
-    assert.deepEqual(healingCut("f() {\n  return", tokens(" {\n", " ", " return"), textOf), { text: "f() {\n ", constraint: { remaining: " return", thenCode: false } });
-    assert.deepEqual(healingCut("f() {\n  retur", tokens(" {\n", " ", " ret", "ur"), textOf), { text: "f() {\n ", constraint: { remaining: " retur", thenCode: false } });
+    assert.deepEqual(healingCut("f() {\n  return", tokens(" {\n", " ", " return"), textOf), {
+      text: "f() {\n ",
+      constraint: { remaining: " return", thenCode: false },
+    });
+    assert.deepEqual(healingCut("f() {\n  retur", tokens(" {\n", " ", " ret", "ur"), textOf), {
+      text: "f() {\n ",
+      constraint: { remaining: " retur", thenCode: false },
+    });
     // Only the end of the prefix needs tokenizing (its last line).
     assert.deepEqual(healingCut("x;\n  return", tokens(" ", " return"), textOf)?.text, "x;\n ");
     // A line of nothing but indentation: code must follow it.
-    assert.deepEqual(healingCut("f() {\n  ", tokens(" {\n", "  "), textOf), { text: "f() {\n", constraint: { remaining: "  ", thenCode: true } });
+    assert.deepEqual(healingCut("f() {\n  ", tokens(" {\n", "  "), textOf), {
+      text: "f() {\n",
+      constraint: { remaining: "  ", thenCode: true },
+    });
     assert.equal(healingCut("f() {\n", tokens(" {\n"), textOf), undefined, "a line end is a boundary in any tokenization");
     assert.equal(healingCut("", [], textOf), undefined);
     assert.equal(healingCut("f() {\n  returns", tokens(" {\n", " ", " return"), textOf), undefined, "tokens that do not end the prefix");
@@ -85,12 +126,21 @@ describe("token healing: the constraint", () => {
     assert.ok(Math.abs(probability(token(" return")) - 0.75) < 1e-12);
     assert.ok(Math.abs(probability(token(" returns")) - 0.25) < 1e-12);
     // Greedy: the most likely allowed token, not the most likely token.
-    assert.deepEqual([...constrainedDistribution(p, { remaining: " return", thenCode: false }, textOf, { ...free, temperature: 0 })!.tokens], [token(" return")]);
+    assert.deepEqual(
+      [...constrainedDistribution(p, { remaining: " return", thenCode: false }, textOf, { ...free, temperature: 0 })!.tokens],
+      [token(" return")],
+    );
     // top-k applies among the allowed tokens.
-    assert.deepEqual([...constrainedDistribution(p, { remaining: " return", thenCode: false }, textOf, { ...free, topK: 1 })!.tokens], [token(" return")]);
+    assert.deepEqual(
+      [...constrainedDistribution(p, { remaining: " return", thenCode: false }, textOf, { ...free, topK: 1 })!.tokens],
+      [token(" return")],
+    );
     // Nothing allowed has probability: the caller falls back to the unhealed prompt.
     assert.equal(constrainedDistribution(distribution({ r: 1 }), { remaining: " return", thenCode: false }, textOf, free), undefined);
-    assert.equal(constrainedDistribution(distribution({ "<eos>": 1, "  ": 1 }), { remaining: "  ", thenCode: true }, textOf, free, new Set([EOS])), undefined);
+    assert.equal(
+      constrainedDistribution(distribution({ "<eos>": 1, "  ": 1 }), { remaining: "  ", thenCode: true }, textOf, free, new Set([EOS])),
+      undefined,
+    );
   });
 
   test("healed starts follow the restricted law, take one more step for a part, and are reproducible", async () => {
@@ -107,11 +157,17 @@ describe("token healing: the constraint", () => {
 
     // "  " then code: " " + " return" (two steps), never more indentation.
     const target = new LastTokenTarget((last) =>
-      last === " " ? distribution({ " return": 0.5, " b": 0.3, "  ": 0.2 }) : distribution({ " ": 0.1, "  ": 0.1, "   ": 0.1, " return": 0.2, r: 0.3, "\n": 0.2 }),
+      last === " "
+        ? distribution({ " return": 0.5, " b": 0.3, "  ": 0.2 })
+        : distribution({ " ": 0.1, "  ": 0.1, "   ": 0.1, " return": 0.2, r: 0.3, "\n": 0.2 }),
     );
     const indented = (await healedStarts(target, { ...request, trajectories: 200, constraint: { remaining: "  ", thenCode: true } }))!;
     assert.equal(target.calls.length, 2);
-    for (const start of indented) assert.ok(start[0] === token(" ") && [token(" return"), token(" b")].includes(start[1]!) && start.length === 2, start.map(textOf).join("|"));
+    for (const start of indented)
+      assert.ok(
+        start[0] === token(" ") && [token(" return"), token(" b")].includes(start[1]!) && start.length === 2,
+        start.map(textOf).join("|"),
+      );
 
     // No allowed token has probability: undefined (decode unhealed).
     const hopeless = new LastTokenTarget(() => distribution({ r: 1 }));
@@ -122,7 +178,11 @@ describe("token healing: the constraint", () => {
     assert.equal(trimCompletion("  return b;\n}\n", false, "\n}\n", "  "), "return b;");
     assert.equal(trimCompletion("  return b;", true, "", "x = "), "  return b;", "a line with code keeps what the model wrote");
     assert.equal(trimCompletion("return value\n  }\n}", false, "\n}\n", "  "), "return value", "closing lines with nothing to close");
-    assert.equal(trimCompletion("if (x) {\n    y();\n  }\n}", false, "\n}\n", "  "), "if (x) {\n    y();\n  }", "a block it opened stays closed");
+    assert.equal(
+      trimCompletion("if (x) {\n    y();\n  }\n}", false, "\n}\n", "  "),
+      "if (x) {\n    y();\n  }",
+      "a block it opened stays closed",
+    );
   });
 });
 
@@ -134,11 +194,16 @@ describe("token healing: inline completions through the server on the embedded m
   let vocabulary: string[] = [];
   let version = 0;
   before(async () => {
-    server = await startServer({ storagePath: mkdtempSync(join(tmpdir(), "stand-healing-")), settings: { inlineCandidates: 3, inlineMaxTokens: 24 } });
+    server = await startServer({
+      storagePath: mkdtempSync(join(tmpdir(), "stand-healing-")),
+      settings: { inlineCandidates: 3, inlineMaxTokens: 24 },
+    });
     const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
     const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
     const model = await llama.loadModel({ modelPath: MODEL_PATH, vocabOnly: true });
-    vocabulary = Array.from({ length: model.fileInfo.metadata.tokenizer.ggml.tokens.length }, (_, token) => model.detokenize([token as Token]));
+    vocabulary = Array.from({ length: model.fileInfo.metadata.tokenizer.ggml.tokens.length }, (_, token) =>
+      model.detokenize([token as Token]),
+    );
     await model.dispose();
     await llama.dispose();
     assert.equal((await server.settled()).state, "ready");
@@ -152,7 +217,9 @@ describe("token healing: inline completions through the server on the embedded m
     const offset = document.indexOf("|");
     const text = document.slice(0, offset) + document.slice(offset + 1);
     const uri = `file:///healing/${version++}.ts`;
-    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text } });
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: "typescript", version: 1, text },
+    });
     const lines = text.slice(0, offset).split("\n");
     const items = await server.connection.sendRequest(InlineCompletionRequest.type, {
       textDocument: { uri },
@@ -166,9 +233,15 @@ describe("token healing: inline completions through the server on the embedded m
   test("after a complete keyword no item glues a word onto it; the word goes on only into a whole token of the vocabulary", async () => {
     // " returns" and " returned" are tokens: the model may choose them (its distribution given
     // "  return" has them), but nothing else may follow "return" without a break.
-    const longer = vocabulary.filter((text) => text.startsWith(" return") && text !== " return").map((text) => text.slice(" return".length));
+    const longer = vocabulary
+      .filter((text) => text.startsWith(" return") && text !== " return")
+      .map((text) => text.slice(" return".length));
     assert.ok(longer.length > 0 && longer.every((rest) => WORD_START.test(rest)));
-    for (const document of ["function add(a, b) {\n  return|\n}\n", "export function add(a: number, b: number): number {\n  return|\n}\n", "class Stack {\n  pop() {\n    return|\n  }\n}\n"]) {
+    for (const document of [
+      "function add(a, b) {\n  return|\n}\n",
+      "export function add(a: number, b: number): number {\n  return|\n}\n",
+      "class Stack {\n  pop() {\n    return|\n  }\n}\n",
+    ]) {
       const items = await complete(document);
       assert.ok(items.length > 0, document);
       for (const item of items) {

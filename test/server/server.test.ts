@@ -8,7 +8,15 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CancellationTokenSource } from "vscode-jsonrpc/node";
 import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineCompletionTriggerKind } from "vscode-languageserver-protocol";
-import { BenchmarkRequest, ErrorCodes, LoadModelRequest, SolveProgressNotification, SolveRequest, StatusRequest, type SolveProgress } from "../../common/protocol";
+import {
+  BenchmarkRequest,
+  ErrorCodes,
+  LoadModelRequest,
+  SolveProgressNotification,
+  SolveRequest,
+  StatusRequest,
+  type SolveProgress,
+} from "../../common/protocol";
 import { string, uint32, writeGguf } from "../support/ggufFile";
 import { startServer, type ServerHandle } from "../support/serverProcess";
 
@@ -27,7 +35,10 @@ describe("language server", () => {
   before(async () => {
     await new Promise<void>((resolve) => modelHub.listen(0, "127.0.0.1", resolve));
     hubEnv = { HF_ENDPOINT: `http://127.0.0.1:${(modelHub.address() as AddressInfo).port}` };
-    server = await startServer({ storagePath, settings: { trajectories: 4, maxTokens: 64, inlineCandidates: 4, inlineMaxTokens: 24 } }, hubEnv);
+    server = await startServer(
+      { storagePath, settings: { trajectories: 4, maxTokens: 64, inlineCandidates: 4, inlineMaxTokens: 24 } },
+      hubEnv,
+    );
   });
   after(async () => {
     await server?.stop();
@@ -46,7 +57,9 @@ describe("language server", () => {
   test("inline completion returns several items and respects the suffix", async () => {
     const uri = "file:///work/example.ts";
     const text = "export function add(a: number, b: number): number {\n  \n}\n";
-    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: "typescript", version: 1, text } });
+    await server.connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: "typescript", version: 1, text },
+    });
     const items = await server.connection.sendRequest(InlineCompletionRequest.type, {
       textDocument: { uri },
       position: { line: 1, character: 2 },
@@ -70,7 +83,13 @@ describe("language server", () => {
       for (const span of progress.spans) assert.ok(span.origin === "draft" || span.origin === "model");
     });
     // Greedy: every trajectory writes the same text, so they all vote together.
-    const result = await server.connection.sendRequest(SolveRequest, { problem: "function fibonacci(n) {\n", kind: "code", temperature: 0, trajectories: 4, progressToken: "solve-1" });
+    const result = await server.connection.sendRequest(SolveRequest, {
+      problem: "function fibonacci(n) {\n",
+      kind: "code",
+      temperature: 0,
+      trajectories: 4,
+      progressToken: "solve-1",
+    });
     subscription.dispose();
     assert.equal(result.candidates.length, 4);
     for (const candidate of result.candidates) assert.equal(streamed.get(candidate.trajectory), candidate.text);
@@ -86,7 +105,17 @@ describe("language server", () => {
     const subscription = server.connection.onNotification(SolveProgressNotification, (progress: SolveProgress) => {
       if (progress.progressToken === "solve-cancel") firstProgress();
     });
-    const pending = server.connection.sendRequest(SolveRequest, { problem: "// A long essay about sorting algorithms\n", kind: "code", maxTokens: 900, trajectories: 4, progressToken: "solve-cancel" }, source.token);
+    const pending = server.connection.sendRequest(
+      SolveRequest,
+      {
+        problem: "// A long essay about sorting algorithms\n",
+        kind: "code",
+        maxTokens: 900,
+        trajectories: 4,
+        progressToken: "solve-cancel",
+      },
+      source.token,
+    );
     await progressed;
     const cancelledAt = performance.now();
     source.cancel();
@@ -94,14 +123,29 @@ describe("language server", () => {
     const latency = performance.now() - cancelledAt;
     subscription.dispose();
     assert.ok(latency < 2000, `cancellation took ${latency} ms`);
-    const next = await server.connection.sendRequest(SolveRequest, { problem: "const x = ", kind: "code", maxTokens: 8, trajectories: 2, progressToken: "after-cancel" });
+    const next = await server.connection.sendRequest(SolveRequest, {
+      problem: "const x = ",
+      kind: "code",
+      maxTokens: 8,
+      trajectories: 2,
+      progressToken: "after-cancel",
+    });
     assert.equal(next.candidates.length, 2);
   });
 
   test("stand/benchmark runs the same comparison as npm run bench and returns the table", async () => {
-    const result = await server.connection.sendRequest(BenchmarkRequest, { prompt: "export function sum(values: number[]): number {\n", trajectories: [2], temperatures: [0], maxTokens: 16 });
+    const result = await server.connection.sendRequest(BenchmarkRequest, {
+      prompt: "export function sum(values: number[]): number {\n",
+      trajectories: [2],
+      temperatures: [0],
+      maxTokens: 16,
+    });
     const methods = result.rows.map((row) => row.method);
-    assert.ok(methods.includes("autoregressive (batched)") && methods.includes("node-llama-cpp InputLookup") && methods.includes("STAND chain, adaptive"));
+    assert.ok(
+      methods.includes("autoregressive (batched)") &&
+        methods.includes("node-llama-cpp InputLookup") &&
+        methods.includes("STAND chain, adaptive"),
+    );
     assert.equal(result.rows.find((row) => row.method === "autoregressive (batched)")!.speedup, 1);
     for (const row of result.rows) {
       assert.equal(row.trajectories, 2);
@@ -121,7 +165,17 @@ describe("language server", () => {
     };
     writeFileSync(files.notGguf, "these are not the weights you are looking for");
     writeFileSync(files.truncated, model.subarray(0, Math.floor(model.length / 3)));
-    writeGguf(files.tooLarge, { "general.architecture": string("llama"), "llama.context_length": uint32(4096), "llama.embedding_length": uint32(65536), "llama.block_count": uint32(80) }, [{ name: "token_embd.weight", dims: [65536, 1_000_000] }], 0);
+    writeGguf(
+      files.tooLarge,
+      {
+        "general.architecture": string("llama"),
+        "llama.context_length": uint32(4096),
+        "llama.embedding_length": uint32(65536),
+        "llama.block_count": uint32(80),
+      },
+      [{ name: "token_embd.weight", dims: [65536, 1_000_000] }],
+      0,
+    );
     writeGguf(files.architecture, { "general.architecture": string("stand-unknown-architecture") }, [{ name: "w", dims: [4, 4] }], 64);
     const cases: [string, number][] = [
       [join(directory, "missing.gguf"), ErrorCodes.ModelNotFound],
@@ -132,17 +186,26 @@ describe("language server", () => {
       ["hf:stand-test/does-not-exist/model.gguf", ErrorCodes.DownloadFailed],
     ];
     for (const [path, code] of cases) {
-      await assert.rejects(server.connection.sendRequest(LoadModelRequest, { model: path }), (error: { code?: number; message?: string }) => {
-        assert.equal(error.code, code, `${path}: ${error.message}`);
-        assert.ok(error.message && error.message.length > 10);
-        return true;
-      });
+      await assert.rejects(
+        server.connection.sendRequest(LoadModelRequest, { model: path }),
+        (error: { code?: number; message?: string }) => {
+          assert.equal(error.code, code, `${path}: ${error.message}`);
+          assert.ok(error.message && error.message.length > 10);
+          return true;
+        },
+      );
       const status = await server.connection.sendRequest(StatusRequest);
       assert.equal(status.error?.code, code);
       // The embedded model, loaded before, is being loaded again (or already is).
       assert.ok(status.state === "loading" || status.state === "ready", status.state);
     }
-    const result = await server.connection.sendRequest(SolveRequest, { problem: "let total = 0;\n", kind: "code", maxTokens: 8, trajectories: 1, progressToken: "after-bad" });
+    const result = await server.connection.sendRequest(SolveRequest, {
+      problem: "let total = 0;\n",
+      kind: "code",
+      maxTokens: 8,
+      trajectories: 1,
+      progressToken: "after-bad",
+    });
     assert.equal(result.candidates.length, 1);
   });
 
@@ -179,7 +242,13 @@ describe("language server", () => {
     const survived = await server.settled();
     assert.equal(survived.state, "ready");
     assert.equal(survived.table.entries, 0, "the damaged table was ignored and a new one started");
-    const result = await server.connection.sendRequest(SolveRequest, { problem: "let a = 1;\n", kind: "code", maxTokens: 8, trajectories: 2, progressToken: "after-corrupt" });
+    const result = await server.connection.sendRequest(SolveRequest, {
+      problem: "let a = 1;\n",
+      kind: "code",
+      maxTokens: 8,
+      trajectories: 2,
+      progressToken: "after-corrupt",
+    });
     assert.equal(result.candidates.length, 2);
   });
 });

@@ -38,7 +38,10 @@ export function goodnessOfFit(observed: ReadonlyMap<string, number>, probabiliti
   }
   // Renormalise away the rounding error of the enumerated probabilities.
   const mass = expected.reduce((sum, probability) => sum + probability, 0);
-  const result = chi2gof(counts, expected.map((probability) => probability / mass)).toJSON() as {
+  const result = chi2gof(
+    counts,
+    expected.map((probability) => probability / mass),
+  ).toJSON() as {
     pValue: number;
     statistic: number;
     df: number;

@@ -41,7 +41,7 @@ export class MarkovTarget implements TargetModel {
   private logitsOf(context: number): Float64Array {
     const random = new Random((Math.imul(this.options.seed, 0x9e3779b1) ^ Math.imul(context, 0x85ebca6b)) >>> 0);
     const logits = new Float64Array(this.vocabularySize).fill(-Infinity);
-    for (let placed = 0; placed < this.options.support; ) {
+    for (let placed = 0; placed < this.options.support;) {
       const token = random.nextInt(this.vocabularySize);
       if (logits[token] !== -Infinity) continue;
       // A Gaussian-ish logit from the sum of uniforms.

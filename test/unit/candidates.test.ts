@@ -6,7 +6,10 @@ import { TextStream } from "../../language-server/src/textStream";
 
 describe("candidates", () => {
   test("the thinking segment is separated from the answer, also when the template opened it", () => {
-    assert.deepEqual(splitThinking("<think>try 2 and 3</think>\nThe answer is 5."), { thinking: "try 2 and 3", answer: "The answer is 5." });
+    assert.deepEqual(splitThinking("<think>try 2 and 3</think>\nThe answer is 5."), {
+      thinking: "try 2 and 3",
+      answer: "The answer is 5.",
+    });
     assert.deepEqual(splitThinking("first, add\n</think>\n\n5"), { thinking: "first, add", answer: "5" });
     assert.deepEqual(splitThinking("<think>still going"), { thinking: "still going", answer: "" });
     assert.deepEqual(splitThinking("plain answer"), { answer: "plain answer" });

@@ -43,7 +43,11 @@ describe("decoder", () => {
       const plain = await new Decoder({ target, drafter: new NoDrafter(), shape: DraftShape.chain(0) }).decode(request);
       for (const [name, drafter, shape] of drafters) {
         const result = await new Decoder({ target, drafter: drafter(), shape }).decode({ ...request, seed: 99 });
-        assert.deepEqual(result.trajectories.map((t) => t.tokens), plain.trajectories.map((t) => t.tokens), name);
+        assert.deepEqual(
+          result.trajectories.map((t) => t.tokens),
+          plain.trajectories.map((t) => t.tokens),
+          name,
+        );
         assert.ok(result.statistics.accepted > 0, `${name} accepted no draft`);
         assert.ok(result.statistics.targetCalls < plain.statistics.targetCalls, `${name} saved no target call`);
       }
@@ -54,13 +58,20 @@ describe("decoder", () => {
     const shape = DraftShape.paperTree();
     const meanAccepted = async (drafter: Drafter, drafterShape: DraftShape): Promise<number> => {
       const decoder = new Decoder({ target, drafter, shape: drafterShape });
-      const result = await decoder.decode({ prompts: Array.from({ length: 8 }, (_, i) => prompt(40 + i)), maxTokens: 300, sampling, seed: 17 });
+      const result = await decoder.decode({
+        prompts: Array.from({ length: 8 }, (_, i) => prompt(40 + i)),
+        maxTokens: 300,
+        sampling,
+        seed: 17,
+      });
       return result.statistics.meanAcceptedLength;
     };
     const stand = await meanAccepted(standDrafter(new NgramTable()), shape);
     const ngram = await meanAccepted(ngramDrafter(new NgramTable()), shape);
     const lookup = await meanAccepted(new PromptLookupDrafter(), DraftShape.chain(13));
-    console.log(`  mean accepted length per step: STAND ${stand.toFixed(2)}, n-gram ${ngram.toFixed(2)}, prompt lookup ${lookup.toFixed(2)}`);
+    console.log(
+      `  mean accepted length per step: STAND ${stand.toFixed(2)}, n-gram ${ngram.toFixed(2)}, prompt lookup ${lookup.toFixed(2)}`,
+    );
     assert.ok(stand > ngram, `STAND ${stand} ≤ n-gram ${ngram}`);
     assert.ok(ngram > lookup, `n-gram ${ngram} ≤ prompt lookup ${lookup}`);
   });
@@ -74,13 +85,19 @@ describe("decoder", () => {
     });
     const { statistics } = result;
     assert.ok(statistics.accepted <= statistics.drafted);
-    assert.equal(statistics.tokens, result.trajectories.reduce((sum, t) => sum + t.tokens.length, 0));
+    assert.equal(
+      statistics.tokens,
+      result.trajectories.reduce((sum, t) => sum + t.tokens.length, 0),
+    );
     for (const trajectory of result.trajectories) {
       const own = trajectory.statistics;
       assert.equal(own.tokens, trajectory.tokens.length);
       assert.ok(own.tokensPerCall >= 1);
       assert.ok(own.accepted <= own.drafted);
-      assert.equal(own.acceptedLengths.reduce((a, b) => a + b, 0), own.targetCalls);
+      assert.equal(
+        own.acceptedLengths.reduce((a, b) => a + b, 0),
+        own.targetCalls,
+      );
     }
     assert.ok(statistics.tokensPerCall >= result.trajectories.length, "one batched call serves every live trajectory");
     assert.ok(statistics.drafterOverhead > 0 && statistics.drafterOverhead < 1);
@@ -119,7 +136,10 @@ describe("decoder", () => {
         fromDraft += step.fromDraft;
       },
     });
-    assert.deepEqual(streamed, result.trajectories.map((t) => t.tokens));
+    assert.deepEqual(
+      streamed,
+      result.trajectories.map((t) => t.tokens),
+    );
     assert.ok(fromDraft <= result.statistics.accepted, "only accepted drafts are marked as drafts");
     assert.ok(fromDraft > 0);
   });
@@ -161,11 +181,19 @@ describe("decoder", () => {
         return target.evaluate(requests, options);
       },
     };
-    const result = await new Decoder({ target: slow, drafter, shape: DraftShape.chain(4) }).decode({ prompts: [prompt(3), prompt(4)], maxTokens: 30, sampling, seed: 5 });
+    const result = await new Decoder({ target: slow, drafter, shape: DraftShape.chain(4) }).decode({
+      prompts: [prompt(3), prompt(4)],
+      maxTokens: 30,
+      sampling,
+      seed: 5,
+    });
     const calls = result.trajectories.reduce((sum, trajectory) => sum + trajectory.statistics.targetCalls, 0);
     assert.equal(learned, calls, "every trajectory's distributions of every call, the last included");
     assert.equal(learnedDuringCall[0], 0);
-    assert.ok(learnedDuringCall.slice(1, 5).every((count) => count === 2), `learned during calls: ${learnedDuringCall.join(" ")}`);
+    assert.ok(
+      learnedDuringCall.slice(1, 5).every((count) => count === 2),
+      `learned during calls: ${learnedDuringCall.join(" ")}`,
+    );
   });
 
   test("a target that fails while the last call's lessons are being learned rejects the decode, reported once", async () => {
@@ -181,7 +209,12 @@ describe("decoder", () => {
     process.on("unhandledRejection", onUnhandled);
     try {
       await assert.rejects(
-        new Decoder({ target: failing, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(4) }).decode({ prompts: [prompt(5)], maxTokens: 50, sampling, seed: 1 }),
+        new Decoder({ target: failing, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(4) }).decode({
+          prompts: [prompt(5)],
+          maxTokens: 50,
+          sampling,
+          seed: 1,
+        }),
         /model crashed/,
       );
       await new Promise((resolve) => setImmediate(resolve));
@@ -211,7 +244,12 @@ describe("decoder", () => {
 
     const failing: TargetModel = { evaluate: async (): Promise<SparseDistribution[][]> => Promise.reject(new Error("model crashed")) };
     await assert.rejects(
-      new Decoder({ target: failing, drafter: new NoDrafter(), shape: DraftShape.chain(0) }).decode({ prompts: [[1]], maxTokens: 5, sampling, seed: 1 }),
+      new Decoder({ target: failing, drafter: new NoDrafter(), shape: DraftShape.chain(0) }).decode({
+        prompts: [[1]],
+        maxTokens: 5,
+        sampling,
+        seed: 1,
+      }),
       /model crashed/,
     );
   });

@@ -56,7 +56,13 @@ describe("draft budget", () => {
     const model = costModel(truth, [1, 4]);
     const close = (estimate: number, expected: number, what: string): void =>
       assert.ok(Math.abs(estimate - expected) < 0.05 * expected, `${what} = ${estimate}, truth ${expected}`);
-    for (const [sequences, drafts] of [[1, 0], [1, 1], [1, 6], [4, 0], [4, 12]] as const) {
+    for (const [sequences, drafts] of [
+      [1, 0],
+      [1, 1],
+      [1, 6],
+      [4, 0],
+      [4, 12],
+    ] as const) {
       close(model.cost(sequences, drafts), truth(sequences, drafts), `cost(${sequences}, ${drafts})`);
     }
     // After a plain call: staying plain costs the steady price; a draft pays the change twice
@@ -130,7 +136,10 @@ describe("draft budget", () => {
 
   test("with a shared depth, a call is recorded at the longest draft's length for every trajectory", () => {
     const recorded: [number, number][] = [];
-    const cost = { record: (sequences: number, drafts: number) => void recorded.push([sequences, drafts]), estimator: () => (sequences: number) => sequences };
+    const cost = {
+      record: (sequences: number, drafts: number) => void recorded.push([sequences, drafts]),
+      estimator: () => (sequences: number) => sequences,
+    };
     const verifications = [accepting(1), accepting(0), accepting(0)];
     new DraftBudget({ cost, sharedDepth: true }).record([1, 1, NO_DRAFT], [chain(3), chain(1), chain(0)], verifications, 5);
     new DraftBudget({ cost }).record([1, 1, NO_DRAFT], [chain(3), chain(1), chain(0)], verifications, 5);
@@ -192,7 +201,8 @@ describe("draft budget", () => {
     const exploringPlan = (sharedDepth: boolean): number[] => {
       const budget = new DraftBudget({ acceptance: sure, cost: costModel((n, d) => n + 2 * d, [3]), sharedDepth });
       const plain = [chain(0), chain(0), chain(0)];
-      for (let step = 0; step < 14; step++) budget.record([NO_DRAFT, NO_DRAFT, NO_DRAFT], plain, [accepting(0), accepting(0), accepting(0)], 3);
+      for (let step = 0; step < 14; step++)
+        budget.record([NO_DRAFT, NO_DRAFT, NO_DRAFT], plain, [accepting(0), accepting(0), accepting(0)], 3);
       assert.deepEqual(budget.plan([7, 7, NO_DRAFT], DraftShape.chain(4)), [0, 0, 0], "a step before the exploring one drafts nothing");
       budget.record([NO_DRAFT, NO_DRAFT, NO_DRAFT], plain, [accepting(0), accepting(0), accepting(0)], 3);
       return budget.plan([7, 7, NO_DRAFT], DraftShape.chain(4));

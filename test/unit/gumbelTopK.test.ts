@@ -44,7 +44,10 @@ test("Gumbel-Top-k inclusion probabilities match sequential sampling (within 4 s
   const law = sequentialLaw();
   const tuples = drawTuples();
   weights.forEach((_, token) => {
-    const exact = [...law].reduce((sum, [tuple, probability]) => (tuple.split(",").map(Number).includes(token) ? sum + probability : sum), 0);
+    const exact = [...law].reduce(
+      (sum, [tuple, probability]) => (tuple.split(",").map(Number).includes(token) ? sum + probability : sum),
+      0,
+    );
     const observed = tuples.filter((tuple) => tuple.split(",").map(Number).includes(token)).length / DRAWS;
     const standardError = Math.sqrt((exact * (1 - exact)) / DRAWS);
     assert.ok(Math.abs(observed - exact) < 4 * standardError, `token ${token}: ${observed} vs ${exact}`);

@@ -58,7 +58,12 @@ const configurations: Configuration[] = [
   { name: "autoregressive", drafter: () => new NoDrafter(), shape: DraftShape.chain(0), minDraftShare: 0 },
   { name: "STAND chain of 4", drafter: () => standDrafter(mixingTable()), shape: DraftShape.chain(4), minDraftShare: 0.3 },
   { name: "STAND 80-node tree", drafter: () => standDrafter(mixingTable()), shape: DraftShape.paperTree(), minDraftShare: 0.3 },
-  { name: "STAND 80-node tree, keys of 1-4 tokens", drafter: () => standDrafter(new NgramTable()), shape: DraftShape.paperTree(), minDraftShare: 0.3 },
+  {
+    name: "STAND 80-node tree, keys of 1-4 tokens",
+    drafter: () => standDrafter(new NgramTable()),
+    shape: DraftShape.paperTree(),
+    minDraftShare: 0.3,
+  },
   { name: "deterministic n-gram tree", drafter: () => ngramDrafter(mixingTable()), shape: DraftShape.paperTree(), minDraftShare: 0.3 },
   {
     name: "STAND 80-node tree cut by the adaptive draft budget",
@@ -75,7 +80,8 @@ const configurations: Configuration[] = [
 function samplePrompt(length: number): number[] {
   const random = new Random(99);
   const tokens = [1, 2];
-  while (tokens.length < length) tokens.push(sampleToken(target.distribution(tokens.slice(-2), samplings["T=1, top-k 3, top-p 0.9"]!), random));
+  while (tokens.length < length)
+    tokens.push(sampleToken(target.distribution(tokens.slice(-2), samplings["T=1, top-k 3, top-p 0.9"]!), random));
   return [...tokens, ...tokens];
 }
 
@@ -113,9 +119,17 @@ describe("decoding is lossless: the joint law of the first tokens equals the tar
     const exact = target.sequenceProbabilities(prompt, LENGTH, sampling);
     for (const configuration of configurations) {
       test(`${configuration.name}, ${samplingName}`, async () => {
-        const { counts, draftShare } = await sampleSequences(configuration.drafter(), configuration.shape, sampling, undefined, configuration.budget?.());
+        const { counts, draftShare } = await sampleSequences(
+          configuration.drafter(),
+          configuration.shape,
+          sampling,
+          undefined,
+          configuration.budget?.(),
+        );
         const fit = goodnessOfFit(counts, exact);
-        console.log(`  ${configuration.name}, ${samplingName}: p = ${fit.pValue.toFixed(4)}, χ² = ${fit.statistic.toFixed(1)}, df = ${fit.degreesOfFreedom}, tokens from drafts ${(100 * draftShare).toFixed(1)} %`);
+        console.log(
+          `  ${configuration.name}, ${samplingName}: p = ${fit.pValue.toFixed(4)}, χ² = ${fit.statistic.toFixed(1)}, df = ${fit.degreesOfFreedom}, tokens from drafts ${(100 * draftShare).toFixed(1)} %`,
+        );
         assert.deepEqual(fit.impossible, []);
         assert.ok(fit.degreesOfFreedom >= 10, "the test needs enough cells to have power");
         assert.ok(fit.pValue > SIGNIFICANCE, `equality rejected: p = ${fit.pValue}`);
@@ -129,7 +143,7 @@ describe("decoding is lossless: the joint law of the first tokens equals the tar
 const verifierWithoutResidual: Verifier = (draft, distributions, random) => {
   const tokens: number[] = [];
   const acceptedNodes: number[] = [];
-  for (let node = 0; ; ) {
+  for (let node = 0; ;) {
     const p = distributions[node]!;
     const q = draft.childDistributions[node];
     const accepted = draft.children(node).find((child) => {
@@ -150,7 +164,7 @@ const verifierWithoutResidual: Verifier = (draft, distributions, random) => {
 const verifierWithoutRenormalisedDraft: Verifier = (draft, distributions, random) => {
   const tokens: number[] = [];
   const acceptedNodes: number[] = [];
-  for (let node = 0; ; ) {
+  for (let node = 0; ;) {
     let p = distributions[node]!;
     const q = draft.childDistributions[node];
     let accepted = -1;
@@ -207,11 +221,21 @@ describe("negative controls: the same test rejects broken decoders", () => {
   const sampling = samplings["T=1, top-k 3, top-p 0.9"]!;
   const exact = target.sequenceProbabilities(prompt, LENGTH, sampling);
   const controls: [string, Verifier, () => Drafter, DraftShape][] = [
-    ["correct verifier, but drafts cut by what was sampled", verifyDraft, () => cutBySampledContent(standDrafter(mixingTable())), DraftShape.paperTree()],
+    [
+      "correct verifier, but drafts cut by what was sampled",
+      verifyDraft,
+      () => cutBySampledContent(standDrafter(mixingTable())),
+      DraftShape.paperTree(),
+    ],
     ["no residual, n-gram point-mass drafts", verifierWithoutResidual, () => ngramDrafter(mixingTable()), DraftShape.paperTree()],
     ["no residual, STAND tree", verifierWithoutResidual, () => standDrafter(mixingTable()), DraftShape.paperTree()],
     ["no residual, prompt-lookup drafts", verifierWithoutResidual, () => new PromptLookupDrafter(), DraftShape.chain(4)],
-    ["q not renormalised after a rejected sibling, STAND tree", verifierWithoutRenormalisedDraft, () => standDrafter(mixingTable()), DraftShape.paperTree()],
+    [
+      "q not renormalised after a rejected sibling, STAND tree",
+      verifierWithoutRenormalisedDraft,
+      () => standDrafter(mixingTable()),
+      DraftShape.paperTree(),
+    ],
   ];
   for (const [name, verifier, drafter, shape] of controls) {
     test(name, async () => {

@@ -58,7 +58,12 @@ describe("n-gram table", () => {
     const wide = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [100 + i, (30 - i) / 465]));
     table.observe(window, 0, available, distribution(wide), 1);
     const stored = storedAfter(table, [5]);
-    assert.deepEqual(Object.keys(stored).map(Number).sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => 100 + i));
+    assert.deepEqual(
+      Object.keys(stored)
+        .map(Number)
+        .sort((a, b) => a - b),
+      Array.from({ length: 10 }, (_, i) => 100 + i),
+    );
   });
 
   test("looks up the longest matching key first, down to one token", () => {
@@ -111,7 +116,9 @@ describe("n-gram table", () => {
     assert.ok(table.find(hot, 0, hotAvailable) >= 0, "the frequently used key was kept");
     const [recent, recentAvailable] = windowOf([4_999]);
     assert.ok(table.find(recent, 0, recentAvailable) >= 0, "the newest key is present");
-    const survivorsFromFirstHalf = Array.from({ length: 2_500 }, (_, token) => windowOf([token])).filter(([window, available]) => table.find(window, 0, available) >= 0).length;
+    const survivorsFromFirstHalf = Array.from({ length: 2_500 }, (_, token) => windowOf([token])).filter(
+      ([window, available]) => table.find(window, 0, available) >= 0,
+    ).length;
     assert.ok(survivorsFromFirstHalf <= 4, `${survivorsFromFirstHalf} stale keys survived`);
     // Every stored key can still be found after thousands of evictions (the hash index stays consistent).
     for (const entry of table.entries()) {

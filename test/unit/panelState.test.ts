@@ -1,13 +1,43 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { agreement, applicableText, emptyPanelState, MAX_THROUGHPUT_SAMPLES, reducePanel, type PanelEvent, type PanelState } from "../../common/panel";
+import {
+  agreement,
+  applicableText,
+  emptyPanelState,
+  MAX_THROUGHPUT_SAMPLES,
+  reducePanel,
+  type PanelEvent,
+  type PanelState,
+} from "../../common/panel";
 import type { Candidate, SolveResult, TrajectoryStatistics } from "../../common/protocol";
 
-const stats = (tokens: number): TrajectoryStatistics => ({ tokens, targetCalls: tokens, tokensPerCall: 1, acceptedDraftTokens: 0, draftedTokens: 0, tokensPerSecond: 10 });
-const started: PanelEvent = { type: "solveStarted", solveId: "s1", problem: "add(a, b)", trajectories: 2, temperature: 0.7, startedAt: 1000 };
+const stats = (tokens: number): TrajectoryStatistics => ({
+  tokens,
+  targetCalls: tokens,
+  tokensPerCall: 1,
+  acceptedDraftTokens: 0,
+  draftedTokens: 0,
+  tokensPerSecond: 10,
+});
+const started: PanelEvent = {
+  type: "solveStarted",
+  solveId: "s1",
+  problem: "add(a, b)",
+  trajectories: 2,
+  temperature: 0.7,
+  startedAt: 1000,
+};
 
 function candidate(trajectory: number, text: string, group: number): Candidate {
-  return { trajectory, text, answer: text, codeBlocks: [{ language: "js", code: text.trim() }], finishReason: "stop", statistics: stats(3), group };
+  return {
+    trajectory,
+    text,
+    answer: text,
+    codeBlocks: [{ language: "js", code: text.trim() }],
+    finishReason: "stop",
+    statistics: stats(3),
+    group,
+  };
 }
 
 const fold = (events: PanelEvent[], state: PanelState = emptyPanelState): PanelState => events.reduce(reducePanel, state);
@@ -16,8 +46,29 @@ describe("panel state", () => {
   test("a solve opens one empty card per trajectory; progress merges adjacent spans of one origin", () => {
     const state = fold([
       started,
-      { type: "solveProgress", solveId: "s1", trajectory: 1, spans: [{ text: "ret", origin: "model" }, { text: "urn", origin: "model" }], statistics: stats(2), at: 1100 },
-      { type: "solveProgress", solveId: "s1", trajectory: 1, spans: [{ text: " a", origin: "draft" }, { text: " +", origin: "draft" }, { text: " b", origin: "model" }], statistics: stats(5), at: 1200 },
+      {
+        type: "solveProgress",
+        solveId: "s1",
+        trajectory: 1,
+        spans: [
+          { text: "ret", origin: "model" },
+          { text: "urn", origin: "model" },
+        ],
+        statistics: stats(2),
+        at: 1100,
+      },
+      {
+        type: "solveProgress",
+        solveId: "s1",
+        trajectory: 1,
+        spans: [
+          { text: " a", origin: "draft" },
+          { text: " +", origin: "draft" },
+          { text: " b", origin: "model" },
+        ],
+        statistics: stats(5),
+        at: 1200,
+      },
     ]);
     assert.equal(state.solve?.phase, "running");
     assert.equal(state.solve?.cards.length, 2);
@@ -49,7 +100,11 @@ describe("panel state", () => {
 
   test("events of an older solve do not touch the newer one; failure and cancel set the phase", () => {
     const newer: PanelEvent = { ...started, solveId: "s2" } as PanelEvent;
-    const state = fold([started, newer, { type: "solveProgress", solveId: "s1", trajectory: 0, spans: [{ text: "x", origin: "model" }], statistics: stats(1), at: 1100 }]);
+    const state = fold([
+      started,
+      newer,
+      { type: "solveProgress", solveId: "s1", trajectory: 0, spans: [{ text: "x", origin: "model" }], statistics: stats(1), at: 1100 },
+    ]);
     assert.equal(state.solve?.id, "s2");
     assert.deepEqual(state.solve?.cards[0]?.spans, []);
     assert.equal(fold([{ type: "solveFailed", solveId: "s2", message: "Cancelled.", cancelled: true }], state).solve?.phase, "cancelled");
@@ -58,7 +113,15 @@ describe("panel state", () => {
 
   test("the throughput series stays bounded however long the solve runs", () => {
     let state = fold([started]);
-    for (let i = 1; i <= 1000; i++) state = reducePanel(state, { type: "solveProgress", solveId: "s1", trajectory: 0, spans: [{ text: "t", origin: "model" }], statistics: stats(i), at: 1000 + i });
+    for (let i = 1; i <= 1000; i++)
+      state = reducePanel(state, {
+        type: "solveProgress",
+        solveId: "s1",
+        trajectory: 0,
+        spans: [{ text: "t", origin: "model" }],
+        statistics: stats(i),
+        at: 1000 + i,
+      });
     const samples = state.solve!.throughput;
     assert.ok(samples.length <= MAX_THROUGHPUT_SAMPLES, `${samples.length} samples`);
     assert.deepEqual(samples[samples.length - 1], { elapsedMs: 1000, tokens: 1000 });

@@ -18,7 +18,8 @@ describe("STAND in VS Code", () => {
     await extension.activate();
     const document = await vscode.workspace.openTextDocument({
       language: "typescript",
-      content: "/** Returns the largest number in `values`, or undefined when it is empty. */\nexport function largest(values: number[]): number | undefined {\n",
+      content:
+        "/** Returns the largest number in `values`, or undefined when it is empty. */\nexport function largest(values: number[]): number | undefined {\n",
     });
     editor = await vscode.window.showTextDocument(document);
   });
@@ -31,8 +32,13 @@ describe("STAND in VS Code", () => {
 
   it("registers every command the manifest contributes", async () => {
     const registered = new Set(await vscode.commands.getCommands(true));
-    const contributed = (extension.packageJSON as { contributes: { commands: { command: string }[] } }).contributes.commands.map((entry) => entry.command);
-    assert.deepEqual(contributed.filter((command) => !registered.has(command)), []);
+    const contributed = (extension.packageJSON as { contributes: { commands: { command: string }[] } }).contributes.commands.map(
+      (entry) => entry.command,
+    );
+    assert.deepEqual(
+      contributed.filter((command) => !registered.has(command)),
+      [],
+    );
   });
 
   it("Toggle Inline Completions flips stand.inline.enabled in the user settings", async () => {

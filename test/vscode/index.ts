@@ -16,7 +16,10 @@ export interface TestReport {
 
 export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: "bdd", timeout: 120_000, color: !process.env.STAND_VSCODE_TEST_REPORT });
-  for (const file of readdirSync(__dirname).filter((name) => name.endsWith(".spec.js")).sort()) mocha.addFile(join(__dirname, file));
+  for (const file of readdirSync(__dirname)
+    .filter((name) => name.endsWith(".spec.js"))
+    .sort())
+    mocha.addFile(join(__dirname, file));
   const report: TestReport = { passed: [], failed: [], vscodeVersion: vscode.version };
   const failures = await new Promise<number>((resolve) => {
     const runner = mocha.run(resolve);

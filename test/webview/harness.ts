@@ -292,7 +292,9 @@ export async function startPanelServer(root: string): Promise<PanelServer> {
     void (async () => {
       if (url.pathname === "/") {
         const theme = (url.searchParams.get("theme") ?? "dark") as ThemeName;
-        response.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" }).end(harnessPage(origin, theme in THEMES ? theme : "dark"));
+        response
+          .writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" })
+          .end(harnessPage(origin, theme in THEMES ? theme : "dark"));
         return;
       }
       const theme = /^\/theme\/([\w-]+)\.css$/.exec(url.pathname)?.[1];

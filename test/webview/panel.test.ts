@@ -6,7 +6,15 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { agreement, emptyPanelState, reducePanel, type FromPanel, type PanelEvent, type PanelState, type ToPanel } from "../../common/panel";
+import {
+  agreement,
+  emptyPanelState,
+  reducePanel,
+  type FromPanel,
+  type PanelEvent,
+  type PanelState,
+  type ToPanel,
+} from "../../common/panel";
 import type { Candidate, SolveResult } from "../../common/protocol";
 import { contentSecurityPolicy, panelHtml } from "../../extension/src/panelHtml";
 import { BRIDGE_SCRIPT, NONCE, startPanelServer, type PanelServer, type ThemeName } from "./harness";
@@ -68,9 +76,18 @@ describe("candidates panel (webview in Chromium)", () => {
   const available = existsSync(CHROMIUM);
 
   test("panelHtml: strict CSP with a nonce, codicons stylesheet for the elements, no inline code", () => {
-    const html = panelHtml({ cspSource: "https://file+.vscode-resource.vscode-cdn.net", nonce: "abc123+/=", scriptUri: "S.js", styleUri: "M.css", codiconsUri: "C.css" });
+    const html = panelHtml({
+      cspSource: "https://file+.vscode-resource.vscode-cdn.net",
+      nonce: "abc123+/=",
+      scriptUri: "S.js",
+      styleUri: "M.css",
+      codiconsUri: "C.css",
+    });
     const csp = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)?.[1];
-    assert.equal(csp, "default-src 'none'; script-src 'nonce-abc123+/='; style-src https://file+.vscode-resource.vscode-cdn.net; font-src https://file+.vscode-resource.vscode-cdn.net; img-src https://file+.vscode-resource.vscode-cdn.net data:");
+    assert.equal(
+      csp,
+      "default-src 'none'; script-src 'nonce-abc123+/='; style-src https://file+.vscode-resource.vscode-cdn.net; font-src https://file+.vscode-resource.vscode-cdn.net; img-src https://file+.vscode-resource.vscode-cdn.net data:",
+    );
     assert.doesNotMatch(html, /unsafe-inline|unsafe-eval/);
     assert.match(html, /<link rel="stylesheet" id="vscode-codicon-stylesheet" href="C.css">/);
     assert.match(html, /<link rel="stylesheet" href="M.css">/);
@@ -87,7 +104,8 @@ describe("candidates panel (webview in Chromium)", () => {
 
     before(async () => {
       if (!available) throw new Error(`${MISSING} (STAND_TEST_STRICT=1 makes this a failure)`);
-      if (!existsSync(join(ROOT, "dist", "webview", "main.js"))) throw new Error("dist/webview/main.js is missing: run node scripts/build.mjs");
+      if (!existsSync(join(ROOT, "dist", "webview", "main.js")))
+        throw new Error("dist/webview/main.js is missing: run node scripts/build.mjs");
       [browser, server] = await Promise.all([
         // Chromium's crash reports and caches go under the artifacts, not the user's home.
         chromium.launch({
@@ -120,7 +138,8 @@ describe("candidates panel (webview in Chromium)", () => {
       const opened: Opened = {
         page,
         errors,
-        deliver: (messages, gapMs = 0) => page.evaluate(([list, gap]) => (globalThis as unknown as InPage).__stand.deliver(list, gap), [messages, gapMs] as const),
+        deliver: (messages, gapMs = 0) =>
+          page.evaluate(([list, gap]) => (globalThis as unknown as InPage).__stand.deliver(list, gap), [messages, gapMs] as const),
         takePosted: () => page.evaluate(() => (globalThis as unknown as InPage).__stand.takePosted()),
         violations: () => page.evaluate(() => (globalThis as unknown as InPage).__stand.violations),
         assertClean: async () => {
@@ -149,7 +168,11 @@ describe("candidates panel (webview in Chromium)", () => {
       assert.equal(await page.locator(".backend").textContent(), "cpu");
       const running = fold(events.slice(0, halfway)).solve!;
       for (const state of running.cards) {
-        assert.equal(await card(page, state.trajectory).locator(".candidate-text").textContent(), state.spans.map((span) => span.text).join(""), "streamed text so far");
+        assert.equal(
+          await card(page, state.trajectory).locator(".candidate-text").textContent(),
+          state.spans.map((span) => span.text).join(""),
+          "streamed text so far",
+        );
         assert.equal(await card(page, state.trajectory).getAttribute("aria-busy"), "true");
       }
       await page.screenshot({ path: join(ARTIFACTS, "panel-streaming.png"), fullPage: true });
@@ -157,16 +180,27 @@ describe("candidates panel (webview in Chromium)", () => {
       // A message for one card leaves the other cards' DOM untouched.
       const next = events.findIndex((event, index) => index >= halfway && event.type === "solveProgress" && event.trajectory === 0);
       await deliver(events.slice(halfway, next));
-      await page.evaluate(() => (globalThis as unknown as InPage).__stand.observe('.candidate-card[data-trajectory="0"]') && (globalThis as unknown as InPage).__stand.observe('.candidate-card[data-trajectory="1"]'));
+      await page.evaluate(
+        () =>
+          (globalThis as unknown as InPage).__stand.observe('.candidate-card[data-trajectory="0"]') &&
+          (globalThis as unknown as InPage).__stand.observe('.candidate-card[data-trajectory="1"]'),
+      );
       await deliver([events[next]!]);
-      const [changed, untouched] = await page.evaluate(() => [(globalThis as unknown as InPage).__stand.stopObserving('.candidate-card[data-trajectory="0"]'), (globalThis as unknown as InPage).__stand.stopObserving('.candidate-card[data-trajectory="1"]')]);
+      const [changed, untouched] = await page.evaluate(() => [
+        (globalThis as unknown as InPage).__stand.stopObserving('.candidate-card[data-trajectory="0"]'),
+        (globalThis as unknown as InPage).__stand.stopObserving('.candidate-card[data-trajectory="1"]'),
+      ]);
       assert.ok(changed! > 0, "the card that got tokens changed");
       assert.equal(untouched, 0, "the other card was not touched");
 
       // The rest and the result; then the benchmark.
       await deliver(events.slice(next + 1, finishedAt + 1));
       await page.locator('#solve[data-phase="done"]').waitFor({ state: "attached" });
-      assert.match((await page.locator(".live-summary").textContent()) ?? "", /^Done: 3 candidates in \d+ ms\. 2 of 3 agree/, "the live region says the solve is done");
+      assert.match(
+        (await page.locator(".live-summary").textContent()) ?? "",
+        /^Done: 3 candidates in \d+ ms\. 2 of 3 agree/,
+        "the live region says the solve is done",
+      );
       await deliver(events.slice(finishedAt + 1));
       assert.equal(await page.locator('.candidate-card[data-finished="true"]').count(), 3);
       assert.equal(await page.locator('[data-action="cancel"]').isVisible(), false, "no cancel once done");
@@ -191,22 +225,31 @@ describe("candidates panel (webview in Chromium)", () => {
         assert.match(stats, new RegExp(`${candidate.statistics.tokens} tokens`));
         assert.match(stats, /tok\/s/);
         assert.match(stats, /tokens\/call/);
-        assert.match(stats, candidate.finishReason === "stop" ? /complete/ : candidate.finishReason === "length" ? /token limit/ : /cancelled/);
+        assert.match(
+          stats,
+          candidate.finishReason === "stop" ? /complete/ : candidate.finishReason === "length" ? /token limit/ : /cancelled/,
+        );
         // The embedded model writes code: the marked text is the code block, in the editor font.
         assert.equal(await view.locator("pre.code-block > code.candidate-text").count(), 1);
-        assert.match((await view.getAttribute("aria-label")) ?? "", new RegExp(`Candidate ${candidate.trajectory + 1} of 3, .*candidates agree`));
+        assert.match(
+          (await view.getAttribute("aria-label")) ?? "",
+          new RegExp(`Candidate ${candidate.trajectory + 1} of 3, .*candidates agree`),
+        );
         assert.equal(await view.getAttribute("tabindex"), "0");
-        for (const action of ["insert", "replace", "diff", "copy"]) assert.equal(await view.locator(`[data-action="${action}"]`).count(), 1);
+        for (const action of ["insert", "replace", "diff", "copy"])
+          assert.equal(await view.locator(`[data-action="${action}"]`).count(), 1);
       }
       assert.ok(draftSpans > 0 && modelSpans > 0, `both marks appear (${draftSpans} draft, ${modelSpans} model)`);
-      assert.ok(await page.locator(".vote-group.majority").count() >= 2, "the majority group is marked");
+      assert.ok((await page.locator(".vote-group.majority").count()) >= 2, "the majority group is marked");
       assert.match((await page.locator(".legend").textContent()) ?? "", /draft.*accepted STAND draft token.*model.*sampled by the model/s);
 
       // Charts, each with a text alternative that states the numbers.
       const histogram = page.locator("svg.chart-histogram");
       assert.equal(await histogram.locator("rect.bar").count(), result.statistics.histogram.length);
       const histogramLabel = (await histogram.getAttribute("aria-label")) ?? "";
-      result.statistics.histogram.forEach((count, accepted) => assert.match(histogramLabel, new RegExp(`${accepted} accepted: ${count} steps?`)));
+      result.statistics.histogram.forEach((count, accepted) =>
+        assert.match(histogramLabel, new RegExp(`${accepted} accepted: ${count} steps?`)),
+      );
       assert.equal(await histogram.getAttribute("role"), "img");
       assert.equal(await histogram.locator("title").first().textContent(), histogramLabel);
       const throughput = page.locator("svg.chart-throughput");
@@ -215,10 +258,20 @@ describe("candidates panel (webview in Chromium)", () => {
       const speedup = page.locator("svg.chart-speedup");
       assert.equal(await speedup.locator("rect.bar").count(), benchmark.rows.length);
       const speedupLabel = (await speedup.getAttribute("aria-label")) ?? "";
-      for (const row of benchmark.rows) assert.ok(speedupLabel.includes(`${row.method} at N = ${row.trajectories}, T = ${row.temperature}: ${row.speedup.toFixed(2)}× (bound ${row.bound.toFixed(2)}×)`), row.method);
+      for (const row of benchmark.rows)
+        assert.ok(
+          speedupLabel.includes(
+            `${row.method} at N = ${row.trajectories}, T = ${row.temperature}: ${row.speedup.toFixed(2)}× (bound ${row.bound.toFixed(2)}×)`,
+          ),
+          row.method,
+        );
       assert.match((await page.locator(".solve-stats").textContent()) ?? "", new RegExp(`${result.statistics.tokens} tokens in`));
       assert.equal(await page.locator(".live-summary").textContent(), "Benchmark finished.", "the live region announced the last change");
-      assert.equal(await page.locator('[aria-live]:not([aria-live="off"]), [role="alert"], [role="status"]').count(), 1, "one live region only");
+      assert.equal(
+        await page.locator('[aria-live]:not([aria-live="off"]), [role="alert"], [role="status"]').count(),
+        1,
+        "one live region only",
+      );
 
       await assertClean();
       for (const theme of ["dark", "light", "high-contrast"] as const) {
@@ -263,7 +316,12 @@ describe("candidates panel (webview in Chromium)", () => {
       const active = () => page.evaluate(() => (globalThis as unknown as InPage).__stand.activeElement());
       assert.deepEqual(await active(), { tag: "article", action: null, card: "0", isCard: true });
       const pressed: FromPanel[] = [];
-      for (const [mode, key] of [["insert", "Enter"], ["replace", " "], ["diff", "Enter"], ["copy", " "]] as const) {
+      for (const [mode, key] of [
+        ["insert", "Enter"],
+        ["replace", " "],
+        ["diff", "Enter"],
+        ["copy", " "],
+      ] as const) {
         await page.keyboard.press("Tab");
         assert.deepEqual(await active(), { tag: "vscode-button", action: mode, card: "0", isCard: false }, `Tab reaches ${mode}`);
         await page.keyboard.press(key === " " ? "Space" : key);
@@ -284,14 +342,21 @@ describe("candidates panel (webview in Chromium)", () => {
       assert.equal(outline.color, "rgb(0, 95, 184)", "in the theme's focusBorder colour");
       await page.locator('[data-action="runBenchmark"]').focus();
       await page.keyboard.press("Tab");
-      assert.deepEqual(await active(), { tag: "article", action: null, card: "0", isCard: true }, "Tab from the toolbar goes to the first card");
+      assert.deepEqual(
+        await active(),
+        { tag: "article", action: null, card: "0", isCard: true },
+        "Tab from the toolbar goes to the first card",
+      );
       await assertClean();
     });
 
     test("a snapshot replaces the state, and setState/getState bring the panel back after a reload", async () => {
       const { page, deliver, takePosted, assertClean } = await open("dark");
       await deliver(events, 0);
-      assert.ok((await page.evaluate(() => (globalThis as unknown as InPage).__stand.setStateCalls)) >= events.length, "setState after every message");
+      assert.ok(
+        (await page.evaluate(() => (globalThis as unknown as InPage).__stand.setStateCalls)) >= events.length,
+        "setState after every message",
+      );
       await page.reload();
       await page.waitForFunction(() => (globalThis as unknown as InPage).__stand.posted.some((message) => message.type === "ready"));
       // No message since the reload: everything comes from getState.
@@ -313,10 +378,31 @@ describe("candidates panel (webview in Chromium)", () => {
         statistics: { tokens: 30, targetCalls: 12, tokensPerCall: 2.5, acceptedDraftTokens: 18, draftedTokens: 20, tokensPerSecond: 41.5 },
         group: 0,
       };
-      const chat: SolveResult = { candidates: [candidate], groups: [{ members: [0], representative: 0 }], statistics: { ...candidate.statistics, trajectories: 1, elapsedMs: 723, histogram: [4, 2, 6] } };
+      const chat: SolveResult = {
+        candidates: [candidate],
+        groups: [{ members: [0], representative: 0 }],
+        statistics: { ...candidate.statistics, trajectories: 1, elapsedMs: 723, histogram: [4, 2, 6] },
+      };
       const state = fold([
-        { type: "solveStarted", solveId: "chat", problem: "Write add(a, b) in TypeScript.\nKeep it short.", trajectories: 1, temperature: 0.7, startedAt: 0 },
-        { type: "solveProgress", solveId: "chat", trajectory: 0, spans: [{ text: text.slice(0, 40), origin: "model" }, { text: text.slice(40), origin: "draft" }], statistics: candidate.statistics, at: 700 },
+        {
+          type: "solveStarted",
+          solveId: "chat",
+          problem: "Write add(a, b) in TypeScript.\nKeep it short.",
+          trajectories: 1,
+          temperature: 0.7,
+          startedAt: 0,
+        },
+        {
+          type: "solveProgress",
+          solveId: "chat",
+          trajectory: 0,
+          spans: [
+            { text: text.slice(0, 40), origin: "model" },
+            { text: text.slice(40), origin: "draft" },
+          ],
+          statistics: candidate.statistics,
+          at: 700,
+        },
         { type: "solveFinished", solveId: "chat", result: chat },
       ]);
       await deliver([{ type: "snapshot", state }]);
@@ -346,14 +432,24 @@ describe("candidates panel (webview in Chromium)", () => {
 
     test("the CSP is active: an injected inline script is blocked (negative control)", async () => {
       const { page, violations, errors } = await open("dark");
-      assert.equal(await page.evaluate(() => (globalThis as unknown as InPage).__stand.cspMeta()), contentSecurityPolicy(server.origin, NONCE));
+      assert.equal(
+        await page.evaluate(() => (globalThis as unknown as InPage).__stand.cspMeta()),
+        contentSecurityPolicy(server.origin, NONCE),
+      );
       assert.deepEqual(await violations(), [], "nothing violated the CSP before the injection");
-      assert.equal(await page.evaluate(() => (globalThis as unknown as InPage).__stand.injectInlineScript()), false, "the inline script did not run");
+      assert.equal(
+        await page.evaluate(() => (globalThis as unknown as InPage).__stand.injectInlineScript()),
+        false,
+        "the inline script did not run",
+      );
       await page.waitForFunction(() => (globalThis as unknown as InPage).__stand.violations.length > 0);
       const [violation, ...rest] = await violations();
       assert.equal(rest.length, 0);
       assert.match(violation!.directive, /^script-src/);
-      assert.ok(errors.some((error) => /Content Security Policy/.test(error)), "Chromium reported the blocked script");
+      assert.ok(
+        errors.some((error) => /Content Security Policy/.test(error)),
+        "Chromium reported the blocked script",
+      );
     });
   });
 });

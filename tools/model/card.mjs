@@ -19,8 +19,18 @@ const log = readJson("train_log.json");
 if (log.tokens_trained == null) {
   // card of an unfinished run (from the last evaluation checkpoint)
   const last = log.evals.at(-1);
-  Object.assign(log, { tokens_trained: last.tokens, steps_done: last.step, seconds: last.seconds, threads: 2, torch: "?",
-    final_val_loss_512: last.val_loss, final_val_ppl_512: last.val_ppl, final_val_loss_1024: NaN, final_val_ppl_1024: NaN, stopped_early: false });
+  Object.assign(log, {
+    tokens_trained: last.tokens,
+    steps_done: last.step,
+    seconds: last.seconds,
+    threads: 2,
+    torch: "?",
+    final_val_loss_512: last.val_loss,
+    final_val_ppl_512: last.val_ppl,
+    final_val_loss_1024: NaN,
+    final_val_ppl_1024: NaN,
+    stopped_early: false,
+  });
 }
 const check = readJson("check.json");
 
@@ -47,7 +57,7 @@ async function greedy(tokens, max) {
 
 // Decode speed: 256 greedy tokens after a short prompt, median of 3 runs (the first token,
 // which includes the prompt evaluation, is not counted).
-const speedPrompt = model.tokenize("import { EventEmitter } from \"node:events\";\n\nexport class Queue<T> {\n");
+const speedPrompt = model.tokenize('import { EventEmitter } from "node:events";\n\nexport class Queue<T> {\n');
 const speeds = [];
 for (let i = 0; i < 3; i++) {
   const seq = context.getSequence();
@@ -66,7 +76,7 @@ const tokPerS = speeds[1];
 
 const prompts = [
   "export function debounce<T extends (...args: any[]) => void>(fn: T, ms: number) {\n",
-  "import * as fs from \"node:fs\";\n\n/** Reads a JSON file and returns the parsed value. */\nexport function readJson(path: string): unknown {\n",
+  'import * as fs from "node:fs";\n\n/** Reads a JSON file and returns the parsed value. */\nexport function readJson(path: string): unknown {\n',
   "class Stack<T> {\n  private items: T[] = [];\n\n  push(item: T): void {\n",
 ];
 const samples = [];
@@ -74,7 +84,13 @@ for (const p of prompts) samples.push({ prompt: p, ...(await greedy(model.tokeni
 const fimPre = "function clamp(x: number, lo: number, hi: number): number {\n  ";
 const fimSuf = "\n}\n";
 const fim = await greedy(
-  [model.tokens.infill.prefix, ...model.tokenize(fimPre), model.tokens.infill.suffix, ...model.tokenize(fimSuf), model.tokens.infill.middle],
+  [
+    model.tokens.infill.prefix,
+    ...model.tokenize(fimPre),
+    model.tokens.infill.suffix,
+    ...model.tokenize(fimSuf),
+    model.tokens.infill.middle,
+  ],
   40,
 );
 

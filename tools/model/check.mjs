@@ -69,8 +69,17 @@ for (const e of ref.positions) {
     if (!(d <= maxDiff)) maxDiff = Number.isNaN(d) ? Infinity : Math.max(maxDiff, d);
   });
 }
-result.parity = { positions: ref.positions.length, idsPerPosition: ref.positions[0].ids.length, maxAbsDiff: maxDiff, argmaxAgree, argmaxTotal: ref.tokens.length, tolerance: TOL };
-console.log(`parity: max |Δ centred log-prob| = ${maxDiff.toExponential(3)} (tol ${TOL}), argmax agreement ${argmaxAgree}/${ref.tokens.length}`);
+result.parity = {
+  positions: ref.positions.length,
+  idsPerPosition: ref.positions[0].ids.length,
+  maxAbsDiff: maxDiff,
+  argmaxAgree,
+  argmaxTotal: ref.tokens.length,
+  tolerance: TOL,
+};
+console.log(
+  `parity: max |Δ centred log-prob| = ${maxDiff.toExponential(3)} (tol ${TOL}), argmax agreement ${argmaxAgree}/${ref.tokens.length}`,
+);
 if (!(maxDiff <= TOL)) fail("parity above tolerance");
 await context.dispose();
 
@@ -78,7 +87,11 @@ await context.dispose();
 const valPath = path.join(here, ".work", "corpus", "val.jsonl");
 let texts;
 if (fs.existsSync(valPath)) {
-  texts = fs.readFileSync(valPath, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  texts = fs
+    .readFileSync(valPath, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 } else {
   console.log("round trip: corpus not built, using built-in samples");
   texts = [
@@ -106,7 +119,11 @@ if (rtFail) fail("round trip failures");
 
 const idsPath = path.join(here, ".work", "val_ids.jsonl");
 if (fs.existsSync(idsPath)) {
-  const rows = fs.readFileSync(idsPath, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const rows = fs
+    .readFileSync(idsPath, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   let same = 0;
   for (const r of rows) {
     const ids = model.tokenize(r.text);

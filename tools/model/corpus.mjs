@@ -25,7 +25,8 @@ fs.mkdirSync(out, { recursive: true });
 
 const PERMISSIVE = new Set(["MIT", "APACHE-2.0", "BSD-2-CLAUSE", "BSD-3-CLAUSE", "ISC", "0BSD", "BSD"]);
 const EXT = /\.(d\.ts|d\.mts|d\.cts|ts|tsx|mts|cts|js|mjs|cjs|jsx)$/;
-const SKIP_DIR = /(^|\/)(node_modules|cjs|_cjs|umd|esm5|_esm5|es5|amd|system|bundles|min|\.bin|test|tests|__tests__|fixtures|locale|locales|i18n)\//;
+const SKIP_DIR =
+  /(^|\/)(node_modules|cjs|_cjs|umd|esm5|_esm5|es5|amd|system|bundles|min|\.bin|test|tests|__tests__|fixtures|locale|locales|i18n)\//;
 const MAX_FILE = 400_000; // bytes
 const MAX_PKG = 3_000_000; // bytes of text kept per package
 const VAL_PERCENT = 2;
@@ -94,10 +95,19 @@ for (const p of packed) {
   const root = path.join(dir, top.length === 1 ? top[0] : "package");
   const meta = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
   const lic = licenceName(meta.license ?? meta.licenses?.[0]);
-  const rec = { name: meta.name, version: meta.version, license: lic, kept: licenceOk(meta.license ?? meta.licenses?.[0]), files: 0, bytes: 0 };
+  const rec = {
+    name: meta.name,
+    version: meta.version,
+    license: lic,
+    kept: licenceOk(meta.license ?? meta.licenses?.[0]),
+    files: 0,
+    bytes: 0,
+  };
   pkgs.push(rec);
   if (!rec.kept) continue;
-  const files = walk(root).filter((f) => EXT.test(f) && !SKIP_DIR.test(f) && !/\.min\.|\.bundle\.|\.map$/.test(f)).sort();
+  const files = walk(root)
+    .filter((f) => EXT.test(f) && !SKIP_DIR.test(f) && !/\.min\.|\.bundle\.|\.map$/.test(f))
+    .sort();
   const set = new Set(files);
   for (const f of files) {
     // Prefer one module flavour: drop .cjs / .d.cts / .d.mts copies when an ESM/.d.ts sibling exists.

@@ -17,8 +17,11 @@ export function actionMessage(target: EventTarget | null, state: PanelState): Fr
     case "copy": {
       const solve = state.solve;
       const trajectory = Number(button.closest(".candidate-card")?.getAttribute("data-trajectory"));
-      if (!solve || !Number.isInteger(trajectory) || !solve.cards.some((card) => card.trajectory === trajectory && card.candidate)) return undefined;
-      return action === "copy" ? { type: "copy", solveId: solve.id, trajectory } : { type: "apply", solveId: solve.id, trajectory, mode: action };
+      if (!solve || !Number.isInteger(trajectory) || !solve.cards.some((card) => card.trajectory === trajectory && card.candidate))
+        return undefined;
+      return action === "copy"
+        ? { type: "copy", solveId: solve.id, trajectory }
+        : { type: "apply", solveId: solve.id, trajectory, mode: action };
     }
     default:
       return undefined;

@@ -37,7 +37,13 @@ function thinkingSegment(thinking: string): HTMLDetailsElement {
   return h(
     "details",
     { class: "thinking" },
-    h("summary", {}, h("span", { class: "codicon codicon-lightbulb", "aria-hidden": "true" }), " Thinking ", h("span", { class: "muted" }, `(${plural(lines, "line")})`)),
+    h(
+      "summary",
+      {},
+      h("span", { class: "codicon codicon-lightbulb", "aria-hidden": "true" }),
+      " Thinking ",
+      h("span", { class: "muted" }, `(${plural(lines, "line")})`),
+    ),
     h("div", { class: "thinking-text" }, thinking || "(empty)"),
   );
 }

@@ -65,11 +65,20 @@ export class CardView {
 
   update(card: CardState, solve: SolveState): void {
     const phase: CardPhase = card.candidate ? "finished" : solve.phase === "running" ? "streaming" : "stopped";
-    if (card === this.renderedCard && solve.groups === this.renderedGroups && phase === this.renderedPhase && solve.trajectories === this.renderedTotal) return;
+    if (
+      card === this.renderedCard &&
+      solve.groups === this.renderedGroups &&
+      phase === this.renderedPhase &&
+      solve.trajectories === this.renderedTotal
+    )
+      return;
 
     // While streaming, a card scrolled to the end of its text stays there as the text grows.
     const output = this.output;
-    const follow = phase === "streaming" && output.scrollHeight > output.clientHeight && output.scrollHeight - output.scrollTop - output.clientHeight < 8;
+    const follow =
+      phase === "streaming" &&
+      output.scrollHeight > output.clientHeight &&
+      output.scrollHeight - output.scrollTop - output.clientHeight < 8;
     this.text.update(card.spans);
     if (follow) output.scrollTop = output.scrollHeight;
     if (card.candidate !== this.renderedCandidate) this.layOut(card.candidate);
@@ -89,7 +98,8 @@ export class CardView {
   private layOut(candidate: Candidate | undefined): void {
     this.renderedCandidate = candidate;
     const layout = candidate ? layoutOf(candidate) : undefined;
-    this.output.className = layout === "code" ? "candidate-output code-block" : layout === "text" ? "candidate-output prose" : "candidate-output";
+    this.output.className =
+      layout === "code" ? "candidate-output code-block" : layout === "text" ? "candidate-output prose" : "candidate-output";
     if (layout === "structured") {
       const raw = h("details", { class: "raw-output" }, h("summary", {}, "Output with token provenance"), this.output);
       this.body.replaceChildren(...structuredAnswer(candidate!), raw);
@@ -149,10 +159,24 @@ export class CardView {
     const items: HTMLElement[] = [];
     if (statistics) {
       items.push(h("span", { class: "stat", title: "Tokens in this candidate" }, plural(statistics.tokens, "token")));
-      items.push(h("span", { class: "stat", title: "Tokens per second for this candidate" }, `${formatRate(statistics.tokensPerSecond)} tok/s`));
-      items.push(h("span", { class: "stat", title: "Tokens committed per model call: 1 without drafts, more when drafts were accepted" }, `${formatRate(statistics.tokensPerCall)} tokens/call`));
+      items.push(
+        h("span", { class: "stat", title: "Tokens per second for this candidate" }, `${formatRate(statistics.tokensPerSecond)} tok/s`),
+      );
+      items.push(
+        h(
+          "span",
+          { class: "stat", title: "Tokens committed per model call: 1 without drafts, more when drafts were accepted" },
+          `${formatRate(statistics.tokensPerCall)} tokens/call`,
+        ),
+      );
       if (statistics.draftedTokens > 0) {
-        items.push(h("span", { class: "stat", title: "Draft tokens accepted by verification, of those drafted" }, `${statistics.acceptedDraftTokens}/${statistics.draftedTokens} drafts accepted`));
+        items.push(
+          h(
+            "span",
+            { class: "stat", title: "Draft tokens accepted by verification, of those drafted" },
+            `${statistics.acceptedDraftTokens}/${statistics.draftedTokens} drafts accepted`,
+          ),
+        );
       }
     } else {
       items.push(h("span", { class: "stat muted" }, "waiting for the first tokens…"));
@@ -177,14 +201,27 @@ export class CardView {
     }
     const groups = solve.groups ?? [];
     const top = groups[0];
-    const majority = top !== undefined && top.members.includes(this.trajectory) && top.members.length > 1 && top.members.length > (groups[1]?.members.length ?? 0);
+    const majority =
+      top !== undefined &&
+      top.members.includes(this.trajectory) &&
+      top.members.length > 1 &&
+      top.members.length > (groups[1]?.members.length ?? 0);
     setText(this.voteGroup, `${agree.agreeing} of ${agree.of} candidates agree`);
     this.voteGroup.classList.toggle("majority", majority);
-    setAttribute(this.voteGroup, "title", majority ? "The majority answer: the most candidates agree on it" : "Candidates agree when their code (or answer) is the same");
+    setAttribute(
+      this.voteGroup,
+      "title",
+      majority ? "The majority answer: the most candidates agree on it" : "Candidates agree when their code (or answer) is the same",
+    );
     setAttribute(this.voteGroup, "hidden", false);
   }
 
-  private label(phase: CardPhase, total: number, candidate: Candidate | undefined, agree: { readonly agreeing: number; readonly of: number } | undefined): string {
+  private label(
+    phase: CardPhase,
+    total: number,
+    candidate: Candidate | undefined,
+    agree: { readonly agreeing: number; readonly of: number } | undefined,
+  ): string {
     const name = `Candidate ${this.trajectory + 1} of ${total}`;
     if (phase === "streaming") return `${name}, generating`;
     if (phase === "stopped") return `${name}, stopped`;

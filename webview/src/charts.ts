@@ -10,7 +10,15 @@ const WIDTH = 300;
 function chart(kind: string, height: number, label: string): SVGSVGElement {
   return s(
     "svg",
-    { class: `chart ${kind}`, viewBox: `0 0 ${WIDTH} ${height}`, width: WIDTH, height, role: "img", "aria-label": label, preserveAspectRatio: "xMinYMin meet" },
+    {
+      class: `chart ${kind}`,
+      viewBox: `0 0 ${WIDTH} ${height}`,
+      width: WIDTH,
+      height,
+      role: "img",
+      "aria-label": label,
+      preserveAspectRatio: "xMinYMin meet",
+    },
     s("title", {}, label),
   );
 }
@@ -43,8 +51,16 @@ export function histogramChart(histogram: readonly number[]): SVGSVGElement {
     const width = slot * 0.7;
     const group = s("g", { class: accepted === 0 ? "bar-group no-draft" : "bar-group" });
     group.append(
-      s("rect", { class: "bar", x: x.toFixed(1), y: (bottom - barHeight).toFixed(1), width: width.toFixed(1), height: barHeight.toFixed(1), rx: 1 }, s("title", {}, parts[accepted]!)),
-      s("text", { class: "value", x: (x + width / 2).toFixed(1), y: (bottom - barHeight - 4).toFixed(1), "text-anchor": "middle" }, formatCount(count)),
+      s(
+        "rect",
+        { class: "bar", x: x.toFixed(1), y: (bottom - barHeight).toFixed(1), width: width.toFixed(1), height: barHeight.toFixed(1), rx: 1 },
+        s("title", {}, parts[accepted]!),
+      ),
+      s(
+        "text",
+        { class: "value", x: (x + width / 2).toFixed(1), y: (bottom - barHeight - 4).toFixed(1), "text-anchor": "middle" },
+        formatCount(count),
+      ),
       s("text", { class: "tick", x: (x + width / 2).toFixed(1), y: height - 6, "text-anchor": "middle" }, String(accepted)),
     );
     svg.append(group);
@@ -94,7 +110,10 @@ export function throughputChart(samples: readonly ThroughputSample[]): SVGSVGEle
 
 /** Speedup of each method against plain (batched autoregressive) decoding, with its bound. */
 export function speedupChart(rows: readonly BenchmarkRow[]): SVGSVGElement {
-  const described = rows.map((row) => `${row.method} at N = ${row.trajectories}, T = ${row.temperature}: ${formatSpeedup(row.speedup)} (bound ${formatSpeedup(row.bound)})`);
+  const described = rows.map(
+    (row) =>
+      `${row.method} at N = ${row.trajectories}, T = ${row.temperature}: ${formatSpeedup(row.speedup)} (bound ${formatSpeedup(row.bound)})`,
+  );
   const label = `Speedup against plain decoding: ${described.join("; ")}.`;
   const rowHeight = 30;
   const top = 6;
@@ -111,10 +130,19 @@ export function speedupChart(rows: readonly BenchmarkRow[]): SVGSVGElement {
     const group = s("g", { class: stand ? "row stand" : "row", "data-method": row.method });
     group.append(
       s("title", {}, described[index]!),
-      s("text", { class: "method", x: left, y: y + 10 }, `${row.method}${rows.some((other) => other.trajectories !== row.trajectories || other.temperature !== row.temperature) ? ` (N ${row.trajectories}, T ${row.temperature})` : ""}`),
+      s(
+        "text",
+        { class: "method", x: left, y: y + 10 },
+        `${row.method}${rows.some((other) => other.trajectories !== row.trajectories || other.temperature !== row.temperature) ? ` (N ${row.trajectories}, T ${row.temperature})` : ""}`,
+      ),
       s("rect", { class: "bar", x: left, y: y + 14, width: Math.max(1, x(row.speedup) - left).toFixed(1), height: 10, rx: 1 }),
       s("line", { class: "bound", x1: x(row.bound).toFixed(1), x2: x(row.bound).toFixed(1), y1: y + 12, y2: y + 26 }),
-      s("text", { class: "value", x: right + 6, y: y + 23 }, `${formatSpeedup(row.speedup)}`, s("tspan", { class: "bound-text" }, ` ≤ ${formatSpeedup(row.bound)}`)),
+      s(
+        "text",
+        { class: "value", x: right + 6, y: y + 23 },
+        `${formatSpeedup(row.speedup)}`,
+        s("tspan", { class: "bound-text" }, ` ≤ ${formatSpeedup(row.bound)}`),
+      ),
     );
     svg.append(group);
   });

@@ -17,7 +17,15 @@ export function emptyState(): HTMLElement {
       { class: "hints" },
       h("li", {}, "Select code and run ", command("STAND: Solve Selection with N Candidates"), " (", h("kbd", {}, "Ctrl+Alt+S"), ")."),
       h("li", {}, "Or run ", command("STAND: Solve a Problem…"), " to type a problem."),
-      h("li", {}, "Pick a model with ", command("STAND: Select Model…"), "; the number of candidates is the ", h("code", {}, "stand.trajectories"), " setting."),
+      h(
+        "li",
+        {},
+        "Pick a model with ",
+        command("STAND: Select Model…"),
+        "; the number of candidates is the ",
+        h("code", {}, "stand.trajectories"),
+        " setting.",
+      ),
       h("li", {}, h("span", { class: "command" }, "Run benchmark"), " compares STAND with plain decoding on this machine."),
     ),
   );

@@ -35,7 +35,12 @@ export function plural(count: number, singular: string, pluralForm = `${singular
 
 /** The first line of a problem, shortened for one line of the header. */
 export function oneLine(text: string, max = 120): string {
-  const line = text.trim().split("\n").find((candidate) => candidate.trim().length > 0)?.trim() ?? "";
+  const line =
+    text
+      .trim()
+      .split("\n")
+      .find((candidate) => candidate.trim().length > 0)
+      ?.trim() ?? "";
   const multiline = text.trim().includes("\n");
   if (line.length > max) return `${line.slice(0, max - 1)}…`;
   return multiline ? `${line} …` : line;

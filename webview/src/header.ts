@@ -37,12 +37,30 @@ export class HeaderView {
     this.phaseRing = progressRing(true);
     this.summary = h("span", { class: "solve-summary" });
     this.error = h("p", { class: "error solve-error", hidden: true });
-    this.solveLine = h("div", { class: "solve-line", hidden: true }, this.problem, h("div", { class: "phase-line" }, this.phaseRing, this.phase, this.summary), this.error);
+    this.solveLine = h(
+      "div",
+      { class: "solve-line", hidden: true },
+      this.problem,
+      h("div", { class: "phase-line" }, this.phaseRing, this.phase, this.summary),
+      this.error,
+    );
     // The one live region: it changes when a solve or benchmark starts or ends, never per token.
     this.live = h("p", { class: "visually-hidden live-summary", "aria-live": "polite", "aria-atomic": "true" });
-    this.cancel = h("vscode-button", { "data-action": "cancel", icon: "debug-stop", secondary: true, hidden: true, title: "Stop generating (Escape)" }, "Cancel");
-    this.solveAgain = h("vscode-button", { "data-action": "solveAgain", icon: "refresh", secondary: true, hidden: true, title: "Solve the same problem again" }, "Solve again");
-    this.runBenchmark = h("vscode-button", { "data-action": "runBenchmark", icon: "dashboard", secondary: true, title: "Compare STAND with plain decoding on this machine" }, "Run benchmark");
+    this.cancel = h(
+      "vscode-button",
+      { "data-action": "cancel", icon: "debug-stop", secondary: true, hidden: true, title: "Stop generating (Escape)" },
+      "Cancel",
+    );
+    this.solveAgain = h(
+      "vscode-button",
+      { "data-action": "solveAgain", icon: "refresh", secondary: true, hidden: true, title: "Solve the same problem again" },
+      "Solve again",
+    );
+    this.runBenchmark = h(
+      "vscode-button",
+      { "data-action": "runBenchmark", icon: "dashboard", secondary: true, title: "Compare STAND with plain decoding on this machine" },
+      "Run benchmark",
+    );
     this.element = h(
       "header",
       { class: "panel-header" },
@@ -74,14 +92,34 @@ export class HeaderView {
 
   private updateModel(status: ServerStatus | undefined): void {
     const model = status?.model;
-    setText(this.modelName, model ? model.name : status?.state === "loading" ? "Loading model…" : status?.state === "error" ? "No model" : status ? "No model loaded" : "Connecting to the language server…");
-    setAttribute(this.modelName, "title", model ? `${model.path}\n${model.contextSize.toLocaleString("en-US")} tokens of context · ${model.threads} threads` : undefined);
+    setText(
+      this.modelName,
+      model
+        ? model.name
+        : status?.state === "loading"
+          ? "Loading model…"
+          : status?.state === "error"
+            ? "No model"
+            : status
+              ? "No model loaded"
+              : "Connecting to the language server…",
+    );
+    setAttribute(
+      this.modelName,
+      "title",
+      model ? `${model.path}\n${model.contextSize.toLocaleString("en-US")} tokens of context · ${model.threads} threads` : undefined,
+    );
     const backend = model ? [model.backend, ...model.devices].filter(Boolean).join(" · ") : "";
     setText(this.backend, backend);
     setAttribute(this.backend, "hidden", !backend);
     setAttribute(this.backend, "title", model?.fallbackReason ? `Fell back: ${model.fallbackReason}` : undefined);
     setAttribute(this.modelRing, "hidden", status?.state !== "loading");
-    const stateText = status?.state === "loading" && model ? "loading…" : status?.state === "error" ? (status.error?.message ?? "The model failed to load.") : "";
+    const stateText =
+      status?.state === "loading" && model
+        ? "loading…"
+        : status?.state === "error"
+          ? (status.error?.message ?? "The model failed to load.")
+          : "";
     setText(this.modelState, stateText);
     this.modelState.classList.toggle("error", status?.state === "error");
   }
@@ -110,7 +148,12 @@ export class HeaderView {
     this.liveKeys = keys;
     // Nothing is announced for the state the panel opens with.
     if (first) return;
-    const text = changed === 0 ? solveAnnouncement(state.solve) : changed === 1 ? benchmarkAnnouncement(state.benchmark) : statusAnnouncement(state.status);
+    const text =
+      changed === 0
+        ? solveAnnouncement(state.solve)
+        : changed === 1
+          ? benchmarkAnnouncement(state.benchmark)
+          : statusAnnouncement(state.status);
     if (text) setText(this.live, text);
   }
 }
@@ -119,7 +162,8 @@ function summaryText(solve: SolveState): string {
   const parts = [plural(solve.trajectories, "candidate"), `T ${solve.temperature}`];
   const statistics = solve.statistics;
   const last = solve.throughput[solve.throughput.length - 1];
-  if (statistics) parts.push(plural(statistics.tokens, "token"), formatDuration(statistics.elapsedMs), `${formatRate(statistics.tokensPerSecond)} tok/s`);
+  if (statistics)
+    parts.push(plural(statistics.tokens, "token"), formatDuration(statistics.elapsedMs), `${formatRate(statistics.tokensPerSecond)} tok/s`);
   else if (last) parts.push(plural(last.tokens, "token"), formatDuration(last.elapsedMs));
   return parts.join(" · ");
 }

@@ -18,13 +18,21 @@ export class SolveStatsView {
     this.totals = h("p", { class: "solve-stats" });
     this.histogram = h("figure", { class: "chart-figure", hidden: true });
     this.throughput = h("figure", { class: "chart-figure" });
-    this.element = h("vscode-collapsible", { class: "stats-section", heading: "Statistics", open: true }, h("div", { class: "section-body" }, this.totals, this.throughput, this.histogram));
+    this.element = h(
+      "vscode-collapsible",
+      { class: "stats-section", heading: "Statistics", open: true },
+      h("div", { class: "section-body" }, this.totals, this.throughput, this.histogram),
+    );
   }
 
   update(solve: SolveState): void {
     if (solve.throughput !== this.renderedThroughput) {
       this.renderedThroughput = solve.throughput;
-      replaceChildren(this.throughput, throughputChart(solve.throughput), h("figcaption", {}, "All candidates' tokens since the solve started."));
+      replaceChildren(
+        this.throughput,
+        throughputChart(solve.throughput),
+        h("figcaption", {}, "All candidates' tokens since the solve started."),
+      );
     }
     if (solve.statistics !== this.renderedStatistics) {
       this.renderedStatistics = solve.statistics;
@@ -46,7 +54,10 @@ export class SolveStatsView {
 function totalsText(solve: SolveState): string {
   const statistics = solve.statistics;
   if (statistics) {
-    const accepted = statistics.draftedTokens > 0 ? ` · ${statistics.acceptedDraftTokens} of ${statistics.draftedTokens} draft tokens accepted (${formatPercent(statistics.acceptedDraftTokens, statistics.draftedTokens)})` : " · no drafts";
+    const accepted =
+      statistics.draftedTokens > 0
+        ? ` · ${statistics.acceptedDraftTokens} of ${statistics.draftedTokens} draft tokens accepted (${formatPercent(statistics.acceptedDraftTokens, statistics.draftedTokens)})`
+        : " · no drafts";
     return `${plural(statistics.tokens, "token")} in ${formatDuration(statistics.elapsedMs)} · ${formatRate(statistics.tokensPerSecond)} tok/s · ${formatRate(statistics.tokensPerCall)} tokens per model call (all candidates)${accepted}`;
   }
   const last = solve.throughput[solve.throughput.length - 1];
@@ -74,7 +85,14 @@ export class BenchmarkView {
       parts.push(h("p", { class: "busy" }, progressRing(), "Comparing STAND with plain decoding on this machine…"));
     }
     if (benchmark.phase === "failed") {
-      parts.push(h("p", { class: "error" }, h("span", { class: "codicon codicon-error", "aria-hidden": "true" }), ` ${benchmark.error ?? "The benchmark failed."}`));
+      parts.push(
+        h(
+          "p",
+          { class: "error" },
+          h("span", { class: "codicon codicon-error", "aria-hidden": "true" }),
+          ` ${benchmark.error ?? "The benchmark failed."}`,
+        ),
+      );
     }
     const result = benchmark.result;
     if (result && result.rows.length > 0) {
@@ -83,7 +101,11 @@ export class BenchmarkView {
           "figure",
           { class: "chart-figure" },
           speedupChart(result.rows),
-          h("figcaption", {}, "Speedup against plain decoding (bar) and the bound the measured acceptance allows on this machine (tick, ≤)."),
+          h(
+            "figcaption",
+            {},
+            "Speedup against plain decoding (bar) and the bound the measured acceptance allows on this machine (tick, ≤).",
+          ),
         ),
         h("details", { class: "benchmark-table" }, h("summary", {}, "Table"), h("pre", { class: "code-like" }, result.table)),
       );

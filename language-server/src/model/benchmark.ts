@@ -55,9 +55,13 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
   const rows: BenchmarkRow[] = [];
   for (const trajectories of options.trajectoryCounts) {
     const target = await LlamaTarget.create(model, { trajectories, contextSize, threads });
-    const fixedShapeTargets = await Promise.all((options.stepWidths ?? []).map((stepWidth) => LlamaTarget.create(model, { trajectories, contextSize, threads, stepWidth })));
+    const fixedShapeTargets = await Promise.all(
+      (options.stepWidths ?? []).map((stepWidth) => LlamaTarget.create(model, { trajectories, contextSize, threads, stepWidth })),
+    );
     const lookupContext = await model.createContext({ sequences: trajectories, contextSize, threads, batchSize: target.context.batchSize });
-    const lookupSequences = Array.from({ length: trajectories }, () => lookupContext.getSequence({ tokenPredictor: new InputLookupTokenPredictor() }));
+    const lookupSequences = Array.from({ length: trajectories }, () =>
+      lookupContext.getSequence({ tokenPredictor: new InputLookupTokenPredictor() }),
+    );
     const plainContext = await model.createContext({ sequences: trajectories, contextSize, threads, batchSize: target.context.batchSize });
     const plainSequences = Array.from({ length: trajectories }, () => plainContext.getSequence());
     try {
@@ -91,11 +95,17 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
           await Promise.all(sequences.slice(0, n).map((sequence) => sequence.clearHistory()));
           const before = sequences.map((sequence) => ({ ...sequence.tokenPredictions }));
           const started = performance.now();
-          const counts = await Promise.all(sequences.slice(0, n).map((sequence) => generateNatively(sequence, prompt, sampling, seed, maxTokens, stopTokens)));
+          const counts = await Promise.all(
+            sequences.slice(0, n).map((sequence) => generateNatively(sequence, prompt, sampling, seed, maxTokens, stopTokens)),
+          );
           const seconds = (performance.now() - started) / 1000;
           const tokens = counts.reduce((a, b) => a + b, 0);
-          const validated = predicting ? sequences.reduce((sum, sequence, i) => sum + sequence.tokenPredictions.validated - before[i]!.validated, 0) : 0;
-          const drafted = predicting ? sequences.reduce((sum, sequence, i) => sum + sequence.tokenPredictions.used - before[i]!.used, 0) : 0;
+          const validated = predicting
+            ? sequences.reduce((sum, sequence, i) => sum + sequence.tokenPredictions.validated - before[i]!.validated, 0)
+            : 0;
+          const drafted = predicting
+            ? sequences.reduce((sum, sequence, i) => sum + sequence.tokenPredictions.used - before[i]!.used, 0)
+            : 0;
           const calls = tokens - validated;
           return { tokens, seconds, callsPerTrajectory: calls / n, draftedPerCall: calls === 0 ? 0 : drafted / calls, drafterSeconds: 0 };
         },
@@ -134,15 +144,30 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         rows.push(...measured);
       }
     } finally {
-      await Promise.all([target.dispose(), ...fixedShapeTargets.map((fixed) => fixed.dispose()), lookupContext.dispose(), plainContext.dispose()]);
+      await Promise.all([
+        target.dispose(),
+        ...fixedShapeTargets.map((fixed) => fixed.dispose()),
+        lookupContext.dispose(),
+        plainContext.dispose(),
+      ]);
     }
   }
   return rows;
 }
 
-async function generateNatively(sequence: LlamaContextSequence, prompt: Token[], sampling: SamplingOptions, seed: number, maxTokens: number, stopTokens: Token[]): Promise<number> {
+async function generateNatively(
+  sequence: LlamaContextSequence,
+  prompt: Token[],
+  sampling: SamplingOptions,
+  seed: number,
+  maxTokens: number,
+  stopTokens: Token[],
+): Promise<number> {
   let count = 0;
-  const options = sampling.temperature === 0 ? { temperature: 0 } : { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP, seed };
+  const options =
+    sampling.temperature === 0
+      ? { temperature: 0 }
+      : { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP, seed };
   for await (const token of sequence.evaluate(prompt, options)) {
     if (stopTokens.includes(token)) break;
     if (++count >= maxTokens) break;
@@ -180,7 +205,9 @@ async function measureCostCurve(target: LlamaTarget, prompt: Token[], trajectori
 
 /** Relative cost of a call with `k` draft tokens per trajectory, interpolated from the curve. */
 function costAt(curve: Record<number, number>, k: number): number {
-  const points = Object.keys(curve).map(Number).sort((a, b) => a - b);
+  const points = Object.keys(curve)
+    .map(Number)
+    .sort((a, b) => a - b);
   if (k <= 0) return 1;
   for (let i = 1; i < points.length; i++) {
     const [a, b] = [points[i - 1]!, points[i]!];
@@ -197,7 +224,12 @@ function summarise(name: string, repetitions: Run[][], trajectories: number, cur
     const calls = runs.reduce((sum, run) => sum + run.callsPerTrajectory, 0);
     const drafted = runs.reduce((sum, run) => sum + run.draftedPerCall * run.callsPerTrajectory, 0);
     const drafterSeconds = runs.reduce((sum, run) => sum + run.drafterSeconds, 0);
-    return { tokensPerSecond: tokens / seconds, tokensPerCall: tokens / trajectories / calls, draftedPerCall: drafted / calls, overhead: drafterSeconds / seconds };
+    return {
+      tokensPerSecond: tokens / seconds,
+      tokensPerCall: tokens / trajectories / calls,
+      draftedPerCall: drafted / calls,
+      overhead: drafterSeconds / seconds,
+    };
   });
   const tokensPerCall = median(perRepetition.map((r) => r.tokensPerCall));
   const draftedPerCall = median(perRepetition.map((r) => r.draftedPerCall));
@@ -224,9 +256,10 @@ export function formatTable(rows: readonly Omit<BenchmarkRow, "trajectories" | "
     `${(100 * row.drafterOverhead).toFixed(1)}`,
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i]!.length)));
-  return [header, ...lines].map((cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")).join("\n");
+  return [header, ...lines]
+    .map((cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  "))
+    .join("\n");
 }
-
 
 const median = (xs: number[]): number => {
   const sorted = [...xs].sort((a, b) => a - b);

@@ -120,7 +120,9 @@ export class LlamaTarget implements TargetModel {
           options: { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP, seed: 0 },
         };
     const evaluatePlan = ({ sequence, input, outputFrom, sampled }: Plan) => {
-      const items: ControlledInput = input.map((token, i) => (i >= outputFrom && i < outputFrom + sampled ? [token as Token, { generateNext }] : (token as Token)));
+      const items: ControlledInput = input.map((token, i) =>
+        i >= outputFrom && i < outputFrom + sampled ? [token as Token, { generateNext }] : (token as Token),
+      );
       return sequence.controlledEvaluate(items);
     };
     // Several sequences with several outputs each are only safe in one decode when node-llama-cpp
@@ -155,13 +157,15 @@ export class LlamaTarget implements TargetModel {
     const sequence = this.sequences[trajectory];
     if (!sequence) throw new RangeError(`trajectory ${trajectory} has no context sequence (this target has ${this.sequences.length})`);
     const chain: number[] = [];
-    for (let node = 0; draft.children(node).length > 0; ) {
+    for (let node = 0; draft.children(node).length > 0;) {
       if (draft.children(node).length > 1) throw new Error("llama.cpp verifies draft chains only, not trees");
       node = draft.children(node)[0]!;
       chain.push(draft.tokens[node]!);
     }
     if (context.length + chain.length > this.context.contextSize) {
-      throw new ContextOverflowError(`${context.length + chain.length} tokens do not fit the context of ${this.context.contextSize} tokens`);
+      throw new ContextOverflowError(
+        `${context.length + chain.length} tokens do not fit the context of ${this.context.contextSize} tokens`,
+      );
     }
     const held = this.held[trajectory]!;
     let keep = 0;
@@ -170,7 +174,16 @@ export class LlamaTarget implements TargetModel {
     if (keep === context.length) keep--;
     const input = [...context.slice(keep), ...chain];
     const outputs = chain.length + 1;
-    return { trajectory, sequence, keep, input, outputFrom: context.length - 1 - keep, outputs, sampled: outputs, held: [...context, ...chain] };
+    return {
+      trajectory,
+      sequence,
+      keep,
+      input,
+      outputFrom: context.length - 1 - keep,
+      outputs,
+      sampled: outputs,
+      held: [...context, ...chain],
+    };
   }
 
   /**

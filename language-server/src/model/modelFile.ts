@@ -24,7 +24,12 @@ const DOWNLOAD_SILENCE_MS = 30_000;
  * downloader (the only network access the product makes, and only when the user asked for it).
  * HF_ENDPOINT selects a mirror. A download that gets no answer at all is given up after 30 s.
  */
-export async function resolveModelUri(uri: string, directory: string, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<string> {
+export async function resolveModelUri(
+  uri: string,
+  directory: string,
+  onProgress?: (fraction: number) => void,
+  signal?: AbortSignal,
+): Promise<string> {
   if (!uri.startsWith("hf:")) return uri;
   const { resolveModelFile } = await import("node-llama-cpp");
   const silence = new AbortController();
@@ -70,7 +75,9 @@ export async function loadModelFile(llama: Llama, path: string, gpuLayers: "auto
   const nodeLlamaCpp = await import("node-llama-cpp");
   const { readGgufFileInfo, GgufInsights } = nodeLlamaCpp;
   // A const enum in the typings, a plain object at run time: the architectures this build knows.
-  const knownArchitectures = Object.values((nodeLlamaCpp as unknown as { GgufArchitectureType: Record<string, string> }).GgufArchitectureType);
+  const knownArchitectures = Object.values(
+    (nodeLlamaCpp as unknown as { GgufArchitectureType: Record<string, string> }).GgufArchitectureType,
+  );
   let fileInfo;
   try {
     fileInfo = await readGgufFileInfo(path, { logWarnings: false });
@@ -79,7 +86,10 @@ export async function loadModelFile(llama: Llama, path: string, gpuLayers: "auto
   }
   const architecture = String(fileInfo.metadata?.general?.architecture ?? "");
   if (!knownArchitectures.includes(architecture)) {
-    throw new ModelError(ErrorCodes.UnsupportedArchitecture, `${path} uses the "${architecture}" architecture, which this llama.cpp build does not support.`);
+    throw new ModelError(
+      ErrorCodes.UnsupportedArchitecture,
+      `${path} uses the "${architecture}" architecture, which this llama.cpp build does not support.`,
+    );
   }
   const insights = await GgufInsights.from(fileInfo, llama);
   const needed = insights.estimateModelResourceRequirements({ gpuLayers: 0 }).cpuRam;
@@ -91,7 +101,10 @@ export async function loadModelFile(llama: Llama, path: string, gpuLayers: "auto
   try {
     return await llama.loadModel({ modelPath: path, gpuLayers });
   } catch (error) {
-    throw new ModelError(ErrorCodes.CorruptModel, `${path} could not be loaded (${messageOf(error)}); the file may be damaged or truncated.`);
+    throw new ModelError(
+      ErrorCodes.CorruptModel,
+      `${path} could not be loaded (${messageOf(error)}); the file may be damaged or truncated.`,
+    );
   }
 }
 

@@ -21,7 +21,12 @@ export interface Runtime {
 export async function loadRuntime(gpu: GpuChoice, log: (message: string) => void = writeToStderr): Promise<Runtime> {
   const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
   // llama.cpp's messages must never reach stdout: in the language server that is the LSP channel.
-  const options = { build: "never", logLevel: LlamaLogLevel.error, progressLogs: false, logger: (_: unknown, message: string) => log(message.trimEnd()) } as const;
+  const options = {
+    build: "never",
+    logLevel: LlamaLogLevel.error,
+    progressLogs: false,
+    logger: (_: unknown, message: string) => log(message.trimEnd()),
+  } as const;
   let llama: Llama;
   let fallbackReason: string | undefined;
   try {

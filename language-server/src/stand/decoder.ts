@@ -131,7 +131,9 @@ export class Decoder {
 
       const draftStart = performance.now();
       const assessing = budget ? budget.needsEvidence(live.length, shape) : false;
-      const evidence = assessing ? live.map((trajectory) => drafter.assess(trajectory.context, sampling.temperature)) : live.map(() => NO_DRAFT);
+      const evidence = assessing
+        ? live.map((trajectory) => drafter.assess(trajectory.context, sampling.temperature))
+        : live.map(() => NO_DRAFT);
       const depths = assessing ? budget!.plan(evidence, shape) : undefined;
       // Under a budget, a trajectory without a planned depth gets the empty draft, at no drafter cost.
       const drafts: DraftTree[] = live.map((trajectory, i) =>
@@ -139,7 +141,11 @@ export class Decoder {
           ? new DraftTree(trajectory.context)
           : drafter.draft({ context: trajectory.context, shape, temperature: sampling.temperature, random, maxDraftDepth: depths?.[i] }),
       );
-      const requests: TargetRequest[] = live.map((trajectory, i) => ({ trajectory: trajectory.index, context: trajectory.context, draft: drafts[i]! }));
+      const requests: TargetRequest[] = live.map((trajectory, i) => ({
+        trajectory: trajectory.index,
+        context: trajectory.context,
+        draft: drafts[i]!,
+      }));
       const targetStart = performance.now();
       let distributions;
       try {

@@ -220,7 +220,10 @@ function features(sequences: number, draftTokens: number, reshapes: number): num
 
 /** A fitted model's milliseconds for a call, never zero or negative. */
 function predict(coefficients: readonly number[], sequences: number, draftTokens: number, reshapes: number): number {
-  return Math.max(features(sequences, draftTokens, reshapes).reduce((sum, x, i) => sum + x * coefficients[i]!, 0), 1e-6);
+  return Math.max(
+    features(sequences, draftTokens, reshapes).reduce((sum, x, i) => sum + x * coefficients[i]!, 0),
+    1e-6,
+  );
 }
 
 /** Solves a·x = b for an n×n row-major a, by Gaussian elimination with partial pivoting. */
@@ -333,7 +336,11 @@ export class DraftBudget {
   }
 
   /** Each trajectory's own depth: the depths with the best value per token first, across the batch. */
-  private planDepths(evidence: readonly number[], widths: readonly number[], cost: (sequences: number, draftTokens: number) => number): number[] {
+  private planDepths(
+    evidence: readonly number[],
+    widths: readonly number[],
+    cost: (sequences: number, draftTokens: number) => number,
+  ): number[] {
     const candidates: Candidate[] = [];
     evidence.forEach((kind, trajectory) => {
       if (kind === NO_DRAFT) return;
@@ -364,12 +371,17 @@ export class DraftBudget {
       }
     });
     const depths = evidence.map(() => 0);
-    for (const candidate of candidates.slice(0, bestCount)) depths[candidate.trajectory] = Math.max(depths[candidate.trajectory]!, candidate.depth);
+    for (const candidate of candidates.slice(0, bestCount))
+      depths[candidate.trajectory] = Math.max(depths[candidate.trajectory]!, candidate.depth);
     return depths;
   }
 
   /** plan() when every trajectory is evaluated at one length: the depth with the best expected throughput. */
-  private planSharedDepth(evidence: readonly number[], widths: readonly number[], cost: (sequences: number, draftTokens: number) => number): number[] {
+  private planSharedDepth(
+    evidence: readonly number[],
+    widths: readonly number[],
+    cost: (sequences: number, draftTokens: number) => number,
+  ): number[] {
     // gains[d]: expected tokens that depth d adds, over all trajectories that can draft.
     const gains = new Float64Array(widths.length + 1);
     for (const kind of evidence) {
@@ -434,7 +446,12 @@ export class DraftBudget {
   }
 
   /** Learns from a finished step: what was accepted, and what the call cost. */
-  record(evidence: readonly number[], drafts: readonly DraftTree[], verifications: readonly Verification[], milliseconds: number | undefined): void {
+  record(
+    evidence: readonly number[],
+    drafts: readonly DraftTree[],
+    verifications: readonly Verification[],
+    milliseconds: number | undefined,
+  ): void {
     this.steps++;
     drafts.forEach((draft, i) => this.acceptance.record(evidence[i] ?? NO_DRAFT, draft, verifications[i]!));
     if (milliseconds === undefined) return;

@@ -1,7 +1,24 @@
 // The STAND engine: pure TypeScript, no editor and no model runtime. It talks to a model through
 // TargetModel only, so synthetic targets test it and one adapter connects a real model.
-export { Decoder, type DecodeRequest, type DecodeResult, type DecoderOptions, type FinishReason, type StepUpdate, type TrajectoryResult } from "./decoder";
-export { argmaxToken, overlap, pointMass, probabilityOf, residual, sampleToken, withoutToken, type SparseDistribution } from "./distribution";
+export {
+  Decoder,
+  type DecodeRequest,
+  type DecodeResult,
+  type DecoderOptions,
+  type FinishReason,
+  type StepUpdate,
+  type TrajectoryResult,
+} from "./decoder";
+export {
+  argmaxToken,
+  overlap,
+  pointMass,
+  probabilityOf,
+  residual,
+  sampleToken,
+  withoutToken,
+  type SparseDistribution,
+} from "./distribution";
 export { AcceptanceEstimator, CallCostModel, DraftBudget, type CallCost } from "./draftBudget";
 export { DraftShape } from "./draftShape";
 export { DraftTree } from "./draftTree";

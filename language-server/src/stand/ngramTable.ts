@@ -98,8 +98,17 @@ export class NgramTable {
 
   /** Bytes held by the table's arrays (fixed by maxEntries). */
   get byteLength(): number {
-    return [this.keys, this.keyLengths, this.hashes, this.tokenCounts, this.visits, this.lastUse, this.tokens, this.probs, this.index]
-      .reduce((total, array) => total + array.byteLength, 0);
+    return [
+      this.keys,
+      this.keyLengths,
+      this.hashes,
+      this.tokenCounts,
+      this.visits,
+      this.lastUse,
+      this.tokens,
+      this.probs,
+      this.index,
+    ].reduce((total, array) => total + array.byteLength, 0);
   }
 
   /**

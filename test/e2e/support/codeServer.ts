@@ -82,7 +82,8 @@ const SANDBOX_MARKER = ".stand-sandbox";
 export function createSandbox(root: string, options: SandboxOptions): Sandbox {
   // Emptying a folder is only safe when it is an earlier sandbox, empty, or in .test-artifacts:
   // `npm run editor -- --sandbox DIR` takes any path.
-  const disposable = !existsSync(root) || readdirSync(root).length === 0 || existsSync(join(root, SANDBOX_MARKER)) || root.startsWith(ARTIFACTS + sep);
+  const disposable =
+    !existsSync(root) || readdirSync(root).length === 0 || existsSync(join(root, SANDBOX_MARKER)) || root.startsWith(ARTIFACTS + sep);
   if (!disposable) {
     throw new Error(`${root} is not empty and not a sandbox made by this script; choose another folder`);
   }
@@ -92,7 +93,9 @@ export function createSandbox(root: string, options: SandboxOptions): Sandbox {
     userData: join(root, "user-data"),
     extensions: join(root, "extensions"),
     workspace: options.openFolder ?? join(root, "workspace"),
-    env: Object.fromEntries(["CONFIG", "DATA", "CACHE", "STATE"].map((kind) => [`XDG_${kind}_HOME`, join(root, "xdg", kind.toLowerCase())])),
+    env: Object.fromEntries(
+      ["CONFIG", "DATA", "CACHE", "STATE"].map((kind) => [`XDG_${kind}_HOME`, join(root, "xdg", kind.toLowerCase())]),
+    ),
   };
   mkdirSync(join(sandbox.userData, "User"), { recursive: true });
   writeFileSync(join(root, SANDBOX_MARKER), "Made by test/e2e/support/codeServer.ts; emptied on every run.\n");
@@ -166,7 +169,10 @@ export async function startCodeServer(sandbox: Sandbox, options: StartOptions = 
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {
     if (!running) throw new Error(`code-server exited before it answered; see ${options.inheritOutput ? "its output above" : log}`);
-    const healthy = await fetch(`${origin}/healthz`).then((response) => response.ok, () => false);
+    const healthy = await fetch(`${origin}/healthz`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (healthy) return server;
     if (Date.now() > deadline) {
       await server.stop();

@@ -39,7 +39,10 @@ describe("extension logic", () => {
   test("crash back-off doubles the pause, gives up after five crashes in five minutes, forgives old ones", () => {
     const backoff = new CrashBackoff(1000, 30_000, 5, 300_000);
     const delays = [0, 1, 2, 3, 4].map((i) => backoff.onCrash(i * 1000));
-    assert.deepEqual(delays.map((d) => d.delayMs), [1000, 2000, 4000, 8000, 16_000]);
+    assert.deepEqual(
+      delays.map((d) => d.delayMs),
+      [1000, 2000, 4000, 8000, 16_000],
+    );
     assert.ok(delays.every((d) => d.restart));
     assert.deepEqual(backoff.onCrash(6000), { restart: false, delayMs: 0, crashes: 6 });
     assert.deepEqual(backoff.onCrash(6000 + 300_000), { restart: true, delayMs: 1000, crashes: 1 });
@@ -51,28 +54,60 @@ describe("extension logic", () => {
     const ready: ServerStatus = {
       version: "0.1.0",
       state: "ready",
-      model: { path: "/m/stand-code-mini.gguf", name: "stand-code-mini.gguf", sizeBytes: 1, backend: "cuda", devices: ["H100"], contextSize: 1024, fillInTheMiddle: true, chatTemplate: false, threads: 1, memory: { ram: 0, vram: 0 } },
+      model: {
+        path: "/m/stand-code-mini.gguf",
+        name: "stand-code-mini.gguf",
+        sizeBytes: 1,
+        backend: "cuda",
+        devices: ["H100"],
+        contextSize: 1024,
+        fillInTheMiddle: true,
+        chatTemplate: false,
+        threads: 1,
+        memory: { ram: 0, vram: 0 },
+      },
       table: { entries: 1234, bytes: 0 },
       requestsInFlight: 0,
     };
-    assert.match(statusBarContent({ kind: "running" }, { ...ready, state: "loading", model: undefined }, undefined).text, /loading~spin.*loading model/);
+    assert.match(
+      statusBarContent({ kind: "running" }, { ...ready, state: "loading", model: undefined }, undefined).text,
+      /loading~spin.*loading model/,
+    );
     const idle = statusBarContent({ kind: "running" }, ready, undefined);
     assert.equal(idle.text, "$(sparkle) stand-code-mini · CUDA");
     assert.match(idle.tooltip, /H100/);
     assert.match(idle.tooltip, /1,234 entries/);
-    assert.equal(statusBarContent({ kind: "running" }, ready, { tokensPerSecond: 812.4, tokensPerCall: 2.345 }).text, "$(sync~spin) stand-code-mini · 812 tok/s · 2.35 tok/call");
-    const failed = statusBarContent({ kind: "running" }, { ...ready, state: "error", model: undefined, error: { code: 1001, message: "No model file at /x." } }, undefined);
+    assert.equal(
+      statusBarContent({ kind: "running" }, ready, { tokensPerSecond: 812.4, tokensPerCall: 2.345 }).text,
+      "$(sync~spin) stand-code-mini · 812 tok/s · 2.35 tok/call",
+    );
+    const failed = statusBarContent(
+      { kind: "running" },
+      { ...ready, state: "error", model: undefined, error: { code: 1001, message: "No model file at /x." } },
+      undefined,
+    );
     assert.ok(failed.error);
     assert.match(failed.tooltip, /No model file at \/x\./);
     assert.match(statusBarContent({ kind: "restarting", inSeconds: 4 }, ready, undefined).text, /restarting in 4 s/);
   });
 
   test("a code solve keeps the selection in front of its continuation, except when inserted at the cursor", () => {
-    const candidate = { trajectory: 0, text: "  return a + b;\n}", answer: "  return a + b;\n}", codeBlocks: [{ language: "js", code: "  return a + b;\n}" }], finishReason: "stop" as const, statistics: { tokens: 1, targetCalls: 1, tokensPerCall: 1, acceptedDraftTokens: 0, draftedTokens: 0, tokensPerSecond: 1 }, group: 0 };
+    const candidate = {
+      trajectory: 0,
+      text: "  return a + b;\n}",
+      answer: "  return a + b;\n}",
+      codeBlocks: [{ language: "js", code: "  return a + b;\n}" }],
+      finishReason: "stop" as const,
+      statistics: { tokens: 1, targetCalls: 1, tokensPerCall: 1, acceptedDraftTokens: 0, draftedTokens: 0, tokensPerSecond: 1 },
+      group: 0,
+    };
     const code = { kind: "code" as const, problem: "function add(a, b) {\n" };
     assert.equal(candidateEditText(code, candidate, "insert"), "  return a + b;\n}");
     assert.equal(candidateEditText(code, candidate, "replace"), "function add(a, b) {\n  return a + b;\n}");
     const chat = { kind: "chat" as const, problem: "Write add" };
-    assert.equal(candidateEditText(chat, { ...candidate, codeBlocks: [{ language: "js", code: "const add = (a, b) => a + b;" }] }, "replace"), "const add = (a, b) => a + b;");
+    assert.equal(
+      candidateEditText(chat, { ...candidate, codeBlocks: [{ language: "js", code: "const add = (a, b) => a + b;" }] }, "replace"),
+      "const add = (a, b) => a + b;",
+    );
   });
 });
