@@ -2,15 +2,15 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "out/", "node_modules/", "tools/model/.work/", ".test-artifacts/"] },
+  { ignores: ["dist/", "out/", "node_modules/", "tools/model/.work/", ".test-artifacts/", ".gpu-kit/", "test/e2e/workspace/"] },
   eslint.configs.recommended,
-  ...tseslint.configs.strict,
+  ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
       globals: { console: "readonly", process: "readonly" },
-    },
-    rules: {
-      "@typescript-eslint/no-non-null-assertion": "off",
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
   },
+  // Plain JavaScript (build and packaging scripts) is outside the TypeScript projects.
+  { files: ["**/*.js", "**/*.mjs", "**/*.cjs"], ...tseslint.configs.disableTypeChecked },
 );
