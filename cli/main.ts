@@ -8,11 +8,10 @@ import { basename, join } from "node:path";
 import { CancellationTokenSource, MessageType } from "vscode-languageserver-protocol/node";
 import {
   BenchmarkRequest,
-  SolveProgressNotification,
+  SolvePartialResultType,
   SolveRequest,
   type BenchmarkResult,
   type ModelInfo,
-  type SolveProgress,
   type SolveResult,
   type StandSettings,
 } from "../common/protocol";
@@ -185,8 +184,8 @@ export async function run(argv: readonly string[]): Promise<number> {
           columns: () => process.stdout.columns ?? 100,
           rows: () => process.stdout.rows ?? 40,
         });
-    const subscription = server.connection.onNotification(SolveProgressNotification, (progress: SolveProgress) => {
-      if (progress.progressToken === progressToken) view?.update(progress);
+    const subscription = server.connection.onProgress(SolvePartialResultType, progressToken, (partial) => {
+      if (partial.type === "progress") for (const progress of partial.trajectories) view?.update(progress);
     });
     let result: SolveResult;
     try {
@@ -200,7 +199,7 @@ export async function run(argv: readonly string[]): Promise<number> {
           temperature: options.temperature,
           maxTokens: options.maxTokens,
           seed: options.seed,
-          progressToken,
+          partialResultToken: progressToken,
         },
         cancellation.token,
       );

@@ -1,9 +1,11 @@
-// "Select Model…": the embedded model, a local .gguf, or an hf: URI. The server loads it first
-// (a download shows in a cancellable notification); only a model that loaded becomes the setting,
-// so a bad choice never leaves the user without a working model.
+// "Select Model…": a recommended model (downloaded from its hf: URI), the embedded demo model, a
+// local .gguf, or any path or hf: URI. The server loads it first (a download shows in a cancellable
+// notification); only a model that loaded becomes the setting, so a bad choice never leaves the
+// user without a working model.
 import * as vscode from "vscode";
 import { WorkDoneProgress, type LanguageClient } from "vscode-languageclient/node";
 import { LoadModelRequest, type ModelInfo } from "../../common/protocol";
+import { RECOMMENDED_MODELS } from "../../common/recommendedModels";
 import { SECTION } from "./settings";
 import { errorMessage, showError } from "./errorNotifications";
 
@@ -13,11 +15,20 @@ interface ModelChoice extends vscode.QuickPickItem {
 
 export async function selectModel(client: LanguageClient): Promise<void> {
   const current = vscode.workspace.getConfiguration(SECTION).get<string>("model") ?? "";
+  const separator = (label: string): ModelChoice => ({ label, kind: vscode.QuickPickItemKind.Separator, pick: async () => undefined });
   const choices: ModelChoice[] = [
+    separator("recommended (downloaded once)"),
+    ...RECOMMENDED_MODELS.map((model): ModelChoice => ({
+      label: `$(cloud-download) ${model.name}`,
+      description: `${model.sizeGb.toFixed(1)} GB${current === model.uri ? " · current" : ""}`,
+      detail: `${model.uri} — ${model.fits}`,
+      pick: async () => model.uri,
+    })),
+    separator("on this machine"),
     {
-      label: "$(package) Embedded model (stand-code-mini)",
+      label: "$(package) Embedded demo model (stand-code-mini)",
       description: current === "" ? "current" : undefined,
-      detail: "A 5.8M-parameter code model that ships with the extension: fast, small, for trying STAND out.",
+      detail: "5.8M parameters, ships with the extension: shows how STAND works; the code it writes is not meant to be correct.",
       pick: async () => "",
     },
     { label: "$(file) Browse for a .gguf file…", pick: browseForGguf },
@@ -34,7 +45,7 @@ export async function selectModel(client: LanguageClient): Promise<void> {
         }),
     },
   ];
-  if (current && !choices.some((choice) => choice.description))
+  if (current && !choices.some((choice) => choice.description?.includes("current")))
     choices.push({ label: `$(history) ${current}`, description: "current", pick: async () => current });
   const choice = await vscode.window.showQuickPick(choices, {
     title: "STAND: Select Model",
@@ -68,7 +79,8 @@ export async function loadModel(client: LanguageClient, model: string): Promise<
         const workDoneToken = `stand-load-${Date.now()}`;
         let reported = 0;
         const subscription = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
-          if (value.kind === "end") return;
+          // The notification's title names the model already; only what the load is doing is added.
+          if (value.kind !== "report") return;
           const percent = value.percentage ?? reported;
           progress.report({ message: value.message, increment: Math.max(0, percent - reported) });
           reported = percent;

@@ -162,12 +162,18 @@ export class ModelHost {
       const path = await resolveModelUri(
         spec || this.embeddedModel,
         this.downloads,
-        (fraction) => progress.report(Math.round(100 * fraction), `downloading ${spec}`),
+        (fraction) => progress.report(Math.round(100 * fraction), "downloading"),
         options.signal,
       );
       options.signal?.throwIfAborted();
       const table = this.tables && settings.persistTable ? await this.tables.load(path) : undefined;
-      const opened = await ModelSession.open({ path, gpu: settings.gpu === "off" ? false : settings.gpu, table, log: this.events.log });
+      const opened = await ModelSession.open({
+        path,
+        gpu: settings.gpu === "off" ? false : settings.gpu,
+        table,
+        log: this.events.log,
+        embedded: path === this.embeddedModel,
+      });
       this.info = await opened.info();
       if (this.info.fallbackReason) this.events.warn(`STAND: ${this.info.fallbackReason}`);
       this.events.log(`loaded ${path} on ${this.info.backend} (${this.info.threads} thread(s))`);

@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import {
   createConnection,
+  LSPErrorCodes,
   MessageType,
   ProposedFeatures,
   ResponseError,
@@ -22,7 +23,7 @@ import {
   defaultSettings,
   ErrorCodes,
   LoadModelRequest,
-  SolveProgressNotification,
+  SolvePartialResultType,
   SolveRequest,
   StatusNotification,
   StatusRequest,
@@ -33,7 +34,7 @@ import { completeInline } from "./inlineCompletion";
 import { formatTable, runBenchmark } from "./model/benchmark";
 import { downloadFolder, ModelHost, SERVER_VERSION } from "./modelHost";
 import { protocolChannel } from "./protocolChannel";
-import { solve } from "./solve";
+import { milliseconds, solve } from "./solve";
 import { TableStore } from "./tableStore";
 
 /** The embedded model ships next to the bundle (dist/language-server.js → models/). */
@@ -65,7 +66,8 @@ function serve(connection: Connection): void {
       statusChanged: (status) => void connection.sendNotification(StatusNotification, status),
       progress: async (what) => {
         const progress = await connection.window.createWorkDoneProgress().catch(() => undefined);
-        progress?.begin("STAND: loading model", 0, what, false);
+        // The title names the model; messages say what the load is doing (never the name again).
+        progress?.begin(`STAND: loading ${what}`, 0, undefined, false);
         return { report: (percent, message) => progress?.report(percent, message), done: () => progress?.done() };
       },
     });
@@ -99,7 +101,7 @@ function serve(connection: Connection): void {
   connection.onRequest(LoadModelRequest, async (params, token) => {
     // The editor may bring its own progress (a cancellable notification) for a download.
     const progress = params.workDoneToken === undefined ? undefined : connection.window.attachWorkDoneProgress(params.workDoneToken);
-    progress?.begin("STAND: loading model", 0, params.model || "embedded model", true);
+    progress?.begin(`STAND: loading ${params.model || "embedded model"}`, 0, undefined, true);
     const loaded = await modelHost().load(params.model ?? settings.model, settings, { signal: abortSignalOf(token), progress });
     return loaded.info();
   });
@@ -107,12 +109,24 @@ function serve(connection: Connection): void {
   connection.onRequest(SolveRequest, async (params, token) => {
     const current = await modelHost().current();
     const signal = abortSignalOf(token);
+    const partialResultToken = params.partialResultToken;
     const result = await modelHost().run("solve", () =>
-      solve(current, params, settings, (progress) => void connection.sendNotification(SolveProgressNotification, progress), signal),
+      solve(
+        current,
+        params,
+        settings,
+        {
+          partial: (partial) => {
+            if (partialResultToken !== undefined) void connection.sendProgress(SolvePartialResultType, partialResultToken, partial);
+          },
+          log,
+        },
+        signal,
+      ),
     );
     void modelHost().saveTable(settings.persistTable);
     // LSP's "request cancelled" error, with the candidates so far as its data.
-    if (signal.aborted) throw new ResponseError(-32800, "The solve was cancelled.", result);
+    if (signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, "The solve was cancelled.", result);
     return result;
   });
 
@@ -149,16 +163,27 @@ function serve(connection: Connection): void {
     const controller = new AbortController();
     inlineByDocument.set(document.uri, controller);
     token.onCancellationRequested(() => controller.abort());
+    const requested = performance.now();
+    const where = [document.uri.slice(document.uri.lastIndexOf("/") + 1), params.position.line + 1, params.position.character + 1].join(
+      ":",
+    );
     try {
       const current = await modelHost().current();
       const offset = document.offsetAt(params.position);
       const text = document.getText();
-      const completions = await modelHost().run("inline", async () =>
-        controller.signal.aborted
+      let queuedMs = 0;
+      const completions = await modelHost().run("inline", async () => {
+        queuedMs = performance.now() - requested;
+        return controller.signal.aborted
           ? []
-          : completeInline(current, { prefix: text.slice(0, offset), suffix: text.slice(offset) }, settings, controller.signal),
-      );
-      if (controller.signal.aborted) return [];
+          : completeInline(current, { prefix: text.slice(0, offset), suffix: text.slice(offset) }, settings, controller.signal);
+      });
+      const timing = `${milliseconds(performance.now() - requested)} (${milliseconds(queuedMs)} waiting for the model)`;
+      if (controller.signal.aborted) {
+        log(`inline ${where}: cancelled after ${timing}`);
+        return [];
+      }
+      log(`inline ${where}: ${String(completions.length)} item(s) in ${timing}`);
       return completions.map((insertText): InlineCompletionItem => ({
         insertText,
         range: { start: params.position, end: params.position },

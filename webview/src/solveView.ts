@@ -1,6 +1,7 @@
-// A solve: the provenance legend, one card per trajectory, and the solve's statistics. Cards are
-// kept per trajectory and told about their own state only; unchanged cards return at once.
-import type { SolveState } from "../../common/panel";
+// A solve: the provenance legend, the cards, and the solve's statistics. Cards are kept per
+// trajectory and told about their own state only; unchanged cards return at once. Identical
+// finished candidates share the first one's card.
+import { shownCards, type SolveState } from "../../common/panel";
 import { CardView } from "./card";
 import { h, setAttribute } from "./dom";
 import { legend } from "./legend";
@@ -10,7 +11,8 @@ export class SolveView {
   readonly element: HTMLElement;
   private readonly cardsElement: HTMLElement;
   private readonly stats = new SolveStatsView();
-  private cards: CardView[] = [];
+  private readonly cards = new Map<number, CardView>();
+  private shown: CardView[] = [];
   private solveId?: string;
 
   constructor() {
@@ -20,19 +22,31 @@ export class SolveView {
 
   update(solve: SolveState): void {
     setAttribute(this.element, "data-phase", solve.phase);
-    if (solve.id !== this.solveId || solve.cards.length !== this.cards.length) {
+    if (solve.id !== this.solveId) {
       this.solveId = solve.id;
-      this.cards = solve.cards.map((card) => new CardView(card.trajectory));
-      this.cardsElement.replaceChildren(...this.cards.map((card) => card.element));
+      this.cards.clear();
     }
-    solve.cards.forEach((card, index) => this.cards[index]!.update(card, solve));
+    const shown = shownCards(solve);
+    const views = shown.map(({ card }) => {
+      let view = this.cards.get(card.trajectory);
+      if (!view) {
+        view = new CardView(card.trajectory);
+        this.cards.set(card.trajectory, view);
+      }
+      return view;
+    });
+    if (views.length !== this.shown.length || views.some((view, index) => view !== this.shown[index])) {
+      this.shown = views;
+      this.cardsElement.replaceChildren(...views.map((view) => view.element));
+    }
+    shown.forEach((card, index) => views[index]?.update(card, solve));
     this.stats.update(solve);
   }
 
   /** Moves focus between cards with the arrow keys (when a card itself has focus). */
   focusSibling(card: Element, offset: number): boolean {
-    const index = this.cards.findIndex((view) => view.element === card);
-    const next = this.cards[index + offset];
+    const index = this.shown.findIndex((view) => view.element === card);
+    const next = this.shown[index + offset];
     if (index < 0 || !next) return false;
     next.element.focus();
     return true;

@@ -19,6 +19,8 @@ export interface SessionOptions {
   readonly table?: NgramTable;
   /** Where llama.cpp's own messages go. */
   readonly log?: (message: string) => void;
+  /** The demo model that ships with the extension. */
+  readonly embedded?: boolean;
 }
 
 export class ModelSession {
@@ -36,6 +38,7 @@ export class ModelSession {
     readonly path: string,
     readonly threads: number,
     table: NgramTable | undefined,
+    private readonly embedded: boolean,
   ) {
     this.table = table ?? new NgramTable({ maxEntries: 1 << 17 });
   }
@@ -45,7 +48,7 @@ export class ModelSession {
     try {
       const model = await loadModelFile(runtime.llama, options.path);
       const threads = threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
-      return new ModelSession(runtime, model, options.path, threads, options.table);
+      return new ModelSession(runtime, model, options.path, threads, options.table, options.embedded ?? false);
     } catch (error) {
       await runtime.llama.dispose();
       throw error;
@@ -60,6 +63,11 @@ export class ModelSession {
     return [this.model.tokens.eos, this.model.tokens.eot].filter((token): token is Token => token != null);
   }
 
+  /** Whether prompts go through a chat template (a solve then asks in words by default). */
+  get chatTemplate(): boolean {
+    return hasChatTemplate(this.model);
+  }
+
   async info(): Promise<ModelInfo> {
     const vram = this.runtime.backend === "cpu" ? 0 : (await this.runtime.llama.getVramState()).used;
     return {
@@ -71,8 +79,9 @@ export class ModelSession {
       fallbackReason: this.runtime.fallbackReason,
       contextSize: this.contextSize,
       fillInTheMiddle: supportsFillInTheMiddle(this.model),
-      chatTemplate: hasChatTemplate(this.model),
+      chatTemplate: this.chatTemplate,
       threads: this.threads,
+      embedded: this.embedded,
       memory: { ram: process.memoryUsage().rss, vram },
     };
   }
