@@ -10,6 +10,13 @@ export default tseslint.config(
       globals: { console: "readonly", process: "readonly" },
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    rules: {
+      // node:test's describe() and test() return promises that the runner itself awaits.
+      "@typescript-eslint/no-floating-promises": [
+        "error",
+        { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["describe", "test", "it", "suite"] }] },
+      ],
+    },
   },
   // Plain JavaScript (build and packaging scripts) is outside the TypeScript projects.
   { files: ["**/*.js", "**/*.mjs", "**/*.cjs"], ...tseslint.configs.disableTypeChecked },
