@@ -2,6 +2,7 @@
 // their types. Both sides import this one file, so a change to the protocol is a type error on
 // whichever side has not caught up.
 import {
+  LSPErrorCodes,
   NotificationType,
   ProgressType,
   RequestType,
@@ -66,6 +67,11 @@ export const ErrorCodes = {
   DownloadFailed: 1008,
   InvalidRequest: 1009,
 } as const;
+
+/** Whether a request failed because it was cancelled (LSP's RequestCancelled; a cancelled solve's data holds its candidates so far). */
+export function isCancelledRequest(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "code" in error && error.code === LSPErrorCodes.RequestCancelled;
+}
 
 export interface ModelInfo {
   readonly path: string;

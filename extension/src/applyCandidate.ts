@@ -66,7 +66,10 @@ export async function applyCandidate(
     if (action === "Open Diff") await diff();
     return;
   }
-  await editor.edit((edit) => (mode === "insert" ? edit.insert(range.end, text) : edit.replace(range, text)));
+  await editor.edit((edit) => {
+    if (mode === "insert") edit.insert(range.end, text);
+    else edit.replace(range, text);
+  });
 }
 
 /** The file against the file with `text` in place of `range`, in a read-only diff. */

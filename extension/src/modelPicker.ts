@@ -4,7 +4,8 @@
 // user without a working model.
 import * as vscode from "vscode";
 import { WorkDoneProgress, type LanguageClient } from "vscode-languageclient/node";
-import { LoadModelRequest, type ModelInfo } from "../../common/protocol";
+import { EMBEDDED_MODEL_NAME } from "../../common/product";
+import { isCancelledRequest, LoadModelRequest, type ModelInfo } from "../../common/protocol";
 import { RECOMMENDED_MODELS } from "../../common/recommendedModels";
 import { SECTION } from "./settings";
 import { errorMessage, showError } from "./errorNotifications";
@@ -15,21 +16,25 @@ interface ModelChoice extends vscode.QuickPickItem {
 
 export async function selectModel(client: LanguageClient): Promise<void> {
   const current = vscode.workspace.getConfiguration(SECTION).get<string>("model") ?? "";
-  const separator = (label: string): ModelChoice => ({ label, kind: vscode.QuickPickItemKind.Separator, pick: async () => undefined });
+  const separator = (label: string): ModelChoice => ({
+    label,
+    kind: vscode.QuickPickItemKind.Separator,
+    pick: () => Promise.resolve(undefined),
+  });
   const choices: ModelChoice[] = [
     separator("recommended (downloaded once)"),
     ...RECOMMENDED_MODELS.map((model): ModelChoice => ({
       label: `$(cloud-download) ${model.name}`,
       description: `${model.sizeGb.toFixed(1)} GB${current === model.uri ? " · current" : ""}`,
       detail: `${model.uri} — ${model.fits}`,
-      pick: async () => model.uri,
+      pick: () => Promise.resolve(model.uri),
     })),
     separator("on this machine"),
     {
-      label: "$(package) Embedded demo model (stand-code-mini)",
+      label: `$(package) Embedded demo model (${EMBEDDED_MODEL_NAME})`,
       description: current === "" ? "current" : undefined,
       detail: "5.8M parameters, ships with the extension: shows how STAND works; the code it writes is not meant to be correct.",
-      pick: async () => "",
+      pick: () => Promise.resolve(""),
     },
     { label: "$(file) Browse for a .gguf file…", pick: browseForGguf },
     {
@@ -46,7 +51,7 @@ export async function selectModel(client: LanguageClient): Promise<void> {
     },
   ];
   if (current && !choices.some((choice) => choice.description?.includes("current")))
-    choices.push({ label: `$(history) ${current}`, description: "current", pick: async () => current });
+    choices.push({ label: `$(history) ${current}`, description: "current", pick: () => Promise.resolve(current) });
   const choice = await vscode.window.showQuickPick(choices, {
     title: "STAND: Select Model",
     placeHolder: "Which GGUF model should STAND run?",
@@ -70,12 +75,10 @@ async function browseForGguf(): Promise<string | undefined> {
 /** Loads `model` in the server with a cancellable progress notification; shows why it failed. */
 export async function loadModel(client: LanguageClient, model: string): Promise<ModelInfo | undefined> {
   const name = model || "the embedded model";
-  let cancelled = false;
   try {
     return await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `STAND: loading ${name}`, cancellable: true },
       (progress, token) => {
-        token.onCancellationRequested(() => (cancelled = true));
         const workDoneToken = `stand-load-${Date.now()}`;
         let reported = 0;
         const subscription = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
@@ -85,12 +88,14 @@ export async function loadModel(client: LanguageClient, model: string): Promise<
           progress.report({ message: value.message, increment: Math.max(0, percent - reported) });
           reported = percent;
         });
-        return client.sendRequest(LoadModelRequest, { model, workDoneToken }, token).finally(() => subscription.dispose());
+        return client.sendRequest(LoadModelRequest, { model, workDoneToken }, token).finally(() => {
+          subscription.dispose();
+        });
       },
     );
   } catch (error) {
-    // The server has gone back to the model it had; nothing to report.
-    if (cancelled) return undefined;
+    // Cancelled: the server has gone back to the model it had; nothing to report.
+    if (isCancelledRequest(error)) return undefined;
     showError(errorMessage(error));
     return undefined;
   }

@@ -3,9 +3,16 @@
 // The server decides how the solve runs (its settings, its model's kind) and says so in its plan.
 import { randomUUID } from "node:crypto";
 import * as vscode from "vscode";
-import { LSPErrorCodes, ResponseError, type LanguageClient } from "vscode-languageclient/node";
+import { ResponseError, type LanguageClient } from "vscode-languageclient/node";
 import { tokensPerStep } from "../../common/panel";
-import { SolvePartialResultType, SolveRequest, type Candidate, type SolveResult, type TrajectoryStatistics } from "../../common/protocol";
+import {
+  isCancelledRequest,
+  SolvePartialResultType,
+  SolveRequest,
+  type Candidate,
+  type SolveResult,
+  type TrajectoryStatistics,
+} from "../../common/protocol";
 import type { CandidateSource } from "./applyCandidate";
 import type { CandidatesView } from "./candidatesView";
 import { errorMessage } from "./errorNotifications";
@@ -105,9 +112,7 @@ export class SolveController implements vscode.Disposable {
       return result;
     } catch (error) {
       const cancelled =
-        running.cancellation.token.isCancellationRequested ||
-        (error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled) ||
-        error instanceof vscode.CancellationError;
+        running.cancellation.token.isCancellationRequested || isCancelledRequest(error) || error instanceof vscode.CancellationError;
       if (!cancelled) {
         this.panel.post({ type: "solveFailed", solveId: running.id, message: errorMessage(error) });
         throw error;

@@ -2,6 +2,7 @@
 // extracted, the part that Insert, Replace and Copy use located in the text, and equal answers
 // grouped so the majority can win (test-time scaling by voting).
 import type { AppliedPart, SolveKind } from "../../common/protocol";
+import { normaliseCode } from "./code/normalise";
 
 export interface CodeBlock {
   readonly language: string;
@@ -81,8 +82,8 @@ export function parseAnswer(text: string, kind: SolveKind, languageId = ""): Par
   const first = blocks[0];
   const fencedFirst = first !== undefined && answer.slice(0, first.fenceStart).trim() === "";
   if (kind === "code" && !fencedFirst) {
-    // The continuation, up to a stray fence line (and the blank space before it).
-    const stray = first ? answer.slice(0, first.fenceStart).replace(/\s+$/, "").length : answer.length;
+    // The continuation, up to a stray fence line, without the blank space at its end.
+    const stray = (first ? answer.slice(0, first.fenceStart) : answer).trimEnd().length;
     const code = answer.slice(0, stray);
     return {
       thinking,
@@ -101,27 +102,19 @@ export function parseAnswer(text: string, kind: SolveKind, languageId = ""): Par
   };
 }
 
+/** The code a candidate is judged by: its first code block (a code solve's answer is one). */
+export function candidateCode(parsed: Pick<ParsedAnswer, "codeBlocks">): CodeBlock | undefined {
+  return parsed.codeBlocks[0];
+}
+
 /**
  * What two candidates must share to count as the same answer: their code when they have code
- * (whitespace and line comments ignored), else their answer text (case and spacing ignored).
+ * (comments, spacing and statement-ending semicolons ignored), else their answer text (case and
+ * spacing ignored).
  */
 export function voteKey(parsed: Pick<ParsedAnswer, "answer" | "codeBlocks">): string {
-  if (parsed.codeBlocks.length > 0) {
-    return parsed.codeBlocks
-      .map((block) =>
-        block.code
-          .split("\n")
-          .map((line) =>
-            line
-              .replace(/\/\/.*$/, "")
-              .replace(/\s+/g, " ")
-              .trim(),
-          )
-          .filter(Boolean)
-          .join("\n"),
-      )
-      .join("\n---\n");
-  }
+  const code = candidateCode(parsed);
+  if (code) return normaliseCode(code.code, code.language || undefined);
   return parsed.answer
     .toLowerCase()
     .replace(/\s+/g, " ")

@@ -14,6 +14,7 @@ import {
   type TrajectoryStatistics,
 } from "../../common/protocol";
 import { groupByVote, parseAnswer, voteKey } from "./candidates";
+import { AnswerEnd } from "./code/answerEnd";
 import type { ModelSession } from "./model/session";
 import { ProgressBatcher } from "./solveProgress";
 import { Decoder, DraftShape, standDrafter, type DecodeStatistics, type SamplingOptions, type TargetModel } from "./stand";
@@ -65,6 +66,13 @@ export function statisticsOf(statistics: DecodeStatistics, elapsedMs: number, en
   };
 }
 
+/** The fewest of `tokens` whose text reaches `length` characters. */
+function tokensCovering(tokens: readonly number[], length: number, detokenize: (tokens: readonly number[]) => string): number {
+  let keep = tokens.length;
+  while (keep > 0 && detokenize(tokens.slice(0, keep - 1)).length >= length) keep--;
+  return keep;
+}
+
 export async function solve(
   session: ModelSession,
   params: SolveParams,
@@ -102,8 +110,16 @@ export async function solve(
     `${label}: ${String(plan.trajectories)} × up to ${String(plan.maxTokens)} tokens, T = ${String(plan.temperature)}, ${kind}, prompt ${String(prompt.length)} tokens`,
   );
   const target = await session.solveTargetFor(trajectories);
-  const streams = Array.from({ length: trajectories }, () => new TextStream((tokens) => session.detokenize(tokens)));
-  const batcher = new ProgressBatcher((batch) => reporter.partial({ type: "progress", trajectories: batch }), SOLVE_PROGRESS_INTERVAL_MS);
+  const detokenize = (tokens: readonly number[]): string => session.detokenize(tokens);
+  const streams = Array.from({ length: trajectories }, () => new TextStream(detokenize));
+  // A code solve stops where its answer ends (the stub's block closes), so candidates compare.
+  const linePrefix = params.context?.slice(params.context.lastIndexOf("\n") + 1) ?? "";
+  const answerEnds = streams.map(() => (kind === "code" ? AnswerEnd.for(params.problem, params.languageId, linePrefix) : undefined));
+  /** Trajectories stopped there, rather than by an end-of-text token. */
+  const endedByAnswer = new Set<number>();
+  const batcher = new ProgressBatcher((batch) => {
+    reporter.partial({ type: "progress", trajectories: batch });
+  }, SOLVE_PROGRESS_INTERVAL_MS);
   const started = performance.now();
   /** When each trajectory last got tokens: its own time, for its tokens per second. */
   const lastTokenAt = new Array<number>(trajectories).fill(started);
@@ -121,13 +137,20 @@ export async function solve(
     sampling: samplingFrom(settings, plan.temperature),
     seed: params.seed ?? Math.floor(Math.random() * 2 ** 31),
     stopTokens: session.stopTokens,
+    stopAt: (trajectory, generated) => {
+      const end = answerEnds[trajectory]?.find(detokenize(generated));
+      if (end === undefined) return undefined;
+      endedByAnswer.add(trajectory);
+      streams[trajectory]?.end(end);
+      return tokensCovering(generated, end, detokenize);
+    },
     signal,
     onStep: (step) => {
       const stream = streams[step.trajectory];
       if (!stream) return;
       const now = performance.now();
       if (step.tokens.length > 0) lastTokenAt[step.trajectory] = now;
-      const spans = stream.push(step.tokens, step.fromDraft);
+      const spans = stream.push(step.tokens, step.fromDraft, answerEnds[step.trajectory]?.settled);
       if (spans.length > 0) batcher.add(step.trajectory, spans, statisticsOf(step.statistics, now - started));
     },
   });
@@ -136,7 +159,8 @@ export async function solve(
 
   const candidates: Candidate[] = result.trajectories.map((trajectory, index) => {
     const stream = streams[index] ?? new TextStream(() => "");
-    const statistics = statisticsOf(trajectory.statistics, (lastTokenAt[index] ?? finished) - started, trajectory.finishReason === "stop");
+    const endToken = trajectory.finishReason === "stop" && !endedByAnswer.has(index);
+    const statistics = statisticsOf(trajectory.statistics, (lastTokenAt[index] ?? finished) - started, endToken);
     const spans = stream.flush();
     if (spans.length > 0) batcher.add(index, spans, statistics);
     const candidateText = stream.text;

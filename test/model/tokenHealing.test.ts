@@ -260,7 +260,7 @@ describe("token healing: inline completions through the server on the embedded m
     }
   });
 
-  void test("after a typed space the items start with code: no more whitespace, no repeated keyword", async () => {
+  test("after a typed space the items start with code: no more whitespace, no repeated keyword", async () => {
     // Each document with the statement's keyword, which the issue's ghost text repeated.
     for (const [document, keyword] of [
       ["export function capitalize(words) {\n  return |\n}\n", "return"],

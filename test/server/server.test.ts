@@ -11,6 +11,7 @@ import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineComplet
 import {
   BenchmarkRequest,
   ErrorCodes,
+  isCancelledRequest,
   LoadModelRequest,
   SolvePartialResultType,
   SolveRequest,
@@ -77,12 +78,17 @@ describe("language server", () => {
   });
 
   /** A solve's partial results on `token`. */
-  function collectPartials(token: string): { readonly partials: { partial: SolvePartialResult }[]; dispose(): void } {
+  function collectPartials(token: string): { readonly partials: { partial: SolvePartialResult }[]; readonly dispose: () => void } {
     const partials: { partial: SolvePartialResult }[] = [];
     const subscription = server.connection.onProgress(SolvePartialResultType, token, (partial) => {
       partials.push({ partial });
     });
-    return { partials, dispose: () => subscription.dispose() };
+    return {
+      partials,
+      dispose: () => {
+        subscription.dispose();
+      },
+    };
   }
 
   test("solve streams partial results: the plan first, then coalesced spans whose concatenation is each candidate's text", async () => {
@@ -102,7 +108,6 @@ describe("language server", () => {
     const batches = partials.slice(1);
     for (const { partial } of batches) {
       assert.equal(partial.type, "progress");
-      if (partial.type !== "progress") continue;
       assert.equal(
         new Set(partial.trajectories.map((progress) => progress.trajectory)).size,
         partial.trajectories.length,
@@ -110,7 +115,7 @@ describe("language server", () => {
       );
       for (const progress of partial.trajectories) {
         streamed.set(progress.trajectory, (streamed.get(progress.trajectory) ?? "") + progress.spans.map((span) => span.text).join(""));
-        for (const span of progress.spans) assert.ok(span.origin === "draft" || span.origin === "model");
+        for (const span of progress.spans) assert.ok(["draft", "model"].includes(span.origin));
       }
     }
     // Coalesced (the interval itself is unit-tested with a clock in test/unit/solveProgress.test.ts).
@@ -129,6 +134,36 @@ describe("language server", () => {
     const result = await server.connection.sendRequest(SolveRequest, { problem: "const x = " });
     assert.deepEqual(result.plan, { trajectories: 4, temperature: 0.7, maxTokens: 64, kind: "code" }, "a base model continues code");
     assert.equal(result.candidates.length, 4);
+  });
+
+  test("a code solve of a JavaScript stub stops where the stub's block closes, and streams exactly what it keeps", async () => {
+    const { partials, dispose } = collectPartials("solve-stub");
+    const result = await server.connection.sendRequest(SolveRequest, {
+      problem: readFileSync(join(__dirname, "..", "..", "cli", "problems", "is-string.js.txt"), "utf8"),
+      kind: "code",
+      languageId: "javascript",
+      temperature: 0.7,
+      trajectories: 4,
+      maxTokens: 200,
+      seed: 3,
+      partialResultToken: "solve-stub",
+    });
+    dispose();
+    const streamed = new Map<number, string>();
+    for (const { partial } of partials)
+      if (partial.type === "progress")
+        for (const progress of partial.trajectories)
+          streamed.set(progress.trajectory, (streamed.get(progress.trajectory) ?? "") + progress.spans.map((span) => span.text).join(""));
+    for (const candidate of result.candidates) {
+      assert.equal(streamed.get(candidate.trajectory) ?? "", candidate.text);
+      if (candidate.finishReason === "length") continue;
+      assert.ok(candidate.statistics.tokens < 200);
+      assert.match(candidate.text, /\n\}$/, "the answer ends with the brace that closes isString");
+    }
+    assert.ok(
+      result.candidates.some((candidate) => candidate.finishReason === "stop"),
+      "without the rule, every candidate runs to the token limit",
+    );
   });
 
   test("cancelling a solve mid-way answers RequestCancelled with the candidates so far, and the next request works", async (t) => {
@@ -152,15 +187,16 @@ describe("language server", () => {
     await progressed;
     const cancelledAt = performance.now();
     source.cancel();
-    let partial: SolveResult | undefined;
-    await assert.rejects(pending, (error: { code?: number; data?: SolveResult }) => {
-      partial = error.data;
-      return error.code === -32800;
-    });
+    const answer: unknown = await pending.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     t.diagnostic(`the cancel was answered after ${(performance.now() - cancelledAt).toFixed(0)} ms`);
     subscription.dispose();
+    assert.ok(isCancelledRequest(answer), "RequestCancelled");
+    const partial = (answer as { data?: SolveResult }).data;
     assert.equal(partial?.candidates.length, 4, "the candidates so far come with the cancel");
-    for (const candidate of partial?.candidates ?? []) {
+    for (const candidate of partial.candidates) {
       assert.equal(candidate.finishReason, "cancelled");
       assert.ok(candidate.text.length > 0, "each has its text so far");
     }

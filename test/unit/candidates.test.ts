@@ -25,7 +25,7 @@ describe("candidates", () => {
     assert.deepEqual(extractCodeBlocks("no code here", "chat"), []);
   });
 
-  void test("the applied part is a range of the text: what the card marks is what is applied and copied", () => {
+  test("the applied part is a range of the text: what the card marks is what is applied and copied", () => {
     const applied = (text: string, kind: "code" | "chat") => {
       const parsed = parseAnswer(text, kind, "typescript");
       return { kind: parsed.applied.kind, text: text.slice(parsed.applied.start, parsed.applied.end) };
@@ -40,27 +40,28 @@ describe("candidates", () => {
     assert.deepEqual(parseAnswer(stray, "code", "typescript").codeBlocks, [
       { language: "typescript", code: "  const n = values.length;\n  return n;\n}" },
     ]);
-    assert.deepEqual(applied("  return a + b;\n}\n", "code"), { kind: "code", text: "  return a + b;\n}\n" });
+    assert.deepEqual(applied("  return a + b;\n}\n", "code"), { kind: "code", text: "  return a + b;\n}" });
     // ... unless the answer is itself fenced.
     assert.deepEqual(applied("\n```ts\nreturn a + b;\n```\n", "code"), { kind: "code block", text: "return a + b;" });
   });
 
-  test("votes: equal code (modulo spacing and comments) or equal answers group together, largest group first", () => {
+  test("votes: equal code (modulo spacing, comments and trailing semicolons) or equal answers group together, largest group first", () => {
     const answers = [
       "```ts\nreturn a+b; // sum\n```",
       "The answer is 5.",
       "```ts\n  return a+b;\n```",
       "the answer is   5",
       "```ts\nreturn a-b;\n```",
-      "```ts\nreturn a + b;\n```",
+      "```ts\nreturn a + b /* sum */\n```",
       "```js\nreturn a+b;\n```",
+      "Here:\n```typescript\nreturn 'a+b';\n```\nand a second block\n```ts\nreturn a-b;\n```",
     ];
     const keys = answers.map((answer) => voteKey(parseAnswer(answer, "chat")));
     assert.deepEqual(groupByVote(keys), [
-      { members: [0, 2, 6], representative: 0 },
+      { members: [0, 2, 5, 6], representative: 0 },
       { members: [1, 3], representative: 1 },
       { members: [4], representative: 4 },
-      { members: [5], representative: 5 },
+      { members: [7], representative: 7 },
     ]);
   });
 });

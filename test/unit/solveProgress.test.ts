@@ -13,8 +13,8 @@ const stats = (tokens: number): TrajectoryStatistics => ({
   tokensPerSecond: 1,
 });
 
-void describe("solve progress batching", () => {
-  void test("the first tokens go at once; later ones at most once per interval, each trajectory once a batch with merged spans", () => {
+describe("solve progress batching", () => {
+  test("the first tokens go at once; later ones at most once per interval, each trajectory once a batch with merged spans", () => {
     let now = 1000;
     const sent: TrajectoryProgress[][] = [];
     const batcher = new ProgressBatcher(

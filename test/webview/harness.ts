@@ -289,6 +289,12 @@ export const BRIDGE_SCRIPT = `(() => {
     style(selector, property) {
       return getComputedStyle(document.querySelector(selector)).getPropertyValue(property);
     },
+    descendants(selector) {
+      return [...document.querySelectorAll(selector)].map((element) => element.querySelectorAll("*").length);
+    },
+    attributes(selector, name) {
+      return [...document.querySelectorAll(selector)].map((element) => element.getAttribute(name) ?? "");
+    },
     /** How many matching elements have a border or an outline. */
     boxed(selector) {
       return [...document.querySelectorAll(selector)].filter((element) => {

@@ -61,6 +61,10 @@ interface Harness {
   takePosted(): FromPanel[];
   observe(selector: string): boolean;
   stopObserving(selector: string): number;
+  /** For each element the selector matches, how many elements it holds. */
+  descendants(selector: string): number[];
+  /** An attribute of each element the selector matches ("" when missing). */
+  attributes(selector: string, name: string): string[];
   activeElement(): { tag: string; action: string | null; card: string | null; isCard: boolean } | null;
   outline(selector: string): { style: string; width: string; color: string };
   injectInlineScript(): boolean;
@@ -78,11 +82,11 @@ interface Opened {
   readonly page: Page;
   /** Console errors and uncaught exceptions: any one fails the test. */
   readonly errors: string[];
-  deliver(messages: readonly ToPanel[], gapMs?: number): Promise<void>;
-  takePosted(): Promise<FromPanel[]>;
-  violations(): Promise<Violation[]>;
+  readonly deliver: (messages: readonly ToPanel[], gapMs?: number) => Promise<void>;
+  readonly takePosted: () => Promise<FromPanel[]>;
+  readonly violations: () => Promise<Violation[]>;
   /** No CSP violation and no console error so far. */
-  assertClean(): Promise<void>;
+  readonly assertClean: () => Promise<void>;
 }
 
 describe("candidates panel (webview in Chromium)", () => {
@@ -192,7 +196,7 @@ describe("candidates panel (webview in Chromium)", () => {
         ],
         [touched, other] as const,
       );
-      assert.ok((changed ?? 0) > 0, "the card that got tokens changed");
+      assert.ok(changed > 0, "the card that got tokens changed");
       assert.equal(untouched, 0, "the other card was not touched");
 
       // The first half of the stream, batch by batch as the extension would post it.
@@ -302,7 +306,9 @@ describe("candidates panel (webview in Chromium)", () => {
       // The benchmark's table: every column explained, and nothing wraps.
       const headers = page.locator("table.benchmark-table thead th");
       assert.deepEqual(await headers.allTextContents(), ["method", "tok/s", "speedup", "bound", "tok/call", "drafter %"]);
-      for (const title of await headers.evaluateAll((cells) => cells.map((cell) => cell.getAttribute("title") ?? "")))
+      for (const title of await page.evaluate(() =>
+        (globalThis as unknown as InPage).__stand.attributes("table.benchmark-table thead th", "title"),
+      ))
         assert.ok(title.length > 10, "each column header explains itself");
       assert.equal(await page.locator("table.benchmark-table tbody tr").count(), benchmark.rows.length);
       assert.equal(
@@ -610,23 +616,16 @@ describe("candidates panel (webview in Chromium)", () => {
       const streamStart = performance.now();
       await deliver([{ type: "events", events: streamed }]);
       const streamMs = performance.now() - streamStart;
-      const nodes = await page
-        .locator(".candidate-card")
-        .evaluateAll((cards) => cards.map((element) => element.querySelectorAll("*").length));
+      const nodes = await page.evaluate(() => (globalThis as unknown as InPage).__stand.descendants(".candidate-card"));
       assert.equal(nodes.length, trajectories);
-      const lines = await page
-        .locator(".candidate-card .candidate-text")
-        .first()
-        .evaluate((element) => (element.textContent ?? "").split("\n").length);
+      const lines = (await page.locator(".candidate-card .candidate-text").first().textContent())?.split("\n").length ?? 0;
       assert.ok(lines <= 17, `a streaming card holds its last lines only (${lines})`);
       assert.ok(Math.max(...nodes) < 200, `DOM nodes per streaming card: at most ${Math.max(...nodes)}`);
       const finishStart = performance.now();
       await deliver([{ type: "events", events: [{ type: "solveFinished", solveId: "big", result: big }] }]);
       await page.locator('#solve[data-phase="done"] .phase-line, .phase[data-phase="done"]').first().waitFor({ state: "attached" });
       const doneMs = performance.now() - finishStart;
-      const finishedNodes = await page
-        .locator(".candidate-card")
-        .evaluateAll((cards) => cards.map((element) => element.querySelectorAll("*").length));
+      const finishedNodes = await page.evaluate(() => (globalThis as unknown as InPage).__stand.descendants(".candidate-card"));
       t.diagnostic(
         `${streamed.length} events folded and drawn in ${streamMs.toFixed(0)} ms; Done drawn ${doneMs.toFixed(0)} ms after the result; DOM nodes per card: streaming ≤ ${Math.max(...nodes)}, finished ≤ ${Math.max(...finishedNodes)}`,
       );

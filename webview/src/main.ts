@@ -74,7 +74,9 @@ root.addEventListener("click", (event) => {
   const message = actionMessage(event.target, state);
   if (message) bridge.post(message);
 });
-root.addEventListener("keydown", (event) => view.handleKey(event));
+root.addEventListener("keydown", (event) => {
+  view.handleKey(event);
+});
 // Escape anywhere in the panel stops a running solve: keys pressed inside a webview do not reach
 // the workbench's keybindings with the panel's context.
 window.addEventListener("keydown", (event) => {

@@ -128,7 +128,7 @@ describe("extension logic", () => {
     );
   });
 
-  void test("inline completions: the status item says on, off, or off for this language", () => {
+  test("inline completions: the status item says on, off, or off for this language", () => {
     assert.equal(inlineStatusContent(true, "typescript", ["markdown"]).text, "$(check) Inline");
     assert.equal(inlineStatusContent(false, "typescript", ["markdown"]).text, "$(circle-slash) Inline");
     const markdown = inlineStatusContent(true, "markdown", ["markdown"]);
@@ -136,7 +136,7 @@ describe("extension logic", () => {
     assert.match(markdown.tooltip, /off for markdown/);
   });
 
-  void test("a solve's range follows edits: moved by edits before it, kept by edits after, widened by edits in it", () => {
+  test("a solve's range follows edits: moved by edits before it, kept by edits after, widened by edits in it", () => {
     const range = { start: 100, end: 150 };
     // Two lines typed at the top of the file.
     assert.deepEqual(followChange(range, { rangeOffset: 0, rangeLength: 0, text: "// a\n// b\n" }), { start: 110, end: 160 });
