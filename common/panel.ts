@@ -23,9 +23,9 @@ export type PanelEvent =
   | { readonly type: "solveProgress"; readonly solveId: string; readonly trajectories: readonly TrajectoryProgress[]; readonly at: number }
   /** The user asked to stop; the server has not answered yet. */
   | { readonly type: "solveCancelling"; readonly solveId: string }
-  | { readonly type: "solveFinished"; readonly solveId: string; readonly result: SolveResult }
+  | { readonly type: "solveFinished"; readonly solveId: string; readonly result: PanelResult }
   /** Stopped by the user: the candidates so far, when the server had any, can still be applied. */
-  | { readonly type: "solveCancelled"; readonly solveId: string; readonly result?: SolveResult }
+  | { readonly type: "solveCancelled"; readonly solveId: string; readonly result?: PanelResult }
   | { readonly type: "solveFailed"; readonly solveId: string; readonly message: string }
   | { readonly type: "benchmarkStarted"; readonly startedAt: number }
   | { readonly type: "benchmarkFinished"; readonly result: BenchmarkResult }
@@ -63,6 +63,32 @@ export type FromPanel =
   | { readonly type: "solveAgain" }
   | { readonly type: "runBenchmark" };
 
+/**
+ * A candidate as the panel gets it: its text is the card's streamed spans, which the panel has
+ * already, so the result carries none of it (nor the answer and code blocks cut from it): a
+ * 16-candidate result is a few kilobytes, not a few hundred.
+ */
+export type PanelCandidate = Omit<Candidate, "text" | "answer" | "codeBlocks" | "thinking">;
+export type PanelResult = Omit<SolveResult, "candidates"> & { readonly candidates: readonly PanelCandidate[] };
+
+/** A finished candidate on its card, with its text (the card's spans). */
+export type CardCandidate = PanelCandidate & { readonly text: string };
+
+/** The panel's part of a result. */
+export function panelResultOf(result: SolveResult): PanelResult {
+  return {
+    ...result,
+    candidates: result.candidates.map(({ trajectory, answerStart, applied, finishReason, statistics, group }): PanelCandidate => ({
+      trajectory,
+      answerStart,
+      applied,
+      finishReason,
+      statistics,
+      group,
+    })),
+  };
+}
+
 /** One trajectory's card. Later features (e.g. check results) add fields here. */
 export interface CardState {
   readonly trajectory: number;
@@ -70,7 +96,7 @@ export interface CardState {
   readonly spans: readonly Span[];
   readonly statistics?: TrajectoryStatistics;
   /** Set when the solve ends (finished, or cancelled with candidates so far). */
-  readonly candidate?: Candidate;
+  readonly candidate?: CardCandidate;
 }
 
 /** One point of the throughput chart: all trajectories' tokens so far at a time since the start. */
@@ -173,15 +199,22 @@ function withSolve(state: PanelState, solveId: string, update: (solve: SolveStat
   return state.solve?.id === solveId ? { ...state, solve: update(state.solve) } : state;
 }
 
-/** The result's candidates on their cards: the candidate's text is the card's from now on. */
-function withResult(solve: SolveState, result: SolveResult, phase: SolvePhase): SolveState {
+/** The result's candidates on their cards, each with its card's streamed text. */
+function withResult(solve: SolveState, result: PanelResult, phase: SolvePhase): SolveState {
   const candidates = new Map(result.candidates.map((candidate) => [candidate.trajectory, candidate]));
-  const cards = Array.from({ length: result.plan.trajectories }, (_, trajectory) => {
+  const cards = Array.from({ length: result.plan.trajectories }, (_, trajectory): CardState => {
     const card = solve.cards[trajectory] ?? { trajectory, spans: [] };
     const candidate = candidates.get(trajectory);
-    return candidate ? { ...card, candidate, statistics: candidate.statistics } : card;
+    if (!candidate) return card;
+    const text = card.spans.map((span) => span.text).join("");
+    return { ...card, candidate: { ...panelCandidateOf(candidate), text }, statistics: candidate.statistics };
   });
   return { ...solve, phase, plan: result.plan, groups: result.groups, statistics: result.statistics, cards };
+}
+
+/** Only the panel's fields (a full Candidate, as tests and old snapshots may give, has more). */
+function panelCandidateOf({ trajectory, answerStart, applied, finishReason, statistics, group }: PanelCandidate): PanelCandidate {
+  return { trajectory, answerStart, applied, finishReason, statistics, group };
 }
 
 function appendSpans(spans: readonly Span[], added: readonly Span[]): Span[] {
@@ -203,7 +236,7 @@ export function agreement(solve: SolveState, trajectory: number): { readonly agr
 }
 
 /** The text Insert, Replace and Copy use: the part of the candidate's text its card marks. */
-export function applicableText(candidate: Candidate): string {
+export function applicableText(candidate: Pick<Candidate, "text" | "applied">): string {
   return candidate.text.slice(candidate.applied.start, candidate.applied.end);
 }
 

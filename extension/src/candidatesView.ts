@@ -11,6 +11,15 @@ import { panelHtml } from "./panelHtml";
 /** A webview that has not said "rendered" for this long may have dropped the batch: send again. */
 const RENDER_TIMEOUT_MS = 2000;
 
+/** Events the user waits for: they go at once, with whatever is pending before them, in order. */
+const URGENT: ReadonlySet<PanelEvent["type"]> = new Set([
+  "solveStarted",
+  "solveCancelling",
+  "solveFinished",
+  "solveCancelled",
+  "solveFailed",
+]);
+
 export class CandidatesView implements vscode.WebviewViewProvider, vscode.Disposable {
   static readonly viewType = "stand.candidates";
 
@@ -36,14 +45,14 @@ export class CandidatesView implements vscode.WebviewViewProvider, vscode.Dispos
     this.state = reducePanel(this.state, event);
     if (!this.view || !this.ready) return;
     this.pending.push(event);
-    this.flush();
+    this.flush(URGENT.has(event.type));
   }
 
-  /** Posts the pending events as one batch, unless the webview is still rendering the last one. */
-  private flush(): void {
+  /** Posts the pending events as one batch, unless the webview is still rendering the last one (and they can wait). */
+  private flush(urgent = false): void {
     const view = this.view;
     if (!view || !this.ready || this.pending.length === 0) return;
-    if (this.inFlightSince !== undefined && Date.now() - this.inFlightSince < RENDER_TIMEOUT_MS) {
+    if (!urgent && this.inFlightSince !== undefined && Date.now() - this.inFlightSince < RENDER_TIMEOUT_MS) {
       this.retry ??= setTimeout(() => {
         this.retry = undefined;
         this.flush();

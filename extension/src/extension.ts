@@ -34,7 +34,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const client = server.client;
   const statusBar = new StatusBar();
   const panel = new CandidatesView(context.extensionUri);
-  const solves = new SolveController(client, panel);
+  const solves = new SolveController(client, panel, (message) => {
+    output.info(message);
+  });
   const previews = new CandidatePreviews();
   const demoNotice = new DemoModelNotice(context.globalState);
   let status: ServerStatus | undefined;

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import * as vscode from "vscode";
 import { ResponseError, type LanguageClient } from "vscode-languageclient/node";
-import { tokensPerStep } from "../../common/panel";
+import { panelResultOf, tokensPerStep } from "../../common/panel";
 import {
   isCancelledRequest,
   SolvePartialResultType,
@@ -54,6 +54,8 @@ export class SolveController implements vscode.Disposable {
   constructor(
     private readonly client: LanguageClient,
     private readonly panel: CandidatesView,
+    /** The STAND output: the editor's side of a cancel, beside the server's lines. */
+    private readonly log: (message: string) => void,
   ) {}
 
   get isRunning(): boolean {
@@ -107,7 +109,7 @@ export class SolveController implements vscode.Disposable {
         ),
       );
       this.last = { id: running.id, input, result };
-      this.panel.post({ type: "solveFinished", solveId: running.id, result });
+      this.panel.post({ type: "solveFinished", solveId: running.id, result: panelResultOf(result) });
       void vscode.commands.executeCommand("setContext", "stand.hasCandidates", true);
       return result;
     } catch (error) {
@@ -123,7 +125,7 @@ export class SolveController implements vscode.Disposable {
         this.last = { id: running.id, input, result: partial };
         void vscode.commands.executeCommand("setContext", "stand.hasCandidates", true);
       }
-      this.panel.post({ type: "solveCancelled", solveId: running.id, result: partial });
+      this.panel.post({ type: "solveCancelled", solveId: running.id, result: partial && panelResultOf(partial) });
       return undefined;
     } finally {
       partials.dispose();
@@ -145,6 +147,7 @@ export class SolveController implements vscode.Disposable {
   cancel(): void {
     const running = this.running;
     if (!running || running.cancellation.token.isCancellationRequested) return;
+    this.log("cancelling the solve");
     running.cancellation.cancel();
     this.panel.post({ type: "solveCancelling", solveId: running.id });
   }

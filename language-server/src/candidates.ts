@@ -64,11 +64,14 @@ export function extractCodeBlocks(answer: string, kind: SolveKind, languageId = 
   return parseAnswer(answer, kind, languageId).codeBlocks;
 }
 
+/** Documents whose text may hold fences of its own: a continuation of them keeps its fences. */
+const PROSE_LANGUAGES = new Set(["markdown", "mdx", "plaintext", "restructuredtext"]);
+
 /**
  * Thinking, answer, code blocks and the applied part. A chat answer applies its first code block,
  * else the whole answer. A code solve continues the selection, so its answer is code: a fence the
- * model writes after it (a stray one) ends the code, and only an answer that starts with a fence is
- * read as fenced blocks.
+ * model writes after it (a stray one) ends the code (except in prose documents such as Markdown,
+ * where fences are content), and only an answer that starts with a fence is read as fenced blocks.
  */
 export function parseAnswer(text: string, kind: SolveKind, languageId = ""): ParsedAnswer {
   const { thinking, answer, answerStart } = splitThinking(text);
@@ -82,9 +85,9 @@ export function parseAnswer(text: string, kind: SolveKind, languageId = ""): Par
   const first = blocks[0];
   const fencedFirst = first !== undefined && answer.slice(0, first.fenceStart).trim() === "";
   if (kind === "code" && !fencedFirst) {
-    // The continuation, up to a stray fence line, without the blank space at its end.
-    const stray = (first ? answer.slice(0, first.fenceStart) : answer).trimEnd().length;
-    const code = answer.slice(0, stray);
+    // The whole continuation (what the card shows), or the code up to a stray fence line.
+    const stray = first && !PROSE_LANGUAGES.has(languageId) ? answer.slice(0, first.fenceStart).trimEnd().length : answer.length;
+    const code = answer.slice(0, stray).trimEnd();
     return {
       thinking,
       answer,

@@ -40,7 +40,11 @@ describe("candidates", () => {
     assert.deepEqual(parseAnswer(stray, "code", "typescript").codeBlocks, [
       { language: "typescript", code: "  const n = values.length;\n  return n;\n}" },
     ]);
-    assert.deepEqual(applied("  return a + b;\n}\n", "code"), { kind: "code", text: "  return a + b;\n}" });
+    assert.deepEqual(applied("  return a + b;\n}\n", "code"), { kind: "code", text: "  return a + b;\n}\n" });
+    // In Markdown, fences are the document's own: a continuation keeps them.
+    const notes = "more text\n```js\nx();\n```\n";
+    assert.deepEqual(applied(notes, "code").text, "more text", "in TypeScript, a fence ends the code");
+    assert.deepEqual(parseAnswer(notes, "code", "markdown").applied, { start: 0, end: notes.length, kind: "code", language: "markdown" });
     // ... unless the answer is itself fenced.
     assert.deepEqual(applied("\n```ts\nreturn a + b;\n```\n", "code"), { kind: "code block", text: "return a + b;" });
   });

@@ -5,6 +5,7 @@ import {
   applicableText,
   emptyPanelState,
   MAX_THROUGHPUT_SAMPLES,
+  panelResultOf,
   reducePanel,
   shownCards,
   tokensPerStep,
@@ -47,6 +48,12 @@ function candidate(trajectory: number, text: string, group: number, finishReason
 }
 
 const fold = (events: PanelEvent[], state: PanelState = emptyPanelState): PanelState => events.reduce(reducePanel, state);
+/** Each candidate's text streamed to its card, as the server sends it before the result. */
+const streamed = (candidates: readonly Candidate[]): PanelEvent =>
+  progress(
+    1100,
+    ...candidates.map((c) => ({ trajectory: c.trajectory, spans: [{ text: c.text, origin: "model" as const }], statistics: c.statistics })),
+  );
 const solveOf = (state: PanelState): SolveState => {
   assert.ok(state.solve);
   return state.solve;
@@ -103,10 +110,13 @@ describe("panel state", () => {
       groups: [{ members: [0, 1], representative: 0 }],
       statistics: { ...stats(6), trajectories: 2, elapsedMs: 300, histogram: [4, 1] },
     };
-    const solve = solveOf(fold([started, planned, { type: "solveFinished", solveId: "s1", result }]));
+    const solve = solveOf(
+      fold([started, planned, streamed(result.candidates), { type: "solveFinished", solveId: "s1", result: panelResultOf(result) }]),
+    );
     assert.equal(solve.phase, "done");
     assert.deepEqual(solve.statistics?.histogram, [4, 1]);
-    assert.equal(solve.cards[1]?.candidate?.text, "a + b \n");
+    assert.equal(solve.cards[1]?.candidate?.text, "a + b \n", "the card's streamed text is the candidate's");
+    assert.equal(JSON.stringify(panelResultOf(result)).includes("a + b"), false, "the panel's result carries no text: the spans have it");
     assert.deepEqual(agreement(solve, 1), { agreeing: 2, of: 2 });
     assert.equal(applicableText(result.candidates[1] ?? candidate(9, "", 0)), "a + b");
   });
@@ -163,7 +173,14 @@ describe("panel state", () => {
       shownCards(streaming).map((shown) => shown.copies),
       [[0], [1], [2], [3]],
     );
-    const done = solveOf(fold([started, { type: "solveFinished", solveId: "s1", result }]));
+    const done = solveOf(
+      fold([
+        started,
+        { type: "solvePlanned", solveId: "s1", plan: result.plan },
+        streamed(result.candidates),
+        { type: "solveFinished", solveId: "s1", result },
+      ]),
+    );
     assert.deepEqual(
       shownCards(done).map((shown) => [shown.card.trajectory, shown.copies]),
       [

@@ -457,7 +457,7 @@ describe("candidates panel (webview in Chromium)", () => {
       await page.waitForFunction(() => (globalThis as unknown as InPage).__stand.posted.some((message) => message.type === "ready"));
       // No message since the reload: everything comes from getState, saved when the solve finished.
       assert.equal(await page.locator('.candidate-card[data-finished="true"]').count(), shown.length);
-      assert.equal(await card(page, 1).locator(".candidate-text").textContent(), result.candidates[1]?.text);
+      assert.equal(await card(page, 1).locator(".candidate-text").textContent(), finalState.solve?.cards[1]?.candidate?.text);
       assert.equal(await page.locator("svg.chart-speedup").count(), 1);
       assert.deepEqual(await takePosted(), [{ type: "ready" }]);
       await assertClean();

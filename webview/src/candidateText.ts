@@ -3,19 +3,23 @@
 // the same at 40 tokens and at 4,000. Finished, it shows its first lines with syntax highlighting
 // and "Show all N lines" for the rest; a reasoning model's thinking sits collapsed above the
 // answer; and when Insert, Replace and Copy use only part of it (a code block), that part is
-// marked and the rest dimmed, so what is applied is what the card shows.
-import type { Candidate, Span } from "../../common/protocol";
+// marked and the rest dimmed, so what is applied is what the card shows. A card far from the view
+// is not drawn at all until it comes near (setVisible): 16 cards cost what the visible ones cost.
+import type { CardCandidate } from "../../common/panel";
+import type { Span } from "../../common/protocol";
 import { h, setAttribute, setText } from "./dom";
 import { plural } from "./format";
 import { highlightMarks, highlights } from "./highlight";
 import { lineCount, lineStart, pieces, provenanceMarks, tailStart, type Mark, type Piece } from "./textMarks";
 
-/** Lines of a streaming card in the DOM: about what its box shows. */
+/** Lines (and at most characters, for long lines) of a streaming card in the DOM: about what its box shows. */
 export const STREAM_LINES = 16;
-/** Lines of a finished card before "Show all". */
+export const STREAM_CHARACTERS = 1500;
+/** Lines (and at most characters) of a finished card before "Show all". */
 export const FINISHED_LINES = 40;
+export const FINISHED_CHARACTERS = 4000;
 
-const APPLIED_WHAT: Record<Candidate["applied"]["kind"], string> = {
+const APPLIED_WHAT: Record<CardCandidate["applied"]["kind"], string> = {
   code: "code",
   "code block": "code block",
   answer: "answer",
@@ -32,11 +36,13 @@ export class CandidateTextView {
   private readonly code: HTMLElement;
   private readonly showAll: HTMLElement;
   private renderedSpans?: readonly Span[];
-  private renderedCandidate?: Candidate;
+  private renderedCandidate?: CardCandidate;
   private lastSpans: readonly Span[] = [];
-  private lastCandidate?: Candidate;
+  private lastCandidate?: CardCandidate;
   /** The user asked for every line of the finished text. */
   private expanded = false;
+  /** Near the view (until the panel's observer says otherwise, every card is). */
+  private visible = true;
 
   constructor() {
     this.thinkingSummary = h("span", {});
@@ -60,42 +66,53 @@ export class CandidateTextView {
     this.element = h("div", { class: "card-text" }, this.thinking, this.note, this.output, this.showAll);
   }
 
-  update(spans: readonly Span[], candidate: Candidate | undefined): void {
+  /** The card came near the view or left it; coming near draws what changed meanwhile. */
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    if (visible) this.update(this.lastSpans, this.lastCandidate);
+  }
+
+  update(spans: readonly Span[], candidate: CardCandidate | undefined): void {
     this.lastSpans = spans;
     this.lastCandidate = candidate;
+    if (!this.visible) return;
     if (candidate) {
       if (candidate === this.renderedCandidate) return;
       this.renderedCandidate = candidate;
       this.renderedSpans = spans;
       this.renderFinished(spans, candidate);
+      setAttribute(this.element, "data-drawn", "finished");
       return;
     }
     if (spans === this.renderedSpans && this.renderedCandidate === undefined) return;
     this.renderedCandidate = undefined;
     this.renderedSpans = spans;
     this.renderStreaming(spans);
+    setAttribute(this.element, "data-drawn", "streaming");
   }
 
   /** The last STREAM_LINES lines, provenance only; earlier lines are counted, not drawn. */
   private renderStreaming(spans: readonly Span[]): void {
     const text = spans.map((span) => span.text).join("");
-    const from = tailStart(text, STREAM_LINES);
+    const from = Math.max(tailStart(text, STREAM_LINES), text.length - STREAM_CHARACTERS);
     const hiddenLines = from > 0 ? lineCount(text.slice(0, from)) - 1 : 0;
     setText(this.earlier, hiddenLines > 0 ? `… ${plural(hiddenLines, "earlier line")}\n` : "");
     setAttribute(this.earlier, "hidden", hiddenLines === 0);
+    // No scrolling (reading a scroll height forces a layout per card per frame): the streaming box
+    // holds about what it shows, and its CSS keeps the end in view.
     this.code.replaceChildren(...pieces(text, from, text.length, [provenanceMarks(spans)]).map(pieceElement));
-    this.output.scrollTop = this.output.scrollHeight;
     setAttribute(this.thinking, "hidden", true);
     setAttribute(this.note, "hidden", true);
     setAttribute(this.showAll, "hidden", true);
   }
 
-  private renderFinished(spans: readonly Span[], candidate: Candidate): void {
+  private renderFinished(spans: readonly Span[], candidate: CardCandidate): void {
     const text = candidate.text;
     // The streamed spans are the candidate's text; a state restored from elsewhere may lack them.
     const provenance =
       spans.map((span) => span.text).join("") === text ? provenanceMarks(spans) : [{ from: 0, to: text.length, classes: "span-model" }];
-    const answerStart = candidate.thinking !== undefined ? candidate.answerStart : 0;
+    // A thinking segment is the text before the answer.
+    const answerStart = candidate.answerStart;
 
     setAttribute(this.thinking, "hidden", answerStart === 0);
     if (answerStart > 0) {
@@ -103,11 +120,21 @@ export class CandidateTextView {
       this.thinkingCode.replaceChildren(...pieces(text, 0, answerStart, [provenance]).map(pieceElement));
     }
 
+    const answer = text.slice(answerStart);
+    const total = lineCount(answer);
+    // The first lines only (a bounded DOM), unless the user asked for all of them.
+    const end = this.expanded
+      ? text.length
+      : Math.min(answerStart + lineStart(answer, FINISHED_LINES), answerStart + FINISHED_CHARACTERS, text.length);
+    const cut = end < text.length && text.slice(end).trim() !== "";
+
     const { applied } = candidate;
     const whole = applied.start <= answerStart && text.slice(applied.end).trim() === "";
     const layers: Mark[][] = [provenance];
-    if (applied.kind !== "answer" && highlights(applied.language))
-      layers.push(highlightMarks(text.slice(applied.start, applied.end), applied.language, applied.start));
+    // Highlighting parses only what is shown.
+    const highlightEnd = Math.min(applied.end, end);
+    if (applied.kind !== "answer" && highlights(applied.language) && highlightEnd > applied.start)
+      layers.push(highlightMarks(text.slice(applied.start, highlightEnd), applied.language, applied.start));
     if (!whole)
       layers.push([
         { from: 0, to: applied.start, classes: "not-applied" },
@@ -115,14 +142,11 @@ export class CandidateTextView {
         { from: applied.end, to: text.length, classes: "not-applied" },
       ]);
 
-    const answer = text.slice(answerStart);
-    const total = lineCount(answer);
-    const shown = this.expanded ? total : Math.min(total, FINISHED_LINES);
-    const end = this.expanded ? text.length : answerStart + lineStart(answer, shown) - (shown < total ? 1 : 0);
-    this.code.replaceChildren(...pieces(text, answerStart, Math.max(answerStart, end), layers).map(pieceElement));
+    this.code.replaceChildren(...pieces(text, answerStart, Math.max(answerStart, cut ? end : text.length), layers).map(pieceElement));
     setAttribute(this.earlier, "hidden", true);
-    setText(this.showAll, `Show all ${plural(total, "line")}`);
-    setAttribute(this.showAll, "hidden", shown >= total);
+    const shownLines = lineCount(text.slice(answerStart, end));
+    setText(this.showAll, total > shownLines ? `Show all ${plural(total, "line")}` : `Show all ${plural(answer.length, "character")}`);
+    setAttribute(this.showAll, "hidden", !cut);
 
     if (whole) {
       setAttribute(this.note, "hidden", true);

@@ -1,7 +1,7 @@
 // One card: a candidate's text (CandidateTextView), then, when the solve ends, its vote group, its
 // statistics and what can be done with it. Identical candidates share one card ("×3"). A card is
 // built once per solve and updated in place, and only when its own state changed.
-import { agreement, type CardState, type ShownCard, type SolveState } from "../../common/panel";
+import { agreement, type CardCandidate, type CardState, type ShownCard, type SolveState } from "../../common/panel";
 import type { Candidate, TrajectoryStatistics } from "../../common/protocol";
 import { CandidateTextView } from "./candidateText";
 import { h, setAttribute, setText } from "./dom";
@@ -70,6 +70,11 @@ export class CardView {
     );
   }
 
+  /** Whether the card is near the view (see SolveView): its text is drawn only then. */
+  setVisible(visible: boolean): void {
+    this.text.setVisible(visible);
+  }
+
   update({ card, copies }: ShownCard, solve: SolveState): void {
     const phase: CardPhase = card.candidate
       ? "finished"
@@ -109,7 +114,7 @@ export class CardView {
     setAttribute(this.copiesBadge, "hidden", copies.length < 2);
   }
 
-  private updateActions(candidate: Candidate | undefined, solve: SolveState): void {
+  private updateActions(candidate: CardCandidate | undefined, solve: SolveState): void {
     if (!candidate) {
       this.actions?.remove();
       this.actions = undefined;
@@ -134,10 +139,10 @@ export class CardView {
     }
   }
 
-  private updateStatus(phase: CardPhase, candidate: Candidate | undefined): void {
+  private updateStatus(phase: CardPhase, candidate: CardCandidate | undefined): void {
     const icon =
       phase === "streaming"
-        ? "codicon-loading codicon-modifier-spin"
+        ? "codicon-ellipsis"
         : candidate?.finishReason === "stop"
           ? "codicon-pass"
           : candidate?.finishReason === "length"
@@ -149,7 +154,7 @@ export class CardView {
   }
 
   /** Each number over this candidate alone: its tokens, its own time, its steps. */
-  private updateStats(statistics: TrajectoryStatistics | undefined, candidate: Candidate | undefined): void {
+  private updateStats(statistics: TrajectoryStatistics | undefined, candidate: CardCandidate | undefined): void {
     const items: HTMLElement[] = [];
     if (statistics) {
       items.push(h("span", { class: "stat", title: "Tokens in this candidate" }, plural(statistics.tokens, "token")));
@@ -222,7 +227,7 @@ export class CardView {
     phase: CardPhase,
     total: number,
     copies: readonly number[],
-    candidate: Candidate | undefined,
+    candidate: CardCandidate | undefined,
     agree: { readonly agreeing: number; readonly of: number } | undefined,
   ): string {
     const name =

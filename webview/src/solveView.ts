@@ -1,6 +1,7 @@
 // A solve: the provenance legend, the cards, and the solve's statistics. Cards are kept per
 // trajectory and told about their own state only; unchanged cards return at once. Identical
-// finished candidates share the first one's card.
+// finished candidates share the first one's card. An observer tells each card whether it is near
+// the view, so cards far below it wait to be drawn until the user scrolls to them.
 import { shownCards, type SolveState } from "../../common/panel";
 import { CardView } from "./card";
 import { h, setAttribute } from "./dom";
@@ -14,6 +15,14 @@ export class SolveView {
   private readonly cards = new Map<number, CardView>();
   private shown: CardView[] = [];
   private solveId?: string;
+  private readonly byElement = new Map<Element, CardView>();
+  /** "Near" is within a screen or two: scrolling shows drawn cards, not blank ones. */
+  private readonly observer = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) this.byElement.get(entry.target)?.setVisible(entry.isIntersecting);
+    },
+    { rootMargin: "1500px 0px" },
+  );
 
   constructor() {
     this.cardsElement = h("div", { class: "cards" });
@@ -25,6 +34,8 @@ export class SolveView {
     if (solve.id !== this.solveId) {
       this.solveId = solve.id;
       this.cards.clear();
+      this.byElement.clear();
+      this.observer.disconnect();
     }
     const shown = shownCards(solve);
     const views = shown.map(({ card }) => {
@@ -32,6 +43,8 @@ export class SolveView {
       if (!view) {
         view = new CardView(card.trajectory);
         this.cards.set(card.trajectory, view);
+        this.byElement.set(view.element, view);
+        this.observer.observe(view.element);
       }
       return view;
     });
