@@ -1,5 +1,6 @@
 // `npm test`: build the bundles (server tests spawn them), then run every test/**/*.test.ts
 // with Node's own runner, whose summary CI reads. Extra arguments filter by path substring.
+// Suites that take minutes (*.slow.test.ts) run only with --slow (`npm run test:slow`, in CI).
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -12,8 +13,10 @@ function findTests(directory) {
   });
 }
 
-const filters = process.argv.slice(2);
+const slow = process.argv.includes("--slow");
+const filters = process.argv.slice(2).filter((argument) => argument !== "--slow");
 const files = findTests("test")
+  .filter((file) => file.endsWith(".slow.test.ts") === slow)
   .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
   .sort();
 if (files.length === 0) {
