@@ -22,7 +22,7 @@ const { values } = parseArgs({
 });
 
 function count(name: "requests" | "solve-tokens"): number {
-  const text = values[name]!;
+  const text = values[name];
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number of at least 1, not "${text}"`);
   return value;
@@ -48,7 +48,7 @@ export function formatConfig(config: Config): string {
 
 function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? NaN;
 }
 
 async function main(): Promise<void> {
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       const started = performance.now();
       await server.connection.sendRequest(InlineCompletionRequest.type, {
         textDocument: { uri },
-        position: { line, character: lines[line]!.length },
+        position: { line, character: lines[line]?.length ?? 0 },
         context: { triggerKind: InlineCompletionTriggerKind.Automatic },
       });
       latencies.push(performance.now() - started);
@@ -94,10 +94,11 @@ async function main(): Promise<void> {
   const busy = await measure();
   await solving;
   await server.stop();
-  const report = (name: string, values: number[]): void =>
+  const report = (name: string, values: number[]): void => {
     console.log(
       `${name}: p50 ${percentile(values, 0.5).toFixed(0)} ms, p95 ${percentile(values, 0.95).toFixed(0)} ms (${values.length} requests, 3 candidates, ≤ 24 tokens)`,
     );
+  };
   console.log("inline completion, request to items, through the language server on the embedded model");
   report("idle", idle);
   report("while a 4-trajectory solve runs", busy);

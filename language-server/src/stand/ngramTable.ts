@@ -61,6 +61,11 @@ export class NgramTable {
   private readonly index: Int32Array;
   private readonly indexMask: number;
   private evictionRandom = new Random(EVICTION_SEED);
+  /**
+   * Each entry's last draft distribution and its temperature, until the entry changes: drafting a
+   * tree or N trajectories looks the same entries up many times per step.
+   */
+  private readonly drafts: ({ readonly temperature: number; readonly q: SparseDistribution } | undefined)[];
 
   // Scratch space for one observation and one merge, reused to avoid allocation on the hot path.
   private readonly observedTokens = new Int32Array(ENTRY_TOP_K);
@@ -90,6 +95,7 @@ export class NgramTable {
     while (indexSize < capacity * 2) indexSize *= 2;
     this.index = new Int32Array(indexSize);
     this.indexMask = indexSize - 1;
+    this.drafts = new Array<undefined>(capacity);
   }
 
   get size(): number {
@@ -119,6 +125,7 @@ export class NgramTable {
     this.entryCount = 0;
     this.clock = 0;
     this.index.fill(EMPTY);
+    this.drafts.fill(undefined);
     this.evictionRandom = new Random(EVICTION_SEED);
   }
 
@@ -138,7 +145,7 @@ export class NgramTable {
   find(windows: Int32Array, offset: number, length: number): number {
     const hash = hashKey(windows, offset, length);
     for (let slot = hash & this.indexMask; ; slot = (slot + 1) & this.indexMask) {
-      const stored = this.index[slot]!;
+      const stored = this.index[slot] ?? 0;
       if (stored === EMPTY) return -1;
       const entry = stored - 1;
       if (this.hashes[entry] === hash && this.keyMatches(entry, windows, offset, length)) return entry;
@@ -167,56 +174,62 @@ export class NgramTable {
   /** Learns a token sequence as certain continuations (text the user wrote or accepted). */
   observeSequence(tokens: readonly number[]): void {
     const window = new Int32Array(CONTEXT_WINDOW);
-    for (let i = 1; i < tokens.length; i++) {
+    tokens.forEach((token, i) => {
+      const previous = tokens[i - 1];
+      if (previous === undefined) return;
       window.copyWithin(0, 1);
-      window[CONTEXT_WINDOW - 1] = tokens[i - 1]!;
-      this.observe(window, 0, Math.min(i, CONTEXT_WINDOW), pointMass(tokens[i]!), 1);
-    }
+      window[CONTEXT_WINDOW - 1] = previous;
+      this.observe(window, 0, Math.min(i, CONTEXT_WINDOW), pointMass(token), 1);
+    });
   }
 
   /**
    * The entry's distribution as a draft distribution q at `temperature`: q ∝ stored^(1/T),
    * normalised over the stored tokens. At T = 0 the stored probabilities are returned normalised
-   * (greedy drafters only use their order).
+   * (greedy drafters only use their order). The distribution is shared: callers must not change it.
    */
   draftDistribution(entry: number, temperature: number): SparseDistribution {
-    const count = this.tokenCounts[entry]!;
+    const cached = this.drafts[entry];
+    if (cached?.temperature === temperature) return cached.q;
+    const count = this.tokenCounts[entry] ?? 0;
     const base = entry * ENTRY_TOP_K;
     const tokens = this.tokens.slice(base, base + count);
     const probs = new Float64Array(count);
     const exponent = temperature > 0 ? 1 / temperature : 1;
     let total = 0;
     for (let i = 0; i < count; i++) {
-      const weight = exponent === 1 ? this.probs[base + i]! : Math.pow(this.probs[base + i]!, exponent);
+      const weight = exponent === 1 ? (this.probs[base + i] ?? 0) : Math.pow(this.probs[base + i] ?? 0, exponent);
       probs[i] = weight;
       total += weight;
     }
-    if (total > 0) for (let i = 0; i < count; i++) probs[i]! /= total;
-    return { tokens, probs };
+    if (total > 0) for (let i = 0; i < count; i++) probs[i] = (probs[i] ?? 0) / total;
+    const q = { tokens, probs };
+    this.drafts[entry] = { temperature, q };
+    return q;
   }
 
   /** Length of the entry's key (longer keys are more specific evidence). */
   keyLength(entry: number): number {
-    return this.keyLengths[entry]!;
+    return this.keyLengths[entry] ?? 0;
   }
 
   /** A copy of one entry, for inspection and persistence. */
   entry(entry: number): TableEntry {
-    const length = this.keyLengths[entry]!;
+    const length = this.keyLengths[entry] ?? 0;
     const keyBase = entry * CONTEXT_WINDOW;
     const base = entry * ENTRY_TOP_K;
-    const count = this.tokenCounts[entry]!;
+    const count = this.tokenCounts[entry] ?? 0;
     return {
       key: this.keys.slice(keyBase + CONTEXT_WINDOW - length, keyBase + CONTEXT_WINDOW),
       tokens: this.tokens.slice(base, base + count),
       probs: this.probs.slice(base, base + count),
-      visits: this.visits[entry]!,
+      visits: this.visits[entry] ?? 0,
     };
   }
 
   /** Entries from least to most recently used, so that restoring them in order keeps recency. */
   *entries(): IterableIterator<TableEntry> {
-    const order = Array.from({ length: this.entryCount }, (_, i) => i).sort((a, b) => this.lastUse[a]! - this.lastUse[b]!);
+    const order = Array.from({ length: this.entryCount }, (_, i) => i).sort((a, b) => (this.lastUse[a] ?? 0) - (this.lastUse[b] ?? 0));
     for (const entry of order) yield this.entry(entry);
   }
 
@@ -234,6 +247,7 @@ export class NgramTable {
     this.probs.set(saved.probs, base);
     this.tokenCounts[entry] = saved.tokens.length;
     this.visits[entry] = saved.visits;
+    this.drafts[entry] = undefined;
     this.lastUse[entry] = ++this.clock;
   }
 
@@ -253,11 +267,12 @@ export class NgramTable {
     const hash = hashKey(windows, offset, length);
     const keyBase = entry * CONTEXT_WINDOW;
     this.keys.fill(0, keyBase, keyBase + CONTEXT_WINDOW);
-    for (let i = CONTEXT_WINDOW - length; i < CONTEXT_WINDOW; i++) this.keys[keyBase + i] = windows[offset + i]!;
+    for (let i = CONTEXT_WINDOW - length; i < CONTEXT_WINDOW; i++) this.keys[keyBase + i] = windows[offset + i] ?? 0;
     this.keyLengths[entry] = length;
     this.hashes[entry] = hash;
     this.tokenCounts[entry] = 0;
     this.visits[entry] = 0;
+    this.drafts[entry] = undefined;
     this.lastUse[entry] = this.clock;
     let slot = hash & this.indexMask;
     while (this.index[slot] !== EMPTY) slot = (slot + 1) & this.indexMask;
@@ -270,13 +285,13 @@ export class NgramTable {
     let victim = this.evictionRandom.nextInt(this.entryCount);
     for (let i = 1; i < EVICTION_SAMPLE; i++) {
       const candidate = this.evictionRandom.nextInt(this.entryCount);
-      if (this.lastUse[candidate]! < this.lastUse[victim]!) victim = candidate;
+      if ((this.lastUse[candidate] ?? 0) < (this.lastUse[victim] ?? 0)) victim = candidate;
     }
     this.removeEntry(victim);
   }
 
   private slotOf(entry: number): number {
-    for (let slot = this.hashes[entry]! & this.indexMask; ; slot = (slot + 1) & this.indexMask) {
+    for (let slot = (this.hashes[entry] ?? 0) & this.indexMask; ; slot = (slot + 1) & this.indexMask) {
       if (this.index[slot] === entry + 1) return slot;
     }
   }
@@ -285,10 +300,10 @@ export class NgramTable {
     // Backward-shift deletion keeps linear probing correct without tombstones.
     let hole = this.slotOf(entry);
     for (let next = (hole + 1) & this.indexMask; this.index[next] !== EMPTY; next = (next + 1) & this.indexMask) {
-      const home = this.hashes[this.index[next]! - 1]! & this.indexMask;
+      const home = (this.hashes[(this.index[next] ?? 0) - 1] ?? 0) & this.indexMask;
       const stays = hole <= next ? hole < home && home <= next : hole < home || home <= next;
       if (stays) continue;
-      this.index[hole] = this.index[next]!;
+      this.index[hole] = this.index[next] ?? 0;
       hole = next;
     }
     this.index[hole] = EMPTY;
@@ -300,11 +315,13 @@ export class NgramTable {
     this.keys.copyWithin(entry * CONTEXT_WINDOW, last * CONTEXT_WINDOW, (last + 1) * CONTEXT_WINDOW);
     this.tokens.copyWithin(entry * ENTRY_TOP_K, last * ENTRY_TOP_K, (last + 1) * ENTRY_TOP_K);
     this.probs.copyWithin(entry * ENTRY_TOP_K, last * ENTRY_TOP_K, (last + 1) * ENTRY_TOP_K);
-    this.keyLengths[entry] = this.keyLengths[last]!;
-    this.hashes[entry] = this.hashes[last]!;
-    this.tokenCounts[entry] = this.tokenCounts[last]!;
-    this.visits[entry] = this.visits[last]!;
-    this.lastUse[entry] = this.lastUse[last]!;
+    this.keyLengths[entry] = this.keyLengths[last] ?? 0;
+    this.hashes[entry] = this.hashes[last] ?? 0;
+    this.tokenCounts[entry] = this.tokenCounts[last] ?? 0;
+    this.visits[entry] = this.visits[last] ?? 0;
+    this.drafts[entry] = this.drafts[last];
+    this.drafts[last] = undefined;
+    this.lastUse[entry] = this.lastUse[last] ?? 0;
   }
 
   /** Fills the observation scratch with the top ENTRY_TOP_K tokens at temperature 1. */
@@ -316,57 +333,57 @@ export class NgramTable {
     let total = 1;
     if (exponent !== 1) {
       total = 0;
-      for (let i = 0; i < probs.length; i++) total += Math.pow(probs[i]!, exponent);
+      for (let i = 0; i < probs.length; i++) total += Math.pow(probs[i] ?? 0, exponent);
       if (!(total > 0)) return 0;
     }
     let count = 0;
     for (let i = 0; i < probs.length; i++) {
-      const weight = (exponent === 1 ? probs[i]! : Math.pow(probs[i]!, exponent)) / total;
+      const weight = (exponent === 1 ? (probs[i] ?? 0) : Math.pow(probs[i] ?? 0, exponent)) / total;
       if (!(weight > 0)) continue;
-      if (count === ENTRY_TOP_K && weight <= this.observedProbs[count - 1]!) continue;
+      if (count === ENTRY_TOP_K && weight <= (this.observedProbs[count - 1] ?? 0)) continue;
       let position = count < ENTRY_TOP_K ? count++ : count - 1;
-      while (position > 0 && this.observedProbs[position - 1]! < weight) {
-        this.observedProbs[position] = this.observedProbs[position - 1]!;
-        this.observedTokens[position] = this.observedTokens[position - 1]!;
+      while (position > 0 && (this.observedProbs[position - 1] ?? 0) < weight) {
+        this.observedProbs[position] = this.observedProbs[position - 1] ?? 0;
+        this.observedTokens[position] = this.observedTokens[position - 1] ?? 0;
         position--;
       }
       this.observedProbs[position] = weight;
-      this.observedTokens[position] = tokens[i]!;
+      this.observedTokens[position] = tokens[i] ?? 0;
     }
     return count;
   }
 
   /** dist ← k/(k+1)·dist + 1/(k+1)·observed, then keep the top ENTRY_TOP_K. */
   private merge(entry: number, observedCount: number): void {
-    const k = Math.min(this.visits[entry]!, this.visitCap);
+    const k = Math.min(this.visits[entry] ?? 0, this.visitCap);
     const keep = k / (k + 1);
     const learn = 1 / (k + 1);
     const base = entry * ENTRY_TOP_K;
-    const storedCount = this.tokenCounts[entry]!;
+    const storedCount = this.tokenCounts[entry] ?? 0;
     let count = 0;
     for (let i = 0; i < storedCount; i++) {
-      this.mergeTokens[count] = this.tokens[base + i]!;
-      this.mergeProbs[count++] = keep * this.probs[base + i]!;
+      this.mergeTokens[count] = this.tokens[base + i] ?? 0;
+      this.mergeProbs[count++] = keep * (this.probs[base + i] ?? 0);
     }
     for (let i = 0; i < observedCount; i++) {
-      const token = this.observedTokens[i]!;
+      const token = this.observedTokens[i] ?? 0;
       let position = 0;
       while (position < storedCount && this.mergeTokens[position] !== token) position++;
       if (position < storedCount) {
-        this.mergeProbs[position]! += learn * this.observedProbs[i]!;
+        this.mergeProbs[position] = (this.mergeProbs[position] ?? 0) + learn * (this.observedProbs[i] ?? 0);
       } else {
         this.mergeTokens[count] = token;
-        this.mergeProbs[count++] = learn * this.observedProbs[i]!;
+        this.mergeProbs[count++] = learn * (this.observedProbs[i] ?? 0);
       }
     }
     // Insertion sort by decreasing probability (at most 20 items), then prune to the top 10.
     for (let i = 1; i < count; i++) {
-      const token = this.mergeTokens[i]!;
-      const probability = this.mergeProbs[i]!;
+      const token = this.mergeTokens[i] ?? 0;
+      const probability = this.mergeProbs[i] ?? 0;
       let position = i;
-      while (position > 0 && this.mergeProbs[position - 1]! < probability) {
-        this.mergeTokens[position] = this.mergeTokens[position - 1]!;
-        this.mergeProbs[position] = this.mergeProbs[position - 1]!;
+      while (position > 0 && (this.mergeProbs[position - 1] ?? 0) < probability) {
+        this.mergeTokens[position] = this.mergeTokens[position - 1] ?? 0;
+        this.mergeProbs[position] = this.mergeProbs[position - 1] ?? 0;
         position--;
       }
       this.mergeTokens[position] = token;
@@ -374,11 +391,12 @@ export class NgramTable {
     }
     const kept = Math.min(count, ENTRY_TOP_K);
     for (let i = 0; i < kept; i++) {
-      this.tokens[base + i] = this.mergeTokens[i]!;
-      this.probs[base + i] = this.mergeProbs[i]!;
+      this.tokens[base + i] = this.mergeTokens[i] ?? 0;
+      this.probs[base + i] = this.mergeProbs[i] ?? 0;
     }
     this.tokenCounts[entry] = kept;
-    this.visits[entry] = this.visits[entry]! + 1;
+    this.visits[entry] = (this.visits[entry] ?? 0) + 1;
+    this.drafts[entry] = undefined;
   }
 }
 
@@ -386,7 +404,7 @@ export class NgramTable {
 function hashKey(windows: Int32Array, offset: number, length: number): number {
   let hash = 0x811c9dc5 ^ length;
   for (let i = offset + CONTEXT_WINDOW - length; i < offset + CONTEXT_WINDOW; i++) {
-    hash = Math.imul(hash ^ windows[i]!, 0x01000193);
+    hash = Math.imul(hash ^ (windows[i] ?? 0), 0x01000193);
   }
   hash ^= hash >>> 16;
   hash = Math.imul(hash, 0x85ebca6b);

@@ -88,10 +88,13 @@ export function deserializeTable(bytes: Uint8Array, options: NgramTableOptions =
   const metadataLength = view.getUint32(offset, true);
   offset += 4;
   need(metadataLength + 4);
-  let metadata: Record<string, unknown>;
+  let metadata: unknown;
   try {
     metadata = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(offset, offset + metadataLength)));
   } catch {
+    metadata = undefined;
+  }
+  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
     throw new TableFormatError("the table's metadata is corrupt");
   }
   offset += metadataLength;
@@ -127,5 +130,5 @@ export function deserializeTable(bytes: Uint8Array, options: NgramTableOptions =
     if (key.length >= table.minKeyLength && key.length <= table.maxKeyLength) table.restore({ key, tokens, probs, visits });
   }
   if (offset !== bytes.byteLength) throw new TableFormatError("the table file has trailing bytes");
-  return { table, metadata: metadata ?? {} };
+  return { table, metadata: metadata as Record<string, unknown> };
 }
