@@ -28,7 +28,7 @@ export function decoderFor(session: ModelSession, target: TargetModel, settings:
     target,
     drafter: standDrafter(session.table),
     shape: DraftShape.chain(8),
-    budget: adaptive ? session.budget : undefined,
+    budget: adaptive ? session.budgetFor(target) : undefined,
   });
 }
 

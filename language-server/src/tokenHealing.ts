@@ -161,7 +161,7 @@ export async function healedStarts(target: TargetModel, request: HealingRequest)
       const context = [...request.prompt, ...starts[trajectory]!];
       return { trajectory, context, draft: new DraftTree(context) };
     });
-    const distributions = await target.evaluate(requests, FULL_DISTRIBUTION, request.signal);
+    const distributions = await target.evaluate(requests, FULL_DISTRIBUTION, { signal: request.signal });
     // Trajectories at the same place (all of them at the first step) share one restriction.
     const restricted = new Map<string, SparseDistribution | undefined>();
     for (let i = 0; i < pending.length; i++) {

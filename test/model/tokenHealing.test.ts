@@ -64,6 +64,7 @@ function distribution(weights: Record<string, number>): SparseDistribution {
 
 /** A target whose next-token distribution depends only on the last token of the context. */
 class LastTokenTarget implements TargetModel {
+  readonly capabilities = { trees: true, padsToLongestDraft: false };
   readonly calls: TargetRequest[][] = [];
   constructor(private readonly next: (last: string) => SparseDistribution) {}
   evaluate(requests: readonly TargetRequest[]): Promise<SparseDistribution[][]> {

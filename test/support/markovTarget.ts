@@ -1,5 +1,7 @@
 import {
   CONTEXT_WINDOW,
+  type EvaluationOptions,
+  type TargetCapabilities,
   Random,
   samplerDistribution,
   type SamplingOptions,
@@ -25,11 +27,14 @@ export interface MarkovTargetOptions {
  * enumerated) and repetitive enough for drafts to be accepted. It evaluates any draft tree.
  */
 export class MarkovTarget implements TargetModel {
+  readonly capabilities: TargetCapabilities = { trees: true, padsToLongestDraft: false };
   readonly vocabularySize: number;
   readonly order: number;
   calls = 0;
   evaluatedTokens = 0;
-  private readonly cache = new Map<string, Map<number, SparseDistribution>>();
+  /** The sampler's distribution per context, per sampler settings (looked up by object first: it is called per draft node). */
+  private readonly cache = new WeakMap<SamplingOptions, Map<number, SparseDistribution>>();
+  private readonly cacheByKey = new Map<string, Map<number, SparseDistribution>>();
 
   constructor(private readonly options: MarkovTargetOptions) {
     if (options.order > CONTEXT_WINDOW) throw new RangeError(`order must be at most ${CONTEXT_WINDOW}`);
@@ -56,14 +61,18 @@ export class MarkovTarget implements TargetModel {
     return this.lookup(this.contextIndex(lastTokens, 0, lastTokens.length), sampling);
   }
 
-  async evaluate(requests: readonly TargetRequest[], sampling: SamplingOptions): Promise<SparseDistribution[][]> {
+  /** Computes on the caller's thread, so the caller's work runs first (EvaluationOptions.meanwhile). */
+  evaluate(requests: readonly TargetRequest[], sampling: SamplingOptions, options?: EvaluationOptions): Promise<SparseDistribution[][]> {
+    options?.meanwhile?.();
     this.calls++;
-    return requests.map(({ draft }) => {
-      this.evaluatedTokens += draft.size;
-      return Array.from({ length: draft.size }, (_, node) =>
-        this.lookup(this.contextIndex(draft.windows, draft.windowOffset(node), CONTEXT_WINDOW), sampling),
-      );
-    });
+    return Promise.resolve(
+      requests.map(({ draft }) => {
+        this.evaluatedTokens += draft.size;
+        return Array.from({ length: draft.size }, (_, node) =>
+          this.lookup(this.contextIndex(draft.windows, draft.windowOffset(node), CONTEXT_WINDOW), sampling),
+        );
+      }),
+    );
   }
 
   /** Exact probability of every continuation of `prompt` of the given length, keyed "a,b,c". */
@@ -75,18 +84,23 @@ export class MarkovTarget implements TargetModel {
         return;
       }
       const { tokens, probs } = this.distribution(context.slice(-this.order), sampling);
-      for (let i = 0; i < tokens.length; i++) {
-        walk([...context, tokens[i]!], [...generated, tokens[i]!], probability * probs[i]!);
-      }
+      tokens.forEach((token, i) => {
+        walk([...context, token], [...generated, token], probability * (probs[i] ?? 0));
+      });
     };
     walk([...prompt], [], 1);
     return result;
   }
 
   private lookup(context: number, sampling: SamplingOptions): SparseDistribution {
-    const key = `${sampling.temperature}/${sampling.topK}/${sampling.topP}/${sampling.minP}`;
-    let distributions = this.cache.get(key);
-    if (!distributions) this.cache.set(key, (distributions = new Map()));
+    let distributions = this.cache.get(sampling);
+    if (!distributions) {
+      // Equal settings share one cache, whichever object carries them.
+      const key = `${sampling.temperature}/${sampling.topK}/${sampling.topP}/${sampling.minP}`;
+      distributions = this.cacheByKey.get(key) ?? new Map<number, SparseDistribution>();
+      this.cacheByKey.set(key, distributions);
+      this.cache.set(sampling, distributions);
+    }
     let distribution = distributions.get(context);
     if (!distribution) distributions.set(context, (distribution = samplerDistribution(this.logitsOf(context), sampling)));
     return distribution;
@@ -96,7 +110,7 @@ export class MarkovTarget implements TargetModel {
   private contextIndex(tokens: ArrayLike<number>, offset: number, length: number): number {
     let index = 0;
     for (let i = offset + length - this.order; i < offset + length; i++) {
-      index = index * this.vocabularySize + (i >= offset ? tokens[i]! : 0);
+      index = index * this.vocabularySize + (i >= offset ? (tokens[i] ?? 0) : 0);
     }
     return index;
   }

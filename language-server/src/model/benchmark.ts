@@ -69,7 +69,7 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
       const ours = (name: string, drafter: (table: NgramTable) => Drafter, shape: DraftShape, adaptive: boolean, on = target): Method => {
         // As in the language server, one budget learns this machine's costs across requests, and
         // one table's memory serves every run; each run still starts with the table empty.
-        const budget = adaptive ? new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() }) : undefined;
+        const budget = adaptive ? DraftBudget.for(on) : undefined;
         const table = new NgramTable();
         const run: Method["run"] = async (prompt, n, sampling, seed) => {
           for (let t = 0; t < n; t++) await on.reset(t);

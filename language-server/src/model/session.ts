@@ -1,10 +1,10 @@
 // One loaded model and everything decoding needs around it: the runtime, the contexts (one for
-// solves, one for inline completions, so a completion never waits behind a long solve), the
-// shared n-gram table and the draft budget. Callers see tokens and text, not node-llama-cpp.
+// solves, one for inline completions, so a completion never waits behind a long solve), each with
+// its own draft budget, and the shared n-gram table. Callers see tokens and text, not node-llama-cpp.
 import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { basename } from "node:path";
 import type { ModelInfo } from "../../../common/protocol";
-import { DraftBudget, NgramTable } from "../stand";
+import { DraftBudget, NgramTable, type TargetModel } from "../stand";
 import { LlamaTarget } from "./llamaTarget";
 import { loadModelFile } from "./modelFile";
 import { hasChatTemplate, supportsFillInTheMiddle, tokenizePrompt, type PromptInput } from "./prompt";
@@ -21,12 +21,18 @@ export interface SessionOptions {
   readonly log?: (message: string) => void;
 }
 
+type Use = "solve" | "inline";
+
 export class ModelSession {
   readonly table: NgramTable;
-  /** Learns what drafting pays on this machine; shared by every request on this model. */
-  readonly budget = new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() });
   /** One context for solves, one for inline completions. */
-  private readonly targets: Partial<Record<"solve" | "inline", LlamaTarget>> = {};
+  private readonly targets: Partial<Record<Use, LlamaTarget>> = {};
+  /**
+   * What drafting pays on each context, learned from its own calls: the two run at the same time
+   * with different batch sizes, so each would mislearn the other's costs. A budget outlives its
+   * context when N changes (its cost model knows the batch size).
+   */
+  private readonly budgets: Partial<Record<Use, DraftBudget>> = {};
   /** Each token's own text, detokenized once (token healing asks for many per request). */
   private readonly tokenTexts = new Map<number, string>();
 
@@ -100,13 +106,19 @@ export class ModelSession {
     return this.targetFor("inline", trajectories);
   }
 
+  /** The draft budget of the context a target of this session decodes on. */
+  budgetFor(target: TargetModel): DraftBudget {
+    const use: Use = target === this.targets.inline ? "inline" : "solve";
+    return (this.budgets[use] ??= DraftBudget.for(target));
+  }
+
   async dispose(): Promise<void> {
     await Promise.all(Object.values(this.targets).map((target) => target.dispose()));
     await this.model.dispose();
     await this.runtime.llama.dispose();
   }
 
-  private async targetFor(use: "solve" | "inline", trajectories: number): Promise<LlamaTarget> {
+  private async targetFor(use: Use, trajectories: number): Promise<LlamaTarget> {
     let target = this.targets[use];
     if (target?.trajectories !== trajectories) {
       await target?.dispose();
