@@ -4,6 +4,7 @@
 // (a Qwen instruct model ends a FIM middle with <|endoftext|>, not its eos <|im_end|>).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import type { Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { defaultSettings } from "../../common/protocol";
 import { completeInline } from "../../language-server/src/inlineCompletion";
 import type { ModelSession } from "../../language-server/src/model/session";
@@ -54,7 +55,8 @@ for (const family of ["qwen3", "deepseek3"] as const satisfies FamilyName[]) {
       const trajectory = await decodeGreedily(session, prompt, 32);
       assert.equal(trajectory.finishReason, "stop");
       assert.equal(session.detokenize(trajectory.tokens), FIM_CASE.middle);
-      for (const token of trajectory.tokens) assert.ok(!session.stopTokens.includes(token), "no end-of-generation token in the output");
+      assert.equal(trajectory.tokens.length, session.model.tokenize(FIM_CASE.middle).length, "nothing after the middle");
+      for (const token of trajectory.tokens) assert.ok(!session.model.isEogToken(token as Token), "no end-of-generation token in the output");
     });
 
     // (Healing inside a word is checked on the llama3 fixture: the scripted model keys a FIM middle
@@ -103,6 +105,7 @@ describe("inline completions on the llama3 fixture (no FIM tokens)", () => {
     const trajectory = await decodeGreedily(session, prompt, 32);
     assert.equal(trajectory.finishReason, "stop");
     assert.equal(session.detokenize(trajectory.tokens), CONTINUATION_CASE.code.slice(head.length + 1));
+    for (const token of trajectory.tokens) assert.ok(!session.model.isEogToken(token as Token), "no end-of-generation token in the output");
     assert.ok(SCRIPTS.llama3.continuation.endsWith("<|end_of_text|>"));
   });
 });
