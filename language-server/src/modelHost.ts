@@ -9,6 +9,9 @@ import type { TableStore } from "./tableStore";
 
 export const SERVER_VERSION = "0.1.0";
 
+/** The table is saved once no request has run for this long (and when the model is released). */
+const IDLE_SAVE_MS = 2000;
+
 export interface HostEvents {
   readonly log: (message: string) => void;
   readonly statusChanged: (status: ServerStatus) => void;
@@ -42,12 +45,17 @@ export class ModelHost {
   private requestsInFlight = 0;
   /** One request at a time per context: solves (and benchmarks) on one, inline completions on the other. */
   private readonly queues: Record<Queue, Promise<unknown>> = { solve: Promise.resolve(), inline: Promise.resolve() };
+  /** Whether the session's table has learned since it was loaded or last saved. */
+  private tableChanged = false;
+  private idleSave?: NodeJS.Timeout;
 
   constructor(
     private readonly embeddedModel: string,
     private readonly downloads: string,
     private readonly tables: TableStore | undefined,
     private readonly events: HostEvents,
+    /** The persistTable setting as it is now. */
+    private readonly persistTable: () => boolean,
   ) {}
 
   status(): ServerStatus {
@@ -135,6 +143,7 @@ export class ModelHost {
   /** Runs a request on its queue, counted in the status. */
   async run<T>(queue: Queue, work: () => Promise<T>): Promise<T> {
     this.requestsInFlight++;
+    clearTimeout(this.idleSave);
     this.publish();
     const run = this.queues[queue].catch(() => undefined).then(work);
     this.queues[queue] = run;
@@ -142,20 +151,35 @@ export class ModelHost {
       return await run;
     } finally {
       this.requestsInFlight--;
+      this.learned();
       this.publish();
     }
   }
 
-  async saveTable(persist: boolean): Promise<void> {
-    if (this.session && this.tables && persist) await this.tables.save(this.session.path, this.session.table);
+  /** The table has learned (a request ran, or the user accepted a completion): it is saved once the server is idle. */
+  learned(): void {
+    this.tableChanged = true;
+    clearTimeout(this.idleSave);
+    if (this.requestsInFlight > 0) return;
+    this.idleSave = setTimeout(() => void this.saveTable(), IDLE_SAVE_MS);
+    this.idleSave.unref();
   }
 
-  async dispose(persist: boolean): Promise<void> {
-    await this.release(persist);
+  /** Saves the table if it has learned since it was last saved (and persisting is on). */
+  async saveTable(session = this.session): Promise<void> {
+    clearTimeout(this.idleSave);
+    if (!session || !this.tables || !this.persistTable() || !this.tableChanged) return;
+    this.tableChanged = false;
+    await this.tables.save(session.path, session.table);
+  }
+
+  /** Lets running requests finish, saves the table and frees the model. */
+  async dispose(): Promise<void> {
+    await this.release();
   }
 
   private async open(spec: string, settings: StandSettings, options: LoadOptions): Promise<ModelSession> {
-    await this.release(settings.persistTable);
+    await this.release();
     this.loadedSpec = undefined;
     const progress = options.progress ?? (await this.events.progress(spec || "embedded model"));
     try {
@@ -166,8 +190,14 @@ export class ModelHost {
         options.signal,
       );
       options.signal?.throwIfAborted();
-      const table = this.tables && settings.persistTable ? await this.tables.load(path) : undefined;
-      const opened = await ModelSession.open({ path, gpu: settings.gpu === "off" ? false : settings.gpu, table, log: this.events.log });
+      const tables = this.tables && settings.persistTable ? this.tables : undefined;
+      const opened = await ModelSession.open({
+        path,
+        gpu: settings.gpu === "off" ? false : settings.gpu,
+        loadTable: tables && ((vocabularySize) => tables.load(path, vocabularySize)),
+        log: this.events.log,
+        signal: options.signal,
+      });
       this.info = await opened.info();
       if (this.info.fallbackReason) this.events.warn(`STAND: ${this.info.fallbackReason}`);
       this.events.log(`loaded ${path} on ${this.info.backend} (${this.info.threads} thread(s))`);
@@ -181,13 +211,16 @@ export class ModelHost {
     this.events.statusChanged(this.status());
   }
 
-  /** Lets running requests finish, saves the table and frees the model. */
-  private async release(persist: boolean): Promise<void> {
+  private async release(): Promise<void> {
+    clearTimeout(this.idleSave);
     const previous = this.session;
     this.session = undefined;
     if (!previous) return;
     await Promise.allSettled([this.queues.solve, this.queues.inline]);
-    if (this.tables && persist) await this.tables.save(previous.path, previous.table);
+    await this.saveTable(previous);
+    // A save that was under way when the release began, too.
+    await this.tables?.saved();
+    this.tableChanged = false;
     await previous.dispose();
   }
 }
