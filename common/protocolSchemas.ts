@@ -143,5 +143,5 @@ function sentValue(input: unknown, path: readonly PropertyKey[]): string {
   }
   if (value === undefined) return " (it is missing)";
   const shown = JSON.stringify(value);
-  return shown === undefined ? "" : ` (got ${shown.length > 40 ? `${shown.slice(0, 40)}…` : shown})`;
+  return ` (got ${shown.length > 40 ? `${shown.slice(0, 40)}…` : shown})`;
 }

@@ -16,10 +16,16 @@ export function watchChannel(channel: Socket, reader: StreamMessageReader, lost:
     reported = true;
     lost(reason);
   };
-  channel.once("end", () => report("the channel to the editor closed"));
-  channel.once("close", () => report("the channel to the editor closed"));
+  channel.once("end", () => {
+    report("the channel to the editor closed");
+  });
+  channel.once("close", () => {
+    report("the channel to the editor closed");
+  });
   // Framing errors leave the reader unable to find the next message: every later one is lost.
-  reader.onError((error) => report(`the protocol stream is broken: ${error.message}`));
+  reader.onError((error) => {
+    report(`the protocol stream is broken: ${error.message}`);
+  });
   // Reported every 10 s that a message goes without more bytes, with the same token until it completes.
   let waiting = { token: -1, ms: 0 };
   reader.onPartialMessage(({ messageToken, waitingTime }) => {

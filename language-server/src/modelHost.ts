@@ -3,14 +3,18 @@
 import { join } from "node:path";
 import { LSPErrorCodes, ResponseError } from "vscode-languageserver/node";
 import { ErrorCodes, type ModelInfo, type ServerStatus, type StandSettings } from "../../common/protocol";
-import { ModelError, resolveModelUri } from "./model/modelFile";
+import { checkModelFile, ModelError, resolveModelUri } from "./model/modelFile";
 import { ModelSession } from "./model/session";
+import { collectNativeGarbage } from "./nativeMemory";
 import type { TableStore } from "./tableStore";
 
 export const SERVER_VERSION = "0.1.0";
 
-/** The table is saved once no request has run for this long (and when the model is released). */
-const IDLE_SAVE_MS = 2000;
+/**
+ * Once no request has run for this long the server tidies up: it saves the table (also done when
+ * the model is released) and frees contexts made for more trajectories than the settings ask.
+ */
+const IDLE_MS = 2000;
 
 export interface HostEvents {
   readonly log: (message: string) => void;
@@ -47,15 +51,15 @@ export class ModelHost {
   private readonly queues: Record<Queue, Promise<unknown>> = { solve: Promise.resolve(), inline: Promise.resolve() };
   /** Whether the session's table has learned since it was loaded or last saved. */
   private tableChanged = false;
-  private idleSave?: NodeJS.Timeout;
+  private idleTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly embeddedModel: string,
     private readonly downloads: string,
     private readonly tables: TableStore | undefined,
     private readonly events: HostEvents,
-    /** The persistTable setting as it is now. */
-    private readonly persistTable: () => boolean,
+    /** The settings as they are now. */
+    private readonly settings: () => StandSettings,
   ) {}
 
   status(): ServerStatus {
@@ -92,7 +96,7 @@ export class ModelHost {
         failure = new ResponseError(this.lastError.code, this.lastError.message);
       }
       this.events.log(`model load failed: ${failure.message}`);
-      if (previous !== undefined && previous !== spec) {
+      if (previous !== undefined && previous !== spec && !this.session) {
         this.events.log(`loading the previous model again: ${previous || "embedded model"}`);
         void this.attempt(previous, settings, {})
           .catch(() => undefined)
@@ -143,7 +147,7 @@ export class ModelHost {
   /** Runs a request on its queue, counted in the status. */
   async run<T>(queue: Queue, work: () => Promise<T>): Promise<T> {
     this.requestsInFlight++;
-    clearTimeout(this.idleSave);
+    clearTimeout(this.idleTimer);
     this.publish();
     const run = this.queues[queue].catch(() => undefined).then(work);
     this.queues[queue] = run;
@@ -159,16 +163,33 @@ export class ModelHost {
   /** The table has learned (a request ran, or the user accepted a completion): it is saved once the server is idle. */
   learned(): void {
     this.tableChanged = true;
-    clearTimeout(this.idleSave);
+    clearTimeout(this.idleTimer);
     if (this.requestsInFlight > 0) return;
-    this.idleSave = setTimeout(() => void this.saveTable(), IDLE_SAVE_MS);
-    this.idleSave.unref();
+    this.idleTimer = setTimeout(() => void this.tidy(), IDLE_MS);
+    this.idleTimer.unref();
+  }
+
+  private async tidy(): Promise<void> {
+    const session = this.session;
+    if (!session || this.requestsInFlight > 0) return;
+    // A solve with N = 64 holds a context of hundreds of MB; the next one at the usual N would
+    // replace it anyway. On the queues, so that no request is using the context meanwhile.
+    const { trajectories, inlineCandidates } = this.settings();
+    for (const [queue, keep] of [
+      ["solve", trajectories],
+      ["inline", inlineCandidates],
+    ] as const) {
+      this.queues[queue] = this.queues[queue].catch(() => undefined).then(() => session.releaseContextOver(queue, keep));
+    }
+    await Promise.allSettled([this.queues.solve, this.queues.inline]);
+    collectNativeGarbage();
+    await this.saveTable(session);
   }
 
   /** Saves the table if it has learned since it was last saved (and persisting is on). */
   async saveTable(session = this.session): Promise<void> {
-    clearTimeout(this.idleSave);
-    if (!session || !this.tables || !this.persistTable() || !this.tableChanged) return;
+    clearTimeout(this.idleTimer);
+    if (!session || !this.tables || !this.settings().persistTable || !this.tableChanged) return;
     this.tableChanged = false;
     await this.tables.save(session.path, session.table);
   }
@@ -179,8 +200,6 @@ export class ModelHost {
   }
 
   private async open(spec: string, settings: StandSettings, options: LoadOptions): Promise<ModelSession> {
-    await this.release();
-    this.loadedSpec = undefined;
     const progress = options.progress ?? (await this.events.progress(spec || "embedded model"));
     try {
       const path = await resolveModelUri(
@@ -190,6 +209,11 @@ export class ModelHost {
         options.signal,
       );
       options.signal?.throwIfAborted();
+      // A download, and a file that is not a sound GGUF file, cost the model in use nothing: it
+      // stays loaded (and in use) until the new one is known to be worth loading.
+      await checkModelFile(path, options.signal);
+      await this.release();
+      this.loadedSpec = undefined;
       const tables = this.tables && settings.persistTable ? this.tables : undefined;
       const opened = await ModelSession.open({
         path,
@@ -212,7 +236,7 @@ export class ModelHost {
   }
 
   private async release(): Promise<void> {
-    clearTimeout(this.idleSave);
+    clearTimeout(this.idleTimer);
     const previous = this.session;
     this.session = undefined;
     if (!previous) return;

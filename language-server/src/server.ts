@@ -105,7 +105,7 @@ function serve(channel: Socket): void {
           return { report: (percent, message) => progress?.report(percent, message), done: () => progress?.done() };
         },
       },
-      () => settings.persistTable,
+      () => settings,
     );
     return {
       capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, inlineCompletionProvider: true },
@@ -220,7 +220,10 @@ function serve(channel: Socket): void {
     // The user kept this text: its n-grams become sure drafts. Drafts only: whatever the table
     // holds, the output follows the model. A notification has no answer: a bad one is logged.
     const parsed = AcceptedCompletionParamsSchema.safeParse(raw);
-    if (!parsed.success) return log(`ignoring a malformed ${AcceptedCompletionNotification.method} notification`);
+    if (!parsed.success) {
+      log(`ignoring a malformed ${AcceptedCompletionNotification.method} notification`);
+      return;
+    }
     const { text } = parsed.data;
     if (!text) return;
     const current = await modelHost()

@@ -44,34 +44,10 @@ const MAX_ARRAY_ITEMS = 1 << 24;
 const MAX_HEADER_BYTES = 256 * 2 ** 20;
 const MAX_KEY_BYTES = 1 << 16;
 
-const enum ValueType {
-  Uint8 = 0,
-  Int8,
-  Uint16,
-  Int16,
-  Uint32,
-  Int32,
-  Float32,
-  Bool,
-  String,
-  Array,
-  Uint64,
-  Int64,
-  Float64,
-}
-const FIXED_SIZES: Partial<Record<ValueType, number>> = {
-  [ValueType.Uint8]: 1,
-  [ValueType.Int8]: 1,
-  [ValueType.Uint16]: 2,
-  [ValueType.Int16]: 2,
-  [ValueType.Uint32]: 4,
-  [ValueType.Int32]: 4,
-  [ValueType.Float32]: 4,
-  [ValueType.Bool]: 1,
-  [ValueType.Uint64]: 8,
-  [ValueType.Int64]: 8,
-  [ValueType.Float64]: 8,
-};
+/** GGUF's value types (gguf_type). */
+const ValueType = { String: 8, Array: 9, Uint32: 4 } as const;
+/** Bytes of each fixed-size value type: uint8, int8, uint16, int16, uint32, int32, float32, bool, (string), (array), uint64, int64, float64. */
+const FIXED_SIZES: Readonly<Record<number, number>> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8 };
 
 /** Reads a file front to back through one small buffer; every read is checked against the file's size. */
 class BoundedReader {
@@ -229,20 +205,29 @@ async function walkHeader(reader: BoundedReader): Promise<GgufHeader> {
 }
 
 async function skipValue(reader: BoundedReader, type: number, key: string): Promise<void> {
-  const fixed = FIXED_SIZES[type as ValueType];
-  if (fixed !== undefined) return reader.skip(fixed, key);
-  if (type === ValueType.String) return reader.skip(await reader.length(`length of ${key}`), key);
+  const fixed = FIXED_SIZES[type];
+  if (fixed !== undefined) {
+    reader.skip(fixed, key);
+    return;
+  }
+  if (type === ValueType.String) {
+    reader.skip(await reader.length(`length of ${key}`), key);
+    return;
+  }
   if (type !== ValueType.Array) throw new GgufHeaderError(`${key} has the unknown value type ${type}`, "damaged");
   const itemType = await reader.u32(`item type of ${key}`);
   const items = await reader.u64(`length of ${key}`);
-  const itemSize = FIXED_SIZES[itemType as ValueType];
+  const itemSize = FIXED_SIZES[itemType];
   if (items * BigInt(itemSize ?? 8) > BigInt(reader.remaining)) {
     throw new GgufHeaderError(`${key} claims ${items} items, more than its file can hold`, "damaged");
   }
   if (items > BigInt(MAX_ARRAY_ITEMS))
     throw new GgufHeaderError(`${key} has ${items} items; no model has more than ${MAX_ARRAY_ITEMS}`, "damaged");
   const count = Number(items);
-  if (itemSize !== undefined) return reader.skip(count * itemSize, key);
+  if (itemSize !== undefined) {
+    reader.skip(count * itemSize, key);
+    return;
+  }
   if (itemType !== ValueType.String) throw new GgufHeaderError(`${key} is an array of the unsupported type ${itemType}`, "damaged");
   for (let item = 0; item < count; item++) reader.skip(await reader.length(`length of ${key}[${item}]`), `${key}[${item}]`);
 }

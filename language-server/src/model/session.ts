@@ -123,6 +123,14 @@ export class ModelSession {
     return this.targetFor("inline", trajectories);
   }
 
+  /** Frees the context for `use` if it was made for more than `trajectories` (it is made again when needed). */
+  async releaseContextOver(use: "solve" | "inline", trajectories: number): Promise<void> {
+    const target = this.targets[use];
+    if (!target || target.trajectories <= trajectories) return;
+    this.targets[use] = undefined;
+    await target.dispose();
+  }
+
   async dispose(): Promise<void> {
     await Promise.all(Object.values(this.targets).map((target) => target.dispose()));
     await this.model.dispose();
@@ -134,7 +142,7 @@ export class ModelSession {
     if (target?.trajectories !== trajectories) {
       // Forgotten before it is disposed: if the new context cannot be made, the next request
       // makes one again instead of finding a disposed one here.
-      delete this.targets[use];
+      this.targets[use] = undefined;
       await target?.dispose();
       target = await LlamaTarget.create(this.model, { trajectories, contextSize: this.contextSize, threads: this.threads });
       this.targets[use] = target;
@@ -145,7 +153,8 @@ export class ModelSession {
 
 /** Tokens in the model's vocabulary: ids are below it. */
 function vocabularySizeOf(model: LlamaModel): number {
-  const tokens: unknown = model.fileInfo.metadata.tokenizer?.ggml?.tokens;
+  // Typed as always there; a file may still lack it.
+  const tokens: unknown = (model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: unknown } } }).tokenizer?.ggml?.tokens;
   if (Array.isArray(tokens)) return tokens.length;
   // The embedding matrix has one row per token.
   const embedding = model.fileInfo.tensorInfo?.find((tensor) => tensor.name === "token_embd.weight");

@@ -28,7 +28,14 @@ export { PromptLookupDrafter, type PromptLookupOptions } from "./drafters/prompt
 export { ngramDrafter, standDrafter, TableDrafter } from "./drafters/tableDrafter";
 export { gumbelTopK } from "./gumbelTopK";
 export { CONTEXT_WINDOW, ENTRY_TOP_K, NgramTable, type EntryCursor, type NgramTableOptions, type TableEntry } from "./ngramTable";
-export { deserializeTable, serializationSteps, serializeTable, TABLE_FORMAT_VERSION, TableFormatError, type LoadedTable } from "./ngramTableFormat";
+export {
+  deserializeTable,
+  serializationSteps,
+  serializeTable,
+  TABLE_FORMAT_VERSION,
+  TableFormatError,
+  type LoadedTable,
+} from "./ngramTableFormat";
 export { Random } from "./random";
 export { greedySampling, isGreedy, samplerDistribution, type SamplingOptions } from "./sampling";
 export { DecodeStatistics } from "./statistics";

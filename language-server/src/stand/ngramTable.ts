@@ -245,13 +245,13 @@ export class NgramTable {
       probs: new Float32Array(ENTRY_TOP_K),
     };
     for (const entry of this.usageOrder()) {
-      const keyLength = this.keyLengths[entry]!;
+      const keyLength = this.keyLengths[entry] ?? 0;
       const keyEnd = (entry + 1) * CONTEXT_WINDOW;
       const base = entry * ENTRY_TOP_K;
-      const tokenCount = this.tokenCounts[entry]!;
+      const tokenCount = this.tokenCounts[entry] ?? 0;
       cursor.keyLength = keyLength;
       cursor.tokenCount = tokenCount;
-      cursor.visits = this.visits[entry]!;
+      cursor.visits = this.visits[entry] ?? 0;
       cursor.key.set(this.keys.subarray(keyEnd - keyLength, keyEnd));
       cursor.tokens.set(this.tokens.subarray(base, base + tokenCount));
       cursor.probs.set(this.probs.subarray(base, base + tokenCount));
@@ -264,26 +264,19 @@ export class NgramTable {
     // One native sort of (last use, entry) pairs packed into doubles: a comparator sort of a full
     // table's entry numbers takes far longer. Last use < 2^32 and entry < 2^21 fit in 53 bits.
     const packed = new Float64Array(this.entryCount);
-    for (let entry = 0; entry < this.entryCount; entry++) packed[entry] = this.lastUse[entry]! * ENTRY_NUMBERS + entry;
+    for (let entry = 0; entry < this.entryCount; entry++) packed[entry] = (this.lastUse[entry] ?? 0) * ENTRY_NUMBERS + entry;
     packed.sort();
-    const order = new Uint32Array(this.entryCount);
-    for (let i = 0; i < order.length; i++) order[i] = packed[i]! % ENTRY_NUMBERS;
-    return order;
+    return Uint32Array.from(packed, (value) => value % ENTRY_NUMBERS);
   }
 
   /** Whether every token of every key and distribution is an id below `vocabularySize` (and not negative). */
   tokensBelow(vocabularySize: number): boolean {
+    const outside = (token: number): boolean => token < 0 || token >= vocabularySize;
     for (let entry = 0; entry < this.entryCount; entry++) {
-      const keyBase = entry * CONTEXT_WINDOW;
-      for (let i = keyBase + CONTEXT_WINDOW - this.keyLengths[entry]!; i < keyBase + CONTEXT_WINDOW; i++) {
-        const token = this.keys[i]!;
-        if (token < 0 || token >= vocabularySize) return false;
-      }
+      const keyEnd = (entry + 1) * CONTEXT_WINDOW;
       const base = entry * ENTRY_TOP_K;
-      for (let i = base; i < base + this.tokenCounts[entry]!; i++) {
-        const token = this.tokens[i]!;
-        if (token < 0 || token >= vocabularySize) return false;
-      }
+      if (this.keys.subarray(keyEnd - (this.keyLengths[entry] ?? 0), keyEnd).some(outside)) return false;
+      if (this.tokens.subarray(base, base + (this.tokenCounts[entry] ?? 0)).some(outside)) return false;
     }
     return true;
   }

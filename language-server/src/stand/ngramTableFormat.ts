@@ -58,12 +58,12 @@ export function* serializationSteps(
   let written = 0;
   for (const entry of table.cursor()) {
     view.setUint8(offset++, entry.keyLength);
-    for (let i = 0; i < entry.keyLength; i++, offset += 4) view.setInt32(offset, entry.key[i]!, true);
+    for (let i = 0; i < entry.keyLength; i++, offset += 4) view.setInt32(offset, entry.key[i] ?? 0, true);
     view.setUint8(offset++, entry.tokenCount);
     view.setUint32(offset, entry.visits, true);
     offset += 4;
-    for (let i = 0; i < entry.tokenCount; i++, offset += 4) view.setInt32(offset, entry.tokens[i]!, true);
-    for (let i = 0; i < entry.tokenCount; i++, offset += 4) view.setFloat32(offset, entry.probs[i]!, true);
+    for (let i = 0; i < entry.tokenCount; i++, offset += 4) view.setInt32(offset, entry.tokens[i] ?? 0, true);
+    for (let i = 0; i < entry.tokenCount; i++, offset += 4) view.setFloat32(offset, entry.probs[i] ?? 0, true);
     if (++written % entriesPerStep === 0) yield;
   }
   return bytes.subarray(0, offset);
