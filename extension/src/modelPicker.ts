@@ -3,6 +3,7 @@
 // so a bad choice never leaves the user without a working model.
 import * as vscode from "vscode";
 import { WorkDoneProgress, type LanguageClient } from "vscode-languageclient/node";
+import { EMBEDDED_MODEL_NAME } from "../../common/product";
 import { isCancelledRequest, LoadModelRequest, type ModelInfo } from "../../common/protocol";
 import { SECTION } from "./settings";
 import { errorMessage, showError } from "./errorNotifications";
@@ -15,7 +16,7 @@ export async function selectModel(client: LanguageClient): Promise<void> {
   const current = vscode.workspace.getConfiguration(SECTION).get<string>("model") ?? "";
   const choices: ModelChoice[] = [
     {
-      label: "$(package) Embedded model (stand-code-mini)",
+      label: `$(package) Embedded model (${EMBEDDED_MODEL_NAME})`,
       description: current === "" ? "current" : undefined,
       detail: "A 5.8M-parameter code model that ships with the extension: fast, small, for trying STAND out.",
       pick: () => Promise.resolve(""),

@@ -2,13 +2,12 @@
 // request queues that share it, and the n-gram table's persistence.
 import { join } from "node:path";
 import { LSPErrorCodes, ResponseError } from "vscode-languageserver/node";
+import { VERSION } from "../../common/product";
 import { ErrorCodes, type ModelInfo, type ServerStatus, type StandSettings } from "../../common/protocol";
 import { checkModelFile, ModelError, resolveModelUri } from "./model/modelFile";
 import { ModelSession } from "./model/session";
 import { collectNativeGarbage } from "./nativeMemory";
 import type { TableStore } from "./tableStore";
-
-export const SERVER_VERSION = "0.1.0";
 
 /**
  * Once no request has run for this long the server tidies up: it saves the table (also done when
@@ -64,7 +63,7 @@ export class ModelHost {
 
   status(): ServerStatus {
     return {
-      version: SERVER_VERSION,
+      version: VERSION,
       state: this.loading ? "loading" : this.session ? "ready" : this.lastError ? "error" : "idle",
       model: this.session ? this.info : undefined,
       error: this.lastError,

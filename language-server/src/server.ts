@@ -29,6 +29,8 @@ import {
   StatusRequest,
   type StandSettings,
 } from "../../common/protocol";
+import { formatBenchmarkTables } from "../../common/benchmarkTable";
+import { EMBEDDED_MODEL_FILE, VERSION } from "../../common/product";
 import {
   AcceptedCompletionParamsSchema,
   BenchmarkParamsSchema,
@@ -40,15 +42,15 @@ import {
 } from "../../common/protocolSchemas";
 import { watchChannel } from "./channelWatch";
 import { completeInline, inlineRequestAt } from "./inlineCompletion";
-import { formatTable, runBenchmark } from "./model/benchmark";
-import { downloadFolder, ModelHost, SERVER_VERSION } from "./modelHost";
+import { runBenchmark } from "./model/benchmark";
+import { downloadFolder, ModelHost } from "./modelHost";
 import { parseParams, validated } from "./paramsValidation";
 import { protocolChannel } from "./protocolChannel";
 import { solve } from "./solve";
 import { TableStore } from "./tableStore";
 
 /** The embedded model ships next to the bundle (dist/language-server.js → models/). */
-const EMBEDDED_MODEL = join(__dirname, "..", "models", "stand-code-mini.gguf");
+const EMBEDDED_MODEL = join(__dirname, "..", EMBEDDED_MODEL_FILE);
 /** How long a server whose editor is gone may take to save its table before it exits. */
 const SAVE_ON_EXIT_MS = 5000;
 
@@ -109,7 +111,7 @@ function serve(channel: Socket): void {
     );
     return {
       capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, inlineCompletionProvider: true },
-      serverInfo: { name: "stand-language-server", version: SERVER_VERSION },
+      serverInfo: { name: "stand-language-server", version: VERSION },
     };
   });
 
@@ -175,13 +177,7 @@ function serve(channel: Socket): void {
           threads: current.threads,
         }),
       );
-      const table = [...new Set(rows.map((row) => `${row.trajectories}/${row.temperature}`))]
-        .map((key) => {
-          const group = rows.filter((row) => `${row.trajectories}/${row.temperature}` === key);
-          return `N = ${group[0]!.trajectories}, T = ${group[0]!.temperature}\n${formatTable(group)}`;
-        })
-        .join("\n\n");
-      return { rows, table };
+      return { rows, table: formatBenchmarkTables(rows) };
     }),
   );
 

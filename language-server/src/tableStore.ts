@@ -7,9 +7,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { setImmediate as nextTurn } from "node:timers/promises";
+import { TABLE_MAX_ENTRIES } from "../../common/product";
 import { deserializeTable, NgramTable, serializationSteps, TableFormatError } from "./stand";
 
-const MAX_ENTRIES = 1 << 17;
 const TEMPORARY = /^(?<table>[0-9a-f]{16}\.stng)\.(?<pid>\d+)\.[0-9a-f]+\.tmp$/;
 
 export class TableStore {
@@ -39,10 +39,10 @@ export class TableStore {
       bytes = await readFile(file);
     } catch {
       // No model file (the loader reports that) or no saved table yet.
-      return new NgramTable({ maxEntries: MAX_ENTRIES });
+      return new NgramTable({ maxEntries: TABLE_MAX_ENTRIES });
     }
     try {
-      const { table, metadata } = deserializeTable(bytes, { maxEntries: MAX_ENTRIES });
+      const { table, metadata } = deserializeTable(bytes, { maxEntries: TABLE_MAX_ENTRIES });
       if (metadata.model !== modelPath) throw new TableFormatError("the table belongs to another model");
       // Drafting a token the model does not have would fail every decode that drafts it.
       if (!table.tokensBelow(vocabularySize))
@@ -52,7 +52,7 @@ export class TableStore {
     } catch (error) {
       if (!(error instanceof TableFormatError)) throw error;
       this.log(`discarding the n-gram table ${file}: ${error.message}; starting a new one`);
-      return new NgramTable({ maxEntries: MAX_ENTRIES });
+      return new NgramTable({ maxEntries: TABLE_MAX_ENTRIES });
     }
   }
 
