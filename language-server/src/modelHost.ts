@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { LSPErrorCodes, ResponseError } from "vscode-languageserver/node";
 import { VERSION } from "../../common/product";
 import { ErrorCodes, type ModelInfo, type ServerStatus, type StandSettings } from "../../common/protocol";
-import { checkModelFile, ModelError, resolveModelUri } from "./model/modelFile";
+import { checkDownloadedModelFile, checkModelFile, isDownload, ModelError, resolveModelUri } from "./model/modelFile";
 import { ModelSession } from "./model/session";
 import { collectNativeGarbage } from "./nativeMemory";
 import type { TableStore } from "./tableStore";
@@ -210,7 +210,7 @@ export class ModelHost {
       options.signal?.throwIfAborted();
       // A download, and a file that is not a sound GGUF file, cost the model in use nothing: it
       // stays loaded (and in use) until the new one is known to be worth loading.
-      await checkModelFile(path, options.signal);
+      await (isDownload(spec) ? checkDownloadedModelFile(path, options.signal) : checkModelFile(path, options.signal));
       await this.release();
       this.loadedSpec = undefined;
       const tables = this.tables && settings.persistTable ? this.tables : undefined;

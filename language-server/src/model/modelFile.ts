@@ -20,12 +20,16 @@ const DOWNLOAD_SILENCE_MS = 30_000;
 /** How long node-llama-cpp may take to read a header that passed our checks (it is then bounded in size). */
 const HEADER_READ_MS = 60_000;
 
+/** Whether a model spec is an `hf:` URI, which resolveModelUri downloads. */
+export function isDownload(spec: string): boolean {
+  return spec.startsWith("hf:");
+}
+
 /**
  * Resolves an `hf:` URI to a local file, downloading it into `directory` with node-llama-cpp's
  * downloader (the only network access the product makes, and only when the user asked for it).
  * HF_ENDPOINT selects a mirror. A download that gets no answer at all is given up after 30 s.
- * A downloaded file that is not a sound GGUF file is deleted, so that trying again downloads it
- * again instead of finding the same bad file in the cache.
+ * Check what it returns with checkDownloadedModelFile.
  */
 export async function resolveModelUri(
   uri: string,
@@ -33,9 +37,8 @@ export async function resolveModelUri(
   onProgress?: (fraction: number) => void,
   signal?: AbortSignal,
 ): Promise<string> {
-  if (!uri.startsWith("hf:")) return uri;
+  if (!isDownload(uri)) return uri;
   const { resolveModelFile } = await import("node-llama-cpp");
-  let path: string;
   const silence = new AbortController();
   const timer = setTimeout(() => silence.abort(), DOWNLOAD_SILENCE_MS);
   const stop = signal ? AbortSignal.any([signal, silence.signal]) : silence.signal;
@@ -51,21 +54,28 @@ export async function resolveModelUri(
     });
     // node-llama-cpp 3.21.1 does not hear the signal while it waits for the server's first answer,
     // so a stalled server would hold the load forever: stop waiting here.
-    path = await Promise.race([download, abortion(stop)]);
+    return await Promise.race([download, abortion(stop)]);
   } catch (error) {
     const reason = silence.signal.aborted ? `no answer from the server in ${DOWNLOAD_SILENCE_MS / 1000} s` : messageOf(error);
     throw new ModelError(ErrorCodes.DownloadFailed, `Could not download ${uri}: ${reason}`);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * checkModelFile for a file that resolveModelUri downloaded (or found downloaded before): one that
+ * is not a sound GGUF file is deleted, so that trying again downloads it again instead of finding
+ * the same bad file in the cache.
+ */
+export async function checkDownloadedModelFile(path: string, signal?: AbortSignal): Promise<GgufHeader> {
   try {
-    await checkModelFile(path, signal);
+    return await checkModelFile(path, signal);
   } catch (error) {
     if (!(error instanceof ModelError) || signal?.aborted) throw error;
     await rm(path, { force: true });
     throw new ModelError(error.code, `${error.message} The download was deleted: trying again downloads it again.`);
   }
-  return path;
 }
 
 /**
