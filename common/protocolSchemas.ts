@@ -9,6 +9,7 @@ import {
   type BenchmarkParams,
   type InitializationOptions,
   type LoadModelParams,
+  type RunChecksParams,
   type SolveParams,
   type StandSettings,
 } from "./protocol";
@@ -24,6 +25,9 @@ export const Limits = {
   inlineCandidates: { min: 1, max: 8 },
   inlineMaxTokens: { min: 1, max: 256 },
   benchmarkRepetitions: { min: 1, max: 20 },
+  /** A check's time (a test command's too) and memory per candidate. */
+  checkTimeoutMs: { min: 1, max: 10 * 60_000 },
+  checkMemoryMb: { min: 16, max: 65_536 },
   /** Seeds are 32-bit. */
   seed: { min: 0, max: 2 ** 32 - 1 },
 } as const;
@@ -72,6 +76,28 @@ export const BenchmarkParamsSchema = z.object({
   maxTokens: wholeNumber(Limits.maxTokens).optional(),
   repetitions: wholeNumber(Limits.benchmarkRepetitions).optional(),
 }) satisfies z.ZodType<BenchmarkParams>;
+
+export const RunChecksParamsSchema = z.object({
+  problem: text(),
+  context: text().optional(),
+  kind: promptKind().optional(),
+  languageId: text().optional(),
+  candidates: z.array(z.object({ trajectory: wholeNumber({ min: 0, max: Limits.trajectories.max }), code: text() }), {
+    error: "must be a list of candidates",
+  }),
+  userChecks: text().optional(),
+  testCommand: z
+    .object({
+      command: nonBlank("the test command is empty"),
+      cwd: text(),
+      file: z.object({ path: text(), text: text(), selectionStart: atLeastZero(), selectionEnd: atLeastZero() }),
+      timeoutMs: wholeNumber(Limits.checkTimeoutMs).optional(),
+    })
+    .optional(),
+  timeoutMs: wholeNumber(Limits.checkTimeoutMs).optional(),
+  memoryMb: wholeNumber(Limits.checkMemoryMb).optional(),
+  progressToken: text().optional(),
+}) satisfies z.ZodType<RunChecksParams>;
 
 export const AcceptedCompletionParamsSchema = z.object({
   text: text(),

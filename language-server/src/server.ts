@@ -20,9 +20,11 @@ import { TextDocument } from "vscode-languageserver-textdocument";
 import {
   AcceptedCompletionNotification,
   BenchmarkRequest,
+  ChecksProgressNotification,
   defaultSettings,
   ErrorCodes,
   LoadModelRequest,
+  RunChecksRequest,
   SolveProgressNotification,
   SolveRequest,
   StatusNotification,
@@ -38,9 +40,11 @@ import {
   InlineCompletionParamsSchema,
   LoadModelParamsSchema,
   parseSettings,
+  RunChecksParamsSchema,
   SolveParamsSchema,
 } from "../../common/protocolSchemas";
 import { watchChannel } from "./channelWatch";
+import { runChecks } from "./checks/runChecks";
 import { completeInline, inlineRequestAt } from "./inlineCompletion";
 import { runBenchmark } from "./model/benchmark";
 import { downloadFolder, ModelHost } from "./modelHost";
@@ -159,6 +163,20 @@ function serve(channel: Socket): void {
       if (signal.aborted) throw new ResponseError(-32800, "The solve was cancelled.", result);
       return result;
     }),
+  );
+
+  // Checks run the candidates in child processes of their own; they need no model and wait for no queue.
+  connection.onRequest(
+    RunChecksRequest,
+    validated(RunChecksRequest.method, RunChecksParamsSchema, (params, token) =>
+      runChecks(params, {
+        signal: abortSignalOf(token),
+        progress: (result) => {
+          if (params.progressToken !== undefined)
+            void connection.sendNotification(ChecksProgressNotification, { progressToken: params.progressToken, result });
+        },
+      }),
+    ),
   );
 
   connection.onRequest(
