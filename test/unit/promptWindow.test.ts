@@ -13,8 +13,8 @@ function lines(count: number, line = (i: number) => `const value${i} = compute($
 
 describe("prompt window", () => {
   test("the budget is the context less the completion and a reserve, capped, and all prefix without FIM", () => {
-    assert.deepEqual(inlinePromptBudget(1024, 48, true), { prefix: 720, suffix: 240 });
-    assert.deepEqual(inlinePromptBudget(1024, 48, false), { prefix: 960, suffix: 0 });
+    assert.deepEqual(inlinePromptBudget(400, 48, true), { prefix: 252, suffix: 84 });
+    assert.deepEqual(inlinePromptBudget(400, 48, false), { prefix: 336, suffix: 0 });
     const large = inlinePromptBudget(131072, 48, true);
     assert.equal(large.prefix + large.suffix, INLINE_PROMPT_TOKENS);
     assert.deepEqual(inlinePromptBudget(40, 48, true), { prefix: 0, suffix: 0 });
