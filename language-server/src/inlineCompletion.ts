@@ -11,6 +11,8 @@ import type { StandSettings } from "../../common/protocol";
 export interface InlineRequest {
   readonly prefix: string;
   readonly suffix: string;
+  /** False decodes from the unhealed prompt (npm run bench:vocabulary measures what healing costs). */
+  readonly heal?: boolean;
 }
 
 /**
@@ -77,7 +79,7 @@ export async function completeInline(
   let prompts: number[][] | undefined;
   let removed = "";
   let starts: number[][] = [];
-  const cut = lineSoFar ? healingCut(request.prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf) : undefined;
+  const cut = lineSoFar && request.heal !== false ? healingCut(request.prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf) : undefined;
   if (cut) {
     const healed = await session.tokenize({ text: cut.text, kind: "code", suffix: request.suffix });
     if (session.contextSize - healed.length - 8 > cut.constraint.remaining.length + 1) {

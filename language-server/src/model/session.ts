@@ -21,6 +21,8 @@ export interface SessionOptions {
   readonly table?: NgramTable;
   /** Where llama.cpp's own messages go. */
   readonly log?: (message: string) => void;
+  /** Evaluation threads instead of threadsForModel's choice (benchmarks on a busy machine). */
+  readonly threads?: number;
 }
 
 export class ModelSession {
@@ -47,7 +49,7 @@ export class ModelSession {
     const runtime = await loadRuntime(options.gpu, options.log);
     try {
       const model = await loadModelFile(runtime.llama, options.path);
-      const threads = threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
+      const threads = options.threads ?? threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
       return new ModelSession(runtime, model, options.path, threads, options.table);
     } catch (error) {
       await runtime.llama.dispose();
