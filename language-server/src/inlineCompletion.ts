@@ -79,7 +79,10 @@ export async function completeInline(
   let prompts: number[][] | undefined;
   let removed = "";
   let starts: number[][] = [];
-  const cut = lineSoFar && request.heal !== false ? healingCut(request.prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf) : undefined;
+  const cut =
+    lineSoFar && request.heal !== false
+      ? healingCut(request.prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf)
+      : undefined;
   if (cut) {
     const healed = await session.tokenize({ text: cut.text, kind: "code", suffix: request.suffix });
     if (session.contextSize - healed.length - 8 > cut.constraint.remaining.length + 1) {
