@@ -20,7 +20,7 @@ export interface RecommendedModel {
   readonly machine: MachineClass;
   /** The download, in GB (10⁹ bytes), rounded. */
   readonly sizeGB: number;
-  /** Inline completions with the model's own fill-in-the-middle tokens (else prefix continuation). */
+  /** Trained for fill-in-the-middle (inline completions use FIM prompts whenever the file has FIM tokens). */
   readonly fillInTheMiddle: boolean;
   /** A chat template that node-llama-cpp renders with a specialised wrapper. */
   readonly chat: boolean;
@@ -50,7 +50,7 @@ export const RECOMMENDED_MODELS: readonly RecommendedModel[] = [
     file: "Qwen3-1.7B-Q8_0.gguf",
     machine: "laptop-cpu",
     sizeGB: 1.8,
-    fillInTheMiddle: true,
+    fillInTheMiddle: false,
     chat: true,
     thinking: true,
     verifiedBy: ["qwen3"],
@@ -87,7 +87,7 @@ export const RECOMMENDED_MODELS: readonly RecommendedModel[] = [
     file: "Qwen3-8B-Q4_K_M.gguf",
     machine: "gpu-8gb",
     sizeGB: 5.0,
-    fillInTheMiddle: true,
+    fillInTheMiddle: false,
     chat: true,
     thinking: true,
     verifiedBy: ["qwen3"],
@@ -111,7 +111,7 @@ export const RECOMMENDED_MODELS: readonly RecommendedModel[] = [
     file: "Qwen3-32B-Q4_K_M.gguf",
     machine: "gpu-24gb",
     sizeGB: 19.8,
-    fillInTheMiddle: true,
+    fillInTheMiddle: false,
     chat: true,
     thinking: true,
     verifiedBy: ["qwen3"],

@@ -13,6 +13,8 @@ import type { StandSettings } from "../../common/protocol";
 export interface InlineRequest {
   readonly prefix: string;
   readonly suffix: string;
+  /** False decodes from the unhealed prompt (npm run bench:vocabulary measures what healing costs). */
+  readonly heal?: boolean;
 }
 
 /** The request for a completion at `offset` in `text`: the window around it that this model's inline prompt can hold. */
@@ -86,7 +88,10 @@ export async function completeInline(
   let prompts: number[][] | undefined;
   let removed = "";
   let starts: number[][] = [];
-  const cut = lineSoFar ? healingCut(request.prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf) : undefined;
+  const cut =
+    lineSoFar && request.heal !== false
+      ? healingCut(request.prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf)
+      : undefined;
   if (cut) {
     const healed = await session.tokenize({ text: cut.text, kind: "code", suffix: request.suffix });
     if (session.contextSize - healed.length - 8 > cut.constraint.remaining.length + 1) {

@@ -1,7 +1,7 @@
 // The recommended models' hf: URIs resolve to the files they name, with no download: a folder that
 // holds a file of the name node-llama-cpp expects is enough, and the Hub is unreachable here.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -15,6 +15,23 @@ describe("recommended models", () => {
       assert.match(model.uri, /^hf:[\w.-]+\/[\w.-]+-GGUF\/[\w.-]+\.gguf$/, model.label);
       assert.equal(model.uri.slice(model.uri.lastIndexOf("/") + 1), model.file, model.label);
       assert.ok(model.sizeGB > 0 && model.verifiedBy.length > 0, model.label);
+    }
+  });
+
+  test("the README's Models table lists every model with its URI, size and FIM, chat and thinking support", () => {
+    const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
+    const yesNo = (value: boolean) => (value ? "yes" : "no");
+    for (const model of RECOMMENDED_MODELS) {
+      const row = readme.split("\n").find((line) => line.includes(`\`${model.uri}\``));
+      assert.ok(row, `the README has no row for ${model.uri}`);
+      const cells = row.split("|").map((cell) => cell.trim());
+      assert.equal(cells[2], model.label);
+      assert.equal(cells[4], `${model.sizeGB.toFixed(1)} GB`);
+      assert.deepEqual(
+        cells.slice(5, 8).map((cell) => cell.replace(/¹$/, "")),
+        [yesNo(model.fillInTheMiddle), yesNo(model.chat), yesNo(model.thinking)],
+        model.label,
+      );
     }
   });
 

@@ -22,6 +22,8 @@ export interface SessionOptions {
   readonly loadTable?: (vocabularySize: number) => Promise<NgramTable>;
   /** Where llama.cpp's own messages go. */
   readonly log?: (message: string) => void;
+  /** Evaluation threads instead of threadsForModel's choice (benchmarks on a busy machine). */
+  readonly threads?: number;
   /** Cancels the load. */
   readonly signal?: AbortSignal;
 }
@@ -56,7 +58,7 @@ export class ModelSession {
     const runtime = await loadRuntime(options.gpu, options.log);
     try {
       const model = await loadModelFile(runtime.llama, options.path, "auto", options.signal);
-      const threads = threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
+      const threads = options.threads ?? threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
       try {
         const table = await options.loadTable?.(vocabularySizeOf(model));
         return new ModelSession(runtime, model, options.path, threads, table);
