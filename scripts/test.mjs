@@ -1,5 +1,7 @@
 // `npm test`: build the bundles (server tests spawn them), then run every test/**/*.test.ts
 // with Node's own runner, whose summary CI reads. Extra arguments filter by path substring.
+// Suites too slow for npm test's budget are named *.slow.test.ts and run only with --slow
+// (`npm run test:slow`, which CI runs too).
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -12,8 +14,10 @@ function findTests(directory) {
   });
 }
 
-const filters = process.argv.slice(2);
+const slow = process.argv.includes("--slow");
+const filters = process.argv.slice(2).filter((argument) => argument !== "--slow");
 const files = findTests("test")
+  .filter((file) => slow || !file.endsWith(".slow.test.ts"))
   .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
   .sort();
 if (files.length === 0) {

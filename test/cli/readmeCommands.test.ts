@@ -27,6 +27,7 @@ const COVERED_BY_TESTS: Readonly<Record<string, { readonly file: string; readonl
   "npm run bench:latency": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:latency",' },
   "npm run tree:optimise": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "tree:optimise",' },
   "npm run model:check": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "model:check",' },
+  "npm run model:twin": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "model:twin",' },
   "npm run build": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "build",' },
   "npm run watch": { file: "test/cli/scripts.test.ts", evidence: 'scriptArguments("watch")' },
   "npm run check": { file: "test/cli/scripts.test.ts", evidence: 'npmRun(t, "check")' },

@@ -192,6 +192,25 @@ describe("package.json scripts no other test runs", () => {
     assert.match(help.stdout, /--gpu MODE/, "the bundled benchmark runs from the kit's own node_modules");
   });
 
+  void test("npm run model:twin -- --shape tiny --out FILE: the tiny cost twin's GGUF; a bad shape or type is refused", async (t) => {
+    const out = join(folder, "tiny-twin.gguf");
+    const run = runScript(t, "model:twin", ["--shape", "tiny", "--out", out, "--sparse"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /tiny twin of models\/stand-code-mini\.gguf \(width 384, 8 layers, 9:3 heads of 128, feed-forward 1024\)/);
+    const { readGgufFileInfo } = await import("node-llama-cpp");
+    const info = await readGgufFileInfo(out, { readTensorInfo: true });
+    assert.equal(info.architectureMetadata.embedding_length, 384);
+    assert.equal(info.fullTensorInfo?.length, 3 + 9 * 8);
+    for (const [args, message] of [
+      [["--shape", "qwen9-1t", "--out", out], /unknown shape "qwen9-1t"; the shapes are qwen2\.5-0\.5b, /],
+      [["--shape", "tiny", "--out", out, "--type", "q4_0"], /--type is f16 or q8_0, not "q4_0"/],
+    ] as const) {
+      const refused = runScript(t, "model:twin", [...args]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, message);
+    }
+  });
+
   test("npm run bench:engine: tokens per target call of every drafter at N = 1, 4, 16", (t) => {
     const run = runScript(t, "bench:engine", ["--json"]);
     assert.equal(run.code, 0, run.stderr);
