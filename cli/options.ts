@@ -262,6 +262,6 @@ function argumentMessage(error: unknown): string {
     case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
       return /does not take/.test(message ?? "") ? `${option ?? "an option"} takes no value` : `${option ?? "an option"} needs a value`;
     default:
-      return (message ?? String(error)).split("\n")[0]!;
+      return (message ?? String(error)).split("\n")[0] ?? "";
   }
 }

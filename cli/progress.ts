@@ -39,7 +39,12 @@ export class SolveProgressView {
       this.write(options.style.hideCursor);
       this.draw();
     }
-    this.timer = setInterval(() => this.tick(), options.intervalMs ?? (options.live ? 80 : 1000));
+    this.timer = setInterval(
+      () => {
+        this.tick();
+      },
+      options.intervalMs ?? (options.live ? 80 : 1000),
+    );
   }
 
   update(progress: SolveProgress): void {
@@ -85,14 +90,13 @@ export class SolveProgressView {
     // Keep the block within the screen: cursor movement cannot reach lines scrolled away.
     const room = this.options.live ? Math.max(1, this.options.rows() - 3) : this.trajectories.length;
     const shown = this.trajectories.length <= room ? this.trajectories.length : room - 1;
-    for (let index = 0; index < shown; index++) lines.push(fit(this.line(index), width, style));
+    this.trajectories.slice(0, shown).forEach((trajectory, index) => lines.push(fit(this.line(trajectory, index), width, style)));
     if (shown < this.trajectories.length) lines.push(style.dim(`  … and ${this.trajectories.length - shown} more`));
     return lines;
   }
 
-  private line(index: number): string {
+  private line(trajectory: Trajectory, index: number): string {
     const { style, maxTokens } = this.options;
-    const trajectory = this.trajectories[index]!;
     const s = trajectory.statistics;
     const tokens = s?.tokens ?? 0;
     const bar = this.options.live ? `${progressBar(tokens / maxTokens, 12, style)} ` : "";
@@ -140,8 +144,7 @@ export function printable(text: string): string {
 
 /** Cuts a line to the terminal width (counting visible characters, not escape codes). */
 export function fit(line: string, width: number, style: Style): string {
-  const visible = stripAnsi(line);
-  if ([...visible].length <= width - 1) return line;
+  if (characters(stripAnsi(line)).length <= width - 1) return line;
   // Cut the visible text, keeping escape codes, and reset the style at the end.
   let out = "";
   let count = 0;
@@ -151,13 +154,20 @@ export function fit(line: string, width: number, style: Style): string {
       out += part;
       continue;
     }
-    for (const character of part) {
+    for (const character of characters(part)) {
       if (count >= width - 2) return `${out}…${style.reset}`;
       out += character;
       count++;
     }
   }
   return out;
+}
+
+const graphemes = new Intl.Segmenter("en", { granularity: "grapheme" });
+
+/** What a terminal shows as one character each: an accented letter or a flag is one, not two. */
+function characters(text: string): string[] {
+  return Array.from(graphemes.segment(text), (segment) => segment.segment);
 }
 
 export function stripAnsi(text: string): string {

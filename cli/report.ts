@@ -1,15 +1,45 @@
-// What `npm start` prints at the end: the candidates grouped by vote, the solve's statistics, and
-// the benchmark rows (plain autoregressive decoding and STAND, same prompt, same run).
-import type { BenchmarkRow, Candidate, SolveResult } from "../common/protocol";
+// What `npm start` prints: the model and the problem, then the candidates grouped by vote, the
+// solve's statistics and the benchmark rows (plain autoregressive decoding and STAND, same prompt,
+// same run); or all of it as one JSON object.
+import { basename } from "node:path";
+import { alignColumns, BASELINE_METHOD, STAND_METHOD } from "../common/benchmarkTable";
+import type { BenchmarkResult, BenchmarkRow, Candidate, ModelInfo, SolveResult } from "../common/protocol";
+import type { CliOptions } from "./options";
 import { printable } from "./progress";
 import type { Style } from "./style";
 
-/** The method the server's solve uses, and the baseline its speedup is measured against. */
-export const STAND_METHOD = "STAND chain, adaptive";
-export const BASELINE_METHOD = "autoregressive (batched)";
-
 const MAX_GROUPS_SHOWN = 6;
 const MAX_LINES = 12;
+
+/** What runs on what: the model, the problem and the settings, then the problem's last lines. */
+export function formatIntroduction(options: CliOptions, model: ModelInfo, style: Style): string {
+  const source =
+    options.problemSource === "bundled"
+      ? "the bundled problem, cli/problems/is-string.js.txt"
+      : options.problemSource === "argument"
+        ? "from the command line"
+        : options.problemSource;
+  const settings = `N = ${options.trajectories}, T = ${options.temperature}, max ${options.maxTokens} tokens, seed ${options.seed}`;
+  return [
+    `${style.dim("model")}    ${describeModel(model)}`,
+    `${style.dim("problem")}  ${source} ${style.dim(`(${options.kind}${options.languageId ? `, ${options.languageId}` : ""})`)}`,
+    `${style.dim("settings")} ${settings}`,
+    "",
+    ...options.problem
+      .replace(/\s+$/, "")
+      .split("\n")
+      .slice(-16)
+      .map((line) => style.dim(`  │ ${line}`)),
+    "",
+  ].join("\n");
+}
+
+function describeModel(model: ModelInfo): string {
+  const size = model.sizeBytes >= 1e9 ? `${(model.sizeBytes / 1e9).toFixed(1)} GB` : `${(model.sizeBytes / 1e6).toFixed(1)} MB`;
+  const backend = model.backend === "cpu" ? "CPU" : `${model.backend}${model.devices.length ? ` (${model.devices.join(", ")})` : ""}`;
+  const threads = `${model.threads} thread${model.threads === 1 ? "" : "s"}`;
+  return `${model.name} (${basename(model.path)}, ${size}) on ${backend}, ${threads}, context ${model.contextSize}`;
+}
 
 export function formatGroups(result: SolveResult, prompt: string, style: Style): string {
   const total = result.candidates.length;
@@ -22,11 +52,12 @@ export function formatGroups(result: SolveResult, prompt: string, style: Style):
         ? "no two candidates wrote the same code"
         : "one candidate";
   out.push(
-    `${style.bold("Candidates by vote")} ${style.dim(`(equal code, ignoring spacing and // comments, votes together; ${summary})`)}`,
+    `${style.bold("Candidates by vote")} ${style.dim(`(equal code, ignoring spacing, comments and trailing semicolons, votes together; ${summary})`)}`,
   );
   const promptTail = printable(prompt.trimEnd().split("\n").at(-1) ?? "");
   result.groups.slice(0, MAX_GROUPS_SHOWN).forEach((group, index) => {
-    const candidate = result.candidates[group.representative]!;
+    const candidate = result.candidates[group.representative];
+    if (!candidate) return;
     const members = group.members.map((member) => `#${member + 1}`).join(" ");
     const agree = group.members.length === 1 ? "1 candidate" : `${group.members.length} of ${total} agree`;
     out.push("");
@@ -58,7 +89,7 @@ export function shownLines(candidate: Pick<Candidate, "text">): { lines: string[
 function finish(candidate: Candidate): string {
   switch (candidate.finishReason) {
     case "stop":
-      return "ended by the model";
+      return "complete";
     case "length":
       return "stopped at --max-tokens";
     case "cancelled":
@@ -114,8 +145,9 @@ export function formatBenchmark(
   settings: { maxTokens: number; repetitions: number; backend: string; threads: number },
   style: Style,
 ): string {
-  if (rows.length === 0) return "";
-  const { trajectories, temperature } = rows[0]!;
+  const first = rows[0];
+  if (!first) return "";
+  const { trajectories, temperature } = first;
   const header = ["method", "tok/s", "speedup", "tokens/call", "drafted/call", "drafter %"];
   const cells = rows.map((row) => [
     row.method,
@@ -125,16 +157,12 @@ export function formatBenchmark(
     row.draftedPerTrajectoryPerCall.toFixed(2),
     (100 * row.drafterOverhead).toFixed(1),
   ]);
-  const widths = header.map((title, i) => Math.max(title.length, ...cells.map((line) => line[i]!.length)));
-  const pad = (line: string[]): string => line.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
+  const [headerLine = "", ...lines] = alignColumns([header, ...cells]);
   const out = [
     `${style.bold("Benchmark")} ${style.dim(`(same prompt, N = ${trajectories}, T = ${temperature}, ${settings.maxTokens} tokens per candidate, median of ${settings.repetitions} interleaved repetition${settings.repetitions === 1 ? "" : "s"}, ${settings.backend}, ${settings.threads} thread${settings.threads === 1 ? "" : "s"})`)}`,
-    `  ${style.dim(pad(header))}`,
+    `  ${style.dim(headerLine)}`,
+    ...lines.map((line, i) => `  ${rows[i]?.method === STAND_METHOD || rows[i]?.method === BASELINE_METHOD ? style.bold(line) : line}`),
   ];
-  rows.forEach((row, i) => {
-    const line = pad(cells[i]!);
-    out.push(`  ${row.method === STAND_METHOD || row.method === BASELINE_METHOD ? style.bold(line) : line}`);
-  });
   out.push(verdict(rows, style, settings.backend));
   return out.join("\n");
 }
@@ -153,4 +181,33 @@ export function verdict(rows: readonly BenchmarkRow[], style: Style, backend = "
   if (speedup >= 1.05) return `${style.green(`STAND is ${speedup.toFixed(2)}× as fast`)} here: ${numbers}.`;
   if (speedup > 0.95) return `${style.yellow(`STAND is about as fast (${speedup.toFixed(2)}×)`)} here: ${numbers}.${why}`;
   return `${style.red(`STAND is slower here (${speedup.toFixed(2)}×)`)}: ${numbers}.${why}`;
+}
+
+/** `--json`: everything the run found, as one object. */
+export function jsonReport(
+  options: CliOptions,
+  model: ModelInfo,
+  result: SolveResult,
+  benchmark: BenchmarkResult | undefined,
+  elapsedMs: number,
+): string {
+  const report = {
+    problem: { source: options.problemSource, kind: options.kind, languageId: options.languageId ?? null, text: options.problem },
+    settings: {
+      model: options.model || null,
+      gpu: options.gpu,
+      trajectories: options.trajectories,
+      temperature: options.temperature,
+      maxTokens: options.maxTokens,
+      seed: options.seed,
+      repetitions: options.repetitions,
+    },
+    model,
+    candidates: result.candidates,
+    groups: result.groups,
+    statistics: { ...result.statistics, perCandidate: summarise(result) },
+    benchmark: benchmark ? { rows: benchmark.rows, table: benchmark.table } : null,
+    elapsedMs: Math.round(elapsedMs),
+  };
+  return JSON.stringify(report, null, 2);
 }

@@ -16,7 +16,7 @@ import {
   type CancellationToken,
   type ProtocolConnection,
   type RequestType,
-  type RequestType0,
+  type RequestParam,
   type WorkDoneProgressBegin,
   type WorkDoneProgressReport,
 } from "vscode-languageserver-protocol/node";
@@ -56,7 +56,11 @@ export class LanguageServer {
     readonly child: ChildProcess,
     readonly connection: ProtocolConnection,
   ) {
-    this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
+    this.exited = new Promise((resolve) => {
+      child.once("exit", () => {
+        resolve();
+      });
+    });
     this.exitFailure = new Promise<never>((_, reject) => (this.rejectOnExit = reject));
     this.exitFailure.catch(() => undefined);
     child.once("exit", (code, signal) => {
@@ -83,17 +87,19 @@ export class LanguageServer {
       env: { ...env, ...MODEL_PROCESS_ENV },
       windowsHide: true,
     });
-    const connection = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+    const connection = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
     const server = new LanguageServer(child, connection);
-    child.stderr!.setEncoding("utf8");
-    child.stderr!.on("data", (chunk: string) => {
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk: string) => {
       server.stderrTail.push(chunk);
       if (server.stderrTail.length > 50) server.stderrTail.splice(0, server.stderrTail.length - 50);
       if (verbose) process.stderr.write(chunk);
     });
-    child.stdin!.on("error", () => undefined);
+    child.stdin.on("error", () => undefined);
     // If we die first, the server goes too.
-    const killOnExit = (): void => server.kill("SIGKILL");
+    const killOnExit = (): void => {
+      server.kill("SIGKILL");
+    };
     process.once("exit", killOnExit);
     child.once("exit", () => process.removeListener("exit", killOnExit));
 
@@ -113,7 +119,10 @@ export class LanguageServer {
     connection.listen();
     await server.request(InitializeRequest.type, {
       processId: process.pid,
+      // InitializeParams still requires the deprecated rootUri; null: no folder (workspaceFolders says the same).
+      // eslint-disable-next-line @typescript-eslint/no-deprecated
       rootUri: null,
+      workspaceFolders: null,
       capabilities: { window: { workDoneProgress: true } },
       initializationOptions,
     });
@@ -122,11 +131,12 @@ export class LanguageServer {
   }
 
   /** A request that fails with a ServerError if the server answers with an error or exits. */
-  async request<R>(type: RequestType0<R, unknown>, token?: CancellationToken): Promise<R>;
-  async request<P, R>(type: RequestType<P, R, unknown>, params: P, token?: CancellationToken): Promise<R>;
-  async request(type: RequestType0<unknown, unknown> | RequestType<unknown, unknown, unknown>, ...args: unknown[]): Promise<unknown> {
-    const send = this.connection.sendRequest as (type: unknown, ...args: unknown[]) => Promise<unknown>;
-    const pending = send.call(this.connection, type, ...args.filter((arg) => arg !== undefined));
+  request<P, R>(type: RequestType<P, R, unknown>, params: RequestParam<P>, token?: CancellationToken): Promise<R> {
+    return this.answer(this.connection.sendRequest(type, params, token));
+  }
+
+  /** The server's answer, or a ServerError when it answers with an error or exits first. */
+  private async answer<R>(pending: Promise<R>): Promise<R> {
     try {
       return await Promise.race([pending, this.exitFailure]);
     } catch (error) {
@@ -145,7 +155,7 @@ export class LanguageServer {
           if (status.state !== "loading") resolve(status);
         };
         subscription = this.connection.onNotification(StatusNotification, consider);
-        this.request(StatusRequest).then(consider, reject);
+        this.answer(this.connection.sendRequest(StatusRequest)).then(consider, reject);
         this.exitFailure.catch(reject);
       });
     } finally {

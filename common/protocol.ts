@@ -1,7 +1,7 @@
 // The custom LSP requests and notifications between the extension and the language server, with
 // their types. Both sides import this one file, so a change to the protocol is a type error on
 // whichever side has not caught up.
-import { NotificationType, RequestType, RequestType0, type WorkDoneProgressParams } from "vscode-languageserver-protocol";
+import { LSPErrorCodes, NotificationType, RequestType, RequestType0, type WorkDoneProgressParams } from "vscode-languageserver-protocol";
 
 export type GpuSetting = "auto" | "cuda" | "vulkan" | "metal" | "off";
 /** "auto": a chain whose length adapts to what pays on this machine; "chain": always 8 tokens. */
@@ -59,6 +59,11 @@ export const ErrorCodes = {
   DownloadFailed: 1008,
   InvalidRequest: 1009,
 } as const;
+
+/** Whether a request failed because it was cancelled (LSP's RequestCancelled; a cancelled solve's data holds its candidates so far). */
+export function isCancelledRequest(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "code" in error && error.code === LSPErrorCodes.RequestCancelled;
+}
 
 export interface ModelInfo {
   readonly path: string;

@@ -48,11 +48,15 @@ export async function applyCandidate(
   // The solve's selection when the candidate goes back where it came from, else the cursor.
   const selection = target.uri?.toString() === editor.document.uri.toString() && target.selection ? target.selection : editor.selection;
   if (mode === "insert") {
-    await editor.edit((edit) => edit.insert(selection.end, text));
+    await editor.edit((edit) => {
+      edit.insert(selection.end, text);
+    });
     return;
   }
   if (mode === "replace") {
-    await editor.edit((edit) => edit.replace(selection, text));
+    await editor.edit((edit) => {
+      edit.replace(selection, text);
+    });
     return;
   }
   const document = editor.document;
@@ -68,10 +72,11 @@ export async function applyCandidate(
 }
 
 async function editorFor(target: SolveTarget): Promise<vscode.TextEditor | undefined> {
-  if (target.uri) {
-    const visible = vscode.window.visibleTextEditors.find((editor) => editor.document.uri.toString() === target.uri!.toString());
+  const uri = target.uri;
+  if (uri) {
+    const visible = vscode.window.visibleTextEditors.find((editor) => editor.document.uri.toString() === uri.toString());
     if (visible) return visible;
-    const document = await vscode.workspace.openTextDocument(target.uri).then(undefined, () => undefined);
+    const document = await vscode.workspace.openTextDocument(uri).then(undefined, () => undefined);
     if (document) return vscode.window.showTextDocument(document, { preserveFocus: false });
   }
   return vscode.window.activeTextEditor;

@@ -45,12 +45,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   /** "code" continues the selection on a base model; a chat model is asked in words. */
   const solveKind = (): SolveInput["kind"] => (status?.model?.chatTemplate ? "chat" : "code");
+  const reportFailure = (error: unknown): undefined => {
+    showError(errorMessage(error));
+    return undefined;
+  };
   // Commands resolve to the result, so other extensions and the integration tests can use it.
-  const solve = (input: SolveInput): Promise<SolveResult | undefined> =>
-    solves.solve(input).catch((error: unknown) => {
-      showError(errorMessage(error));
-      return undefined;
-    });
+  const solve = (input: SolveInput): Promise<SolveResult | undefined> => solves.solve(input).catch(reportFailure);
   const solveProblem = async (): Promise<SolveResult | undefined> => {
     const problem = await vscode.window.showInputBox({
       title: "STAND: Solve a Problem",
@@ -83,9 +83,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         return;
       }
       case "cancel":
-        return solves.cancel();
+        solves.cancel();
+        return;
       case "solveAgain":
-        return void solves.solveAgain().catch((error: unknown) => showError(errorMessage(error)));
+        void solves.solveAgain().catch(reportFailure);
+        return;
       case "runBenchmark":
         return runBenchmark(client, panel);
       case "ready":
@@ -101,8 +103,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     previews,
     vscode.window.registerWebviewViewProvider(CandidatesView.viewType, panel),
     panel.onDidReceiveMessage((message) => void onPanelMessage(message)),
-    server.onDidChangeConnection((state) => statusBar.setConnection(state)),
-    solves.onDidChangeLive((live) => statusBar.setLive(live)),
+    server.onDidChangeConnection((state) => {
+      statusBar.setConnection(state);
+    }),
+    solves.onDidChangeLive((live) => {
+      statusBar.setLive(live);
+    }),
     client.onNotification(StatusNotification, onStatus),
 
     vscode.commands.registerCommand("stand.solveSelection", async () => {
@@ -156,9 +162,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       );
       if (mode) await onPanelMessage({ type: "apply", solveId: last.id, trajectory: candidate.trajectory, mode: mode.mode });
     }),
-    vscode.commands.registerCommand("stand.cancel", () => solves.cancel()),
+    vscode.commands.registerCommand("stand.cancel", () => {
+      solves.cancel();
+    }),
     vscode.commands.registerCommand("stand.restartServer", () => server?.restart()),
-    vscode.commands.registerCommand("stand.showLog", () => output.show()),
+    vscode.commands.registerCommand("stand.showLog", () => {
+      output.show();
+    }),
     vscode.commands.registerCommand(ACCEPTED_COMMAND, (text: string, languageId: string) => {
       if (client.isRunning()) void client.sendNotification(AcceptedCompletionNotification, { text, languageId });
     }),

@@ -3,7 +3,8 @@
 // so a bad choice never leaves the user without a working model.
 import * as vscode from "vscode";
 import { WorkDoneProgress, type LanguageClient } from "vscode-languageclient/node";
-import { LoadModelRequest, type ModelInfo } from "../../common/protocol";
+import { EMBEDDED_MODEL_NAME } from "../../common/product";
+import { isCancelledRequest, LoadModelRequest, type ModelInfo } from "../../common/protocol";
 import { SECTION } from "./settings";
 import { errorMessage, showError } from "./errorNotifications";
 
@@ -15,10 +16,10 @@ export async function selectModel(client: LanguageClient): Promise<void> {
   const current = vscode.workspace.getConfiguration(SECTION).get<string>("model") ?? "";
   const choices: ModelChoice[] = [
     {
-      label: "$(package) Embedded model (stand-code-mini)",
+      label: `$(package) Embedded model (${EMBEDDED_MODEL_NAME})`,
       description: current === "" ? "current" : undefined,
       detail: "A 5.8M-parameter code model that ships with the extension: fast, small, for trying STAND out.",
-      pick: async () => "",
+      pick: () => Promise.resolve(""),
     },
     { label: "$(file) Browse for a .gguf file…", pick: browseForGguf },
     {
@@ -35,7 +36,7 @@ export async function selectModel(client: LanguageClient): Promise<void> {
     },
   ];
   if (current && !choices.some((choice) => choice.description))
-    choices.push({ label: `$(history) ${current}`, description: "current", pick: async () => current });
+    choices.push({ label: `$(history) ${current}`, description: "current", pick: () => Promise.resolve(current) });
   const choice = await vscode.window.showQuickPick(choices, {
     title: "STAND: Select Model",
     placeHolder: "Which GGUF model should STAND run?",
@@ -59,12 +60,10 @@ async function browseForGguf(): Promise<string | undefined> {
 /** Loads `model` in the server with a cancellable progress notification; shows why it failed. */
 export async function loadModel(client: LanguageClient, model: string): Promise<ModelInfo | undefined> {
   const name = model || "the embedded model";
-  let cancelled = false;
   try {
     return await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `STAND: loading ${name}`, cancellable: true },
       (progress, token) => {
-        token.onCancellationRequested(() => (cancelled = true));
         const workDoneToken = `stand-load-${Date.now()}`;
         let reported = 0;
         const subscription = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
@@ -73,12 +72,14 @@ export async function loadModel(client: LanguageClient, model: string): Promise<
           progress.report({ message: value.message, increment: Math.max(0, percent - reported) });
           reported = percent;
         });
-        return client.sendRequest(LoadModelRequest, { model, workDoneToken }, token).finally(() => subscription.dispose());
+        return client.sendRequest(LoadModelRequest, { model, workDoneToken }, token).finally(() => {
+          subscription.dispose();
+        });
       },
     );
   } catch (error) {
-    // The server has gone back to the model it had; nothing to report.
-    if (cancelled) return undefined;
+    // Cancelled: the server has gone back to the model it had; nothing to report.
+    if (isCancelledRequest(error)) return undefined;
     showError(errorMessage(error));
     return undefined;
   }

@@ -21,7 +21,7 @@ const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;"
 
 /** For double-quoted attribute values. */
 function escapeAttribute(value: string): string {
-  return value.replace(/[&<>"]/g, (character) => ESCAPES[character]!);
+  return value.replace(/[&<>"]/g, (character) => ESCAPES[character] ?? character);
 }
 
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {

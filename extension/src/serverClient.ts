@@ -22,7 +22,8 @@ export class ServerClient implements vscode.Disposable {
   private readonly backoff = new CrashBackoff();
   private readonly stateChanged = new vscode.EventEmitter<ConnectionState>();
   readonly onDidChangeConnection = this.stateChanged.event;
-  private readonly subscriptions: vscode.Disposable[] = [];
+  /** VS Code's and the language client's own disposables (the latter are not vscode.Disposable instances). */
+  private readonly subscriptions: { dispose(): void }[] = [];
 
   constructor(
     context: vscode.ExtensionContext,
@@ -90,7 +91,7 @@ export class ServerClient implements vscode.Disposable {
   }
 
   async dispose(): Promise<void> {
-    this.subscriptions.forEach((subscription) => subscription.dispose());
+    for (const subscription of this.subscriptions) subscription.dispose();
     this.stateChanged.dispose();
     await this.client.dispose();
   }

@@ -2,8 +2,9 @@
 // bar, cancels it on request, and remembers where it came from so a candidate can go back there.
 import { randomUUID } from "node:crypto";
 import * as vscode from "vscode";
-import { ResponseError, type LanguageClient } from "vscode-languageclient/node";
+import type { LanguageClient } from "vscode-languageclient/node";
 import {
+  isCancelledRequest,
   SolveProgressNotification,
   SolveRequest,
   type Candidate,
@@ -29,9 +30,6 @@ interface RunningSolve {
   readonly startedAt: number;
   readonly statistics: Map<number, TrajectoryStatistics>;
 }
-
-/** LSP's RequestCancelled. */
-const REQUEST_CANCELLED = -32800;
 
 export class SolveController implements vscode.Disposable {
   private running?: RunningSolve;
@@ -127,9 +125,7 @@ export class SolveController implements vscode.Disposable {
       return result;
     } catch (error) {
       const cancelled =
-        running.cancellation.token.isCancellationRequested ||
-        (error instanceof ResponseError && error.code === REQUEST_CANCELLED) ||
-        error instanceof vscode.CancellationError;
+        running.cancellation.token.isCancellationRequested || isCancelledRequest(error) || error instanceof vscode.CancellationError;
       const message = cancelled ? "Cancelled." : errorMessage(error);
       this.panel.post({ type: "solveFailed", solveId: running.id, message, cancelled });
       if (!cancelled) throw error;
@@ -155,7 +151,7 @@ export class SolveController implements vscode.Disposable {
 
   dispose(): void {
     this.cancel();
-    this.subscriptions.forEach((subscription) => subscription.dispose());
+    for (const subscription of this.subscriptions) subscription.dispose();
     this.liveChanged.dispose();
   }
 }

@@ -2,12 +2,11 @@
 // request queues that share it, and the n-gram table's persistence.
 import { join } from "node:path";
 import { LSPErrorCodes, ResponseError } from "vscode-languageserver/node";
+import { VERSION } from "../../common/product";
 import { ErrorCodes, type ModelInfo, type ServerStatus, type StandSettings } from "../../common/protocol";
 import { ModelError, resolveModelUri } from "./model/modelFile";
 import { ModelSession } from "./model/session";
 import type { TableStore } from "./tableStore";
-
-export const SERVER_VERSION = "0.1.0";
 
 export interface HostEvents {
   readonly log: (message: string) => void;
@@ -52,7 +51,7 @@ export class ModelHost {
 
   status(): ServerStatus {
     return {
-      version: SERVER_VERSION,
+      version: VERSION,
       state: this.loading ? "loading" : this.session ? "ready" : this.lastError ? "error" : "idle",
       model: this.session ? this.info : undefined,
       error: this.lastError,

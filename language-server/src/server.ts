@@ -29,15 +29,17 @@ import {
   type InitializationOptions,
   type StandSettings,
 } from "../../common/protocol";
+import { formatBenchmarkTables } from "../../common/benchmarkTable";
+import { EMBEDDED_MODEL_FILE, VERSION } from "../../common/product";
 import { completeInline } from "./inlineCompletion";
-import { formatTable, runBenchmark } from "./model/benchmark";
-import { downloadFolder, ModelHost, SERVER_VERSION } from "./modelHost";
+import { runBenchmark } from "./model/benchmark";
+import { downloadFolder, ModelHost } from "./modelHost";
 import { protocolChannel } from "./protocolChannel";
 import { solve } from "./solve";
 import { TableStore } from "./tableStore";
 
 /** The embedded model ships next to the bundle (dist/language-server.js → models/). */
-const EMBEDDED_MODEL = join(__dirname, "..", "models", "stand-code-mini.gguf");
+const EMBEDDED_MODEL = join(__dirname, "..", EMBEDDED_MODEL_FILE);
 
 const channel = protocolChannel();
 if (channel) serve(createConnection(ProposedFeatures.all, new StreamMessageReader(channel), new StreamMessageWriter(channel)));
@@ -71,7 +73,7 @@ function serve(connection: Connection): void {
     });
     return {
       capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, inlineCompletionProvider: true },
-      serverInfo: { name: "stand-language-server", version: SERVER_VERSION },
+      serverInfo: { name: "stand-language-server", version: VERSION },
     };
   });
 
@@ -132,13 +134,7 @@ function serve(connection: Connection): void {
         threads: current.threads,
       }),
     );
-    const table = [...new Set(rows.map((row) => `${row.trajectories}/${row.temperature}`))]
-      .map((key) => {
-        const group = rows.filter((row) => `${row.trajectories}/${row.temperature}` === key);
-        return `N = ${group[0]!.trajectories}, T = ${group[0]!.temperature}\n${formatTable(group)}`;
-      })
-      .join("\n\n");
-    return { rows, table };
+    return { rows, table: formatBenchmarkTables(rows) };
   });
 
   connection.languages.inlineCompletion.on(async (params, token) => {

@@ -4,9 +4,8 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { TABLE_MAX_ENTRIES } from "../../common/product";
 import { deserializeTable, NgramTable, serializeTable, TableFormatError } from "./stand";
-
-const MAX_ENTRIES = 1 << 17;
 
 export class TableStore {
   constructor(
@@ -29,17 +28,17 @@ export class TableStore {
       bytes = await readFile(file);
     } catch {
       // No model file (the loader reports that) or no saved table yet.
-      return new NgramTable({ maxEntries: MAX_ENTRIES });
+      return new NgramTable({ maxEntries: TABLE_MAX_ENTRIES });
     }
     try {
-      const { table, metadata } = deserializeTable(bytes, { maxEntries: MAX_ENTRIES });
+      const { table, metadata } = deserializeTable(bytes, { maxEntries: TABLE_MAX_ENTRIES });
       if (metadata.model !== modelPath) throw new TableFormatError("the table belongs to another model");
       this.log(`loaded the n-gram table (${table.size} entries) from ${file}`);
       return table;
     } catch (error) {
       if (!(error instanceof TableFormatError)) throw error;
       this.log(`ignoring ${file}: ${error.message}; starting a new n-gram table`);
-      return new NgramTable({ maxEntries: MAX_ENTRIES });
+      return new NgramTable({ maxEntries: TABLE_MAX_ENTRIES });
     }
   }
 

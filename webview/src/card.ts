@@ -100,9 +100,9 @@ export class CardView {
     const layout = candidate ? layoutOf(candidate) : undefined;
     this.output.className =
       layout === "code" ? "candidate-output code-block" : layout === "text" ? "candidate-output prose" : "candidate-output";
-    if (layout === "structured") {
+    if (layout === "structured" && candidate) {
       const raw = h("details", { class: "raw-output" }, h("summary", {}, "Output with token provenance"), this.output);
-      this.body.replaceChildren(...structuredAnswer(candidate!), raw);
+      this.body.replaceChildren(...structuredAnswer(candidate), raw);
     } else {
       this.body.replaceChildren(this.output);
     }

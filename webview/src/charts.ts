@@ -35,7 +35,9 @@ function niceMax(value: number): number {
 export function histogramChart(histogram: readonly number[]): SVGSVGElement {
   const steps = histogram.reduce((sum, count) => sum + count, 0);
   const mean = steps > 0 ? histogram.reduce((sum, count, accepted) => sum + accepted * count, 0) / steps : 0;
-  const parts = histogram.map((count, accepted) => `${accepted} accepted: ${formatCount(count)} ${count === 1 ? "step" : "steps"}`);
+  const describe = (count: number, accepted: number): string =>
+    `${accepted} accepted: ${formatCount(count)} ${count === 1 ? "step" : "steps"}`;
+  const parts = histogram.map(describe);
   const label = `Accepted draft tokens per step, over ${formatCount(steps)} steps (mean ${formatRate(mean)}): ${parts.join("; ")}.`;
   const height = 120;
   const svg = chart("chart-histogram", height, label);
@@ -54,7 +56,7 @@ export function histogramChart(histogram: readonly number[]): SVGSVGElement {
       s(
         "rect",
         { class: "bar", x: x.toFixed(1), y: (bottom - barHeight).toFixed(1), width: width.toFixed(1), height: barHeight.toFixed(1), rx: 1 },
-        s("title", {}, parts[accepted]!),
+        s("title", {}, describe(count, accepted)),
       ),
       s(
         "text",
@@ -110,10 +112,9 @@ export function throughputChart(samples: readonly ThroughputSample[]): SVGSVGEle
 
 /** Speedup of each method against plain (batched autoregressive) decoding, with its bound. */
 export function speedupChart(rows: readonly BenchmarkRow[]): SVGSVGElement {
-  const described = rows.map(
-    (row) =>
-      `${row.method} at N = ${row.trajectories}, T = ${row.temperature}: ${formatSpeedup(row.speedup)} (bound ${formatSpeedup(row.bound)})`,
-  );
+  const describe = (row: BenchmarkRow): string =>
+    `${row.method} at N = ${row.trajectories}, T = ${row.temperature}: ${formatSpeedup(row.speedup)} (bound ${formatSpeedup(row.bound)})`;
+  const described = rows.map(describe);
   const label = `Speedup against plain decoding: ${described.join("; ")}.`;
   const rowHeight = 30;
   const top = 6;
@@ -129,7 +130,7 @@ export function speedupChart(rows: readonly BenchmarkRow[]): SVGSVGElement {
     const stand = row.method.startsWith("STAND");
     const group = s("g", { class: stand ? "row stand" : "row", "data-method": row.method });
     group.append(
-      s("title", {}, described[index]!),
+      s("title", {}, describe(row)),
       s(
         "text",
         { class: "method", x: left, y: y + 10 },
@@ -140,7 +141,7 @@ export function speedupChart(rows: readonly BenchmarkRow[]): SVGSVGElement {
       s(
         "text",
         { class: "value", x: right + 6, y: y + 23 },
-        `${formatSpeedup(row.speedup)}`,
+        formatSpeedup(row.speedup),
         s("tspan", { class: "bound-text" }, ` ≤ ${formatSpeedup(row.bound)}`),
       ),
     );

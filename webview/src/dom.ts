@@ -38,7 +38,7 @@ export function s<K extends keyof SVGElementTagNameMap>(
   attributes: Attributes = {},
   ...children: Child[]
 ): SVGElementTagNameMap[K] {
-  const element = document.createElementNS(SVG_NS, tag) as SVGElementTagNameMap[K];
+  const element = document.createElementNS(SVG_NS, tag);
   setAttributes(element, attributes);
   append(element, children);
   return element;

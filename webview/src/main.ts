@@ -41,7 +41,9 @@ root.addEventListener("click", (event) => {
   const message = actionMessage(event.target, state);
   if (message) bridge.post(message);
 });
-root.addEventListener("keydown", (event) => view.handleKey(event));
+root.addEventListener("keydown", (event) => {
+  view.handleKey(event);
+});
 
 view.render(state);
 bridge.post({ type: "ready" });

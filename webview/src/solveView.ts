@@ -25,7 +25,11 @@ export class SolveView {
       this.cards = solve.cards.map((card) => new CardView(card.trajectory));
       this.cardsElement.replaceChildren(...this.cards.map((card) => card.element));
     }
-    solve.cards.forEach((card, index) => this.cards[index]!.update(card, solve));
+    // One view per card, built above whenever the count changes.
+    this.cards.forEach((view, index) => {
+      const card = solve.cards[index];
+      if (card) view.update(card, solve);
+    });
     this.stats.update(solve);
   }
 

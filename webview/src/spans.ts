@@ -11,17 +11,13 @@ function spanElement(span: Span): HTMLSpanElement {
 
 /** Whether `next` is `previous` with text appended (to the last span and/or as new spans). */
 function extends_(previous: readonly Span[], next: readonly Span[]): boolean {
-  if (next.length < previous.length) return false;
   const last = previous.length - 1;
-  for (let index = 0; index < last; index++) {
-    const a = previous[index]!;
-    const b = next[index]!;
-    if (a !== b && (a.text !== b.text || a.origin !== b.origin)) return false;
-  }
-  if (last < 0) return true;
-  const a = previous[last]!;
-  const b = next[last]!;
-  return a === b || (a.origin === b.origin && b.text.startsWith(a.text));
+  return previous.every((a, index) => {
+    const b = next[index];
+    if (b === undefined) return false;
+    if (a === b) return true;
+    return a.origin === b.origin && (index === last ? b.text.startsWith(a.text) : a.text === b.text);
+  });
 }
 
 export class SpanText {
@@ -37,10 +33,11 @@ export class SpanText {
       return;
     }
     const previous = this.rendered;
-    const last = previous.length - 1;
-    if (last >= 0 && previous[last]!.text !== spans[last]!.text) {
+    const lastBefore = previous.at(-1);
+    const lastNow = spans[previous.length - 1];
+    if (lastBefore && lastNow && lastBefore.text !== lastNow.text) {
       const node = this.element.lastElementChild;
-      const added = spans[last]!.text.slice(previous[last]!.text.length);
+      const added = lastNow.text.slice(lastBefore.text.length);
       if (node?.firstChild instanceof Text) node.firstChild.appendData(added);
       else node?.append(added);
     }

@@ -20,7 +20,9 @@ export interface PanelBridge {
 export function connectBridge(): PanelBridge {
   const api = acquireVsCodeApi();
   return {
-    post: (message) => api.postMessage(message),
+    post: (message) => {
+      api.postMessage(message);
+    },
     restore: () => {
       const saved = api.getState();
       return isPanelState(saved) ? saved : undefined;

@@ -16,6 +16,7 @@ import {
   type Drafter,
   type SamplingOptions,
 } from "../stand";
+import { BASELINE_METHOD, formatMethodTable, STAND_METHOD } from "../../../common/benchmarkTable";
 import type { BenchmarkRow } from "../../../common/protocol";
 import { LlamaTarget } from "./llamaTarget";
 
@@ -111,13 +112,13 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         },
       });
       const methods: Method[] = [
-        ours("autoregressive (batched)", () => new NoDrafter(), DraftShape.chain(0), false),
+        ours(BASELINE_METHOD, () => new NoDrafter(), DraftShape.chain(0), false),
         native("node-llama-cpp plain", plainSequences, false),
         native("node-llama-cpp InputLookup", lookupSequences, true),
         ours("prompt lookup", () => new PromptLookupDrafter(), DraftShape.chain(8), true),
         ours("n-gram", ngramDrafter, DraftShape.chain(8), true),
         ours("STAND chain, fixed 4", standDrafter, DraftShape.chain(4), false),
-        ours("STAND chain, adaptive", standDrafter, DraftShape.chain(8), true),
+        ours(STAND_METHOD, standDrafter, DraftShape.chain(8), true),
         ...fixedShapeTargets.map((fixed, i) => {
           const width = options.stepWidths![i]!;
           return ours(`STAND adaptive, width ${width}`, standDrafter, DraftShape.chain(width - 1), true, fixed);
@@ -139,7 +140,7 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         const baseline = summary[0]!.tokensPerSecond;
         const measured = summary.map((row) => ({ trajectories, temperature, ...row, speedup: row.tokensPerSecond / baseline, costCurve }));
         log(`N = ${trajectories}, T = ${temperature}`);
-        log(formatTable(measured));
+        log(formatMethodTable(measured));
         log("");
         rows.push(...measured);
       }
@@ -242,23 +243,6 @@ function summarise(name: string, repetitions: Run[][], trajectories: number, cur
     /** The speedup the measured acceptance allows at the measured cost curve: A · cost(0) / cost(k). */
     bound: tokensPerCall / costAt(curve, draftedPerCall),
   };
-}
-
-export function formatTable(rows: readonly Omit<BenchmarkRow, "trajectories" | "temperature" | "costCurve">[]): string {
-  const header = ["method", "tok/s", "speedup", "bound", "tokens/call", "drafted/call", "drafter %"];
-  const lines = rows.map((row) => [
-    row.method,
-    row.tokensPerSecond.toFixed(0),
-    `${row.speedup.toFixed(2)}×`,
-    `${row.bound.toFixed(2)}×`,
-    row.tokensPerCall.toFixed(2),
-    row.draftedPerTrajectoryPerCall.toFixed(2),
-    `${(100 * row.drafterOverhead).toFixed(1)}`,
-  ]);
-  const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i]!.length)));
-  return [header, ...lines]
-    .map((cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  "))
-    .join("\n");
 }
 
 const median = (xs: number[]): number => {

@@ -3,6 +3,7 @@
 // shared n-gram table and the draft budget. Callers see tokens and text, not node-llama-cpp.
 import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { basename } from "node:path";
+import { TABLE_MAX_ENTRIES } from "../../../common/product";
 import type { ModelInfo } from "../../../common/protocol";
 import { DraftBudget, NgramTable } from "../stand";
 import { LlamaTarget } from "./llamaTarget";
@@ -37,7 +38,7 @@ export class ModelSession {
     readonly threads: number,
     table: NgramTable | undefined,
   ) {
-    this.table = table ?? new NgramTable({ maxEntries: 1 << 17 });
+    this.table = table ?? new NgramTable({ maxEntries: TABLE_MAX_ENTRIES });
   }
 
   static async open(options: SessionOptions): Promise<ModelSession> {

@@ -1,0 +1,47 @@
+// The benchmark's rows as plain-text tables. `npm run bench` logs them, the server's
+// stand/benchmark answer carries them (the panel shows it), and `npm start` prints its own
+// columns in the same layout.
+import type { BenchmarkRow } from "./protocol";
+
+/** The method every speedup is measured against. */
+export const BASELINE_METHOD = "autoregressive (batched)";
+/** The method the server's solves use. */
+export const STAND_METHOD = "STAND chain, adaptive";
+
+/** Rows of cells in columns two spaces apart: the first column left-aligned, the others right-aligned. */
+export function alignColumns(lines: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const line of lines) {
+    line.forEach((cell, column) => {
+      widths[column] = Math.max(widths[column] ?? 0, cell.length);
+    });
+  }
+  return lines.map((line) =>
+    line.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join("  "),
+  );
+}
+
+/** The methods of one N and temperature. */
+export function formatMethodTable(rows: readonly Omit<BenchmarkRow, "trajectories" | "temperature" | "costCurve">[]): string {
+  const header = ["method", "tok/s", "speedup", "bound", "tokens/call", "drafted/call", "drafter %"];
+  const lines = rows.map((row) => [
+    row.method,
+    row.tokensPerSecond.toFixed(0),
+    `${row.speedup.toFixed(2)}×`,
+    `${row.bound.toFixed(2)}×`,
+    row.tokensPerCall.toFixed(2),
+    row.draftedPerTrajectoryPerCall.toFixed(2),
+    (100 * row.drafterOverhead).toFixed(1),
+  ]);
+  return alignColumns([header, ...lines]).join("\n");
+}
+
+/** Every N and temperature of a run, each table under its own heading, in the order of the rows. */
+export function formatBenchmarkTables(rows: readonly BenchmarkRow[]): string {
+  const groups = new Map<string, BenchmarkRow[]>();
+  for (const row of rows) {
+    const heading = `N = ${row.trajectories}, T = ${row.temperature}`;
+    groups.set(heading, [...(groups.get(heading) ?? []), row]);
+  }
+  return [...groups].map(([heading, group]) => `${heading}\n${formatMethodTable(group)}`).join("\n\n");
+}
