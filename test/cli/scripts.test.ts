@@ -179,7 +179,7 @@ describe("package.json scripts no other test runs", () => {
     }
   });
 
-  void test("npm run gpu-kit -- --no-node --cpu --fast: the bundled benchmark and twin writer, node-llama-cpp with the CUDA binaries less the backend run.sh builds, that backend's sources; run.sh proves the kit end to end on the CPU", (t) => {
+  test("npm run gpu-kit -- --no-node --cpu --fast: the bundled benchmark and twin writer, node-llama-cpp with the CUDA binaries less the backend run.sh builds, that backend's sources; run.sh proves the kit end to end on the CPU", (t) => {
     const kit = join(folder, "gpu-kit");
     const run = runScript(t, "gpu-kit", ["--out", kit, "--no-node", "--cpu", "--fast"], ROOT, 300_000);
     assert.equal(run.code, 0, run.stderr);

@@ -11,7 +11,7 @@ import { shapeNamed } from "../../tools/twin/shapes";
 import { sourceShape } from "../../tools/twin/twinPlan";
 import { EMBEDDED_MODEL, F16_TOLERANCE, TwinFixture } from "../support/twinFixture";
 
-void describe("a tiny cost twin computes the embedded model's function", () => {
+describe("a tiny cost twin computes the embedded model's function", () => {
   let fixture: TwinFixture;
   before(async () => {
     fixture = await TwinFixture.create();
@@ -20,22 +20,22 @@ void describe("a tiny cost twin computes the embedded model's function", () => {
     await fixture.dispose();
   });
 
-  void test("the reference has no near tie, so greedy identity is a sharp test", () => {
-    assert.ok(fixture.smallestTopGap() > 2 * F16_TOLERANCE, `a top-2 logit gap of ${String(fixture.smallestTopGap())}`);
+  test("the reference has no near tie, so greedy identity is a sharp test", () => {
+    assert.ok(fixture.smallestTopGap() > 2 * F16_TOLERANCE, `a top-2 logit gap of ${fixture.smallestTopGap()}`);
   });
 
-  void test("the tiny twin (F16) is greedy-identical to the embedded model, logits within F16 tolerance", async (t) => {
+  test("the tiny twin (F16) is greedy-identical to the embedded model, logits within F16 tolerance", async (t) => {
     const measured = await fixture.compare(t, fixture.makeTwin("tiny", shapeNamed("tiny"), "F16"), { greedy: true });
     assert.equal(measured.argmaxDisagreements, 0);
-    assert.ok(measured.maxLogitDifference <= F16_TOLERANCE, `logits differ by up to ${String(measured.maxLogitDifference)}`);
+    assert.ok(measured.maxLogitDifference <= F16_TOLERANCE, `logits differ by up to ${measured.maxLogitDifference}`);
   });
 
-  void test("a sparse twin (zeros left as holes) has the same bytes as a written one", () => {
+  test("a sparse twin (zeros left as holes) has the same bytes as a written one", () => {
     const shape = shapeNamed("tiny");
     assert.ok(readFileSync(fixture.makeTwin("tiny", shape, "F16", true)).equals(readFileSync(fixture.makeTwin("tiny", shape, "F16"))));
   });
 
-  void test("Q8_0: the tiny twin is within Q8_0 rounding of the F16 model, as the model quantised at its own shape is", async (t) => {
+  test("Q8_0: the tiny twin is within Q8_0 rounding of the F16 model, as the model quantised at its own shape is", async (t) => {
     // On the CPU, Q8_0 matrices multiply activations quantised to Q8_0 as well, so a twin's float
     // differences of 1e-7 can move an activation by one Q8_0 step: a Q8_0 twin reproduces the
     // Q8_0 model up to Q8_0's rounding, not F16's (the block layout itself is checked byte for byte
@@ -49,10 +49,10 @@ void describe("a tiny cost twin computes the embedded model's function", () => {
       ["the Q8_0 twin", twin],
     ] as const) {
       // Q8_0 rounds each weight to 1/254 of its block's largest: far more than F16, far less than a wrong layout.
-      assert.ok(measured.maxLogitDifference < 0.5, `${name}: logits differ by up to ${String(measured.maxLogitDifference)}`);
+      assert.ok(measured.maxLogitDifference < 0.5, `${name}: logits differ by up to ${measured.maxLogitDifference}`);
       assert.ok(
         measured.argmaxDisagreements <= measured.positions / 20,
-        `${name}: ${String(measured.argmaxDisagreements)} of ${String(measured.positions)} argmaxes differ`,
+        `${name}: ${measured.argmaxDisagreements} of ${measured.positions} argmaxes differ`,
       );
     }
   });

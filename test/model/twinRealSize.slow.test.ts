@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { shapeNamed } from "../../tools/twin/shapes";
 import { F16_TOLERANCE, TwinFixture } from "../support/twinFixture";
 
-void describe("a real-size cost twin computes the embedded model's function", () => {
+describe("a real-size cost twin computes the embedded model's function", () => {
   let fixture: TwinFixture;
   before(async () => {
     fixture = await TwinFixture.create();
@@ -15,10 +15,10 @@ void describe("a real-size cost twin computes the embedded model's function", ()
     await fixture.dispose();
   });
 
-  void test("the qwen2.5-0.5b twin (F16) is greedy-identical to the embedded model, logits within F16 tolerance", async (t) => {
-    assert.ok(fixture.smallestTopGap() > 2 * F16_TOLERANCE, `the reference has a near tie (top-2 gap ${String(fixture.smallestTopGap())})`);
+  test("the qwen2.5-0.5b twin (F16) is greedy-identical to the embedded model, logits within F16 tolerance", async (t) => {
+    assert.ok(fixture.smallestTopGap() > 2 * F16_TOLERANCE, `the reference has a near tie (top-2 gap ${fixture.smallestTopGap()})`);
     const measured = await fixture.compare(t, fixture.makeTwin("qwen2.5-0.5b", shapeNamed("qwen2.5-0.5b"), "F16"), { greedy: true });
     assert.equal(measured.argmaxDisagreements, 0);
-    assert.ok(measured.maxLogitDifference <= F16_TOLERANCE, `logits differ by up to ${String(measured.maxLogitDifference)}`);
+    assert.ok(measured.maxLogitDifference <= F16_TOLERANCE, `logits differ by up to ${measured.maxLogitDifference}`);
   });
 });

@@ -70,7 +70,7 @@ export async function agreement(model: LlamaModel, reference: Reference): Promis
   distributions.forEach((sequence, s) => {
     sequence.forEach((probabilities, position) => {
       const expected = reference.logits[s]?.[position];
-      if (!expected) throw new Error(`no reference at prompt ${String(s)}, position ${String(position)}`);
+      if (!expected) throw new Error(`no reference at prompt ${s}, position ${position}`);
       positions++;
       const top = [...probabilities.entries()].reduce((best, entry) => (entry[1] > best[1] ? entry : best));
       if (top[0] !== expected.tokens[0]) argmaxDisagreements++;
@@ -106,7 +106,7 @@ async function teacherForced(
       const distributions: Map<Token, number>[] = [];
       for (let position = 0; position < tokens.length; position++) {
         const probabilities = outputs[position]?.next.probabilities;
-        if (!probabilities) throw new Error(`no probabilities at position ${String(position)}`);
+        if (!probabilities) throw new Error(`no probabilities at position ${position}`);
         distributions.push(probabilities);
       }
       result.push(distributions);

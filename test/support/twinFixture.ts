@@ -63,8 +63,8 @@ export class TwinFixture {
     try {
       const measured = await agreement(model, reference);
       t.diagnostic(
-        `max logit difference ${measured.maxLogitDifference.toFixed(4)} over ${String(measured.positions)} positions, ` +
-          `${String(measured.argmaxDisagreements)} argmax disagreements`,
+        `max logit difference ${measured.maxLogitDifference.toFixed(4)} over ${measured.positions} positions, ` +
+          `${measured.argmaxDisagreements} argmax disagreements`,
       );
       if (options.greedy)
         assert.deepEqual(

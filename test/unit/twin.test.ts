@@ -20,8 +20,8 @@ after(() => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-void describe("half precision", () => {
-  void test("every half converts to a float and back to the same bits (NaNs to ggml's 0x7e00)", () => {
+describe("half precision", () => {
+  test("every half converts to a float and back to the same bits (NaNs to ggml's 0x7e00)", () => {
     for (let bits = 0; bits < 0x10000; bits++) {
       const value = halfToFloat(bits);
       const isNaN = (bits & 0x7c00) === 0x7c00 && (bits & 0x3ff) !== 0;
@@ -29,7 +29,7 @@ void describe("half precision", () => {
     }
   });
 
-  void test("a float becomes its nearest half, ties to even, past 65504 infinity", () => {
+  test("a float becomes its nearest half, ties to even, past 65504 infinity", () => {
     const cases: [number, number][] = [
       [1 + 2 ** -11, 0x3c00], // halfway between 1 and its successor: the even one
       [1 + 3 * 2 ** -11, 0x3c02],
@@ -46,7 +46,7 @@ void describe("half precision", () => {
     for (const [value, bits] of cases) assert.equal(floatToHalf(value), bits, String(value));
   });
 
-  void test("random floats: no other half is nearer than the one chosen", () => {
+  test("random floats: no other half is nearer than the one chosen", () => {
     let seed = 7;
     const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
     for (let i = 0; i < 20_000; i++) {
@@ -54,13 +54,13 @@ void describe("half precision", () => {
       const chosen = floatToHalf(value);
       const error = Math.abs(halfToFloat(chosen) - value);
       for (const neighbour of [chosen - 1, chosen + 1].filter((bits) => (bits & 0x7fff) < 0x7c00 && bits >= 0))
-        assert.ok(error <= Math.abs(halfToFloat(neighbour) - value), `${String(value)}: 0x${chosen.toString(16)} is not the nearest half`);
+        assert.ok(error <= Math.abs(halfToFloat(neighbour) - value), `${value}: 0x${chosen.toString(16)} is not the nearest half`);
     }
   });
 });
 
-void describe("Q8_0 blocks", () => {
-  void test("a block is a half scale (largest magnitude / 127) and 32 bytes rounded half away from zero, as ggml's reference", () => {
+describe("Q8_0 blocks", () => {
+  test("a block is a half scale (largest magnitude / 127) and 32 bytes rounded half away from zero, as ggml's reference", () => {
     const row = new Float32Array(32);
     row.set([127, -127, 2.5, -2.5, 0.5, -0.5, 0.49, 63.5]);
     const bytes = Buffer.alloc(34);
@@ -70,13 +70,13 @@ void describe("Q8_0 blocks", () => {
     assert.ok(bytes.subarray(10).every((byte) => byte === 0));
   });
 
-  void test("a zero block is all zero bytes, so a zero-padded region needs no writing", () => {
+  test("a zero block is all zero bytes, so a zero-padded region needs no writing", () => {
     const bytes = Buffer.alloc(68, 0xff);
     quantizeRowQ8_0(new Float32Array(64), bytes);
     assert.ok(bytes.every((byte) => byte === 0));
   });
 
-  void test("dequantised weights are within half a step of the originals (plus the scale's rounding to a half)", () => {
+  test("dequantised weights are within half a step of the originals (plus the scale's rounding to a half)", () => {
     const row = Float32Array.from({ length: 96 }, (_, i) => Math.sin(i * 1.7) * (1 + (i % 32)));
     const bytes = Buffer.alloc(rowBytes("Q8_0", 96));
     quantizeRowQ8_0(row, bytes);
@@ -87,15 +87,12 @@ void describe("Q8_0 blocks", () => {
       const exactStep = Math.fround(Math.max(...row.subarray(block * 32, block * 32 + 32).map(Math.abs)) / 127);
       for (let j = 0; j < 32; j++) {
         const i = block * 32 + j;
-        assert.ok(
-          Math.abs((back[i] ?? NaN) - (row[i] ?? NaN)) <= step / 2 + 127 * Math.abs(step - exactStep) + 1e-6,
-          `weight ${String(i)}`,
-        );
+        assert.ok(Math.abs((back[i] ?? NaN) - (row[i] ?? NaN)) <= step / 2 + 127 * Math.abs(step - exactStep) + 1e-6, `weight ${i}`);
       }
     }
   });
 
-  void test("refuses a partial block and a weight that is not finite", () => {
+  test("refuses a partial block and a weight that is not finite", () => {
     assert.throws(() => {
       quantizeRowQ8_0(new Float32Array(40), Buffer.alloc(68));
     }, /whole blocks of 32/);
@@ -105,8 +102,8 @@ void describe("Q8_0 blocks", () => {
   });
 });
 
-void describe("GGUF header", () => {
-  void test("reads the embedded model's header as node-llama-cpp does", async () => {
+describe("GGUF header", () => {
+  test("reads the embedded model's header as node-llama-cpp does", async () => {
     const header = readHeader(EMBEDDED_MODEL);
     const { readGgufFileInfo } = await import("node-llama-cpp");
     const info = await readGgufFileInfo(EMBEDDED_MODEL, { readTensorInfo: true });
@@ -125,7 +122,7 @@ void describe("GGUF header", () => {
     assert.deepEqual(header.entries.get("tokenizer.ggml.tokens")?.value, { elementType: 8, length: 4096 });
   });
 
-  void test("refuses a file that is not GGUF and one cut short, with a clear error", () => {
+  test("refuses a file that is not GGUF and one cut short, with a clear error", () => {
     const notGguf = join(folder, "not.gguf");
     writeFileSync(notGguf, "PK\u0003\u0004 a zip file");
     assert.throws(
@@ -141,7 +138,7 @@ void describe("GGUF header", () => {
   });
 });
 
-void describe("the twin plan", () => {
+describe("the twin plan", () => {
   const header = readHeader(EMBEDDED_MODEL);
   const tiny = shapeNamed("tiny");
   const plan = planTwin(header, tiny, { matrixType: "F16", shapeName: "tiny" });
@@ -152,11 +149,11 @@ void describe("the twin plan", () => {
     return tensor;
   };
 
-  void test("the source is the embedded model's shape", () => {
+  test("the source is the embedded model's shape", () => {
     assert.deepEqual(sourceShape(header), { embedding: 256, layers: 6, heads: 4, kvHeads: 2, headDim: 64, feedForward: 768 });
   });
 
-  void test("metadata: the twin's shape; RMSNorm epsilon × D/D′; RoPE base^(d′/d) and attn_factor (d′/d)^¼ for the longer head", () => {
+  test("metadata: the twin's shape; RMSNorm epsilon × D/D′; RoPE base^(d′/d) and attn_factor (d′/d)^¼ for the longer head", () => {
     assert.equal(metadata("llama.embedding_length"), 384);
     assert.equal(metadata("llama.block_count"), 8);
     assert.equal(metadata("llama.attention.head_count"), 9);
@@ -179,7 +176,7 @@ void describe("the twin plan", () => {
     assert.ok(!same.entries.some((entry) => entry.key === "llama.rope.scaling.attn_factor"));
   });
 
-  void test("query heads keep their key/value group (llama.cpp groups consecutive heads): 4 heads in groups of 2 go to 0, 1, 3, 4 in groups of 3", () => {
+  test("query heads keep their key/value group (llama.cpp groups consecutive heads): 4 heads in groups of 2 go to 0, 1, 3, 4 in groups of 3", () => {
     const query = planned("blk.0.attn_q.weight");
     assert.deepEqual(query.info.dims, [384, 9 * 128]);
     assert.equal(query.fill.kind, "source");
@@ -201,7 +198,7 @@ void describe("the twin plan", () => {
     assert.deepEqual([0, 64, 127].map(key.fill.targetRow), [0, 128, 191], "key/value heads keep their index");
   });
 
-  void test("norms are scaled by √(D/D′); the extra layers have zero projections and norms of ones", () => {
+  test("norms are scaled by √(D/D′); the extra layers have zero projections and norms of ones", () => {
     const norm = planned("blk.3.ffn_norm.weight");
     assert.equal(norm.type, "F32");
     assert.equal(norm.fill.kind === "source" && norm.fill.scale, Math.sqrt(256 / 384));
@@ -211,7 +208,7 @@ void describe("the twin plan", () => {
     assert.equal(plan.tensors.length, 3 + 9 * 8);
   });
 
-  void test("refuses what it cannot make exactly", () => {
+  test("refuses what it cannot make exactly", () => {
     const refuse = (shape: Partial<ModelShape>, pattern: RegExp, matrixType: MatrixType = "F16"): void => {
       assert.throws(() => planTwin(header, { ...tiny, ...shape }, { matrixType, shapeName: "x" }), pattern);
     };
@@ -226,7 +223,7 @@ void describe("the twin plan", () => {
   });
 });
 
-void describe("twin files", () => {
+describe("twin files", () => {
   const header = readHeader(EMBEDDED_MODEL);
   const write = (shape: ModelShape, matrixType: MatrixType, name: string): { path: string; header: Header } => {
     const path = join(folder, name);
@@ -234,7 +231,7 @@ void describe("twin files", () => {
     return { path, header: readHeader(path) };
   };
 
-  void test("node-llama-cpp reads a twin's header: the twin's shape, every tensor where the plan put it", async () => {
+  test("node-llama-cpp reads a twin's header: the twin's shape, every tensor where the plan put it", async () => {
     const twin = write(shapeNamed("tiny"), "F16", "tiny.gguf");
     const { readGgufFileInfo } = await import("node-llama-cpp");
     const info = await readGgufFileInfo(twin.path, { readTensorInfo: true });
@@ -250,7 +247,7 @@ void describe("twin files", () => {
     );
   });
 
-  void test("Q8_0: padding keeps every block of the source: the twin's rows hold the same blocks as the model quantised at its own shape", () => {
+  test("Q8_0: padding keeps every block of the source: the twin's rows hold the same blocks as the model quantised at its own shape", () => {
     const sameShape = write(sourceShape(header), "Q8_0", "same-shape-q8_0.gguf");
     const twin = write(shapeNamed("tiny"), "Q8_0", "tiny-q8_0.gguf");
     const row = (file: { path: string; header: Header }, tensor: string, index: number): Buffer => {

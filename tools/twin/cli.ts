@@ -44,8 +44,8 @@ function main(): void {
   const weights = plan.tensors.reduce((sum, tensor) => sum + tensor.info.dims.reduce((a, b) => a * b, 1), 0);
   const { embedding, layers, heads, kvHeads, headDim, feedForward } = plan.target;
   console.log(
-    `${out}: ${values.shape} twin of ${values.source} (width ${String(embedding)}, ${String(layers)} layers, ${String(heads)}:${String(kvHeads)} heads of ${String(headDim)}, ` +
-      `feed-forward ${String(feedForward)}), ${(weights / 1e9).toFixed(2)} B weights, ${matrixType}, ${(bytes / 1e9).toFixed(2)} GB` +
+    `${out}: ${values.shape} twin of ${values.source} (width ${embedding}, ${layers} layers, ${heads}:${kvHeads} heads of ${headDim}, ` +
+      `feed-forward ${feedForward}), ${(weights / 1e9).toFixed(2)} B weights, ${matrixType}, ${(bytes / 1e9).toFixed(2)} GB` +
       `${values.sparse ? ` (${((statSync(out).blocks * 512) / 1e9).toFixed(2)} GB on disk)` : ""} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
 }

@@ -36,8 +36,7 @@ export function tensorTypeName(id: number): TensorTypeName | undefined {
 /** Bytes of one row of `weights` weights of a type. */
 export function rowBytes(type: TensorTypeName, weights: number): number {
   const { blockWeights, blockBytes } = TENSOR_TYPES[type];
-  if (weights % blockWeights !== 0)
-    throw new Error(`a ${type} row holds whole blocks of ${String(blockWeights)} weights, not ${String(weights)}`);
+  if (weights % blockWeights !== 0) throw new Error(`a ${type} row holds whole blocks of ${blockWeights} weights, not ${weights}`);
   return (weights / blockWeights) * blockBytes;
 }
 
@@ -128,7 +127,7 @@ class Cursor {
   /** A u64 that must be a safe integer (a count, a length, a dimension, an offset). */
   count(what: string): number {
     const value = this.take(8, what).readBigUInt64LE(0);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new GgufError(`${this.path}: ${what} is too large (${String(value)})`);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new GgufError(`${this.path}: ${what} is too large (${value})`);
     return Number(value);
   }
 
@@ -145,12 +144,12 @@ export function readHeader(path: string): Header {
     const cursor = new Cursor(fd, fstatSync(fd).size, path);
     if (cursor.take(4, "the magic").toString("latin1") !== "GGUF") throw new GgufError(`${path} is not a GGUF file`);
     const version = cursor.u32("the version");
-    if (version !== 2 && version !== 3) throw new GgufError(`${path}: GGUF version ${String(version)} is not supported (2 or 3 is)`);
+    if (version !== 2 && version !== 3) throw new GgufError(`${path}: GGUF version ${version} is not supported (2 or 3 is)`);
     const tensorCount = cursor.count("the tensor count");
     const entryCount = cursor.count("the metadata count");
     const entries = new Map<string, Entry>();
     for (let i = 0; i < entryCount; i++) {
-      const key = cursor.string(`metadata key ${String(i)}`);
+      const key = cursor.string(`metadata key ${i}`);
       const start = cursor.position;
       const type = cursor.u32(`the type of ${key}`);
       const value = readValue(cursor, type, key);
@@ -159,9 +158,9 @@ export function readHeader(path: string): Header {
     }
     const tensors: TensorInfo[] = [];
     for (let i = 0; i < tensorCount; i++) {
-      const name = cursor.string(`tensor name ${String(i)}`);
+      const name = cursor.string(`tensor name ${i}`);
       const dimCount = cursor.u32(`the dimension count of ${name}`);
-      if (dimCount < 1 || dimCount > MAX_DIMS) throw new GgufError(`${path}: tensor ${name} has ${String(dimCount)} dimensions`);
+      if (dimCount < 1 || dimCount > MAX_DIMS) throw new GgufError(`${path}: tensor ${name} has ${dimCount} dimensions`);
       const dims = Array.from({ length: dimCount }, () => cursor.count(`a dimension of ${name}`));
       if (dims.some((dim) => dim < 1)) throw new GgufError(`${path}: tensor ${name} has an empty dimension`);
       tensors.push({ name, dims, type: cursor.u32(`the type of ${name}`), offset: cursor.count(`the offset of ${name}`) });
@@ -183,7 +182,7 @@ function readValue(cursor: Cursor, type: number, key: string): Value {
     const elementType = cursor.u32(`the element type of ${key}`);
     const length = cursor.count(`the length of ${key}`);
     if (elementType === ValueType.Array) throw new GgufError(`metadata ${key}: arrays of arrays are not supported`);
-    if (elementType === ValueType.String) for (let i = 0; i < length; i++) cursor.string(`${key}[${String(i)}]`);
+    if (elementType === ValueType.String) for (let i = 0; i < length; i++) cursor.string(`${key}[${i}]`);
     else cursor.take(length * scalarBytes(elementType, key), key);
     return { elementType, length };
   }
@@ -216,7 +215,7 @@ function readValue(cursor: Cursor, type: number, key: string): Value {
 
 function scalarBytes(type: number, key: string): number {
   const bytes = SCALAR_BYTES[type];
-  if (bytes === undefined) throw new GgufError(`metadata ${key} has an unknown type ${String(type)}`);
+  if (bytes === undefined) throw new GgufError(`metadata ${key} has an unknown type ${type}`);
   return bytes;
 }
 

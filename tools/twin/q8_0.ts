@@ -8,7 +8,7 @@ export const Q8_0_BLOCK_BYTES = 2 + Q8_0_BLOCK_WEIGHTS;
 
 /** Quantises `row` (a whole number of blocks) into `out` at byte `offset`. */
 export function quantizeRowQ8_0(row: Float32Array, out: Buffer, offset = 0): void {
-  if (row.length % Q8_0_BLOCK_WEIGHTS !== 0) throw new Error(`a Q8_0 row holds whole blocks of 32 weights, not ${String(row.length)}`);
+  if (row.length % Q8_0_BLOCK_WEIGHTS !== 0) throw new Error(`a Q8_0 row holds whole blocks of 32 weights, not ${row.length}`);
   for (let block = 0; block < row.length / Q8_0_BLOCK_WEIGHTS; block++) {
     const start = block * Q8_0_BLOCK_WEIGHTS;
     let absoluteMax = 0;

@@ -86,7 +86,7 @@ export function planTwin(header: Header, target: ModelShape, options: { matrixTy
   for (const info of header.tensors) {
     const sourceType = tensorTypeName(info.type);
     if (sourceType !== "F32" && sourceType !== "F16")
-      throw new Error(`tensor ${info.name} is of ggml type ${String(info.type)}; a twin's source must be F16 or F32`);
+      throw new Error(`tensor ${info.name} is of ggml type ${info.type}; a twin's source must be F16 or F32`);
     const copy = (dims: number[], targetRow: (row: number) => number, segments: Segment[], scale = 1): void => {
       tensors.push({
         name: info.name,
@@ -140,10 +140,10 @@ export function planTwin(header: Header, target: ModelShape, options: { matrixTy
   const kinds = layerTensors.get(0) ?? [];
   for (let index = 0; index < source.layers; index++) {
     if ((layerTensors.get(index) ?? []).join() !== kinds.join())
-      throw new Error(`layer ${String(index)} has tensors ${(layerTensors.get(index) ?? []).join(", ")}, layer 0 has ${kinds.join(", ")}`);
+      throw new Error(`layer ${index} has tensors ${(layerTensors.get(index) ?? []).join(", ")}, layer 0 has ${kinds.join(", ")}`);
   }
   if (layerTensors.size !== source.layers)
-    throw new Error(`the file has tensors of ${String(layerTensors.size)} layers; its metadata says ${String(source.layers)}`);
+    throw new Error(`the file has tensors of ${layerTensors.size} layers; its metadata says ${source.layers}`);
   const zeroDims: Record<string, number[]> = {
     attn_q: [Dt, Ht * dt],
     attn_k: [Dt, KVt * dt],
@@ -155,7 +155,7 @@ export function planTwin(header: Header, target: ModelShape, options: { matrixTy
   };
   for (let index = source.layers; index < target.layers; index++) {
     for (const kind of kinds) {
-      const name = `blk.${String(index)}.${kind}.weight`;
+      const name = `blk.${index}.${kind}.weight`;
       if (NORMS.has(kind)) tensors.push({ name, dims: [Dt], type: "F32", fill: { kind: "constant", value: 1 } });
       else tensors.push({ name, dims: zeroDims[kind] ?? [], type: options.matrixType, fill: { kind: "constant", value: 0 } });
     }
@@ -199,8 +199,7 @@ export function sourceShape(header: Header): ModelShape {
   if (scaling !== undefined && scaling !== "none" && scaling !== "linear")
     throw new Error(`a twin cannot reproduce rope scaling "${scaling}"`);
   number(header, "attention.layer_norm_rms_epsilon");
-  if (kvHeads < 1 || heads % kvHeads !== 0)
-    throw new Error(`${String(heads)} query heads do not group over ${String(kvHeads)} key/value heads`);
+  if (kvHeads < 1 || heads % kvHeads !== 0) throw new Error(`${heads} query heads do not group over ${kvHeads} key/value heads`);
   return {
     embedding,
     layers: integer(header, "block_count"),
@@ -215,13 +214,13 @@ function checkFits(source: ModelShape, target: ModelShape, matrixType: MatrixTyp
   const smaller = (Object.keys(source) as (keyof ModelShape)[]).filter((key) => target[key] < source[key]);
   if (smaller.length > 0)
     throw new Error(
-      `a twin cannot be smaller than its source: ${smaller.map((key) => `${key} ${String(target[key])} < ${String(source[key])}`).join(", ")}`,
+      `a twin cannot be smaller than its source: ${smaller.map((key) => `${key} ${target[key]} < ${source[key]}`).join(", ")}`,
     );
   if (target.heads % target.kvHeads !== 0)
-    throw new Error(`${String(target.heads)} query heads do not group over ${String(target.kvHeads)} key/value heads`);
+    throw new Error(`${target.heads} query heads do not group over ${target.kvHeads} key/value heads`);
   if (target.heads / target.kvHeads < source.heads / source.kvHeads)
     throw new Error(
-      `the twin's groups of ${String(target.heads / target.kvHeads)} query heads per key/value head cannot hold the source's ${String(source.heads / source.kvHeads)}`,
+      `the twin's groups of ${target.heads / target.kvHeads} query heads per key/value head cannot hold the source's ${source.heads / source.kvHeads}`,
     );
   if (target.headDim % 2 !== 0) throw new Error("RoPE needs an even head size");
   if (matrixType === "Q8_0") {
@@ -230,7 +229,7 @@ function checkFits(source: ModelShape, target: ModelShape, matrixType: MatrixTyp
       ["feed-forward size", target.feedForward],
       ["query size", target.heads * target.headDim],
     ] as const)
-      if (weights % 32 !== 0) throw new Error(`a Q8_0 twin's ${what} must be a multiple of 32, not ${String(weights)}`);
+      if (weights % 32 !== 0) throw new Error(`a Q8_0 twin's ${what} must be a multiple of 32, not ${weights}`);
   }
 }
 
@@ -295,8 +294,7 @@ function textOf(header: Header, key: string): string | undefined {
 
 function integer(header: Header, name: string, fallback?: number): number {
   const value = number(header, name, fallback);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${ARCHITECTURE}.${name} must be a positive whole number, not ${String(value)}`);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${ARCHITECTURE}.${name} must be a positive whole number, not ${value}`);
   return value;
 }
 

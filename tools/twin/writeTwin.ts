@@ -17,7 +17,7 @@ export interface WriteTwinOptions {
 
 /** Writes `plan` to `outPath` from the source GGUF at `sourcePath` (whose header is `source`); returns the file's size. */
 export function writeTwin(sourcePath: string, source: Header, plan: TwinPlan, outPath: string, options: WriteTwinOptions = {}): number {
-  const temporary = join(dirname(outPath), `.${basename(outPath)}.partial-${String(process.pid)}`);
+  const temporary = join(dirname(outPath), `.${basename(outPath)}.partial-${process.pid}`);
   const header = encodeHeader(
     plan.entries,
     plan.tensors.map((tensor) => tensor.info),
@@ -61,7 +61,7 @@ function writeTensor(out: SequentialWriter, start: number, tensor: PlannedTensor
   const sourceRows = weights.length / sourceRowWeights;
   for (let r = 0; r < sourceRows; r++) {
     const targetRow = fill.targetRow(r);
-    if (targetRow >= rows) throw new Error(`${tensor.info.name}: source row ${String(r)} has no place in the twin`);
+    if (targetRow >= rows) throw new Error(`${tensor.info.name}: source row ${r} has no place in the twin`);
     const row = weights.subarray(r * sourceRowWeights, (r + 1) * sourceRowWeights);
     out.write(start + targetRow * bytesPerRow, encodeRow(tensor, row, fill.segments, fill.scale));
   }
@@ -121,7 +121,7 @@ class SequentialWriter {
 
   write(position: number, bytes: Buffer): void {
     const end = this.pendingStart + this.pendingBytes;
-    if (position < end) throw new Error(`twin writer: position ${String(position)} goes back before ${String(end)}`);
+    if (position < end) throw new Error(`twin writer: position ${position} goes back before ${end}`);
     if (position > end) {
       if (this.sparse || position - end > SequentialWriter.CHUNK) {
         this.flush();
