@@ -23,6 +23,7 @@ const COVERED_BY_TESTS: Readonly<Record<string, { readonly file: string; readonl
   "npm run bench": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench",' },
   "npm run gpu-kit": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "gpu-kit",' },
   "npm run bench:engine": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:engine",' },
+  "npm run bench:cost": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:cost",' },
   "npm run bench:table": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:table")' },
   "npm run bench:latency": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:latency",' },
   "npm run tree:optimise": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "tree:optimise",' },

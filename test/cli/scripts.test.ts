@@ -252,6 +252,31 @@ describe("package.json scripts no other test runs", () => {
     assert.match(readFileSync(join(results, "proof.log"), "utf8"), /bench-cpu-tiny-n1\.json: skipped, the budget is spent/);
   });
 
+  test("npm run bench:cost: a call's cost with k drafts against a plain step, per model and N, with its spread", (t) => {
+    const out = join(folder, "cost.json");
+    const args = ["--trajectories", "1,2", "--drafts", "0,3", "--rounds", "2", "--calls", "1", "--json", "--out", out];
+    const run = runScript(t, "bench:cost", args);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as {
+      rows: { trajectories: number; plainStepMs: number; curve: { drafts: number; median: number; min: number; max: number }[] }[];
+    };
+    assert.deepEqual(JSON.parse(readFileSync(out, "utf8")), result, "--json prints exactly what --out writes");
+    assert.deepEqual(
+      result.rows.map((row) => row.trajectories),
+      [1, 2],
+    );
+    for (const row of result.rows) {
+      assert.ok(row.plainStepMs > 0);
+      assert.deepEqual(
+        row.curve.map((point) => point.drafts),
+        [0, 3],
+      );
+      assert.deepEqual(row.curve[0], { drafts: 0, median: 1, min: 1, max: 1 }, "k = 0 is the plain step itself");
+      const drafted = row.curve[1];
+      assert.ok(drafted && drafted.min > 0 && drafted.min <= drafted.median && drafted.median <= drafted.max, JSON.stringify(drafted));
+    }
+  });
+
   test("npm run bench:engine: tokens per target call of every drafter at N = 1, 4, 16", (t) => {
     const run = runScript(t, "bench:engine", ["--json"]);
     assert.equal(run.code, 0, run.stderr);
