@@ -1,7 +1,5 @@
 // `npm test`: build the bundles (server tests spawn them), then run every test/**/*.test.ts
 // with Node's own runner, whose summary CI reads. Extra arguments filter by path substring.
-// Suites too slow for npm test's budget are named *.slow.test.ts and run only with --slow
-// (`npm run test:slow`, which CI runs too).
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -14,11 +12,15 @@ function findTests(directory) {
   });
 }
 
-const slow = process.argv.includes("--slow");
-const filters = process.argv.slice(2).filter((argument) => argument !== "--slow");
+const filters = process.argv.slice(2);
+// Suites of their own, which npm test leaves out and CI runs after it: test/models/ (the fixture
+// models with real tokenizers, `npm run test:models`: it builds about 1 GB of fixtures on its first
+// run) and test/slow/ (`npm run test:slow`: the real-size cost twin, a few minutes).
+const SEPARATE_SUITES = ["models", "slow"].map((folder) => join("test", folder) + "/");
 const files = findTests("test")
-  .filter((file) => slow || !file.endsWith(".slow.test.ts"))
-  .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
+  .filter((file) =>
+    filters.length === 0 ? !SEPARATE_SUITES.some((suite) => file.startsWith(suite)) : filters.some((filter) => file.includes(filter)),
+  )
   .sort();
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(", ")}`);

@@ -1,7 +1,7 @@
 // A cost twin (tools/twin, `npm run model:twin`) computes the embedded model's function: made at
 // test time into a temporary folder and loaded by node-llama-cpp on the CPU, it gives the same
 // greedy continuations and the same logits up to F16 rounding. The tiny shape has every kind of
-// padding the real shapes need, a longer head included; twinRealSize.slow.test.ts checks
+// padding the real shapes need, a longer head included; test/slow/twinRealSize.test.ts checks
 // qwen2.5-0.5b (npm run test:slow).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
