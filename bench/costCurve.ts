@@ -3,13 +3,12 @@
 // every round, in a rotated order, and each ratio is taken within one round, so a machine that gets
 // busier or quieter moves both sides of a ratio alike; the spread over rounds is reported. A cost
 // twin (`npm run model:twin`) gives a real model's curve with the embedded model's function.
-import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
 import { basename, dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
-import { hasModelProcessEnv, MODEL_PROCESS_ENV } from "../common/modelProcess";
+import { restartWithModelProcessEnv } from "../common/modelProcess";
 import { EMBEDDED_MODEL_FILE } from "../common/product";
 import { defaultSettings } from "../common/protocol";
 import { LlamaTarget } from "../language-server/src/model/llamaTarget";
@@ -65,14 +64,7 @@ interface Arm {
 }
 
 async function main(): Promise<void> {
-  // The environment is read when the process starts, so a process without it runs itself again.
-  if (!hasModelProcessEnv()) {
-    const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-      stdio: "inherit",
-      env: { ...process.env, ...MODEL_PROCESS_ENV },
-    });
-    process.exit(child.status ?? 1);
-  }
+  restartWithModelProcessEnv();
   if (values.help) {
     console.log(HELP);
     return;

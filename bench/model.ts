@@ -1,6 +1,5 @@
 // `npm run bench`: STAND on a real model against every model-free baseline, same model, same
 // machine, one run (see language-server/src/model/benchmark.ts). See `--help`.
-import { spawnSync } from "node:child_process";
 import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, hostname, totalmem } from "node:os";
 import { basename, resolve } from "node:path";
@@ -8,7 +7,7 @@ import { parseArgs } from "node:util";
 import { runBenchmark } from "../language-server/src/model/benchmark";
 import { tokenizePrompt, type PromptKind } from "../language-server/src/model/prompt";
 import { loadRuntime, threadsForModel, type GpuChoice } from "../language-server/src/model/runtime";
-import { hasModelProcessEnv, MODEL_PROCESS_ENV } from "../common/modelProcess";
+import { restartWithModelProcessEnv } from "../common/modelProcess";
 const HELP = `Usage: npm run bench -- [options]
   --model PATH          GGUF model (default: the embedded models/stand-code-mini.gguf)
   --prompts FILE        one JSON object per line: {"prompt": "...", "kind": "code" | "chat"} (default: bench/prompts.jsonl)
@@ -48,14 +47,7 @@ const log = (...parts: unknown[]): void => {
   if (!values.json) console.log(...parts);
 };
 async function main(): Promise<void> {
-  // The environment is read when the process starts, so a process without it runs itself again.
-  if (!hasModelProcessEnv()) {
-    const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-      stdio: "inherit",
-      env: { ...process.env, ...MODEL_PROCESS_ENV },
-    });
-    process.exit(child.status ?? 1);
-  }
+  restartWithModelProcessEnv();
   if (values.help) {
     console.log(HELP);
     return;
