@@ -40,6 +40,11 @@ export function rowBytes(type: TensorTypeName, weights: number): number {
   return (weights / blockWeights) * blockBytes;
 }
 
+/** Bytes of a tensor of a type with dims (ggml's ne: rows of dims[0] weights). */
+export function tensorBytes(type: TensorTypeName, dims: readonly number[]): number {
+  return rowBytes(type, dims[0] ?? 1) * dims.slice(1).reduce((a, b) => a * b, 1);
+}
+
 /** A scalar's value; an array's element type and length (its elements stay in `encoded`). */
 export type Value = number | bigint | boolean | string | { readonly elementType: number; readonly length: number };
 

@@ -17,6 +17,7 @@ import {
   ValueType,
   alignUp,
   encodeScalar,
+  tensorBytes,
   tensorTypeName,
   type Entry,
   type Header,
@@ -113,9 +114,9 @@ export function planTwin(header: Header, target: ModelShape, options: { matrixTy
       } else throw new Error(`a twin cannot be made of tensor ${info.name}`);
       continue;
     }
-    const [, index, kind] = layer as unknown as [string, string, string];
-    const names = layerTensors.get(Number(index)) ?? [];
-    layerTensors.set(Number(index), [...names, kind]);
+    const index = Number(layer[1]);
+    const kind = layer[2] ?? "";
+    layerTensors.set(index, [...(layerTensors.get(index) ?? []), kind]);
     if (NORMS.has(kind)) norm();
     else if (kind === "attn_q") {
       expect([D, H * d]);
@@ -175,12 +176,6 @@ export function planTwin(header: Header, target: ModelShape, options: { matrixTy
     alignment: header.alignment,
     dataBytes: offset,
   };
-}
-
-export function tensorBytes(type: TensorTypeName, dims: readonly number[]): number {
-  const { blockWeights, blockBytes } = TENSOR_TYPES[type];
-  const weights = dims.reduce((a, b) => a * b, 1);
-  return (weights / blockWeights) * blockBytes;
 }
 
 /** The source model's shape, from its metadata, refusing what a twin cannot reproduce exactly. */

@@ -6,9 +6,9 @@
 import { closeSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { floatToHalf, halfTable } from "./float16";
-import { encodeHeader, rowBytes, type Header } from "./gguf";
+import { encodeHeader, rowBytes, tensorBytes, type Header } from "./gguf";
 import { quantizeRowQ8_0 } from "./q8_0";
-import { tensorBytes, type PlannedTensor, type TensorFill, type TwinPlan } from "./twinPlan";
+import type { PlannedTensor, TensorFill, TwinPlan } from "./twinPlan";
 
 export interface WriteTwinOptions {
   /** Leave the zeros as holes instead of writing them (much faster; the file reads the same). */
