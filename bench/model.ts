@@ -16,6 +16,7 @@ const HELP = `Usage: npm run bench -- [options]
   --max-tokens N        tokens per trajectory (default: 96)
   --repetitions N       interleaved repetitions; medians are reported (default: 2)
   --gpu MODE            auto | cuda | vulkan | metal | false (default: false)
+  --threads N           CPU threads (default: as the product chooses for the model's size and backend)
   --step-widths LIST    also run STAND adaptive with every step padded to each width (one shape per step; for GPUs)
   --json                print only the JSON result
   --out FILE            where to write the JSON (default: bench/results/<model>-<date>.json)`;
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     "max-tokens": { type: "string", default: "96" },
     repetitions: { type: "string", default: "2" },
     gpu: { type: "string", default: "false" },
+    threads: { type: "string" },
     "step-widths": { type: "string", default: "" },
     json: { type: "boolean", default: false },
     out: { type: "string" },
@@ -73,7 +75,10 @@ async function main(): Promise<void> {
   const runtime = await loadRuntime(gpu);
   if (runtime.fallbackReason) log(`note: ${runtime.fallbackReason}`);
   const model = await runtime.llama.loadModel({ modelPath: resolve(values.model!) });
-  const threads = threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
+  const [requestedThreads] = values.threads === undefined ? [] : numbers(values.threads, "threads");
+  if (requestedThreads !== undefined && !(Number.isInteger(requestedThreads) && requestedThreads >= 1))
+    throw new Error("--threads takes a whole number of at least 1");
+  const threads = requestedThreads ?? threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
   const promptTokens = await Promise.all(prompts.map((prompt) => tokenizePrompt(model, prompt)));
   log(
     `model ${basename(values.model!)} (${(model.size / 1e6).toFixed(1)} MB), backend ${runtime.backend}${runtime.devices.length ? ` (${runtime.devices.join(", ")})` : ""}, ${threads} thread(s)`,

@@ -124,6 +124,7 @@ describe("package.json scripts no other test runs", () => {
       "--max-tokens",
       "--repetitions",
       "--gpu",
+      "--threads",
       "--json",
       "--out",
     ]) {
