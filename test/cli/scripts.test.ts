@@ -90,6 +90,7 @@ function assertBundles(folder: string, { sourceMaps }: { sourceMaps: boolean }):
   const files = [
     "extension.js",
     "language-server.js",
+    "check-harness.js",
     "webview/main.js",
     "webview/main.css",
     "webview/codicons/codicon.css",
@@ -357,21 +358,44 @@ describe("package.json scripts no other test runs", () => {
     assert.equal(result.roundTrip.failures, 0);
   });
 
-  test("npm run bench:latency -- --requests 3 --solve-tokens 32: p50/p95 through the real server, idle and busy", (t) => {
+  test("npm run bench:latency -- --requests 3 --solve-tokens 32: p50/p95 through the real server, idle (small and 10,000-line file) and busy", (t) => {
     const help = runScript(t, "bench:latency", ["--help"]);
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /--requests N/);
     assert.match(help.stdout, /--solve-tokens N/);
     const run = runScript(t, "bench:latency", ["--requests", "3", "--solve-tokens", "32"]);
     assert.equal(run.code, 0, run.stderr);
-    for (const name of ["idle", "while a 4-trajectory solve runs"]) {
+    for (const name of ["idle, \\d+-line file", "idle, 10000-line file", "while a 4-trajectory solve runs, \\d+-line file"]) {
       const match = new RegExp(`${name}: p50 (\\d+) ms, p95 (\\d+) ms \\(3 requests, 3 candidates`).exec(run.stdout);
       assert.ok(match, `no "${name}" line in:\n${run.stdout}`);
       assert.ok(Number(match[1]) > 0 && Number(match[1]) <= Number(match[2]), `${name}: p50 ${match[1]} ms, p95 ${match[2]} ms`);
     }
+    assert.match(run.stdout, /10000-line \/ \d+-line file: p50 ratio \d+\.\d\d×, paired ratios p25–p75 \d+\.\d\d–\d+\.\d\d×/);
   });
 
-  test("npm run build: the three bundles with source maps", (t) => {
+  test("npm run bench:checks -- --seeds 1 -n 2: candidates passing, top-ranked against a random pick, and no ranking violation", (t) => {
+    const help = runScript(t, "bench:checks", ["--help"]);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /--seeds N/);
+    const run = runScript(
+      t,
+      "bench:checks",
+      ["--seeds", "1", "-n", "2", "--max-tokens", "48", "--problems", "is-string,sum", "--out", "-"],
+      ROOT,
+      180_000,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /problem +candidates passing +solves with a pass +top-ranked passes +random pick passes +majority vote passes +ranking violations/,
+    );
+    for (const problem of ["is-string", "sum"])
+      assert.match(run.stdout, new RegExp(`^ +${problem} +[0-2]/2 +[01]/1 +\\d+ % +\\d+ % +\\d+ % +0$`, "m"));
+    assert.match(run.stdout, /^ +all +[0-4]\/4 +[0-2]\/2 +\d+ % +\d+ % +\d+ % +0$/m);
+    assert.match(run.stdout, /In every solve the ranking put every passing candidate first/);
+  });
+
+  test("npm run build: the bundles (extension, server, its check harness, panel) with source maps", (t) => {
     const sandbox = buildSandbox();
     try {
       const run = runScript(t, "build", [], sandbox);
@@ -389,12 +413,12 @@ describe("package.json scripts no other test runs", () => {
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     let output = "";
     try {
-      // esbuild logs one "[watch] build finished" per bundle: the extension, the server, the panel's script and CSS.
+      // esbuild logs one "[watch] build finished" per bundle: the extension, the server, its check harness, the panel's script and CSS.
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no finished build in 60 s:\n${output}`)), 60_000);
         const seen = (chunk: Buffer): void => {
           output += chunk;
-          if ((output.match(/\[watch\] build finished, watching for changes/g) ?? []).length >= 4) {
+          if ((output.match(/\[watch\] build finished, watching for changes/g) ?? []).length >= 5) {
             clearTimeout(timer);
             resolve();
           }
