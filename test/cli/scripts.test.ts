@@ -254,6 +254,25 @@ describe("package.json scripts no other test runs", () => {
     assert.match(readFileSync(join(results, "proof.log"), "utf8"), /bench-cpu-tiny-n1\.json: skipped, the budget is spent/);
   });
 
+  test("npm run model:twin -- --shape tiny --out FILE: the tiny cost twin's GGUF; a bad shape or type is refused", async (t) => {
+    const out = join(folder, "tiny-twin.gguf");
+    const run = runScript(t, "model:twin", ["--shape", "tiny", "--out", out, "--sparse"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /tiny twin of models\/stand-code-mini\.gguf \(width 384, 8 layers, 9:3 heads of 128, feed-forward 1024\)/);
+    const { readGgufFileInfo } = await import("node-llama-cpp");
+    const info = await readGgufFileInfo(out, { readTensorInfo: true });
+    assert.equal(info.architectureMetadata.embedding_length, 384);
+    assert.equal(info.fullTensorInfo?.length, 3 + 9 * 8);
+    for (const [args, message] of [
+      [["--shape", "qwen9-1t", "--out", out], /unknown shape "qwen9-1t"; the shapes are qwen2\.5-0\.5b, /],
+      [["--shape", "tiny", "--out", out, "--type", "q4_0"], /--type is f16 or q8_0, not "q4_0"/],
+    ] as const) {
+      const refused = runScript(t, "model:twin", [...args]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, message);
+    }
+  });
+
   test("npm run bench:cost: a call's cost with k drafts against a plain step, per model and N, with its spread", (t) => {
     const out = join(folder, "cost.json");
     const args = ["--trajectories", "1,2", "--drafts", "0,3", "--rounds", "2", "--calls", "1", "--json", "--out", out];
