@@ -13,11 +13,14 @@ function findTests(directory) {
 }
 
 const filters = process.argv.slice(2);
-// test/models/ (the fixture models with real tokenizers) is its own suite, `npm run test:models`:
-// it builds about 1 GB of fixtures on its first run.
-const MODEL_SUITE = join("test", "models") + "/";
+// Suites of their own, which npm test leaves out and CI runs after it: test/models/ (the fixture
+// models with real tokenizers, `npm run test:models`: it builds about 1 GB of fixtures on its first
+// run) and test/slow/ (`npm run test:slow`: the real-size cost twin, a few minutes).
+const SEPARATE_SUITES = ["models", "slow"].map((folder) => join("test", folder) + "/");
 const files = findTests("test")
-  .filter((file) => (filters.length === 0 ? !file.startsWith(MODEL_SUITE) : filters.some((filter) => file.includes(filter))))
+  .filter((file) =>
+    filters.length === 0 ? !SEPARATE_SUITES.some((suite) => file.startsWith(suite)) : filters.some((filter) => file.includes(filter)),
+  )
   .sort();
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(", ")}`);

@@ -5,7 +5,18 @@
 // script fails here. scripts/test.mjs has built dist/ before this file runs.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test, type TestContext } from "node:test";
@@ -114,6 +125,7 @@ describe("package.json scripts no other test runs", () => {
       "--max-tokens",
       "--repetitions",
       "--gpu",
+      "--threads",
       "--json",
       "--out",
     ]) {
@@ -169,9 +181,9 @@ describe("package.json scripts no other test runs", () => {
     }
   });
 
-  test("npm run gpu-kit -- --no-node: the bundled benchmark, node-llama-cpp with the CUDA binaries less the backend run.sh builds, and that backend's sources", (t) => {
+  test("npm run gpu-kit -- --no-node --cpu --fast: the bundled benchmark and twin writer, node-llama-cpp with the CUDA binaries less the backend run.sh builds, that backend's sources; run.sh proves the kit end to end on the CPU", (t) => {
     const kit = join(folder, "gpu-kit");
-    const run = runScript(t, "gpu-kit", ["--out", kit, "--no-node"], ROOT, 300_000);
+    const run = runScript(t, "gpu-kit", ["--out", kit, "--no-node", "--cpu", "--fast"], ROOT, 300_000);
     assert.equal(run.code, 0, run.stderr);
     assert.ok(!existsSync(join(kit, "node.xz")), "--no-node leaves Node out");
     assert.ok(statSync(join(kit, "run.sh")).mode & 0o100, "run.sh is executable");
@@ -191,6 +203,99 @@ describe("package.json scripts no other test runs", () => {
     const help = spawnSync(process.execPath, ["bench.cjs", "--help"], { cwd: join(unpacked, "app"), encoding: "utf8" });
     assert.equal(help.status, 0, help.stderr);
     assert.match(help.stdout, /--gpu MODE/, "the bundled benchmark runs from the kit's own node_modules");
+
+    // The proof as on a GPU machine, with the CPU instead of CUDA, the tiny twin instead of the
+    // 1.5b and 7b ones, and one tiny benchmark per model.
+    const work = join(folder, "gpu-kit-work");
+    const results = join(folder, "gpu-kit-results");
+    const proof = (budget: string) =>
+      spawnSync(join(kit, "run.sh"), [results], {
+        encoding: "utf8",
+        timeout: 240_000,
+        env: {
+          ...process.env,
+          STAND_GPU_WORK: work,
+          STAND_GPU_KIT_CPU: "1",
+          STAND_GPU_KIT_BUDGET: budget,
+          STAND_GPU_KIT_TWINS: "tiny",
+          STAND_GPU_KIT_TRAJECTORIES: "1",
+          STAND_GPU_KIT_TEMPERATURES: "0",
+          STAND_GPU_KIT_PROMPTS: "1",
+          STAND_GPU_KIT_TOKENS: "8",
+          STAND_GPU_KIT_REPETITIONS: "1",
+        },
+      });
+    const proved = proof("300");
+    assert.equal(proved.status, 0, proved.stderr);
+    const log = readFileSync(join(results, "proof.log"), "utf8");
+    assert.match(log, /tiny twin of models\/stand-code-mini\.gguf \(width 384, 8 layers/);
+    assert.match(log, /proof done in \d+ s; 0 run\(s\) missing/);
+    const twin = join(work, "twins", "tiny.gguf");
+    assert.ok(existsSync(twin), "the twin is written in the work folder");
+    for (const [model, path] of [
+      ["tiny", twin],
+      ["stand-code-mini", "models/stand-code-mini.gguf"],
+    ] as const) {
+      const result = JSON.parse(readFileSync(join(results, `bench-cpu-${model}-n1.json`), "utf8")) as {
+        backend: string;
+        model: { path: string };
+        rows: BenchmarkRow[];
+      };
+      assert.equal(result.backend, "cpu");
+      assert.equal(result.model.path, path);
+      const autoregressive = result.rows.find((row) => row.method === "autoregressive (batched)");
+      assert.ok(autoregressive && autoregressive.tokensPerSecond > 0, `${model}: no autoregressive row`);
+    }
+    const returned = readdirSync(results).map((name) => statSync(join(results, name)).size);
+    assert.ok(returned.reduce((a, b) => a + b, 0) < 16 * 2 ** 20, "what comes back is small: the twins stay in the work folder");
+    // Past the budget, runs are skipped and said to be, and run.sh fails.
+    const late = proof("1");
+    assert.equal(late.status, 1);
+    assert.match(readFileSync(join(results, "proof.log"), "utf8"), /bench-cpu-tiny-n1\.json: skipped, the budget is spent/);
+  });
+
+  test("npm run model:twin -- --shape tiny --out FILE: the tiny cost twin's GGUF; a bad shape or type is refused", async (t) => {
+    const out = join(folder, "tiny-twin.gguf");
+    const run = runScript(t, "model:twin", ["--shape", "tiny", "--out", out, "--sparse"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /tiny twin of models\/stand-code-mini\.gguf \(width 384, 8 layers, 9:3 heads of 128, feed-forward 1024\)/);
+    const { readGgufFileInfo } = await import("node-llama-cpp");
+    const info = await readGgufFileInfo(out, { readTensorInfo: true });
+    assert.equal(info.architectureMetadata.embedding_length, 384);
+    assert.equal(info.fullTensorInfo?.length, 3 + 9 * 8);
+    for (const [args, message] of [
+      [["--shape", "qwen9-1t", "--out", out], /unknown shape "qwen9-1t"; the shapes are qwen2\.5-0\.5b, /],
+      [["--shape", "tiny", "--out", out, "--type", "q4_0"], /--type is f16 or q8_0, not "q4_0"/],
+    ] as const) {
+      const refused = runScript(t, "model:twin", [...args]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, message);
+    }
+  });
+
+  test("npm run bench:cost: a call's cost with k drafts against a plain step, per model and N, with its spread", (t) => {
+    const out = join(folder, "cost.json");
+    const args = ["--trajectories", "1,2", "--drafts", "0,3", "--rounds", "2", "--calls", "1", "--json", "--out", out];
+    const run = runScript(t, "bench:cost", args);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as {
+      rows: { trajectories: number; plainStepMs: number; curve: { drafts: number; median: number; min: number; max: number }[] }[];
+    };
+    assert.deepEqual(JSON.parse(readFileSync(out, "utf8")), result, "--json prints exactly what --out writes");
+    assert.deepEqual(
+      result.rows.map((row) => row.trajectories),
+      [1, 2],
+    );
+    for (const row of result.rows) {
+      assert.ok(row.plainStepMs > 0);
+      assert.deepEqual(
+        row.curve.map((point) => point.drafts),
+        [0, 3],
+      );
+      assert.deepEqual(row.curve[0], { drafts: 0, median: 1, min: 1, max: 1 }, "k = 0 is the plain step itself");
+      const drafted = row.curve[1];
+      assert.ok(drafted && drafted.min > 0 && drafted.min <= drafted.median && drafted.median <= drafted.max, JSON.stringify(drafted));
+    }
   });
 
   test("npm run bench:engine: tokens per target call of every drafter at N = 1, 4, 16", (t) => {
