@@ -6,26 +6,21 @@ import {
   NgramTable,
   NoDrafter,
   PromptLookupDrafter,
-  Random,
   greedySampling,
   ngramDrafter,
-  sampleToken,
   standDrafter,
   type Drafter,
   type SamplingOptions,
   type SparseDistribution,
   type TargetModel,
 } from "../../language-server/src/stand";
-import { MarkovTarget } from "../support/markovTarget";
+import { MarkovTarget } from "../../fixtures/markovTarget";
 
 const target = new MarkovTarget({ vocabularySize: 16, order: 2, support: 4, logitScale: 3, seed: 3 });
 const sampling: SamplingOptions = { temperature: 1, topK: 0, topP: 1, minP: 0 };
 
 function prompt(seed: number, length = 24): number[] {
-  const random = new Random(seed);
-  const tokens = [seed % 16, (seed * 7) % 16];
-  while (tokens.length < length) tokens.push(sampleToken(target.distribution(tokens.slice(-2), sampling), random));
-  return tokens;
+  return target.sample([seed % 16, (seed * 7) % 16], length, sampling, seed);
 }
 
 const drafters: [string, () => Drafter, DraftShape][] = [

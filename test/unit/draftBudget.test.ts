@@ -17,7 +17,7 @@ import {
   type SparseDistribution,
   type Verification,
 } from "../../language-server/src/stand";
-import { MarkovTarget } from "../support/markovTarget";
+import { MarkovTarget } from "../../fixtures/markovTarget";
 
 /** A chain draft of `length` tokens. */
 function chain(length: number): DraftTree {
