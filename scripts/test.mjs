@@ -1,5 +1,8 @@
 // `npm test`: build the bundles (server tests spawn them), then run every test/**/*.test.ts
 // with Node's own runner, whose summary CI reads. Extra arguments filter by path substring.
+// `npm run test:unit` (--unit): test/unit/ alone, for fast feedback: the engine, the panel state and
+// the extension's and CLI's logic, with no build (nothing there starts a bundle). The chi-square
+// proofs of losslessness take minutes and run in `npm test` only.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -12,8 +15,12 @@ function findTests(directory) {
   });
 }
 
-const filters = process.argv.slice(2);
-const files = findTests("test")
+const STATISTICAL_TESTS = [join("test", "unit", "lossless.test.ts")];
+
+const unit = process.argv.includes("--unit");
+const filters = process.argv.slice(2).filter((argument) => argument !== "--unit");
+const files = findTests(unit ? join("test", "unit") : "test")
+  .filter((file) => !unit || !STATISTICAL_TESTS.includes(file))
   .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
   .sort();
 if (files.length === 0) {
@@ -27,5 +34,5 @@ function run(command, args) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-run(process.execPath, ["scripts/build.mjs"]);
+if (!unit) run(process.execPath, ["scripts/build.mjs"]);
 run(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files]);
