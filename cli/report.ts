@@ -52,7 +52,7 @@ export function formatGroups(result: SolveResult, prompt: string, style: Style):
         ? "no two candidates wrote the same code"
         : "one candidate";
   out.push(
-    `${style.bold("Candidates by vote")} ${style.dim(`(equal code, ignoring spacing and // comments, votes together; ${summary})`)}`,
+    `${style.bold("Candidates by vote")} ${style.dim(`(equal code, ignoring spacing, comments and trailing semicolons, votes together; ${summary})`)}`,
   );
   const promptTail = printable(prompt.trimEnd().split("\n").at(-1) ?? "");
   result.groups.slice(0, MAX_GROUPS_SHOWN).forEach((group, index) => {
@@ -89,7 +89,7 @@ export function shownLines(candidate: Pick<Candidate, "text">): { lines: string[
 function finish(candidate: Candidate): string {
   switch (candidate.finishReason) {
     case "stop":
-      return "ended by the model";
+      return "complete";
     case "length":
       return "stopped at --max-tokens";
     case "cancelled":

@@ -1,5 +1,6 @@
 // Turning finished trajectories into candidates: thinking separated from the answer, code blocks
 // extracted, and equal answers grouped so the majority can win (test-time scaling by voting).
+import { normaliseCode } from "./code/normalise";
 
 export interface ParsedAnswer {
   readonly thinking?: string;
@@ -31,7 +32,7 @@ export function extractCodeBlocks(answer: string, kind: "code" | "chat", languag
     language: match[1] || languageId,
     code: match[2]!.replace(/\n$/, ""),
   }));
-  if (blocks.length === 0 && kind === "code" && answer.trim()) return [{ language: languageId, code: answer }];
+  if (blocks.length === 0 && kind === "code" && answer.trim()) return [{ language: languageId, code: answer.trimEnd() }];
   return blocks;
 }
 
@@ -40,27 +41,19 @@ export function parseAnswer(text: string, kind: "code" | "chat", languageId?: st
   return { thinking, answer, codeBlocks: extractCodeBlocks(answer, kind, languageId) };
 }
 
+/** The code a candidate is judged by: its first code block (a code solve's answer is one). */
+export function candidateCode(parsed: ParsedAnswer): { language: string; code: string } | undefined {
+  return parsed.codeBlocks[0];
+}
+
 /**
  * What two candidates must share to count as the same answer: their code when they have code
- * (whitespace and line comments ignored), else their answer text (case and spacing ignored).
+ * (comments, spacing and statement-ending semicolons ignored), else their answer text (case and
+ * spacing ignored).
  */
 export function voteKey(parsed: ParsedAnswer): string {
-  if (parsed.codeBlocks.length > 0) {
-    return parsed.codeBlocks
-      .map((block) =>
-        block.code
-          .split("\n")
-          .map((line) =>
-            line
-              .replace(/\/\/.*$/, "")
-              .replace(/\s+/g, " ")
-              .trim(),
-          )
-          .filter(Boolean)
-          .join("\n"),
-      )
-      .join("\n---\n");
-  }
+  const code = candidateCode(parsed);
+  if (code) return normaliseCode(code.code, code.language || undefined);
   return parsed.answer
     .toLowerCase()
     .replace(/\s+/g, " ")

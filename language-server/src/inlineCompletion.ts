@@ -89,6 +89,7 @@ export async function completeInline(
         seed: (seed ^ 0x5f3759df) >>> 1,
         textOf,
         excluded: session.stopTokens,
+        index: session.vocabulary,
         signal,
       });
       if (healing === "cancelled") return [];

@@ -11,6 +11,7 @@ import {
   type TrajectoryStatistics,
 } from "../../common/protocol";
 import { groupByVote, parseAnswer, voteKey } from "./candidates";
+import { AnswerEnd } from "./code/answerEnd";
 import type { ModelSession } from "./model/session";
 import { Decoder, DraftShape, standDrafter, type DecodeStatistics, type SamplingOptions, type TargetModel } from "./stand";
 import { TextStream } from "./textStream";
@@ -43,6 +44,13 @@ export function statisticsOf(statistics: DecodeStatistics, elapsedMs: number): T
   };
 }
 
+/** The fewest of `tokens` whose text reaches `length` characters. */
+function tokensCovering(tokens: readonly number[], length: number, detokenize: (tokens: readonly number[]) => string): number {
+  let keep = tokens.length;
+  while (keep > 0 && detokenize(tokens.slice(0, keep - 1)).length >= length) keep--;
+  return keep;
+}
+
 export async function solve(
   session: ModelSession,
   params: SolveParams,
@@ -70,7 +78,11 @@ export async function solve(
   }
   const maxTokens = Math.min(params.maxTokens ?? settings.maxTokens, room);
   const target = await session.solveTargetFor(trajectories);
-  const streams = Array.from({ length: trajectories }, () => new TextStream((tokens) => session.detokenize(tokens)));
+  const detokenize = (tokens: readonly number[]): string => session.detokenize(tokens);
+  const streams = Array.from({ length: trajectories }, () => new TextStream(detokenize));
+  // A code solve stops where its answer ends (the stub's block closes), so candidates compare.
+  const linePrefix = params.context?.slice(params.context.lastIndexOf("\n") + 1) ?? "";
+  const answerEnds = streams.map(() => (kind === "code" ? AnswerEnd.for(params.problem, params.languageId, linePrefix) : undefined));
   const started = performance.now();
   const result = await decoderFor(session, target, settings).decode({
     prompts: Array.from({ length: trajectories }, () => prompt),
@@ -78,9 +90,15 @@ export async function solve(
     sampling: samplingFrom(settings, params.temperature),
     seed: params.seed ?? Math.floor(Math.random() * 2 ** 31),
     stopTokens: session.stopTokens,
+    stopAt: (trajectory, generated) => {
+      const end = answerEnds[trajectory]?.find(detokenize(generated));
+      if (end === undefined) return undefined;
+      streams[trajectory]?.end(end);
+      return tokensCovering(generated, end, detokenize);
+    },
     signal,
     onStep: (step) => {
-      const spans = streams[step.trajectory]!.push(step.tokens, step.fromDraft);
+      const spans = streams[step.trajectory]!.push(step.tokens, step.fromDraft, answerEnds[step.trajectory]?.settled);
       if (spans.length > 0) {
         notify({
           progressToken: params.progressToken,

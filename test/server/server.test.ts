@@ -111,6 +111,35 @@ describe("language server", () => {
     assert.ok(result.statistics.tokensPerCall >= 4, "one batched call serves all four trajectories");
   });
 
+  test("a code solve of a JavaScript stub stops where the stub's block closes, and streams exactly what it keeps", async () => {
+    const streamed = new Map<number, string>();
+    const subscription = server().connection.onNotification(SolveProgressNotification, (progress: SolveProgress) => {
+      if (progress.progressToken !== "solve-stub") return;
+      streamed.set(progress.trajectory, (streamed.get(progress.trajectory) ?? "") + progress.spans.map((span) => span.text).join(""));
+    });
+    const result = await server().connection.sendRequest(SolveRequest, {
+      problem: readFileSync(join(__dirname, "..", "..", "cli", "problems", "is-string.js.txt"), "utf8"),
+      kind: "code",
+      languageId: "javascript",
+      temperature: 0.7,
+      trajectories: 4,
+      maxTokens: 200,
+      seed: 3,
+      progressToken: "solve-stub",
+    });
+    subscription.dispose();
+    for (const candidate of result.candidates) {
+      assert.equal(streamed.get(candidate.trajectory) ?? "", candidate.text);
+      if (candidate.finishReason === "length") continue;
+      assert.ok(candidate.statistics.tokens < 200);
+      assert.match(candidate.text, /\n\}$/, "the answer ends with the brace that closes isString");
+    }
+    assert.ok(
+      result.candidates.some((candidate) => candidate.finishReason === "stop"),
+      "without the rule, every candidate runs to the token limit",
+    );
+  });
+
   test("cancelling a solve mid-way stops it: the error carries the candidates so far, cut short, and the next request works", async () => {
     const source = new CancellationTokenSource();
     let firstProgress: () => void = () => undefined;

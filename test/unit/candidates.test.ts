@@ -24,22 +24,23 @@ describe("candidates", () => {
     assert.deepEqual(extractCodeBlocks("no code here", "chat"), []);
   });
 
-  test("votes: equal code (modulo spacing and comments) or equal answers group together, largest group first", () => {
+  test("votes: equal code (modulo spacing, comments and trailing semicolons) or equal answers group together, largest group first", () => {
     const answers = [
       "```ts\nreturn a+b; // sum\n```",
       "The answer is 5.",
       "```ts\n  return a+b;\n```",
       "the answer is   5",
       "```ts\nreturn a-b;\n```",
-      "```ts\nreturn a + b;\n```",
+      "```ts\nreturn a + b /* sum */\n```",
       "```js\nreturn a+b;\n```",
+      "Here:\n```typescript\nreturn 'a+b';\n```\nand a second block\n```ts\nreturn a-b;\n```",
     ];
     const keys = answers.map((answer) => voteKey(parseAnswer(answer, "chat")));
     assert.deepEqual(groupByVote(keys), [
-      { members: [0, 2, 6], representative: 0 },
+      { members: [0, 2, 5, 6], representative: 0 },
       { members: [1, 3], representative: 1 },
       { members: [4], representative: 4 },
-      { members: [5], representative: 5 },
+      { members: [7], representative: 7 },
     ]);
   });
 });

@@ -4,6 +4,11 @@ import { isGreedy, pointMass } from "../stand";
 import { hasModelProcessEnv } from "../../../common/modelProcess";
 
 type ControlledInput = Parameters<LlamaContextSequence["controlledEvaluate"]>[0];
+/** What controlledEvaluate computes at a sampled position. */
+type GenerateNext = NonNullable<Extract<ControlledInput[number], unknown[]>[1]["generateNext"]>;
+
+/** Added to the logits of the tokens evaluateAmong asks about: far above any logit gap between tokens. */
+const AMONG_BIAS = 100;
 
 /** What one trajectory's sequence evaluates in a step. */
 interface Plan {
@@ -106,20 +111,57 @@ export class LlamaTarget implements TargetModel {
   }
 
   async evaluate(requests: readonly TargetRequest[], sampling: SamplingOptions, signal?: AbortSignal): Promise<SparseDistribution[][]> {
-    signal?.throwIfAborted();
-    const plans = requests.map((request) => this.plan(request));
-    if (this.stepWidth !== undefined) this.padToStepWidth(plans, this.stepWidth);
-    else if (this.batchesDrafts && plans.length > 1) this.pad(plans);
-    // Erase every rejected tail first, then queue all evaluations in one tick so they share a batch.
-    await Promise.all(plans.map(({ sequence, keep, trajectory }) => this.truncate(trajectory, sequence, keep)));
-    signal?.throwIfAborted();
-    const generateNext = isGreedy(sampling)
+    const generateNext: GenerateNext = isGreedy(sampling)
       ? { token: true, options: { temperature: 0 } }
       : {
           probabilities: true,
           options: { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP, seed: 0 },
         };
-    const evaluatePlan = ({ sequence, input, outputFrom, sampled }: Plan) => {
+    return this.run(requests, () => generateNext, signal);
+  }
+
+  /**
+   * The model's next-token distribution after each request's context (a draft, if any, is
+   * verified too but only the first distribution is returned), untruncated, restricted to
+   * `among[i]` and renormalised. The listed tokens' logits are all raised by one constant, which
+   * keeps their ratios and puts them above every other token, so a top-k of their number returns
+   * exactly them: the work is proportional to the list, not to the vocabulary (token healing asks
+   * this at every inline request, and a 152k-token probability Map costs tens of milliseconds).
+   */
+  async evaluateAmong(
+    requests: readonly TargetRequest[],
+    among: readonly (readonly number[])[],
+    signal?: AbortSignal,
+  ): Promise<SparseDistribution[]> {
+    const { TokenBias } = await import("node-llama-cpp");
+    const options = among.map((tokens): GenerateNext => {
+      const bias = new TokenBias(this.context.model.tokenizer);
+      for (const token of tokens) bias.set(token as Token, { logit: AMONG_BIAS });
+      return {
+        probabilities: true,
+        options: { temperature: 1, topK: Math.max(1, tokens.length), topP: 1, minP: 0, seed: 0, tokenBias: bias },
+      };
+    });
+    const distributions = await this.run(requests, (index) => options[index] ?? {}, signal);
+    return distributions.map((distribution, index) => restrict(distribution[0], among[index] ?? []));
+  }
+
+  private async run(
+    requests: readonly TargetRequest[],
+    generateNextOf: (index: number) => GenerateNext,
+    signal?: AbortSignal,
+  ): Promise<SparseDistribution[][]> {
+    signal?.throwIfAborted();
+    const plans = requests.map((request) => this.plan(request));
+    const generateNexts = new Map(plans.map((plan, index) => [plan, generateNextOf(index)]));
+    if (this.stepWidth !== undefined) this.padToStepWidth(plans, this.stepWidth);
+    else if (this.batchesDrafts && plans.length > 1) this.pad(plans);
+    // Erase every rejected tail first, then queue all evaluations in one tick so they share a batch.
+    await Promise.all(plans.map(({ sequence, keep, trajectory }) => this.truncate(trajectory, sequence, keep)));
+    signal?.throwIfAborted();
+    const evaluatePlan = (plan: Plan) => {
+      const { sequence, input, outputFrom, sampled } = plan;
+      const generateNext = generateNexts.get(plan);
       const items: ControlledInput = input.map((token, i) =>
         i >= outputFrom && i < outputFrom + sampled ? [token as Token, { generateNext }] : (token as Token),
       );
@@ -242,4 +284,21 @@ function toDistribution(probabilities: Map<Token, number>): SparseDistribution {
   }
   for (let j = 0; j < probs.length; j++) probs[j]! /= total;
   return { tokens, probs };
+}
+
+/** A distribution restricted to some tokens (those the bias raised; anything else is dropped) and renormalised. */
+function restrict(distribution: SparseDistribution | undefined, among: readonly number[]): SparseDistribution {
+  const wanted = new Set(among);
+  const tokens: number[] = [];
+  const probs: number[] = [];
+  let total = 0;
+  for (let i = 0; i < (distribution?.tokens.length ?? 0); i++) {
+    const token = distribution?.tokens[i] ?? -1;
+    const probability = distribution?.probs[i] ?? 0;
+    if (!wanted.has(token)) continue;
+    tokens.push(token);
+    probs.push(probability);
+    total += probability;
+  }
+  return { tokens: Int32Array.from(tokens), probs: Float64Array.from(probs, (probability) => (total > 0 ? probability / total : 0)) };
 }

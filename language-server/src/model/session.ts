@@ -10,6 +10,7 @@ import { LlamaTarget } from "./llamaTarget";
 import { loadModelFile } from "./modelFile";
 import { hasChatTemplate, supportsFillInTheMiddle, tokenizePrompt, type PromptInput } from "./prompt";
 import { loadRuntime, threadsForModel, type GpuChoice, type Runtime } from "./runtime";
+import { Vocabulary } from "./vocabulary";
 
 /** Contexts are sized for this much text at most (tiny models train on less). */
 const MAX_CONTEXT = 4096;
@@ -28,8 +29,8 @@ export class ModelSession {
   readonly budget = new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() });
   /** One context for solves, one for inline completions. */
   private readonly targets: Partial<Record<"solve" | "inline", LlamaTarget>> = {};
-  /** Each token's own text, detokenized once (token healing asks for many per request). */
-  private readonly tokenTexts = new Map<number, string>();
+  /** Each token's text, the tokens by text, and the end-of-generation tokens, read once. */
+  readonly vocabulary: Vocabulary;
 
   private constructor(
     readonly runtime: Runtime,
@@ -39,6 +40,7 @@ export class ModelSession {
     table: NgramTable | undefined,
   ) {
     this.table = table ?? new NgramTable({ maxEntries: TABLE_MAX_ENTRIES });
+    this.vocabulary = Vocabulary.of(model);
   }
 
   static async open(options: SessionOptions): Promise<ModelSession> {
@@ -57,8 +59,13 @@ export class ModelSession {
     return Math.min(this.model.trainContextSize, MAX_CONTEXT);
   }
 
-  get stopTokens(): number[] {
-    return [this.model.tokens.eos, this.model.tokens.eot].filter((token): token is Token => token != null);
+  /**
+   * Every token that ends generation, as llama.cpp decides it: not only eos and eot, but also
+   * <|endoftext|> in a Qwen instruct model (which ends a FIM middle with it), <|end_of_text|> in
+   * Llama 3, <|fim_pad|>, <|file_sep|> and the like.
+   */
+  get stopTokens(): readonly number[] {
+    return this.vocabulary.endOfGeneration;
   }
 
   async info(): Promise<ModelInfo> {
@@ -87,9 +94,7 @@ export class ModelSession {
   }
 
   tokenText(token: number): string {
-    let text = this.tokenTexts.get(token);
-    if (text === undefined) this.tokenTexts.set(token, (text = this.detokenize([token])));
-    return text;
+    return this.vocabulary.textOf(token);
   }
 
   /** The target for a solve with `trajectories` candidates (recreated when N changes). */
