@@ -3,7 +3,7 @@
 // many candidates agree.
 import { groupByVote } from "./candidates";
 import type { ModelSession } from "./model/session";
-import { decoderFor, samplingFrom } from "./solve";
+import { decoderFor, samplingFrom } from "./decoding";
 import type { TargetModel } from "./stand";
 import { healedStarts, healingCut, stripRemoved, type HealingRequest, type TokenText } from "./tokenHealing";
 import type { StandSettings } from "../../common/protocol";

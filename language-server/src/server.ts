@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import {
   createConnection,
+  LSPErrorCodes,
   MessageType,
   ProposedFeatures,
   ResponseError,
@@ -32,7 +33,6 @@ import {
 import { formatBenchmarkTables } from "../../common/benchmarkTable";
 import { EMBEDDED_MODEL_FILE, VERSION } from "../../common/product";
 import { completeInline } from "./inlineCompletion";
-import { runBenchmark } from "./model/benchmark";
 import { downloadFolder, ModelHost } from "./modelHost";
 import { protocolChannel } from "./protocolChannel";
 import { solve } from "./solve";
@@ -114,7 +114,7 @@ function serve(connection: Connection): void {
     );
     void modelHost().saveTable(settings.persistTable);
     // LSP's "request cancelled" error, with the candidates so far as its data.
-    if (signal.aborted) throw new ResponseError(-32800, "The solve was cancelled.", result);
+    if (signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, "The solve was cancelled.", result);
     return result;
   });
 
@@ -125,13 +125,12 @@ function serve(connection: Connection): void {
     const prompt = await current.tokenize({ text: params.prompt, kind: params.kind ?? "code" });
     // On the solve queue: it competes for the same cores, so solves wait rather than skew it.
     const rows = await modelHost().run("solve", () =>
-      runBenchmark(current.model, {
+      current.benchmark({
         prompts: [prompt],
         trajectoryCounts: params.trajectories ?? [settings.trajectories],
         temperatures: params.temperatures ?? [settings.temperature],
         maxTokens: Math.min(params.maxTokens ?? 64, current.contextSize - prompt.length - 64),
         repetitions: params.repetitions ?? 1,
-        threads: current.threads,
       }),
     );
     return { rows, table: formatBenchmarkTables(rows) };

@@ -133,9 +133,10 @@ describe("VS Code end to end (code-server + chromium)", { skip: missing && !stri
     const original = file("src/math.ts");
     await card.locator('[data-action="insert"]').click();
     // "Insert" puts the candidate at the end of the solve's selection: before the last line, "}".
+    // A read while the editor saves can find the file empty for a moment: that is not the edit.
     const edited = await waitUntil(
       () => file("src/math.ts"),
-      (text) => text !== original,
+      (text) => text !== original && text.length > 0,
       "the candidate to reach src/math.ts",
     );
     const [before, after] = [original.slice(0, original.lastIndexOf("}")), original.slice(original.lastIndexOf("}"))];
