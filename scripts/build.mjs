@@ -31,8 +31,19 @@ const bundles = [
     platform: "node",
     format: "cjs",
     target: "node20",
-    // node-llama-cpp is ESM-only and loads its native binaries from its own package folder.
-    external: ["node-llama-cpp", "@node-llama-cpp/*"],
+    // node-llama-cpp is ESM-only and loads its native binaries from its own package folder; so
+    // does esbuild (checks compile TypeScript candidates with it).
+    external: ["node-llama-cpp", "@node-llama-cpp/*", "esbuild"],
+  },
+  // The harness each candidate's checks run under, in a process of its own (language-server/src/checks/).
+  {
+    ...common,
+    entryPoints: ["language-server/src/checks/harness.ts"],
+    outfile: "dist/check-harness.js",
+    platform: "node",
+    format: "cjs",
+    target: "node18",
+    sourcemap: false,
   },
   // The candidates panel: dist/webview/main.js, main.css and codicons/ (see extension/src/panelHtml.ts).
   {

@@ -20,9 +20,11 @@ import { TextDocument } from "vscode-languageserver-textdocument";
 import {
   AcceptedCompletionNotification,
   BenchmarkRequest,
+  ChecksProgressNotification,
   defaultSettings,
   ErrorCodes,
   LoadModelRequest,
+  RunChecksRequest,
   SolveProgressNotification,
   SolveRequest,
   StatusNotification,
@@ -32,6 +34,7 @@ import {
 } from "../../common/protocol";
 import { formatBenchmarkTables } from "../../common/benchmarkTable";
 import { EMBEDDED_MODEL_FILE, VERSION } from "../../common/product";
+import { runChecks } from "./checks/runChecks";
 import { completeInline } from "./inlineCompletion";
 import { downloadFolder, ModelHost } from "./modelHost";
 import { protocolChannel } from "./protocolChannel";
@@ -117,6 +120,17 @@ function serve(connection: Connection): void {
     if (signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, "The solve was cancelled.", result);
     return result;
   });
+
+  // Checks run the candidates in child processes of their own; they need no model and wait for no queue.
+  connection.onRequest(RunChecksRequest, (params, token) =>
+    runChecks(params, {
+      signal: abortSignalOf(token),
+      progress: (result) => {
+        if (params.progressToken !== undefined)
+          void connection.sendNotification(ChecksProgressNotification, { progressToken: params.progressToken, result });
+      },
+    }),
+  );
 
   connection.onRequest(BenchmarkRequest, async (params) => {
     const current = await modelHost().current();

@@ -26,6 +26,7 @@ const COVERED_BY_TESTS: Readonly<Record<string, { readonly file: string; readonl
   "npm run bench:engine": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:engine",' },
   "npm run bench:table": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:table")' },
   "npm run bench:latency": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:latency",' },
+  "npm run bench:checks": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:checks",' },
   "npm run tree:optimise": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "tree:optimise",' },
   "npm run model:check": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "model:check",' },
   "npm run build": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "build",' },

@@ -80,6 +80,7 @@ function assertBundles(folder: string, { sourceMaps }: { sourceMaps: boolean }):
   const files = [
     "extension.js",
     "language-server.js",
+    "check-harness.js",
     "webview/main.js",
     "webview/main.css",
     "webview/codicons/codicon.css",
@@ -289,7 +290,29 @@ describe("package.json scripts no other test runs", () => {
     }
   });
 
-  test("npm run build: the three bundles with source maps", (t) => {
+  test("npm run bench:checks -- --seeds 1 -n 2: candidates passing, top-ranked against a random pick, and no ranking violation", (t) => {
+    const help = runScript(t, "bench:checks", ["--help"]);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /--seeds N/);
+    const run = runScript(
+      t,
+      "bench:checks",
+      ["--seeds", "1", "-n", "2", "--max-tokens", "48", "--problems", "is-string,sum", "--out", "-"],
+      ROOT,
+      180_000,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /problem +candidates passing +solves with a pass +top-ranked passes +random pick passes +majority vote passes +ranking violations/,
+    );
+    for (const problem of ["is-string", "sum"])
+      assert.match(run.stdout, new RegExp(`^ +${problem} +[0-2]/2 +[01]/1 +\\d+ % +\\d+ % +\\d+ % +0$`, "m"));
+    assert.match(run.stdout, /^ +all +[0-4]\/4 +[0-2]\/2 +\d+ % +\d+ % +\d+ % +0$/m);
+    assert.match(run.stdout, /In every solve the ranking put every passing candidate first/);
+  });
+
+  test("npm run build: the bundles (extension, server, its check harness, panel) with source maps", (t) => {
     const sandbox = buildSandbox();
     try {
       const run = runScript(t, "build", [], sandbox);
@@ -309,14 +332,14 @@ describe("package.json scripts no other test runs", () => {
     });
     let output = "";
     try {
-      // esbuild logs one "[watch] build finished" per bundle: the extension, the server, the panel's script and CSS.
+      // esbuild logs one "[watch] build finished" per bundle: the extension, the server, its check harness, the panel's script and CSS.
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           reject(new Error(`no finished build in 60 s:\n${output}`));
         }, 60_000);
         const seen = (chunk: Buffer): void => {
           output += chunk.toString("utf8");
-          if ((output.match(/\[watch\] build finished, watching for changes/g) ?? []).length >= 4) {
+          if ((output.match(/\[watch\] build finished, watching for changes/g) ?? []).length >= 5) {
             clearTimeout(timer);
             resolve();
           }

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import type { BenchmarkRow, Candidate, VoteGroup } from "../../common/protocol";
+import type { BenchmarkRow, Candidate, RunChecksResult, VoteGroup } from "../../common/protocol";
 import { defined } from "../support/defined";
 
 const ROOT = join(__dirname, "..", "..");
@@ -70,6 +70,7 @@ describe("npm start", () => {
       "--file",
       "--json",
       "--no-benchmark",
+      "--no-checks",
       "--kind",
       "--repetitions",
       "--verbose",
@@ -116,7 +117,7 @@ describe("npm start", () => {
     assertOneLine(run, new RegExp(`^stand: No model file at ${missing.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.$`));
   });
 
-  test("--json: one JSON object with the candidates, their vote groups and the benchmark rows", async () => {
+  test("--json: one JSON object with the candidates, their vote groups, their check results and the benchmark rows", async () => {
     const run = await start(["-n", "2", "--max-tokens", "24", "--repetitions", "1", "--seed", "7", "--json"]);
     assert.equal(run.code, 0, run.stderr);
     const result = JSON.parse(run.stdout) as {
@@ -125,9 +126,21 @@ describe("npm start", () => {
       candidates: Candidate[];
       groups: VoteGroup[];
       statistics: { tokens: number; trajectories: number };
+      checks: RunChecksResult;
       benchmark: { rows: BenchmarkRow[] };
     };
     assert.equal(result.settings.seed, 7);
+    // The bundled problem's two @example lines, run against both candidates and ranked.
+    assert.deepEqual(
+      result.checks.checks.map((check) => check.code),
+      ['isString("abc")', "isString(1)"],
+    );
+    assert.deepEqual(result.checks.candidates.map((candidate) => candidate.trajectory).sort(), [0, 1]);
+    for (const candidate of result.checks.candidates) {
+      assert.ok(["passed", "failed", "error", "timeout"].includes(candidate.status));
+      assert.equal(candidate.results.length, 2);
+    }
+    assert.deepEqual([...result.checks.ranking].sort(), [0, 1]);
     assert.ok(result.model.backend.length > 0);
     assert.equal(result.candidates.length, 2);
     for (const candidate of result.candidates) {
@@ -162,6 +175,27 @@ describe("npm start", () => {
     assert.match(run.stdout, /autoregressive \(batched\) +\d+ +1\.00×/);
     assert.match(run.stdout, /STAND chain, adaptive +\d+ +[\d.]+×/);
     assert.match(run.stdout, /STAND is .*tok\/s for plain batched autoregressive decoding/);
+    assert.doesNotMatch(run.stdout, /^Checks/m, "a problem without @example lines has nothing to check");
+  });
+
+  test("the bundled problem: every candidate run against its @example lines and ranked, the best one shown", async () => {
+    const run = await start(["-n", "3", "--max-tokens", "48", "--no-benchmark"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /^Checks \(2 @example lines from the problem's doc comment; each candidate in its own process: Node [\d.]+, Node's permission model/m,
+    );
+    assert.match(run.stdout, /rank +candidate +same +checks +result/);
+    const ranks = [...run.stdout.matchAll(/^ +(?:★ +)?([123]) +#([123]) .*?([012])\/2 +(passed|failed|error|timed out)/gm)];
+    assert.deepEqual(
+      ranks.map((match) => match[1]),
+      ["1", "2", "3"],
+      run.stdout,
+    );
+    assert.match(
+      run.stdout,
+      /^(The best candidate, #\d, passes every check|No candidate passes every check; the best, #\d, passes [01] of 2)/m,
+    );
   });
 
   test(

@@ -12,12 +12,15 @@ import { BASELINE_METHOD, STAND_METHOD } from "../../common/benchmarkTable";
 import { EMBEDDED_MODEL_FILE, EMBEDDED_MODEL_NAME } from "../../common/product";
 import {
   BenchmarkRequest,
+  ChecksProgressNotification,
   ErrorCodes,
   isCancelledRequest,
   LoadModelRequest,
+  RunChecksRequest,
   SolveProgressNotification,
   SolveRequest,
   StatusRequest,
+  type ChecksProgress,
   type SolveProgress,
   type SolveResult,
 } from "../../common/protocol";
@@ -138,6 +141,39 @@ describe("language server", () => {
       result.candidates.some((candidate) => candidate.finishReason === "stop"),
       "without the rule, every candidate runs to the token limit",
     );
+  });
+
+  test("stand/runChecks runs the candidates in processes of their own: progress per candidate, and a hung one leaves the server serving", async () => {
+    const problem = readFileSync(join(__dirname, "..", "..", "cli", "problems", "is-string.js.txt"), "utf8");
+    const reported: number[] = [];
+    const subscription = server().connection.onNotification(ChecksProgressNotification, (progress: ChecksProgress) => {
+      if (progress.progressToken === "checks-1") reported.push(progress.result.trajectory);
+    });
+    const result = await server().connection.sendRequest(RunChecksRequest, {
+      problem,
+      kind: "code",
+      languageId: "javascript",
+      candidates: [
+        { trajectory: 0, code: "  while (true) {}\n}" },
+        { trajectory: 1, code: "  return typeof value === 'string';\n}" },
+      ],
+      timeoutMs: 1000,
+      progressToken: "checks-1",
+    });
+    subscription.dispose();
+    assert.deepEqual(
+      result.candidates.map((candidate) => candidate.status),
+      ["timeout", "passed"],
+    );
+    assert.deepEqual(result.ranking, [1, 0]);
+    assert.deepEqual(reported.sort(), [0, 1]);
+    const next = await server().connection.sendRequest(SolveRequest, {
+      problem: "const x = ",
+      kind: "code",
+      maxTokens: 4,
+      progressToken: "after-checks",
+    });
+    assert.equal(next.candidates.length, 4);
   });
 
   test("cancelling a solve mid-way stops it: the error carries the candidates so far, cut short, and the next request works", async () => {

@@ -1,0 +1,220 @@
+// Runs JavaScript and TypeScript candidates: esbuild strips types and turns modules into CommonJS,
+// each check becomes a function in the candidate's own scope, and the program runs under the
+// check harness in a fresh Node process: an empty environment, a scratch folder as its cwd,
+// Node's permission model where the runtime has it (read only its scratch folder; no writes, no
+// child processes, no workers), a time limit, a memory limit and capped output.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Check, CheckResult } from "../../../common/protocol";
+import { CHECKS_KEY, type HarnessMessage } from "./harnessProtocol";
+import type { CheckRunner, PreparedChecks, ProgramRun, RunLimits } from "./runner";
+import { runSandboxed, type SandboxResult } from "./sandbox";
+
+type Loader = "js" | "jsx" | "ts" | "tsx";
+
+const LOADERS: Readonly<Record<string, Loader>> = {
+  javascript: "js",
+  javascriptreact: "jsx",
+  typescript: "ts",
+  typescriptreact: "tsx",
+};
+
+/** The harness next to the server bundle (dist/), or the built one when running from source. */
+const HARNESS_PATHS = [join(__dirname, "check-harness.js"), join(__dirname, "..", "..", "..", "dist", "check-harness.js")];
+
+/** esbuild's transform, loaded when first needed (it starts a helper process). */
+type Transform = typeof import("esbuild").transform;
+
+export class JavaScriptRunner implements CheckRunner {
+  readonly languages = Object.keys(LOADERS);
+  private permissionFlags?: Promise<readonly string[]>;
+  private transform?: Promise<Transform>;
+
+  async sandbox(): Promise<{ permissionModel: boolean; runtime: string }> {
+    const flags = await this.permissionFlagsOnce();
+    return {
+      permissionModel: flags.length > 0,
+      runtime: `${process.versions.electron ? "Electron's Node" : "Node"} ${process.versions.node}`,
+    };
+  }
+
+  async prepare(checks: readonly Check[], languageId: string, limits: RunLimits): Promise<PreparedChecks> {
+    const loader = LOADERS[languageId] ?? "js";
+    const transform = await this.transformOnce();
+    const compiled = await Promise.all(checks.map((check) => compileCheck(check, loader, transform)));
+    const harness = HARNESS_PATHS.find((path) => existsSync(path));
+    if (!harness) throw new Error(`The check harness is missing (${HARNESS_PATHS[0] ?? ""}): rebuild with npm run build.`);
+    const flags = await this.permissionFlagsOnce();
+    const runnable = compiled.flatMap((check, index) => ("code" in check ? [{ index, code: check.code }] : []));
+    const checksSource = `\n;globalThis[Symbol.for(${JSON.stringify(CHECKS_KEY.description)})] = [\n${runnable.map((check) => check.code).join(",\n")}\n];\n`;
+
+    return {
+      runnable: runnable.length,
+      skipped: new Map(compiled.flatMap((check, index) => ("skipped" in check ? [[index, check.skipped] as const] : []))),
+      run: async (program: string, signal?: AbortSignal): Promise<ProgramRun> => {
+        const started = performance.now();
+        /** Skipped checks have their reason already; the others wait for the harness. */
+        const results: (CheckResult | undefined)[] = compiled.map((check) =>
+          "skipped" in check ? { outcome: "skipped", message: check.skipped } : undefined,
+        );
+        let source: string;
+        try {
+          source = (await transform(program, { loader, format: "cjs", platform: "node", target: "node18" })).code;
+        } catch (error) {
+          const why = `does not compile: ${compileMessage(error)}`;
+          return { results: notRun(results, why), failure: { status: "error", message: why }, durationMs: 0 };
+        }
+        const scratch = await mkdtemp(join(tmpdir(), "stand-check-"));
+        try {
+          await writeFile(join(scratch, "program.js"), source + checksSource);
+          await copyFile(harness, join(scratch, "harness.js"));
+          const sandboxed = await runSandboxed({
+            command: process.execPath,
+            args: [
+              ...flags.map((flag) => flag.replace("SCRATCH", scratch)),
+              `--max-old-space-size=${limits.memoryMb}`,
+              "harness.js",
+              "program.js",
+            ],
+            cwd: scratch,
+            env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: "1" } : {},
+            timeoutMs: limits.timeoutMs,
+            memoryMb: limits.memoryMb,
+            outputBytes: limits.outputBytes,
+            killAfterOutputBytes: limits.outputBytes,
+            signal,
+          });
+          return { ...interpret(sandboxed, results, runnable, limits), durationMs: performance.now() - started };
+        } finally {
+          await rm(scratch, { recursive: true, force: true });
+        }
+      },
+    };
+  }
+
+  private permissionFlagsOnce(): Promise<readonly string[]> {
+    this.permissionFlags ??= Promise.resolve(permissionFlags());
+    return this.permissionFlags;
+  }
+
+  private transformOnce(): Promise<Transform> {
+    this.transform ??= import("esbuild").then((esbuild) => esbuild.transform);
+    return this.transform;
+  }
+}
+
+/**
+ * The flags that turn on Node's permission model with reads limited to the scratch folder
+ * ("SCRATCH" stands for it), or none where this runtime does not have it. `--permission` is the
+ * name from Node 22.13 and 23.5; `--experimental-permission` the one before.
+ */
+function permissionFlags(): readonly string[] {
+  for (const flag of ["--permission", "--experimental-permission"]) {
+    const probe = spawnSync(
+      process.execPath,
+      [flag, "--no-warnings", "-e", "process.exit(process.permission?.has('fs.write') === false ? 0 : 1)"],
+      {
+        env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: "1" } : {},
+        timeout: 10_000,
+        stdio: "ignore",
+      },
+    );
+    if (probe.status === 0) return [flag, "--no-warnings", `--allow-fs-read=${join("SCRATCH", "*")}`];
+  }
+  return [];
+}
+
+type CompiledCheck = { readonly code: string } | { readonly skipped: string };
+
+/**
+ * A check as a function in the program's scope: `() => { setup; return { actual, expected } }`.
+ * Its parts are compiled one by one first, so that a part that is not code (an expected value in
+ * words, "Logs 'a'") is named in the reason it is skipped.
+ */
+async function compileCheck(check: Check, loader: Loader, transform: Transform): Promise<CompiledCheck> {
+  const compiles = (source: string): Promise<boolean> =>
+    transform(source, { loader }).then(
+      () => true,
+      () => false,
+    );
+  if (check.expected !== undefined && !(await compiles(`(${check.expected}\n);`)))
+    return { skipped: `its expected value is not code: ${check.expected}` };
+  if (check.setup !== undefined && !(await compiles(check.setup))) return { skipped: `its setup does not compile: ${check.setup}` };
+  // An expression gives a value; statements (an assert call with a trailing semicolon, a block) run for their effect.
+  const actual = (await compiles(`(${check.code}\n);`))
+    ? `() => (${check.code}\n)`
+    : (await compiles(check.code))
+      ? `() => {\n${check.code}\n}`
+      : undefined;
+  if (actual === undefined) return { skipped: `it does not compile: ${check.code}` };
+  const expected = check.expected === undefined ? "" : `, expected: () => (${check.expected}\n)`;
+  const source = `(() => {\n${check.setup ?? ""}\nreturn { actual: ${actual}${expected} };\n})`;
+  try {
+    return { code: (await transform(source, { loader })).code.trim().replace(/;$/, "") };
+  } catch (error) {
+    return { skipped: `it does not compile: ${compileMessage(error)}` };
+  }
+}
+
+function compileMessage(error: unknown): string {
+  const first = (error as { errors?: { text: string; location?: { line: number; column: number } | null }[] }).errors?.[0];
+  if (!first) return error instanceof Error ? error.message : String(error);
+  return first.location ? `${first.text} (line ${first.location.line}, column ${first.location.column + 1})` : first.text;
+}
+
+/** What the harness said before the process ended, and why it ended, as one result per check. */
+function interpret(
+  run: SandboxResult,
+  results: (CheckResult | undefined)[],
+  runnable: readonly { readonly index: number }[],
+  limits: RunLimits,
+): Omit<ProgramRun, "durationMs"> {
+  const messages = run.messages.filter((message): message is HarnessMessage => typeof message === "object" && message !== null);
+  let running: number | undefined;
+  let loaded = false;
+  let done = false;
+  for (const message of messages) {
+    if (message.type === "crashed")
+      return { results: notRun(results, message.message), failure: { status: "error", message: message.message } };
+    if (message.type === "loaded") loaded = true;
+    else if (message.type === "done") done = true;
+    else if (message.type === "start") running = runnable[message.index]?.index;
+    else {
+      const index = runnable[message.index]?.index;
+      if (index !== undefined) results[index] = { outcome: message.outcome, actual: message.actual, message: message.message };
+      running = undefined;
+    }
+  }
+  if (done) return { results: notRun(results, "the harness did not report it") };
+
+  const outOfMemory = run.end === "memory" || /heap out of memory|Reached heap limit|Allocation failed/.test(run.stderr);
+  const why =
+    run.end === "timeout"
+      ? `ran past the ${limits.timeoutMs} ms limit`
+      : outOfMemory
+        ? `used more than the ${limits.memoryMb} MB memory limit`
+        : run.end === "output"
+          ? `printed more than ${Math.round(limits.outputBytes / 1024)} KB`
+          : run.end === "cancelled"
+            ? "cancelled"
+            : `the process ended (${run.signal ?? `exit code ${run.exitCode ?? "?"}`})${lastLine(run.stderr)}`;
+  const status = run.end === "timeout" ? "timeout" : "error";
+  if (running !== undefined) results[running] = { outcome: status, message: why };
+  return {
+    results: notRun(results, `the candidate ${why}`),
+    failure: { status, message: loaded ? `the candidate ${why}` : `the candidate ${why} before its checks began` },
+  };
+}
+
+/** Every check without a result is skipped, for this reason. */
+function notRun(results: readonly (CheckResult | undefined)[], why: string): CheckResult[] {
+  return results.map((result) => result ?? { outcome: "skipped", message: `not run: ${why}` });
+}
+
+function lastLine(text: string): string {
+  const line = text.trim().split("\n").pop()?.trim();
+  return line ? `: ${line}` : "";
+}
