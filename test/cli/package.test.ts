@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
 import { inflateRawSync } from "node:zlib";
-import { SolveRequest } from "../../common/protocol";
+import { RunChecksRequest, SolveRequest } from "../../common/protocol";
 import { LanguageServer } from "../../cli/server";
 import { defined } from "../support/defined";
 
@@ -32,6 +32,8 @@ interface ZipEntry {
   readonly compressedSize: number;
   readonly size: number;
   readonly offset: number;
+  /** Unix permissions (an executable keeps its x bits), as VS Code applies them when it installs a .vsix. */
+  readonly mode: number;
 }
 
 /** The entries of a zip file (no zip64: a .vsix is far below 4 GB), from its central directory. */
@@ -51,6 +53,7 @@ function zipEntries(zip: Buffer): ZipEntry[] {
       compressedSize: zip.readUInt32LE(at + 20),
       size: zip.readUInt32LE(at + 24),
       offset: zip.readUInt32LE(at + 42),
+      mode: (zip.readUInt32LE(at + 38) >>> 16) & 0o777,
     });
     at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
   }
@@ -111,7 +114,7 @@ describe("npm run package", { skip: !host && `no llama.cpp binaries for ${proces
       devDependencies?: unknown;
       scripts?: unknown;
     };
-    assert.deepEqual(Object.keys(shipped.dependencies), ["node-llama-cpp"]);
+    assert.deepEqual(Object.keys(shipped.dependencies), ["esbuild", "node-llama-cpp"]);
     assert.equal(shipped.devDependencies, undefined);
     assert.equal(shipped.scripts, undefined);
     // Every runtime dependency node-llama-cpp declares is in the package.
@@ -148,6 +151,17 @@ describe("npm run package", { skip: !host && `no llama.cpp binaries for ${proces
         .filter((name): name is string => name !== undefined),
     );
     assert.deepEqual([...binaryPackages].sort(), [...host.binaries].sort());
+    const esbuildBinaries = new Set(
+      entries
+        .map((entry) => /^extension\/node_modules\/@esbuild\/([^/]+)\//.exec(entry.name)?.[1])
+        .filter((name): name is string => name !== undefined),
+    );
+    assert.deepEqual(
+      [...esbuildBinaries],
+      [`${process.platform}-${process.arch === "arm" ? "arm" : process.arch}`],
+      "esbuild's binary for the target",
+    );
+    assert.ok(!entries.some((entry) => entry.name.startsWith("extension/node_modules/esbuild/bin/")), "not the host's second copy of it");
     const main = host.binaries[0];
     const addon = `extension/node_modules/@node-llama-cpp/${main}/bins/${main}/llama-addon.node`;
     assert.ok(
@@ -156,13 +170,13 @@ describe("npm run package", { skip: !host && `no llama.cpp binaries for ${proces
     );
   });
 
-  test("the unpacked package's language server loads the embedded model and solves", async () => {
+  test("the unpacked package's language server loads the embedded model, solves, and checks TypeScript with its own esbuild", async () => {
     const unpacked = join(folder, "unpacked");
     for (const entry of entries) {
       if (entry.name.endsWith("/")) continue;
       const path = join(unpacked, entry.name);
       mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, zipContent(zip, entry));
+      writeFileSync(path, zipContent(zip, entry), { mode: entry.mode || 0o644 });
     }
     // From a folder outside the repository: node-llama-cpp must come from the package.
     const server = await LanguageServer.start(join(unpacked, "extension", "dist", "language-server.js"), {
@@ -180,6 +194,13 @@ describe("npm run package", { skip: !host && `no llama.cpp binaries for ${proces
         progressToken: "vsix",
       });
       assert.equal(result.candidates.length, 2);
+      const checked = await server.request(RunChecksRequest, {
+        problem: "/**\n * @example\n * add(1, 2) // => 3\n */\nexport function add(a: number, b: number): number {\n",
+        kind: "code",
+        languageId: "typescript",
+        candidates: [{ trajectory: 0, code: "  const sum: number = a + b;\n  return sum;\n}" }],
+      });
+      assert.equal(checked.candidates[0]?.status, "passed", JSON.stringify(checked.candidates[0]));
     } finally {
       await server.stop();
     }

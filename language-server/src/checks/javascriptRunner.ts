@@ -100,9 +100,20 @@ export class JavaScriptRunner implements CheckRunner {
     return this.permissionFlags;
   }
 
+  /** esbuild's transform, once it has compiled something: a compiler that cannot start says so, not "not code". */
   private transformOnce(): Promise<Transform> {
-    this.transform ??= import("esbuild").then((esbuild) => esbuild.transform);
-    return this.transform;
+    this.transform ??= import("esbuild").then(async ({ transform }) => {
+      await transform("0", { loader: "ts" });
+      return transform;
+    });
+    this.transform.catch(() => {
+      this.transform = undefined;
+    });
+    return this.transform.catch((error: unknown) => {
+      throw new Error(
+        `esbuild, which compiles the candidates, does not run here: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
   }
 }
 
