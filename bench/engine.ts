@@ -14,7 +14,7 @@ import {
   type Drafter,
   type SamplingOptions,
 } from "../language-server/src/stand";
-import { MarkovTarget } from "../test/support/markovTarget";
+import { MarkovTarget } from "../fixtures/markovTarget";
 
 const json = process.argv.includes("--json");
 const MAX_TOKENS = 256;

@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineCompletionTriggerKind } from "vscode-languageserver-protocol";
 import { SolveRequest } from "../common/protocol";
-import { startServer } from "../test/support/serverProcess";
+import { startServer } from "../fixtures/serverProcess";
 
 const HELP = `Usage: npm run bench:latency -- [options]
   --requests N       inline completion requests per measurement (default: 30)

@@ -30,7 +30,7 @@ export function splitThinking(text: string): { thinking?: string; answer: string
 export function extractCodeBlocks(answer: string, kind: "code" | "chat", languageId = ""): { language: string; code: string }[] {
   const blocks = [...answer.matchAll(/```([\w+#.-]*)[^\n]*\n([\s\S]*?)(?:```|$)/g)].map((match) => ({
     language: match[1] || languageId,
-    code: match[2]!.replace(/\n$/, ""),
+    code: (match[2] ?? "").replace(/\n$/, ""),
   }));
   if (blocks.length === 0 && kind === "code" && answer.trim()) return [{ language: languageId, code: answer.trimEnd() }];
   return blocks;
@@ -63,13 +63,14 @@ export function voteKey(parsed: ParsedAnswer): string {
 
 /** Groups equal keys; the largest group first, ties by first appearance. */
 export function groupByVote(keys: readonly string[]): { members: number[]; representative: number }[] {
-  const groups = new Map<string, number[]>();
+  // Each group is made with its first member: none is empty.
+  const groups = new Map<string, [number, ...number[]]>();
   keys.forEach((key, index) => {
     const members = groups.get(key);
     if (members) members.push(index);
     else groups.set(key, [index]);
   });
   return [...groups.values()]
-    .sort((a, b) => b.length - a.length || a[0]! - b[0]!)
-    .map((members) => ({ members, representative: members[0]! }));
+    .sort((a, b) => b.length - a.length || a[0] - b[0])
+    .map((members) => ({ members, representative: members[0] }));
 }

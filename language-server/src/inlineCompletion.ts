@@ -3,8 +3,8 @@
 // many candidates agree.
 import { groupByVote } from "./candidates";
 import type { ModelSession } from "./model/session";
+import { decoderFor, samplingFrom } from "./decoding";
 import { inlinePromptBudget, windowAround } from "./promptWindow";
-import { decoderFor, samplingFrom } from "./solve";
 import type { TargetModel } from "./stand";
 import { healedStarts, healingCut, stripRemoved, type HealingRequest, type TokenText } from "./tokenHealing";
 import type { StandSettings } from "../../common/protocol";
@@ -41,16 +41,16 @@ export function completionBoundary(text: string, singleLine: boolean): number | 
  */
 export function trimCompletion(text: string, singleLine: boolean, suffix: string, lineSoFar = ""): string {
   const boundary = completionBoundary(text, singleLine);
-  const lines = (boundary === undefined ? text : text.slice(0, boundary)).split("\n").map((line) => line.trimEnd());
-  if (lineSoFar.length > 0 && lineSoFar.trim().length === 0) lines[0] = lines[0]!.trimStart();
-  while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  const [first = "", ...rest] = (boundary === undefined ? text : text.slice(0, boundary)).split("\n").map((line) => line.trimEnd());
+  const lines = [lineSoFar.length > 0 && lineSoFar.trim().length === 0 ? first.trimStart() : first, ...rest];
+  while (lines.at(-1) === "") lines.pop();
   const nextLine = suffix
     .split("\n")
     .find((line) => line.trim())
     ?.trim();
-  if (nextLine !== undefined && lines.length > 0 && lines[lines.length - 1]!.trim() === nextLine) lines.pop();
+  if (nextLine !== undefined && lines.at(-1)?.trim() === nextLine) lines.pop();
   // Closing lines with nothing left to close: the suffix closes the block already.
-  while (lines.length > 0 && CLOSING_LINE.test(lines[lines.length - 1]!) && bracketDepth(lines.join("\n")) < 0) lines.pop();
+  while (CLOSING_LINE.test(lines.at(-1) ?? "") && bracketDepth(lines.join("\n")) < 0) lines.pop();
   return lines.join("\n").trimEnd();
 }
 
@@ -120,7 +120,7 @@ export async function completeInline(
     starts = prompts.map(() => []);
   }
   const textAfter = (trajectory: number, generated: readonly number[]): string =>
-    stripRemoved(session.detokenize([...starts[trajectory]!, ...generated]), removed);
+    stripRemoved(session.detokenize([...(starts[trajectory] ?? []), ...generated]), removed);
 
   const longest = Math.max(...prompts.map((prompt) => prompt.length));
   const maxTokens = Math.min(settings.inlineMaxTokens, session.contextSize - longest - 8);
@@ -139,7 +139,7 @@ export async function completeInline(
     trimCompletion(textAfter(index, trajectory.tokens), singleLine, request.suffix, lineSoFar),
   );
   return groupByVote(texts.map((text) => text.trimEnd()))
-    .map((group) => texts[group.representative]!)
+    .flatMap((group) => texts[group.representative] ?? [])
     .filter((text) => text.trim().length > 0);
 }
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import {
   createConnection,
+  LSPErrorCodes,
   MessageType,
   ProposedFeatures,
   ResponseError,
@@ -46,7 +47,6 @@ import {
 import { watchChannel } from "./channelWatch";
 import { runChecks } from "./checks/runChecks";
 import { completeInline, inlineRequestAt } from "./inlineCompletion";
-import { runBenchmark } from "./model/benchmark";
 import { downloadFolder, ModelHost } from "./modelHost";
 import { parseParams, validated } from "./paramsValidation";
 import { protocolChannel } from "./protocolChannel";
@@ -65,7 +65,9 @@ function serve(channel: Socket): void {
   const reader = new StreamMessageReader(channel);
   const connection = createConnection(ProposedFeatures.all, reader, new StreamMessageWriter(channel));
   const documents = new TextDocuments(TextDocument);
-  const log = (message: string): void => connection.console.log(message);
+  const log = (message: string): void => {
+    connection.console.log(message);
+  };
   let settings: StandSettings = defaultSettings;
   let host: ModelHost | undefined;
   let shutdownReceived = false;
@@ -160,7 +162,7 @@ function serve(channel: Socket): void {
         solve(current, params, settings, (progress) => void connection.sendNotification(SolveProgressNotification, progress), signal),
       );
       // LSP's "request cancelled" error, with the candidates so far as its data.
-      if (signal.aborted) throw new ResponseError(-32800, "The solve was cancelled.", result);
+      if (signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, "The solve was cancelled.", result);
       return result;
     }),
   );
@@ -186,13 +188,12 @@ function serve(channel: Socket): void {
       const prompt = await current.tokenize({ text: params.prompt, kind: params.kind ?? "code" });
       // On the solve queue: it competes for the same cores, so solves wait rather than skew it.
       const rows = await modelHost().run("solve", () =>
-        runBenchmark(current.model, {
+        current.benchmark({
           prompts: [prompt],
           trajectoryCounts: params.trajectories ?? [settings.trajectories],
           temperatures: params.temperatures ?? [settings.temperature],
           maxTokens: Math.min(params.maxTokens ?? 64, current.contextSize - prompt.length - 64),
           repetitions: params.repetitions ?? 1,
-          threads: current.threads,
         }),
       );
       return { rows, table: formatBenchmarkTables(rows) };
@@ -211,7 +212,9 @@ function serve(channel: Socket): void {
     inlineByDocument.get(document.uri)?.abort();
     const controller = new AbortController();
     inlineByDocument.set(document.uri, controller);
-    token.onCancellationRequested(() => controller.abort());
+    token.onCancellationRequested(() => {
+      controller.abort();
+    });
     try {
       const current = await modelHost().current();
       const text = document.getText();
@@ -260,6 +263,8 @@ function serve(channel: Socket): void {
 function abortSignalOf(token: CancellationToken): AbortSignal {
   const controller = new AbortController();
   if (token.isCancellationRequested) controller.abort();
-  token.onCancellationRequested(() => controller.abort());
+  token.onCancellationRequested(() => {
+    controller.abort();
+  });
   return controller.signal;
 }

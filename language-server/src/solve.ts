@@ -13,25 +13,11 @@ import {
 import { groupByVote, parseAnswer, voteKey } from "./candidates";
 import { AnswerEnd } from "./code/answerEnd";
 import type { ModelSession } from "./model/session";
-import { Decoder, DraftShape, standDrafter, type DecodeStatistics, type SamplingOptions, type TargetModel } from "./stand";
+import { decoderFor, samplingFrom } from "./decoding";
+import type { DecodeStatistics } from "./stand";
 import { TextStream } from "./textStream";
 
 const MAX_TRAJECTORIES = 64;
-
-export function samplingFrom(settings: StandSettings, temperature = settings.temperature): SamplingOptions {
-  return { temperature, topK: settings.topK, topP: settings.topP, minP: settings.minP };
-}
-
-/** A decoder for this session: adaptive chains by default (trees cannot be verified in llama.cpp). */
-export function decoderFor(session: ModelSession, target: TargetModel, settings: StandSettings): Decoder {
-  const adaptive = settings.draftShape === "auto";
-  return new Decoder({
-    target,
-    drafter: standDrafter(session.table),
-    shape: DraftShape.chain(8),
-    budget: adaptive ? session.budgetFor(target) : undefined,
-  });
-}
 
 export function statisticsOf(statistics: DecodeStatistics, elapsedMs: number): TrajectoryStatistics {
   return {

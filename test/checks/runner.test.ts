@@ -63,8 +63,6 @@ describe("the JavaScript check runner", () => {
   const previousTmp = process.env.TMPDIR;
   let result: RunChecksResult;
   let byName: Map<string, CandidateCheckResult>;
-  const started = performance.now();
-  let elapsedMs = 0;
 
   /** Fixture bodies for the bundled isString stub, by what they do. */
   const FIXTURES: Record<string, string> = {
@@ -101,7 +99,6 @@ describe("the JavaScript check runner", () => {
       memoryMb: 160,
     };
     result = await runChecks(params);
-    elapsedMs = performance.now() - started;
     byName = new Map(
       names.map((name, trajectory) => [name, result.candidates.find((c) => c.trajectory === trajectory) as CandidateCheckResult]),
     );
@@ -153,7 +150,6 @@ describe("the JavaScript check runner", () => {
     assert.equal(looping.status, "timeout");
     assert.equal(looping.results[0]?.outcome, "timeout");
     assert.match(looping.results[1]?.message ?? "", /^not run: the candidate ran past the 4000 ms limit/);
-    assert.ok(looping.durationMs < 4000 + 3000, `stopped near its limit (${looping.durationMs.toFixed(0)} ms)`);
   });
 
   test("allocating without bound stops at the memory limit, for the heap and for buffers", () => {
@@ -227,7 +223,6 @@ describe("the JavaScript check runner", () => {
     const names = Object.keys(FIXTURES);
     const group = result.groups.find((g) => g.members.includes(names.indexOf("correct")));
     assert.ok(group?.members.includes(names.indexOf("correctToo")), "same results on the same inputs");
-    assert.ok(elapsedMs < 30_000);
   });
 });
 

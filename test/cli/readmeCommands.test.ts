@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { defined } from "../support/defined";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -129,7 +130,7 @@ describe("every npm command in the README is run by CI or by a test", () => {
         read(file).includes(evidence),
         `${file} does not contain ${evidence}, so it does not run ${command}; update COVERED_BY_TESTS`,
       );
-      const name = scriptName(command)!;
+      const name = defined(scriptName(command), `the script ${command} runs`);
       assert.ok(scripts[name], `package.json has no "${name}" script`);
       // The evidence ties the test to the script: the file the script runs, or the script's name.
       assert.ok(

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import type { BenchmarkRow, Candidate, RunChecksResult, VoteGroup } from "../../common/protocol";
+import { defined } from "../support/defined";
 
 const ROOT = join(__dirname, "..", "..");
 const START = join(ROOT, "scripts", "start.mjs");
@@ -29,21 +30,30 @@ function start(args: string[], options: { onStdout?: (text: string, child: Retur
     stdout += text;
     options.onStdout?.(stdout, child);
   });
-  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  child.stderr.setEncoding("utf8").on("data", (text: string) => {
+    stderr += text;
+  });
+  return new Promise((resolve) => {
+    child.on("close", (code) => {
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 /** The process's stderr is exactly one line, the CLI's. */
 function assertOneLine(run: Run, pattern: RegExp): void {
   const lines = run.stderr.split("\n").filter((line) => line.length > 0);
-  assert.equal(lines.length, 1, `expected one line on stderr, got: ${JSON.stringify(run.stderr)}`);
-  assert.match(lines[0]!, /^stand: /);
-  assert.match(lines[0]!, pattern);
+  const [line] = lines;
+  assert.ok(line !== undefined && lines.length === 1, `expected one line on stderr, got: ${JSON.stringify(run.stderr)}`);
+  assert.match(line, /^stand: /);
+  assert.match(line, pattern);
 }
 
 describe("npm start", () => {
   const folder = mkdtempSync(join(tmpdir(), "stand-cli-"));
-  after(() => rmSync(folder, { recursive: true, force: true }));
+  after(() => {
+    rmSync(folder, { recursive: true, force: true });
+  });
 
   test("--help exits 0 and documents every option", async () => {
     const run = await start(["--help"]);
@@ -135,7 +145,7 @@ describe("npm start", () => {
     assert.equal(result.candidates.length, 2);
     for (const candidate of result.candidates) {
       assert.ok(candidate.statistics.tokens > 0 && candidate.statistics.tokens <= 24);
-      assert.ok(result.groups[candidate.group]!.members.includes(candidate.trajectory));
+      assert.ok(defined(result.groups[candidate.group], `group ${candidate.group}`).members.includes(candidate.trajectory));
     }
     assert.deepEqual(result.groups.flatMap((group) => group.members).sort(), [0, 1], "the groups cover every trajectory once");
     const methods = result.benchmark.rows.map((row) => row.method);
@@ -212,7 +222,7 @@ describe("npm start", () => {
             if (interrupted || !/Decoding 4 candidates/.test(stdout)) return;
             interrupted = true;
             // The relay the CLI started, and the real server it runs.
-            serverPids = childPids(child.pid!).flatMap((pid) => [pid, ...childPids(pid)]);
+            serverPids = childPids(defined(child.pid, "the CLI's process id")).flatMap((pid) => [pid, ...childPids(pid)]);
             child.kill("SIGINT");
           },
         },

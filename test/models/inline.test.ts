@@ -8,7 +8,7 @@ import type { Token } from "node-llama-cpp" with { "resolution-mode": "import" }
 import { defaultSettings } from "../../common/protocol";
 import { completeInline } from "../../language-server/src/inlineCompletion";
 import type { ModelSession } from "../../language-server/src/model/session";
-import { decoderFor } from "../../language-server/src/solve";
+import { decoderFor } from "../../language-server/src/decoding";
 import { greedySampling } from "../../language-server/src/stand";
 import { CONTINUATION_CASE, FIM_CASE, SCRIPTS } from "../../tools/fixtures/scripts";
 import { FAMILIES, referenceTokenizer, type FamilyName } from "../../tools/fixtures/tokenizers";

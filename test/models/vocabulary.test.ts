@@ -12,8 +12,10 @@ import {
   NgramTable,
   serializeTable,
   standDrafter,
+  type EvaluationOptions,
   type SamplingOptions,
   type SparseDistribution,
+  type TargetCapabilities,
   type TargetRequest,
 } from "../../language-server/src/stand";
 import { BROAD_DISTRIBUTION, healedStarts, healingCut, MAX_CANDIDATES, type RestrictingTarget } from "../../language-server/src/tokenHealing";
@@ -28,9 +30,12 @@ class RecordingTarget implements RestrictingTarget {
   readonly amongSizes: number[] = [];
   readonly returnedSizes: number[] = [];
   constructor(private readonly inner: LlamaTarget) {}
-  async evaluate(requests: readonly TargetRequest[], sampling: SamplingOptions, signal?: AbortSignal): Promise<SparseDistribution[][]> {
+  get capabilities(): TargetCapabilities {
+    return this.inner.capabilities;
+  }
+  async evaluate(requests: readonly TargetRequest[], sampling: SamplingOptions, options?: EvaluationOptions): Promise<SparseDistribution[][]> {
     this.topKs.push(sampling.topK);
-    const distributions = await this.inner.evaluate(requests, sampling, signal);
+    const distributions = await this.inner.evaluate(requests, sampling, options);
     for (const list of distributions) for (const distribution of list) this.returnedSizes.push(distribution.tokens.length);
     return distributions;
   }

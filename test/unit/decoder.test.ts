@@ -7,10 +7,8 @@ import {
   NgramTable,
   NoDrafter,
   PromptLookupDrafter,
-  Random,
   greedySampling,
   ngramDrafter,
-  sampleToken,
   standDrafter,
   type DecodeResult,
   type Drafter,
@@ -19,7 +17,7 @@ import {
   type TargetModel,
   type TrajectoryResult,
 } from "../../language-server/src/stand";
-import { MarkovTarget } from "../support/markovTarget";
+import { MarkovTarget } from "../../fixtures/markovTarget";
 
 const target = new MarkovTarget({ vocabularySize: 16, order: 2, support: 4, logitScale: 3, seed: 3 });
 const sampling: SamplingOptions = { temperature: 1, topK: 0, topP: 1, minP: 0 };
@@ -32,10 +30,7 @@ function only(result: DecodeResult): TrajectoryResult {
 }
 
 function prompt(seed: number, length = 24): number[] {
-  const random = new Random(seed);
-  const tokens = [seed % 16, (seed * 7) % 16];
-  while (tokens.length < length) tokens.push(sampleToken(target.distribution(tokens.slice(-2), sampling), random));
-  return tokens;
+  return target.sample([seed % 16, (seed * 7) % 16], length, sampling, seed);
 }
 
 const drafters: [string, () => Drafter, DraftShape][] = [

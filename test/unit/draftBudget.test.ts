@@ -11,8 +11,8 @@ import {
   standDrafter,
   type Drafter,
 } from "../../language-server/src/stand";
+import { MarkovTarget } from "../../fixtures/markovTarget";
 import { accepting, chain, costModel } from "../support/budgetFixtures";
-import { MarkovTarget } from "../support/markovTarget";
 
 const kind = (description: string): Evidence => new Evidence("test", description);
 

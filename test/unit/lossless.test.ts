@@ -10,7 +10,6 @@ import {
   NgramTable,
   NoDrafter,
   PromptLookupDrafter,
-  Random,
   ngramDrafter,
   pointMass,
   probabilityOf,
@@ -24,7 +23,7 @@ import {
   type Verifier,
 } from "../../language-server/src/stand";
 import { countOutcomes, goodnessOfFit } from "../support/chiSquare";
-import { MarkovTarget } from "../support/markovTarget";
+import { MarkovTarget } from "../../fixtures/markovTarget";
 
 const SEQUENCES = 20_000;
 const LENGTH = 3;
@@ -87,11 +86,8 @@ const configurations: Configuration[] = [
 
 /** A passage sampled from the target, then repeated, as code and reasoning repeat themselves. */
 function samplePrompt(length: number): number[] {
-  const random = new Random(99);
-  const tokens = [1, 2];
-  const sampling: SamplingOptions = { temperature: 1, topK: 3, topP: 0.9, minP: 0 };
-  while (tokens.length < length) tokens.push(sampleToken(target.distribution(tokens.slice(-2), sampling), random));
-  return [...tokens, ...tokens];
+  const passage = target.sample([1, 2], length, { temperature: 1, topK: 3, topP: 0.9, minP: 0 }, 99);
+  return [...passage, ...passage];
 }
 
 /** Decodes SEQUENCES continuations of LENGTH tokens; one drafter (one table) serves all of them. */

@@ -10,6 +10,7 @@ import {
   type PanelState,
 } from "../../common/panel";
 import type { Candidate, SolveResult, TrajectoryStatistics } from "../../common/protocol";
+import { defined } from "../support/defined";
 
 const stats = (tokens: number): TrajectoryStatistics => ({
   tokens,
@@ -71,14 +72,14 @@ describe("panel state", () => {
       },
     ]);
     assert.equal(state.solve?.phase, "running");
-    assert.equal(state.solve?.cards.length, 2);
-    assert.deepEqual(state.solve?.cards[0]?.spans, []);
-    assert.deepEqual(state.solve?.cards[1]?.spans, [
+    assert.equal(state.solve.cards.length, 2);
+    assert.deepEqual(state.solve.cards[0]?.spans, []);
+    assert.deepEqual(state.solve.cards[1]?.spans, [
       { text: "return", origin: "model" },
       { text: " a +", origin: "draft" },
       { text: " b", origin: "model" },
     ]);
-    assert.deepEqual(state.solve?.throughput, [
+    assert.deepEqual(state.solve.throughput, [
       { elapsedMs: 100, tokens: 2 },
       { elapsedMs: 200, tokens: 5 },
     ]);
@@ -92,21 +93,21 @@ describe("panel state", () => {
     };
     const state = fold([started, { type: "solveFinished", solveId: "s1", result }]);
     assert.equal(state.solve?.phase, "done");
-    assert.deepEqual(state.solve?.statistics?.histogram, [4, 1]);
-    assert.equal(state.solve?.cards[1]?.candidate?.text, "a + b ");
-    assert.deepEqual(agreement(state.solve!, 1), { agreeing: 2, of: 2 });
-    assert.equal(applicableText(result.candidates[1]!), "a + b");
+    assert.deepEqual(state.solve.statistics?.histogram, [4, 1]);
+    assert.equal(state.solve.cards[1]?.candidate?.text, "a + b ");
+    assert.deepEqual(agreement(state.solve, 1), { agreeing: 2, of: 2 });
+    assert.equal(applicableText(defined(result.candidates[1], "candidate 1")), "a + b");
   });
 
   test("events of an older solve do not touch the newer one; failure and cancel set the phase", () => {
-    const newer: PanelEvent = { ...started, solveId: "s2" } as PanelEvent;
+    const newer: PanelEvent = { ...started, solveId: "s2" };
     const state = fold([
       started,
       newer,
       { type: "solveProgress", solveId: "s1", trajectory: 0, spans: [{ text: "x", origin: "model" }], statistics: stats(1), at: 1100 },
     ]);
     assert.equal(state.solve?.id, "s2");
-    assert.deepEqual(state.solve?.cards[0]?.spans, []);
+    assert.deepEqual(state.solve.cards[0]?.spans, []);
     assert.equal(fold([{ type: "solveFailed", solveId: "s2", message: "Cancelled.", cancelled: true }], state).solve?.phase, "cancelled");
     assert.equal(fold([{ type: "solveFailed", solveId: "s2", message: "boom", cancelled: false }], state).solve?.error, "boom");
   });
@@ -122,10 +123,10 @@ describe("panel state", () => {
         statistics: stats(i),
         at: 1000 + i,
       });
-    const samples = state.solve!.throughput;
+    const samples = defined(state.solve, "the solve").throughput;
     assert.ok(samples.length <= MAX_THROUGHPUT_SAMPLES, `${samples.length} samples`);
     assert.deepEqual(samples[samples.length - 1], { elapsedMs: 1000, tokens: 1000 });
-    assert.ok(samples.every((sample, i) => i === 0 || sample.elapsedMs > samples[i - 1]!.elapsedMs));
+    assert.ok(samples.every((sample, i) => i === 0 || sample.elapsedMs > (samples[i - 1]?.elapsedMs ?? Infinity)));
   });
 
   test("a snapshot replaces the state; a benchmark keeps its last result while the next one runs", () => {

@@ -1,6 +1,6 @@
 // The candidates panel in real Chromium: the built dist/webview/ bundle in the page panelHtml()
 // makes, under its real CSP, fed a solve recorded from the language server on the embedded model
-// (test/fixtures/panel/record.ts), with acquireVsCodeApi played by test/webview/harness.ts.
+// (fixtures/panel/record.ts), with acquireVsCodeApi played by test/webview/harness.ts.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,10 +13,12 @@ import {
   type FromPanel,
   type PanelEvent,
   type PanelState,
+  type SolveState,
   type ToPanel,
 } from "../../common/panel";
 import type { Candidate, SolveResult } from "../../common/protocol";
 import { contentSecurityPolicy, panelHtml } from "../../extension/src/panelHtml";
+import { defined } from "../support/defined";
 import { BRIDGE_SCRIPT, NONCE, startPanelServer, type PanelServer, type ThemeName } from "./harness";
 
 const ROOT = join(__dirname, "..", "..");
@@ -26,10 +28,11 @@ const ARTIFACTS = join(ROOT, ".test-artifacts", "webview");
 const STRICT = process.env.STAND_TEST_STRICT === "1";
 const MISSING = `Chromium not found at ${CHROMIUM}: apt-get install chromium`;
 
-const recording = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "panel", "solve.json"), "utf8")) as { events: PanelEvent[] };
+const recording = JSON.parse(readFileSync(join(ROOT, "fixtures", "panel", "solve.json"), "utf8")) as { events: PanelEvent[] };
 const events = recording.events;
 const fold = (messages: readonly ToPanel[], state: PanelState = emptyPanelState): PanelState => messages.reduce(reducePanel, state);
 const finalState = fold(events);
+const recordedSolve = (): SolveState => defined(finalState.solve, "the recorded solve");
 const result = (events.find((event) => event.type === "solveFinished") as Extract<PanelEvent, { type: "solveFinished" }>).result;
 const benchmark = (events.find((event) => event.type === "benchmarkFinished") as Extract<PanelEvent, { type: "benchmarkFinished" }>).result;
 const finishedAt = events.findIndex((event) => event.type === "solveFinished");
@@ -65,11 +68,11 @@ interface Opened {
   readonly page: Page;
   /** Console errors and uncaught exceptions: any one fails the test. */
   readonly errors: string[];
-  deliver(messages: readonly ToPanel[], gapMs?: number): Promise<void>;
-  takePosted(): Promise<FromPanel[]>;
-  violations(): Promise<Violation[]>;
+  readonly deliver: (messages: readonly ToPanel[], gapMs?: number) => Promise<void>;
+  readonly takePosted: () => Promise<FromPanel[]>;
+  readonly violations: () => Promise<Violation[]>;
   /** No CSP violation and no console error so far. */
-  assertClean(): Promise<void>;
+  readonly assertClean: () => Promise<void>;
 }
 
 describe("candidates panel (webview in Chromium)", () => {
@@ -98,15 +101,17 @@ describe("candidates panel (webview in Chromium)", () => {
   });
 
   describe("in Chromium", { skip: !available && !STRICT ? MISSING : false }, () => {
-    let browser: Browser;
-    let server: PanelServer;
+    // Set by before(); undefined where it failed.
+    let browser: Browser | undefined;
+    let panelServer: PanelServer | undefined;
+    const server = (): PanelServer => defined(panelServer, "the panel server");
     const pages: Page[] = [];
 
     before(async () => {
       if (!available) throw new Error(`${MISSING} (STAND_TEST_STRICT=1 makes this a failure)`);
       if (!existsSync(join(ROOT, "dist", "webview", "main.js")))
         throw new Error("dist/webview/main.js is missing: run node scripts/build.mjs");
-      [browser, server] = await Promise.all([
+      [browser, panelServer] = await Promise.all([
         // Chromium's crash reports and caches go under the artifacts, not the user's home.
         chromium.launch({
           executablePath: CHROMIUM,
@@ -119,12 +124,12 @@ describe("candidates panel (webview in Chromium)", () => {
     });
     after(async () => {
       await browser?.close();
-      await server?.close();
+      await panelServer?.close();
     });
 
     async function open(theme: ThemeName = "dark", page?: Page): Promise<Opened> {
       if (!page) {
-        page = await browser.newPage({ viewport: { width: 420, height: 900 } });
+        page = await defined(browser, "chromium").newPage({ viewport: { width: 420, height: 900 } });
         pages.push(page);
         await page.addInitScript(BRIDGE_SCRIPT);
       }
@@ -132,8 +137,10 @@ describe("candidates panel (webview in Chromium)", () => {
       page.on("console", (message) => {
         if (message.type() === "error") errors.push(message.text());
       });
-      page.on("pageerror", (error) => errors.push(error.message));
-      await page.goto(server.url(theme));
+      page.on("pageerror", (error) => {
+        errors.push(error.message);
+      });
+      await page.goto(server().url(theme));
       await page.waitForFunction(() => (globalThis as unknown as InPage).__stand.posted.some((message) => message.type === "ready"));
       const opened: Opened = {
         page,
@@ -166,7 +173,7 @@ describe("candidates panel (webview in Chromium)", () => {
       assert.equal(await page.locator('[data-action="cancel"]').isVisible(), true, "cancel while running");
       assert.equal(await page.locator(".model-name").textContent(), "stand-code-mini");
       assert.equal(await page.locator(".backend").textContent(), "cpu");
-      const running = fold(events.slice(0, halfway)).solve!;
+      const running = defined(fold(events.slice(0, halfway)).solve, "the solve at half way");
       for (const state of running.cards) {
         assert.equal(
           await card(page, state.trajectory).locator(".candidate-text").textContent(),
@@ -185,12 +192,12 @@ describe("candidates panel (webview in Chromium)", () => {
           (globalThis as unknown as InPage).__stand.observe('.candidate-card[data-trajectory="0"]') &&
           (globalThis as unknown as InPage).__stand.observe('.candidate-card[data-trajectory="1"]'),
       );
-      await deliver([events[next]!]);
+      await deliver([defined(events[next], "the next progress of card 0")]);
       const [changed, untouched] = await page.evaluate(() => [
         (globalThis as unknown as InPage).__stand.stopObserving('.candidate-card[data-trajectory="0"]'),
         (globalThis as unknown as InPage).__stand.stopObserving('.candidate-card[data-trajectory="1"]'),
       ]);
-      assert.ok(changed! > 0, "the card that got tokens changed");
+      assert.ok(changed > 0, "the card that got tokens changed");
       assert.equal(untouched, 0, "the other card was not touched");
 
       // The rest and the result; then the benchmark.
@@ -209,7 +216,7 @@ describe("candidates panel (webview in Chromium)", () => {
       let modelSpans = 0;
       for (const candidate of result.candidates) {
         const view = card(page, candidate.trajectory);
-        const spans = finalState.solve!.cards[candidate.trajectory]!.spans;
+        const spans = defined(recordedSolve().cards[candidate.trajectory], `card ${candidate.trajectory}`).spans;
         const text = view.locator(".candidate-text");
         assert.equal(await text.textContent(), candidate.text, "the text is the candidate's");
         assert.equal(await text.textContent(), spans.map((span) => span.text).join(""), "the text is the concatenated spans");
@@ -219,7 +226,7 @@ describe("candidates panel (webview in Chromium)", () => {
         assert.equal(drafts, spans.filter((span) => span.origin === "draft").length);
         draftSpans += drafts;
         modelSpans += models;
-        const agree = agreement(finalState.solve!, candidate.trajectory)!;
+        const agree = defined(agreement(recordedSolve(), candidate.trajectory), `the agreement of ${candidate.trajectory}`);
         assert.equal(await view.locator(".vote-group").textContent(), `${agree.agreeing} of ${agree.of} candidates agree`);
         const stats = (await view.locator(".card-stats").textContent()) ?? "";
         assert.match(stats, new RegExp(`${candidate.statistics.tokens} tokens`));
@@ -247,9 +254,8 @@ describe("candidates panel (webview in Chromium)", () => {
       const histogram = page.locator("svg.chart-histogram");
       assert.equal(await histogram.locator("rect.bar").count(), result.statistics.histogram.length);
       const histogramLabel = (await histogram.getAttribute("aria-label")) ?? "";
-      result.statistics.histogram.forEach((count, accepted) =>
-        assert.match(histogramLabel, new RegExp(`${accepted} accepted: ${count} steps?`)),
-      );
+      for (const [accepted, count] of result.statistics.histogram.entries())
+        assert.match(histogramLabel, new RegExp(`${accepted} accepted: ${count} steps?`));
       assert.equal(await histogram.getAttribute("role"), "img");
       assert.equal(await histogram.locator("title").first().textContent(), histogramLabel);
       const throughput = page.locator("svg.chart-throughput");
@@ -300,7 +306,7 @@ describe("candidates panel (webview in Chromium)", () => {
 
       await deliver([{ type: "snapshot", state: finalState }]);
       await page.locator('.candidate-card[data-finished="true"]').nth(2).waitFor();
-      const solveId = finalState.solve!.id;
+      const solveId = recordedSolve().id;
       for (const mode of ["insert", "replace", "diff"] as const) {
         await card(page, 1).locator(`[data-action="${mode}"]`).click();
         assert.deepEqual(await takePosted(), [{ type: "apply", solveId, trajectory: 1, mode }]);
@@ -361,7 +367,7 @@ describe("candidates panel (webview in Chromium)", () => {
       await page.waitForFunction(() => (globalThis as unknown as InPage).__stand.posted.some((message) => message.type === "ready"));
       // No message since the reload: everything comes from getState.
       assert.equal(await page.locator('.candidate-card[data-finished="true"]').count(), 3);
-      assert.equal(await card(page, 2).locator(".candidate-text").textContent(), result.candidates[2]!.text);
+      assert.equal(await card(page, 2).locator(".candidate-text").textContent(), defined(result.candidates[2], "candidate 3").text);
       assert.equal(await page.locator("svg.chart-speedup").count(), 1);
       assert.deepEqual(await takePosted(), [{ type: "ready" }]);
 
@@ -411,7 +417,10 @@ describe("candidates panel (webview in Chromium)", () => {
       const view = card(page, 0);
       assert.equal(await view.locator("details.thinking").getAttribute("open"), null, "thinking starts collapsed");
       assert.match((await view.locator("details.thinking").textContent()) ?? "", /Use the \+ operator/);
-      assert.equal(await view.locator("pre.code-block > code").first().textContent(), candidate.codeBlocks[0]!.code);
+      assert.equal(
+        await view.locator("pre.code-block > code").first().textContent(),
+        defined(candidate.codeBlocks[0], "the first code block").code,
+      );
       assert.deepEqual(await view.locator(".answer-text").allTextContents(), ["Here is the function:", "It adds."]);
       assert.equal(await view.locator(".candidate-text").textContent(), text, "the marked output is kept");
       assert.equal(await view.locator(".vote-group").textContent(), "1 of 1 candidates agree");
@@ -434,7 +443,7 @@ describe("candidates panel (webview in Chromium)", () => {
       const { page, violations, errors } = await open("dark");
       assert.equal(
         await page.evaluate(() => (globalThis as unknown as InPage).__stand.cspMeta()),
-        contentSecurityPolicy(server.origin, NONCE),
+        contentSecurityPolicy(server().origin, NONCE),
       );
       assert.deepEqual(await violations(), [], "nothing violated the CSP before the injection");
       assert.equal(
@@ -445,7 +454,7 @@ describe("candidates panel (webview in Chromium)", () => {
       await page.waitForFunction(() => (globalThis as unknown as InPage).__stand.violations.length > 0);
       const [violation, ...rest] = await violations();
       assert.equal(rest.length, 0);
-      assert.match(violation!.directive, /^script-src/);
+      assert.match(defined(violation, "the violation").directive, /^script-src/);
       assert.ok(
         errors.some((error) => /Content Security Policy/.test(error)),
         "Chromium reported the blocked script",

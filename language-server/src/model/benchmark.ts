@@ -19,6 +19,7 @@ import {
 import { BASELINE_METHOD, formatMethodTable, STAND_METHOD } from "../../../common/benchmarkTable";
 import type { BenchmarkRow } from "../../../common/protocol";
 import { LlamaTarget } from "./llamaTarget";
+import { endOfGenerationTokens } from "./vocabulary";
 
 export interface BenchmarkOptions {
   readonly prompts: Token[][];
@@ -50,7 +51,8 @@ type Method = {
 export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions): Promise<BenchmarkRow[]> {
   const { prompts, maxTokens, repetitions, threads } = options;
   const log = options.log ?? (() => undefined);
-  const stopTokens = [model.tokens.eos, model.tokens.eot].filter((token): token is Token => token != null);
+  // Where the server's decoding stops too.
+  const stopTokens = endOfGenerationTokens(model);
   const contextSize = Math.max(...prompts.map((tokens) => tokens.length)) + maxTokens + 64;
   const { InputLookupTokenPredictor } = await import("node-llama-cpp");
   const rows: BenchmarkRow[] = [];

@@ -4,11 +4,12 @@
 import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { basename } from "node:path";
 import { TABLE_MAX_ENTRIES } from "../../../common/product";
-import type { ModelInfo } from "../../../common/protocol";
+import type { BenchmarkRow, ModelInfo } from "../../../common/protocol";
 import { DraftBudget, NgramTable, type TargetModel } from "../stand";
 import { LlamaTarget } from "./llamaTarget";
 import { loadModelFile } from "./modelFile";
 import { hasChatTemplate, supportsFillInTheMiddle, tokenizePrompt, type PromptInput } from "./prompt";
+import { runBenchmark, type BenchmarkOptions } from "./benchmark";
 import { loadRuntime, threadsForModel, type GpuChoice, type Runtime } from "./runtime";
 import { Vocabulary } from "./vocabulary";
 
@@ -44,7 +45,8 @@ export class ModelSession {
   readonly vocabulary: Vocabulary;
 
   private constructor(
-    readonly runtime: Runtime,
+    private readonly runtime: Runtime,
+    /** node-llama-cpp's model, for this folder and its tests: the server goes through the methods below. */
     readonly model: LlamaModel,
     readonly path: string,
     readonly threads: number,
@@ -93,7 +95,7 @@ export class ModelSession {
     const vram = this.runtime.backend === "cpu" ? 0 : (await this.runtime.llama.getVramState()).used;
     return {
       path: this.path,
-      name: String(this.model.fileInfo.metadata?.general?.name ?? basename(this.path)),
+      name: modelName(this.model, this.path),
       sizeBytes: this.model.size,
       backend: this.runtime.backend,
       devices: this.runtime.devices,
@@ -126,6 +128,11 @@ export class ModelSession {
 
   tokenText(token: number): string {
     return this.vocabulary.textOf(token);
+  }
+
+  /** `npm run bench`'s comparison on this model, at this session's thread count. */
+  benchmark(options: Omit<BenchmarkOptions, "threads">): Promise<BenchmarkRow[]> {
+    return runBenchmark(this.model, { ...options, threads: this.threads });
   }
 
   /** The target for a solve with `trajectories` candidates (recreated when N changes). */
@@ -179,4 +186,10 @@ function vocabularySizeOf(model: LlamaModel): number {
   // The embedding matrix has one row per token.
   const embedding = model.fileInfo.tensorInfo?.find((tensor) => tensor.name === "token_embd.weight");
   return Number(embedding?.dimensions[1] ?? 0);
+}
+
+/** The model's own name, or its file's: a file is untrusted, and its name field may hold anything. */
+function modelName(model: LlamaModel, path: string): string {
+  const name: unknown = model.fileInfo.metadata.general.name;
+  return typeof name === "string" && name.trim() ? name : basename(path);
 }

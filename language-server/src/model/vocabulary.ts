@@ -3,6 +3,12 @@
 // 152k tokens), and the tokens that end generation.
 import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 
+/** Every token llama.cpp ends generation at: eos, eot and the rest (<|endoftext|>, <|fim_pad|>, …). */
+export function endOfGenerationTokens(model: LlamaModel): Token[] {
+  const size = model.fileInfo.metadata.tokenizer.ggml.tokens.length;
+  return Array.from({ length: size }, (_, token) => token as Token).filter((token) => model.isEogToken(token));
+}
+
 export class Vocabulary {
   /** Token ids sorted by their text (code unit order). */
   private readonly sorted: Int32Array;
@@ -20,12 +26,8 @@ export class Vocabulary {
   static of(model: LlamaModel): Vocabulary {
     const size = model.fileInfo.metadata.tokenizer.ggml.tokens.length;
     const texts: string[] = new Array<string>(size);
-    const endOfGeneration: number[] = [];
-    for (let token = 0; token < size; token++) {
-      texts[token] = model.detokenize([token as Token]);
-      if (model.isEogToken(token as Token)) endOfGeneration.push(token);
-    }
-    return new Vocabulary(texts, endOfGeneration);
+    for (let token = 0; token < size; token++) texts[token] = model.detokenize([token as Token]);
+    return new Vocabulary(texts, endOfGenerationTokens(model));
   }
 
   /** For tests: a vocabulary from token texts. */
