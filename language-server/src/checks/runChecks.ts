@@ -32,12 +32,17 @@ export async function runChecks(params: RunChecksParams, run: ChecksRun = {}): P
   if (typeof params.problem !== "string" || !isList(params.candidates))
     throw new ResponseError(ErrorCodes.InvalidRequest, "stand/runChecks needs the problem and the candidates' code.");
   const languageId = params.languageId;
-  const codeChecks = [...exampleChecks(params.problem, params.context ?? ""), ...userChecks(params.userChecks ?? "")];
+  const codeChecks = [
+    ...exampleChecks(params.problem, params.context ?? "", languageId),
+    ...userChecks(params.userChecks ?? "", languageId),
+  ];
   const checks: Check[] = [...codeChecks, ...(params.testCommand ? [{ source: "test" as const, code: params.testCommand.command }] : [])];
   if (checks.length === 0) {
     throw new ResponseError(
       ErrorCodes.NoChecks,
-      'There is nothing to check: write @example lines in the doc comment above the code (isString("abc"); // => true), type checks in the checks box, or set a test command (stand.checks.testCommand).',
+      languageId === "python"
+        ? "There is nothing to check: write doctest lines in the function's docstring (>>> add(1, 2) then 3 on the next line), type checks in the checks box, or set a test command (stand.checks.testCommand)."
+        : 'There is nothing to check: write @example lines in the doc comment above the code (isString("abc"); // => true), type checks in the checks box, or set a test command (stand.checks.testCommand).',
     );
   }
   const runner = runnerFor(languageId);
