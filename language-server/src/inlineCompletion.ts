@@ -3,14 +3,23 @@
 // many candidates agree.
 import { groupByVote } from "./candidates";
 import type { ModelSession } from "./model/session";
+import { inlinePromptBudget, windowAround } from "./promptWindow";
 import { decoderFor, samplingFrom } from "./solve";
 import type { TargetModel } from "./stand";
 import { healedStarts, healingCut, stripRemoved, type HealingRequest, type TokenText } from "./tokenHealing";
 import type { StandSettings } from "../../common/protocol";
 
+/** The text before and after the cursor that the prompt is made of (a window of the document). */
 export interface InlineRequest {
   readonly prefix: string;
   readonly suffix: string;
+}
+
+/** The request for a completion at `offset` in `text`: the window around it that this model's inline prompt can hold. */
+export function inlineRequestAt(session: ModelSession, text: string, offset: number, settings: StandSettings): InlineRequest {
+  const budget = inlinePromptBudget(session.contextSize, settings.inlineMaxTokens, session.fillInTheMiddle);
+  const { prefix, suffix } = windowAround(text, offset, budget, (window) => session.countTokens(window));
+  return { prefix, suffix };
 }
 
 /**

@@ -58,8 +58,6 @@ export async function solve(
   notify: (progress: SolveProgress) => void,
   signal: AbortSignal,
 ): Promise<SolveResult> {
-  if (typeof params.problem !== "string" || !params.problem.trim())
-    throw new ResponseError(ErrorCodes.InvalidRequest, "There is no problem to solve: select some text or type one.");
   const trajectories = Math.max(1, Math.min(MAX_TRAJECTORIES, Math.round(params.trajectories ?? settings.trajectories)));
   const kind = params.kind ?? "chat";
   const text =

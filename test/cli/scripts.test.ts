@@ -272,18 +272,19 @@ describe("package.json scripts no other test runs", () => {
     assert.equal(result.roundTrip.failures, 0);
   });
 
-  test("npm run bench:latency -- --requests 3 --solve-tokens 32: p50/p95 through the real server, idle and busy", (t) => {
+  test("npm run bench:latency -- --requests 3 --solve-tokens 32: p50/p95 through the real server, idle (small and 10,000-line file) and busy", (t) => {
     const help = runScript(t, "bench:latency", ["--help"]);
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /--requests N/);
     assert.match(help.stdout, /--solve-tokens N/);
     const run = runScript(t, "bench:latency", ["--requests", "3", "--solve-tokens", "32"]);
     assert.equal(run.code, 0, run.stderr);
-    for (const name of ["idle", "while a 4-trajectory solve runs"]) {
+    for (const name of ["idle, \\d+-line file", "idle, 10000-line file", "while a 4-trajectory solve runs, \\d+-line file"]) {
       const match = new RegExp(`${name}: p50 (\\d+) ms, p95 (\\d+) ms \\(3 requests, 3 candidates`).exec(run.stdout);
       assert.ok(match, `no "${name}" line in:\n${run.stdout}`);
       assert.ok(Number(match[1]) > 0 && Number(match[1]) <= Number(match[2]), `${name}: p50 ${match[1]} ms, p95 ${match[2]} ms`);
     }
+    assert.match(run.stdout, /10000-line \/ \d+-line file: p50 ratio \d+\.\d\d×, paired ratios p25–p75 \d+\.\d\d–\d+\.\d\d×/);
   });
 
   test("npm run bench:checks -- --seeds 1 -n 2: candidates passing, top-ranked against a random pick, and no ranking violation", (t) => {

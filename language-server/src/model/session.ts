@@ -18,9 +18,12 @@ const MAX_CONTEXT = 4096;
 export interface SessionOptions {
   readonly path: string;
   readonly gpu: GpuChoice;
-  readonly table?: NgramTable;
+  /** The persisted table for this model (given its vocabulary size, to check the table against), or else a new one. */
+  readonly loadTable?: (vocabularySize: number) => Promise<NgramTable>;
   /** Where llama.cpp's own messages go. */
   readonly log?: (message: string) => void;
+  /** Cancels the load. */
+  readonly signal?: AbortSignal;
 }
 
 export class ModelSession {
@@ -46,13 +49,23 @@ export class ModelSession {
   static async open(options: SessionOptions): Promise<ModelSession> {
     const runtime = await loadRuntime(options.gpu, options.log);
     try {
-      const model = await loadModelFile(runtime.llama, options.path);
+      const model = await loadModelFile(runtime.llama, options.path, "auto", options.signal);
       const threads = threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
-      return new ModelSession(runtime, model, options.path, threads, options.table);
+      try {
+        const table = await options.loadTable?.(vocabularySizeOf(model));
+        return new ModelSession(runtime, model, options.path, threads, table);
+      } catch (error) {
+        await model.dispose();
+        throw error;
+      }
     } catch (error) {
       await runtime.llama.dispose();
       throw error;
     }
+  }
+
+  get vocabularySize(): number {
+    return vocabularySizeOf(this.model);
   }
 
   get contextSize(): number {
@@ -78,11 +91,21 @@ export class ModelSession {
       devices: this.runtime.devices,
       fallbackReason: this.runtime.fallbackReason,
       contextSize: this.contextSize,
-      fillInTheMiddle: supportsFillInTheMiddle(this.model),
+      fillInTheMiddle: this.fillInTheMiddle,
       chatTemplate: hasChatTemplate(this.model),
       threads: this.threads,
       memory: { ram: process.memoryUsage().rss, vram },
     };
+  }
+
+  /** Whether the model has fill-in-the-middle tokens (inline prompts then see the text after the cursor). */
+  get fillInTheMiddle(): boolean {
+    return supportsFillInTheMiddle(this.model);
+  }
+
+  /** How many tokens `text` is, as plain text: for sizing prompts. */
+  countTokens(text: string): number {
+    return this.model.tokenize(text).length;
   }
 
   tokenize(input: PromptInput): Promise<Token[]> {
@@ -106,6 +129,14 @@ export class ModelSession {
     return this.targetFor("inline", trajectories);
   }
 
+  /** Frees the context for `use` if it was made for more than `trajectories` (it is made again when needed). */
+  async releaseContextOver(use: "solve" | "inline", trajectories: number): Promise<void> {
+    const target = this.targets[use];
+    if (!target || target.trajectories <= trajectories) return;
+    this.targets[use] = undefined;
+    await target.dispose();
+  }
+
   async dispose(): Promise<void> {
     await Promise.all(Object.values(this.targets).map((target) => target.dispose()));
     await this.model.dispose();
@@ -115,10 +146,23 @@ export class ModelSession {
   private async targetFor(use: "solve" | "inline", trajectories: number): Promise<LlamaTarget> {
     let target = this.targets[use];
     if (target?.trajectories !== trajectories) {
+      // Forgotten before it is disposed: if the new context cannot be made, the next request
+      // makes one again instead of finding a disposed one here.
+      this.targets[use] = undefined;
       await target?.dispose();
       target = await LlamaTarget.create(this.model, { trajectories, contextSize: this.contextSize, threads: this.threads });
       this.targets[use] = target;
     }
     return target;
   }
+}
+
+/** Tokens in the model's vocabulary: ids are below it. */
+function vocabularySizeOf(model: LlamaModel): number {
+  // Typed as always there; a file may still lack it.
+  const tokens: unknown = (model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: unknown } } }).tokenizer?.ggml?.tokens;
+  if (Array.isArray(tokens)) return tokens.length;
+  // The embedding matrix has one row per token.
+  const embedding = model.fileInfo.tensorInfo?.find((tensor) => tensor.name === "token_embd.weight");
+  return Number(embedding?.dimensions[1] ?? 0);
 }

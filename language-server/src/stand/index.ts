@@ -27,8 +27,15 @@ export { NoDrafter } from "./drafters/noDrafter";
 export { PromptLookupDrafter, type PromptLookupOptions } from "./drafters/promptLookupDrafter";
 export { ngramDrafter, standDrafter, TableDrafter } from "./drafters/tableDrafter";
 export { gumbelTopK } from "./gumbelTopK";
-export { CONTEXT_WINDOW, ENTRY_TOP_K, NgramTable, type NgramTableOptions, type TableEntry } from "./ngramTable";
-export { deserializeTable, serializeTable, TABLE_FORMAT_VERSION, TableFormatError, type LoadedTable } from "./ngramTableFormat";
+export { CONTEXT_WINDOW, ENTRY_TOP_K, NgramTable, type EntryCursor, type NgramTableOptions, type TableEntry } from "./ngramTable";
+export {
+  deserializeTable,
+  serializationSteps,
+  serializeTable,
+  TABLE_FORMAT_VERSION,
+  TableFormatError,
+  type LoadedTable,
+} from "./ngramTableFormat";
 export { Random } from "./random";
 export { greedySampling, isGreedy, samplerDistribution, type SamplingOptions } from "./sampling";
 export { DecodeStatistics } from "./statistics";

@@ -20,6 +20,16 @@ export interface NgramTableOptions {
   readonly visitCap?: number;
 }
 
+/** One entry as NgramTable.cursor() shows it: valid arrays are key[0..keyLength) and tokens/probs[0..tokenCount). */
+export interface EntryCursor {
+  readonly keyLength: number;
+  readonly tokenCount: number;
+  readonly visits: number;
+  readonly key: Int32Array;
+  readonly tokens: Int32Array;
+  readonly probs: Float32Array;
+}
+
 /** One entry's stored distribution, in decreasing probability (not renormalised after pruning). */
 export interface TableEntry {
   readonly key: Int32Array;
@@ -31,6 +41,8 @@ export interface TableEntry {
 const EMPTY = 0;
 const EVICTION_SEED = 0x5eed;
 const EVICTION_SAMPLE = 8;
+/** Entry numbers are below this (maxEntries is at most 2^21). */
+const ENTRY_NUMBERS = 2 ** 21;
 
 /**
  * The adaptive n-gram table: for each recent context (the last 1..4 tokens) a sparse next-token
@@ -73,7 +85,7 @@ export class NgramTable {
     this.minKeyLength = options.minKeyLength ?? 1;
     this.maxKeyLength = options.maxKeyLength ?? CONTEXT_WINDOW;
     this.visitCap = options.visitCap ?? 32;
-    if (!(this.maxEntries >= 1)) throw new RangeError("maxEntries must be at least 1");
+    if (!(this.maxEntries >= 1 && this.maxEntries <= ENTRY_NUMBERS)) throw new RangeError(`maxEntries must be from 1 to ${ENTRY_NUMBERS}`);
     if (!(this.minKeyLength >= 1 && this.minKeyLength <= this.maxKeyLength && this.maxKeyLength <= CONTEXT_WINDOW)) {
       throw new RangeError(`key lengths must satisfy 1 ≤ min ≤ max ≤ ${CONTEXT_WINDOW}`);
     }
@@ -216,8 +228,69 @@ export class NgramTable {
 
   /** Entries from least to most recently used, so that restoring them in order keeps recency. */
   *entries(): IterableIterator<TableEntry> {
-    const order = Array.from({ length: this.entryCount }, (_, i) => i).sort((a, b) => this.lastUse[a]! - this.lastUse[b]!);
-    for (const entry of order) yield this.entry(entry);
+    for (const entry of this.usageOrder()) yield this.entry(entry);
+  }
+
+  /**
+   * entries() without allocating: one cursor, refilled for each entry in turn (see EntryCursor).
+   * Persisting a full table through entries() would allocate hundreds of thousands of typed arrays.
+   */
+  *cursor(): IterableIterator<EntryCursor> {
+    const cursor = {
+      keyLength: 0,
+      tokenCount: 0,
+      visits: 0,
+      key: new Int32Array(CONTEXT_WINDOW),
+      tokens: new Int32Array(ENTRY_TOP_K),
+      probs: new Float32Array(ENTRY_TOP_K),
+    };
+    for (const entry of this.usageOrder()) {
+      const keyLength = this.keyLengths[entry] ?? 0;
+      const keyEnd = (entry + 1) * CONTEXT_WINDOW;
+      const base = entry * ENTRY_TOP_K;
+      const tokenCount = this.tokenCounts[entry] ?? 0;
+      cursor.keyLength = keyLength;
+      cursor.tokenCount = tokenCount;
+      cursor.visits = this.visits[entry] ?? 0;
+      cursor.key.set(this.keys.subarray(keyEnd - keyLength, keyEnd));
+      cursor.tokens.set(this.tokens.subarray(base, base + tokenCount));
+      cursor.probs.set(this.probs.subarray(base, base + tokenCount));
+      yield cursor;
+    }
+  }
+
+  /** Entry numbers from least to most recently used. */
+  private usageOrder(): Uint32Array {
+    // One native sort of (last use, entry) pairs packed into doubles: a comparator sort of a full
+    // table's entry numbers takes far longer. Last use < 2^32 and entry < 2^21 fit in 53 bits.
+    const packed = new Float64Array(this.entryCount);
+    for (let entry = 0; entry < this.entryCount; entry++) packed[entry] = (this.lastUse[entry] ?? 0) * ENTRY_NUMBERS + entry;
+    packed.sort();
+    return Uint32Array.from(packed, (value) => value % ENTRY_NUMBERS);
+  }
+
+  /** Whether every token of every key and distribution is an id below `vocabularySize` (and not negative). */
+  tokensBelow(vocabularySize: number): boolean {
+    const outside = (token: number): boolean => token < 0 || token >= vocabularySize;
+    for (let entry = 0; entry < this.entryCount; entry++) {
+      const keyEnd = (entry + 1) * CONTEXT_WINDOW;
+      const base = entry * ENTRY_TOP_K;
+      if (this.keys.subarray(keyEnd - (this.keyLengths[entry] ?? 0), keyEnd).some(outside)) return false;
+      if (this.tokens.subarray(base, base + (this.tokenCounts[entry] ?? 0)).some(outside)) return false;
+    }
+    return true;
+  }
+
+  /** An independent copy: a snapshot to save while this table goes on learning. */
+  copy(): NgramTable {
+    const copy = new NgramTable(this);
+    copy.entryCount = this.entryCount;
+    copy.clock = this.clock;
+    copy.evictionRandom = this.evictionRandom.copy();
+    for (const name of ["keys", "keyLengths", "hashes", "tokenCounts", "visits", "lastUse", "tokens", "probs", "index"] as const) {
+      copy[name].set(this[name]);
+    }
+    return copy;
   }
 
   /** Inserts or replaces an entry as it was saved (used when loading a persisted table). */
