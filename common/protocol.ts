@@ -222,8 +222,10 @@ export interface Check {
   readonly code: string;
   /** Statements that run first, in the same scope (an example's `const users = […];`). */
   readonly setup?: string;
-  /** The value it should give, as written after `// =>` or under a doctest line; without one, it must not throw or give false. */
+  /** The value it should give, as written after `// =>`; without one (or an output), it must not throw or give false. */
   readonly expected?: string;
+  /** What it should print, as written under a doctest's `>>>` line (Python): compared with the value's repr. */
+  readonly expectedOutput?: string;
   /** Its line in the problem (an example) or in the checks box, from 1. */
   readonly line?: number;
 }

@@ -62,6 +62,10 @@ const bundles = [
   },
 ];
 
+// The Python checks' harness runs as it is (language-server/src/checks/pythonRunner.ts).
+mkdirSync("dist", { recursive: true });
+copyFileSync("language-server/src/checks/harness.py", "dist/check-harness.py");
+
 // The codicon font and its stylesheet, for the panel's icons and <vscode-button icon="…">.
 mkdirSync("dist/webview/codicons", { recursive: true });
 for (const file of ["codicon.css", "codicon.ttf"])

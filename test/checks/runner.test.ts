@@ -210,9 +210,9 @@ describe("the JavaScript check runner", () => {
       code: ErrorCodes.InvalidRequest,
       message: /None of the checks can run: the example on line 1 \(f\(2\)\) its expected value is not code/,
     });
-    await assert.rejects(runChecks({ problem: "/** @example f(2) // => 2 */\n", languageId: "python", candidates: [] }), {
+    await assert.rejects(runChecks({ problem: "/** @example f(2) // => 2 */\n", languageId: "rust", candidates: [] }), {
       code: ErrorCodes.InvalidRequest,
-      message: /Checks run javascript, javascriptreact, typescript, typescriptreact code; this is python/,
+      message: /Checks run javascript, javascriptreact, typescript, typescriptreact, python code; this is rust\. A test command/,
     });
   });
 

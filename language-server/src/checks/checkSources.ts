@@ -1,7 +1,7 @@
 // Where checks come from before anything runs: the `@example` lines of the doc comment above the
-// code being solved, and the lines a user types in the panel's checks box. Both say
-// `expression // => expected value`; lines without a value are setup (examples) or assertions
-// that must hold (the box). JavaScript and TypeScript for now (see runner.ts).
+// code being solved (for Python, the doctest lines of its docstring), and the lines a user types in
+// the panel's checks box. Both say `expression // => expected value` (`# =>` in Python); lines
+// without a value are setup (examples) or assertions that must hold (the box).
 import type { Check, CheckSource } from "../../../common/protocol";
 
 const ANNOTATION = /^(.*?)\/\/\s*=>\s?(.*)$/;
@@ -15,7 +15,8 @@ const CONTINUATION = /^[.?:)\]}+\-*/&|,]/;
  * The checks written as examples in the doc comment of the problem (or in one that ends the
  * context just above it); their lines are the problem's, from 1, or -1 when it was in the context.
  */
-export function exampleChecks(problem: string, context: string): Check[] {
+export function exampleChecks(problem: string, context: string, languageId?: string): Check[] {
+  if (languageId === "python") return doctestChecks(docstringOf(problem));
   const comment = docCommentOf(problem, context);
   if (!comment) return [];
   return exampleSections(comment.lines).flatMap((section) =>
@@ -23,9 +24,10 @@ export function exampleChecks(problem: string, context: string): Check[] {
   );
 }
 
-/** The checks typed in the panel: one per line; `const …` lines are setup for the lines after them. */
-export function userChecks(text: string): Check[] {
-  return parseExamples(text.split(/\r?\n/), 1, "user");
+/** The checks typed in the panel: one per line; `const …` (Python: `x = …`, `import …`) lines are setup for the lines after them. */
+export function userChecks(text: string, languageId?: string): Check[] {
+  const lines = text.split(/\r?\n/);
+  return languageId === "python" ? userPythonChecks(lines) : parseExamples(lines, 1, "user");
 }
 
 interface Statement {
@@ -158,4 +160,73 @@ function exampleSections(lines: readonly string[]): { lines: string[]; firstLine
     current?.lines.push(line);
   });
   return sections;
+}
+
+/** A `def` header (its parameters may span lines), then a docstring: its quotes and its text. */
+const DOCSTRING = /^[ \t]*(?:async\s+)?def\s[\s\S]*?\)[^:\n]*:[ \t]*\n[ \t]*[rRuU]?("""|''')([\s\S]*?)(?:\1|(?![\s\S]))/gm;
+
+/** The docstring of the last `def` in a Python problem (the stub being solved), and the problem's line it starts on. */
+function docstringOf(problem: string): { readonly text: string; readonly firstLine: number } | undefined {
+  const match = [...problem.matchAll(DOCSTRING)].pop();
+  if (!match) return undefined;
+  const quote = match[1] ?? '"""';
+  const start = match.index + match[0].indexOf(quote) + quote.length;
+  return { text: match[2] ?? "", firstLine: problem.slice(0, start).split("\n").length };
+}
+
+/**
+ * Doctest lines: `>>> expression` (with `... ` continuation lines) and the output under it, up to
+ * a blank line or the next `>>>`. A line with no output is setup for the lines after it.
+ */
+function doctestChecks(docstring: { readonly text: string; readonly firstLine: number } | undefined): Check[] {
+  if (!docstring) return [];
+  const checks: Check[] = [];
+  const setup: string[] = [];
+  const lines = docstring.text.split("\n").map((line) => line.trim());
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? "";
+    if (!line.startsWith(">>>")) continue;
+    const lineNumber = docstring.firstLine + i;
+    const code = [line.slice(3).trim()];
+    while ((lines[i + 1] ?? "").startsWith("...")) code.push((lines[++i] ?? "").slice(4));
+    const output: string[] = [];
+    while (i + 1 < lines.length && lines[i + 1] !== "" && !(lines[i + 1] ?? "").startsWith(">>>")) output.push(lines[++i] ?? "");
+    const statement = code.join("\n");
+    if (output.length === 0) setup.push(statement);
+    else
+      checks.push({
+        source: "example",
+        code: statement,
+        ...(setup.length > 0 ? { setup: setup.join("\n") } : {}),
+        expectedOutput: output.join("\n"),
+        line: lineNumber,
+      });
+  }
+  return checks;
+}
+
+/** The checks box for Python: `expression  # => value`, or an expression or `assert` that must hold; assignments and imports are setup. */
+function userPythonChecks(lines: readonly string[]): Check[] {
+  const checks: Check[] = [];
+  const setup: string[] = [];
+  lines.forEach((raw, index) => {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) return;
+    const annotated = /^(.*?)#\s*=>\s?(.*)$/.exec(line);
+    const withSetup = setup.length > 0 ? { setup: setup.join("\n") } : {};
+    if (annotated) {
+      checks.push({
+        source: "user",
+        code: (annotated[1] ?? "").trim(),
+        ...withSetup,
+        expected: (annotated[2] ?? "").trim(),
+        line: index + 1,
+      });
+    } else if (/^(?:[\w.]+\s*=[^=]|import\s|from\s+\S+\s+import\s|def\s|class\s)/.test(line)) {
+      setup.push(line);
+    } else {
+      checks.push({ source: "user", code: line, ...withSetup, line: index + 1 });
+    }
+  });
+  return checks;
 }

@@ -4,16 +4,19 @@
 // Node's permission model where the runtime has it (read only its scratch folder; no writes, no
 // child processes, no workers), a time limit, a memory limit and capped output.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Check, CheckResult } from "../../../common/protocol";
-import { CHECKS_KEY, type HarnessMessage } from "./harnessProtocol";
+import { CHECKS_KEY } from "./harnessProtocol";
+import { harnessPath, interpretHarness, notRun } from "./harnessRun";
 import type { CheckRunner, PreparedChecks, ProgramRun, RunLimits } from "./runner";
-import { runSandboxed, type SandboxResult } from "./sandbox";
+import { runSandboxed } from "./sandbox";
 
 type Loader = "js" | "jsx" | "ts" | "tsx";
+
+/** What V8 prints when the heap limit is reached. */
+const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|Allocation failed/;
 
 const LOADERS: Readonly<Record<string, Loader>> = {
   javascript: "js",
@@ -21,9 +24,6 @@ const LOADERS: Readonly<Record<string, Loader>> = {
   typescript: "ts",
   typescriptreact: "tsx",
 };
-
-/** The harness next to the server bundle (dist/), or the built one when running from source. */
-const HARNESS_PATHS = [join(__dirname, "check-harness.js"), join(__dirname, "..", "..", "..", "dist", "check-harness.js")];
 
 /** esbuild's transform, loaded when first needed (it starts a helper process). */
 type Transform = typeof import("esbuild").transform;
@@ -45,8 +45,7 @@ export class JavaScriptRunner implements CheckRunner {
     const loader = LOADERS[languageId] ?? "js";
     const transform = await this.transformOnce();
     const compiled = await Promise.all(checks.map((check) => compileCheck(check, loader, transform)));
-    const harness = HARNESS_PATHS.find((path) => existsSync(path));
-    if (!harness) throw new Error(`The check harness is missing (${HARNESS_PATHS[0] ?? ""}): rebuild with npm run build.`);
+    const harness = harnessPath("check-harness.js");
     const flags = await this.permissionFlagsOnce();
     const runnable = compiled.flatMap((check, index) => ("code" in check ? [{ index, code: check.code }] : []));
     const checksSource = `\n;globalThis[Symbol.for(${JSON.stringify(CHECKS_KEY.description)})] = [\n${runnable.map((check) => check.code).join(",\n")}\n];\n`;
@@ -87,7 +86,7 @@ export class JavaScriptRunner implements CheckRunner {
             killAfterOutputBytes: limits.outputBytes,
             signal,
           });
-          return { ...interpret(sandboxed, results, runnable, limits), durationMs: performance.now() - started };
+          return { ...interpretHarness(sandboxed, results, runnable, limits, OUT_OF_MEMORY), durationMs: performance.now() - started };
         } finally {
           await rm(scratch, { recursive: true, force: true });
         }
@@ -174,58 +173,4 @@ function compileMessage(error: unknown): string {
   const first = (error as { errors?: { text: string; location?: { line: number; column: number } | null }[] }).errors?.[0];
   if (!first) return error instanceof Error ? error.message : String(error);
   return first.location ? `${first.text} (line ${first.location.line}, column ${first.location.column + 1})` : first.text;
-}
-
-/** What the harness said before the process ended, and why it ended, as one result per check. */
-function interpret(
-  run: SandboxResult,
-  results: (CheckResult | undefined)[],
-  runnable: readonly { readonly index: number }[],
-  limits: RunLimits,
-): Omit<ProgramRun, "durationMs"> {
-  const messages = run.messages.filter((message): message is HarnessMessage => typeof message === "object" && message !== null);
-  let running: number | undefined;
-  let loaded = false;
-  let done = false;
-  for (const message of messages) {
-    if (message.type === "crashed")
-      return { results: notRun(results, message.message), failure: { status: "error", message: message.message } };
-    if (message.type === "loaded") loaded = true;
-    else if (message.type === "done") done = true;
-    else if (message.type === "start") running = runnable[message.index]?.index;
-    else {
-      const index = runnable[message.index]?.index;
-      if (index !== undefined) results[index] = { outcome: message.outcome, actual: message.actual, message: message.message };
-      running = undefined;
-    }
-  }
-  if (done) return { results: notRun(results, "the harness did not report it") };
-
-  const outOfMemory = run.end === "memory" || /heap out of memory|Reached heap limit|Allocation failed/.test(run.stderr);
-  const why =
-    run.end === "timeout"
-      ? `ran past the ${limits.timeoutMs} ms limit`
-      : outOfMemory
-        ? `used more than the ${limits.memoryMb} MB memory limit`
-        : run.end === "output"
-          ? `printed more than ${Math.round(limits.outputBytes / 1024)} KB`
-          : run.end === "cancelled"
-            ? "cancelled"
-            : `the process ended (${run.signal ?? `exit code ${run.exitCode ?? "?"}`})${lastLine(run.stderr)}`;
-  const status = run.end === "timeout" ? "timeout" : "error";
-  if (running !== undefined) results[running] = { outcome: status, message: why };
-  return {
-    results: notRun(results, `the candidate ${why}`),
-    failure: { status, message: loaded ? `the candidate ${why}` : `the candidate ${why} before its checks began` },
-  };
-}
-
-/** Every check without a result is skipped, for this reason. */
-function notRun(results: readonly (CheckResult | undefined)[], why: string): CheckResult[] {
-  return results.map((result) => result ?? { outcome: "skipped", message: `not run: ${why}` });
-}
-
-function lastLine(text: string): string {
-  const line = text.trim().split("\n").pop()?.trim();
-  return line ? `: ${line}` : "";
 }

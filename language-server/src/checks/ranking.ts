@@ -5,10 +5,14 @@
 import type { CandidateCheckResult, VoteGroup } from "../../../common/protocol";
 import { groupByVote } from "../candidates";
 
-/** What a candidate did: each check's outcome and value (or error), or why it did not run at all. */
+/**
+ * What a candidate did: each check's outcome and value (or error). A candidate that gave no value
+ * at all (it did not compile, or every check threw or timed out) is a group of its own: failing
+ * the same way is no vote for a program.
+ */
 export function behaviourKey(result: CandidateCheckResult): string {
-  if (result.message !== undefined && result.results.every((check) => check.outcome === "skipped"))
-    return `failed to run: ${result.message}`;
+  if (!result.results.some((check) => check.outcome === "passed" || check.outcome === "failed"))
+    return `gave no value: #${result.trajectory}`;
   return JSON.stringify(
     result.results.map((check) => [check.outcome, check.outcome === "passed" || check.outcome === "failed" ? check.actual : check.message]),
   );

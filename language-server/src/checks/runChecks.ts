@@ -11,6 +11,7 @@ import {
   type RunChecksParams,
   type RunChecksResult,
 } from "../../../common/protocol";
+import { Limits } from "../../../common/protocolSchemas";
 import { groupByVote } from "../candidates";
 import { normaliseCode } from "../code/normalise";
 import { exampleChecks, userChecks } from "./checkSources";
@@ -19,8 +20,6 @@ import { runnableLanguages, runnerFor, type ProgramRun, type RunLimits } from ".
 import { runTestCommand } from "./testCommand";
 
 export const DEFAULT_LIMITS: RunLimits = { timeoutMs: 2000, memoryMb: 256, outputBytes: 64 * 1024 };
-const MAX_TIMEOUT_MS = 60_000;
-const MAX_MEMORY_MB = 4096;
 
 export interface ChecksRun {
   readonly signal?: AbortSignal;
@@ -32,12 +31,17 @@ export async function runChecks(params: RunChecksParams, run: ChecksRun = {}): P
   if (typeof params.problem !== "string" || !isList(params.candidates))
     throw new ResponseError(ErrorCodes.InvalidRequest, "stand/runChecks needs the problem and the candidates' code.");
   const languageId = params.languageId;
-  const codeChecks = [...exampleChecks(params.problem, params.context ?? ""), ...userChecks(params.userChecks ?? "")];
+  const codeChecks = [
+    ...exampleChecks(params.problem, params.context ?? "", languageId),
+    ...userChecks(params.userChecks ?? "", languageId),
+  ];
   const checks: Check[] = [...codeChecks, ...(params.testCommand ? [{ source: "test" as const, code: params.testCommand.command }] : [])];
   if (checks.length === 0) {
     throw new ResponseError(
       ErrorCodes.NoChecks,
-      'There is nothing to check: write @example lines in the doc comment above the code (isString("abc"); // => true), type checks in the checks box, or set a test command (stand.checks.testCommand).',
+      languageId === "python"
+        ? "There is nothing to check: write doctest lines in the function's docstring (>>> add(1, 2) then 3 on the next line), type checks in the checks box, or set a test command (stand.checks.testCommand)."
+        : 'There is nothing to check: write @example lines in the doc comment above the code (isString("abc"); // => true), type checks in the checks box, or set a test command (stand.checks.testCommand).',
     );
   }
   const runner = runnerFor(languageId);
@@ -48,8 +52,8 @@ export async function runChecks(params: RunChecksParams, run: ChecksRun = {}): P
     );
   }
   const limits: RunLimits = {
-    timeoutMs: clamp(params.timeoutMs ?? DEFAULT_LIMITS.timeoutMs, 100, MAX_TIMEOUT_MS),
-    memoryMb: clamp(params.memoryMb ?? DEFAULT_LIMITS.memoryMb, 32, MAX_MEMORY_MB),
+    timeoutMs: clamp(params.timeoutMs ?? DEFAULT_LIMITS.timeoutMs, Limits.checkTimeoutMs),
+    memoryMb: clamp(params.memoryMb ?? DEFAULT_LIMITS.memoryMb, Limits.checkMemoryMb),
     outputBytes: DEFAULT_LIMITS.outputBytes,
   };
   const prepared = runner && codeChecks.length > 0 ? await runner.prepare(codeChecks, languageId ?? "", limits) : undefined;
@@ -116,7 +120,8 @@ function isList(value: unknown): boolean {
   return Array.isArray(value);
 }
 
-function clamp(value: number, min: number, max: number): number {
+/** Within the range the request's schema allows (the same limits, for callers that skip the schema). */
+function clamp(value: number, { min, max }: { readonly min: number; readonly max: number }): number {
   return Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : min;
 }
 

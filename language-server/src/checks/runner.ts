@@ -1,9 +1,10 @@
 // A check runner runs one language's candidates: it compiles the checks once, then runs each
 // candidate's program against them in a process of its own. JavaScript and TypeScript have one
-// (javascriptRunner.ts); another language plugs in by implementing this interface and adding
-// itself to RUNNERS.
+// (javascriptRunner.ts), Python another (pythonRunner.ts); a language plugs in by implementing this
+// interface, with a harness that speaks harnessProtocol.ts's messages, and adding itself to RUNNERS.
 import type { Check, CheckResult } from "../../../common/protocol";
 import { JavaScriptRunner } from "./javascriptRunner";
+import { PythonRunner } from "./pythonRunner";
 
 export interface RunLimits {
   readonly timeoutMs: number;
@@ -37,7 +38,7 @@ export interface CheckRunner {
   sandbox(): Promise<{ readonly permissionModel: boolean; readonly runtime: string }>;
 }
 
-const RUNNERS: readonly CheckRunner[] = [new JavaScriptRunner()];
+const RUNNERS: readonly CheckRunner[] = [new JavaScriptRunner(), new PythonRunner()];
 
 export function runnerFor(languageId: string | undefined): CheckRunner | undefined {
   return RUNNERS.find((runner) => languageId !== undefined && runner.languages.includes(languageId));
