@@ -2,7 +2,7 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "out/", "node_modules/", "tools/model/.work/", ".test-artifacts/", ".gpu-kit/", "test/e2e/workspace/"] },
+  { ignores: ["dist/", "out/", "node_modules/", "tools/model/.work/", ".test-artifacts/", ".gpu-kit/", "test/e2e/workspace/", ".cache/"] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

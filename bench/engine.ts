@@ -14,7 +14,7 @@ import {
   type Drafter,
   type SamplingOptions,
 } from "../language-server/src/stand";
-import { MarkovTarget } from "../test/support/markovTarget";
+import { MarkovTarget } from "../fixtures/markovTarget";
 
 const json = process.argv.includes("--json");
 const MAX_TOKENS = 256;
@@ -125,9 +125,9 @@ function report(rows: Row[]): void {
       row.drafterMicrosecondsPerToken.toFixed(1),
       `${(100 * row.drafterOverheadAtNominalStep).toFixed(1)} %`,
     ]);
-    const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i]!.length)));
+    const widths = header.map((title, i) => Math.max(title.length, ...lines.map((line) => line[i]?.length ?? 0)));
     const format = (cells: string[]): string =>
-      cells.map((cell, i) => (i === 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ");
+      cells.map((cell, i) => (i === 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
     console.log(format(header));
     for (const line of lines) console.log(format(line));
   }

@@ -1,6 +1,5 @@
 // `npm run bench`: STAND on a real model against every model-free baseline, same model, same
 // machine, one run (see language-server/src/model/benchmark.ts). See `--help`.
-import { spawnSync } from "node:child_process";
 import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, hostname, totalmem } from "node:os";
 import { basename, resolve } from "node:path";
@@ -8,7 +7,7 @@ import { parseArgs } from "node:util";
 import { runBenchmark } from "../language-server/src/model/benchmark";
 import { tokenizePrompt, type PromptKind } from "../language-server/src/model/prompt";
 import { loadRuntime, threadsForModel, type GpuChoice } from "../language-server/src/model/runtime";
-import { hasModelProcessEnv, MODEL_PROCESS_ENV } from "../common/modelProcess";
+import { restartWithModelProcessEnv } from "../common/modelProcess";
 const HELP = `Usage: npm run bench -- [options]
   --model PATH          GGUF model (default: the embedded models/stand-code-mini.gguf)
   --prompts FILE        one JSON object per line: {"prompt": "...", "kind": "code" | "chat"} (default: bench/prompts.jsonl)
@@ -17,6 +16,7 @@ const HELP = `Usage: npm run bench -- [options]
   --max-tokens N        tokens per trajectory (default: 96)
   --repetitions N       interleaved repetitions; medians are reported (default: 2)
   --gpu MODE            auto | cuda | vulkan | metal | false (default: false)
+  --threads N           CPU threads (default: as the product chooses for the model's size and backend)
   --step-widths LIST    also run STAND adaptive with every step padded to each width (one shape per step; for GPUs)
   --json                print only the JSON result
   --out FILE            where to write the JSON (default: bench/results/<model>-<date>.json)`;
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     "max-tokens": { type: "string", default: "96" },
     repetitions: { type: "string", default: "2" },
     gpu: { type: "string", default: "false" },
+    threads: { type: "string" },
     "step-widths": { type: "string", default: "" },
     json: { type: "boolean", default: false },
     out: { type: "string" },
@@ -48,14 +49,7 @@ const log = (...parts: unknown[]): void => {
   if (!values.json) console.log(...parts);
 };
 async function main(): Promise<void> {
-  // The environment is read when the process starts, so a process without it runs itself again.
-  if (!hasModelProcessEnv()) {
-    const child = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-      stdio: "inherit",
-      env: { ...process.env, ...MODEL_PROCESS_ENV },
-    });
-    process.exit(child.status ?? 1);
-  }
+  restartWithModelProcessEnv();
   if (values.help) {
     console.log(HELP);
     return;
@@ -81,7 +75,10 @@ async function main(): Promise<void> {
   const runtime = await loadRuntime(gpu);
   if (runtime.fallbackReason) log(`note: ${runtime.fallbackReason}`);
   const model = await runtime.llama.loadModel({ modelPath: resolve(values.model!) });
-  const threads = threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
+  const [requestedThreads] = values.threads === undefined ? [] : numbers(values.threads, "threads");
+  if (requestedThreads !== undefined && !(Number.isInteger(requestedThreads) && requestedThreads >= 1))
+    throw new Error("--threads takes a whole number of at least 1");
+  const threads = requestedThreads ?? threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
   const promptTokens = await Promise.all(prompts.map((prompt) => tokenizePrompt(model, prompt)));
   log(
     `model ${basename(values.model!)} (${(model.size / 1e6).toFixed(1)} MB), backend ${runtime.backend}${runtime.devices.length ? ` (${runtime.devices.join(", ")})` : ""}, ${threads} thread(s)`,

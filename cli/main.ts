@@ -1,12 +1,14 @@
 // `npm start`: the language server end to end from a terminal. Starts the real server
 // (dist/language-server.js) over stdio, waits for the model, solves a problem with N candidates
-// while showing their progress, groups them by vote, and benchmarks plain autoregressive decoding
-// against STAND on the same prompt in the same run. The steps are in steps.ts, what they print in
-// report.ts; this file runs them in order and turns how they end into the exit status.
+// while showing their progress, groups them by vote, runs them against the problem's @example lines
+// and ranks them, and benchmarks plain autoregressive decoding against STAND on the same prompt in
+// the same run. The steps are in steps.ts, what they print in report.ts and checksReport.ts; this
+// file runs them in order and turns how they end into the exit status.
 import { HELP, parseOptions, UsageError, type CliOptions } from "./options";
 import { Interruption } from "./interruption";
+import { formatChecks } from "./checksReport";
 import { formatBenchmark, formatGroups, formatIntroduction, formatSolveStatistics, jsonReport } from "./report";
-import { benchmark, Cancelled, load, missingBuild, solve, type RunContext } from "./steps";
+import { benchmark, Cancelled, check, load, missingBuild, solve, type RunContext } from "./steps";
 import { fail, Terminal } from "./terminal";
 
 export const ExitCode = { Ok: 0, Failed: 1, Usage: 2, Interrupted: 130 } as const;
@@ -56,7 +58,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** Load, solve, benchmark and report; the server is stopped however they end. */
+/** Load, solve, check, benchmark and report; the server is stopped however they end. */
 async function runSteps(context: RunContext): Promise<number> {
   const { options, terminal } = context;
   const started = performance.now();
@@ -68,12 +70,14 @@ async function runSteps(context: RunContext): Promise<number> {
     terminal.say(formatGroups(result, options.problem, terminal.style));
     terminal.say();
     terminal.say(formatSolveStatistics(result, options, terminal.style));
+    const checked = options.checks ? await check(context, server, result) : undefined;
+    if (checked) terminal.say(`\n${formatChecks(checked, result, options.problem, terminal.style)}`);
     const compared = options.benchmark ? await benchmark(context, server) : undefined;
     if (compared)
       terminal.say(formatBenchmark(compared.rows, { ...options, backend: model.backend, threads: model.threads }, terminal.style));
     await server.stop();
     const elapsedMs = performance.now() - started;
-    if (options.json) process.stdout.write(`${jsonReport(options, model, result, compared, elapsedMs)}\n`);
+    if (options.json) process.stdout.write(`${jsonReport(options, model, result, checked, compared, elapsedMs)}\n`);
     else terminal.say(`\n${terminal.style.dim(`done in ${(elapsedMs / 1000).toFixed(1)} s`)}`);
     return ExitCode.Ok;
   } finally {

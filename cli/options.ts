@@ -22,7 +22,8 @@ export const HELP = `Usage: npm start -- [options] [problem]
 
 Solves a coding problem with N candidates on a local GGUF model through the STAND language server
 (the same process and protocol VS Code uses), shows each candidate's progress live, groups the
-candidates by vote, then measures plain autoregressive decoding against STAND on the same prompt.
+candidates by vote, runs each against the problem's @example lines and ranks them, then measures
+plain autoregressive decoding against STAND on the same prompt.
 
   [problem]                 code to continue, as one argument (default: the bundled problem,
                             cli/problems/is-string.js.txt)
@@ -40,9 +41,10 @@ candidates by vote, then measures plain autoregressive decoding against STAND on
       --kind code|chat      code: continue the text as code (default); chat: ask in words, for
                             models with a chat template
       --repetitions N       benchmark repetitions, medians reported, 1 to 20 (default: ${DEFAULTS.repetitions})
+      --no-checks           skip running the candidates against the problem's @example lines
       --no-benchmark        skip the comparison with plain autoregressive decoding
-      --json                print one JSON object (model, candidates, groups, statistics,
-                            benchmark rows) on stdout and nothing else
+      --json                print one JSON object (model, candidates, groups, check results,
+                            statistics, benchmark rows) on stdout and nothing else
       --verbose             copy the language server's log to stderr
   -h, --help                show this help
 
@@ -68,6 +70,8 @@ export interface CliOptions {
   readonly temperature: number;
   readonly maxTokens: number;
   readonly seed: number;
+  /** Run the candidates against the problem's @example lines (when it has some). */
+  readonly checks: boolean;
   readonly benchmark: boolean;
   readonly repetitions: number;
   readonly json: boolean;
@@ -101,6 +105,7 @@ export function parseOptions(argv: readonly string[], cwd: string, random: () =>
         seed: { type: "string" },
         kind: { type: "string" },
         repetitions: { type: "string" },
+        "no-checks": { type: "boolean" },
         "no-benchmark": { type: "boolean" },
         json: { type: "boolean" },
         verbose: { type: "boolean" },
@@ -156,6 +161,7 @@ export function parseOptions(argv: readonly string[], cwd: string, random: () =>
     temperature,
     maxTokens,
     seed,
+    checks: values["no-checks"] !== true,
     benchmark: values["no-benchmark"] !== true,
     repetitions,
     json: values.json === true,
@@ -175,6 +181,7 @@ function defaultOptions(): CliOptions {
     temperature: DEFAULTS.temperature,
     maxTokens: DEFAULTS.maxTokens,
     seed: 0,
+    checks: true,
     benchmark: true,
     repetitions: DEFAULTS.repetitions,
     json: false,

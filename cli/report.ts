@@ -3,7 +3,7 @@
 // same run); or all of it as one JSON object.
 import { basename } from "node:path";
 import { alignColumns, BASELINE_METHOD, STAND_METHOD } from "../common/benchmarkTable";
-import type { BenchmarkResult, BenchmarkRow, Candidate, ModelInfo, SolveResult } from "../common/protocol";
+import type { BenchmarkResult, BenchmarkRow, Candidate, ModelInfo, RunChecksResult, SolveResult } from "../common/protocol";
 import type { CliOptions } from "./options";
 import { printable } from "./progress";
 import type { Style } from "./style";
@@ -188,6 +188,7 @@ export function jsonReport(
   options: CliOptions,
   model: ModelInfo,
   result: SolveResult,
+  checks: RunChecksResult | undefined,
   benchmark: BenchmarkResult | undefined,
   elapsedMs: number,
 ): string {
@@ -206,6 +207,7 @@ export function jsonReport(
     candidates: result.candidates,
     groups: result.groups,
     statistics: { ...result.statistics, perCandidate: summarise(result) },
+    checks: checks ?? null,
     benchmark: benchmark ? { rows: benchmark.rows, table: benchmark.table } : null,
     elapsedMs: Math.round(elapsedMs),
   };

@@ -8,13 +8,17 @@ import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { MessageType, type CancellationToken, type Disposable } from "vscode-languageserver-protocol/node";
 import { EMBEDDED_MODEL_FILE, EMBEDDED_MODEL_NAME } from "../common/product";
+import { checksRequest } from "../common/checks";
 import {
   BenchmarkRequest,
+  ErrorCodes,
   isCancelledRequest,
+  RunChecksRequest,
   SolvePartialResultType,
   SolveRequest,
   type BenchmarkResult,
   type ModelInfo,
+  type RunChecksResult,
   type ServerStatus,
   type SolveResult,
   type StandSettings,
@@ -207,6 +211,35 @@ export async function solve(context: RunContext, server: LanguageServer): Promis
   } finally {
     view?.finish();
     subscription.dispose();
+  }
+}
+
+/**
+ * Each candidate run against the problem's @example lines, in a process of its own; undefined
+ * when the problem has none.
+ */
+export async function check(context: RunContext, server: LanguageServer, result: SolveResult): Promise<RunChecksResult | undefined> {
+  const { options, terminal, token } = context;
+  // Quietly when it is not a terminal: most problems given on the command line have no examples.
+  const spinner = terminal.live
+    ? terminal.spinner("Running each candidate against the problem's @example lines…")
+    : { stop: () => undefined };
+  try {
+    const stop = (): void => {
+      spinner.stop();
+    };
+    return await cancellable(context, "the checks", stop, () =>
+      server.request(
+        RunChecksRequest,
+        checksRequest({ problem: options.problem, kind: options.kind, languageId: options.languageId }, result),
+        token,
+      ),
+    );
+  } catch (error) {
+    if (error instanceof ServerError && error.code === ErrorCodes.NoChecks) return undefined;
+    throw error;
+  } finally {
+    spinner.stop();
   }
 }
 

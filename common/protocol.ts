@@ -66,6 +66,8 @@ export const ErrorCodes = {
   ContextOverflow: 1007,
   DownloadFailed: 1008,
   InvalidRequest: 1009,
+  /** stand/runChecks found no check to run (no @example lines, no checks typed, no test command). */
+  NoChecks: 1010,
 } as const;
 
 /** Whether a request failed because it was cancelled (LSP's RequestCancelled; a cancelled solve's data holds its candidates so far). */
@@ -266,3 +268,107 @@ export interface BenchmarkResult {
   readonly table: string;
 }
 export const BenchmarkRequest = new RequestType<BenchmarkParams, BenchmarkResult, void>("stand/benchmark");
+
+/** Where a check comes from: the doc comment's `@example` lines, the panel's checks box, or a test command. */
+export type CheckSource = "example" | "user" | "test";
+
+/** One thing every candidate is run against. */
+export interface Check {
+  readonly source: CheckSource;
+  /** What runs: an expression (`isString("abc")`), an assertion, or the test command. */
+  readonly code: string;
+  /** Statements that run first, in the same scope (an example's `const users = […];`). */
+  readonly setup?: string;
+  /** The value it should give, as written after `// =>`; without one (or an output), it must not throw or give false. */
+  readonly expected?: string;
+  /** What it should print, as written under a doctest's `>>>` line (Python): compared with the value's repr. */
+  readonly expectedOutput?: string;
+  /** Its line in the problem (an example) or in the checks box, from 1. */
+  readonly line?: number;
+}
+
+/** "skipped": the check could not be run at all (its expected value is prose, not code). */
+export type CheckOutcome = "passed" | "failed" | "error" | "timeout" | "skipped";
+
+export interface CheckResult {
+  readonly outcome: CheckOutcome;
+  /** What the candidate gave, printed as the language prints values (`false`, `'abc'`, `[ 1, 2 ]`). */
+  readonly actual?: string;
+  /** Why it failed, erred, timed out or was skipped; for a test command, the end of its output. */
+  readonly message?: string;
+}
+
+/** A candidate's verdict: passed only when every check that ran passed. */
+export type CandidateCheckStatus = "passed" | "failed" | "error" | "timeout";
+
+export interface CandidateCheckResult {
+  readonly trajectory: number;
+  readonly status: CandidateCheckStatus;
+  /** Checks passed, of `total` that could run (skipped ones left out). */
+  readonly passed: number;
+  readonly total: number;
+  /** One per RunChecksResult.checks, in that order. */
+  readonly results: CheckResult[];
+  /** What stopped the candidate as a whole: its code does not compile, it ran out of memory or time. */
+  readonly message?: string;
+  readonly durationMs: number;
+}
+
+export interface RunChecksParams {
+  /** The solve's problem (the selection) and the text before it: `@example` lines are read from the doc comment there. */
+  readonly problem: string;
+  readonly context?: string;
+  /** "code": each candidate's code continues the problem; "chat": each candidate's code stands alone. */
+  readonly kind?: "code" | "chat";
+  readonly languageId?: string;
+  /** Each candidate's code (its first code block; for a code solve, the text after the problem). */
+  readonly candidates: readonly { readonly trajectory: number; readonly code: string }[];
+  /** The panel's checks box: one check per line (`isString(1) // => false`, or an expression that must hold). */
+  readonly userChecks?: string;
+  /** A test command to run once per candidate, with the candidate in place of the selection. */
+  readonly testCommand?: TestCommandCheck;
+  /** Per candidate (default 2000 ms). */
+  readonly timeoutMs?: number;
+  /** Per candidate (default 256 MB). */
+  readonly memoryMb?: number;
+  /** Identifies this run's progress notifications, one per candidate as it finishes. */
+  readonly progressToken?: string;
+}
+
+export interface TestCommandCheck {
+  /** A shell command, run in `cwd` (`node --test test/strings.test.js`, `npm test`). */
+  readonly command: string;
+  readonly cwd: string;
+  /** The problem's file as it is now, and where the selection is in it (offsets into `text`). */
+  readonly file: { readonly path: string; readonly text: string; readonly selectionStart: number; readonly selectionEnd: number };
+  /** Per candidate (default 60 s). */
+  readonly timeoutMs?: number;
+}
+
+/** What kept the candidates from the rest of the machine, said plainly. */
+export interface SandboxReport {
+  /** Node's permission model: no file writes, no child processes, no workers. */
+  readonly permissionModel: boolean;
+  /** The runtime that ran the checks ("Node 20.20.2"). */
+  readonly runtime: string;
+  readonly timeoutMs: number;
+  readonly memoryMb: number;
+  readonly outputBytes: number;
+}
+
+export interface RunChecksResult {
+  readonly checks: Check[];
+  readonly candidates: CandidateCheckResult[];
+  /** Candidates that gave the same results on the same checks (their code's vote when there are none); largest first. */
+  readonly groups: VoteGroup[];
+  /** Trajectories best first: most checks passed, then the larger group, then the earlier. */
+  readonly ranking: number[];
+  readonly sandbox: SandboxReport;
+}
+export const RunChecksRequest = new RequestType<RunChecksParams, RunChecksResult, void>("stand/runChecks");
+
+export interface ChecksProgress {
+  readonly progressToken: string;
+  readonly result: CandidateCheckResult;
+}
+export const ChecksProgressNotification = new NotificationType<ChecksProgress>("stand/checksProgress");

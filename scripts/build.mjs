@@ -31,8 +31,19 @@ const bundles = [
     platform: "node",
     format: "cjs",
     target: "node20",
-    // node-llama-cpp is ESM-only and loads its native binaries from its own package folder.
-    external: ["node-llama-cpp", "@node-llama-cpp/*"],
+    // node-llama-cpp is ESM-only and loads its native binaries from its own package folder; so
+    // does esbuild (checks compile TypeScript candidates with it).
+    external: ["node-llama-cpp", "@node-llama-cpp/*", "esbuild"],
+  },
+  // The harness each candidate's checks run under, in a process of its own (language-server/src/checks/).
+  {
+    ...common,
+    entryPoints: ["language-server/src/checks/harness.ts"],
+    outfile: "dist/check-harness.js",
+    platform: "node",
+    format: "cjs",
+    target: "node18",
+    sourcemap: false,
   },
   // The candidates panel: dist/webview/main.js, main.css and codicons/ (see extension/src/panelHtml.ts).
   {
@@ -50,6 +61,10 @@ const bundles = [
     target: "chrome120",
   },
 ];
+
+// The Python checks' harness runs as it is (language-server/src/checks/pythonRunner.ts).
+mkdirSync("dist", { recursive: true });
+copyFileSync("language-server/src/checks/harness.py", "dist/check-harness.py");
 
 // The codicon font and its stylesheet, for the panel's icons and <vscode-button icon="…">.
 mkdirSync("dist/webview/codicons", { recursive: true });

@@ -1,8 +1,9 @@
 // `npm run gpu-kit`: a folder that runs `npm run bench` on a Linux x64 machine with an NVIDIA GPU,
 // no network and no Node (a rented GPU box, a cluster node, a locked-down server).
 //
-//   npm run gpu-kit -- [--out DIR] [--no-node]            here (default DIR: .gpu-kit, git-ignored)
-//   DIR/run.sh RESULTS_DIR [npm run bench flags…]          there, after copying DIR over
+//   npm run gpu-kit -- [--out DIR] [--no-node] [--cpu] [--fast]   here (default DIR: .gpu-kit, git-ignored)
+//   DIR/run.sh RESULTS_DIR                                        there, after copying DIR over: the proof
+//   DIR/run.sh RESULTS_DIR [npm run bench flags…]                 or one benchmark
 //
 // node-llama-cpp's prebuilt CUDA backend only runs under a driver at least as new as the CUDA
 // toolkit it was built with. The kit lifts that without building node-llama-cpp: run.sh rebuilds
@@ -10,10 +11,14 @@
 // plugins), with the machine's own nvcc for the machine's own GPU, and drops it into the prebuilt
 // linux-x64-cuda binaries. It needs nvcc, CMake and a C++ compiler there (ninja if present).
 //
-// The kit holds: node.xz (this Node binary, unless --no-node), app.tar.xz (the benchmark bundled
-// into one file, node-llama-cpp's runtime closure, the linux-x64-cuda binaries less the CUDA
-// backend, the embedded model and the prompt set), llama.cpp.tar.xz (the llama.cpp sources
-// node-llama-cpp ships, cut to what the CUDA backend's build reads) and run.sh.
+// The kit holds: node.xz (this Node binary, unless --no-node), app.tar.xz (the benchmark and the
+// cost-twin writer (tools/twin) bundled into one file each, node-llama-cpp's runtime closure, the
+// linux-x64-cuda binaries less the CUDA backend, the embedded model and the prompt set),
+// llama.cpp.tar.xz (the llama.cpp sources node-llama-cpp ships, cut to what the CUDA backend's
+// build reads) and run.sh. The proof run.sh runs without flags writes the twins on the GPU
+// machine: a 13 GB 7b twin never travels. --cpu adds the linux-x64 CPU binaries, so that run.sh
+// can prove the kit on a machine without a GPU (STAND_GPU_KIT_CPU=1); --fast compresses quickly
+// (a larger kit; for tests).
 import { spawnSync } from "node:child_process";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,12 +33,15 @@ const { values } = parseArgs({
   options: {
     out: { type: "string", default: join(root, ".gpu-kit") },
     "no-node": { type: "boolean", default: false },
+    cpu: { type: "boolean", default: false },
+    fast: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (values.help) {
   process.stdout.write(
-    "Usage: npm run gpu-kit -- [--out DIR] [--no-node]\nThen, on the GPU machine: DIR/run.sh RESULTS_DIR [npm run bench flags…]\n",
+    "Usage: npm run gpu-kit -- [--out DIR] [--no-node] [--cpu] [--fast]\n" +
+      "Then, on the GPU machine: DIR/run.sh RESULTS_DIR (the proof: twins and benchmarks) or DIR/run.sh RESULTS_DIR [npm run bench flags…]\n",
   );
   process.exit(0);
 }
@@ -49,6 +57,7 @@ function run(command, args, options = {}) {
 }
 
 const kit = resolve(values.out);
+const xz = { ...process.env, XZ_OPT: values.fast ? "-T0 -0" : "-T0" };
 rmSync(kit, { recursive: true, force: true });
 mkdirSync(kit, { recursive: true });
 const staging = mkdtempSync(join(tmpdir(), "stand-gpu-kit-"));
@@ -58,23 +67,30 @@ try {
   copyPackages(root, nodeLlamaCppClosure(root), app);
   const cudaBinaries = join(root, "node_modules", "@node-llama-cpp", "linux-x64-cuda");
   copyPackages(root, [cudaBinaries], app, (path) => path.endsWith("libggml-cuda.so"));
-  // …the benchmark in one CommonJS file (node-llama-cpp stays a package: it finds its binaries by path)…
-  await esbuild.build({
-    entryPoints: [join(root, "bench", "model.ts")],
-    outfile: join(app, "bench.cjs"),
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    external: ["node-llama-cpp", "@node-llama-cpp/*"],
-    logLevel: "warning",
-  });
+  if (values.cpu) copyPackages(root, [join(root, "node_modules", "@node-llama-cpp", "linux-x64")], app);
+  // …the benchmark and the twin writer, each in one CommonJS file (node-llama-cpp stays a package:
+  // it finds its binaries by path)…
+  for (const [entry, bundle] of [
+    [join(root, "bench", "model.ts"), "bench.cjs"],
+    [join(root, "tools", "twin", "cli.ts"), "twin.cjs"],
+  ]) {
+    await esbuild.build({
+      entryPoints: [entry],
+      outfile: join(app, bundle),
+      bundle: true,
+      platform: "node",
+      format: "cjs",
+      target: "node20",
+      external: ["node-llama-cpp", "@node-llama-cpp/*"],
+      logLevel: "warning",
+    });
+  }
   // …and what it reads by default.
   mkdirSync(join(app, "models"));
   mkdirSync(join(app, "bench"));
   copyFileSync(join(root, "models", "stand-code-mini.gguf"), join(app, "models", "stand-code-mini.gguf"));
   copyFileSync(join(root, "bench", "prompts.jsonl"), join(app, "bench", "prompts.jsonl"));
-  run("tar", ["-cJf", join(kit, "app.tar.xz"), "-C", staging, "app"], { env: { ...process.env, XZ_OPT: "-T0" } });
+  run("tar", ["-cJf", join(kit, "app.tar.xz"), "-C", staging, "app"], { env: xz });
 
   // llama.cpp at the exact commit node-llama-cpp's binaries were built from: its git bundle.
   const sources = join(staging, "llama.cpp");
@@ -89,10 +105,10 @@ try {
       filter: (source) => dirname(source) !== backends || !OTHER_BACKENDS.test(basename(source)) || !statSync(source).isDirectory(),
     });
   }
-  run("tar", ["-cJf", join(kit, "llama.cpp.tar.xz"), "-C", staging, "llama.cpp"], { env: { ...process.env, XZ_OPT: "-T0" } });
+  run("tar", ["-cJf", join(kit, "llama.cpp.tar.xz"), "-C", staging, "llama.cpp"], { env: xz });
 
   if (!values["no-node"]) {
-    run("sh", ["-c", 'xz -T0 -c "$0" > "$1"', process.execPath, join(kit, "node.xz")]);
+    run("sh", ["-c", 'xz -c "$0" > "$1"', process.execPath, join(kit, "node.xz")], { env: xz });
   }
   copyFileSync(join(root, "scripts", "gpu-kit-run.sh"), join(kit, "run.sh"));
   run("chmod", ["+x", join(kit, "run.sh")]);
@@ -107,4 +123,4 @@ const sizes = ["node.xz", "app.tar.xz", "llama.cpp.tar.xz"]
 process.stdout.write(
   `${kit}: node-llama-cpp ${llamaVersion}, Node ${values["no-node"] ? "not included" : process.version}; ${sizes.join(", ")}\n`,
 );
-process.stdout.write(`on the GPU machine: ${kit}/run.sh RESULTS_DIR [npm run bench flags…]\n`);
+process.stdout.write(`on the GPU machine: ${kit}/run.sh RESULTS_DIR (the proof) or ${kit}/run.sh RESULTS_DIR [npm run bench flags…]\n`);

@@ -10,13 +10,11 @@ import {
   DraftShape,
   NgramTable,
   optimiseShape,
-  Random,
-  sampleToken,
   standDrafter,
   verifyDraft,
   type SamplingOptions,
 } from "../language-server/src/stand";
-import { MarkovTarget } from "../test/support/markovTarget";
+import { MarkovTarget } from "../fixtures/markovTarget";
 
 const { values } = parseArgs({
   options: {
@@ -34,10 +32,7 @@ const CALIBRATION_WIDTHS = [10, 40, 60, 70, 70, 65, 60, 50, 45, 40, 30, 25, 20, 
 const target = new MarkovTarget({ vocabularySize: 64, order: 2, support: 6, logitScale: 3, seed: 2024 });
 
 function prompt(seed: number): number[] {
-  const random = new Random(seed);
-  const tokens = [seed % 64, (seed * 31) % 64];
-  while (tokens.length < 64) tokens.push(sampleToken(target.distribution(tokens.slice(-2), sampling), random));
-  return tokens;
+  return target.sample([seed % 64, (seed * 31) % 64], 64, sampling, seed);
 }
 
 async function meanTokensPerCall(shape: DraftShape, seeds: number[], counter?: AcceptanceCounter): Promise<number> {
@@ -47,7 +42,8 @@ async function meanTokensPerCall(shape: DraftShape, seeds: number[], counter?: A
     shape,
     verifier: (draft, distributions, random) => {
       const verification = verifyDraft(draft, distributions, random);
-      counter?.record(verification.acceptedNodes.map((node) => draft.shapeNodes[node]!));
+      // Every drafted node stands at a node of the shape.
+      counter?.record(verification.acceptedNodes.flatMap((node) => draft.shapeNodes[node] ?? []));
       return verification;
     },
   });
@@ -71,7 +67,7 @@ async function main(): Promise<void> {
   await meanTokensPerCall(large, calibration, counter);
   const optimised = optimiseShape(large, counter.counts, maxNodes);
   writeFileSync(
-    values.out!,
+    values.out,
     JSON.stringify(
       { ...optimised.toJSON(), calibration: { steps: counter.steps, nodes: large.size, target: "synthetic Markov" } },
       null,

@@ -23,6 +23,9 @@
 // against 29 MB for the CPU build and 81 MB for Vulkan, which also drives NVIDIA GPUs. With
 // gpu "auto", node-llama-cpp takes the best backend the package has and falls back to the CPU.
 //
+// The server also requires esbuild (checks compile TypeScript candidates with it), which runs a
+// native binary from @esbuild/<platform>: the package carries esbuild and the target's binary.
+//
 // How: vscode:prepublish (type check, lint, production build), then a staging folder that holds the
 // files .vscodeignore lets through and a node_modules with exactly node-llama-cpp's dependency
 // closure plus the target's binary packages (copied from node_modules, or for another platform
@@ -39,14 +42,15 @@ import { copyPackages, nodeLlamaCppClosure } from "./runtimeClosure.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
+// packages: @node-llama-cpp/*; esbuild: the @esbuild/* binary that compiles TypeScript candidates for checks.
 const BINARIES = {
-  "linux-x64": { packages: ["linux-x64", "linux-x64-vulkan"], cuda: ["linux-x64-cuda", "linux-x64-cuda-ext"] },
-  "linux-arm64": { packages: ["linux-arm64"] },
-  "linux-armhf": { packages: ["linux-armv7l"] },
-  "win32-x64": { packages: ["win-x64", "win-x64-vulkan"], cuda: ["win-x64-cuda", "win-x64-cuda-ext"] },
-  "win32-arm64": { packages: ["win-arm64"] },
-  "darwin-x64": { packages: ["mac-x64"] },
-  "darwin-arm64": { packages: ["mac-arm64-metal"] },
+  "linux-x64": { packages: ["linux-x64", "linux-x64-vulkan"], cuda: ["linux-x64-cuda", "linux-x64-cuda-ext"], esbuild: "linux-x64" },
+  "linux-arm64": { packages: ["linux-arm64"], esbuild: "linux-arm64" },
+  "linux-armhf": { packages: ["linux-armv7l"], esbuild: "linux-arm" },
+  "win32-x64": { packages: ["win-x64", "win-x64-vulkan"], cuda: ["win-x64-cuda", "win-x64-cuda-ext"], esbuild: "win32-x64" },
+  "win32-arm64": { packages: ["win-arm64"], esbuild: "win32-arm64" },
+  "darwin-x64": { packages: ["mac-x64"], esbuild: "darwin-x64" },
+  "darwin-arm64": { packages: ["mac-arm64-metal"], esbuild: "darwin-arm64" },
 };
 
 const HELP = `Usage: npm run package -- [options]
@@ -143,37 +147,43 @@ try {
 let copiedBytes = copyPackages(root, closure, staging);
 
 // …and the target's prebuilt binaries, from node_modules or else from the npm registry.
-const cache = join(nodeModules, ".cache", "stand-package");
-for (const name of binaryPackages) {
+/** A binary package at `version`: copied from node_modules when installed there, else fetched with `npm pack`. */
+function copyBinaryPackage(name, version) {
   const destination = join(staging, "node_modules", name);
   const installed = join(nodeModules, name);
   const installedVersion = existsSync(join(installed, "package.json"))
     ? JSON.parse(readFileSync(join(installed, "package.json"), "utf8")).version
     : undefined;
-  if (installedVersion === llamaVersion) {
-    copiedBytes += copyPackages(root, [installed], staging);
-  } else {
-    const tarball = join(cache, `${name.slice(1).replace("/", "-")}-${llamaVersion}.tgz`);
-    if (!existsSync(tarball)) {
-      mkdirSync(cache, { recursive: true });
-      process.stderr.write(`fetching ${name}@${llamaVersion} (npm pack)…\n`);
-      run(npm, ["pack", `${name}@${llamaVersion}`, "--pack-destination", cache, "--silent"], {
-        cwd: cache,
-        stdio: ["ignore", "ignore", "inherit"],
-      });
-    }
-    mkdirSync(destination, { recursive: true });
-    run("tar", ["-xzf", tarball, "-C", destination, "--strip-components=1"]);
-    copiedBytes += folderBytes(destination);
+  if (installedVersion === version) return copyPackages(root, [installed], staging);
+  const tarball = join(cache, `${name.slice(1).replace("/", "-")}-${version}.tgz`);
+  if (!existsSync(tarball)) {
+    mkdirSync(cache, { recursive: true });
+    process.stderr.write(`fetching ${name}@${version} (npm pack)…\n`);
+    run(npm, ["pack", `${name}@${version}`, "--pack-destination", cache, "--silent"], {
+      cwd: cache,
+      stdio: ["ignore", "ignore", "inherit"],
+    });
   }
+  mkdirSync(destination, { recursive: true });
+  run("tar", ["-xzf", tarball, "-C", destination, "--strip-components=1"]);
+  return folderBytes(destination);
 }
 
-// …with a manifest whose only dependency is node-llama-cpp (the rest is bundled in dist/), and no
+const cache = join(nodeModules, ".cache", "stand-package");
+for (const name of binaryPackages) copiedBytes += copyBinaryPackage(name, llamaVersion);
+
+// …esbuild (checks compile TypeScript candidates with it) and its binary for the target; not the
+// host's copy of that binary that npm puts in esbuild/bin, nor its install script.
+const esbuildVersion = JSON.parse(readFileSync(join(nodeModules, "esbuild", "package.json"), "utf8")).version;
+copiedBytes += copyPackages(root, [join(nodeModules, "esbuild")], staging, (path) => /^esbuild[\\/](bin|install\.js)/.test(path));
+copiedBytes += copyBinaryPackage(`@esbuild/${binaries.esbuild}`, esbuildVersion);
+
+// …with a manifest whose only dependencies are node-llama-cpp and esbuild (the rest is bundled in dist/), and no
 // scripts: the build is done, and vsce must not run vscode:prepublish again in the staging folder.
 const shipped = { ...manifest };
 delete shipped.devDependencies;
 delete shipped.scripts;
-shipped.dependencies = { "node-llama-cpp": manifest.dependencies["node-llama-cpp"] };
+shipped.dependencies = { esbuild: manifest.dependencies.esbuild, "node-llama-cpp": manifest.dependencies["node-llama-cpp"] };
 writeFileSync(join(staging, "package.json"), `${JSON.stringify(shipped, null, 2)}\n`);
 
 // 3. vsce, in the staging folder.

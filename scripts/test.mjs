@@ -1,6 +1,8 @@
 // `npm test`: build the bundles (server tests spawn them), then run every test/**/*.test.ts
 // with Node's own runner, whose summary CI reads. Extra arguments filter by path substring.
-// Suites that take minutes (*.slow.test.ts) run only with --slow (`npm run test:slow`, in CI).
+// `npm run test:unit` (--unit): test/unit/ alone, for fast feedback: the engine, the panel state and
+// the extension's and CLI's logic, with no build (nothing there starts a bundle). The chi-square
+// proofs of losslessness take minutes and run in `npm test` only.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -13,11 +15,20 @@ function findTests(directory) {
   });
 }
 
-const slow = process.argv.includes("--slow");
-const filters = process.argv.slice(2).filter((argument) => argument !== "--slow");
-const files = findTests("test")
-  .filter((file) => file.endsWith(".slow.test.ts") === slow)
-  .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
+const STATISTICAL_TESTS = [join("test", "unit", "lossless.test.ts")];
+// Suites of their own, which npm test leaves out and CI runs after it: test/models/ (the fixture
+// models with real tokenizers, `npm run test:models`: it builds about 1 GB of fixtures on its first
+// run) and test/slow/ (`npm run test:slow`: the real-size cost twin and the editor round trip in
+// code-server, several minutes).
+const SEPARATE_SUITES = ["models", "slow"].map((folder) => join("test", folder) + "/");
+
+const unit = process.argv.includes("--unit");
+const filters = process.argv.slice(2).filter((argument) => argument !== "--unit");
+const files = findTests(unit ? join("test", "unit") : "test")
+  .filter((file) => !unit || !STATISTICAL_TESTS.includes(file))
+  .filter((file) =>
+    filters.length === 0 ? !SEPARATE_SUITES.some((suite) => file.startsWith(suite)) : filters.some((filter) => file.includes(filter)),
+  )
   .sort();
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(", ")}`);
@@ -30,5 +41,5 @@ function run(command, args) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-run(process.execPath, ["scripts/build.mjs"]);
+if (!unit) run(process.execPath, ["scripts/build.mjs"]);
 run(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files]);

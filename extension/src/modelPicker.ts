@@ -6,7 +6,7 @@ import * as vscode from "vscode";
 import { WorkDoneProgress, type LanguageClient } from "vscode-languageclient/node";
 import { EMBEDDED_MODEL_NAME } from "../../common/product";
 import { isCancelledRequest, LoadModelRequest, type ModelInfo } from "../../common/protocol";
-import { RECOMMENDED_MODELS } from "../../common/recommendedModels";
+import { MACHINE_LABELS, RECOMMENDED_MODELS } from "../../common/recommendedModels";
 import { SECTION } from "./settings";
 import { errorMessage, showError } from "./errorNotifications";
 
@@ -22,13 +22,16 @@ export async function selectModel(client: LanguageClient): Promise<void> {
     pick: () => Promise.resolve(undefined),
   });
   const choices: ModelChoice[] = [
-    separator("recommended (downloaded once)"),
-    ...RECOMMENDED_MODELS.map((model): ModelChoice => ({
-      label: `$(cloud-download) ${model.name}`,
-      description: `${model.sizeGb.toFixed(1)} GB${current === model.uri ? " · current" : ""}`,
-      detail: `${model.uri} — ${model.fits}`,
-      pick: () => Promise.resolve(model.uri),
-    })),
+    // Recommended models by machine, in the list's order (downloaded once).
+    ...RECOMMENDED_MODELS.flatMap((model, index): ModelChoice[] => [
+      ...(RECOMMENDED_MODELS[index - 1]?.machine === model.machine ? [] : [separator(`recommended: ${MACHINE_LABELS[model.machine]}`)]),
+      {
+        label: `$(cloud-download) ${model.label}`,
+        description: `${model.sizeGB.toFixed(1)} GB${current === model.uri ? " · current" : ""}`,
+        detail: `${model.uri} — ${model.note}`,
+        pick: () => Promise.resolve(model.uri),
+      },
+    ]),
     separator("on this machine"),
     {
       label: `$(package) Embedded demo model (${EMBEDDED_MODEL_NAME})`,

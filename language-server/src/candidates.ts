@@ -127,13 +127,14 @@ export function voteKey(parsed: Pick<ParsedAnswer, "answer" | "codeBlocks">): st
 
 /** Groups equal keys; the largest group first, ties by first appearance. */
 export function groupByVote(keys: readonly string[]): { members: number[]; representative: number }[] {
-  const groups = new Map<string, number[]>();
+  // Each group is made with its first member: none is empty.
+  const groups = new Map<string, [number, ...number[]]>();
   keys.forEach((key, index) => {
     const members = groups.get(key);
     if (members) members.push(index);
     else groups.set(key, [index]);
   });
   return [...groups.values()]
-    .sort((a, b) => b.length - a.length || a[0]! - b[0]!)
-    .map((members) => ({ members, representative: members[0]! }));
+    .sort((a, b) => b.length - a.length || a[0] - b[0])
+    .map((members) => ({ members, representative: members[0] }));
 }

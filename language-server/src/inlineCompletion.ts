@@ -3,14 +3,25 @@
 // many candidates agree.
 import { groupByVote } from "./candidates";
 import type { ModelSession } from "./model/session";
-import { decoderFor, samplingFrom } from "./solve";
+import { decoderFor, samplingFrom } from "./decoding";
+import { inlinePromptBudget, windowAround } from "./promptWindow";
 import type { TargetModel } from "./stand";
 import { healedStarts, healingCut, stripRemoved, type HealingRequest, type TokenText } from "./tokenHealing";
 import type { StandSettings } from "../../common/protocol";
 
+/** The text before and after the cursor that the prompt is made of (a window of the document). */
 export interface InlineRequest {
   readonly prefix: string;
   readonly suffix: string;
+  /** False decodes from the unhealed prompt (npm run bench:vocabulary measures what healing costs). */
+  readonly heal?: boolean;
+}
+
+/** The request for a completion at `offset` in `text`: the window around it that this model's inline prompt can hold. */
+export function inlineRequestAt(session: ModelSession, text: string, offset: number, settings: StandSettings): InlineRequest {
+  const budget = inlinePromptBudget(session.contextSize, settings.inlineMaxTokens, session.fillInTheMiddle);
+  const { prefix, suffix } = windowAround(text, offset, budget, (window) => session.countTokens(window));
+  return { prefix, suffix };
 }
 
 /**
@@ -30,16 +41,16 @@ export function completionBoundary(text: string, singleLine: boolean): number | 
  */
 export function trimCompletion(text: string, singleLine: boolean, suffix: string, lineSoFar = ""): string {
   const boundary = completionBoundary(text, singleLine);
-  const lines = (boundary === undefined ? text : text.slice(0, boundary)).split("\n").map((line) => line.trimEnd());
-  if (lineSoFar.length > 0 && lineSoFar.trim().length === 0) lines[0] = lines[0]!.trimStart();
-  while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  const [first = "", ...rest] = (boundary === undefined ? text : text.slice(0, boundary)).split("\n").map((line) => line.trimEnd());
+  const lines = [lineSoFar.length > 0 && lineSoFar.trim().length === 0 ? first.trimStart() : first, ...rest];
+  while (lines.at(-1) === "") lines.pop();
   const nextLine = suffix
     .split("\n")
     .find((line) => line.trim())
     ?.trim();
-  if (nextLine !== undefined && lines.length > 0 && lines[lines.length - 1]!.trim() === nextLine) lines.pop();
+  if (nextLine !== undefined && lines.at(-1)?.trim() === nextLine) lines.pop();
   // Closing lines with nothing left to close: the suffix closes the block already.
-  while (lines.length > 0 && CLOSING_LINE.test(lines[lines.length - 1]!) && bracketDepth(lines.join("\n")) < 0) lines.pop();
+  while (CLOSING_LINE.test(lines.at(-1) ?? "") && bracketDepth(lines.join("\n")) < 0) lines.pop();
   return lines.join("\n").trimEnd();
 }
 
@@ -77,7 +88,10 @@ export async function completeInline(
   let prompts: number[][] | undefined;
   let removed = "";
   let starts: number[][] = [];
-  const cut = lineSoFar ? healingCut(request.prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf) : undefined;
+  const cut =
+    lineSoFar && request.heal !== false
+      ? healingCut(request.prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf)
+      : undefined;
   if (cut) {
     const healed = await session.tokenize({ text: cut.text, kind: "code", suffix: request.suffix });
     if (session.contextSize - healed.length - 8 > cut.constraint.remaining.length + 1) {
@@ -89,6 +103,7 @@ export async function completeInline(
         seed: (seed ^ 0x5f3759df) >>> 1,
         textOf,
         excluded: session.stopTokens,
+        index: session.vocabulary,
         signal,
       });
       if (healing === "cancelled") return [];
@@ -105,7 +120,7 @@ export async function completeInline(
     starts = prompts.map(() => []);
   }
   const textAfter = (trajectory: number, generated: readonly number[]): string =>
-    stripRemoved(session.detokenize([...starts[trajectory]!, ...generated]), removed);
+    stripRemoved(session.detokenize([...(starts[trajectory] ?? []), ...generated]), removed);
 
   const longest = Math.max(...prompts.map((prompt) => prompt.length));
   const maxTokens = Math.min(settings.inlineMaxTokens, session.contextSize - longest - 8);
@@ -124,7 +139,7 @@ export async function completeInline(
     trimCompletion(textAfter(index, trajectory.tokens), singleLine, request.suffix, lineSoFar),
   );
   return groupByVote(texts.map((text) => text.trimEnd()))
-    .map((group) => texts[group.representative]!)
+    .flatMap((group) => texts[group.representative] ?? [])
     .filter((text) => text.trim().length > 0);
 }
 

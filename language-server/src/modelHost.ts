@@ -4,9 +4,16 @@ import { join } from "node:path";
 import { LSPErrorCodes, ResponseError } from "vscode-languageserver/node";
 import { VERSION } from "../../common/product";
 import { ErrorCodes, type ModelInfo, type ServerStatus, type StandSettings } from "../../common/protocol";
-import { ModelError, resolveModelUri } from "./model/modelFile";
+import { checkDownloadedModelFile, checkModelFile, isDownload, ModelError, resolveModelUri } from "./model/modelFile";
 import { ModelSession } from "./model/session";
+import { collectNativeGarbage } from "./nativeMemory";
 import type { TableStore } from "./tableStore";
+
+/**
+ * Once no request has run for this long the server tidies up: it saves the table (also done when
+ * the model is released) and frees contexts made for more trajectories than the settings ask.
+ */
+const IDLE_MS = 2000;
 
 export interface HostEvents {
   readonly log: (message: string) => void;
@@ -41,12 +48,17 @@ export class ModelHost {
   private requestsInFlight = 0;
   /** One request at a time per context: solves (and benchmarks) on one, inline completions on the other. */
   private readonly queues: Record<Queue, Promise<unknown>> = { solve: Promise.resolve(), inline: Promise.resolve() };
+  /** Whether the session's table has learned since it was loaded or last saved. */
+  private tableChanged = false;
+  private idleTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly embeddedModel: string,
     private readonly downloads: string,
     private readonly tables: TableStore | undefined,
     private readonly events: HostEvents,
+    /** The settings as they are now. */
+    private readonly settings: () => StandSettings,
   ) {}
 
   status(): ServerStatus {
@@ -83,7 +95,7 @@ export class ModelHost {
         failure = new ResponseError(this.lastError.code, this.lastError.message);
       }
       this.events.log(`model load failed: ${failure.message}`);
-      if (previous !== undefined && previous !== spec) {
+      if (previous !== undefined && previous !== spec && !this.session) {
         this.events.log(`loading the previous model again: ${previous || "embedded model"}`);
         void this.attempt(previous, settings, {})
           .catch(() => undefined)
@@ -134,6 +146,7 @@ export class ModelHost {
   /** Runs a request on its queue, counted in the status. */
   async run<T>(queue: Queue, work: () => Promise<T>): Promise<T> {
     this.requestsInFlight++;
+    clearTimeout(this.idleTimer);
     this.publish();
     const run = this.queues[queue].catch(() => undefined).then(work);
     this.queues[queue] = run;
@@ -141,21 +154,51 @@ export class ModelHost {
       return await run;
     } finally {
       this.requestsInFlight--;
+      this.learned();
       this.publish();
     }
   }
 
-  async saveTable(persist: boolean): Promise<void> {
-    if (this.session && this.tables && persist) await this.tables.save(this.session.path, this.session.table);
+  /** The table has learned (a request ran, or the user accepted a completion): it is saved once the server is idle. */
+  learned(): void {
+    this.tableChanged = true;
+    clearTimeout(this.idleTimer);
+    if (this.requestsInFlight > 0) return;
+    this.idleTimer = setTimeout(() => void this.tidy(), IDLE_MS);
+    this.idleTimer.unref();
   }
 
-  async dispose(persist: boolean): Promise<void> {
-    await this.release(persist);
+  private async tidy(): Promise<void> {
+    const session = this.session;
+    if (!session || this.requestsInFlight > 0) return;
+    // A solve with N = 64 holds a context of hundreds of MB; the next one at the usual N would
+    // replace it anyway. On the queues, so that no request is using the context meanwhile.
+    const { trajectories, inlineCandidates } = this.settings();
+    for (const [queue, keep] of [
+      ["solve", trajectories],
+      ["inline", inlineCandidates],
+    ] as const) {
+      this.queues[queue] = this.queues[queue].catch(() => undefined).then(() => session.releaseContextOver(queue, keep));
+    }
+    await Promise.allSettled([this.queues.solve, this.queues.inline]);
+    collectNativeGarbage();
+    await this.saveTable(session);
+  }
+
+  /** Saves the table if it has learned since it was last saved (and persisting is on). */
+  async saveTable(session = this.session): Promise<void> {
+    clearTimeout(this.idleTimer);
+    if (!session || !this.tables || !this.settings().persistTable || !this.tableChanged) return;
+    this.tableChanged = false;
+    await this.tables.save(session.path, session.table);
+  }
+
+  /** Lets running requests finish, saves the table and frees the model. */
+  async dispose(): Promise<void> {
+    await this.release();
   }
 
   private async open(spec: string, settings: StandSettings, options: LoadOptions): Promise<ModelSession> {
-    await this.release(settings.persistTable);
-    this.loadedSpec = undefined;
     const progress = options.progress ?? (await this.events.progress(spec || "embedded model"));
     try {
       const path = await resolveModelUri(
@@ -165,12 +208,18 @@ export class ModelHost {
         options.signal,
       );
       options.signal?.throwIfAborted();
-      const table = this.tables && settings.persistTable ? await this.tables.load(path) : undefined;
+      // A download, and a file that is not a sound GGUF file, cost the model in use nothing: it
+      // stays loaded (and in use) until the new one is known to be worth loading.
+      await (isDownload(spec) ? checkDownloadedModelFile(path, options.signal) : checkModelFile(path, options.signal));
+      await this.release();
+      this.loadedSpec = undefined;
+      const tables = this.tables && settings.persistTable ? this.tables : undefined;
       const opened = await ModelSession.open({
         path,
         gpu: settings.gpu === "off" ? false : settings.gpu,
-        table,
+        loadTable: tables && ((vocabularySize) => tables.load(path, vocabularySize)),
         log: this.events.log,
+        signal: options.signal,
         embedded: path === this.embeddedModel,
       });
       this.info = await opened.info();
@@ -186,13 +235,16 @@ export class ModelHost {
     this.events.statusChanged(this.status());
   }
 
-  /** Lets running requests finish, saves the table and frees the model. */
-  private async release(persist: boolean): Promise<void> {
+  private async release(): Promise<void> {
+    clearTimeout(this.idleTimer);
     const previous = this.session;
     this.session = undefined;
     if (!previous) return;
     await Promise.allSettled([this.queues.solve, this.queues.inline]);
-    if (this.tables && persist) await this.tables.save(previous.path, previous.table);
+    await this.saveTable(previous);
+    // A save that was under way when the release began, too.
+    await this.tables?.saved();
+    this.tableChanged = false;
     await previous.dispose();
   }
 }

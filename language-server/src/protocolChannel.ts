@@ -5,6 +5,7 @@
 // pipe on file descriptor 3, and copies bytes between that pipe and its own stdin and stdout.
 import { spawn } from "node:child_process";
 import { Socket } from "node:net";
+import { NATIVE_MEMORY_ENV, NATIVE_MEMORY_FLAGS } from "./nativeMemory";
 
 const CHILD_MARKER = "STAND_LSP_CHANNEL";
 const CHANNEL_FD = 3;
@@ -13,9 +14,9 @@ const CHANNEL_FD = 3;
 export function protocolChannel(): Socket | undefined {
   if (process.env[CHILD_MARKER]) return new Socket({ fd: CHANNEL_FD, readable: true, writable: true });
 
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+  const child = spawn(process.execPath, [...process.execArgv, ...NATIVE_MEMORY_FLAGS, ...process.argv.slice(1)], {
     stdio: ["ignore", 2, 2, "pipe"],
-    env: { ...process.env, [CHILD_MARKER]: "1" },
+    env: { ...process.env, ...NATIVE_MEMORY_ENV, [CHILD_MARKER]: "1" },
   });
   const channel = child.stdio[CHANNEL_FD] as Socket;
   process.stdin.pipe(channel);

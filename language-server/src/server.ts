@@ -1,6 +1,8 @@
 // The language server: a separate Node process that owns the model and the STAND engine. The
 // extension starts it over stdio; it knows nothing of VS Code beyond the protocol.
+import type { Socket } from "node:net";
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import {
   createConnection,
   LSPErrorCodes,
@@ -13,66 +15,107 @@ import {
   TextDocuments,
   TextDocumentSyncKind,
   type CancellationToken,
-  type Connection,
   type InlineCompletionItem,
 } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import {
   AcceptedCompletionNotification,
   BenchmarkRequest,
+  ChecksProgressNotification,
   defaultSettings,
   ErrorCodes,
   LoadModelRequest,
+  RunChecksRequest,
   SolvePartialResultType,
   SolveRequest,
   StatusNotification,
   StatusRequest,
-  type InitializationOptions,
   type StandSettings,
 } from "../../common/protocol";
 import { formatBenchmarkTables } from "../../common/benchmarkTable";
 import { EMBEDDED_MODEL_FILE, VERSION } from "../../common/product";
-import { completeInline } from "./inlineCompletion";
-import { runBenchmark } from "./model/benchmark";
+import {
+  AcceptedCompletionParamsSchema,
+  BenchmarkParamsSchema,
+  InitializationOptionsSchema,
+  InlineCompletionParamsSchema,
+  LoadModelParamsSchema,
+  parseSettings,
+  RunChecksParamsSchema,
+  SolveParamsSchema,
+} from "../../common/protocolSchemas";
+import { watchChannel } from "./channelWatch";
+import { runChecks } from "./checks/runChecks";
+import { completeInline, inlineRequestAt } from "./inlineCompletion";
 import { downloadFolder, ModelHost } from "./modelHost";
+import { parseParams, validated } from "./paramsValidation";
 import { protocolChannel } from "./protocolChannel";
 import { milliseconds, solve } from "./solve";
 import { TableStore } from "./tableStore";
 
 /** The embedded model ships next to the bundle (dist/language-server.js → models/). */
 const EMBEDDED_MODEL = join(__dirname, "..", EMBEDDED_MODEL_FILE);
+/** How long a server whose editor is gone may take to save its table before it exits. */
+const SAVE_ON_EXIT_MS = 5000;
 
 const channel = protocolChannel();
-if (channel) serve(createConnection(ProposedFeatures.all, new StreamMessageReader(channel), new StreamMessageWriter(channel)));
+if (channel) serve(channel);
 
-function serve(connection: Connection): void {
+function serve(channel: Socket): void {
+  const reader = new StreamMessageReader(channel);
+  const connection = createConnection(ProposedFeatures.all, reader, new StreamMessageWriter(channel));
   const documents = new TextDocuments(TextDocument);
-  const log = (message: string): void => connection.console.log(message);
+  const log = (message: string): void => {
+    connection.console.log(message);
+  };
   let settings: StandSettings = defaultSettings;
   let host: ModelHost | undefined;
+  let shutdownReceived = false;
   const inlineByDocument = new Map<string, AbortController>();
+
+  watchChannel(channel, reader, (reason) => {
+    // Nobody reads the log any more: stderr reaches the editor's output, if anything does.
+    process.stderr.on("error", () => undefined);
+    process.stderr.write(`STAND language server: ${reason}; exiting.\n`);
+    void Promise.race([host?.dispose(), delay(SAVE_ON_EXIT_MS)])
+      .catch(() => undefined)
+      .finally(() => process.exit(shutdownReceived ? 0 : 1));
+  });
 
   const modelHost = (): ModelHost => {
     if (!host) throw new ResponseError(ErrorCodes.NoModel, "The server is not initialized.");
     return host;
   };
 
+  /** Settings from a client, field by field: a bad field keeps its value and is logged by name. */
+  const applySettings = (incoming: unknown, current: StandSettings): StandSettings => {
+    const parsed = parseSettings(incoming, current);
+    for (const problem of parsed.problems) log(`ignoring the setting ${problem}`);
+    return parsed.settings;
+  };
+
   connection.onInitialize((params) => {
-    const options = (params.initializationOptions ?? {}) as InitializationOptions;
-    settings = { ...defaultSettings, ...options.settings };
+    const options = parseParams("initialize", InitializationOptionsSchema, params.initializationOptions ?? {});
+    settings = applySettings(options.settings, defaultSettings);
     const tables = options.storagePath ? new TableStore(join(options.storagePath, "tables"), log) : undefined;
-    host = new ModelHost(EMBEDDED_MODEL, downloadFolder(options.storagePath), tables, {
-      log,
-      // A notification, not a request: a client that cannot show messages must not bring the server down.
-      warn: (message) => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message }),
-      statusChanged: (status) => void connection.sendNotification(StatusNotification, status),
-      progress: async (what) => {
-        const progress = await connection.window.createWorkDoneProgress().catch(() => undefined);
-        // The title names the model; messages say what the load is doing (never the name again).
-        progress?.begin(`STAND: loading ${what}`, 0, undefined, false);
-        return { report: (percent, message) => progress?.report(percent, message), done: () => progress?.done() };
+    host = new ModelHost(
+      EMBEDDED_MODEL,
+      downloadFolder(options.storagePath),
+      tables,
+      {
+        log,
+        // A notification, not a request: a client that cannot show messages must not bring the server down.
+        warn: (message) => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message }),
+        statusChanged: (status) => void connection.sendNotification(StatusNotification, status),
+        progress: async (what) => {
+          const progress = await connection.window.createWorkDoneProgress().catch(() => undefined);
+          // The title names the model; messages say what the load is doing (never the name again).
+          progress?.begin(`STAND: loading ${what}`, 0, undefined, false);
+          return { report: (percent, message) => progress?.report(percent, message), done: () => progress?.done() };
+        },
       },
-    });
+      () => settings,
+    );
     return {
       capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, inlineCompletionProvider: true },
       serverInfo: { name: "stand-language-server", version: VERSION },
@@ -86,10 +129,10 @@ function serve(connection: Connection): void {
   });
 
   connection.onDidChangeConfiguration((change) => {
-    const incoming = (change.settings as { stand?: Partial<StandSettings> } | undefined)?.stand;
+    const incoming = (change.settings as { stand?: unknown } | null | undefined)?.stand;
     if (!incoming) return;
     const before = settings;
-    settings = { ...settings, ...incoming };
+    settings = applySettings(incoming, settings);
     // A model the editor just loaded with stand/loadModel arrives here too: it needs no reload.
     const modelChanged = settings.model !== before.model && settings.model !== modelHost().wantedSpec;
     if (modelChanged || settings.gpu !== before.gpu)
@@ -100,79 +143,102 @@ function serve(connection: Connection): void {
 
   connection.onRequest(StatusRequest, () => modelHost().status());
 
-  connection.onRequest(LoadModelRequest, async (params, token) => {
-    // The editor may bring its own progress (a cancellable notification) for a download.
-    const progress = params.workDoneToken === undefined ? undefined : connection.window.attachWorkDoneProgress(params.workDoneToken);
-    progress?.begin(`STAND: loading ${params.model || "embedded model"}`, 0, undefined, true);
-    const loaded = await modelHost().load(params.model ?? settings.model, settings, { signal: abortSignalOf(token), progress });
-    return loaded.info();
-  });
+  connection.onRequest(
+    LoadModelRequest,
+    validated(LoadModelRequest.method, LoadModelParamsSchema, async (params, token) => {
+      // The editor may bring its own progress (a cancellable notification) for a download.
+      const progress = params.workDoneToken === undefined ? undefined : connection.window.attachWorkDoneProgress(params.workDoneToken);
+      progress?.begin(`STAND: loading ${params.model || "embedded model"}`, 0, undefined, true);
+      const loaded = await modelHost().load(params.model ?? settings.model, settings, { signal: abortSignalOf(token), progress });
+      return loaded.info();
+    }),
+  );
 
-  connection.onRequest(SolveRequest, async (params, token) => {
-    const current = await modelHost().current();
-    const signal = abortSignalOf(token);
-    const partialResultToken = params.partialResultToken;
-    const result = await modelHost().run("solve", () =>
-      solve(
-        current,
-        params,
-        settings,
-        {
-          partial: (partial) => {
-            if (partialResultToken !== undefined) void connection.sendProgress(SolvePartialResultType, partialResultToken, partial);
+  connection.onRequest(
+    SolveRequest,
+    validated(SolveRequest.method, SolveParamsSchema, async (params, token) => {
+      const current = await modelHost().current();
+      const signal = abortSignalOf(token);
+      const partialResultToken = params.partialResultToken;
+      const result = await modelHost().run("solve", () =>
+        solve(
+          current,
+          params,
+          settings,
+          {
+            partial: (partial) => {
+              if (partialResultToken !== undefined) void connection.sendProgress(SolvePartialResultType, partialResultToken, partial);
+            },
+            log,
           },
-          log,
+          signal,
+        ),
+      );
+      // LSP's "request cancelled" error, with the candidates so far as its data.
+      if (signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, "The solve was cancelled.", result);
+      return result;
+    }),
+  );
+
+  // Checks run the candidates in child processes of their own; they need no model and wait for no queue.
+  connection.onRequest(
+    RunChecksRequest,
+    validated(RunChecksRequest.method, RunChecksParamsSchema, (params, token) =>
+      runChecks(params, {
+        signal: abortSignalOf(token),
+        progress: (result) => {
+          if (params.progressToken !== undefined)
+            void connection.sendNotification(ChecksProgressNotification, { progressToken: params.progressToken, result });
         },
-        signal,
-      ),
-    );
-    void modelHost().saveTable(settings.persistTable);
-    // LSP's "request cancelled" error, with the candidates so far as its data.
-    if (signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, "The solve was cancelled.", result);
-    return result;
-  });
-
-  connection.onRequest(BenchmarkRequest, async (params) => {
-    const current = await modelHost().current();
-    if (typeof params.prompt !== "string" || !params.prompt.trim())
-      throw new ResponseError(ErrorCodes.InvalidRequest, "The benchmark needs a prompt.");
-    const prompt = await current.tokenize({ text: params.prompt, kind: params.kind ?? "code" });
-    // On the solve queue: it competes for the same cores, so solves wait rather than skew it.
-    const rows = await modelHost().run("solve", () =>
-      runBenchmark(current.model, {
-        prompts: [prompt],
-        trajectoryCounts: params.trajectories ?? [settings.trajectories],
-        temperatures: params.temperatures ?? [settings.temperature],
-        maxTokens: Math.min(params.maxTokens ?? 64, current.contextSize - prompt.length - 64),
-        repetitions: params.repetitions ?? 1,
-        threads: current.threads,
       }),
-    );
-    return { rows, table: formatBenchmarkTables(rows) };
-  });
+    ),
+  );
 
-  connection.languages.inlineCompletion.on(async (params, token) => {
+  connection.onRequest(
+    BenchmarkRequest,
+    validated(BenchmarkRequest.method, BenchmarkParamsSchema, async (params) => {
+      const current = await modelHost().current();
+      const prompt = await current.tokenize({ text: params.prompt, kind: params.kind ?? "code" });
+      // On the solve queue: it competes for the same cores, so solves wait rather than skew it.
+      const rows = await modelHost().run("solve", () =>
+        current.benchmark({
+          prompts: [prompt],
+          trajectoryCounts: params.trajectories ?? [settings.trajectories],
+          temperatures: params.temperatures ?? [settings.temperature],
+          maxTokens: Math.min(params.maxTokens ?? 64, current.contextSize - prompt.length - 64),
+          repetitions: params.repetitions ?? 1,
+        }),
+      );
+      return { rows, table: formatBenchmarkTables(rows) };
+    }),
+  );
+
+  connection.languages.inlineCompletion.on(async (raw, token) => {
+    const params = parseParams("textDocument/inlineCompletion", InlineCompletionParamsSchema, raw);
     const document = documents.get(params.textDocument.uri);
     if (!document) return [];
+    // A position past the end of its line or of the document (a client a version ahead) is
+    // clamped to the document, and the items' range is where the text really goes.
+    const offset = document.offsetAt(params.position);
+    const position = document.positionAt(offset);
     // A new request for the same document cancels the one before it.
     inlineByDocument.get(document.uri)?.abort();
     const controller = new AbortController();
     inlineByDocument.set(document.uri, controller);
-    token.onCancellationRequested(() => controller.abort());
+    token.onCancellationRequested(() => {
+      controller.abort();
+    });
     const requested = performance.now();
-    const where = [document.uri.slice(document.uri.lastIndexOf("/") + 1), params.position.line + 1, params.position.character + 1].join(
-      ":",
-    );
+    const where = [document.uri.slice(document.uri.lastIndexOf("/") + 1), position.line + 1, position.character + 1].join(":");
     try {
       const current = await modelHost().current();
-      const offset = document.offsetAt(params.position);
       const text = document.getText();
       let queuedMs = 0;
       const completions = await modelHost().run("inline", async () => {
         queuedMs = performance.now() - requested;
         return controller.signal.aborted
           ? []
-          : completeInline(current, { prefix: text.slice(0, offset), suffix: text.slice(offset) }, settings, controller.signal);
+          : completeInline(current, inlineRequestAt(current, text, offset, settings), settings, controller.signal);
       });
       const timing = `${milliseconds(performance.now() - requested)} (${milliseconds(queuedMs)} waiting for the model)`;
       if (controller.signal.aborted) {
@@ -182,25 +248,34 @@ function serve(connection: Connection): void {
       log(`inline ${where}: ${String(completions.length)} item(s) in ${timing}`);
       return completions.map((insertText): InlineCompletionItem => ({
         insertText,
-        range: { start: params.position, end: params.position },
+        range: { start: position, end: position },
       }));
     } finally {
       if (inlineByDocument.get(document.uri) === controller) inlineByDocument.delete(document.uri);
     }
   });
 
-  connection.onNotification(AcceptedCompletionNotification, async ({ text }) => {
+  connection.onNotification(AcceptedCompletionNotification, async (raw) => {
     // The user kept this text: its n-grams become sure drafts. Drafts only: whatever the table
-    // holds, the output follows the model.
+    // holds, the output follows the model. A notification has no answer: a bad one is logged.
+    const parsed = AcceptedCompletionParamsSchema.safeParse(raw);
+    if (!parsed.success) {
+      log(`ignoring a malformed ${AcceptedCompletionNotification.method} notification`);
+      return;
+    }
+    const { text } = parsed.data;
     if (!text) return;
     const current = await modelHost()
       .current()
       .catch(() => undefined);
-    current?.table.observeSequence(await current.tokenize({ text, kind: "code" }));
+    if (!current) return;
+    current.table.observeSequence(await current.tokenize({ text, kind: "code" }));
+    modelHost().learned();
   });
 
   connection.onShutdown(async () => {
-    await host?.dispose(settings.persistTable);
+    shutdownReceived = true;
+    await host?.dispose();
   });
 
   documents.listen(connection);
@@ -210,6 +285,8 @@ function serve(connection: Connection): void {
 function abortSignalOf(token: CancellationToken): AbortSignal {
   const controller = new AbortController();
   if (token.isCancellationRequested) controller.abort();
-  token.onCancellationRequested(() => controller.abort());
+  token.onCancellationRequested(() => {
+    controller.abort();
+  });
   return controller.signal;
 }

@@ -16,8 +16,9 @@ import {
 import { groupByVote, parseAnswer, voteKey } from "./candidates";
 import { AnswerEnd } from "./code/answerEnd";
 import type { ModelSession } from "./model/session";
+import { decoderFor, samplingFrom } from "./decoding";
 import { ProgressBatcher } from "./solveProgress";
-import { Decoder, DraftShape, standDrafter, type DecodeStatistics, type SamplingOptions, type TargetModel } from "./stand";
+import type { DecodeStatistics } from "./stand";
 import { TextStream } from "./textStream";
 
 const MAX_TRAJECTORIES = 64;
@@ -33,21 +34,6 @@ let solveCount = 0;
 /** A duration for the log. */
 export function milliseconds(ms: number): string {
   return `${String(Math.round(ms))} ms`;
-}
-
-export function samplingFrom(settings: StandSettings, temperature = settings.temperature): SamplingOptions {
-  return { temperature, topK: settings.topK, topP: settings.topP, minP: settings.minP };
-}
-
-/** A decoder for this session: adaptive chains by default (trees cannot be verified in llama.cpp). */
-export function decoderFor(session: ModelSession, target: TargetModel, settings: StandSettings): Decoder {
-  const adaptive = settings.draftShape === "auto";
-  return new Decoder({
-    target,
-    drafter: standDrafter(session.table),
-    shape: DraftShape.chain(8),
-    budget: adaptive ? session.budget : undefined,
-  });
 }
 
 /**
@@ -80,8 +66,6 @@ export async function solve(
   reporter: SolveReporter,
   signal: AbortSignal,
 ): Promise<SolveResult> {
-  if (typeof params.problem !== "string" || !params.problem.trim())
-    throw new ResponseError(ErrorCodes.InvalidRequest, "There is no problem to solve: select some text or type one.");
   const label = `solve ${String(++solveCount)}`;
   const trajectories = Math.max(1, Math.min(MAX_TRAJECTORIES, Math.round(params.trajectories ?? settings.trajectories)));
   const kind = params.kind ?? (session.chatTemplate ? "chat" : "code");

@@ -23,6 +23,7 @@ import {
   type SamplingOptions,
   type SparseDistribution,
   type TargetModel,
+  type TargetRequest,
 } from "./stand";
 
 /** The text of one token on its own ("" for control tokens). */
@@ -45,8 +46,47 @@ export interface Constraint {
   readonly thenCode: boolean;
 }
 
-/** The untruncated next-token distribution, so the constraint can reach any token of the vocabulary. */
-export const FULL_DISTRIBUTION: SamplingOptions = { temperature: 1, topK: 0, topP: 1, minP: 0 };
+/**
+ * Where the allowed tokens are too many to ask about one by one (see candidatesFor): the model's
+ * 1,024 most likely next tokens, untruncated otherwise. Among so many allowed tokens the ones
+ * left out carry next to no probability, and a full-vocabulary distribution would cost a Map of
+ * every token (152k for Qwen) at every inline request.
+ */
+export const BROAD_DISTRIBUTION: SamplingOptions = { temperature: 1, topK: 1024, topP: 1, minP: 0 };
+
+/** Most candidate tokens asked about exactly (the rest of the time, BROAD_DISTRIBUTION is read). */
+export const MAX_CANDIDATES = 4096;
+
+/** Tokens by text: the vocabulary's tokens that start with a text, found without reading all of them. */
+export interface TokenIndex {
+  /** The tokens whose text starts with `prefix`, or undefined when there are more than `limit`. */
+  startingWith(prefix: string, limit: number): readonly number[] | undefined;
+  /** The tokens whose text is exactly `text`. */
+  spelling(text: string): readonly number[];
+}
+
+/**
+ * A target that can give its untruncated next-token distribution among some tokens only,
+ * renormalised, at a cost proportional to their number (LlamaTarget.evaluateAmong).
+ */
+export interface RestrictingTarget extends TargetModel {
+  evaluateAmong(
+    requests: readonly TargetRequest[],
+    among: readonly (readonly number[])[],
+    signal?: AbortSignal,
+  ): Promise<SparseDistribution[]>;
+}
+
+/**
+ * The tokens that may come next under a constraint (isAllowed decides among them), or undefined
+ * when more than MAX_CANDIDATES start with what remains (a lone space, say).
+ */
+export function candidatesFor(constraint: Constraint, index: TokenIndex): number[] | undefined {
+  const starting = index.startingWith(constraint.remaining, MAX_CANDIDATES);
+  if (!starting) return undefined;
+  const shorter = WHITESPACE.test(constraint.remaining) ? index.spelling(constraint.remaining.slice(0, -1)) : [];
+  return [...starting, ...shorter];
+}
 
 const WORD = /[\p{L}\p{N}_$]/u;
 const SPACE = /\s/;
@@ -139,6 +179,8 @@ export interface HealingRequest {
   readonly textOf: TokenText;
   /** Never allowed as a constrained token (end of text). */
   readonly excluded?: Iterable<number>;
+  /** The vocabulary by text: with a RestrictingTarget, each step reads only the allowed tokens' probabilities. */
+  readonly index?: TokenIndex;
   readonly signal?: AbortSignal;
 }
 
@@ -163,7 +205,8 @@ export async function healedStarts(target: TargetModel, request: HealingRequest)
       const context = [...request.prompt, ...starts[trajectory]!];
       return { trajectory, context, draft: new DraftTree(context) };
     });
-    const distributions = await target.evaluate(requests, FULL_DISTRIBUTION, request.signal);
+    const pendingConstraints = pending.map((trajectory) => constraints[trajectory] ?? request.constraint);
+    const distributions = await nextDistributions(target, requests, pendingConstraints, request, excluded);
     // Trajectories at the same place (all of them at the first step) share one restriction.
     const restricted = new Map<string, SparseDistribution | undefined>();
     for (let i = 0; i < pending.length; i++) {
@@ -172,7 +215,13 @@ export async function healedStarts(target: TargetModel, request: HealingRequest)
       if (!restricted.has(key))
         restricted.set(
           key,
-          constrainedDistribution(distributions[i]![0]!, constraints[trajectory]!, request.textOf, request.sampling, excluded),
+          constrainedDistribution(
+            distributions[i]!,
+            pendingConstraints[i] ?? request.constraint,
+            request.textOf,
+            request.sampling,
+            excluded,
+          ),
         );
       const allowed = restricted.get(key);
       if (!allowed) return undefined;
@@ -182,6 +231,34 @@ export async function healedStarts(target: TargetModel, request: HealingRequest)
     }
   }
   return constraints.every(isSpelt) ? starts : undefined;
+}
+
+/**
+ * Each request's next-token distribution, as much of it as the constraint needs: among the allowed
+ * tokens only when the target and the vocabulary index allow it and they are few enough, else the
+ * broad top of the distribution.
+ */
+async function nextDistributions(
+  target: TargetModel | RestrictingTarget,
+  requests: readonly TargetRequest[],
+  constraints: readonly Constraint[],
+  request: HealingRequest,
+  excluded: ReadonlySet<number>,
+): Promise<SparseDistribution[]> {
+  const index = request.index;
+  if (index && "evaluateAmong" in target) {
+    const among = constraints.map((constraint) =>
+      candidatesFor(constraint, index)?.filter((token) => !excluded.has(token) && isAllowed(request.textOf(token), constraint)),
+    );
+    if (among.every((tokens): tokens is number[] => tokens !== undefined && tokens.length > 0)) {
+      return target.evaluateAmong(requests, among, request.signal);
+    }
+  }
+  return (await target.evaluate(requests, BROAD_DISTRIBUTION, { signal: request.signal })).map((distributions) => {
+    const [next] = distributions;
+    if (!next) throw new Error("the target returned no next-token distribution");
+    return next;
+  });
 }
 
 /** The completion's text without the healed part (which the document already has). */

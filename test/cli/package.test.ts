@@ -9,13 +9,14 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, test } from "node:test";
 import { inflateRawSync } from "node:zlib";
-import { SolveRequest } from "../../common/protocol";
+import { RunChecksRequest, SolveRequest } from "../../common/protocol";
 import { LanguageServer } from "../../cli/server";
+import { defined } from "../support/defined";
 
 const ROOT = join(__dirname, "..", "..");
 
 /** This machine's vsce target and the @node-llama-cpp packages its .vsix must carry. */
-const HOST_TARGETS: Record<string, { target: string; binaries: string[] }> = {
+const HOST_TARGETS: Record<string, { target: string; binaries: readonly [string, ...string[]] }> = {
   "linux-x64": { target: "linux-x64", binaries: ["linux-x64", "linux-x64-vulkan"] },
   "linux-arm64": { target: "linux-arm64", binaries: ["linux-arm64"] },
   "darwin-arm64": { target: "darwin-arm64", binaries: ["mac-arm64-metal"] },
@@ -31,6 +32,8 @@ interface ZipEntry {
   readonly compressedSize: number;
   readonly size: number;
   readonly offset: number;
+  /** Unix permissions (an executable keeps its x bits), as VS Code applies them when it installs a .vsix. */
+  readonly mode: number;
 }
 
 /** The entries of a zip file (no zip64: a .vsix is far below 4 GB), from its central directory. */
@@ -50,6 +53,7 @@ function zipEntries(zip: Buffer): ZipEntry[] {
       compressedSize: zip.readUInt32LE(at + 20),
       size: zip.readUInt32LE(at + 24),
       offset: zip.readUInt32LE(at + 42),
+      mode: (zip.readUInt32LE(at + 38) >>> 16) & 0o777,
     });
     at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
   }
@@ -67,10 +71,19 @@ describe("npm run package", { skip: !host && `no llama.cpp binaries for ${proces
   const vsix = join(folder, "stand.vsix");
   let zip: Buffer;
   let entries: ZipEntry[];
-  after(() => rmSync(folder, { recursive: true, force: true }));
+  after(() => {
+    rmSync(folder, { recursive: true, force: true });
+  });
+  // Skipped above when there is no host; this tells the type checker.
+  if (!host) return;
+  const entry = (name: string): ZipEntry =>
+    defined(
+      entries.find((candidate) => candidate.name === name),
+      name,
+    );
 
   test("builds a platform-specific .vsix", () => {
-    const result = spawnSync(process.execPath, ["scripts/package.mjs", "--no-build", "--target", host!.target, "--out", vsix], {
+    const result = spawnSync(process.execPath, ["scripts/package.mjs", "--no-build", "--target", host.target, "--out", vsix], {
       cwd: ROOT,
       encoding: "utf8",
     });
@@ -78,11 +91,8 @@ describe("npm run package", { skip: !host && `no llama.cpp binaries for ${proces
     zip = readFileSync(vsix);
     entries = zipEntries(zip);
     assert.ok(zip.length < 120 * 2 ** 20, `the .vsix is ${(zip.length / 2 ** 20).toFixed(0)} MiB`);
-    const manifest = zipContent(
-      zip,
-      entries.find((entry) => entry.name === "extension.vsixmanifest")!,
-    ).toString("utf8");
-    assert.match(manifest, new RegExp(`TargetPlatform="${host!.target}"`));
+    const manifest = zipContent(zip, entry("extension.vsixmanifest")).toString("utf8");
+    assert.match(manifest, new RegExp(`TargetPlatform="${host.target}"`));
   });
 
   test("holds the bundles, the model and node-llama-cpp with its dependencies, and nothing from the sources", () => {
@@ -99,17 +109,12 @@ describe("npm run package", { skip: !host && `no llama.cpp binaries for ${proces
     ]) {
       assert.ok(names.has(name), `${name} is missing`);
     }
-    const shipped = JSON.parse(
-      zipContent(
-        zip,
-        entries.find((entry) => entry.name === "extension/package.json")!,
-      ).toString("utf8"),
-    ) as {
+    const shipped = JSON.parse(zipContent(zip, entry("extension/package.json")).toString("utf8")) as {
       dependencies: Record<string, string>;
       devDependencies?: unknown;
       scripts?: unknown;
     };
-    assert.deepEqual(Object.keys(shipped.dependencies), ["node-llama-cpp"]);
+    assert.deepEqual(Object.keys(shipped.dependencies), ["esbuild", "node-llama-cpp"]);
     assert.equal(shipped.devDependencies, undefined);
     assert.equal(shipped.scripts, undefined);
     // Every runtime dependency node-llama-cpp declares is in the package.
@@ -139,27 +144,39 @@ describe("npm run package", { skip: !host && `no llama.cpp binaries for ${proces
     assert.ok(!names.has("extension/node_modules/node-llama-cpp/llama/gitRelease.bundle"), "no llama.cpp source bundle");
   });
 
-  test(`carries only ${host?.target} binaries`, () => {
+  test(`carries only ${host.target} binaries`, () => {
     const binaryPackages = new Set(
       entries
         .map((entry) => /^extension\/node_modules\/@node-llama-cpp\/([^/]+)\//.exec(entry.name)?.[1])
         .filter((name): name is string => name !== undefined),
     );
-    assert.deepEqual([...binaryPackages].sort(), [...host!.binaries].sort());
-    const addon = `extension/node_modules/@node-llama-cpp/${host!.binaries[0]}/bins/${host!.binaries[0]}/llama-addon.node`;
+    assert.deepEqual([...binaryPackages].sort(), [...host.binaries].sort());
+    const esbuildBinaries = new Set(
+      entries
+        .map((entry) => /^extension\/node_modules\/@esbuild\/([^/]+)\//.exec(entry.name)?.[1])
+        .filter((name): name is string => name !== undefined),
+    );
+    assert.deepEqual(
+      [...esbuildBinaries],
+      [`${process.platform}-${process.arch === "arm" ? "arm" : process.arch}`],
+      "esbuild's binary for the target",
+    );
+    assert.ok(!entries.some((entry) => entry.name.startsWith("extension/node_modules/esbuild/bin/")), "not the host's second copy of it");
+    const main = host.binaries[0];
+    const addon = `extension/node_modules/@node-llama-cpp/${main}/bins/${main}/llama-addon.node`;
     assert.ok(
       entries.some((entry) => entry.name === addon),
       `${addon} is missing`,
     );
   });
 
-  test("the unpacked package's language server loads the embedded model and solves", async () => {
+  test("the unpacked package's language server loads the embedded model, solves, and checks TypeScript with its own esbuild", async () => {
     const unpacked = join(folder, "unpacked");
     for (const entry of entries) {
       if (entry.name.endsWith("/")) continue;
       const path = join(unpacked, entry.name);
       mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, zipContent(zip, entry));
+      writeFileSync(path, zipContent(zip, entry), { mode: entry.mode || 0o644 });
     }
     // From a folder outside the repository: node-llama-cpp must come from the package.
     const server = await LanguageServer.start(join(unpacked, "extension", "dist", "language-server.js"), {
@@ -176,6 +193,13 @@ describe("npm run package", { skip: !host && `no llama.cpp binaries for ${proces
         trajectories: 2,
       });
       assert.equal(result.candidates.length, 2);
+      const checked = await server.request(RunChecksRequest, {
+        problem: "/**\n * @example\n * add(1, 2) // => 3\n */\nexport function add(a: number, b: number): number {\n",
+        kind: "code",
+        languageId: "typescript",
+        candidates: [{ trajectory: 0, code: "  const sum: number = a + b;\n  return sum;\n}" }],
+      });
+      assert.equal(checked.candidates[0]?.status, "passed", JSON.stringify(checked.candidates[0]));
     } finally {
       await server.stop();
     }

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { defined } from "../support/defined";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -23,10 +24,13 @@ const COVERED_BY_TESTS: Readonly<Record<string, { readonly file: string; readonl
   "npm run bench": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench",' },
   "npm run gpu-kit": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "gpu-kit",' },
   "npm run bench:engine": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:engine",' },
+  "npm run bench:cost": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:cost",' },
   "npm run bench:table": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:table")' },
   "npm run bench:latency": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:latency",' },
+  "npm run bench:checks": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:checks",' },
   "npm run tree:optimise": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "tree:optimise",' },
   "npm run model:check": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "model:check",' },
+  "npm run model:twin": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "model:twin",' },
   "npm run build": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "build",' },
   "npm run watch": { file: "test/cli/scripts.test.ts", evidence: 'scriptArguments("watch")' },
   "npm run check": { file: "test/cli/scripts.test.ts", evidence: 'npmRun(t, "check")' },
@@ -126,7 +130,7 @@ describe("every npm command in the README is run by CI or by a test", () => {
         read(file).includes(evidence),
         `${file} does not contain ${evidence}, so it does not run ${command}; update COVERED_BY_TESTS`,
       );
-      const name = scriptName(command)!;
+      const name = defined(scriptName(command), `the script ${command} runs`);
       assert.ok(scripts[name], `package.json has no "${name}" script`);
       // The evidence ties the test to the script: the file the script runs, or the script's name.
       assert.ok(

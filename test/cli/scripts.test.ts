@@ -5,7 +5,18 @@
 // script fails here. scripts/test.mjs has built dist/ before this file runs.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test, type TestContext } from "node:test";
@@ -54,7 +65,8 @@ function npmRun(t: TestContext, name: string): Run {
   const result = spawnSync("npm", ["run", "--silent", name], {
     cwd: ROOT,
     encoding: "utf8",
-    timeout: 120_000,
+    // Lint is type-aware and slow on a busy 2-core machine.
+    timeout: 300_000,
     shell: process.platform === "win32",
   });
   t.diagnostic(`npm run ${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -79,6 +91,7 @@ function assertBundles(folder: string, { sourceMaps }: { sourceMaps: boolean }):
   const files = [
     "extension.js",
     "language-server.js",
+    "check-harness.js",
     "webview/main.js",
     "webview/main.css",
     "webview/codicons/codicon.css",
@@ -99,7 +112,9 @@ function assertBundles(folder: string, { sourceMaps }: { sourceMaps: boolean }):
 
 describe("package.json scripts no other test runs", () => {
   const folder = mkdtempSync(join(tmpdir(), "stand-scripts-"));
-  after(() => rmSync(folder, { recursive: true, force: true }));
+  after(() => {
+    rmSync(folder, { recursive: true, force: true });
+  });
 
   test("npm run bench -- --help prints the usage", (t) => {
     const run = runScript(t, "bench", ["--help"]);
@@ -113,6 +128,7 @@ describe("package.json scripts no other test runs", () => {
       "--max-tokens",
       "--repetitions",
       "--gpu",
+      "--threads",
       "--json",
       "--out",
     ]) {
@@ -168,9 +184,9 @@ describe("package.json scripts no other test runs", () => {
     }
   });
 
-  test("npm run gpu-kit -- --no-node: the bundled benchmark, node-llama-cpp with the CUDA binaries less the backend run.sh builds, and that backend's sources", (t) => {
+  test("npm run gpu-kit -- --no-node --cpu --fast: the bundled benchmark and twin writer, node-llama-cpp with the CUDA binaries less the backend run.sh builds, that backend's sources; run.sh proves the kit end to end on the CPU", (t) => {
     const kit = join(folder, "gpu-kit");
-    const run = runScript(t, "gpu-kit", ["--out", kit, "--no-node"], ROOT, 300_000);
+    const run = runScript(t, "gpu-kit", ["--out", kit, "--no-node", "--cpu", "--fast"], ROOT, 300_000);
     assert.equal(run.code, 0, run.stderr);
     assert.ok(!existsSync(join(kit, "node.xz")), "--no-node leaves Node out");
     assert.ok(statSync(join(kit, "run.sh")).mode & 0o100, "run.sh is executable");
@@ -190,6 +206,99 @@ describe("package.json scripts no other test runs", () => {
     const help = spawnSync(process.execPath, ["bench.cjs", "--help"], { cwd: join(unpacked, "app"), encoding: "utf8" });
     assert.equal(help.status, 0, help.stderr);
     assert.match(help.stdout, /--gpu MODE/, "the bundled benchmark runs from the kit's own node_modules");
+
+    // The proof as on a GPU machine, with the CPU instead of CUDA, the tiny twin instead of the
+    // 1.5b and 7b ones, and one tiny benchmark per model.
+    const work = join(folder, "gpu-kit-work");
+    const results = join(folder, "gpu-kit-results");
+    const proof = (budget: string) =>
+      spawnSync(join(kit, "run.sh"), [results], {
+        encoding: "utf8",
+        timeout: 240_000,
+        env: {
+          ...process.env,
+          STAND_GPU_WORK: work,
+          STAND_GPU_KIT_CPU: "1",
+          STAND_GPU_KIT_BUDGET: budget,
+          STAND_GPU_KIT_TWINS: "tiny",
+          STAND_GPU_KIT_TRAJECTORIES: "1",
+          STAND_GPU_KIT_TEMPERATURES: "0",
+          STAND_GPU_KIT_PROMPTS: "1",
+          STAND_GPU_KIT_TOKENS: "8",
+          STAND_GPU_KIT_REPETITIONS: "1",
+        },
+      });
+    const proved = proof("300");
+    assert.equal(proved.status, 0, proved.stderr);
+    const log = readFileSync(join(results, "proof.log"), "utf8");
+    assert.match(log, /tiny twin of models\/stand-code-mini\.gguf \(width 384, 8 layers/);
+    assert.match(log, /proof done in \d+ s; 0 run\(s\) missing/);
+    const twin = join(work, "twins", "tiny.gguf");
+    assert.ok(existsSync(twin), "the twin is written in the work folder");
+    for (const [model, path] of [
+      ["tiny", twin],
+      ["stand-code-mini", "models/stand-code-mini.gguf"],
+    ] as const) {
+      const result = JSON.parse(readFileSync(join(results, `bench-cpu-${model}-n1.json`), "utf8")) as {
+        backend: string;
+        model: { path: string };
+        rows: BenchmarkRow[];
+      };
+      assert.equal(result.backend, "cpu");
+      assert.equal(result.model.path, path);
+      const autoregressive = result.rows.find((row) => row.method === "autoregressive (batched)");
+      assert.ok(autoregressive && autoregressive.tokensPerSecond > 0, `${model}: no autoregressive row`);
+    }
+    const returned = readdirSync(results).map((name) => statSync(join(results, name)).size);
+    assert.ok(returned.reduce((a, b) => a + b, 0) < 16 * 2 ** 20, "what comes back is small: the twins stay in the work folder");
+    // Past the budget, runs are skipped and said to be, and run.sh fails.
+    const late = proof("1");
+    assert.equal(late.status, 1);
+    assert.match(readFileSync(join(results, "proof.log"), "utf8"), /bench-cpu-tiny-n1\.json: skipped, the budget is spent/);
+  });
+
+  test("npm run model:twin -- --shape tiny --out FILE: the tiny cost twin's GGUF; a bad shape or type is refused", async (t) => {
+    const out = join(folder, "tiny-twin.gguf");
+    const run = runScript(t, "model:twin", ["--shape", "tiny", "--out", out, "--sparse"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /tiny twin of models\/stand-code-mini\.gguf \(width 384, 8 layers, 9:3 heads of 128, feed-forward 1024\)/);
+    const { readGgufFileInfo } = await import("node-llama-cpp");
+    const info = await readGgufFileInfo(out, { readTensorInfo: true });
+    assert.equal(info.architectureMetadata.embedding_length, 384);
+    assert.equal(info.fullTensorInfo?.length, 3 + 9 * 8);
+    for (const [args, message] of [
+      [["--shape", "qwen9-1t", "--out", out], /unknown shape "qwen9-1t"; the shapes are qwen2\.5-0\.5b, /],
+      [["--shape", "tiny", "--out", out, "--type", "q4_0"], /--type is f16 or q8_0, not "q4_0"/],
+    ] as const) {
+      const refused = runScript(t, "model:twin", [...args]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, message);
+    }
+  });
+
+  test("npm run bench:cost: a call's cost with k drafts against a plain step, per model and N, with its spread", (t) => {
+    const out = join(folder, "cost.json");
+    const args = ["--trajectories", "1,2", "--drafts", "0,3", "--rounds", "2", "--calls", "1", "--json", "--out", out];
+    const run = runScript(t, "bench:cost", args);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as {
+      rows: { trajectories: number; plainStepMs: number; curve: { drafts: number; median: number; min: number; max: number }[] }[];
+    };
+    assert.deepEqual(JSON.parse(readFileSync(out, "utf8")), result, "--json prints exactly what --out writes");
+    assert.deepEqual(
+      result.rows.map((row) => row.trajectories),
+      [1, 2],
+    );
+    for (const row of result.rows) {
+      assert.ok(row.plainStepMs > 0);
+      assert.deepEqual(
+        row.curve.map((point) => point.drafts),
+        [0, 3],
+      );
+      assert.deepEqual(row.curve[0], { drafts: 0, median: 1, min: 1, max: 1 }, "k = 0 is the plain step itself");
+      const drafted = row.curve[1];
+      assert.ok(drafted && drafted.min > 0 && drafted.min <= drafted.median && drafted.median <= drafted.max, JSON.stringify(drafted));
+    }
   });
 
   test("npm run bench:engine: tokens per target call of every drafter at N = 1, 4, 16", (t) => {
@@ -243,7 +352,8 @@ describe("package.json scripts no other test runs", () => {
     };
     assert.equal(tree.parents.length, 10, "10 nodes, the root included");
     assert.equal(tree.parents[0], -1);
-    tree.parents.slice(1).forEach((parent, i) => assert.ok(parent >= 0 && parent <= i, `node ${i + 1}'s parent ${parent} comes before it`));
+    for (const [i, parent] of tree.parents.slice(1).entries())
+      assert.ok(parent >= 0 && parent <= i, `node ${i + 1}'s parent ${parent} comes before it`);
     assert.equal(
       tree.widths.reduce((a, b) => a + b, 0),
       9,
@@ -271,21 +381,44 @@ describe("package.json scripts no other test runs", () => {
     assert.equal(result.roundTrip.failures, 0);
   });
 
-  test("npm run bench:latency -- --requests 3 --solve-tokens 32: p50/p95 through the real server, idle and busy", (t) => {
+  test("npm run bench:latency -- --requests 3 --solve-tokens 32: p50/p95 through the real server, idle (small and 10,000-line file) and busy", (t) => {
     const help = runScript(t, "bench:latency", ["--help"]);
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /--requests N/);
     assert.match(help.stdout, /--solve-tokens N/);
     const run = runScript(t, "bench:latency", ["--requests", "3", "--solve-tokens", "32"]);
     assert.equal(run.code, 0, run.stderr);
-    for (const name of ["idle", "while a 4-trajectory solve runs"]) {
+    for (const name of ["idle, \\d+-line file", "idle, 10000-line file", "while a 4-trajectory solve runs, \\d+-line file"]) {
       const match = new RegExp(`${name}: p50 (\\d+) ms, p95 (\\d+) ms \\(3 requests, 3 candidates`).exec(run.stdout);
       assert.ok(match, `no "${name}" line in:\n${run.stdout}`);
       assert.ok(Number(match[1]) > 0 && Number(match[1]) <= Number(match[2]), `${name}: p50 ${match[1]} ms, p95 ${match[2]} ms`);
     }
+    assert.match(run.stdout, /10000-line \/ \d+-line file: p50 ratio \d+\.\d\d×, paired ratios p25–p75 \d+\.\d\d–\d+\.\d\d×/);
   });
 
-  test("npm run build: the three bundles with source maps", (t) => {
+  test("npm run bench:checks -- --seeds 1 -n 2: candidates passing, top-ranked against a random pick, and no ranking violation", (t) => {
+    const help = runScript(t, "bench:checks", ["--help"]);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /--seeds N/);
+    const run = runScript(
+      t,
+      "bench:checks",
+      ["--seeds", "1", "-n", "2", "--max-tokens", "48", "--problems", "is-string,sum", "--out", "-"],
+      ROOT,
+      180_000,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /problem +candidates passing +solves with a pass +top-ranked passes +random pick passes +majority vote passes +ranking violations/,
+    );
+    for (const problem of ["is-string", "sum"])
+      assert.match(run.stdout, new RegExp(`^ +${problem} +[0-2]/2 +[01]/1 +\\d+ % +\\d+ % +\\d+ % +0$`, "m"));
+    assert.match(run.stdout, /^ +all +[0-4]\/4 +[0-2]\/2 +\d+ % +\d+ % +\d+ % +0$/m);
+    assert.match(run.stdout, /In every solve the ranking put every passing candidate first/);
+  });
+
+  test("npm run build: the bundles (extension, server, its check harness, panel) with source maps", (t) => {
     const sandbox = buildSandbox();
     try {
       const run = runScript(t, "build", [], sandbox);
@@ -300,15 +433,19 @@ describe("package.json scripts no other test runs", () => {
     const sandbox = buildSandbox();
     const started = performance.now();
     const child = spawn(process.execPath, scriptArguments("watch"), { cwd: sandbox, stdio: ["ignore", "pipe", "pipe"] });
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) => {
+      child.once("exit", resolve);
+    });
     let output = "";
     try {
-      // esbuild logs one "[watch] build finished" per bundle: the extension, the server, the panel's script and CSS.
+      // esbuild logs one "[watch] build finished" per bundle: the extension, the server, its check harness, the panel's script and CSS.
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no finished build in 60 s:\n${output}`)), 60_000);
+        const timer = setTimeout(() => {
+          reject(new Error(`no finished build in 60 s:\n${output}`));
+        }, 60_000);
         const seen = (chunk: Buffer): void => {
-          output += chunk;
-          if ((output.match(/\[watch\] build finished, watching for changes/g) ?? []).length >= 4) {
+          output += chunk.toString("utf8");
+          if ((output.match(/\[watch\] build finished, watching for changes/g) ?? []).length >= 5) {
             clearTimeout(timer);
             resolve();
           }
@@ -335,7 +472,7 @@ describe("package.json scripts no other test runs", () => {
     assert.equal(run.code, 0, run.stdout + run.stderr);
   });
 
-  test("npm run lint: eslint is clean", (t) => {
+  test("npm run lint: eslint (strict, type-aware) and prettier are clean", (t) => {
     const run = npmRun(t, "lint");
     assert.equal(run.code, 0, run.stdout + run.stderr);
   });

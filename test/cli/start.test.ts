@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import type { BenchmarkRow, Candidate, VoteGroup } from "../../common/protocol";
+import type { BenchmarkRow, Candidate, RunChecksResult, VoteGroup } from "../../common/protocol";
+import { defined } from "../support/defined";
 
 const ROOT = join(__dirname, "..", "..");
 const START = join(ROOT, "scripts", "start.mjs");
@@ -29,21 +30,30 @@ function start(args: string[], options: { onStdout?: (text: string, child: Retur
     stdout += text;
     options.onStdout?.(stdout, child);
   });
-  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+  child.stderr.setEncoding("utf8").on("data", (text: string) => {
+    stderr += text;
+  });
+  return new Promise((resolve) => {
+    child.on("close", (code) => {
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 /** The process's stderr is exactly one line, the CLI's. */
 function assertOneLine(run: Run, pattern: RegExp): void {
   const lines = run.stderr.split("\n").filter((line) => line.length > 0);
-  assert.equal(lines.length, 1, `expected one line on stderr, got: ${JSON.stringify(run.stderr)}`);
-  assert.match(lines[0]!, /^stand: /);
-  assert.match(lines[0]!, pattern);
+  const [line] = lines;
+  assert.ok(line !== undefined && lines.length === 1, `expected one line on stderr, got: ${JSON.stringify(run.stderr)}`);
+  assert.match(line, /^stand: /);
+  assert.match(line, pattern);
 }
 
 describe("npm start", () => {
   const folder = mkdtempSync(join(tmpdir(), "stand-cli-"));
-  after(() => rmSync(folder, { recursive: true, force: true }));
+  after(() => {
+    rmSync(folder, { recursive: true, force: true });
+  });
 
   test("--help exits 0 and documents every option", async () => {
     const run = await start(["--help"]);
@@ -60,6 +70,7 @@ describe("npm start", () => {
       "--file",
       "--json",
       "--no-benchmark",
+      "--no-checks",
       "--kind",
       "--repetitions",
       "--verbose",
@@ -106,7 +117,7 @@ describe("npm start", () => {
     assertOneLine(run, new RegExp(`^stand: No model file at ${missing.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.$`));
   });
 
-  test("--json: one JSON object with the candidates, their vote groups and the benchmark rows", async () => {
+  test("--json: one JSON object with the candidates, their vote groups, their check results and the benchmark rows", async () => {
     const run = await start(["-n", "2", "--max-tokens", "24", "--repetitions", "1", "--seed", "7", "--json"]);
     assert.equal(run.code, 0, run.stderr);
     const result = JSON.parse(run.stdout) as {
@@ -115,14 +126,26 @@ describe("npm start", () => {
       candidates: Candidate[];
       groups: VoteGroup[];
       statistics: { tokens: number; trajectories: number };
+      checks: RunChecksResult;
       benchmark: { rows: BenchmarkRow[] };
     };
     assert.equal(result.settings.seed, 7);
+    // The bundled problem's two @example lines, run against both candidates and ranked.
+    assert.deepEqual(
+      result.checks.checks.map((check) => check.code),
+      ['isString("abc")', "isString(1)"],
+    );
+    assert.deepEqual(result.checks.candidates.map((candidate) => candidate.trajectory).sort(), [0, 1]);
+    for (const candidate of result.checks.candidates) {
+      assert.ok(["passed", "failed", "error", "timeout"].includes(candidate.status));
+      assert.equal(candidate.results.length, 2);
+    }
+    assert.deepEqual([...result.checks.ranking].sort(), [0, 1]);
     assert.ok(result.model.backend.length > 0);
     assert.equal(result.candidates.length, 2);
     for (const candidate of result.candidates) {
       assert.ok(candidate.statistics.tokens > 0 && candidate.statistics.tokens <= 24);
-      assert.ok(result.groups[candidate.group]!.members.includes(candidate.trajectory));
+      assert.ok(defined(result.groups[candidate.group], `group ${candidate.group}`).members.includes(candidate.trajectory));
     }
     assert.deepEqual(result.groups.flatMap((group) => group.members).sort(), [0, 1], "the groups cover every trajectory once");
     const methods = result.benchmark.rows.map((row) => row.method);
@@ -152,6 +175,27 @@ describe("npm start", () => {
     assert.match(run.stdout, /autoregressive \(batched\) +\d+ +1\.00×/);
     assert.match(run.stdout, /STAND chain, adaptive +\d+ +[\d.]+×/);
     assert.match(run.stdout, /STAND is .*tok\/s for plain batched autoregressive decoding/);
+    assert.doesNotMatch(run.stdout, /^Checks/m, "a problem without @example lines has nothing to check");
+  });
+
+  test("the bundled problem: every candidate run against its @example lines and ranked, the best one shown", async () => {
+    const run = await start(["-n", "3", "--max-tokens", "48", "--no-benchmark"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /^Checks \(2 @example lines from the problem's doc comment; each candidate in its own process: Node [\d.]+, Node's permission model/m,
+    );
+    assert.match(run.stdout, /rank +candidate +same +checks +result/);
+    const ranks = [...run.stdout.matchAll(/^ +(?:★ +)?([123]) +#([123]) .*?([012])\/2 +(passed|failed|error|timed out)/gm)];
+    assert.deepEqual(
+      ranks.map((match) => match[1]),
+      ["1", "2", "3"],
+      run.stdout,
+    );
+    assert.match(
+      run.stdout,
+      /^(The best candidate, #\d, passes every check|No candidate passes every check; the best, #\d, passes [01] of 2)/m,
+    );
   });
 
   test(
@@ -178,7 +222,7 @@ describe("npm start", () => {
             if (interrupted || !/Decoding 4 candidates/.test(stdout)) return;
             interrupted = true;
             // The relay the CLI started, and the real server it runs.
-            serverPids = childPids(child.pid!).flatMap((pid) => [pid, ...childPids(pid)]);
+            serverPids = childPids(defined(child.pid, "the CLI's process id")).flatMap((pid) => [pid, ...childPids(pid)]);
             child.kill("SIGINT");
           },
         },

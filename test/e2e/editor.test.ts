@@ -9,7 +9,7 @@ import { ARTIFACTS, freePort, missingTools, REPO } from "./support/codeServer";
 const missing = missingTools();
 const strict = process.env.STAND_TEST_STRICT === "1";
 
-describe("npm run editor", { skip: missing && !strict ? `${missing}` : false }, () => {
+describe("npm run editor", { skip: missing && !strict ? missing : false }, () => {
   test("prints a URL that answers /healthz and the workbench, and stops on SIGINT", { timeout: 60_000 }, async () => {
     if (missing) throw new Error(`${missing}; STAND_TEST_STRICT=1 makes this a failure instead of a skip`);
     const port = await freePort();
@@ -19,18 +19,25 @@ describe("npm run editor", { skip: missing && !strict ? `${missing}` : false }, 
       env: { ...process.env, STAND_SKIP_BUILD: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    const exited = new Promise<number | null>((resolve) => editor.once("exit", (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) => {
+      editor.once("exit", resolve);
+    });
     let output = "";
-    editor.stdout.on("data", (chunk: Buffer) => (output += chunk));
-    editor.stderr.on("data", (chunk: Buffer) => (output += chunk));
+    const collect = (chunk: Buffer): void => {
+      output += chunk.toString("utf8");
+    };
+    editor.stdout.on("data", collect);
+    editor.stderr.on("data", collect);
     try {
       const url = await new Promise<string>((resolve, reject) => {
         const found = (): void => {
-          const match = /VS Code with STAND: (\S+)/.exec(output);
-          if (match) resolve(match[1]!);
+          const url = /VS Code with STAND: (\S+)/.exec(output)?.[1];
+          if (url) resolve(url);
         };
         editor.stdout.on("data", found);
-        void exited.then((code) => reject(new Error(`editor exited (${code}) before printing its URL:\n${output}`)));
+        void exited.then((code) => {
+          reject(new Error(`editor exited (${code}) before printing its URL:\n${output}`));
+        });
       });
       const { origin } = new URL(url);
       assert.equal(origin, `http://127.0.0.1:${port}`);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { loadRuntime, threadsForModel } from "../../language-server/src/model/runtime";
 
-test("a GPU backend that cannot load falls back to the CPU and says why", async () => {
+test("the Vulkan backend loads where it can; elsewhere the runtime falls back to the CPU and says why", async () => {
   const runtime = await loadRuntime("vulkan");
   try {
     if (runtime.backend === "vulkan") {

@@ -10,6 +10,7 @@ import {
   Decoder,
   DraftBudget,
   DraftShape,
+  DraftTree,
   NgramTable,
   PromptLookupDrafter,
   greedySampling,
@@ -38,7 +39,9 @@ describe("STAND on the embedded model", () => {
     runtime = await loadRuntime(false);
     model = await runtime.llama.loadModel({ modelPath: MODEL_PATH });
     prompts = PROMPTS.map((text) => model.tokenize(text));
-    stopTokens = [model.tokens.eos!];
+    const eos = model.tokens.eos;
+    assert.ok(eos !== null, "the embedded model has an end-of-sequence token");
+    stopTokens = [eos];
     // The reference: node-llama-cpp's own greedy loop, independent of our decoder and adapter.
     const context = await model.createContext({ contextSize: 256, threads: 1 });
     for (const prompt of prompts) {
@@ -50,14 +53,14 @@ describe("STAND on the embedded model", () => {
         if (tokens.length >= MAX_TOKENS) break;
       }
       greedy.push(tokens);
-      sequence.dispose();
+      await sequence.dispose();
     }
     await context.dispose();
   });
 
   after(async () => {
-    await model?.dispose();
-    await runtime?.llama.dispose();
+    await model.dispose();
+    await runtime.llama.dispose();
   });
 
   /** Decodes each batch greedily with a new decoder: every trajectory's tokens in order, and the draft tokens accepted. */
@@ -79,11 +82,42 @@ describe("STAND on the embedded model", () => {
     ["prompt lookup", () => new PromptLookupDrafter(), DraftShape.chain(4), false],
   ];
 
-  test("the test processes batch every trajectory's draft in one decode (they start with MODEL_PROCESS_ENV)", () => {
-    assert.ok(
-      LlamaTarget.batchesDrafts(),
-      "scripts/test.mjs must start the tests with UV_THREADPOOL_SIZE=1, or the N = 4 test below checks only the slow path",
-    );
+  test("the test processes batch every trajectory's draft in one decode (they start with MODEL_PROCESS_ENV)", async () => {
+    const target = await LlamaTarget.create(model, { trajectories: 4, contextSize: 256, threads: 1 });
+    try {
+      assert.ok(
+        target.capabilities.padsToLongestDraft,
+        "scripts/test.mjs must start the tests with UV_THREADPOOL_SIZE=1, or the N = 4 test below checks only the slow path",
+      );
+    } finally {
+      await target.dispose();
+    }
+  });
+
+  test("the adapter runs the caller's work once per call, before the call's result, and never after a failed call", async () => {
+    for (const trajectories of [1, 4]) {
+      const target = await LlamaTarget.create(model, { trajectories, contextSize: 256, threads: 1 });
+      try {
+        const requests = prompts
+          .slice(0, trajectories)
+          .map((prompt, trajectory) => ({ trajectory, context: prompt, draft: new DraftTree(prompt) }));
+        let runs = 0;
+        const meanwhile = (): void => {
+          runs++;
+        };
+        for (let call = 1; call <= 3; call++) {
+          await target.evaluate(requests, greedySampling, { meanwhile });
+          assert.equal(runs, call, `N = ${trajectories}, call ${call}`);
+        }
+        const controller = new AbortController();
+        controller.abort();
+        await assert.rejects(target.evaluate(requests, greedySampling, { signal: controller.signal, meanwhile }));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(runs, 3, "an aborted call runs nothing");
+      } finally {
+        await target.dispose();
+      }
+    }
   });
 
   for (const trajectories of [1, 4]) {
@@ -101,7 +135,7 @@ describe("STAND on the embedded model", () => {
                 target,
                 drafter: drafter(),
                 shape,
-                budget: budget ? new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() }) : undefined,
+                budget: budget ? DraftBudget.for(target) : undefined,
               }),
           );
           assert.deepEqual(outputs, trajectories === 1 ? greedy : [...greedy, ...greedy, ...greedy], name);
@@ -125,7 +159,7 @@ describe("STAND on the embedded model", () => {
               target,
               drafter: standDrafter(new NgramTable()),
               shape: DraftShape.chain(4),
-              budget: new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() }),
+              budget: DraftBudget.for(target),
             }),
         );
         assert.deepEqual(outputs, greedy, `N = ${trajectories}`);
@@ -141,7 +175,7 @@ describe("STAND on the embedded model", () => {
     try {
       const run = () =>
         new Decoder({ target, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(4) }).decode({
-          prompts: Array.from({ length: 4 }, () => prompts[0]!),
+          prompts: Array.from({ length: 4 }, () => prompts[0] ?? []),
           maxTokens: MAX_TOKENS,
           sampling: { temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05 },
           seed: 11,

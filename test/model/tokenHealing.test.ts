@@ -19,7 +19,9 @@ import {
   stripRemoved,
   type Constraint,
 } from "../../language-server/src/tokenHealing";
-import { startServer, type ServerHandle } from "../support/serverProcess";
+import { startServer, type ServerHandle } from "../../fixtures/serverProcess";
+import { EMBEDDED_MODEL_FILE } from "../../common/product";
+import { defined } from "../support/defined";
 
 // A byte-level-BPE-like vocabulary: words carry their leading space, indentation is split off.
 const VOCABULARY = [
@@ -52,7 +54,7 @@ const token = (text: string): number => {
   assert.ok(id >= 0, `no token ${JSON.stringify(text)}`);
   return id;
 };
-const textOf = (id: number): string => (id === EOS ? "" : VOCABULARY[id]!);
+const textOf = (id: number): string => (id === EOS ? "" : defined(VOCABULARY[id], `token ${id}`));
 const tokens = (...texts: string[]): number[] => texts.map(token);
 const free: SamplingOptions = { temperature: 1, topK: 0, topP: 1, minP: 0 };
 
@@ -64,11 +66,12 @@ function distribution(weights: Record<string, number>): SparseDistribution {
 
 /** A target whose next-token distribution depends only on the last token of the context. */
 class LastTokenTarget implements TargetModel {
+  readonly capabilities = { trees: true, padsToLongestDraft: false };
   readonly calls: TargetRequest[][] = [];
   constructor(private readonly next: (last: string) => SparseDistribution) {}
   evaluate(requests: readonly TargetRequest[]): Promise<SparseDistribution[][]> {
     this.calls.push([...requests]);
-    return Promise.resolve(requests.map((request) => [this.next(textOf(request.context[request.context.length - 1]!))]));
+    return Promise.resolve(requests.map((request) => [this.next(textOf(defined(request.context.at(-1), "the context's last token")))]));
   }
 }
 
@@ -129,19 +132,27 @@ describe("token healing: the constraint", () => {
 
   test("the constrained distribution is the model's, restricted and renormalised, under the request's sampler", () => {
     const p = distribution({ " return": 0.3, " returns": 0.1, r: 0.4, " b": 0.2 });
-    const restricted = constrainedDistribution(p, { remaining: " return", thenCode: false }, textOf, free)!;
+    const restricted = defined(constrainedDistribution(p, { remaining: " return", thenCode: false }, textOf, free), "the constrained law");
     const probability = (id: number) => restricted.probs[[...restricted.tokens].indexOf(id)] ?? 0;
     assert.equal(restricted.tokens.length, 2);
     assert.ok(Math.abs(probability(token(" return")) - 0.75) < 1e-12);
     assert.ok(Math.abs(probability(token(" returns")) - 0.25) < 1e-12);
     // Greedy: the most likely allowed token, not the most likely token.
     assert.deepEqual(
-      [...constrainedDistribution(p, { remaining: " return", thenCode: false }, textOf, { ...free, temperature: 0 })!.tokens],
+      [
+        ...defined(
+          constrainedDistribution(p, { remaining: " return", thenCode: false }, textOf, { ...free, temperature: 0 }),
+          "the greedy law",
+        ).tokens,
+      ],
       [token(" return")],
     );
     // top-k applies among the allowed tokens.
     assert.deepEqual(
-      [...constrainedDistribution(p, { remaining: " return", thenCode: false }, textOf, { ...free, topK: 1 })!.tokens],
+      [
+        ...defined(constrainedDistribution(p, { remaining: " return", thenCode: false }, textOf, { ...free, topK: 1 }), "the top-1 law")
+          .tokens,
+      ],
       [token(" return")],
     );
     // Nothing allowed has probability: the caller falls back to the unhealed prompt.
@@ -156,12 +167,12 @@ describe("token healing: the constraint", () => {
     const prompt = tokens(" {\n");
     const word = new LastTokenTarget(() => distribution({ "  ": 0.1, " return": 0.2, " returns": 0.05, r: 0.3, "\n": 0.35 }));
     const request = { prompt, constraint: { remaining: " return", thenCode: false }, trajectories: 4000, sampling: free, seed: 11, textOf };
-    const starts = (await healedStarts(word, request))!;
+    const starts = defined(await healedStarts(word, request), "the healed starts");
     assert.equal(word.calls.length, 1, "one batched call when a single token spells it");
-    assert.equal(word.calls[0]!.length, 4000);
+    assert.equal(word.calls[0]?.length, 4000);
     const share = starts.filter((start) => start.length === 1 && start[0] === token(" returns")).length / starts.length;
     assert.ok(Math.abs(share - 0.2) < 0.03, `P(" returns" | starts with " return") = 0.05 / 0.25, sampled ${share}`);
-    assert.ok(starts.every((start) => start.length === 1 && textOf(start[0]!).startsWith(" return")));
+    assert.ok(starts.every(([first, ...rest]) => first !== undefined && rest.length === 0 && textOf(first).startsWith(" return")));
     assert.deepEqual(await healedStarts(word, request), starts, "the same seed gives the same starts");
 
     // "  " then code: " " + " return" (two steps), never more indentation.
@@ -170,11 +181,14 @@ describe("token healing: the constraint", () => {
         ? distribution({ " return": 0.5, " b": 0.3, "  ": 0.2 })
         : distribution({ " ": 0.1, "  ": 0.1, "   ": 0.1, " return": 0.2, r: 0.3, "\n": 0.2 }),
     );
-    const indented = (await healedStarts(target, { ...request, trajectories: 200, constraint: { remaining: "  ", thenCode: true } }))!;
+    const indented = defined(
+      await healedStarts(target, { ...request, trajectories: 200, constraint: { remaining: "  ", thenCode: true } }),
+      "the indented starts",
+    );
     assert.equal(target.calls.length, 2);
     for (const start of indented)
       assert.ok(
-        start[0] === token(" ") && [token(" return"), token(" b")].includes(start[1]!) && start.length === 2,
+        start.length === 2 && start[0] === token(" ") && [token(" return"), token(" b")].includes(start[1] ?? EOS),
         start.map(textOf).join("|"),
       );
 
@@ -196,14 +210,14 @@ describe("token healing: the constraint", () => {
 });
 
 const WORD_START = /^[\p{L}\p{N}_$]/u;
-const MODEL_PATH = join(__dirname, "..", "..", "models", "stand-code-mini.gguf");
+const MODEL_PATH = join(__dirname, "..", "..", EMBEDDED_MODEL_FILE);
 
 describe("token healing: inline completions through the server on the embedded model", () => {
-  let server: ServerHandle;
+  let started: ServerHandle | undefined;
   let vocabulary: string[] = [];
   let version = 0;
   before(async () => {
-    server = await startServer({
+    started = await startServer({
       storagePath: mkdtempSync(join(tmpdir(), "stand-healing-")),
       settings: { inlineCandidates: 3, inlineMaxTokens: 24 },
     });
@@ -215,16 +229,17 @@ describe("token healing: inline completions through the server on the embedded m
     );
     await model.dispose();
     await llama.dispose();
-    assert.equal((await server.settled()).state, "ready");
+    assert.equal((await started.settled()).state, "ready");
   });
   after(async () => {
-    await server?.stop();
+    await started?.stop();
   });
 
   /** The items for a document with the cursor at "|". */
   async function complete(document: string): Promise<string[]> {
     const offset = document.indexOf("|");
     const text = document.slice(0, offset) + document.slice(offset + 1);
+    const server = defined(started, "the server");
     const uri = `file:///healing/${version++}.ts`;
     await server.connection.sendNotification(DidOpenTextDocumentNotification.type, {
       textDocument: { uri, languageId: "typescript", version: 1, text },
@@ -232,7 +247,7 @@ describe("token healing: inline completions through the server on the embedded m
     const lines = text.slice(0, offset).split("\n");
     const items = await server.connection.sendRequest(InlineCompletionRequest.type, {
       textDocument: { uri },
-      position: { line: lines.length - 1, character: lines.at(-1)!.length },
+      position: { line: lines.length - 1, character: (lines.at(-1) ?? "").length },
       context: { triggerKind: InlineCompletionTriggerKind.Invoked },
     });
     const list = Array.isArray(items) ? items : (items?.items ?? []);

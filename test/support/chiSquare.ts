@@ -1,3 +1,4 @@
+// Chi-square goodness of fit, for the statistical tests of losslessness.
 import chi2gof from "@stdlib/stats-chi2gof";
 
 export interface FitResult {
@@ -41,12 +42,8 @@ export function goodnessOfFit(observed: ReadonlyMap<string, number>, probabiliti
   const result = chi2gof(
     counts,
     expected.map((probability) => probability / mass),
-  ).toJSON() as {
-    pValue: number;
-    statistic: number;
-    df: number;
-  };
-  return { pValue: result.pValue, statistic: result.statistic, degreesOfFreedom: result.df, impossible };
+  );
+  return { pValue: result.pValue, statistic: result.statistic, degreesOfFreedom: result.df ?? 0, impossible };
 }
 
 export function countOutcomes(outcomes: Iterable<string>): Map<string, number> {

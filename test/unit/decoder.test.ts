@@ -2,30 +2,35 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   Decoder,
+  DraftBudget,
   DraftShape,
   NgramTable,
   NoDrafter,
   PromptLookupDrafter,
-  Random,
   greedySampling,
   ngramDrafter,
-  sampleToken,
   standDrafter,
+  type DecodeResult,
   type Drafter,
   type SamplingOptions,
   type SparseDistribution,
   type TargetModel,
+  type TrajectoryResult,
 } from "../../language-server/src/stand";
-import { MarkovTarget } from "../support/markovTarget";
+import { MarkovTarget } from "../../fixtures/markovTarget";
 
 const target = new MarkovTarget({ vocabularySize: 16, order: 2, support: 4, logitScale: 3, seed: 3 });
 const sampling: SamplingOptions = { temperature: 1, topK: 0, topP: 1, minP: 0 };
 
+/** The one trajectory of a single-prompt decode. */
+function only(result: DecodeResult): TrajectoryResult {
+  const [trajectory] = result.trajectories;
+  assert.ok(trajectory && result.trajectories.length === 1, `expected one trajectory, got ${result.trajectories.length}`);
+  return trajectory;
+}
+
 function prompt(seed: number, length = 24): number[] {
-  const random = new Random(seed);
-  const tokens = [seed % 16, (seed * 7) % 16];
-  while (tokens.length < length) tokens.push(sampleToken(target.distribution(tokens.slice(-2), sampling), random));
-  return tokens;
+  return target.sample([seed % 16, (seed * 7) % 16], length, sampling, seed);
 }
 
 const drafters: [string, () => Drafter, DraftShape][] = [
@@ -106,20 +111,20 @@ describe("decoder", () => {
   test("stops at stop tokens (excluded), at maxTokens, and where stopAt says", async () => {
     const decoder = new Decoder({ target, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(4) });
     const base = { prompts: [prompt(5)], sampling: greedySampling, seed: 1 };
-    const free = await decoder.decode({ ...base, maxTokens: 40 });
-    assert.equal(free.trajectories[0]!.tokens.length, 40);
-    assert.equal(free.trajectories[0]!.finishReason, "length");
+    const free = only(await decoder.decode({ ...base, maxTokens: 40 }));
+    assert.equal(free.tokens.length, 40);
+    assert.equal(free.finishReason, "length");
 
-    const stopToken = free.trajectories[0]!.tokens[10]!;
-    const firstStop = free.trajectories[0]!.tokens.indexOf(stopToken);
-    const stopped = await decoder.decode({ ...base, maxTokens: 40, stopTokens: [stopToken] });
-    assert.deepEqual(stopped.trajectories[0]!.tokens, free.trajectories[0]!.tokens.slice(0, firstStop));
-    assert.equal(stopped.trajectories[0]!.finishReason, "stop");
+    const stopToken = free.tokens[10] ?? -1;
+    const firstStop = free.tokens.indexOf(stopToken);
+    const stopped = only(await decoder.decode({ ...base, maxTokens: 40, stopTokens: [stopToken] }));
+    assert.deepEqual(stopped.tokens, free.tokens.slice(0, firstStop));
+    assert.equal(stopped.finishReason, "stop");
 
-    const cut = await decoder.decode({ ...base, maxTokens: 40, stopAt: (_, generated) => (generated.length >= 7 ? 7 : undefined) });
-    assert.ok(cut.trajectories[0]!.tokens.length >= 7 && cut.trajectories[0]!.tokens.length <= 7 + 4);
-    assert.deepEqual(cut.trajectories[0]!.tokens.slice(0, 7), free.trajectories[0]!.tokens.slice(0, 7));
-    assert.equal(cut.trajectories[0]!.finishReason, "stop");
+    const cut = only(await decoder.decode({ ...base, maxTokens: 40, stopAt: (_, generated) => (generated.length >= 7 ? 7 : undefined) }));
+    assert.ok(cut.tokens.length >= 7 && cut.tokens.length <= 7 + 4);
+    assert.deepEqual(cut.tokens.slice(0, 7), free.tokens.slice(0, 7));
+    assert.equal(cut.finishReason, "stop");
   });
 
   test("streamed steps add up to the final tokens, with provenance", async () => {
@@ -131,7 +136,7 @@ describe("decoder", () => {
       sampling,
       seed: 4,
       onStep: (step) => {
-        streamed[step.trajectory]!.push(...step.tokens);
+        streamed[step.trajectory]?.push(...step.tokens);
         assert.ok(step.fromDraft <= step.tokens.length);
         fromDraft += step.fromDraft;
       },
@@ -158,8 +163,8 @@ describe("decoder", () => {
       },
     });
     assert.equal(steps, 3);
-    assert.equal(result.trajectories[0]!.finishReason, "cancelled");
-    assert.ok(result.trajectories[0]!.tokens.length >= 3);
+    assert.equal(only(result).finishReason, "cancelled");
+    assert.ok(only(result).tokens.length >= 3);
   });
 
   test("the drafter learns each call's distributions while the next call runs, and all of them before the decode ends", async () => {
@@ -170,12 +175,15 @@ describe("decoder", () => {
       learned++;
       learn(...lesson);
     };
-    // A target that computes on "another thread": it answers a turn of the event loop later.
+    // A target that computes on "another thread": it runs the caller's work once its call is under
+    // way, and answers a turn of the event loop later.
     const learnedDuringCall: number[] = [];
     const slow: TargetModel = {
-      evaluate: async (requests, options) => {
+      capabilities: target.capabilities,
+      evaluate: async (requests, options, { meanwhile } = {}) => {
         const before = learned;
         await new Promise((resolve) => setImmediate(resolve));
+        meanwhile?.();
         await new Promise((resolve) => setImmediate(resolve));
         learnedDuringCall.push(learned - before);
         return target.evaluate(requests, options);
@@ -196,12 +204,36 @@ describe("decoder", () => {
     );
   });
 
+  test("a target that never runs the caller's work still has every lesson learned, each once, in order", async () => {
+    const learnedWith = async (evaluate: TargetModel["evaluate"]): Promise<string[]> => {
+      const drafter = standDrafter(new NgramTable());
+      const lessons: string[] = [];
+      const learn = drafter.learn.bind(drafter);
+      drafter.learn = (draft, distributions, temperature) => {
+        lessons.push(draft.tokens.join(","));
+        learn(draft, distributions, temperature);
+      };
+      await new Decoder({ target: { capabilities: target.capabilities, evaluate }, drafter, shape: DraftShape.chain(4) }).decode({
+        prompts: [prompt(6)],
+        maxTokens: 40,
+        sampling,
+        seed: 5,
+      });
+      return lessons;
+    };
+    const ignoring = await learnedWith((requests, options) => target.evaluate(requests, options));
+    const running = await learnedWith((requests, options, evaluation) => target.evaluate(requests, options, evaluation));
+    assert.ok(ignoring.length > 5);
+    assert.deepEqual(ignoring, running);
+  });
+
   test("a target that fails while the last call's lessons are being learned rejects the decode, reported once", async () => {
     let calls = 0;
     const failing: TargetModel = {
-      evaluate: async (requests, options) => {
+      capabilities: target.capabilities,
+      evaluate: async (requests, options, evaluation) => {
         if (++calls === 3) throw new Error("model crashed");
-        return target.evaluate(requests, options);
+        return target.evaluate(requests, options, evaluation);
       },
     };
     const unhandled: unknown[] = [];
@@ -228,9 +260,10 @@ describe("decoder", () => {
   test("a target that rejects because the request was aborted ends the decode as cancelled; other errors propagate", async () => {
     const controller = new AbortController();
     const aborting: TargetModel = {
-      evaluate: async () => {
+      capabilities: target.capabilities,
+      evaluate: () => {
         controller.abort();
-        throw new Error("aborted");
+        return Promise.reject(new Error("aborted"));
       },
     };
     const result = await new Decoder({ target: aborting, drafter: new NoDrafter(), shape: DraftShape.chain(0) }).decode({
@@ -240,9 +273,12 @@ describe("decoder", () => {
       seed: 1,
       signal: controller.signal,
     });
-    assert.equal(result.trajectories[0]!.finishReason, "cancelled");
+    assert.equal(only(result).finishReason, "cancelled");
 
-    const failing: TargetModel = { evaluate: async (): Promise<SparseDistribution[][]> => Promise.reject(new Error("model crashed")) };
+    const failing: TargetModel = {
+      capabilities: target.capabilities,
+      evaluate: async (): Promise<SparseDistribution[][]> => Promise.reject(new Error("model crashed")),
+    };
     await assert.rejects(
       new Decoder({ target: failing, drafter: new NoDrafter(), shape: DraftShape.chain(0) }).decode({
         prompts: [[1]],
@@ -251,6 +287,22 @@ describe("decoder", () => {
         seed: 1,
       }),
       /model crashed/,
+    );
+  });
+
+  test("a target's capabilities are checked: no tree for a chain-only target, no budget made for another kind of target", () => {
+    const chainsOnly: TargetModel = {
+      capabilities: { trees: false, padsToLongestDraft: true },
+      evaluate: (requests, options) => target.evaluate(requests, options),
+    };
+    const drafter = standDrafter(new NgramTable());
+    assert.throws(() => new Decoder({ target: chainsOnly, drafter, shape: DraftShape.paperTree() }), /chains only/);
+    assert.doesNotThrow(
+      () => new Decoder({ target: chainsOnly, drafter, shape: DraftShape.chain(8), budget: DraftBudget.for(chainsOnly) }),
+    );
+    assert.throws(
+      () => new Decoder({ target: chainsOnly, drafter, shape: DraftShape.chain(8), budget: DraftBudget.for(target) }),
+      /another kind of target/,
     );
   });
 });

@@ -10,20 +10,20 @@ import {
   NgramTable,
   NoDrafter,
   PromptLookupDrafter,
-  Random,
   ngramDrafter,
   pointMass,
   probabilityOf,
   residual,
   sampleToken,
   standDrafter,
+  distributionAt,
   verifyDraft,
   type Drafter,
   type SamplingOptions,
   type Verifier,
 } from "../../language-server/src/stand";
 import { countOutcomes, goodnessOfFit } from "../support/chiSquare";
-import { MarkovTarget } from "../support/markovTarget";
+import { MarkovTarget } from "../../fixtures/markovTarget";
 
 const SEQUENCES = 20_000;
 const LENGTH = 3;
@@ -44,6 +44,15 @@ const samplings: Record<string, SamplingOptions> = {
 };
 
 const prompt = samplePrompt(20);
+
+/** A draft budget with a fixed price per call (not the timed one), which keeps these tests deterministic. */
+const fixedPriceBudget = (): DraftBudget =>
+  new DraftBudget({
+    cost: {
+      record: () => undefined,
+      estimator: () => (sequences, drafts) => sequences + 0.1 * drafts,
+    },
+  });
 
 interface Configuration {
   readonly name: string;
@@ -69,8 +78,7 @@ const configurations: Configuration[] = [
     name: "STAND 80-node tree cut by the adaptive draft budget",
     drafter: () => standDrafter(mixingTable()),
     shape: DraftShape.paperTree(),
-    // A fixed price per call (not the timed one) keeps this test deterministic.
-    budget: () => new DraftBudget({ cost: { record: () => {}, estimator: () => (sequences, drafts) => sequences + 0.1 * drafts } }),
+    budget: fixedPriceBudget,
     minDraftShare: 0.3,
   },
   { name: "prompt lookup chain of 4", drafter: () => new PromptLookupDrafter(), shape: DraftShape.chain(4), minDraftShare: 0.1 },
@@ -78,11 +86,8 @@ const configurations: Configuration[] = [
 
 /** A passage sampled from the target, then repeated, as code and reasoning repeat themselves. */
 function samplePrompt(length: number): number[] {
-  const random = new Random(99);
-  const tokens = [1, 2];
-  while (tokens.length < length)
-    tokens.push(sampleToken(target.distribution(tokens.slice(-2), samplings["T=1, top-k 3, top-p 0.9"]!), random));
-  return [...tokens, ...tokens];
+  const passage = target.sample([1, 2], length, { temperature: 1, topK: 3, topP: 0.9, minP: 0 }, 99);
+  return [...passage, ...passage];
 }
 
 /** Decodes SEQUENCES continuations of LENGTH tokens; one drafter (one table) serves all of them. */
@@ -144,17 +149,17 @@ const verifierWithoutResidual: Verifier = (draft, distributions, random) => {
   const tokens: number[] = [];
   const acceptedNodes: number[] = [];
   for (let node = 0; ;) {
-    const p = distributions[node]!;
+    const p = distributionAt(distributions, node);
     const q = draft.childDistributions[node];
     const accepted = draft.children(node).find((child) => {
-      const token = draft.tokens[child]!;
+      const token = draft.tokens[child] ?? -1;
       return random.next() * (q ? probabilityOf(q, token) : 1) < probabilityOf(p, token);
     });
     if (accepted === undefined) {
       tokens.push(sampleToken(p, random));
       return { tokens, acceptedCount: acceptedNodes.length, acceptedNodes };
     }
-    tokens.push(draft.tokens[accepted]!);
+    tokens.push(draft.tokens[accepted] ?? -1);
     acceptedNodes.push(accepted);
     node = accepted;
   }
@@ -165,11 +170,11 @@ const verifierWithoutRenormalisedDraft: Verifier = (draft, distributions, random
   const tokens: number[] = [];
   const acceptedNodes: number[] = [];
   for (let node = 0; ;) {
-    let p = distributions[node]!;
+    let p = distributionAt(distributions, node);
     const q = draft.childDistributions[node];
     let accepted = -1;
     for (const child of draft.children(node)) {
-      const token = draft.tokens[child]!;
+      const token = draft.tokens[child] ?? -1;
       const draftProbability = q ? probabilityOf(q, token) : 1;
       if (random.next() * draftProbability < probabilityOf(p, token)) {
         accepted = child;
@@ -181,7 +186,7 @@ const verifierWithoutRenormalisedDraft: Verifier = (draft, distributions, random
       tokens.push(sampleToken(p, random));
       return { tokens, acceptedCount: acceptedNodes.length, acceptedNodes };
     }
-    tokens.push(draft.tokens[accepted]!);
+    tokens.push(draft.tokens[accepted] ?? -1);
     acceptedNodes.push(accepted);
     node = accepted;
   }
@@ -196,7 +201,9 @@ function cutBySampledContent(drafter: Drafter): Drafter {
   return {
     name: `${drafter.name}, cut by content`,
     assess: (context, temperature) => drafter.assess(context, temperature),
-    learn: (draft, distributions, temperature) => drafter.learn(draft, distributions, temperature),
+    learn: (draft, distributions, temperature) => {
+      drafter.learn(draft, distributions, temperature);
+    },
     acceptanceIfDrafted: (context, target, temperature) => drafter.acceptanceIfDrafted(context, target, temperature),
     draft: (request) => {
       const full = drafter.draft(request);
@@ -207,8 +214,9 @@ function cutBySampledContent(drafter: Drafter): Drafter {
         const q = full.childDistributions[node];
         if (copy === undefined || !q) continue;
         for (const child of full.children(node)) {
-          if (probabilityOf(q, full.tokens[child]!) < 0.3) break;
-          copies.set(child, cut.addChild(copy, full.tokens[child]!, full.shapeNodes[child]!));
+          const token = full.tokens[child] ?? -1;
+          if (probabilityOf(q, token) < 0.3) break;
+          copies.set(child, cut.addChild(copy, token, full.shapeNodes[child] ?? 0));
         }
         if (cut.children(copy).length > 0) cut.childDistributions[copy] = q;
       }
@@ -217,32 +225,66 @@ function cutBySampledContent(drafter: Drafter): Drafter {
   };
 }
 
+interface Control {
+  readonly name: string;
+  readonly verifier: Verifier;
+  readonly drafter: () => Drafter;
+  readonly shape: DraftShape;
+  readonly budget?: () => DraftBudget;
+}
+
+const controls: Control[] = [
+  {
+    name: "correct verifier, but drafts cut by what was sampled",
+    verifier: verifyDraft,
+    drafter: () => cutBySampledContent(standDrafter(mixingTable())),
+    shape: DraftShape.paperTree(),
+  },
+  {
+    name: "no residual, n-gram point-mass drafts",
+    verifier: verifierWithoutResidual,
+    drafter: () => ngramDrafter(mixingTable()),
+    shape: DraftShape.paperTree(),
+  },
+  {
+    name: "no residual, STAND tree",
+    verifier: verifierWithoutResidual,
+    drafter: () => standDrafter(mixingTable()),
+    shape: DraftShape.paperTree(),
+  },
+  {
+    name: "no residual, prompt-lookup drafts",
+    verifier: verifierWithoutResidual,
+    drafter: () => new PromptLookupDrafter(),
+    shape: DraftShape.chain(4),
+  },
+  {
+    name: "q not renormalised after a rejected sibling, STAND tree",
+    verifier: verifierWithoutRenormalisedDraft,
+    drafter: () => standDrafter(mixingTable()),
+    shape: DraftShape.paperTree(),
+  },
+  {
+    name: "no residual, STAND tree cut by the adaptive draft budget",
+    verifier: verifierWithoutResidual,
+    drafter: () => standDrafter(mixingTable()),
+    shape: DraftShape.paperTree(),
+    budget: fixedPriceBudget,
+  },
+];
+
 describe("negative controls: the same test rejects broken decoders", () => {
-  const sampling = samplings["T=1, top-k 3, top-p 0.9"]!;
-  const exact = target.sequenceProbabilities(prompt, LENGTH, sampling);
-  const controls: [string, Verifier, () => Drafter, DraftShape][] = [
-    [
-      "correct verifier, but drafts cut by what was sampled",
-      verifyDraft,
-      () => cutBySampledContent(standDrafter(mixingTable())),
-      DraftShape.paperTree(),
-    ],
-    ["no residual, n-gram point-mass drafts", verifierWithoutResidual, () => ngramDrafter(mixingTable()), DraftShape.paperTree()],
-    ["no residual, STAND tree", verifierWithoutResidual, () => standDrafter(mixingTable()), DraftShape.paperTree()],
-    ["no residual, prompt-lookup drafts", verifierWithoutResidual, () => new PromptLookupDrafter(), DraftShape.chain(4)],
-    [
-      "q not renormalised after a rejected sibling, STAND tree",
-      verifierWithoutRenormalisedDraft,
-      () => standDrafter(mixingTable()),
-      DraftShape.paperTree(),
-    ],
-  ];
-  for (const [name, verifier, drafter, shape] of controls) {
-    test(name, async () => {
-      const { counts } = await sampleSequences(drafter(), shape, sampling, verifier);
-      const fit = goodnessOfFit(counts, exact);
-      console.log(`  broken decoder (${name}): p = ${fit.pValue.toExponential(2)}, χ² = ${fit.statistic.toFixed(1)}`);
-      assert.ok(fit.pValue < SIGNIFICANCE, `the broken verifier went unnoticed: p = ${fit.pValue}`);
-    });
+  for (const [samplingName, sampling] of Object.entries(samplings)) {
+    const exact = target.sequenceProbabilities(prompt, LENGTH, sampling);
+    for (const control of controls) {
+      test(`${control.name}, ${samplingName}`, async () => {
+        const { counts } = await sampleSequences(control.drafter(), control.shape, sampling, control.verifier, control.budget?.());
+        const fit = goodnessOfFit(counts, exact);
+        console.log(
+          `  broken decoder (${control.name}, ${samplingName}): p = ${fit.pValue.toExponential(2)}, χ² = ${fit.statistic.toFixed(1)}`,
+        );
+        assert.ok(fit.pValue < SIGNIFICANCE, `the broken decoder went unnoticed: p = ${fit.pValue}`);
+      });
+    }
   }
 });

@@ -151,8 +151,8 @@ describe("panel state", () => {
       { type: "solvePlanned", solveId: "s2", plan },
       progress(1100, { trajectory: 0, spans: [{ text: "x", origin: "model" }], statistics: stats(1) }),
     ]);
-    assert.equal(state.solve?.id, "s2");
-    assert.deepEqual(state.solve?.cards[0]?.spans, []);
+    assert.equal(solveOf(state).id, "s2");
+    assert.deepEqual(solveOf(state).cards[0]?.spans, []);
     const failed = solveOf(fold([{ type: "solveFailed", solveId: "s2", message: "boom" }], state));
     assert.equal(failed.phase, "failed");
     assert.equal(failed.error, "boom");

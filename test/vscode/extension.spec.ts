@@ -2,9 +2,11 @@
 // run through VS Code's command service, and the language server with the embedded model behind them.
 // The settings (three candidates, short answers) are the user settings scripts/test-vscode.mjs writes.
 import assert from "node:assert/strict";
+import { setTimeout as delay } from "node:timers/promises";
 import { after, before, describe, it } from "mocha";
 import * as vscode from "vscode";
 import type { SolveResult } from "../../common/protocol";
+import { defined } from "../support/defined";
 
 const EXTENSION_ID = "stand-dev.stand-vscode";
 
@@ -13,8 +15,7 @@ describe("STAND in VS Code", () => {
   let editor: vscode.TextEditor;
 
   before(async () => {
-    extension = vscode.extensions.getExtension(EXTENSION_ID)!;
-    assert.ok(extension, `${EXTENSION_ID} is installed`);
+    extension = defined(vscode.extensions.getExtension(EXTENSION_ID), `the extension ${EXTENSION_ID}`);
     await extension.activate();
     const document = await vscode.workspace.openTextDocument({
       language: "typescript",
@@ -53,7 +54,7 @@ describe("STAND in VS Code", () => {
   it("Solve Selection resolves with one finished candidate per trajectory", async () => {
     const document = editor.document;
     editor.selection = new vscode.Selection(new vscode.Position(0, 0), document.positionAt(document.getText().length));
-    const trajectories = vscode.workspace.getConfiguration("stand").get<number>("trajectories")!;
+    const trajectories = defined(vscode.workspace.getConfiguration("stand").get<number>("trajectories"), "stand.trajectories");
     const result = await vscode.commands.executeCommand<SolveResult | undefined>("stand.solveSelection");
     assert.ok(result, "stand.solveSelection resolves with the solve's result once it finishes");
     assert.equal(result.candidates.length, trajectories);
@@ -67,10 +68,12 @@ describe("STAND in VS Code", () => {
     // asks two quick picks, which candidate and how: accept the first item of each as they open.
     const deadline = Date.now() + 60_000;
     while (editor.document.getText() === before && Date.now() < deadline) {
-      let settled = false;
-      const applying = Promise.resolve(vscode.commands.executeCommand("stand.applyCandidate")).finally(() => (settled = true));
-      while (!settled) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      const applying = Promise.resolve(vscode.commands.executeCommand("stand.applyCandidate"));
+      const settled = applying.then(
+        () => true,
+        () => true,
+      );
+      while (!(await Promise.race([settled, delay(100, false)]))) {
         await vscode.commands.executeCommand("workbench.action.acceptSelectedQuickOpenItem");
       }
       await applying;

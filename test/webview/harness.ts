@@ -305,9 +305,10 @@ export const BRIDGE_SCRIPT = `(() => {
   };
 })();`;
 
+const CSS_TYPE = "text/css; charset=utf-8";
 const TYPES: Record<string, string> = {
   ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
+  ".css": CSS_TYPE,
   ".ttf": "font/ttf",
   ".map": "application/json",
 };
@@ -334,7 +335,7 @@ export async function startPanelServer(root: string): Promise<PanelServer> {
       }
       const theme = /^\/theme\/([\w-]+)\.css$/.exec(url.pathname)?.[1];
       if (theme && theme in THEMES) {
-        response.writeHead(200, { "content-type": TYPES[".css"]! }).end(themeCss(theme as ThemeName));
+        response.writeHead(200, { "content-type": CSS_TYPE }).end(themeCss(theme as ThemeName));
         return;
       }
       if (url.pathname.startsWith("/dist/webview/")) {
@@ -362,6 +363,11 @@ export async function startPanelServer(root: string): Promise<PanelServer> {
   return {
     origin,
     url: (theme) => `${origin}/?theme=${theme}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      }),
   };
 }

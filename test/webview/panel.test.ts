@@ -1,6 +1,6 @@
 // The candidates panel in real Chromium: the built dist/webview/ bundle in the page panelHtml()
 // makes, under its real CSP, fed a solve recorded from the language server on the embedded model
-// (test/fixtures/panel/record.ts), with acquireVsCodeApi played by test/webview/harness.ts.
+// (fixtures/panel/record.ts), with acquireVsCodeApi played by test/webview/harness.ts.
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -19,6 +19,7 @@ import {
 } from "../../common/panel";
 import type { Candidate, SolveResult } from "../../common/protocol";
 import { contentSecurityPolicy, panelHtml } from "../../extension/src/panelHtml";
+import { defined } from "../support/defined";
 import { BRIDGE_SCRIPT, NONCE, startPanelServer, type PanelServer, type ThemeName } from "./harness";
 
 const ROOT = join(__dirname, "..", "..");
@@ -28,7 +29,7 @@ const ARTIFACTS = join(ROOT, ".test-artifacts", "webview");
 const STRICT = process.env.STAND_TEST_STRICT === "1";
 const MISSING = `Chromium not found at ${CHROMIUM}: apt-get install chromium`;
 
-const recording = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "panel", "solve.json"), "utf8")) as { events: PanelEvent[] };
+const recording = JSON.parse(readFileSync(join(ROOT, "fixtures", "panel", "solve.json"), "utf8")) as { events: PanelEvent[] };
 const events = recording.events;
 const fold = (list: readonly PanelEvent[], state: PanelState = emptyPanelState): PanelState => list.reduce(reducePanel, state);
 const finalState = fold(events);
@@ -115,15 +116,17 @@ describe("candidates panel (webview in Chromium)", () => {
   });
 
   describe("in Chromium", { skip: !available && !STRICT ? MISSING : false }, () => {
-    let browser: Browser;
-    let server: PanelServer;
+    // Set by before(); undefined where it failed.
+    let browser: Browser | undefined;
+    let panelServer: PanelServer | undefined;
+    const server = (): PanelServer => defined(panelServer, "the panel server");
     const pages: Page[] = [];
 
     before(async () => {
       if (!available) throw new Error(`${MISSING} (STAND_TEST_STRICT=1 makes this a failure)`);
       if (!existsSync(join(ROOT, "dist", "webview", "main.js")))
         throw new Error("dist/webview/main.js is missing: run node scripts/build.mjs");
-      [browser, server] = await Promise.all([
+      [browser, panelServer] = await Promise.all([
         // Chromium's crash reports and caches go under the artifacts, not the user's home.
         chromium.launch({
           executablePath: CHROMIUM,
@@ -136,12 +139,12 @@ describe("candidates panel (webview in Chromium)", () => {
     });
     after(async () => {
       await browser?.close();
-      await server?.close();
+      await panelServer?.close();
     });
 
     async function open(theme: ThemeName = "dark", page?: Page): Promise<Opened> {
       if (!page) {
-        page = await browser.newPage({ viewport: { width: 420, height: 900 } });
+        page = await defined(browser, "chromium").newPage({ viewport: { width: 420, height: 900 } });
         pages.push(page);
         await page.addInitScript(BRIDGE_SCRIPT);
       }
@@ -149,8 +152,10 @@ describe("candidates panel (webview in Chromium)", () => {
       page.on("console", (message) => {
         if (message.type() === "error") errors.push(message.text());
       });
-      page.on("pageerror", (error) => errors.push(error.message));
-      await page.goto(server.url(theme));
+      page.on("pageerror", (error) => {
+        errors.push(error.message);
+      });
+      await page.goto(server().url(theme));
       await page.waitForFunction(() => (globalThis as unknown as InPage).__stand.posted.some((message) => message.type === "ready"));
       const opened: Opened = {
         page,
@@ -287,9 +292,8 @@ describe("candidates panel (webview in Chromium)", () => {
       const histogram = page.locator("svg.chart-histogram");
       assert.equal(await histogram.locator("rect.bar").count(), result.statistics.histogram.length);
       const histogramLabel = (await histogram.getAttribute("aria-label")) ?? "";
-      result.statistics.histogram.forEach((count, accepted) =>
-        assert.match(histogramLabel, new RegExp(`${accepted} accepted: ${count} steps?`)),
-      );
+      for (const [accepted, count] of result.statistics.histogram.entries())
+        assert.match(histogramLabel, new RegExp(`${accepted} accepted: ${count} steps?`));
       assert.equal(await histogram.getAttribute("role"), "img");
       const throughput = page.locator("svg.chart-throughput");
       assert.ok(((await throughput.locator("polyline").getAttribute("points")) ?? "").split(" ").length > 2, "a throughput line");
@@ -645,7 +649,7 @@ describe("candidates panel (webview in Chromium)", () => {
       const { page, violations, errors } = await open("dark");
       assert.equal(
         await page.evaluate(() => (globalThis as unknown as InPage).__stand.cspMeta()),
-        contentSecurityPolicy(server.origin, NONCE),
+        contentSecurityPolicy(server().origin, NONCE),
       );
       assert.deepEqual(await violations(), [], "nothing violated the CSP before the injection");
       assert.equal(
@@ -656,7 +660,7 @@ describe("candidates panel (webview in Chromium)", () => {
       await page.waitForFunction(() => (globalThis as unknown as InPage).__stand.violations.length > 0);
       const [violation, ...rest] = await violations();
       assert.equal(rest.length, 0);
-      assert.match(violation!.directive, /^script-src/);
+      assert.match(defined(violation, "the violation").directive, /^script-src/);
       assert.ok(
         errors.some((error) => /Content Security Policy/.test(error)),
         "Chromium reported the blocked script",

@@ -19,6 +19,7 @@ import {
 import { BASELINE_METHOD, formatMethodTable, STAND_METHOD } from "../../../common/benchmarkTable";
 import type { BenchmarkRow } from "../../../common/protocol";
 import { LlamaTarget } from "./llamaTarget";
+import { endOfGenerationTokens } from "./vocabulary";
 
 export interface BenchmarkOptions {
   readonly prompts: Token[][];
@@ -50,7 +51,8 @@ type Method = {
 export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions): Promise<BenchmarkRow[]> {
   const { prompts, maxTokens, repetitions, threads } = options;
   const log = options.log ?? (() => undefined);
-  const stopTokens = [model.tokens.eos, model.tokens.eot].filter((token): token is Token => token != null);
+  // Where the server's decoding stops too.
+  const stopTokens = endOfGenerationTokens(model);
   const contextSize = Math.max(...prompts.map((tokens) => tokens.length)) + maxTokens + 64;
   const { InputLookupTokenPredictor } = await import("node-llama-cpp");
   const rows: BenchmarkRow[] = [];
@@ -70,7 +72,7 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
       const ours = (name: string, drafter: (table: NgramTable) => Drafter, shape: DraftShape, adaptive: boolean, on = target): Method => {
         // As in the language server, one budget learns this machine's costs across requests, and
         // one table's memory serves every run; each run still starts with the table empty.
-        const budget = adaptive ? new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() }) : undefined;
+        const budget = adaptive ? DraftBudget.for(on) : undefined;
         const table = new NgramTable();
         const run: Method["run"] = async (prompt, n, sampling, seed) => {
           for (let t = 0; t < n; t++) await on.reset(t);

@@ -1,9 +1,15 @@
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
-import type { SamplingOptions, SparseDistribution, TargetModel, TargetRequest } from "../stand";
+import type { EvaluationOptions, SamplingOptions, SparseDistribution, TargetCapabilities, TargetModel, TargetRequest } from "../stand";
 import { isGreedy, pointMass } from "../stand";
 import { hasModelProcessEnv } from "../../../common/modelProcess";
 
 type ControlledInput = Parameters<LlamaContextSequence["controlledEvaluate"]>[0];
+type ControlledOutput = Awaited<ReturnType<LlamaContextSequence["controlledEvaluate"]>>;
+/** What controlledEvaluate computes at a sampled position. */
+type GenerateNext = NonNullable<Extract<ControlledInput[number], unknown[]>[1]["generateNext"]>;
+
+/** Added to the logits of the tokens evaluateAmong asks about: far above any logit gap between tokens. */
+const AMONG_BIAS = 100;
 
 /** What one trajectory's sequence evaluates in a step. */
 interface Plan {
@@ -18,8 +24,6 @@ interface Plan {
   readonly outputs: number;
   /** Positions from outputFrom that the model samples: the outputs read, and any padding's (see LlamaTarget.padToStepWidth). */
   sampled: number;
-  /** What the sequence holds afterwards. */
-  readonly held: number[];
 }
 
 /** Most tokens a step adds to a trajectory's input to match the longest (see LlamaTarget.pad). */
@@ -47,54 +51,69 @@ export interface LlamaTargetOptions {
 }
 
 /**
+ * Whether one decode may verify several sequences' drafts, each with several outputs. llama.cpp
+ * reorders a batch's outputs lazily, on the first read after a decode, and node-llama-cpp 3.21
+ * reads them from several libuv worker threads at once, which races with the reorder; a process
+ * started with MODEL_PROCESS_ENV (one worker thread) reads them one after another.
+ */
+function batchesDrafts(): boolean {
+  return hasModelProcessEnv();
+}
+
+/**
  * The engine's TargetModel on a real model: one llama.cpp context with one sequence per
  * trajectory. Each step erases the rejected tail of every sequence, then evaluates every
  * trajectory's new tokens and draft chain and reads the sampler's probabilities at each drafted
- * position. All sequences are submitted in one tick, so node-llama-cpp merges them into one
- * batched decode (in a process started with MODEL_PROCESS_ENV; see evaluate).
+ * position. All sequences are submitted together, so node-llama-cpp merges them into one batched
+ * decode (see batchesDrafts for when drafts can share it).
  *
  * Drafts must be chains: llama.cpp's batch puts each token in one sequence, so a tree cannot be
  * verified in one sequence.
  */
 export class LlamaTarget implements TargetModel {
+  readonly capabilities: TargetCapabilities;
   /** Tokens held in each sequence's KV cache, as far as we put them there. */
   private readonly held: number[][];
-
-  private readonly batchesDrafts = LlamaTarget.batchesDrafts();
+  /** Called when node-llama-cpp hands the next batch to its native thread (see create). */
+  private onDispatch: (() => void) | undefined;
 
   private constructor(
     readonly context: LlamaContext,
     private readonly sequences: LlamaContextSequence[],
     private readonly stepWidth: number | undefined,
+    private readonly batchesDrafts: boolean,
+    /** Registers the target's dispatch listener with the context's batching schedule. */
+    listen: (listener: () => void) => void,
   ) {
     this.held = sequences.map(() => []);
+    // A padded batch is one pass; a step padded to a fixed width pads every drafting trajectory itself.
+    this.capabilities = { trees: false, padsToLongestDraft: batchesDrafts && stepWidth === undefined };
+    listen(() => this.onDispatch?.());
   }
 
   static async create(model: LlamaModel, options: LlamaTargetOptions): Promise<LlamaTarget> {
     if (options.stepWidth !== undefined && !(Number.isInteger(options.stepWidth) && options.stepWidth >= 1)) {
-      throw new RangeError(`stepWidth must be a whole number of tokens, at least 1, not ${options.stepWidth}`);
+      throw new RangeError(`stepWidth must be a whole number of tokens, at least 1, not ${String(options.stepWidth)}`);
     }
+    let listener: (() => void) | undefined;
     const context = await model.createContext({
       sequences: options.trajectories,
       contextSize: options.contextSize,
       batchSize: options.batchSize ?? Math.max(512, options.trajectories * 64),
       threads: options.threads,
+      // node-llama-cpp's own schedule (the next turn of the event loop, or at once when every
+      // sequence has queued), which also tells the target when a batch leaves for the native thread.
+      batching: {
+        dispatchSchedule: (dispatch) =>
+          setImmediate(() => {
+            dispatch();
+            listener?.();
+          }),
+      },
     });
     // plan() refuses anything that would overflow, so llama.cpp never shifts a sequence under us.
     const sequences = Array.from({ length: options.trajectories }, () => context.getSequence());
-    return new LlamaTarget(context, sequences, options.stepWidth);
-  }
-
-  /**
-   * Whether targets made in this process verify every trajectory's draft in one decode, which is
-   * only safe in a process started with MODEL_PROCESS_ENV, and evaluate every trajectory at the
-   * length of the longest (DraftBudget's sharedDepth). llama.cpp splits a batch whose sequences hold different numbers
-   * of tokens into several passes (one per length, and more when the sequences that remain are not
-   * numbered consecutively); padding the shorter inputs keeps a step in one pass, so a draft
-   * that is one trajectory's costs little more for all.
-   */
-  static batchesDrafts(): boolean {
-    return hasModelProcessEnv();
+    return new LlamaTarget(context, sequences, options.stepWidth, batchesDrafts(), (registered) => (listener = registered));
   }
 
   get trajectories(): number {
@@ -105,84 +124,148 @@ export class LlamaTarget implements TargetModel {
     return this.context.contextSize;
   }
 
-  async evaluate(requests: readonly TargetRequest[], sampling: SamplingOptions, signal?: AbortSignal): Promise<SparseDistribution[][]> {
-    signal?.throwIfAborted();
-    const plans = requests.map((request) => this.plan(request));
-    if (this.stepWidth !== undefined) this.padToStepWidth(plans, this.stepWidth);
-    else if (this.batchesDrafts && plans.length > 1) this.pad(plans);
-    // Erase every rejected tail first, then queue all evaluations in one tick so they share a batch.
-    await Promise.all(plans.map(({ sequence, keep, trajectory }) => this.truncate(trajectory, sequence, keep)));
-    signal?.throwIfAborted();
-    const generateNext = isGreedy(sampling)
+  evaluate(
+    requests: readonly TargetRequest[],
+    sampling: SamplingOptions,
+    options: EvaluationOptions = {},
+  ): Promise<SparseDistribution[][]> {
+    const generateNext: GenerateNext = isGreedy(sampling)
       ? { token: true, options: { temperature: 0 } }
       : {
           probabilities: true,
           options: { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP, seed: 0 },
         };
-    const evaluatePlan = ({ sequence, input, outputFrom, sampled }: Plan) => {
+    return this.run(requests, () => generateNext, options);
+  }
+
+  /**
+   * The model's next-token distribution after each request's context (a draft, if any, is
+   * verified too but only the first distribution is returned), untruncated, restricted to
+   * `among[i]` and renormalised. The listed tokens' logits are all raised by one constant, which
+   * keeps their ratios and puts them above every other token, so a top-k of their number returns
+   * exactly them: the work is proportional to the list, not to the vocabulary (token healing asks
+   * this at every inline request, and a 152k-token probability Map costs tens of milliseconds).
+   */
+  async evaluateAmong(
+    requests: readonly TargetRequest[],
+    among: readonly (readonly number[])[],
+    signal?: AbortSignal,
+  ): Promise<SparseDistribution[]> {
+    const { TokenBias } = await import("node-llama-cpp");
+    const options = among.map((tokens): GenerateNext => {
+      const bias = new TokenBias(this.context.model.tokenizer);
+      for (const token of tokens) bias.set(token as Token, { logit: AMONG_BIAS });
+      return {
+        probabilities: true,
+        options: { temperature: 1, topK: Math.max(1, tokens.length), topP: 1, minP: 0, seed: 0, tokenBias: bias },
+      };
+    });
+    const distributions = await this.run(requests, (index) => options[index] ?? {}, { signal });
+    return distributions.map((distribution, index) => restrict(distribution[0], among[index] ?? []));
+  }
+
+  private async run(
+    requests: readonly TargetRequest[],
+    generateNextOf: (index: number) => GenerateNext,
+    { signal, meanwhile }: EvaluationOptions = {},
+  ): Promise<SparseDistribution[][]> {
+    signal?.throwIfAborted();
+    const plans = requests.map((request) => this.plan(request));
+    const generateNexts = new Map(plans.map((plan, index) => [plan, generateNextOf(index)]));
+    if (this.stepWidth !== undefined) this.padToStepWidth(plans, this.stepWidth);
+    else if (this.capabilities.padsToLongestDraft && plans.length > 1) this.pad(plans);
+    // Erase every rejected tail first, then queue all evaluations together so they share a batch.
+    await Promise.all(plans.map((plan) => this.truncate(plan.trajectory, plan.sequence, plan.keep)));
+    signal?.throwIfAborted();
+    const evaluatePlan = (plan: Plan): Promise<ControlledOutput> => {
+      const { sequence, input, outputFrom, sampled } = plan;
+      const generateNext = generateNexts.get(plan);
       const items: ControlledInput = input.map((token, i) =>
         i >= outputFrom && i < outputFrom + sampled ? [token as Token, { generateNext }] : (token as Token),
       );
       return sequence.controlledEvaluate(items);
     };
-    // Several sequences with several outputs each are only safe in one decode when node-llama-cpp
-    // reads the outputs one at a time (common/modelProcess.ts). Without that, each sequence with
-    // a draft is evaluated on its own, after one batch of the sequences without.
-    const shared = this.batchesDrafts ? plans : plans.filter((plan) => plan.sampled === 1);
-    const sharedOutputs = await Promise.all(shared.map(evaluatePlan));
-    const results = new Map(shared.map((plan, i) => [plan, sharedOutputs[i]!]));
-    for (const plan of plans) if (!results.has(plan)) results.set(plan, await evaluatePlan(plan));
-    return plans.map((plan) => {
-      const outputs = results.get(plan)!;
-      this.held[plan.trajectory] = plan.held;
-      return Array.from({ length: plan.outputs }, (_, node) => {
-        const next = outputs[plan.outputFrom + node]?.next;
-        if (next?.probabilities) return toDistribution(next.probabilities);
-        if (next?.token != null) return pointMass(next.token);
-        throw new Error("the model returned no next-token distribution");
-      });
-    });
+    const working = meanwhile && this.runWhenDispatched(meanwhile);
+    try {
+      // Without batchesDrafts, each sequence with a draft is evaluated on its own, after one batch of
+      // the sequences without.
+      const shared = this.batchesDrafts ? plans : plans.filter((plan) => plan.sampled === 1);
+      const results = new Map<Plan, ControlledOutput>();
+      const sharedOutputs = await Promise.all(shared.map(evaluatePlan));
+      shared.forEach((plan, i) => results.set(plan, sharedOutputs[i] ?? []));
+      for (const plan of plans) if (!results.has(plan)) results.set(plan, await evaluatePlan(plan));
+      await working;
+      return plans.map((plan) => this.distributionsOf(plan, results.get(plan) ?? []));
+    } catch (error) {
+      // The caller learns what the work would have learned itself; what the sequences hold is theirs to say.
+      this.onDispatch = undefined;
+      working?.catch(() => undefined);
+      plans.forEach((plan) => (this.held[plan.trajectory] = [...plan.sequence.contextTokens]));
+      throw error;
+    }
   }
 
   /** Forgets everything a trajectory's sequence holds (a new prompt will be evaluated from scratch). */
   async reset(trajectory: number): Promise<void> {
-    await this.truncate(trajectory, this.sequences[trajectory]!, 0);
+    const sequence = this.sequences[trajectory];
+    if (sequence) await this.truncate(trajectory, sequence, 0);
   }
 
   async dispose(): Promise<void> {
     await this.context.dispose();
   }
 
+  /**
+   * Runs the caller's work once the next batch is with the native thread, one turn of the event
+   * loop later so that node-llama-cpp has started the decode: run earlier, it would delay it.
+   */
+  private runWhenDispatched(work: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.onDispatch = () => {
+        this.onDispatch = undefined;
+        setImmediate(() => {
+          try {
+            work();
+            resolve();
+          } catch (error) {
+            reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        });
+      };
+    });
+  }
+
   private plan({ trajectory, context, draft }: TargetRequest): Plan {
     const sequence = this.sequences[trajectory];
-    if (!sequence) throw new RangeError(`trajectory ${trajectory} has no context sequence (this target has ${this.sequences.length})`);
+    const held = this.held[trajectory];
+    if (!sequence || !held) {
+      throw new RangeError(`trajectory ${String(trajectory)} has no context sequence (this target has ${String(this.sequences.length)})`);
+    }
     const chain: number[] = [];
-    for (let node = 0; draft.children(node).length > 0;) {
-      if (draft.children(node).length > 1) throw new Error("llama.cpp verifies draft chains only, not trees");
-      node = draft.children(node)[0]!;
-      chain.push(draft.tokens[node]!);
+    for (let children = draft.children(0); children.length > 0;) {
+      const [node, ...siblings] = children;
+      if (node === undefined || siblings.length > 0) throw new Error("llama.cpp verifies draft chains only, not trees");
+      chain.push(draft.tokens[node] ?? 0);
+      children = draft.children(node);
     }
     if (context.length + chain.length > this.context.contextSize) {
       throw new ContextOverflowError(
-        `${context.length + chain.length} tokens do not fit the context of ${this.context.contextSize} tokens`,
+        `${String(context.length + chain.length)} tokens do not fit the context of ${String(this.context.contextSize)} tokens`,
       );
     }
-    const held = this.held[trajectory]!;
     let keep = 0;
     while (keep < held.length && keep < context.length && held[keep] === context[keep]) keep++;
     // The distribution after the context needs its last token evaluated in this call.
     if (keep === context.length) keep--;
-    const input = [...context.slice(keep), ...chain];
     const outputs = chain.length + 1;
     return {
       trajectory,
       sequence,
       keep,
-      input,
+      input: [...context.slice(keep), ...chain],
       outputFrom: context.length - 1 - keep,
       outputs,
       sampled: outputs,
-      held: [...context, ...chain],
     };
   }
 
@@ -212,19 +295,28 @@ export class LlamaTarget implements TargetModel {
 
   /** Appends copies of the input's last token up to `length`, if the sequence has room; says whether it did. */
   private lengthen(plan: Plan, length: number): boolean {
-    const padding = length - plan.input.length;
-    if (plan.held.length + padding > this.context.contextSize) return false;
-    const filler = plan.input[plan.input.length - 1]!;
-    for (let i = 0; i < padding; i++) {
-      plan.input.push(filler);
-      plan.held.push(filler);
-    }
+    const filler = plan.input[plan.input.length - 1];
+    if (filler === undefined || plan.keep + length > this.context.contextSize) return false;
+    while (plan.input.length < length) plan.input.push(filler);
     return true;
   }
 
+  /** The sequence's distributions at the plan's outputs; afterwards the sequence holds the plan's input. */
+  private distributionsOf(plan: Plan, outputs: ControlledOutput): SparseDistribution[] {
+    const held = this.held[plan.trajectory] ?? [];
+    held.length = plan.keep;
+    held.push(...plan.input);
+    return Array.from({ length: plan.outputs }, (_, node) => {
+      const next = outputs[plan.outputFrom + node]?.next;
+      if (next?.probabilities) return toDistribution(next.probabilities);
+      if (next?.token != null) return pointMass(next.token);
+      throw new Error("the model returned no next-token distribution");
+    });
+  }
+
   private async truncate(trajectory: number, sequence: LlamaContextSequence, keep: number): Promise<void> {
-    const held = this.held[trajectory]!;
-    if (keep >= held.length) return;
+    const held = this.held[trajectory];
+    if (!held || keep >= held.length) return;
     await sequence.eraseContextTokenRanges([{ start: keep, end: held.length }]);
     held.length = keep;
   }
@@ -240,6 +332,22 @@ function toDistribution(probabilities: Map<Token, number>): SparseDistribution {
     probs[i++] = probability;
     total += probability;
   }
-  for (let j = 0; j < probs.length; j++) probs[j]! /= total;
-  return { tokens, probs };
+  return { tokens, probs: probs.map((probability) => probability / total) };
+}
+
+/** A distribution restricted to some tokens (those the bias raised; anything else is dropped) and renormalised. */
+function restrict(distribution: SparseDistribution | undefined, among: readonly number[]): SparseDistribution {
+  const wanted = new Set(among);
+  const tokens: number[] = [];
+  const probs: number[] = [];
+  let total = 0;
+  for (let i = 0; i < (distribution?.tokens.length ?? 0); i++) {
+    const token = distribution?.tokens[i] ?? -1;
+    const probability = distribution?.probs[i] ?? 0;
+    if (!wanted.has(token)) continue;
+    tokens.push(token);
+    probs.push(probability);
+    total += probability;
+  }
+  return { tokens: Int32Array.from(tokens), probs: Float64Array.from(probs, (probability) => (total > 0 ? probability / total : 0)) };
 }

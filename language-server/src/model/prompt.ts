@@ -11,7 +11,9 @@ export interface PromptInput {
 }
 
 export function hasChatTemplate(model: LlamaModel): boolean {
-  return typeof model.fileInfo.metadata?.tokenizer?.chat_template === "string";
+  // The file is untrusted: its metadata may lack the tokenizer section, whatever the typings say.
+  const metadata: { tokenizer?: { chat_template?: unknown } } = model.fileInfo.metadata;
+  return typeof metadata.tokenizer?.chat_template === "string";
 }
 
 export function supportsFillInTheMiddle(model: LlamaModel): boolean {
@@ -37,9 +39,9 @@ export async function tokenizePrompt(model: LlamaModel, input: PromptInput): Pro
     });
     return contextText.tokenize(model.tokenizer);
   }
-  if (input.suffix !== undefined && supportsFillInTheMiddle(model)) {
-    const { prefix, suffix, middle } = model.tokens.infill;
-    return [prefix!, ...model.tokenize(input.text), suffix!, ...model.tokenize(input.suffix), middle!];
+  const { prefix, suffix, middle } = model.tokens.infill;
+  if (input.suffix !== undefined && prefix != null && suffix != null && middle != null) {
+    return [prefix, ...model.tokenize(input.text), suffix, ...model.tokenize(input.suffix), middle];
   }
   return model.tokenize(input.text);
 }

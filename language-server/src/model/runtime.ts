@@ -25,7 +25,9 @@ export async function loadRuntime(gpu: GpuChoice, log: (message: string) => void
     build: "never",
     logLevel: LlamaLogLevel.error,
     progressLogs: false,
-    logger: (_: unknown, message: string) => log(message.trimEnd()),
+    logger: (_: unknown, message: string) => {
+      log(message.trimEnd());
+    },
   } as const;
   let llama: Llama;
   let fallbackReason: string | undefined;

@@ -1,15 +1,17 @@
 // One loaded model and everything decoding needs around it: the runtime, the contexts (one for
 // solves, one for inline completions, so a completion never waits behind a long solve), the
-// shared n-gram table and the draft budget. Callers see tokens and text, not node-llama-cpp.
+// shared n-gram table and a draft budget per context. Callers see tokens and text, not node-llama-cpp.
 import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { basename } from "node:path";
 import { TABLE_MAX_ENTRIES } from "../../../common/product";
-import type { ModelInfo } from "../../../common/protocol";
-import { DraftBudget, NgramTable } from "../stand";
+import type { BenchmarkRow, ModelInfo } from "../../../common/protocol";
+import { DraftBudget, NgramTable, type TargetModel } from "../stand";
 import { LlamaTarget } from "./llamaTarget";
 import { loadModelFile } from "./modelFile";
 import { hasChatTemplate, supportsFillInTheMiddle, tokenizePrompt, type PromptInput } from "./prompt";
+import { runBenchmark, type BenchmarkOptions } from "./benchmark";
 import { loadRuntime, threadsForModel, type GpuChoice, type Runtime } from "./runtime";
+import { Vocabulary } from "./vocabulary";
 
 /** Contexts are sized for this much text at most (tiny models train on less). */
 const MAX_CONTEXT = 4096;
@@ -17,24 +19,36 @@ const MAX_CONTEXT = 4096;
 export interface SessionOptions {
   readonly path: string;
   readonly gpu: GpuChoice;
-  readonly table?: NgramTable;
+  /** The persisted table for this model (given its vocabulary size, to check the table against), or else a new one. */
+  readonly loadTable?: (vocabularySize: number) => Promise<NgramTable>;
   /** Where llama.cpp's own messages go. */
   readonly log?: (message: string) => void;
+  /** Evaluation threads instead of threadsForModel's choice (benchmarks on a busy machine). */
+  readonly threads?: number;
+  /** Cancels the load. */
+  readonly signal?: AbortSignal;
   /** The demo model that ships with the extension. */
   readonly embedded?: boolean;
 }
 
+type Use = "solve" | "inline";
+
 export class ModelSession {
   readonly table: NgramTable;
-  /** Learns what drafting pays on this machine; shared by every request on this model. */
-  readonly budget = new DraftBudget({ sharedDepth: LlamaTarget.batchesDrafts() });
   /** One context for solves, one for inline completions. */
-  private readonly targets: Partial<Record<"solve" | "inline", LlamaTarget>> = {};
-  /** Each token's own text, detokenized once (token healing asks for many per request). */
-  private readonly tokenTexts = new Map<number, string>();
+  private readonly targets: Partial<Record<Use, LlamaTarget>> = {};
+  /**
+   * What drafting pays on each context, learned from its own calls: the two run at the same time
+   * with different batch sizes, so each would mislearn the other's costs. A budget outlives its
+   * context when N changes (its cost model knows the batch size).
+   */
+  private readonly budgets: Partial<Record<Use, DraftBudget>> = {};
+  /** Each token's text, the tokens by text, and the end-of-generation tokens, read once. */
+  readonly vocabulary: Vocabulary;
 
   private constructor(
-    readonly runtime: Runtime,
+    private readonly runtime: Runtime,
+    /** node-llama-cpp's model, for this folder and its tests: the server goes through the methods below. */
     readonly model: LlamaModel,
     readonly path: string,
     readonly threads: number,
@@ -42,26 +56,42 @@ export class ModelSession {
     private readonly embedded: boolean,
   ) {
     this.table = table ?? new NgramTable({ maxEntries: TABLE_MAX_ENTRIES });
+    this.vocabulary = Vocabulary.of(model);
   }
 
   static async open(options: SessionOptions): Promise<ModelSession> {
     const runtime = await loadRuntime(options.gpu, options.log);
     try {
-      const model = await loadModelFile(runtime.llama, options.path);
-      const threads = threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
-      return new ModelSession(runtime, model, options.path, threads, options.table, options.embedded ?? false);
+      const model = await loadModelFile(runtime.llama, options.path, "auto", options.signal);
+      const threads = options.threads ?? threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
+      try {
+        const table = await options.loadTable?.(vocabularySizeOf(model));
+        return new ModelSession(runtime, model, options.path, threads, table, options.embedded ?? false);
+      } catch (error) {
+        await model.dispose();
+        throw error;
+      }
     } catch (error) {
       await runtime.llama.dispose();
       throw error;
     }
   }
 
+  get vocabularySize(): number {
+    return vocabularySizeOf(this.model);
+  }
+
   get contextSize(): number {
     return Math.min(this.model.trainContextSize, MAX_CONTEXT);
   }
 
-  get stopTokens(): number[] {
-    return [this.model.tokens.eos, this.model.tokens.eot].filter((token): token is Token => token != null);
+  /**
+   * Every token that ends generation, as llama.cpp decides it: not only eos and eot, but also
+   * <|endoftext|> in a Qwen instruct model (which ends a FIM middle with it), <|end_of_text|> in
+   * Llama 3, <|fim_pad|>, <|file_sep|> and the like.
+   */
+  get stopTokens(): readonly number[] {
+    return this.vocabulary.endOfGeneration;
   }
 
   /** Whether prompts go through a chat template (a solve then asks in words by default). */
@@ -73,18 +103,28 @@ export class ModelSession {
     const vram = this.runtime.backend === "cpu" ? 0 : (await this.runtime.llama.getVramState()).used;
     return {
       path: this.path,
-      name: String(this.model.fileInfo.metadata?.general?.name ?? basename(this.path)),
+      name: modelName(this.model, this.path),
       sizeBytes: this.model.size,
       backend: this.runtime.backend,
       devices: this.runtime.devices,
       fallbackReason: this.runtime.fallbackReason,
       contextSize: this.contextSize,
-      fillInTheMiddle: supportsFillInTheMiddle(this.model),
+      fillInTheMiddle: this.fillInTheMiddle,
       chatTemplate: this.chatTemplate,
       threads: this.threads,
       embedded: this.embedded,
       memory: { ram: process.memoryUsage().rss, vram },
     };
+  }
+
+  /** Whether the model has fill-in-the-middle tokens (inline prompts then see the text after the cursor). */
+  get fillInTheMiddle(): boolean {
+    return supportsFillInTheMiddle(this.model);
+  }
+
+  /** How many tokens `text` is, as plain text: for sizing prompts. */
+  countTokens(text: string): number {
+    return this.model.tokenize(text).length;
   }
 
   tokenize(input: PromptInput): Promise<Token[]> {
@@ -96,9 +136,12 @@ export class ModelSession {
   }
 
   tokenText(token: number): string {
-    let text = this.tokenTexts.get(token);
-    if (text === undefined) this.tokenTexts.set(token, (text = this.detokenize([token])));
-    return text;
+    return this.vocabulary.textOf(token);
+  }
+
+  /** `npm run bench`'s comparison on this model, at this session's thread count. */
+  benchmark(options: Omit<BenchmarkOptions, "threads">): Promise<BenchmarkRow[]> {
+    return runBenchmark(this.model, { ...options, threads: this.threads });
   }
 
   /** The target for a solve with `trajectories` candidates (recreated when N changes). */
@@ -110,19 +153,52 @@ export class ModelSession {
     return this.targetFor("inline", trajectories);
   }
 
+  /** The draft budget of the context a target of this session decodes on. */
+  budgetFor(target: TargetModel): DraftBudget {
+    const use: Use = target === this.targets.inline ? "inline" : "solve";
+    return (this.budgets[use] ??= DraftBudget.for(target));
+  }
+
+  /** Frees the context for `use` if it was made for more than `trajectories` (it is made again when needed). */
+  async releaseContextOver(use: "solve" | "inline", trajectories: number): Promise<void> {
+    const target = this.targets[use];
+    if (!target || target.trajectories <= trajectories) return;
+    this.targets[use] = undefined;
+    await target.dispose();
+  }
+
   async dispose(): Promise<void> {
     await Promise.all(Object.values(this.targets).map((target) => target.dispose()));
     await this.model.dispose();
     await this.runtime.llama.dispose();
   }
 
-  private async targetFor(use: "solve" | "inline", trajectories: number): Promise<LlamaTarget> {
+  private async targetFor(use: Use, trajectories: number): Promise<LlamaTarget> {
     let target = this.targets[use];
     if (target?.trajectories !== trajectories) {
+      // Forgotten before it is disposed: if the new context cannot be made, the next request
+      // makes one again instead of finding a disposed one here.
+      this.targets[use] = undefined;
       await target?.dispose();
       target = await LlamaTarget.create(this.model, { trajectories, contextSize: this.contextSize, threads: this.threads });
       this.targets[use] = target;
     }
     return target;
   }
+}
+
+/** Tokens in the model's vocabulary: ids are below it. */
+function vocabularySizeOf(model: LlamaModel): number {
+  // Typed as always there; a file may still lack it.
+  const tokens: unknown = (model.fileInfo.metadata as { tokenizer?: { ggml?: { tokens?: unknown } } }).tokenizer?.ggml?.tokens;
+  if (Array.isArray(tokens)) return tokens.length;
+  // The embedding matrix has one row per token.
+  const embedding = model.fileInfo.tensorInfo?.find((tensor) => tensor.name === "token_embd.weight");
+  return Number(embedding?.dimensions[1] ?? 0);
+}
+
+/** The model's own name, or its file's: a file is untrusted, and its name field may hold anything. */
+function modelName(model: LlamaModel, path: string): string {
+  const name: unknown = model.fileInfo.metadata.general.name;
+  return typeof name === "string" && name.trim() ? name : basename(path);
 }

@@ -1,8 +1,9 @@
 import type { DraftBudget } from "./draftBudget";
 import type { DraftShape } from "./draftShape";
-import { NO_DRAFT, type Drafter } from "./drafters/drafter";
+import type { Drafter } from "./drafters/drafter";
 import type { SparseDistribution } from "./distribution";
 import { DraftTree } from "./draftTree";
+import type { Evidence } from "./evidence";
 import { Random } from "./random";
 import type { SamplingOptions } from "./sampling";
 import { DecodeStatistics } from "./statistics";
@@ -56,11 +57,12 @@ export interface DecodeResult {
 export interface DecoderOptions {
   readonly target: TargetModel;
   readonly drafter: Drafter;
-  /** The largest draft per step; drafters may send less. */
+  /** The largest draft per step; drafters may send less. A tree needs a target that verifies trees. */
   readonly shape: DraftShape;
   /**
    * Plans each step's draft depth per trajectory so that drafting pays for its verification
-   * (adaptive draft length). Without one, the whole shape is drafted every step.
+   * (adaptive draft length). Without one, the whole shape is drafted every step. It must be made
+   * for this target (DraftBudget.for), whose costs it learns.
    */
   readonly budget?: DraftBudget;
   /** Replaceable for tests only (the negative control uses a deliberately wrong one). */
@@ -73,20 +75,20 @@ interface Lesson {
   readonly distributions: readonly SparseDistribution[];
 }
 
-/**
- * Resolves once a target call just started has been handed to the model's own thread: after the
- * microtasks that queue it, and after a batch that waits for the next turn of the event loop.
- */
-function targetDispatched(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 interface Trajectory {
   readonly index: number;
   readonly context: number[];
   readonly promptLength: number;
   readonly statistics: DecodeStatistics;
   finishReason?: FinishReason;
+}
+
+/** One live trajectory's part of a step: what it drafted and why. */
+interface StepDraft {
+  readonly trajectory: Trajectory;
+  /** What the drafter knew before drawing (undefined when it was not asked or had nothing). */
+  readonly evidence: Evidence | undefined;
+  readonly draft: DraftTree;
 }
 
 /**
@@ -98,11 +100,18 @@ export class Decoder {
   private readonly verifier: Verifier;
 
   constructor(private readonly options: DecoderOptions) {
+    const { target, shape, budget } = options;
+    if (!target.capabilities.trees && !shape.isChain) {
+      throw new RangeError("this target verifies draft chains only, and the shape is a tree");
+    }
+    if (budget && budget.sharedDepth !== target.capabilities.padsToLongestDraft) {
+      throw new RangeError("the draft budget was made for another kind of target (see DraftBudget.for)");
+    }
     this.verifier = options.verifier ?? verifyDraft;
   }
 
   async decode(request: DecodeRequest): Promise<DecodeResult> {
-    const { target, drafter, shape, budget } = this.options;
+    const { target, budget } = this.options;
     const { sampling, signal } = request;
     const random = new Random(request.seed);
     const stopTokens = new Set(request.stopTokens ?? []);
@@ -115,10 +124,11 @@ export class Decoder {
     }));
     if (request.maxTokens <= 0) for (const trajectory of trajectories) trajectory.finishReason = "length";
     /** What the last step's target call taught, not yet learned (see the evaluation below). */
-    let learning: Lesson[] = [];
-    const learnPending = (): void => {
-      for (const { draft, distributions } of learning) drafter.learn(draft, distributions, sampling.temperature);
-      learning = [];
+    let lessons: Lesson[] = [];
+    const learnLessons = (): void => {
+      const learning = lessons;
+      lessons = [];
+      for (const { draft, distributions } of learning) this.options.drafter.learn(draft, distributions, sampling.temperature);
     };
 
     for (let step = 0; ; step++) {
@@ -130,35 +140,20 @@ export class Decoder {
       }
 
       const draftStart = performance.now();
-      const assessing = budget ? budget.needsEvidence(live.length, shape) : false;
-      const evidence = assessing
-        ? live.map((trajectory) => drafter.assess(trajectory.context, sampling.temperature))
-        : live.map(() => NO_DRAFT);
-      const depths = assessing ? budget!.plan(evidence, shape) : undefined;
-      // Under a budget, a trajectory without a planned depth gets the empty draft, at no drafter cost.
-      const drafts: DraftTree[] = live.map((trajectory, i) =>
-        budget && !((depths?.[i] ?? 0) > 0)
-          ? new DraftTree(trajectory.context)
-          : drafter.draft({ context: trajectory.context, shape, temperature: sampling.temperature, random, maxDraftDepth: depths?.[i] }),
-      );
-      const requests: TargetRequest[] = live.map((trajectory, i) => ({
+      const drafts = this.draftStep(live, request, random);
+      const requests: TargetRequest[] = drafts.map(({ trajectory, draft }) => ({
         trajectory: trajectory.index,
         context: trajectory.context,
-        draft: drafts[i]!,
+        draft,
       }));
       const targetStart = performance.now();
-      let distributions;
+      let distributions: SparseDistribution[][];
       try {
-        const evaluation = target.evaluate(requests, sampling, signal);
-        if (learning.length > 0) {
-          // The last step's lessons are learned while the target computes this one, on another
-          // core: only the next draft needs them, and on a CPU they cost a few percent of a step.
-          // (A failure is handled where the evaluation is awaited, not reported as unhandled meanwhile.)
-          evaluation.catch(() => undefined);
-          await targetDispatched();
-          learnPending();
-        }
-        distributions = await evaluation;
+        // The last step's lessons are learned while the target computes this one: only the next
+        // draft needs them, and on a CPU they cost a few percent of a step. (A target that did not
+        // run them leaves them for the line after.)
+        distributions = await target.evaluate(requests, sampling, { signal, meanwhile: lessons.length > 0 ? learnLessons : undefined });
+        learnLessons();
       } catch (error) {
         if (!signal?.aborted) throw error;
         for (const trajectory of live) trajectory.finishReason = "cancelled";
@@ -166,34 +161,20 @@ export class Decoder {
       }
       const targetEnd = performance.now();
 
-      const verifications: Verification[] = [];
-      for (let i = 0; i < live.length; i++) {
-        const trajectory = live[i]!;
-        const draft = drafts[i]!;
-        const verification = this.verifier(draft, distributions[i]!, random);
-        verifications.push(verification);
-        // Before the drafter learns this very distribution, which would flatter the estimate.
-        if (draft.draftedCount === 0 && evidence[i] !== NO_DRAFT) {
-          const acceptance = drafter.acceptanceIfDrafted(trajectory.context, distributions[i]![0]!, sampling.temperature);
-          if (acceptance !== undefined) budget?.recordUndrafted(evidence[i]!, acceptance);
-        }
-        learning.push({ draft, distributions: distributions[i]! });
-        const committed = this.commit(trajectory, verification.tokens, request, stopTokens);
-        trajectory.statistics.targetCalls++;
-        trajectory.statistics.tokens += committed;
-        trajectory.statistics.recordStep(draft.draftedCount, verification.acceptedCount);
-        total.recordStep(draft.draftedCount, verification.acceptedCount);
-        total.tokens += committed;
-        request.onStep?.({
-          trajectory: trajectory.index,
-          tokens: trajectory.context.slice(trajectory.context.length - committed),
-          fromDraft: Math.min(committed, verification.acceptedCount),
-          statistics: trajectory.statistics,
-        });
-      }
+      const verifications = drafts.map((stepDraft, i) => {
+        const nodeDistributions = distributions[i];
+        if (!nodeDistributions) throw new Error(`the target returned ${distributions.length} results for ${drafts.length} requests`);
+        lessons.push({ draft: stepDraft.draft, distributions: nodeDistributions });
+        return this.commitStep(stepDraft, nodeDistributions, request, stopTokens, random, total);
+      });
       total.targetCalls++;
       // The first call of a decode also evaluates the prompts, so it says nothing about draft cost.
-      budget?.record(evidence, drafts, verifications, step === 0 ? undefined : targetEnd - targetStart);
+      budget?.record(
+        drafts.map(({ evidence }) => evidence),
+        drafts.map(({ draft }) => draft),
+        verifications,
+        step === 0 ? undefined : targetEnd - targetStart,
+      );
       const stepEnd = performance.now();
       const drafterMs = targetStart - draftStart + (stepEnd - targetEnd);
       total.drafterMs += drafterMs;
@@ -205,15 +186,69 @@ export class Decoder {
     }
 
     // The table outlives this decode (the server keeps it across requests).
-    learnPending();
+    learnLessons();
     return {
       trajectories: trajectories.map((trajectory) => ({
         tokens: trajectory.context.slice(trajectory.promptLength),
-        finishReason: trajectory.finishReason!,
+        finishReason: trajectory.finishReason ?? "cancelled",
         statistics: trajectory.statistics,
       })),
       statistics: total,
     };
+  }
+
+  /**
+   * Each live trajectory's draft for this step. Under a budget the drafters assess first (only
+   * when a draft could pay at all), the budget plans a depth for each, and a trajectory without
+   * one gets the empty draft at no drafter cost.
+   */
+  private draftStep(live: readonly Trajectory[], request: DecodeRequest, random: Random): StepDraft[] {
+    const { drafter, shape, budget } = this.options;
+    const { temperature } = request.sampling;
+    const draft = (context: readonly number[], maxDraftDepth?: number): DraftTree =>
+      drafter.draft({ context, shape, temperature, random, maxDraftDepth });
+    if (!budget) return live.map((trajectory) => ({ trajectory, evidence: undefined, draft: draft(trajectory.context) }));
+    if (!budget.needsEvidence(live.length, shape)) {
+      return live.map((trajectory) => ({ trajectory, evidence: undefined, draft: new DraftTree(trajectory.context) }));
+    }
+    const evidence = live.map((trajectory) => drafter.assess(trajectory.context, temperature));
+    const depths = budget.plan(evidence, shape);
+    return live.map((trajectory, i) => {
+      const depth = depths[i] ?? 0;
+      return { trajectory, evidence: evidence[i], draft: depth > 0 ? draft(trajectory.context, depth) : new DraftTree(trajectory.context) };
+    });
+  }
+
+  /** Verifies one trajectory's draft, commits the tokens and counts them; the verification is the budget's lesson. */
+  private commitStep(
+    { trajectory, evidence, draft }: StepDraft,
+    distributions: readonly SparseDistribution[],
+    request: DecodeRequest,
+    stopTokens: ReadonlySet<number>,
+    random: Random,
+    total: DecodeStatistics,
+  ): Verification {
+    const verification = this.verifier(draft, distributions, random);
+    const { budget, drafter } = this.options;
+    // Before the drafter learns this very distribution, which would flatter the estimate.
+    const next = distributions[0];
+    if (budget && evidence && next && draft.draftedCount === 0) {
+      const acceptance = drafter.acceptanceIfDrafted(trajectory.context, next, request.sampling.temperature);
+      if (acceptance !== undefined) budget.recordUndrafted(evidence, acceptance);
+    }
+    const committed = this.commit(trajectory, verification.tokens, request, stopTokens);
+    trajectory.statistics.targetCalls++;
+    trajectory.statistics.tokens += committed;
+    trajectory.statistics.recordStep(draft.draftedCount, verification.acceptedCount);
+    total.recordStep(draft.draftedCount, verification.acceptedCount);
+    total.tokens += committed;
+    request.onStep?.({
+      trajectory: trajectory.index,
+      tokens: trajectory.context.slice(trajectory.context.length - committed),
+      fromDraft: Math.min(committed, verification.acceptedCount),
+      statistics: trajectory.statistics,
+    });
+    return verification;
   }
 
   /** Appends verified tokens up to the first stop condition; returns how many were kept. */

@@ -12,10 +12,8 @@ export interface SparseDistribution {
 
 export function probabilityOf(distribution: SparseDistribution, token: number): number {
   const { tokens, probs } = distribution;
-  for (let i = 0; i < tokens.length; i++) {
-    if (tokens[i] === token) return probs[i]!;
-  }
-  return 0;
+  const index = tokens.indexOf(token);
+  return index < 0 ? 0 : (probs[index] ?? 0);
 }
 
 /**
@@ -24,7 +22,7 @@ export function probabilityOf(distribution: SparseDistribution, token: number): 
  */
 export function overlap(p: SparseDistribution, q: SparseDistribution): number {
   let total = 0;
-  for (let i = 0; i < q.tokens.length; i++) total += Math.min(q.probs[i]!, probabilityOf(p, q.tokens[i]!));
+  q.tokens.forEach((token, i) => (total += Math.min(q.probs[i] ?? 0, probabilityOf(p, token))));
   return total;
 }
 
@@ -36,18 +34,18 @@ export function pointMass(token: number): SparseDistribution {
 export function sampleToken(distribution: SparseDistribution, random: Random): number {
   const { tokens, probs } = distribution;
   let total = 0;
-  for (let i = 0; i < probs.length; i++) total += probs[i]!;
+  for (const probability of probs) total += probability;
   let threshold = random.next() * total;
-  let last = -1;
+  let last: number | undefined;
   for (let i = 0; i < probs.length; i++) {
-    const probability = probs[i]!;
+    const probability = probs[i] ?? 0;
     if (probability <= 0) continue;
-    last = i;
+    last = tokens[i];
     threshold -= probability;
-    if (threshold < 0) return tokens[i]!;
+    if (threshold < 0 && last !== undefined) return last;
   }
-  if (last < 0) throw new Error("cannot sample from an empty distribution");
-  return tokens[last]!;
+  if (last === undefined) throw new Error("cannot sample from an empty distribution");
+  return last;
 }
 
 /** The most likely token (first one on ties). */
@@ -55,10 +53,11 @@ export function argmaxToken(distribution: SparseDistribution): number {
   const { tokens, probs } = distribution;
   let best = 0;
   for (let i = 1; i < probs.length; i++) {
-    if (probs[i]! > probs[best]!) best = i;
+    if ((probs[i] ?? 0) > (probs[best] ?? 0)) best = i;
   }
-  if (tokens.length === 0) throw new Error("cannot take the argmax of an empty distribution");
-  return tokens[best]!;
+  const token = tokens[best];
+  if (token === undefined) throw new Error("cannot take the argmax of an empty distribution");
+  return token;
 }
 
 /**
@@ -70,17 +69,16 @@ export function residual(p: SparseDistribution, q: SparseDistribution): SparseDi
   const tokens: number[] = [];
   const probs: number[] = [];
   let total = 0;
-  for (let i = 0; i < p.tokens.length; i++) {
-    const remaining = p.probs[i]! - probabilityOf(q, p.tokens[i]!);
+  p.tokens.forEach((token, i) => {
+    const remaining = (p.probs[i] ?? 0) - probabilityOf(q, token);
     if (remaining > 0) {
-      tokens.push(p.tokens[i]!);
+      tokens.push(token);
       probs.push(remaining);
       total += remaining;
     }
-  }
+  });
   if (!(total > 1e-12)) return p;
-  for (let i = 0; i < probs.length; i++) probs[i]! /= total;
-  return { tokens: Int32Array.from(tokens), probs: Float64Array.from(probs) };
+  return { tokens: Int32Array.from(tokens), probs: Float64Array.from(probs, (probability) => probability / total) };
 }
 
 /** q without `token`, renormalised: the law of the next draw when sampling without replacement. */
@@ -88,12 +86,15 @@ export function withoutToken(q: SparseDistribution, token: number): SparseDistri
   const tokens: number[] = [];
   const probs: number[] = [];
   let total = 0;
-  for (let i = 0; i < q.tokens.length; i++) {
-    if (q.tokens[i] === token) continue;
-    tokens.push(q.tokens[i]!);
-    probs.push(q.probs[i]!);
-    total += q.probs[i]!;
-  }
-  if (total > 0) for (let i = 0; i < probs.length; i++) probs[i]! /= total;
-  return { tokens: Int32Array.from(tokens), probs: Float64Array.from(probs) };
+  q.tokens.forEach((other, i) => {
+    if (other === token) return;
+    const probability = q.probs[i] ?? 0;
+    tokens.push(other);
+    probs.push(probability);
+    total += probability;
+  });
+  return {
+    tokens: Int32Array.from(tokens),
+    probs: Float64Array.from(probs, (probability) => (total > 0 ? probability / total : probability)),
+  };
 }

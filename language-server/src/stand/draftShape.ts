@@ -12,12 +12,16 @@ export class DraftShape {
   private constructor(parents: Int32Array) {
     if (parents.length === 0 || parents[0] !== -1) throw new RangeError("node 0 must be the root (parent -1)");
     const depths = new Int32Array(parents.length);
-    const children: number[][] = Array.from({ length: parents.length }, () => []);
+    const children: number[][] = [[]];
     for (let node = 1; node < parents.length; node++) {
-      const parent = parents[node]!;
-      if (!(parent >= 0 && parent < node)) throw new RangeError(`node ${node} must have an earlier node as parent, not ${parent}`);
-      depths[node] = depths[parent]! + 1;
-      children[parent]!.push(node);
+      const parent = parents[node] ?? -1;
+      const siblings = children[parent];
+      if (!(parent >= 0 && parent < node) || !siblings) {
+        throw new RangeError(`node ${String(node)} must have an earlier node as parent, not ${String(parent)}`);
+      }
+      depths[node] = (depths[parent] ?? 0) + 1;
+      siblings.push(node);
+      children.push([]);
     }
     this.parents = parents;
     this.depths = depths;
@@ -45,7 +49,7 @@ export class DraftShape {
     for (const width of widths) {
       const candidates: { parent: number; rank: number; weight: number }[] = [];
       for (const parent of level) {
-        for (let rank = 0; rank < width; rank++) candidates.push({ parent, rank, weight: weights[parent]! / (rank + 1) });
+        for (let rank = 0; rank < width; rank++) candidates.push({ parent, rank, weight: (weights[parent] ?? 0) / (rank + 1) });
       }
       const chosen = candidates
         .sort((a, b) => b.weight - a.weight || a.parent - b.parent || a.rank - b.rank)
@@ -70,11 +74,11 @@ export class DraftShape {
   }
 
   static fromJSON(json: unknown): DraftShape {
-    const parents = (json as { parents?: unknown })?.parents;
+    const parents = typeof json === "object" && json !== null && "parents" in json ? json.parents : undefined;
     if (!Array.isArray(parents) || !parents.every((parent) => Number.isInteger(parent))) {
       throw new TypeError("a draft shape is { parents: number[] }");
     }
-    return DraftShape.fromParents(parents);
+    return DraftShape.fromParents(parents as number[]);
   }
 
   toJSON(): { parents: number[]; widths: number[] } {
@@ -90,14 +94,22 @@ export class DraftShape {
     return this.depths.reduce((max, depth) => Math.max(max, depth), 0);
   }
 
+  /** Whether no node has more than one child. */
+  get isChain(): boolean {
+    return this.childLists.every((children) => children.length <= 1);
+  }
+
+  /** A node's children by rank (none for a node that is not in the shape). */
   children(node: number): Int32Array {
-    return this.childLists[node]!;
+    return this.childLists[node] ?? NO_CHILDREN;
   }
 
   /** Number of draft nodes at each depth 1..maxDepth. */
   widths(): number[] {
     const widths = new Array<number>(this.maxDepth).fill(0);
-    for (let node = 1; node < this.size; node++) widths[this.depths[node]! - 1]!++;
+    for (const depth of this.depths.subarray(1)) widths[depth - 1] = (widths[depth - 1] ?? 0) + 1;
     return widths;
   }
 }
+
+const NO_CHILDREN = new Int32Array(0);

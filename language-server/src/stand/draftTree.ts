@@ -26,9 +26,7 @@ export class DraftTree {
   constructor(context: readonly number[]) {
     this.windowData = new Int32Array(CONTEXT_WINDOW * 8);
     const available = Math.min(CONTEXT_WINDOW, context.length);
-    for (let i = 0; i < available; i++) {
-      this.windowData[CONTEXT_WINDOW - available + i] = context[context.length - available + i]!;
-    }
+    this.windowData.set(context.slice(context.length - available), CONTEXT_WINDOW - available);
     this.windowLengths = [available];
   }
 
@@ -51,23 +49,29 @@ export class DraftTree {
   }
 
   windowLength(node: number): number {
-    return this.windowLengths[node]!;
+    return this.windowLengths[node] ?? 0;
   }
 
+  /** A node's children in the order they were drafted (none for a node that is not in the tree). */
   children(node: number): readonly number[] {
-    return this.childLists[node]!;
+    return this.childLists[node] ?? [];
   }
 
   /** Appends a child of `parent` and returns its node number. */
   addChild(parent: number, token: number, shapeNode: number): number {
+    const siblings = this.childLists[parent];
+    const parentDepth = this.depths[parent];
+    const parentWindow = this.windowLengths[parent];
+    if (!siblings || parentDepth === undefined || parentWindow === undefined)
+      throw new RangeError(`node ${String(parent)} is not in the tree`);
     const node = this.tokens.length;
     this.tokens.push(token);
     this.parents.push(parent);
     this.shapeNodes.push(shapeNode);
     this.childDistributions.push(undefined);
     this.childLists.push([]);
-    this.childLists[parent]!.push(node);
-    this.depths.push(this.depths[parent]! + 1);
+    siblings.push(node);
+    this.depths.push(parentDepth + 1);
     if ((node + 1) * CONTEXT_WINDOW > this.windowData.length) {
       const grown = new Int32Array(this.windowData.length * 2);
       grown.set(this.windowData);
@@ -77,7 +81,7 @@ export class DraftTree {
     const to = node * CONTEXT_WINDOW;
     this.windowData.copyWithin(to, from + 1, from + CONTEXT_WINDOW);
     this.windowData[to + CONTEXT_WINDOW - 1] = token;
-    this.windowLengths.push(Math.min(CONTEXT_WINDOW, this.windowLengths[parent]! + 1));
+    this.windowLengths.push(Math.min(CONTEXT_WINDOW, parentWindow + 1));
     return node;
   }
 }

@@ -1,5 +1,8 @@
 import type { Random } from "./random";
 
+/** The best scores so far, reused across calls (drafting calls this for every node). */
+let scratch = new Float64Array(64);
+
 /**
  * Samples `count` distinct indices from the (unnormalised) weights `probs` without replacement,
  * in one pass: perturb each log-weight with Gumbel noise −log(−log U) and keep the top `count`.
@@ -11,18 +14,19 @@ import type { Random } from "./random";
  */
 export function gumbelTopK(probs: ArrayLike<number>, count: number, random: Random, out: Int32Array): number {
   if (count <= 0) return 0;
-  const scores = new Float64Array(count);
+  if (scratch.length < count) scratch = new Float64Array(count);
+  const scores = scratch;
   let chosen = 0;
   for (let i = 0; i < probs.length; i++) {
-    const weight = probs[i]!;
+    const weight = probs[i] ?? 0;
     if (!(weight > 0)) continue;
     const score = Math.log(weight) - Math.log(-Math.log(random.nextOpen()));
-    if (chosen === count && score <= scores[count - 1]!) continue;
+    if (chosen === count && score <= (scores[count - 1] ?? -Infinity)) continue;
     // Insertion into the short sorted list of the best scores so far.
     let position = chosen < count ? chosen++ : count - 1;
-    while (position > 0 && scores[position - 1]! < score) {
-      scores[position] = scores[position - 1]!;
-      out[position] = out[position - 1]!;
+    for (let above = scores[position - 1]; above !== undefined && above < score; above = scores[position - 1]) {
+      scores[position] = above;
+      out[position] = out[position - 1] ?? -1;
       position--;
     }
     scores[position] = score;

@@ -1,5 +1,5 @@
-// The STAND engine: pure TypeScript, no editor and no model runtime. It talks to a model through
-// TargetModel only, so synthetic targets test it and one adapter connects a real model.
+// The STAND engine: pure TypeScript, no editor and no model runtime (README.md gives one step,
+// draft → verify → learn → plan). It talks to a model through TargetModel only.
 export {
   Decoder,
   type DecodeRequest,
@@ -19,19 +19,30 @@ export {
   withoutToken,
   type SparseDistribution,
 } from "./distribution";
-export { AcceptanceEstimator, CallCostModel, DraftBudget, type CallCost } from "./draftBudget";
+export { AcceptanceEstimator, reachOf } from "./acceptanceEstimator";
+export { BUDGET_TUNING, type Tuning } from "./budgetTuning";
+export { CallCostModel, type CallCost } from "./callCostModel";
+export { DraftBudget, type DraftBudgetOptions } from "./draftBudget";
 export { DraftShape } from "./draftShape";
 export { DraftTree } from "./draftTree";
-export { NO_DRAFT, type Drafter, type DraftRequest } from "./drafters/drafter";
+export { Evidence } from "./evidence";
+export type { Drafter, DraftRequest } from "./drafters/drafter";
 export { NoDrafter } from "./drafters/noDrafter";
 export { PromptLookupDrafter, type PromptLookupOptions } from "./drafters/promptLookupDrafter";
 export { ngramDrafter, standDrafter, TableDrafter } from "./drafters/tableDrafter";
 export { gumbelTopK } from "./gumbelTopK";
-export { CONTEXT_WINDOW, ENTRY_TOP_K, NgramTable, type NgramTableOptions, type TableEntry } from "./ngramTable";
-export { deserializeTable, serializeTable, TABLE_FORMAT_VERSION, TableFormatError, type LoadedTable } from "./ngramTableFormat";
+export { CONTEXT_WINDOW, ENTRY_TOP_K, NgramTable, type EntryCursor, type NgramTableOptions, type TableEntry } from "./ngramTable";
+export {
+  deserializeTable,
+  serializationSteps,
+  serializeTable,
+  TABLE_FORMAT_VERSION,
+  TableFormatError,
+  type LoadedTable,
+} from "./ngramTableFormat";
 export { Random } from "./random";
 export { greedySampling, isGreedy, samplerDistribution, type SamplingOptions } from "./sampling";
 export { DecodeStatistics } from "./statistics";
-export type { TargetModel, TargetRequest } from "./target";
+export type { EvaluationOptions, TargetCapabilities, TargetModel, TargetRequest } from "./target";
 export { AcceptanceCounter, optimiseShape } from "./treeOptimiser";
-export { verifyDraft, type Verification, type Verifier } from "./verifier";
+export { distributionAt, verifyDraft, type Verification, type Verifier } from "./verifier";

@@ -20,6 +20,16 @@ export interface NgramTableOptions {
   readonly visitCap?: number;
 }
 
+/** One entry as NgramTable.cursor() shows it: valid arrays are key[0..keyLength) and tokens/probs[0..tokenCount). */
+export interface EntryCursor {
+  readonly keyLength: number;
+  readonly tokenCount: number;
+  readonly visits: number;
+  readonly key: Int32Array;
+  readonly tokens: Int32Array;
+  readonly probs: Float32Array;
+}
+
 /** One entry's stored distribution, in decreasing probability (not renormalised after pruning). */
 export interface TableEntry {
   readonly key: Int32Array;
@@ -31,6 +41,8 @@ export interface TableEntry {
 const EMPTY = 0;
 const EVICTION_SEED = 0x5eed;
 const EVICTION_SAMPLE = 8;
+/** Entry numbers are below this (maxEntries is at most 2^21). */
+const ENTRY_NUMBERS = 2 ** 21;
 
 /**
  * The adaptive n-gram table: for each recent context (the last 1..4 tokens) a sparse next-token
@@ -61,6 +73,11 @@ export class NgramTable {
   private readonly index: Int32Array;
   private readonly indexMask: number;
   private evictionRandom = new Random(EVICTION_SEED);
+  /**
+   * Each entry's last draft distribution and its temperature, until the entry changes: drafting a
+   * tree or N trajectories looks the same entries up many times per step.
+   */
+  private readonly drafts: ({ readonly temperature: number; readonly q: SparseDistribution } | undefined)[];
 
   // Scratch space for one observation and one merge, reused to avoid allocation on the hot path.
   private readonly observedTokens = new Int32Array(ENTRY_TOP_K);
@@ -73,7 +90,7 @@ export class NgramTable {
     this.minKeyLength = options.minKeyLength ?? 1;
     this.maxKeyLength = options.maxKeyLength ?? CONTEXT_WINDOW;
     this.visitCap = options.visitCap ?? 32;
-    if (!(this.maxEntries >= 1)) throw new RangeError("maxEntries must be at least 1");
+    if (!(this.maxEntries >= 1 && this.maxEntries <= ENTRY_NUMBERS)) throw new RangeError(`maxEntries must be from 1 to ${ENTRY_NUMBERS}`);
     if (!(this.minKeyLength >= 1 && this.minKeyLength <= this.maxKeyLength && this.maxKeyLength <= CONTEXT_WINDOW)) {
       throw new RangeError(`key lengths must satisfy 1 ≤ min ≤ max ≤ ${CONTEXT_WINDOW}`);
     }
@@ -90,6 +107,7 @@ export class NgramTable {
     while (indexSize < capacity * 2) indexSize *= 2;
     this.index = new Int32Array(indexSize);
     this.indexMask = indexSize - 1;
+    this.drafts = new Array<undefined>(capacity);
   }
 
   get size(): number {
@@ -119,6 +137,7 @@ export class NgramTable {
     this.entryCount = 0;
     this.clock = 0;
     this.index.fill(EMPTY);
+    this.drafts.fill(undefined);
     this.evictionRandom = new Random(EVICTION_SEED);
   }
 
@@ -138,7 +157,7 @@ export class NgramTable {
   find(windows: Int32Array, offset: number, length: number): number {
     const hash = hashKey(windows, offset, length);
     for (let slot = hash & this.indexMask; ; slot = (slot + 1) & this.indexMask) {
-      const stored = this.index[slot]!;
+      const stored = this.index[slot] ?? 0;
       if (stored === EMPTY) return -1;
       const entry = stored - 1;
       if (this.hashes[entry] === hash && this.keyMatches(entry, windows, offset, length)) return entry;
@@ -167,57 +186,124 @@ export class NgramTable {
   /** Learns a token sequence as certain continuations (text the user wrote or accepted). */
   observeSequence(tokens: readonly number[]): void {
     const window = new Int32Array(CONTEXT_WINDOW);
-    for (let i = 1; i < tokens.length; i++) {
+    tokens.forEach((token, i) => {
+      const previous = tokens[i - 1];
+      if (previous === undefined) return;
       window.copyWithin(0, 1);
-      window[CONTEXT_WINDOW - 1] = tokens[i - 1]!;
-      this.observe(window, 0, Math.min(i, CONTEXT_WINDOW), pointMass(tokens[i]!), 1);
-    }
+      window[CONTEXT_WINDOW - 1] = previous;
+      this.observe(window, 0, Math.min(i, CONTEXT_WINDOW), pointMass(token), 1);
+    });
   }
 
   /**
    * The entry's distribution as a draft distribution q at `temperature`: q ∝ stored^(1/T),
    * normalised over the stored tokens. At T = 0 the stored probabilities are returned normalised
-   * (greedy drafters only use their order).
+   * (greedy drafters only use their order). The distribution is shared: callers must not change it.
    */
   draftDistribution(entry: number, temperature: number): SparseDistribution {
-    const count = this.tokenCounts[entry]!;
+    const cached = this.drafts[entry];
+    if (cached?.temperature === temperature) return cached.q;
+    const count = this.tokenCounts[entry] ?? 0;
     const base = entry * ENTRY_TOP_K;
     const tokens = this.tokens.slice(base, base + count);
     const probs = new Float64Array(count);
     const exponent = temperature > 0 ? 1 / temperature : 1;
     let total = 0;
     for (let i = 0; i < count; i++) {
-      const weight = exponent === 1 ? this.probs[base + i]! : Math.pow(this.probs[base + i]!, exponent);
+      const weight = exponent === 1 ? (this.probs[base + i] ?? 0) : Math.pow(this.probs[base + i] ?? 0, exponent);
       probs[i] = weight;
       total += weight;
     }
-    if (total > 0) for (let i = 0; i < count; i++) probs[i]! /= total;
-    return { tokens, probs };
+    if (total > 0) for (let i = 0; i < count; i++) probs[i] = (probs[i] ?? 0) / total;
+    const q = { tokens, probs };
+    this.drafts[entry] = { temperature, q };
+    return q;
   }
 
   /** Length of the entry's key (longer keys are more specific evidence). */
   keyLength(entry: number): number {
-    return this.keyLengths[entry]!;
+    return this.keyLengths[entry] ?? 0;
   }
 
   /** A copy of one entry, for inspection and persistence. */
   entry(entry: number): TableEntry {
-    const length = this.keyLengths[entry]!;
+    const length = this.keyLengths[entry] ?? 0;
     const keyBase = entry * CONTEXT_WINDOW;
     const base = entry * ENTRY_TOP_K;
-    const count = this.tokenCounts[entry]!;
+    const count = this.tokenCounts[entry] ?? 0;
     return {
       key: this.keys.slice(keyBase + CONTEXT_WINDOW - length, keyBase + CONTEXT_WINDOW),
       tokens: this.tokens.slice(base, base + count),
       probs: this.probs.slice(base, base + count),
-      visits: this.visits[entry]!,
+      visits: this.visits[entry] ?? 0,
     };
   }
 
   /** Entries from least to most recently used, so that restoring them in order keeps recency. */
   *entries(): IterableIterator<TableEntry> {
-    const order = Array.from({ length: this.entryCount }, (_, i) => i).sort((a, b) => this.lastUse[a]! - this.lastUse[b]!);
-    for (const entry of order) yield this.entry(entry);
+    for (const entry of this.usageOrder()) yield this.entry(entry);
+  }
+
+  /**
+   * entries() without allocating: one cursor, refilled for each entry in turn (see EntryCursor).
+   * Persisting a full table through entries() would allocate hundreds of thousands of typed arrays.
+   */
+  *cursor(): IterableIterator<EntryCursor> {
+    const cursor = {
+      keyLength: 0,
+      tokenCount: 0,
+      visits: 0,
+      key: new Int32Array(CONTEXT_WINDOW),
+      tokens: new Int32Array(ENTRY_TOP_K),
+      probs: new Float32Array(ENTRY_TOP_K),
+    };
+    for (const entry of this.usageOrder()) {
+      const keyLength = this.keyLengths[entry] ?? 0;
+      const keyEnd = (entry + 1) * CONTEXT_WINDOW;
+      const base = entry * ENTRY_TOP_K;
+      const tokenCount = this.tokenCounts[entry] ?? 0;
+      cursor.keyLength = keyLength;
+      cursor.tokenCount = tokenCount;
+      cursor.visits = this.visits[entry] ?? 0;
+      cursor.key.set(this.keys.subarray(keyEnd - keyLength, keyEnd));
+      cursor.tokens.set(this.tokens.subarray(base, base + tokenCount));
+      cursor.probs.set(this.probs.subarray(base, base + tokenCount));
+      yield cursor;
+    }
+  }
+
+  /** Entry numbers from least to most recently used. */
+  private usageOrder(): Uint32Array {
+    // One native sort of (last use, entry) pairs packed into doubles: a comparator sort of a full
+    // table's entry numbers takes far longer. Last use < 2^32 and entry < 2^21 fit in 53 bits.
+    const packed = new Float64Array(this.entryCount);
+    for (let entry = 0; entry < this.entryCount; entry++) packed[entry] = (this.lastUse[entry] ?? 0) * ENTRY_NUMBERS + entry;
+    packed.sort();
+    return Uint32Array.from(packed, (value) => value % ENTRY_NUMBERS);
+  }
+
+  /** Whether every token of every key and distribution is an id below `vocabularySize` (and not negative). */
+  tokensBelow(vocabularySize: number): boolean {
+    const outside = (token: number): boolean => token < 0 || token >= vocabularySize;
+    for (let entry = 0; entry < this.entryCount; entry++) {
+      const keyEnd = (entry + 1) * CONTEXT_WINDOW;
+      const base = entry * ENTRY_TOP_K;
+      if (this.keys.subarray(keyEnd - (this.keyLengths[entry] ?? 0), keyEnd).some(outside)) return false;
+      if (this.tokens.subarray(base, base + (this.tokenCounts[entry] ?? 0)).some(outside)) return false;
+    }
+    return true;
+  }
+
+  /** An independent copy: a snapshot to save while this table goes on learning. */
+  copy(): NgramTable {
+    const copy = new NgramTable(this);
+    copy.entryCount = this.entryCount;
+    copy.clock = this.clock;
+    copy.evictionRandom = this.evictionRandom.copy();
+    for (const name of ["keys", "keyLengths", "hashes", "tokenCounts", "visits", "lastUse", "tokens", "probs", "index"] as const) {
+      copy[name].set(this[name]);
+    }
+    return copy;
   }
 
   /** Inserts or replaces an entry as it was saved (used when loading a persisted table). */
@@ -234,6 +320,7 @@ export class NgramTable {
     this.probs.set(saved.probs, base);
     this.tokenCounts[entry] = saved.tokens.length;
     this.visits[entry] = saved.visits;
+    this.drafts[entry] = undefined;
     this.lastUse[entry] = ++this.clock;
   }
 
@@ -253,11 +340,12 @@ export class NgramTable {
     const hash = hashKey(windows, offset, length);
     const keyBase = entry * CONTEXT_WINDOW;
     this.keys.fill(0, keyBase, keyBase + CONTEXT_WINDOW);
-    for (let i = CONTEXT_WINDOW - length; i < CONTEXT_WINDOW; i++) this.keys[keyBase + i] = windows[offset + i]!;
+    for (let i = CONTEXT_WINDOW - length; i < CONTEXT_WINDOW; i++) this.keys[keyBase + i] = windows[offset + i] ?? 0;
     this.keyLengths[entry] = length;
     this.hashes[entry] = hash;
     this.tokenCounts[entry] = 0;
     this.visits[entry] = 0;
+    this.drafts[entry] = undefined;
     this.lastUse[entry] = this.clock;
     let slot = hash & this.indexMask;
     while (this.index[slot] !== EMPTY) slot = (slot + 1) & this.indexMask;
@@ -270,13 +358,13 @@ export class NgramTable {
     let victim = this.evictionRandom.nextInt(this.entryCount);
     for (let i = 1; i < EVICTION_SAMPLE; i++) {
       const candidate = this.evictionRandom.nextInt(this.entryCount);
-      if (this.lastUse[candidate]! < this.lastUse[victim]!) victim = candidate;
+      if ((this.lastUse[candidate] ?? 0) < (this.lastUse[victim] ?? 0)) victim = candidate;
     }
     this.removeEntry(victim);
   }
 
   private slotOf(entry: number): number {
-    for (let slot = this.hashes[entry]! & this.indexMask; ; slot = (slot + 1) & this.indexMask) {
+    for (let slot = (this.hashes[entry] ?? 0) & this.indexMask; ; slot = (slot + 1) & this.indexMask) {
       if (this.index[slot] === entry + 1) return slot;
     }
   }
@@ -285,10 +373,10 @@ export class NgramTable {
     // Backward-shift deletion keeps linear probing correct without tombstones.
     let hole = this.slotOf(entry);
     for (let next = (hole + 1) & this.indexMask; this.index[next] !== EMPTY; next = (next + 1) & this.indexMask) {
-      const home = this.hashes[this.index[next]! - 1]! & this.indexMask;
+      const home = (this.hashes[(this.index[next] ?? 0) - 1] ?? 0) & this.indexMask;
       const stays = hole <= next ? hole < home && home <= next : hole < home || home <= next;
       if (stays) continue;
-      this.index[hole] = this.index[next]!;
+      this.index[hole] = this.index[next] ?? 0;
       hole = next;
     }
     this.index[hole] = EMPTY;
@@ -300,11 +388,13 @@ export class NgramTable {
     this.keys.copyWithin(entry * CONTEXT_WINDOW, last * CONTEXT_WINDOW, (last + 1) * CONTEXT_WINDOW);
     this.tokens.copyWithin(entry * ENTRY_TOP_K, last * ENTRY_TOP_K, (last + 1) * ENTRY_TOP_K);
     this.probs.copyWithin(entry * ENTRY_TOP_K, last * ENTRY_TOP_K, (last + 1) * ENTRY_TOP_K);
-    this.keyLengths[entry] = this.keyLengths[last]!;
-    this.hashes[entry] = this.hashes[last]!;
-    this.tokenCounts[entry] = this.tokenCounts[last]!;
-    this.visits[entry] = this.visits[last]!;
-    this.lastUse[entry] = this.lastUse[last]!;
+    this.keyLengths[entry] = this.keyLengths[last] ?? 0;
+    this.hashes[entry] = this.hashes[last] ?? 0;
+    this.tokenCounts[entry] = this.tokenCounts[last] ?? 0;
+    this.visits[entry] = this.visits[last] ?? 0;
+    this.drafts[entry] = this.drafts[last];
+    this.drafts[last] = undefined;
+    this.lastUse[entry] = this.lastUse[last] ?? 0;
   }
 
   /** Fills the observation scratch with the top ENTRY_TOP_K tokens at temperature 1. */
@@ -316,57 +406,57 @@ export class NgramTable {
     let total = 1;
     if (exponent !== 1) {
       total = 0;
-      for (let i = 0; i < probs.length; i++) total += Math.pow(probs[i]!, exponent);
+      for (let i = 0; i < probs.length; i++) total += Math.pow(probs[i] ?? 0, exponent);
       if (!(total > 0)) return 0;
     }
     let count = 0;
     for (let i = 0; i < probs.length; i++) {
-      const weight = (exponent === 1 ? probs[i]! : Math.pow(probs[i]!, exponent)) / total;
+      const weight = (exponent === 1 ? (probs[i] ?? 0) : Math.pow(probs[i] ?? 0, exponent)) / total;
       if (!(weight > 0)) continue;
-      if (count === ENTRY_TOP_K && weight <= this.observedProbs[count - 1]!) continue;
+      if (count === ENTRY_TOP_K && weight <= (this.observedProbs[count - 1] ?? 0)) continue;
       let position = count < ENTRY_TOP_K ? count++ : count - 1;
-      while (position > 0 && this.observedProbs[position - 1]! < weight) {
-        this.observedProbs[position] = this.observedProbs[position - 1]!;
-        this.observedTokens[position] = this.observedTokens[position - 1]!;
+      while (position > 0 && (this.observedProbs[position - 1] ?? 0) < weight) {
+        this.observedProbs[position] = this.observedProbs[position - 1] ?? 0;
+        this.observedTokens[position] = this.observedTokens[position - 1] ?? 0;
         position--;
       }
       this.observedProbs[position] = weight;
-      this.observedTokens[position] = tokens[i]!;
+      this.observedTokens[position] = tokens[i] ?? 0;
     }
     return count;
   }
 
   /** dist ← k/(k+1)·dist + 1/(k+1)·observed, then keep the top ENTRY_TOP_K. */
   private merge(entry: number, observedCount: number): void {
-    const k = Math.min(this.visits[entry]!, this.visitCap);
+    const k = Math.min(this.visits[entry] ?? 0, this.visitCap);
     const keep = k / (k + 1);
     const learn = 1 / (k + 1);
     const base = entry * ENTRY_TOP_K;
-    const storedCount = this.tokenCounts[entry]!;
+    const storedCount = this.tokenCounts[entry] ?? 0;
     let count = 0;
     for (let i = 0; i < storedCount; i++) {
-      this.mergeTokens[count] = this.tokens[base + i]!;
-      this.mergeProbs[count++] = keep * this.probs[base + i]!;
+      this.mergeTokens[count] = this.tokens[base + i] ?? 0;
+      this.mergeProbs[count++] = keep * (this.probs[base + i] ?? 0);
     }
     for (let i = 0; i < observedCount; i++) {
-      const token = this.observedTokens[i]!;
+      const token = this.observedTokens[i] ?? 0;
       let position = 0;
       while (position < storedCount && this.mergeTokens[position] !== token) position++;
       if (position < storedCount) {
-        this.mergeProbs[position]! += learn * this.observedProbs[i]!;
+        this.mergeProbs[position] = (this.mergeProbs[position] ?? 0) + learn * (this.observedProbs[i] ?? 0);
       } else {
         this.mergeTokens[count] = token;
-        this.mergeProbs[count++] = learn * this.observedProbs[i]!;
+        this.mergeProbs[count++] = learn * (this.observedProbs[i] ?? 0);
       }
     }
     // Insertion sort by decreasing probability (at most 20 items), then prune to the top 10.
     for (let i = 1; i < count; i++) {
-      const token = this.mergeTokens[i]!;
-      const probability = this.mergeProbs[i]!;
+      const token = this.mergeTokens[i] ?? 0;
+      const probability = this.mergeProbs[i] ?? 0;
       let position = i;
-      while (position > 0 && this.mergeProbs[position - 1]! < probability) {
-        this.mergeTokens[position] = this.mergeTokens[position - 1]!;
-        this.mergeProbs[position] = this.mergeProbs[position - 1]!;
+      while (position > 0 && (this.mergeProbs[position - 1] ?? 0) < probability) {
+        this.mergeTokens[position] = this.mergeTokens[position - 1] ?? 0;
+        this.mergeProbs[position] = this.mergeProbs[position - 1] ?? 0;
         position--;
       }
       this.mergeTokens[position] = token;
@@ -374,11 +464,12 @@ export class NgramTable {
     }
     const kept = Math.min(count, ENTRY_TOP_K);
     for (let i = 0; i < kept; i++) {
-      this.tokens[base + i] = this.mergeTokens[i]!;
-      this.probs[base + i] = this.mergeProbs[i]!;
+      this.tokens[base + i] = this.mergeTokens[i] ?? 0;
+      this.probs[base + i] = this.mergeProbs[i] ?? 0;
     }
     this.tokenCounts[entry] = kept;
-    this.visits[entry] = this.visits[entry]! + 1;
+    this.visits[entry] = (this.visits[entry] ?? 0) + 1;
+    this.drafts[entry] = undefined;
   }
 }
 
@@ -386,7 +477,7 @@ export class NgramTable {
 function hashKey(windows: Int32Array, offset: number, length: number): number {
   let hash = 0x811c9dc5 ^ length;
   for (let i = offset + CONTEXT_WINDOW - length; i < offset + CONTEXT_WINDOW; i++) {
-    hash = Math.imul(hash ^ windows[i]!, 0x01000193);
+    hash = Math.imul(hash ^ (windows[i] ?? 0), 0x01000193);
   }
   hash ^= hash >>> 16;
   hash = Math.imul(hash, 0x85ebca6b);

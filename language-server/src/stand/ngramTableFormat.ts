@@ -15,10 +15,28 @@ export class TableFormatError extends Error {
 }
 
 export function serializeTable(table: NgramTable, metadata: Record<string, unknown> = {}): Uint8Array {
+  const steps = serializationSteps(table, metadata);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** The most bytes one entry takes: key length, key, token count, visits, tokens and probabilities. */
+const MAX_ENTRY_BYTES = 1 + 4 * CONTEXT_WINDOW + 1 + 4 + 8 * ENTRY_TOP_K;
+
+/**
+ * serializeTable a slice of entries at a time: the caller may yield to other work between the
+ * steps (a full table takes a few hundred milliseconds in one go). The table must not change
+ * until the bytes are returned: serialize a copy of a table that is in use.
+ */
+export function* serializationSteps(
+  table: NgramTable,
+  metadata: Record<string, unknown> = {},
+  entriesPerStep = 8192,
+): Generator<void, Uint8Array, void> {
   const metadataBytes = new TextEncoder().encode(JSON.stringify(metadata));
-  const entries = [...table.entries()];
-  const entryBytes = entries.reduce((total, entry) => total + 1 + 4 * entry.key.length + 1 + 4 + 8 * entry.tokens.length, 0);
-  const bytes = new Uint8Array(4 + 2 + 2 + 4 + 1 + 1 + 2 + 4 + metadataBytes.length + 4 + entryBytes);
+  const bytes = new Uint8Array(4 + 2 + 2 + 4 + 1 + 1 + 2 + 4 + metadataBytes.length + 4 + table.size * MAX_ENTRY_BYTES);
   const view = new DataView(bytes.buffer);
   let offset = 0;
   bytes.set(MAGIC, offset);
@@ -35,27 +53,20 @@ export function serializeTable(table: NgramTable, metadata: Record<string, unkno
   offset += 4;
   bytes.set(metadataBytes, offset);
   offset += metadataBytes.length;
-  view.setUint32(offset, entries.length, true);
+  view.setUint32(offset, table.size, true);
   offset += 4;
-  for (const entry of entries) {
-    view.setUint8(offset++, entry.key.length);
-    for (const token of entry.key) {
-      view.setInt32(offset, token, true);
-      offset += 4;
-    }
-    view.setUint8(offset++, entry.tokens.length);
+  let written = 0;
+  for (const entry of table.cursor()) {
+    view.setUint8(offset++, entry.keyLength);
+    for (let i = 0; i < entry.keyLength; i++, offset += 4) view.setInt32(offset, entry.key[i] ?? 0, true);
+    view.setUint8(offset++, entry.tokenCount);
     view.setUint32(offset, entry.visits, true);
     offset += 4;
-    for (const token of entry.tokens) {
-      view.setInt32(offset, token, true);
-      offset += 4;
-    }
-    for (const probability of entry.probs) {
-      view.setFloat32(offset, probability, true);
-      offset += 4;
-    }
+    for (let i = 0; i < entry.tokenCount; i++, offset += 4) view.setInt32(offset, entry.tokens[i] ?? 0, true);
+    for (let i = 0; i < entry.tokenCount; i++, offset += 4) view.setFloat32(offset, entry.probs[i] ?? 0, true);
+    if (++written % entriesPerStep === 0) yield;
   }
-  return bytes;
+  return bytes.subarray(0, offset);
 }
 
 export interface LoadedTable {
@@ -88,10 +99,13 @@ export function deserializeTable(bytes: Uint8Array, options: NgramTableOptions =
   const metadataLength = view.getUint32(offset, true);
   offset += 4;
   need(metadataLength + 4);
-  let metadata: Record<string, unknown>;
+  let metadata: unknown;
   try {
     metadata = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(offset, offset + metadataLength)));
   } catch {
+    metadata = undefined;
+  }
+  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) {
     throw new TableFormatError("the table's metadata is corrupt");
   }
   offset += metadataLength;
@@ -127,5 +141,5 @@ export function deserializeTable(bytes: Uint8Array, options: NgramTableOptions =
     if (key.length >= table.minKeyLength && key.length <= table.maxKeyLength) table.restore({ key, tokens, probs, visits });
   }
   if (offset !== bytes.byteLength) throw new TableFormatError("the table file has trailing bytes");
-  return { table, metadata: metadata ?? {} };
+  return { table, metadata: metadata as Record<string, unknown> };
 }

@@ -26,6 +26,16 @@ export class Random {
     this.s3 = splitmix32();
   }
 
+  /** A generator in the same state, which then goes on independently. */
+  copy(): Random {
+    const copy = new Random(0);
+    copy.s0 = this.s0;
+    copy.s1 = this.s1;
+    copy.s2 = this.s2;
+    copy.s3 = this.s3;
+    return copy;
+  }
+
   /** A uniformly distributed unsigned 32-bit integer. */
   nextUint32(): number {
     const result = Math.imul(rotateLeft(Math.imul(this.s1, 5), 7), 9) >>> 0;

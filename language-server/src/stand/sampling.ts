@@ -25,25 +25,27 @@ export function isGreedy(sampling: SamplingOptions): boolean {
  * natively.
  */
 export function samplerDistribution(logits: ArrayLike<number>, sampling: SamplingOptions): SparseDistribution {
+  const logit = (token: number): number => logits[token] ?? -Infinity;
   const order = Array.from({ length: logits.length }, (_, i) => i)
-    .filter((i) => logits[i]! > -Infinity)
-    .sort((a, b) => logits[b]! - logits[a]! || a - b);
-  if (order.length === 0) throw new Error("the target gave no finite logit");
-  if (isGreedy(sampling)) return pointMass(order[0]!);
+    .filter((i) => logit(i) > -Infinity)
+    .sort((a, b) => logit(b) - logit(a) || a - b);
+  const best = order[0];
+  if (best === undefined) throw new Error("the target gave no finite logit");
+  if (isGreedy(sampling)) return pointMass(best);
 
   let kept = sampling.topK > 0 ? order.slice(0, sampling.topK) : order;
-  const softmax = softmaxOf(kept.map((i) => logits[i]!));
+  const softmax = softmaxOf(kept.map(logit));
   if (sampling.topP < 1) {
     let cumulative = 0;
     let count = 0;
-    while (count < kept.length && cumulative < sampling.topP) cumulative += softmax[count++]!;
+    while (count < kept.length && cumulative < sampling.topP) cumulative += softmax[count++] ?? 0;
     kept = kept.slice(0, Math.max(1, count));
   }
   if (sampling.minP > 0) {
-    const floor = sampling.minP * softmax[0]!;
-    kept = kept.filter((_, rank) => rank === 0 || softmax[rank]! >= floor);
+    const floor = sampling.minP * (softmax[0] ?? 0);
+    kept = kept.filter((_, rank) => rank === 0 || (softmax[rank] ?? 0) >= floor);
   }
-  const tempered = softmaxOf(kept.map((i) => logits[i]! / sampling.temperature));
+  const tempered = softmaxOf(kept.map((i) => logit(i) / sampling.temperature));
   return { tokens: Int32Array.from(kept), probs: Float64Array.from(tempered) };
 }
 

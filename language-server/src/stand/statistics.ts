@@ -19,7 +19,7 @@ export class DecodeStatistics {
     this.drafted += drafted;
     this.accepted += accepted;
     while (this.acceptedLengths.length <= accepted) this.acceptedLengths.push(0);
-    this.acceptedLengths[accepted]!++;
+    this.acceptedLengths[accepted] = (this.acceptedLengths[accepted] ?? 0) + 1;
   }
 
   /** Tokens committed per target call: the speedup over plain decoding if a call cost the same. */

@@ -12,6 +12,30 @@ export interface TargetRequest {
   readonly draft: DraftTree;
 }
 
+/** What a target can do, so the engine plans for it without knowing the runtime behind it. */
+export interface TargetCapabilities {
+  /** Verifies draft trees (nodes with several children) in one call; without it, chains only. */
+  readonly trees: boolean;
+  /**
+   * Evaluates every trajectory of a call at the length of the longest draft, so that the call
+   * stays one pass: a draft then costs as much for every trajectory as for the one that drafts,
+   * and the draft budget plans one depth for all.
+   */
+  readonly padsToLongestDraft: boolean;
+}
+
+export interface EvaluationOptions {
+  /** Aborting rejects the call (the target may finish the computation in flight first). */
+  readonly signal?: AbortSignal;
+  /**
+   * Work the caller wants done while the target computes (learning from the previous call). The
+   * target runs it once per call, where it delays the computation least: a target that computes
+   * on another thread runs it once that computation is under way; one that computes on this
+   * thread runs it first. If it throws, the call fails with its error.
+   */
+  readonly meanwhile?: () => void;
+}
+
 /**
  * The model being decoded, as the engine sees it. One call evaluates the drafts of all
  * trajectories together (a real model batches them into one forward pass) and returns, for each
@@ -21,5 +45,6 @@ export interface TargetRequest {
  * temperature 0), so the verifier reproduces that sampler exactly.
  */
 export interface TargetModel {
-  evaluate(requests: readonly TargetRequest[], sampling: SamplingOptions, signal?: AbortSignal): Promise<SparseDistribution[][]>;
+  readonly capabilities: TargetCapabilities;
+  evaluate(requests: readonly TargetRequest[], sampling: SamplingOptions, options?: EvaluationOptions): Promise<SparseDistribution[][]>;
 }

@@ -16,8 +16,7 @@ export class AcceptanceCounter {
   /** Records one verification: the shape nodes of the accepted draft tokens. */
   record(acceptedShapeNodes: readonly number[]): void {
     this.steps++;
-    this.counts[0]!++;
-    for (const node of acceptedShapeNodes) this.counts[node]!++;
+    for (const node of [0, ...acceptedShapeNodes]) this.counts[node] = (this.counts[node] ?? 0) + 1;
   }
 }
 
@@ -30,23 +29,23 @@ export class AcceptanceCounter {
 export function optimiseShape(shape: DraftShape, counts: ArrayLike<number>, maxNodes: number): DraftShape {
   const kept = new Set<number>([0]);
   const frontier: number[] = [];
+  const parentOf = (node: number): number => shape.parents[node] ?? -1;
+  const push = (node: number | undefined): void => {
+    if (node !== undefined) frontier.push(node);
+  };
   const firstChild = (node: number): void => {
-    const children = shape.children(node);
-    if (children.length > 0) frontier.push(children[0]!);
+    push(shape.children(node)[0]);
   };
   const nextSibling = (node: number): void => {
-    const siblings = shape.children(shape.parents[node]!);
-    const rank = siblings.indexOf(node);
-    if (rank + 1 < siblings.length) frontier.push(siblings[rank + 1]!);
+    const siblings = shape.children(parentOf(node));
+    push(siblings[siblings.indexOf(node) + 1]);
   };
+  // Most acceptances first; on a tie, the earlier node.
+  const better = (a: number, b: number): boolean => (counts[a] ?? 0) > (counts[b] ?? 0) || (counts[a] === counts[b] && a < b);
   firstChild(0);
   while (kept.size < maxNodes && frontier.length > 0) {
-    let best = 0;
-    for (let i = 1; i < frontier.length; i++) {
-      const [a, b] = [frontier[i]!, frontier[best]!];
-      if (counts[a]! > counts[b]! || (counts[a] === counts[b] && a < b)) best = i;
-    }
-    const node = frontier.splice(best, 1)[0]!;
+    const node = frontier.reduce((best, candidate) => (better(candidate, best) ? candidate : best));
+    frontier.splice(frontier.indexOf(node), 1);
     kept.add(node);
     firstChild(node);
     nextSibling(node);
@@ -54,5 +53,5 @@ export function optimiseShape(shape: DraftShape, counts: ArrayLike<number>, maxN
   // The original numbering already puts parents first and siblings in rank order; keep it.
   const order = [...kept].sort((a, b) => a - b);
   const renumbered = new Map(order.map((node, i) => [node, i]));
-  return DraftShape.fromParents(order.map((node) => (node === 0 ? -1 : renumbered.get(shape.parents[node]!)!)));
+  return DraftShape.fromParents(order.map((node) => (node === 0 ? -1 : (renumbered.get(parentOf(node)) ?? -1))));
 }

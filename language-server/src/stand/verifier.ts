@@ -27,28 +27,33 @@ export type Verifier = (draft: DraftTree, distributions: readonly SparseDistribu
 export const verifyDraft: Verifier = (draft, distributions, random) => {
   const tokens: number[] = [];
   const acceptedNodes: number[] = [];
-  let node = 0;
-  for (;;) {
-    let p = distributions[node]!;
+  for (let node = 0; ;) {
+    let p = distributionAt(distributions, node);
     let q = draft.childDistributions[node];
-    let acceptedChild = -1;
+    let accepted: { node: number; token: number } | undefined;
     for (const child of draft.children(node)) {
-      const token = draft.tokens[child]!;
+      const token = draft.tokens[child] ?? -1;
       const draftProbability = q ? probabilityOf(q, token) : 1;
-      const targetProbability = probabilityOf(p, token);
-      if (random.next() * draftProbability < targetProbability) {
-        acceptedChild = child;
+      if (random.next() * draftProbability < probabilityOf(p, token)) {
+        accepted = { node: child, token };
         break;
       }
       p = residual(p, q ?? pointMass(token));
       if (q) q = withoutToken(q, token);
     }
-    if (acceptedChild < 0) {
+    if (!accepted) {
       tokens.push(sampleToken(p, random));
       return { tokens, acceptedCount: acceptedNodes.length, acceptedNodes };
     }
-    tokens.push(draft.tokens[acceptedChild]!);
-    acceptedNodes.push(acceptedChild);
-    node = acceptedChild;
+    tokens.push(accepted.token);
+    acceptedNodes.push(accepted.node);
+    node = accepted.node;
   }
 };
+
+/** The target's distribution at a node; every node of the draft must have one. */
+export function distributionAt(distributions: readonly SparseDistribution[], node: number): SparseDistribution {
+  const distribution = distributions[node];
+  if (!distribution) throw new RangeError(`the target gave no distribution for draft node ${String(node)}`);
+  return distribution;
+}

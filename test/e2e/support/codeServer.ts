@@ -149,9 +149,12 @@ export async function startCodeServer(sandbox: Sandbox, options: StartOptions = 
     ],
     { env: { ...process.env, ...sandbox.env, ...options.env }, stdio: ["ignore", output, output] },
   );
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  let running = true;
-  void exited.then(() => (running = false));
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", () => {
+      resolve();
+    });
+  });
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
   const server: CodeServer = {
     url: `${origin}/?folder=${encodeURIComponent(sandbox.workspace)}`,
     origin,
@@ -160,15 +163,17 @@ export async function startCodeServer(sandbox: Sandbox, options: StartOptions = 
     exited,
     stop: async () => {
       // code-server's wrapper stops its server child and the extension host on SIGTERM.
-      if (running) child.kill("SIGTERM");
-      const timer = setTimeout(() => running && child.kill("SIGKILL"), 5000);
+      if (running()) child.kill("SIGTERM");
+      const timer = setTimeout(() => {
+        if (running()) child.kill("SIGKILL");
+      }, 5000);
       await exited;
       clearTimeout(timer);
     },
   };
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   for (;;) {
-    if (!running) throw new Error(`code-server exited before it answered; see ${options.inheritOutput ? "its output above" : log}`);
+    if (!running()) throw new Error(`code-server exited before it answered; see ${options.inheritOutput ? "its output above" : log}`);
     const healthy = await fetch(`${origin}/healthz`).then(
       (response) => response.ok,
       () => false,
@@ -188,7 +193,9 @@ export function freePort(host = "127.0.0.1"): Promise<number> {
     probe.once("error", reject);
     probe.listen(0, host, () => {
       const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
+      probe.close(() => {
+        resolve(port);
+      });
     });
   });
 }

@@ -1,9 +1,16 @@
 // Drives the VS Code workbench in headless chromium the way a user would: the command palette,
 // Quick Open, notifications, the status bar, and webviews (which are nested iframes).
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { chromium, type Browser, type FrameLocator, type Locator, type Page } from "playwright-core";
 import { CHROMIUM } from "./codeServer";
+
+/** The little of the DOM that functions run in the page use (this project compiles without DOM types). */
+interface PageElement {
+  querySelectorAll(selector: string): Iterable<PageElement>;
+  closest(selector: string): PageElement | null;
+  readonly innerText: string;
+}
 
 export class Workbench {
   private constructor(
@@ -45,8 +52,12 @@ export class Workbench {
     });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, permissions: [...permissions] });
     const consoleErrors: string[] = [];
-    page.on("console", (message) => void (message.type() === "error" && consoleErrors.push(message.text())));
-    page.on("pageerror", (error) => void consoleErrors.push(`page error: ${error.message}`));
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    page.on("pageerror", (error) => {
+      consoleErrors.push(`page error: ${error.message}`);
+    });
     await page.goto(url);
     await page.locator(".monaco-workbench .part.statusbar").waitFor({ timeout: 60_000 });
     return new Workbench(browser, page, screenshots, consoleErrors);
@@ -95,11 +106,11 @@ export class Workbench {
    * Empty when no ghost text shows.
    */
   async ghostLines(): Promise<string[]> {
-    // Runs in the page; the project compiles without DOM types, so the elements go untyped.
-    return this.activeEditor().evaluate((editor) => {
+    // Runs in the page; the project compiles without DOM types, so PageElement says what it uses.
+    return this.activeEditor().evaluate((editor: PageElement) => {
       const tokens = [...editor.querySelectorAll(".ghost-text-decoration"), ...editor.querySelectorAll(".ghost-text")];
       const lines = new Set(tokens.map((token) => token.closest(".view-line") ?? token));
-      return [...lines].map((line) => String(line.innerText).replace(/\u00a0/g, " "));
+      return [...lines].map((line) => line.innerText.replace(/\u00a0/g, " "));
     });
   }
 
@@ -122,8 +133,8 @@ export class Workbench {
     const input = this.quickInput();
     await input.waitFor({ state: "visible", timeout: 10_000 });
     await input.fill(relativePath);
-    await this.pickFocused(relativePath.split("/").pop()!);
-    const name = relativePath.split("/").pop()!;
+    const name = basename(relativePath);
+    await this.pickFocused(name);
     await this.page.locator(".tabs-container .tab.active", { hasText: name }).waitFor({ timeout: 15_000 });
     await this.activeEditor().waitFor({ timeout: 15_000 });
   }

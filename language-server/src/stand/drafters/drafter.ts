@@ -1,5 +1,6 @@
 import type { DraftShape } from "../draftShape";
 import type { DraftTree } from "../draftTree";
+import type { Evidence } from "../evidence";
 import type { SparseDistribution } from "../distribution";
 import type { Random } from "../random";
 
@@ -15,20 +16,14 @@ export interface DraftRequest {
   readonly maxDraftDepth?: number;
 }
 
-/**
- * What a drafter knows about its next draft before drawing it: a small integer naming the kind of
- * evidence it has (say, the n-gram key length that matched and how peaked the stored distribution
- * is), or NO_DRAFT when it has nothing to propose. The draft budget learns acceptance rates per
- * kind and plans how much to draft from it. It must not depend on the draft's own random tokens:
- * cutting a sampled draft according to what was sampled would bias the output.
- */
-export const NO_DRAFT = -1;
-
 /** A source of draft trees. STAND, deterministic n-gram and prompt lookup all fit it, as does "no draft". */
 export interface Drafter {
   readonly name: string;
-  /** The evidence behind the next draft for this context (NO_DRAFT when there is none). */
-  assess(context: readonly number[], temperature: number): number;
+  /**
+   * The evidence behind the next draft for this context, undefined when there would be no draft.
+   * It must be known before drawing (see Evidence).
+   */
+  assess(context: readonly number[], temperature: number): Evidence | undefined;
   draft(request: DraftRequest): DraftTree;
   /**
    * The probability that a one-token draft for this context would have been accepted where the

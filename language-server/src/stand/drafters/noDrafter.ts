@@ -1,12 +1,12 @@
 import { DraftTree } from "../draftTree";
-import { NO_DRAFT, type Drafter, type DraftRequest } from "./drafter";
+import type { Drafter, DraftRequest } from "./drafter";
 
 /** Plain autoregressive decoding: an empty draft, so each target call yields one sampled token. */
 export class NoDrafter implements Drafter {
   readonly name = "autoregressive";
 
-  assess(): number {
-    return NO_DRAFT;
+  assess(): undefined {
+    return undefined;
   }
 
   draft({ context }: DraftRequest): DraftTree {

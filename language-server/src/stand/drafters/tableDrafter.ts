@@ -1,8 +1,15 @@
 import { DraftTree } from "../draftTree";
 import { overlap, probabilityOf, type SparseDistribution } from "../distribution";
+import { Evidence } from "../evidence";
 import { gumbelTopK } from "../gumbelTopK";
-import type { NgramTable } from "../ngramTable";
-import { NO_DRAFT, type Drafter, type DraftRequest } from "./drafter";
+import { CONTEXT_WINDOW, type NgramTable } from "../ngramTable";
+import type { Drafter, DraftRequest } from "./drafter";
+
+/** How finely assess() grades how peaked an entry's distribution is: its top probability in fifths. */
+const PEAK_LEVELS = 5;
+
+/** The kinds of evidence of one drafting mode: by the key length of the table hit, then its peak level. */
+type KindsByKey = readonly (readonly Evidence[])[];
 
 /**
  * Drafts a tree from the shared n-gram table, walking the shape breadth-first: at each node it
@@ -17,39 +24,56 @@ import { NO_DRAFT, type Drafter, type DraftRequest } from "./drafter";
  */
 export class TableDrafter implements Drafter {
   private readonly chosen = new Int32Array(64);
+  /** The evidence assess() hands out, made once: sampled drafts and greedy ones are different bets. */
+  private readonly kinds: { readonly sampled: KindsByKey; readonly greedy: KindsByKey };
 
   constructor(
     readonly name: string,
     readonly table: NgramTable,
     private readonly stochastic: boolean,
-  ) {}
+  ) {
+    const kindsOf = (mode: string): KindsByKey =>
+      Array.from({ length: CONTEXT_WINDOW + 1 }, (_, keyLength) =>
+        Array.from(
+          { length: PEAK_LEVELS },
+          (_, peak) =>
+            new Evidence(name, `${mode} draft, ${keyLength}-token key, top probability ${peak}/${PEAK_LEVELS}–${peak + 1}/${PEAK_LEVELS}`),
+        ),
+      );
+    this.kinds = { sampled: kindsOf("sampled"), greedy: kindsOf("greedy") };
+  }
 
   /**
-   * Evidence: the key length of the table hit after the context, how peaked its distribution is
-   * (top probability in fifths) and whether drafts will be sampled or greedy.
+   * Evidence: whether drafts will be sampled or greedy, the key length of the table hit after the
+   * context, and how peaked its distribution is.
    */
-  assess(context: readonly number[], temperature: number): number {
+  assess(context: readonly number[], temperature: number): Evidence | undefined {
     const entry = this.rootEntry(context);
-    if (entry < 0) return NO_DRAFT;
+    if (entry < 0) return undefined;
     const top = this.table.draftDistribution(entry, temperature).probs[0] ?? 0;
-    return (this.stochastic && temperature > 0 ? 100 : 0) + 10 * this.table.keyLength(entry) + Math.min(4, Math.floor(top * 5));
+    const kinds = this.samples(temperature) ? this.kinds.sampled : this.kinds.greedy;
+    return kinds[this.table.keyLength(entry)]?.[Math.min(PEAK_LEVELS - 1, Math.floor(top * PEAK_LEVELS))];
   }
 
   draft({ context, shape, temperature, random, maxDraftDepth }: DraftRequest): DraftTree {
     const tree = new DraftTree(context);
     const maxDepth = maxDraftDepth ?? Infinity;
-    const stochastic = this.stochastic && temperature > 0;
+    const stochastic = this.samples(temperature);
     // The tree grows while we walk it: nodes are visited in the order they were added (breadth-first).
     for (let node = 0; node < tree.size; node++) {
-      const shapeChildren = shape.children(tree.shapeNodes[node]!);
+      const shapeChildren = shape.children(tree.shapeNodes[node] ?? 0);
       // The depth limit is decided before drawing, so cutting there keeps the verifier exact.
-      if (shapeChildren.length === 0 || tree.depths[node]! >= maxDepth) continue;
+      if (shapeChildren.length === 0 || (tree.depths[node] ?? 0) >= maxDepth) continue;
       const entry = this.table.lookup(tree.windows, tree.windowOffset(node), tree.windowLength(node));
       if (entry < 0) continue;
       const q = this.table.draftDistribution(entry, temperature);
       const wanted = Math.min(shapeChildren.length, this.chosen.length);
       const count = stochastic ? gumbelTopK(q.probs, wanted, random, this.chosen) : mostLikely(q, wanted, this.chosen);
-      for (let i = 0; i < count; i++) tree.addChild(node, q.tokens[this.chosen[i]!]!, shapeChildren[i]!);
+      for (let i = 0; i < count; i++) {
+        const token = q.tokens[this.chosen[i] ?? -1];
+        const shapeNode = shapeChildren[i];
+        if (token !== undefined && shapeNode !== undefined) tree.addChild(node, token, shapeNode);
+      }
       if (count > 0 && stochastic) tree.childDistributions[node] = q;
     }
     return tree;
@@ -59,9 +83,21 @@ export class TableDrafter implements Drafter {
     const entry = this.rootEntry(context);
     if (entry < 0) return undefined;
     const q = this.table.draftDistribution(entry, temperature);
-    if (this.stochastic && temperature > 0) return overlap(target, q);
-    const chosen = mostLikely(q, 1, this.chosen);
-    return chosen === 0 ? undefined : probabilityOf(target, q.tokens[this.chosen[0]!]!);
+    if (this.samples(temperature)) return overlap(target, q);
+    const token = mostLikely(q, 1, this.chosen) === 0 ? undefined : q.tokens[this.chosen[0] ?? -1];
+    return token === undefined ? undefined : probabilityOf(target, token);
+  }
+
+  learn(draft: DraftTree, distributions: readonly SparseDistribution[], temperature: number): void {
+    distributions.forEach((distribution, node) => {
+      if (node < draft.size)
+        this.table.observe(draft.windows, draft.windowOffset(node), draft.windowLength(node), distribution, temperature);
+    });
+  }
+
+  /** Whether drafts are sampled (STAND above temperature 0) rather than the most likely tokens. */
+  private samples(temperature: number): boolean {
+    return this.stochastic && temperature > 0;
   }
 
   /** The table entry a draft after this context would start from (longest key first), or -1. */
@@ -69,20 +105,14 @@ export class TableDrafter implements Drafter {
     const root = new DraftTree(context);
     return this.table.lookup(root.windows, 0, root.windowLength(0));
   }
-
-  learn(draft: DraftTree, distributions: readonly SparseDistribution[], temperature: number): void {
-    for (let node = 0; node < draft.size; node++) {
-      this.table.observe(draft.windows, draft.windowOffset(node), draft.windowLength(node), distributions[node]!, temperature);
-    }
-  }
 }
 
 /** Table distributions are stored in decreasing probability, so the best are the first ones. */
 function mostLikely(q: SparseDistribution, count: number, out: Int32Array): number {
   let chosen = 0;
-  for (let i = 0; i < q.probs.length && chosen < count; i++) {
-    if (q.probs[i]! > 0) out[chosen++] = i;
-  }
+  q.probs.forEach((probability, i) => {
+    if (probability > 0 && chosen < count) out[chosen++] = i;
+  });
   return chosen;
 }
 

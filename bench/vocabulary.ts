@@ -1,0 +1,141 @@
+// `npm run bench:vocabulary`: what a 152k vocabulary costs around the model, on the cost fixture
+// (Qwen3-0.6B's shape and tokenizer, random Q8_0 weights; tools/fixtures builds it on first use).
+// 1. Inline completion latency with token healing and without it (the same requests, interleaved):
+//    p50 of each and p50 of the paired increase.
+// 2. One healing step as it reads the model: among the allowed tokens (evaluateAmong, what the
+//    server does) against the whole vocabulary's distribution filtered in JavaScript (what it did
+//    before), interleaved, with a plain decode step of the same prompt for scale.
+// Options (--help): --repetitions N (default 7), --threads N (default 1: two threads spin against
+// each other on a busy two-core machine), --max-tokens N per completion (default 8).
+import { parseArgs } from "node:util";
+import { defaultSettings } from "../common/protocol";
+import { completeInline } from "../language-server/src/inlineCompletion";
+import { ModelSession } from "../language-server/src/model/session";
+import { DraftTree } from "../language-server/src/stand";
+import { constrainedDistribution, healingCut, isAllowed, candidatesFor } from "../language-server/src/tokenHealing";
+import { fixtureModel } from "../tools/fixtures";
+
+const HELP = `Usage: npm run bench:vocabulary -- [options]
+  --repetitions N   interleaved repetitions of every measurement (default: 7)
+  --threads N       evaluation threads (default: 1)
+  --max-tokens N    tokens per inline completion (default: 8)`;
+
+const { values } = parseArgs({
+  options: {
+    repetitions: { type: "string", default: "7" },
+    threads: { type: "string", default: "1" },
+    "max-tokens": { type: "string", default: "8" },
+    help: { type: "boolean", default: false },
+  },
+});
+
+function count(name: "repetitions" | "threads" | "max-tokens"): number {
+  const text = values[name];
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number of at least 1, not "${text}"`);
+  return value;
+}
+
+const PREFIX =
+  'import { readFile } from "node:fs/promises";\n\nexport async function loadConfig(path: string) {\n  const text = await readFile(path, "utf8");\n';
+/** Cursor positions whose last word healing backs off. */
+const CURSORS = ["  ret", "  return JSON.pa", "  const value = text.tr"];
+const SUFFIX = "\n}\n";
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+function spread(values: readonly number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  return `${median(values).toFixed(1)} ms [${(sorted[0] ?? 0).toFixed(1)}–${(sorted[sorted.length - 1] ?? 0).toFixed(1)}]`;
+}
+
+async function time(work: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await work();
+  return performance.now() - start;
+}
+
+async function main(): Promise<void> {
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const repetitions = count("repetitions");
+  const settings = { ...defaultSettings, inlineCandidates: 3, inlineMaxTokens: count("max-tokens") };
+  const session = await ModelSession.open({
+    path: fixtureModel("qwen3-cost"),
+    gpu: false,
+    threads: count("threads"),
+    log: () => undefined,
+  });
+  try {
+    const signal = new AbortController().signal;
+    const healed: number[] = [];
+    const unhealed: number[] = [];
+    const increase: number[] = [];
+    // One warm-up of each, then interleaved pairs (the order alternates).
+    for (const cursor of CURSORS) await completeInline(session, { prefix: PREFIX + cursor, suffix: SUFFIX }, settings, signal);
+    for (let repetition = 0; repetition < repetitions; repetition++) {
+      for (const cursor of CURSORS) {
+        const request = { prefix: PREFIX + cursor, suffix: SUFFIX };
+        const run = (heal: boolean) => time(() => completeInline(session, { ...request, heal }, settings, signal));
+        const healingFirst = repetition % 2 === 0;
+        const first = await run(healingFirst);
+        const second = await run(!healingFirst);
+        const [withHealing, without] = healingFirst ? [first, second] : [second, first];
+        healed.push(withHealing);
+        unhealed.push(without);
+        increase.push(withHealing - without);
+      }
+    }
+
+    // One healing step, read two ways, and a plain step, on the cut of the first cursor.
+    const target = await session.inlineTargetFor(1);
+    const prefix = PREFIX + (CURSORS[0] ?? "");
+    const lineSoFar = prefix.slice(prefix.lastIndexOf("\n") + 1);
+    const textOf = (token: number) => session.tokenText(token);
+    const cut = healingCut(prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf);
+    if (!cut) throw new Error("the benchmark's cursor has nothing to heal");
+    const prompt = await session.tokenize({ text: cut.text, kind: "code", suffix: SUFFIX });
+    const sampling = { temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05 };
+    const among = (candidatesFor(cut.constraint, session.vocabulary) ?? []).filter((token) => isAllowed(textOf(token), cut.constraint));
+    const request = () => [{ trajectory: 0, context: prompt, draft: new DraftTree(prompt) }];
+    const amongStep: number[] = [];
+    const fullStep: number[] = [];
+    const plainStep: number[] = [];
+    // Warm-up (the first call with a token bias sets up its sampler), then interleaved measurements.
+    await target.evaluateAmong(request(), [among]);
+    for (let repetition = 0; repetition < repetitions; repetition++) {
+      // Each measurement evaluates the prompt's last token again (the rest stays in the cache).
+      amongStep.push(await time(() => target.evaluateAmong(request(), [among])));
+      fullStep.push(
+        await time(async () => {
+          const [distributions] = await target.evaluate(request(), { temperature: 1, topK: 0, topP: 1, minP: 0 });
+          const next = distributions?.[0];
+          if (next) constrainedDistribution(next, cut.constraint, textOf, sampling);
+        }),
+      );
+      plainStep.push(await time(() => target.evaluate(request(), sampling)));
+    }
+
+    console.log(
+      `cost fixture: Qwen3-0.6B shape, ${session.vocabulary.size} tokens, ${session.threads} thread(s), ${repetitions} repetitions`,
+    );
+    console.log(`inline completion (3 candidates, ${settings.inlineMaxTokens} tokens), median [min–max] over ${healed.length} requests:`);
+    console.log(`  with token healing     ${spread(healed)}`);
+    console.log(`  without token healing  ${spread(unhealed)}`);
+    console.log(`  increase from healing  ${spread(increase)} (paired, same request)`);
+    console.log(`one healing step (${among.length} allowed tokens), median [min–max]:`);
+    console.log(`  among the allowed tokens (evaluateAmong)         ${spread(amongStep)}`);
+    console.log(`  whole-vocabulary distribution, filtered in JS    ${spread(fullStep)}`);
+    console.log(`  plain decode step (top-k 40), for scale          ${spread(plainStep)}`);
+  } finally {
+    await session.dispose();
+  }
+}
+
+void main();

@@ -1,0 +1,60 @@
+/**
+ * Every tuning constant of the draft budget, in one place. None of them changes what is decoded
+ * (the budget only decides how much to draft before a draft is drawn); they change how fast.
+ */
+export const BUDGET_TUNING = {
+  acceptance: {
+    /**
+     * The rate a kind of evidence is expected to have before it is seen: optimistic on purpose,
+     * since a kind must be tried to be learned and a few rejections pull a poor one below what pays.
+     */
+    prior: 0.75,
+    /** How many observations the prior is worth. */
+    priorWeight: 2,
+    /** Per observation, so that the estimate follows the text being written. */
+    decay: 0.995,
+  },
+  cost: {
+    /**
+     * A draft token's cost relative to a one-trajectory call, until measured. On a CPU each
+     * verified position costs a good part of a step; on a GPU it is nearly free.
+     */
+    priorDraftCost: 0.3,
+    /** The prior's split of a call's cost between the fixed part and the per-trajectory part. */
+    priorFixedShare: 0.2,
+    /** How many observations the prior is worth, in each term. */
+    priorWeight: 0.05,
+    /** Per observation: the cost curve drifts over hundreds of calls, not one. */
+    decay: 0.99,
+    /** Observations between two fits (refitting every call would cost more than the call's bookkeeping). */
+    refitInterval: 8,
+    /** The least a draft token may cost, relative to a one-trajectory call, so noise never makes drafting look free. */
+    minDraftCost: 0.01,
+    /** Weight of the newest call in the running per-trajectory cost that sets the prior's scale. */
+    scaleSmoothing: 0.1,
+  },
+  planning: {
+    /**
+     * A plan drafts only when it expects at least this much more throughput than not drafting: a
+     * marginal expected gain is within the estimates' error, and a draft that loses costs a step.
+     */
+    requiredGain: 1.02,
+    /**
+     * Every this many steps the drafters assess even when no draft can pay, so the acceptance
+     * estimates keep learning from what drafts would have done.
+     */
+    explorationInterval: 16,
+    /**
+     * While the cost model has seen fewer than this many calls with drafts, an exploring step also
+     * drafts, at a loss if need be: only a call with drafts shows what drafts cost.
+     */
+    pricedDraftCalls: 16,
+    /** After that, one exploring step in this many drafts (the machine's load changes). */
+    settledExplorationInterval: 256,
+    /** An exploring step drafts the depths at least this likely to be reached and accepted. */
+    explorationMinReach: 0.5,
+  },
+} as const;
+
+/** One group of BUDGET_TUNING with its values widened to numbers, so tests can pass their own. */
+export type Tuning<Group extends keyof typeof BUDGET_TUNING> = { readonly [Name in keyof (typeof BUDGET_TUNING)[Group]]: number };

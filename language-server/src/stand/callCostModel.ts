@@ -1,0 +1,125 @@
+import { BUDGET_TUNING, type Tuning } from "./budgetTuning";
+import { DecayedLeastSquares } from "./leastSquares";
+
+/** How the budget prices a target call; CallCostModel learns it from the calls it times. */
+export interface CallCost {
+  /** Learns from a finished call. */
+  record(sequences: number, draftTokens: number, milliseconds: number): void;
+  /** The current estimate, as a function of the call's size (fixed for one planning step). */
+  estimator(): (sequences: number, draftTokens: number) => number;
+}
+
+/** The terms of the model, in the order of its coefficients. */
+const TERMS = ["fixed", "perSequence", "perDraft", "batched", "reshape"] as const;
+type Coefficients = Record<(typeof TERMS)[number], number>;
+
+/** The call's features, one per term. */
+function features(sequences: number, draftTokens: number, reshapes: number): number[] {
+  return [1, sequences, draftTokens, sequences + draftTokens > 1 ? 1 : 0, reshapes];
+}
+
+/** A fitted model's milliseconds for a call, never zero or negative. */
+function predict(coefficients: Coefficients, sequences: number, draftTokens: number, reshapes: number): number {
+  const x = features(sequences, draftTokens, reshapes);
+  return Math.max(
+    TERMS.reduce((sum, term, i) => sum + (x[i] ?? 0) * coefficients[term], 0),
+    1e-6,
+  );
+}
+
+/**
+ * Online model of one target call's cost for S trajectories with D draft tokens in all:
+ *
+ *   ms ≈ fixed + perSequence·S + perDraft·D + batched·[S + D > 1] + reshape·[(S, D) ≠ previous call's]
+ *
+ * fitted by decayed least squares with a ridge pull towards a prior shape (BUDGET_TUNING.cost).
+ * The last two terms are real:
+ * - on a CPU, llama.cpp's first extra token in a batch costs far more than the ones after it (a
+ *   one-token batch takes a faster path), so a draft pays only if it is long enough;
+ * - llama.cpp reuses the previous step's compute graph when a step has the same shape, so a call
+ *   whose size differs from the one before costs more, and so does the plain call after a draft
+ *   (measured on a 2-core CPU: +17 % for one trajectory, +6 to 11 % for sixteen).
+ */
+export class CallCostModel implements CallCost {
+  private readonly fit: DecayedLeastSquares;
+  /** A running per-trajectory cost, which sets the prior's scale. */
+  private scale = 0;
+  private observations = 0;
+  /** The last fit, and how many observations arrived since. */
+  private fitted: Coefficients | undefined;
+  private sinceFit = 0;
+  /** The shape of the last call recorded, which the next call is compared with. */
+  private previous: { sequences: number; draftTokens: number } | undefined;
+
+  constructor(private readonly tuning: Tuning<"cost"> = BUDGET_TUNING.cost) {
+    this.fit = new DecayedLeastSquares(TERMS.length, tuning.decay);
+  }
+
+  record(sequences: number, draftTokens: number, milliseconds: number): void {
+    if (!(milliseconds > 0) || sequences <= 0) return;
+    this.fit.add(features(sequences, draftTokens, this.reshapes(sequences, draftTokens)), milliseconds);
+    this.previous = { sequences, draftTokens };
+    const perSequence = milliseconds / sequences;
+    this.scale =
+      this.observations === 0 ? perSequence : (1 - this.tuning.scaleSmoothing) * this.scale + this.tuning.scaleSmoothing * perSequence;
+    this.observations++;
+    this.sinceFit++;
+  }
+
+  /** Estimated milliseconds of a call of this shape in a run of calls of the same shape (relative units before any data). */
+  cost(sequences: number, draftTokens: number): number {
+    return predict(this.coefficients(), sequences, draftTokens, 0);
+  }
+
+  /**
+   * The price of the next call, for planning it: its cost after the last call recorded. A call of
+   * a new shape pays the reshape, and one with drafts pays it twice, as the plain call after it
+   * will pay it again; so the plan drafts only where that pays too, and keeps a depth it has
+   * rather than switching for a marginal gain.
+   */
+  estimator(): (sequences: number, draftTokens: number) => number {
+    const coefficients = this.coefficients();
+    return (sequences, draftTokens) => {
+      const reshapes = this.reshapes(sequences, draftTokens) * (draftTokens > 0 ? 2 : 1);
+      return predict(coefficients, sequences, draftTokens, reshapes);
+    };
+  }
+
+  /** The fit, refreshed every refitInterval observations. */
+  private coefficients(): Coefficients {
+    if (!this.fitted || this.sinceFit >= this.tuning.refitInterval) {
+      this.fitted = this.solve();
+      this.sinceFit = 0;
+    }
+    return this.fitted;
+  }
+
+  /** 1 when a call of this shape differs from the last one recorded, else 0. */
+  private reshapes(sequences: number, draftTokens: number): number {
+    return this.previous && (this.previous.sequences !== sequences || this.previous.draftTokens !== draftTokens) ? 1 : 0;
+  }
+
+  /**
+   * Terms the data cannot separate (fixed and perSequence while N never changes) are split by the
+   * prior; perDraft and reshape are kept positive, so noise can never make drafting look free or
+   * a new shape look cheaper than the same.
+   */
+  private solve(): Coefficients {
+    const unit = this.scale > 0 ? this.scale : 1;
+    const { priorFixedShare, priorDraftCost, priorWeight, minDraftCost } = this.tuning;
+    const prior: Coefficients = {
+      fixed: priorFixedShare * unit,
+      perSequence: (1 - priorFixedShare) * unit,
+      perDraft: priorDraftCost * unit,
+      batched: 0,
+      reshape: 0,
+    };
+    const solution = this.fit.solve(
+      TERMS.map((term) => prior[term]),
+      priorWeight,
+    );
+    if (!solution) return prior;
+    const [fixed = 0, perSequence = 0, perDraft = 0, batched = 0, reshape = 0] = solution;
+    return { fixed, perSequence, perDraft: Math.max(minDraftCost * unit, perDraft), batched, reshape: Math.max(0, reshape) };
+  }
+}

@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { solveLinear } from "../../language-server/src/stand/leastSquares";
+import { costModel } from "../support/budgetFixtures";
+
+describe("call cost model", () => {
+  test("recovers a call cost with a batching step and a price for a change of shape", () => {
+    const truth = (sequences: number, drafts: number, reshaped = false): number =>
+      0.4 + 0.6 * sequences + 0.25 * drafts + (sequences + drafts > 1 ? 1.5 : 0) + (reshaped ? 0.3 : 0);
+    const model = costModel(truth, [1, 4]);
+    const close = (estimate: number, expected: number, what: string): void => {
+      assert.ok(Math.abs(estimate - expected) < 0.05 * expected, `${what} = ${estimate}, truth ${expected}`);
+    };
+    for (const [sequences, drafts] of [
+      [1, 0],
+      [1, 1],
+      [1, 6],
+      [4, 0],
+      [4, 12],
+    ] as const) {
+      close(model.cost(sequences, drafts), truth(sequences, drafts), `cost(${sequences}, ${drafts})`);
+    }
+    // After a plain call: staying plain costs the steady price; a draft pays the change twice
+    // (there and, with the plain call after it, back again).
+    model.record(4, 0, truth(4, 0));
+    const price = model.estimator();
+    close(price(4, 0), truth(4, 0), "price(4, 0) after (4, 0)");
+    close(price(4, 3), truth(4, 3) + 2 * 0.3, "price(4, 3) after (4, 0)");
+    close(price(1, 0), truth(1, 0, true), "price(1, 0) after (4, 0)");
+    // After a draft: keeping its shape is the cheap choice.
+    model.record(4, 3, truth(4, 3, true));
+    close(model.estimator()(4, 3), truth(4, 3), "price(4, 3) after (4, 3)");
+    close(model.estimator()(4, 0), truth(4, 0, true), "price(4, 0) after (4, 3)");
+  });
+
+  test("the solver pivots past a zero on the diagonal and refuses a singular system", () => {
+    // 0·x + 2·y = 4, 3·x + 1·y = 5 → x = 1, y = 2 (needs a row swap).
+    const solution = solveLinear([0, 2, 3, 1], [4, 5]);
+    assert.ok(solution);
+    assert.ok(Math.abs((solution[0] ?? NaN) - 1) < 1e-12 && Math.abs((solution[1] ?? NaN) - 2) < 1e-12, `solution ${String(solution)}`);
+    assert.equal(solveLinear([1, 2, 2, 4], [1, 2]), undefined);
+  });
+});
