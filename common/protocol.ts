@@ -217,13 +217,28 @@ export interface BenchmarkParams {
   readonly repetitions?: number;
 }
 
+/** node-llama-cpp's own counters of a sequence's token predictions (`sequence.tokenPredictions`). */
+export interface TokenPredictions {
+  /** Validated, then consumed by the generator: tokens that cost no call of their own. */
+  readonly used: number;
+  /** Validated but not consumed (generation stopped first). */
+  readonly unused: number;
+  readonly validated: number;
+  readonly refuted: number;
+}
+
 /** One method at one N and temperature, as `npm run bench` reports it. */
 export interface BenchmarkRow {
   readonly trajectories: number;
   readonly temperature: number;
+  /** The prompts it was measured on (a file name), when a run has several sets. */
+  readonly promptSet?: string;
   readonly method: string;
   readonly tokensPerSecond: number;
-  /** Against batched autoregressive decoding at the same N and T, in the same run. */
+  /**
+   * Against batched autoregressive decoding at the same N and T, in the same run: the median of
+   * the repetitions' paired ratios.
+   */
   readonly speedup: number;
   /**
    * The speedup's spread: the lowest and highest of the repetitions' own ratios (each repetition
@@ -245,6 +260,8 @@ export interface BenchmarkRow {
   readonly tokensPerCall: number;
   readonly draftedPerTrajectoryPerCall: number;
   readonly drafterOverhead: number;
+  /** node-llama-cpp's InputLookup: its own prediction counters over the timed runs, all sequences. */
+  readonly predictions?: TokenPredictions;
   /** Cost of a batched call with k draft tokens per trajectory, relative to none. */
   readonly costCurve: Record<number, number>;
 }
