@@ -1,7 +1,14 @@
 // The custom LSP requests and notifications between the extension and the language server, with
 // their types. Both sides import this one file, so a change to the protocol is a type error on
 // whichever side has not caught up.
-import { LSPErrorCodes, NotificationType, RequestType, RequestType0, type WorkDoneProgressParams } from "vscode-languageserver-protocol";
+import {
+  LSPErrorCodes,
+  NotificationType,
+  RequestType,
+  RequestType0,
+  type Position,
+  type WorkDoneProgressParams,
+} from "vscode-languageserver-protocol";
 
 export type GpuSetting = "auto" | "cuda" | "vulkan" | "metal" | "off";
 /** "auto": a chain whose length adapts to what pays on this machine; "chain": always 8 tokens. */
@@ -169,12 +176,34 @@ export interface SolveResult {
 }
 export const SolveRequest = new RequestType<SolveParams, SolveResult, void>("stand/solve");
 
-/** The user accepted an inline completion item: the server learns from its text. */
+/**
+ * The user accepted an inline completion item: the server learns from its text. With the document
+ * and where the cursor is after the insertion, it also computes the completion that follows.
+ */
 export interface AcceptedCompletionParams {
   readonly text: string;
   readonly languageId?: string;
+  readonly uri?: string;
+  /** The document's version with the completion inserted: a later one means the user moved on. */
+  readonly version?: number;
+  readonly position?: Position;
 }
 export const AcceptedCompletionNotification = new NotificationType<AcceptedCompletionParams>("stand/acceptedCompletion");
+
+/** How the server's inline completions were served since it started. */
+export interface InlineStatistics {
+  /** Requests that reached the model's window (cache hits included). */
+  readonly requests: number;
+  readonly cacheHits: number;
+  /** Hits on a completion whose start the user had typed since it was computed. */
+  readonly typedThroughHits: number;
+  /** Completions computed ahead after an acceptance, of them used by a request, and cancelled by one. */
+  readonly prefetches: number;
+  readonly prefetchesUsed: number;
+  readonly prefetchesCancelled: number;
+  readonly cacheEntries: number;
+}
+export const InlineStatisticsRequest = new RequestType0<InlineStatistics, void>("stand/inlineStatistics");
 
 export interface BenchmarkParams {
   /** The prompt to decode (the selection, or a problem). */

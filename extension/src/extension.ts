@@ -192,8 +192,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("stand.showLog", () => {
       output.show();
     }),
-    vscode.commands.registerCommand(ACCEPTED_COMMAND, (text: string, languageId: string) => {
-      if (client.isRunning()) void client.sendNotification(AcceptedCompletionNotification, { text, languageId });
+    vscode.commands.registerCommand(ACCEPTED_COMMAND, (text: string, document: vscode.TextDocument) => {
+      if (!client.isRunning()) return;
+      // The command runs after the insertion: the cursor is where the next completion will be asked for.
+      const editor = vscode.window.activeTextEditor;
+      const at = editor?.document === document ? editor.selection.active : undefined;
+      void client.sendNotification(AcceptedCompletionNotification, {
+        text,
+        languageId: document.languageId,
+        uri: client.code2ProtocolConverter.asUri(document.uri),
+        version: document.version,
+        position: at && { line: at.line, character: at.character },
+      });
     }),
   );
 

@@ -24,6 +24,7 @@ import {
   ChecksProgressNotification,
   defaultSettings,
   ErrorCodes,
+  InlineStatisticsRequest,
   LoadModelRequest,
   RunChecksRequest,
   SolveProgressNotification,
@@ -46,7 +47,7 @@ import {
 } from "../../common/protocolSchemas";
 import { watchChannel } from "./channelWatch";
 import { runChecks } from "./checks/runChecks";
-import { completeInline, inlineRequestAt } from "./inlineCompletion";
+import { InlineRequests } from "./inlineRequests";
 import { downloadFolder, ModelHost } from "./modelHost";
 import { parseParams, validated } from "./paramsValidation";
 import { protocolChannel } from "./protocolChannel";
@@ -71,7 +72,6 @@ function serve(channel: Socket): void {
   let settings: StandSettings = defaultSettings;
   let host: ModelHost | undefined;
   let shutdownReceived = false;
-  const inlineByDocument = new Map<string, AbortController>();
 
   watchChannel(channel, reader, (reason) => {
     // Nobody reads the log any more: stderr reaches the editor's output, if anything does.
@@ -86,6 +86,7 @@ function serve(channel: Socket): void {
     if (!host) throw new ResponseError(ErrorCodes.NoModel, "The server is not initialized.");
     return host;
   };
+  const inline = new InlineRequests(modelHost, () => settings);
 
   /** Settings from a client, field by field: a bad field keeps its value and is logged by name. */
   const applySettings = (incoming: unknown, current: StandSettings): StandSettings => {
@@ -208,30 +209,11 @@ function serve(channel: Socket): void {
     // clamped to the document, and the items' range is where the text really goes.
     const offset = document.offsetAt(params.position);
     const position = document.positionAt(offset);
-    // A new request for the same document cancels the one before it.
-    inlineByDocument.get(document.uri)?.abort();
-    const controller = new AbortController();
-    inlineByDocument.set(document.uri, controller);
-    token.onCancellationRequested(() => {
-      controller.abort();
-    });
-    try {
-      const current = await modelHost().current();
-      const text = document.getText();
-      const completions = await modelHost().run("inline", async () =>
-        controller.signal.aborted
-          ? []
-          : completeInline(current, inlineRequestAt(current, text, offset, settings), settings, controller.signal),
-      );
-      if (controller.signal.aborted) return [];
-      return completions.map((insertText): InlineCompletionItem => ({
-        insertText,
-        range: { start: position, end: position },
-      }));
-    } finally {
-      if (inlineByDocument.get(document.uri) === controller) inlineByDocument.delete(document.uri);
-    }
+    const completions = await inline.complete(document, offset, abortSignalOf(token));
+    return completions.map((insertText): InlineCompletionItem => ({ insertText, range: { start: position, end: position } }));
   });
+
+  connection.onRequest(InlineStatisticsRequest, () => inline.statistics());
 
   connection.onNotification(AcceptedCompletionNotification, async (raw) => {
     // The user kept this text: its n-grams become sure drafts. Drafts only: whatever the table
@@ -241,7 +223,7 @@ function serve(channel: Socket): void {
       log(`ignoring a malformed ${AcceptedCompletionNotification.method} notification`);
       return;
     }
-    const { text } = parsed.data;
+    const { text, uri, version, position } = parsed.data;
     if (!text) return;
     const current = await modelHost()
       .current()
@@ -249,6 +231,9 @@ function serve(channel: Socket): void {
     if (!current) return;
     current.table.observeSequence(await current.tokenize({ text, kind: "code" }));
     modelHost().learned();
+    // The completion that follows, unless the document has changed since the insertion.
+    const document = uri === undefined ? undefined : documents.get(uri);
+    if (document && position && document.version === version) inline.prefetch(document, document.offsetAt(position));
   });
 
   connection.onShutdown(async () => {
