@@ -194,7 +194,8 @@ function serve(channel: Socket): void {
           trajectoryCounts: params.trajectories ?? [settings.trajectories],
           temperatures: params.temperatures ?? [settings.temperature],
           maxTokens: Math.min(params.maxTokens ?? 64, current.contextSize - prompt.length - 64),
-          repetitions: params.repetitions ?? 1,
+          // Three, so that each speedup has a spread to judge noise by.
+          repetitions: params.repetitions ?? 3,
         }),
       );
       return { rows, table: formatBenchmarkTables(rows) };
