@@ -100,18 +100,21 @@ export const RunChecksParamsSchema = z.object({
   progressToken: text().optional(),
 }) satisfies z.ZodType<RunChecksParams>;
 
+/** A place in a document (a position past the end of its line or of the document is clamped, not refused). */
+const position = () => z.object({ line: atLeastZero(), character: atLeastZero() });
+
 export const AcceptedCompletionParamsSchema = z.object({
   text: text(),
   languageId: text().optional(),
+  uri: text().optional(),
+  version: z.number({ error: "must be a whole number" }).int({ error: "must be a whole number" }).optional(),
+  position: position().optional(),
 }) satisfies z.ZodType<AcceptedCompletionParams>;
 
-/** textDocument/inlineCompletion: the fields the server reads (a position past the document is clamped, not refused). */
+/** textDocument/inlineCompletion: the fields the server reads. */
 export const InlineCompletionParamsSchema = z.object({
   textDocument: z.object({ uri: text() }),
-  position: z.object({
-    line: atLeastZero(),
-    character: atLeastZero(),
-  }),
+  position: position(),
 });
 
 const settingSchemas = {

@@ -2,6 +2,7 @@
 // side starts it, turns commands and panel buttons into requests, and shows what comes back.
 import * as vscode from "vscode";
 import { applicableText, type FromPanel } from "../../common/panel";
+import type { UserChecks } from "../../common/panelChecks";
 import {
   AcceptedCompletionNotification,
   StatusNotification,
@@ -12,6 +13,7 @@ import {
 import { applyCandidate, CandidatePreviews } from "./applyCandidate";
 import { runBenchmark } from "./benchmarkCommand";
 import { CandidatesView } from "./candidatesView";
+import { ChecksController } from "./checksController";
 import { DemoModelNotice } from "./demoModelNotice";
 import { errorMessage, showError } from "./errorNotifications";
 import { ACCEPTED_COMMAND, inlineCompletionMiddleware } from "./inlineCompletions";
@@ -22,6 +24,9 @@ import { SECTION } from "./settings";
 import { SolveController, type SolveInput } from "./solveController";
 import { SolveOrigin } from "./solveOrigin";
 import { StatusBar } from "./statusBar";
+
+/** Where the checks box's text per problem is kept (workspace state). */
+const USER_CHECKS_KEY = "stand.userChecks";
 
 /** How much of the document before a selection a solve sends as context. */
 const CONTEXT_CHARACTERS = 4000;
@@ -40,6 +45,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const previews = new CandidatePreviews();
   const demoNotice = new DemoModelNotice(context.globalState);
   let status: ServerStatus | undefined;
+  // The checks box's text per problem outlives the window.
+  for (const [problem, checks] of context.workspaceState.get<UserChecks>(USER_CHECKS_KEY, []))
+    panel.remember({ type: "userChecksEdited", problem, checks });
 
   const onStatus = (next: ServerStatus): void => {
     statusBar.setStatus(next);
@@ -94,11 +102,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         return;
       case "runBenchmark":
         return runBenchmark(client, panel);
+      case "runChecks":
+        await checks.run("panel", message.solveId);
+        return;
+      case "applyBest":
+        return checks.applyBest(message.solveId);
+      case "userChecksEdited":
+        panel.remember(message);
+        await context.workspaceState.update(USER_CHECKS_KEY, panel.current.userChecks);
+        return;
       case "ready":
       case "rendered":
         return;
     }
   };
+  const checks = new ChecksController(client, panel, solves, (solveId, trajectory) =>
+    onPanelMessage({ type: "apply", solveId, trajectory, mode: "replace" }),
+  );
 
   context.subscriptions.push(
     output,
@@ -106,6 +126,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     new InlineStatus(),
     panel,
     solves,
+    checks,
     previews,
     vscode.window.registerWebviewViewProvider(CandidatesView.viewType, panel),
     panel.onDidReceiveMessage((message) => void onPanelMessage(message)),
@@ -165,6 +186,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       );
       if (mode) await onPanelMessage({ type: "apply", solveId: last.id, trajectory: candidate.trajectory, mode: mode.mode });
     }),
+    vscode.commands.registerCommand("stand.runChecks", () => checks.run("command")),
+    vscode.commands.registerCommand("stand.applyBest", () => checks.applyBest()),
     vscode.commands.registerCommand("stand.cancel", () => {
       solves.cancel();
     }),
@@ -172,8 +195,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("stand.showLog", () => {
       output.show();
     }),
-    vscode.commands.registerCommand(ACCEPTED_COMMAND, (text: string, languageId: string) => {
-      if (client.isRunning()) void client.sendNotification(AcceptedCompletionNotification, { text, languageId });
+    vscode.commands.registerCommand(ACCEPTED_COMMAND, (text: string, document: vscode.TextDocument) => {
+      if (!client.isRunning()) return;
+      // The command runs after the insertion: the cursor is where the next completion will be asked for.
+      const editor = vscode.window.activeTextEditor;
+      const at = editor?.document === document ? editor.selection.active : undefined;
+      void client.sendNotification(AcceptedCompletionNotification, {
+        text,
+        languageId: document.languageId,
+        uri: client.code2ProtocolConverter.asUri(document.uri),
+        version: document.version,
+        position: at && { line: at.line, character: at.character },
+      });
     }),
   );
 

@@ -20,7 +20,7 @@ export function inlineCompletionMiddleware(): Middleware {
       const items = Array.isArray(result) ? result : result.items;
       for (const item of items) {
         const text = typeof item.insertText === "string" ? item.insertText : item.insertText.value;
-        item.command = { command: ACCEPTED_COMMAND, title: "Learn from the accepted completion", arguments: [text, document.languageId] };
+        item.command = { command: ACCEPTED_COMMAND, title: "Learn from the accepted completion", arguments: [text, document] };
       }
       return items;
     },

@@ -29,6 +29,13 @@ export interface SolveInput {
   readonly origin?: SolveOrigin;
 }
 
+/** A finished solve: its id (the panel's), what was asked and what came back. */
+export interface FinishedSolve {
+  readonly id: string;
+  readonly input: SolveInput;
+  readonly result: SolveResult;
+}
+
 interface RunningSolve {
   readonly id: string;
   readonly input: SolveInput;
@@ -37,19 +44,22 @@ interface RunningSolve {
   readonly statistics: Map<number, TrajectoryStatistics>;
 }
 
-interface FinishedSolve {
+/** The latest solve: running (no result yet), finished, or cancelled with the candidates so far. */
+interface LatestSolve {
   readonly id: string;
   readonly input: SolveInput;
-  /** Finished, or cancelled with the candidates so far. */
   readonly result?: SolveResult;
 }
 
 export class SolveController implements vscode.Disposable {
   private running?: RunningSolve;
-  private last?: FinishedSolve;
+  private last?: LatestSolve;
   private readonly liveChanged = new vscode.EventEmitter<LiveGeneration | undefined>();
   /** Live tokens/s and tokens per step while a solve runs; undefined when none does. */
   readonly onDidChangeLive = this.liveChanged.event;
+  private readonly finished = new vscode.EventEmitter<FinishedSolve>();
+  /** A solve finished (not cancelled, not failed). */
+  readonly onDidFinish = this.finished.event;
 
   constructor(
     private readonly client: LanguageClient,
@@ -69,7 +79,13 @@ export class SolveController implements vscode.Disposable {
     return candidate && { source: sourceOf(this.last.input, this.last.result), candidate };
   }
 
-  /** The latest solve's candidates, for the "Apply Candidate…" quick pick. */
+  /** The latest solve, once it has finished. */
+  get latest(): FinishedSolve | undefined {
+    const last = this.last;
+    return last?.result && { id: last.id, input: last.input, result: last.result };
+  }
+
+  /** The latest solve's candidates (finished, or cancelled with candidates so far), for the "Apply Candidate…" quick pick. */
   get lastResult(): { readonly id: string; readonly result: SolveResult } | undefined {
     return this.last?.result && { id: this.last.id, result: this.last.result };
   }
@@ -111,6 +127,7 @@ export class SolveController implements vscode.Disposable {
       this.last = { id: running.id, input, result };
       this.panel.post({ type: "solveFinished", solveId: running.id, result: panelResultOf(result) });
       void vscode.commands.executeCommand("setContext", "stand.hasCandidates", true);
+      this.finished.fire({ id: running.id, input, result });
       return result;
     } catch (error) {
       const cancelled =
@@ -156,6 +173,7 @@ export class SolveController implements vscode.Disposable {
     this.cancel();
     this.last?.input.origin?.dispose();
     this.liveChanged.dispose();
+    this.finished.dispose();
   }
 }
 

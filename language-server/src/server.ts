@@ -24,6 +24,7 @@ import {
   ChecksProgressNotification,
   defaultSettings,
   ErrorCodes,
+  InlineStatisticsRequest,
   LoadModelRequest,
   RunChecksRequest,
   SolvePartialResultType,
@@ -46,9 +47,10 @@ import {
 } from "../../common/protocolSchemas";
 import { watchChannel } from "./channelWatch";
 import { runChecks } from "./checks/runChecks";
-import { completeInline, inlineRequestAt } from "./inlineCompletion";
+import { InlineRequests } from "./inlineRequests";
 import { downloadFolder, ModelHost } from "./modelHost";
 import { parseParams, validated } from "./paramsValidation";
+import { samplingFrom } from "./decoding";
 import { protocolChannel } from "./protocolChannel";
 import { milliseconds, solve } from "./solve";
 import { TableStore } from "./tableStore";
@@ -71,7 +73,6 @@ function serve(channel: Socket): void {
   let settings: StandSettings = defaultSettings;
   let host: ModelHost | undefined;
   let shutdownReceived = false;
-  const inlineByDocument = new Map<string, AbortController>();
 
   watchChannel(channel, reader, (reason) => {
     // Nobody reads the log any more: stderr reaches the editor's output, if anything does.
@@ -86,6 +87,7 @@ function serve(channel: Socket): void {
     if (!host) throw new ResponseError(ErrorCodes.NoModel, "The server is not initialized.");
     return host;
   };
+  const inline = new InlineRequests(modelHost, () => settings);
 
   /** Settings from a client, field by field: a bad field keeps its value and is logged by name. */
   const applySettings = (incoming: unknown, current: StandSettings): StandSettings => {
@@ -202,11 +204,13 @@ function serve(channel: Socket): void {
       // On the solve queue: it competes for the same cores, so solves wait rather than skew it.
       const rows = await modelHost().run("solve", () =>
         current.benchmark({
-          prompts: [prompt],
+          promptSets: [{ name: "the prompt", prompts: [prompt] }],
           trajectoryCounts: params.trajectories ?? [settings.trajectories],
+          sampler: samplingFrom(settings),
           temperatures: params.temperatures ?? [settings.temperature],
           maxTokens: Math.min(params.maxTokens ?? 64, current.contextSize - prompt.length - 64),
-          repetitions: params.repetitions ?? 1,
+          // Three, so that each speedup has a spread to judge noise by.
+          repetitions: params.repetitions ?? 3,
         }),
       );
       return { rows, table: formatBenchmarkTables(rows) };
@@ -221,39 +225,17 @@ function serve(channel: Socket): void {
     // clamped to the document, and the items' range is where the text really goes.
     const offset = document.offsetAt(params.position);
     const position = document.positionAt(offset);
-    // A new request for the same document cancels the one before it.
-    inlineByDocument.get(document.uri)?.abort();
-    const controller = new AbortController();
-    inlineByDocument.set(document.uri, controller);
-    token.onCancellationRequested(() => {
-      controller.abort();
-    });
     const requested = performance.now();
+    const signal = abortSignalOf(token);
+    const completions = await inline.complete(document, offset, signal);
+    // One line per request, with its time (a newer request for the document answers this one with none).
     const where = [document.uri.slice(document.uri.lastIndexOf("/") + 1), position.line + 1, position.character + 1].join(":");
-    try {
-      const current = await modelHost().current();
-      const text = document.getText();
-      let queuedMs = 0;
-      const completions = await modelHost().run("inline", async () => {
-        queuedMs = performance.now() - requested;
-        return controller.signal.aborted
-          ? []
-          : completeInline(current, inlineRequestAt(current, text, offset, settings), settings, controller.signal);
-      });
-      const timing = `${milliseconds(performance.now() - requested)} (${milliseconds(queuedMs)} waiting for the model)`;
-      if (controller.signal.aborted) {
-        log(`inline ${where}: cancelled after ${timing}`);
-        return [];
-      }
-      log(`inline ${where}: ${String(completions.length)} item(s) in ${timing}`);
-      return completions.map((insertText): InlineCompletionItem => ({
-        insertText,
-        range: { start: position, end: position },
-      }));
-    } finally {
-      if (inlineByDocument.get(document.uri) === controller) inlineByDocument.delete(document.uri);
-    }
+    const took = milliseconds(performance.now() - requested);
+    log(signal.aborted ? `inline ${where}: cancelled after ${took}` : `inline ${where}: ${String(completions.length)} item(s) in ${took}`);
+    return completions.map((insertText): InlineCompletionItem => ({ insertText, range: { start: position, end: position } }));
   });
+
+  connection.onRequest(InlineStatisticsRequest, () => inline.statistics());
 
   connection.onNotification(AcceptedCompletionNotification, async (raw) => {
     // The user kept this text: its n-grams become sure drafts. Drafts only: whatever the table
@@ -263,7 +245,7 @@ function serve(channel: Socket): void {
       log(`ignoring a malformed ${AcceptedCompletionNotification.method} notification`);
       return;
     }
-    const { text } = parsed.data;
+    const { text, uri, version, position } = parsed.data;
     if (!text) return;
     const current = await modelHost()
       .current()
@@ -271,6 +253,9 @@ function serve(channel: Socket): void {
     if (!current) return;
     current.table.observeSequence(await current.tokenize({ text, kind: "code" }));
     modelHost().learned();
+    // The completion that follows, unless the document has changed since the insertion.
+    const document = uri === undefined ? undefined : documents.get(uri);
+    if (document && position && document.version === version) inline.prefetch(document, document.offsetAt(position));
   });
 
   connection.onShutdown(async () => {

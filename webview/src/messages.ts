@@ -14,6 +14,11 @@ const EVENT_TYPES = new Set<string>([
   "benchmarkStarted",
   "benchmarkFinished",
   "benchmarkFailed",
+  "checksStarted",
+  "checksProgress",
+  "checksFinished",
+  "checksFailed",
+  "checksAvailability",
 ]);
 
 function typeOf(data: unknown): unknown {

@@ -1,0 +1,132 @@
+// Inline completion requests as the server serves them: a new request for a document cancels the
+// one before it, the completion cache answers windows it has seen, and after the user accepts a
+// completion the one that follows it is computed ahead (a prefetch), so that it is there when the
+// editor asks. A prefetch runs on the inline queue like a request and gives way to the next
+// request that needs the model, unless that request is for the window the prefetch is computing
+// (or a few characters typed into it on the same line): then the request waits for it.
+import type { TextDocument } from "vscode-languageserver-textdocument";
+import type { InlineStatistics, StandSettings } from "../../common/protocol";
+import { CompletionCache } from "./completionCache";
+import { completeInline, inlineRequestAt, type InlineRequest } from "./inlineCompletion";
+import type { ModelSession } from "./model/session";
+import type { ModelHost } from "./modelHost";
+
+interface Prefetch {
+  readonly controller: AbortController;
+  /** The window it computes, once known. */
+  request?: InlineRequest;
+  done: Promise<void>;
+  settled: boolean;
+}
+
+export class InlineRequests {
+  private readonly cache = new CompletionCache();
+  private readonly byDocument = new Map<string, AbortController>();
+  private prefetching: Prefetch | undefined;
+  private readonly counts = { requests: 0, cacheHits: 0, typedThroughHits: 0, prefetches: 0, prefetchesUsed: 0, prefetchesCancelled: 0 };
+
+  constructor(
+    private readonly host: () => ModelHost,
+    private readonly settings: () => StandSettings,
+  ) {}
+
+  statistics(): InlineStatistics {
+    return { ...this.counts, cacheEntries: this.cache.size };
+  }
+
+  /** The completions at `offset` in `document`; [] when cancelled (by `signal` or by a newer request for the document). */
+  async complete(document: TextDocument, offset: number, signal: AbortSignal): Promise<string[]> {
+    // A new request for the same document cancels the one before it.
+    this.byDocument.get(document.uri)?.abort();
+    const controller = new AbortController();
+    this.byDocument.set(document.uri, controller);
+    const cancelled = AbortSignal.any([signal, controller.signal]);
+    try {
+      const { session, settings, request } = await this.prepare(document, offset);
+      this.counts.requests++;
+      const cached = await this.cached(request, cancelled);
+      if (cached) return cached;
+      const completions = await this.host().run("inline", async () =>
+        cancelled.aborted ? [] : completeInline(session, request, settings, cancelled),
+      );
+      if (cancelled.aborted) return [];
+      this.cache.set(request.prefix, request.suffix, completions);
+      return completions;
+    } finally {
+      if (this.byDocument.get(document.uri) === controller) this.byDocument.delete(document.uri);
+    }
+  }
+
+  /** Computes the completion at `offset` in `document` ahead of the request for it (after an acceptance). */
+  prefetch(document: TextDocument, offset: number): void {
+    this.cancelPrefetch();
+    const text = document.getText();
+    const prefetch: Prefetch = { controller: new AbortController(), settled: false, done: Promise.resolve() };
+    prefetch.done = this.runPrefetch(prefetch, text, offset)
+      .catch(() => undefined)
+      .finally(() => (prefetch.settled = true));
+    this.prefetching = prefetch;
+  }
+
+  private async runPrefetch(prefetch: Prefetch, text: string, offset: number): Promise<void> {
+    const { signal } = prefetch.controller;
+    const { session, settings, request } = await this.prepare({ getText: () => text }, offset);
+    prefetch.request = request;
+    if (this.cache.has(request.prefix, request.suffix)) return;
+    this.counts.prefetches++;
+    const completions = await this.host().run("inline", async () =>
+      signal.aborted ? [] : completeInline(session, request, settings, signal),
+    );
+    if (!signal.aborted) this.cache.set(request.prefix, request.suffix, completions, true);
+  }
+
+  /** The session, the settings and the request's window; the cache is emptied if the model or the settings changed. */
+  private async prepare(
+    document: Pick<TextDocument, "getText">,
+    offset: number,
+  ): Promise<{ session: ModelSession; settings: StandSettings; request: InlineRequest }> {
+    const session = await this.host().current();
+    const settings = this.settings();
+    this.cache.ownedBy(session, JSON.stringify(settings));
+    return { session, settings, request: inlineRequestAt(session, document.getText(), offset, settings) };
+  }
+
+  /**
+   * The cache's completions for the request, waiting for a prefetch that is computing them; any
+   * other prefetch in flight is cancelled, since this request needs the model.
+   */
+  private async cached(request: InlineRequest, signal: AbortSignal): Promise<string[] | undefined> {
+    const prefetch = this.prefetching;
+    if (prefetch && !prefetch.settled && prefetch.request && leadsTo(prefetch.request, request)) {
+      const cancelled = new Promise((resolve) => {
+        signal.addEventListener("abort", resolve, { once: true });
+      });
+      await Promise.race([prefetch.done, cancelled]);
+    }
+    const hit = this.cache.lookup(request.prefix, request.suffix);
+    if (hit) {
+      this.counts.cacheHits++;
+      if (hit.typedThrough > 0) this.counts.typedThroughHits++;
+      if (hit.prefetched) this.counts.prefetchesUsed++;
+      return hit.completions;
+    }
+    this.cancelPrefetch();
+    return undefined;
+  }
+
+  private cancelPrefetch(): void {
+    const prefetch = this.prefetching;
+    if (!prefetch) return;
+    this.prefetching = undefined;
+    if (prefetch.settled) return;
+    prefetch.controller.abort();
+    this.counts.prefetchesCancelled++;
+  }
+}
+
+/** Whether `later` is `earlier`'s window, or that window with text typed after it on the cursor's line. */
+function leadsTo(earlier: InlineRequest, later: InlineRequest): boolean {
+  return (
+    later.suffix === earlier.suffix && later.prefix.startsWith(earlier.prefix) && !later.prefix.slice(earlier.prefix.length).includes("\n")
+  );
+}

@@ -1,0 +1,159 @@
+// Inline completions as the server serves them, over LSP on the embedded model: the completion
+// cache, its invalidation, and the prefetch after an acceptance.
+import assert from "node:assert/strict";
+import { setTimeout as delay } from "node:timers/promises";
+import { after, before, describe, test } from "node:test";
+import {
+  DidChangeConfigurationNotification,
+  DidChangeTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  InlineCompletionRequest,
+  InlineCompletionTriggerKind,
+  type Position,
+} from "vscode-languageserver-protocol";
+import { AcceptedCompletionNotification, InlineStatisticsRequest, type InlineStatistics } from "../../common/protocol";
+import { startServer, type ServerHandle } from "../../fixtures/serverProcess";
+import { defined } from "../support/defined";
+
+const SETTINGS = { inlineCandidates: 3, inlineMaxTokens: 24 };
+const TEXT = `export function add(a: number, b: number): number {
+  return a + b;
+}
+
+export function scale(values: number[], factor: number): number[] {
+  
+}
+
+export function total(values: number[]): number {
+  
+}
+`;
+
+describe("inline requests over LSP", () => {
+  let started: ServerHandle | undefined;
+  const server = (): ServerHandle => defined(started, "the server");
+  let version = 1;
+  let text = TEXT;
+  const uri = "file:///work/inline.ts";
+
+  const complete = async (position: Position): Promise<string[]> => {
+    const items = await server().connection.sendRequest(InlineCompletionRequest.type, {
+      textDocument: { uri },
+      position,
+      context: { triggerKind: InlineCompletionTriggerKind.Automatic },
+    });
+    const list = Array.isArray(items) ? items : (items?.items ?? []);
+    return list.map((item) => (typeof item.insertText === "string" ? item.insertText : item.insertText.value));
+  };
+  const statistics = (): Promise<InlineStatistics> => server().connection.sendRequest(InlineStatisticsRequest);
+  /** Inserts `inserted` at `position` as the editor would, returning the new version. */
+  const insert = async (position: Position, inserted: string): Promise<number> => {
+    const lines = text.split("\n");
+    const line = lines[position.line] ?? "";
+    lines[position.line] = line.slice(0, position.character) + inserted + line.slice(position.character);
+    text = lines.join("\n");
+    version++;
+    await server().connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri, version },
+      contentChanges: [{ range: { start: position, end: position }, text: inserted }],
+    });
+    return version;
+  };
+  /** Where the cursor is after inserting `inserted` at `position`. */
+  const cursorAfter = (position: Position, inserted: string): Position => {
+    const lines = inserted.split("\n");
+    return lines.length === 1
+      ? { line: position.line, character: position.character + inserted.length }
+      : { line: position.line + lines.length - 1, character: (lines.at(-1) ?? "").length };
+  };
+  const waitFor = async (condition: (statistics: InlineStatistics) => boolean): Promise<InlineStatistics> => {
+    for (let i = 0; i < 3000; i++) {
+      const current = await statistics();
+      if (condition(current)) return current;
+      await delay(5);
+    }
+    throw new Error(`timed out waiting: ${JSON.stringify(await statistics())}`);
+  };
+
+  before(async () => {
+    started = await startServer({ settings: SETTINGS });
+    assert.equal((await server().settled()).state, "ready");
+    await server().connection.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: "typescript", version, text },
+    });
+  });
+  after(async () => {
+    await started?.stop();
+  });
+
+  test("the same window again is answered from the cache, with the same items", async () => {
+    const before = await statistics();
+    const first = await complete({ line: 5, character: 2 });
+    const second = await complete({ line: 5, character: 2 });
+    const now = await statistics();
+    assert.deepEqual(second, first);
+    assert.equal(now.requests - before.requests, 2);
+    assert.equal(now.cacheHits - before.cacheHits, 1, "the second request is a hit");
+  });
+
+  test("a settings change empties the cache", async () => {
+    await complete({ line: 9, character: 2 });
+    const before = await statistics();
+    await server().connection.sendNotification(DidChangeConfigurationNotification.type, {
+      settings: { stand: { ...SETTINGS, inlineMaxTokens: 20 } },
+    });
+    await complete({ line: 9, character: 2 });
+    const now = await statistics();
+    assert.equal(now.cacheHits, before.cacheHits, "computed again with the new settings");
+    assert.equal(now.cacheEntries, 1, "the old entries are gone");
+  });
+
+  test("after an acceptance the next completion is computed ahead, and the request for it waits for it or finds it cached", async () => {
+    const position = { line: 5, character: 2 };
+    const [accepted = "values.map((value) => value * factor);"] = await complete(position);
+    const before = await statistics();
+    const next = cursorAfter(position, accepted);
+    await server().connection.sendNotification(AcceptedCompletionNotification, {
+      text: accepted,
+      uri,
+      version: await insert(position, accepted),
+      position: next,
+    });
+    await waitFor((current) => current.prefetches > before.prefetches);
+    await complete(next);
+    const now = await statistics();
+    assert.equal(now.prefetchesUsed - before.prefetchesUsed, 1);
+    assert.equal(now.prefetchesCancelled, before.prefetchesCancelled);
+    assert.equal(now.cacheHits - before.cacheHits, 1);
+  });
+
+  test("a request elsewhere cancels a prefetch in flight", async () => {
+    const position = { line: 9, character: 2 };
+    const accepted = "let sum = 0;";
+    const before = await statistics();
+    await server().connection.sendNotification(AcceptedCompletionNotification, {
+      text: accepted,
+      uri,
+      version: await insert(position, accepted),
+      position: cursorAfter(position, accepted),
+    });
+    await waitFor((current) => current.prefetches > before.prefetches);
+    await complete({ line: 1, character: 15 });
+    const now = await statistics();
+    assert.equal(now.prefetchesCancelled - before.prefetchesCancelled, 1);
+    assert.equal(now.prefetchesUsed, before.prefetchesUsed);
+  });
+
+  test("an acceptance the document has moved past starts no prefetch", async () => {
+    const before = await statistics();
+    await server().connection.sendNotification(AcceptedCompletionNotification, {
+      text: "x",
+      uri,
+      version: version - 1,
+      position: { line: 0, character: 0 },
+    });
+    // The statistics request is answered after the notification is handled.
+    await delay(50);
+    assert.equal((await statistics()).prefetches, before.prefetches);
+  });
+});
