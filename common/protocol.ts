@@ -253,7 +253,11 @@ export interface BenchmarkRow {
    * the baseline itself.
    */
   readonly withinNoise?: boolean;
-  /** The speedup the measured acceptance allows at the measured cost curve: A · cost(0) / cost(k). */
+  /**
+   * The speedup the measured acceptance allows at the measured cost curve: (A / A of the baseline)
+   * · cost(0) / cost(k), with A tokens per call (the baseline's is a little below 1: a call that
+   * samples a stop token commits nothing).
+   */
   readonly bound: number;
   /** Why the bound is below the speedup, when it is (it is not a limit then). */
   readonly boundNote?: string;
