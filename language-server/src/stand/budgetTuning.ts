@@ -38,10 +38,8 @@ export const BUDGET_TUNING = {
      * before it. Its noise does not reach the plan, which compares prices at one load.
      */
     loadSmoothing: 0.3,
-    /** Calls before the load factor moves and outliers are limited: until then the fit itself is still settling. */
+    /** Calls before the load factor moves: until then the fit itself is still settling. */
     loadWarmUp: 16,
-    /** The most a call counts as slower (or faster) than expected at the current load. */
-    outlierRatio: 2,
   },
   planning: {
     /**

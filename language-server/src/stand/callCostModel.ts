@@ -71,23 +71,14 @@ export class CallCostModel implements CallCost {
   record(sequences: number, draftTokens: number, milliseconds: number): void {
     if (!(milliseconds > 0) || sequences <= 0) return;
     const reshapes = this.reshapes(sequences, draftTokens);
-    const warm = this.observations >= this.tuning.loadWarmUp;
-    const expected = warm ? predict(this.coefficients(), sequences, draftTokens, reshapes) : undefined;
-    // A call that took far longer or shorter than expected (the process was descheduled in the
-    // middle of it) counts as at most outlierRatio times off: squared errors would let one such
-    // call price drafts for hundreds of calls. A real change still gets there, a step at a time.
-    const limit = this.tuning.outlierRatio;
-    const observed =
-      expected === undefined
-        ? milliseconds
-        : Math.min(Math.max(milliseconds, (this.load * expected) / limit), this.load * expected * limit);
     // Divided by the load before this call, so that a call's own surprise is fitted, not absorbed.
-    const unloaded = observed / this.load;
+    const unloaded = milliseconds / this.load;
     this.fit.add(features(sequences, draftTokens, reshapes), unloaded);
     // Only calls of the same shape as the one before move the load: the fit knows them best (a
     // change of shape costs what few calls have shown).
-    if (expected !== undefined && reshapes === 0) {
-      this.load = (1 - this.tuning.loadSmoothing) * this.load + this.tuning.loadSmoothing * (observed / expected);
+    if (this.observations >= this.tuning.loadWarmUp && reshapes === 0) {
+      const ratio = milliseconds / predict(this.coefficients(), sequences, draftTokens, reshapes);
+      this.load = (1 - this.tuning.loadSmoothing) * this.load + this.tuning.loadSmoothing * ratio;
     }
     this.previous = { sequences, draftTokens };
     const perSequence = unloaded / sequences;
