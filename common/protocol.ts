@@ -190,6 +190,13 @@ export interface AcceptedCompletionParams {
 }
 export const AcceptedCompletionNotification = new NotificationType<AcceptedCompletionParams>("stand/acceptedCompletion");
 
+/** The cursor rests at `line` of a document: a place whose lines inline prompts may show as context (see workspaceContext.ts). */
+export interface VisitedParams {
+  readonly uri: string;
+  readonly line: number;
+}
+export const VisitedNotification = new NotificationType<VisitedParams>("stand/visited");
+
 /** How the server's inline completions were served since it started. */
 export interface InlineStatistics {
   /** Requests that reached the model's window (cache hits included). */
@@ -202,6 +209,8 @@ export interface InlineStatistics {
   readonly prefetchesUsed: number;
   readonly prefetchesCancelled: number;
   readonly cacheEntries: number;
+  /** The workspace's chunks in the last prompt prepared, and their tokens. */
+  readonly lastContext: { readonly chunks: number; readonly tokens: number };
 }
 export const InlineStatisticsRequest = new RequestType0<InlineStatistics, void>("stand/inlineStatistics");
 

@@ -12,6 +12,7 @@ import {
   type RunChecksParams,
   type SolveParams,
   type StandSettings,
+  type VisitedParams,
 } from "./protocol";
 
 /** The ranges of the numbers a client may send (the settings' ranges in package.json). */
@@ -109,6 +110,11 @@ export const AcceptedCompletionParamsSchema = z.object({
   version: z.number({ error: "must be a whole number" }).int({ error: "must be a whole number" }).optional(),
   position: position().optional(),
 }) satisfies z.ZodType<AcceptedCompletionParams>;
+
+export const VisitedParamsSchema = z.object({
+  uri: text(),
+  line: atLeastZero(),
+}) satisfies z.ZodType<VisitedParams>;
 
 /** textDocument/inlineCompletion: the fields the server reads. */
 export const InlineCompletionParamsSchema = z.object({

@@ -19,6 +19,7 @@ import { ServerClient } from "./serverClient";
 import { SECTION } from "./settings";
 import { SolveController, type SolveInput } from "./solveController";
 import { StatusBar } from "./statusBar";
+import { reportVisits } from "./visits";
 
 /** How much of the document before a selection a "code" solve sends as context. */
 const CONTEXT_CHARACTERS = 4000;
@@ -98,6 +99,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     output,
     statusBar,
+    reportVisits(client),
     panel,
     solves,
     previews,
