@@ -52,6 +52,17 @@ export interface InitializationOptions {
   readonly settings?: Partial<StandSettings>;
   /** A folder the server may write to (the extension's workspace storage), for the n-gram table. */
   readonly storagePath?: string;
+  /** What inline completions use, all by default; `npm run bench:latency` turns each off to measure what it gives. */
+  readonly inline?: InlineFeatures;
+}
+
+export interface InlineFeatures {
+  /** Answer windows seen before from the completion cache. */
+  readonly cache?: boolean;
+  /** Compute the completion after an accepted one ahead (it is kept in the cache: off without it). */
+  readonly prefetch?: boolean;
+  /** Show the workspace's recently edited and visited places in the prompt. */
+  readonly context?: boolean;
 }
 
 /** Stable error codes of the server's ResponseErrors. */

@@ -157,9 +157,12 @@ export function parseSettings(incoming: unknown, current: StandSettings): { sett
   return { settings: settings as unknown as StandSettings, problems };
 }
 
+const flag = () => z.boolean({ error: "must be true or false" }).optional();
+
 export const InitializationOptionsSchema = z.object({
   settings: z.unknown().optional(),
   storagePath: text().optional(),
+  inline: z.object({ cache: flag(), prefetch: flag(), context: flag() }).optional(),
 }) satisfies z.ZodType<Omit<InitializationOptions, "settings">>;
 
 /** The first problem of a failed parse: where it is, what is wrong, and what was sent. */

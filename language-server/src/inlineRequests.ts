@@ -5,7 +5,7 @@
 // request that needs the model, unless that request is for the window the prefetch is computing
 // (or a few characters typed into it on the same line): then the request waits for it.
 import type { TextDocument } from "vscode-languageserver-textdocument";
-import type { InlineStatistics, StandSettings } from "../../common/protocol";
+import type { InlineFeatures, InlineStatistics, StandSettings } from "../../common/protocol";
 import { CompletionCache } from "./completionCache";
 import { completeInline, contextBudget, inlineRequestAt, type InlineRequest } from "./inlineCompletion";
 import type { ModelSession } from "./model/session";
@@ -26,6 +26,7 @@ export class InlineRequests {
   private prefetching: Prefetch | undefined;
   private readonly counts = { requests: 0, cacheHits: 0, typedThroughHits: 0, prefetches: 0, prefetchesUsed: 0, prefetchesCancelled: 0 };
 
+  private readonly features: Required<InlineFeatures>;
   /** The context chunks of the last prompt prepared. */
   private lastContext = { chunks: 0, tokens: 0 };
 
@@ -33,7 +34,14 @@ export class InlineRequests {
     private readonly host: () => ModelHost,
     private readonly settings: () => StandSettings,
     private readonly workspace: WorkspaceContext,
-  ) {}
+    features: InlineFeatures = {},
+  ) {
+    this.features = {
+      cache: features.cache ?? true,
+      prefetch: (features.prefetch ?? true) && (features.cache ?? true),
+      context: features.context ?? true,
+    };
+  }
 
   statistics(): InlineStatistics {
     return { ...this.counts, cacheEntries: this.cache.size, lastContext: { ...this.lastContext } };
@@ -55,7 +63,7 @@ export class InlineRequests {
         cancelled.aborted ? [] : completeInline(session, request, settings, cancelled),
       );
       if (cancelled.aborted) return [];
-      this.cache.set(request.prefix, request.suffix, completions);
+      if (this.features.cache) this.cache.set(request.prefix, request.suffix, completions);
       return completions;
     } finally {
       if (this.byDocument.get(document.uri) === controller) this.byDocument.delete(document.uri);
@@ -65,6 +73,7 @@ export class InlineRequests {
   /** Computes the completion at `offset` in `document` ahead of the request for it (after an acceptance). */
   prefetch(document: TextDocument, offset: number): void {
     this.cancelPrefetch();
+    if (!this.features.prefetch) return;
     const prefetch: Prefetch = { controller: new AbortController(), settled: false, done: Promise.resolve() };
     prefetch.done = this.runPrefetch(prefetch, document, offset)
       .catch(() => undefined)
@@ -100,7 +109,9 @@ export class InlineRequests {
     const window = inlineRequestAt(session, text, at, settings);
     const line = document.positionAt(at).line;
     const lines = { uri: document.uri, startLine: line - lineBreaks(window.prefix), endLine: line + lineBreaks(window.suffix) };
-    const context = this.workspace.chunksFor(lines, contextBudget(session, settings), (chunk) => session.countChunkTokens(chunk));
+    const context = this.features.context
+      ? this.workspace.chunksFor(lines, contextBudget(session, settings), (chunk) => session.countChunkTokens(chunk))
+      : [];
     this.lastContext = { chunks: context.length, tokens: context.reduce((sum, chunk) => sum + session.countChunkTokens(chunk), 0) };
     return { session, settings, request: { ...window, context, path: this.workspace.pathOf(document.uri) } };
   }
@@ -117,7 +128,7 @@ export class InlineRequests {
       });
       await Promise.race([prefetch.done, cancelled]);
     }
-    const hit = this.cache.lookup(request.prefix, request.suffix);
+    const hit = this.features.cache ? this.cache.lookup(request.prefix, request.suffix) : undefined;
     if (hit) {
       this.counts.cacheHits++;
       if (hit.typedThrough > 0) this.counts.typedThroughHits++;

@@ -101,7 +101,7 @@ function serve(channel: Socket): void {
     if (!host) throw new ResponseError(ErrorCodes.NoModel, "The server is not initialized.");
     return host;
   };
-  const inline = new InlineRequests(modelHost, () => settings, workspace);
+  let inline = new InlineRequests(modelHost, () => settings, workspace);
 
   /** Settings from a client, field by field: a bad field keeps its value and is logged by name. */
   const applySettings = (incoming: unknown, current: StandSettings): StandSettings => {
@@ -113,6 +113,7 @@ function serve(channel: Socket): void {
   connection.onInitialize((params) => {
     const options = parseParams("initialize", InitializationOptionsSchema, params.initializationOptions ?? {});
     workspaceFolders = (params.workspaceFolders ?? []).map((folder) => folder.uri);
+    if (options.inline) inline = new InlineRequests(modelHost, () => settings, workspace, options.inline);
     settings = applySettings(options.settings, defaultSettings);
     const tables = options.storagePath ? new TableStore(join(options.storagePath, "tables"), log) : undefined;
     host = new ModelHost(
