@@ -19,7 +19,8 @@ const TYPED_CHARACTERS = 3;
 
 export type SessionEvent =
   | { readonly kind: "edit"; readonly file: string; readonly start: Position; readonly end: Position; readonly text: string }
-  | { readonly kind: "request"; readonly file: string; readonly position: Position }
+  /** `expected`: the rest of the line as the file had it, where the session re-types a line. */
+  | { readonly kind: "request"; readonly file: string; readonly position: Position; readonly expected?: string }
   /** The user accepted `text`, which the edit before inserted; the cursor is at `position`. */
   | { readonly kind: "accept"; readonly file: string; readonly text: string; readonly position: Position }
   | { readonly kind: "visit"; readonly file: string; readonly line: number };
@@ -85,7 +86,7 @@ export function loadSession(maxSteps = Infinity): EditingSession {
         const typedEnd = Math.min(original.length, indentation + TYPED_CHARACTERS);
         for (let end = indentation + 1; end <= typedEnd; end++) {
           cursor = type(file, cursor, original.slice(end === indentation + 1 ? 0 : end - 1, end));
-          events.push({ kind: "request", file, position: cursor });
+          events.push({ kind: "request", file, position: cursor, expected: original.slice(end) });
         }
         const rest = original.slice(Math.max(typedEnd, indentation));
         if (rest) {
@@ -122,8 +123,8 @@ export class SessionReplay {
     }
   }
 
-  /** Sends the event; for a request, its latency in milliseconds. */
-  async replay(event: SessionEvent): Promise<number | undefined> {
+  /** Sends the event; for a request, its latency in milliseconds and the items' texts. */
+  async replay(event: SessionEvent): Promise<{ latency: number; items: string[] } | undefined> {
     const uri = this.uriOf(event.file);
     switch (event.kind) {
       case "edit": {
@@ -148,12 +149,14 @@ export class SessionReplay {
         return undefined;
       case "request": {
         const started = performance.now();
-        await this.connection.sendRequest(InlineCompletionRequest.type, {
+        const result = await this.connection.sendRequest(InlineCompletionRequest.type, {
           textDocument: { uri },
           position: event.position,
           context: { triggerKind: InlineCompletionTriggerKind.Automatic },
         });
-        return performance.now() - started;
+        const latency = performance.now() - started;
+        const items = Array.isArray(result) ? result : (result?.items ?? []);
+        return { latency, items: items.map((item) => (typeof item.insertText === "string" ? item.insertText : item.insertText.value)) };
       }
     }
   }
@@ -161,4 +164,10 @@ export class SessionReplay {
   private uriOf(file: string): string {
     return `${this.root}/${file}`;
   }
+}
+
+/** Whether the first item, up to its first line break, is a non-empty start of the line's rest: accepting it would be right. */
+export function firstItemRight(items: readonly string[], expected: string): boolean {
+  const first = (items[0] ?? "").split("\n")[0]?.trimEnd() ?? "";
+  return first.length > 0 && expected.startsWith(first);
 }

@@ -12,7 +12,7 @@
 import { parseArgs } from "node:util";
 import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineCompletionTriggerKind } from "vscode-languageserver-protocol";
 import { InlineStatisticsRequest, SolveRequest, type InlineFeatures } from "../common/protocol";
-import { loadSession, SessionReplay } from "./editingSession";
+import { firstItemRight, loadSession, SessionReplay } from "./editingSession";
 import { startServer } from "../fixtures/serverProcess";
 
 const HELP = `Usage: npm run bench:latency -- [options]
@@ -174,14 +174,27 @@ async function replaySession(steps: number): Promise<void> {
     await replay.open(session);
     // Warm up: the inline context is made on the first request.
     await replay.replay({ kind: "request", file: [...session.files.keys()][0] ?? "", position: { line: 0, character: 0 } });
-    arms.push({ ...arm, server, replay, latencies: [] as number[], before: await server.connection.sendRequest(InlineStatisticsRequest) });
+    arms.push({
+      ...arm,
+      server,
+      replay,
+      latencies: [] as number[],
+      retyped: 0,
+      right: 0,
+      before: await server.connection.sendRequest(InlineStatisticsRequest),
+    });
   }
   const events = session.events;
   for (const [index, event] of events.entries()) {
     for (let turn = 0; turn < arms.length; turn++) {
       const arm = arms[(index + turn) % arms.length];
-      const latency = await arm?.replay.replay(event);
-      if (arm && latency !== undefined) arm.latencies.push(latency);
+      const answer = await arm?.replay.replay(event);
+      if (!arm || !answer) continue;
+      arm.latencies.push(answer.latency);
+      if (event.kind === "request" && event.expected !== undefined) {
+        arm.retyped++;
+        if (firstItemRight(answer.items, event.expected)) arm.right++;
+      }
     }
   }
   const baseline = arms[0]?.latencies ?? [];
@@ -197,6 +210,7 @@ async function replaySession(steps: number): Promise<void> {
     const mean = arm.latencies.reduce((sum, latency) => sum + latency, 0) / Math.max(1, arm.latencies.length);
     console.log(
       `  ${arm.name}: p50 ${percentile(arm.latencies, 0.5).toFixed(0)} ms, p95 ${percentile(arm.latencies, 0.95).toFixed(0)} ms, mean ${mean.toFixed(0)} ms; ` +
+        `first item right ${String(arm.right)}/${String(arm.retyped)} where a line is re-typed; ` +
         `cache hits ${String(hits)}/${String(requests)} (${((100 * hits) / Math.max(1, requests)).toFixed(0)}%, typed through ${String(after.typedThroughHits - arm.before.typedThroughHits)}), ` +
         `prefetches ${String(after.prefetches - arm.before.prefetches)}: used ${String(after.prefetchesUsed - arm.before.prefetchesUsed)}, cancelled ${String(after.prefetchesCancelled - arm.before.prefetchesCancelled)}; ` +
         `context chunks in the last prompt ${String(after.lastContext.chunks)} (${String(after.lastContext.tokens)} tokens); ` +
