@@ -166,8 +166,10 @@ export class SessionReplay {
   }
 }
 
-/** Whether the first item, up to its first line break, is a non-empty start of the line's rest: accepting it would be right. */
-export function firstItemRight(items: readonly string[], expected: string): boolean {
-  const first = (items[0] ?? "").split("\n")[0]?.trimEnd() ?? "";
-  return first.length > 0 && expected.startsWith(first);
+/** How many characters of the line's rest the first item (up to its first line break) gets right before its first mistake. */
+export function charactersRight(items: readonly string[], expected: string): number {
+  const first = (items[0] ?? "").split("\n")[0] ?? "";
+  let right = 0;
+  while (right < first.length && right < expected.length && first[right] === expected[right]) right++;
+  return right;
 }

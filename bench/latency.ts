@@ -12,7 +12,7 @@
 import { parseArgs } from "node:util";
 import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineCompletionTriggerKind } from "vscode-languageserver-protocol";
 import { InlineStatisticsRequest, SolveRequest, type InlineFeatures } from "../common/protocol";
-import { firstItemRight, loadSession, SessionReplay } from "./editingSession";
+import { charactersRight, loadSession, SessionReplay } from "./editingSession";
 import { startServer } from "../fixtures/serverProcess";
 
 const HELP = `Usage: npm run bench:latency -- [options]
@@ -180,7 +180,8 @@ async function replaySession(steps: number): Promise<void> {
       replay,
       latencies: [] as number[],
       retyped: 0,
-      right: 0,
+      charactersRight: 0,
+      wholeLines: 0,
       before: await server.connection.sendRequest(InlineStatisticsRequest),
     });
   }
@@ -193,13 +194,15 @@ async function replaySession(steps: number): Promise<void> {
       arm.latencies.push(answer.latency);
       if (event.kind === "request" && event.expected !== undefined) {
         arm.retyped++;
-        if (firstItemRight(answer.items, event.expected)) arm.right++;
+        const right = charactersRight(answer.items, event.expected);
+        arm.charactersRight += right;
+        if (right > 0 && right === event.expected.trimEnd().length) arm.wholeLines++;
       }
     }
   }
   const baseline = arms[0]?.latencies ?? [];
   console.log(
-    `replayed editing session (bench/session/session.json, ${String(Math.min(steps, Infinity))} steps): ${String(baseline.length)} requests per arm, arms interleaved`,
+    `replayed editing session (bench/session/session.json, ${Number.isFinite(steps) ? `${String(steps)} steps` : "all steps"}): ${String(baseline.length)} requests per arm, arms interleaved`,
   );
   for (const arm of arms) {
     const after = await arm.server.connection.sendRequest(InlineStatisticsRequest);
@@ -210,7 +213,7 @@ async function replaySession(steps: number): Promise<void> {
     const mean = arm.latencies.reduce((sum, latency) => sum + latency, 0) / Math.max(1, arm.latencies.length);
     console.log(
       `  ${arm.name}: p50 ${percentile(arm.latencies, 0.5).toFixed(0)} ms, p95 ${percentile(arm.latencies, 0.95).toFixed(0)} ms, mean ${mean.toFixed(0)} ms; ` +
-        `first item right ${String(arm.right)}/${String(arm.retyped)} where a line is re-typed; ` +
+        `where a line is re-typed, the first item has the rest of it ${String(arm.wholeLines)}/${String(arm.retyped)} and ${(arm.charactersRight / Math.max(1, arm.retyped)).toFixed(1)} characters right on average; ` +
         `cache hits ${String(hits)}/${String(requests)} (${((100 * hits) / Math.max(1, requests)).toFixed(0)}%, typed through ${String(after.typedThroughHits - arm.before.typedThroughHits)}), ` +
         `prefetches ${String(after.prefetches - arm.before.prefetches)}: used ${String(after.prefetchesUsed - arm.before.prefetchesUsed)}, cancelled ${String(after.prefetchesCancelled - arm.before.prefetchesCancelled)}; ` +
         `context chunks in the last prompt ${String(after.lastContext.chunks)} (${String(after.lastContext.tokens)} tokens); ` +

@@ -157,6 +157,8 @@ export interface SolveProgress {
   readonly trajectory: number;
   readonly spans: Span[];
   readonly statistics: TrajectoryStatistics;
+  /** The trajectory's thinking segment so far (trimmed), when this progress changed it; the last one sent is the thinking until the solve's result. */
+  readonly thinking?: string;
 }
 export const SolveProgressNotification = new NotificationType<SolveProgress>("stand/solveProgress");
 
