@@ -2,7 +2,7 @@
 // solve's statistics and the benchmark rows (plain autoregressive decoding and STAND, same prompt,
 // same run); or all of it as one JSON object.
 import { basename } from "node:path";
-import { alignColumns, BASELINE_METHOD, STAND_METHOD } from "../common/benchmarkTable";
+import { alignColumns, BASELINE_METHOD, formatSpeedupRange, noiseVerdict, STAND_METHOD } from "../common/benchmarkTable";
 import type { BenchmarkResult, BenchmarkRow, Candidate, ModelInfo, RunChecksResult, SolveResult } from "../common/protocol";
 import type { CliOptions } from "./options";
 import { printable } from "./progress";
@@ -148,11 +148,13 @@ export function formatBenchmark(
   const first = rows[0];
   if (!first) return "";
   const { trajectories, temperature } = first;
-  const header = ["method", "tok/s", "speedup", "tokens/call", "drafted/call", "drafter %"];
+  const header = ["method", "tok/s", "speedup", "spread", "vs baseline", "tokens/call", "drafted/call", "drafter %"];
   const cells = rows.map((row) => [
     row.method,
     row.tokensPerSecond.toFixed(0),
     `${row.speedup.toFixed(2)}×`,
+    formatSpeedupRange(row),
+    noiseVerdict(row),
     row.tokensPerCall.toFixed(2),
     row.draftedPerTrajectoryPerCall.toFixed(2),
     (100 * row.drafterOverhead).toFixed(1),
@@ -178,9 +180,11 @@ export function verdict(rows: readonly BenchmarkRow[], style: Style, backend = "
     backend === "cpu"
       ? " On a CPU a verified draft token costs nearly as much as a decoded one (the drafted/call column shows how little pays); a GPU makes verification nearly free."
       : " (README: Reading the benchmark.)";
-  if (speedup >= 1.05) return `${style.green(`STAND is ${speedup.toFixed(2)}× as fast`)} here: ${numbers}.`;
-  if (speedup > 0.95) return `${style.yellow(`STAND is about as fast (${speedup.toFixed(2)}×)`)} here: ${numbers}.${why}`;
-  return `${style.red(`STAND is slower here (${speedup.toFixed(2)}×)`)}: ${numbers}.${why}`;
+  const measured = `${speedup.toFixed(2)}×${stand.withinNoise === undefined ? "" : `, spread ${formatSpeedupRange(stand)} over ${stand.repetitions} repetitions`}`;
+  if (stand.withinNoise === true) return `${style.yellow(`STAND is as fast within noise (${measured})`)} here: ${numbers}.${why}`;
+  if (speedup >= 1.05) return `${style.green(`STAND is faster (${measured})`)} here: ${numbers}.`;
+  if (speedup > 0.95) return `${style.yellow(`STAND is about as fast (${measured})`)} here: ${numbers}.${why}`;
+  return `${style.red(`STAND is slower here (${measured})`)}: ${numbers}.${why}`;
 }
 
 /** `--json`: everything the run found, as one object. */

@@ -21,26 +21,59 @@ export function alignColumns(lines: readonly (readonly string[])[]): string[] {
   );
 }
 
-/** The methods of one N and temperature. */
-export function formatMethodTable(rows: readonly Omit<BenchmarkRow, "trajectories" | "temperature" | "costCurve">[]): string {
-  const header = ["method", "tok/s", "speedup", "bound", "tokens/call", "drafted/call", "drafter %"];
-  const lines = rows.map((row) => [
-    row.method,
-    row.tokensPerSecond.toFixed(0),
-    `${row.speedup.toFixed(2)}×`,
-    `${row.bound.toFixed(2)}×`,
-    row.tokensPerCall.toFixed(2),
-    row.draftedPerTrajectoryPerCall.toFixed(2),
-    (100 * row.drafterOverhead).toFixed(1),
-  ]);
-  return alignColumns([header, ...lines]).join("\n");
+/** The speedup's spread over repetitions, as printed: "0.97–1.08". */
+export function formatSpeedupRange(row: Pick<BenchmarkRow, "speedupRange">): string {
+  return `${row.speedupRange.low.toFixed(2)}–${row.speedupRange.high.toFixed(2)}`;
+}
+
+/** What the spread says about the speedup: within noise, faster, slower, or nothing with one repetition. */
+export function noiseVerdict(row: Pick<BenchmarkRow, "withinNoise" | "speedup" | "method">): string {
+  if (row.method === BASELINE_METHOD) return "baseline";
+  if (row.withinNoise === undefined) return "1 repetition";
+  if (row.withinNoise) return "within noise";
+  return row.speedup > 1 ? "faster" : "slower";
+}
+
+/**
+ * The methods of one N and temperature. A bound below the speedup is marked with a number and
+ * explained under the table (it is no limit then).
+ */
+export function formatMethodTable(rows: readonly Omit<BenchmarkRow, "trajectories" | "temperature" | "promptSet" | "costCurve">[]): string {
+  const header = ["method", "tok/s", "speedup", "spread", "vs baseline", "bound", "tokens/call", "drafted/call", "drafter %"];
+  const notes: string[] = [];
+  const lines = rows.map((row) => {
+    let bound = `${row.bound.toFixed(2)}×`;
+    if (row.boundNote !== undefined) {
+      notes.push(`[${notes.length + 1}] ${row.method}: bound below the speedup: ${row.boundNote}`);
+      bound += ` [${notes.length}]`;
+    }
+    return [
+      row.method,
+      row.tokensPerSecond.toFixed(0),
+      `${row.speedup.toFixed(2)}×`,
+      formatSpeedupRange(row),
+      noiseVerdict(row),
+      bound,
+      row.tokensPerCall.toFixed(2),
+      row.draftedPerTrajectoryPerCall.toFixed(2),
+      (100 * row.drafterOverhead).toFixed(1),
+    ];
+  });
+  const counters = rows.flatMap(({ method, predictions }) =>
+    predictions
+      ? [
+          `${method}, its own counters (sequence.tokenPredictions): ${predictions.validated} validated, ${predictions.refuted} refuted, ${predictions.used} used`,
+        ]
+      : [],
+  );
+  return [...alignColumns([header, ...lines]), ...notes, ...counters].join("\n");
 }
 
 /** Every N and temperature of a run, each table under its own heading, in the order of the rows. */
 export function formatBenchmarkTables(rows: readonly BenchmarkRow[]): string {
   const groups = new Map<string, BenchmarkRow[]>();
   for (const row of rows) {
-    const heading = `N = ${row.trajectories}, T = ${row.temperature}`;
+    const heading = `N = ${row.trajectories}, T = ${row.temperature}${row.promptSet === undefined ? "" : `, ${row.promptSet}`}`;
     groups.set(heading, [...(groups.get(heading) ?? []), row]);
   }
   return [...groups].map(([heading, group]) => `${heading}\n${formatMethodTable(group)}`).join("\n\n");

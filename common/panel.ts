@@ -2,6 +2,7 @@
 // reducer that folds them into what the panel shows. The extension folds the same messages to keep
 // a snapshot, so a panel opened (or re-shown) mid-solve starts from where the solve is.
 // Types only from the protocol: this file is bundled into the webview, which has no Node.
+import { reduceChecks, withUserChecks, type ChecksAvailability, type ChecksEvent, type ChecksState, type UserChecks } from "./panelChecks";
 import type { BenchmarkResult, Candidate, ServerStatus, SolveResult, Span, TrajectoryStatistics, VoteGroup } from "./protocol";
 
 /** Extension → webview. */
@@ -27,7 +28,17 @@ export type PanelEvent =
   | { readonly type: "benchmarkStarted" }
   | { readonly type: "benchmarkFinished"; readonly result: BenchmarkResult }
   | { readonly type: "benchmarkFailed"; readonly message: string }
-  | { readonly type: "status"; readonly status: ServerStatus };
+  | { readonly type: "status"; readonly status: ServerStatus }
+  | ChecksEvent
+  | { readonly type: "checksAvailability"; readonly availability: ChecksAvailability }
+  /** The checks box changed (the webview folds it at once; the extension when the webview tells it). */
+  | UserChecksEdited;
+
+export interface UserChecksEdited {
+  readonly type: "userChecksEdited";
+  readonly problem: string;
+  readonly checks: string;
+}
 
 /** Extension → webview: replace the whole state (sent when the view is created or re-shown). */
 export interface PanelSnapshot {
@@ -46,7 +57,10 @@ export type FromPanel =
   | { readonly type: "copy"; readonly solveId: string; readonly trajectory: number }
   | { readonly type: "cancel" }
   | { readonly type: "solveAgain" }
-  | { readonly type: "runBenchmark" };
+  | { readonly type: "runBenchmark" }
+  | { readonly type: "runChecks"; readonly solveId: string }
+  | { readonly type: "applyBest"; readonly solveId: string }
+  | UserChecksEdited;
 
 export interface CardState {
   readonly trajectory: number;
@@ -77,6 +91,8 @@ export interface SolveState {
   readonly groups?: readonly VoteGroup[];
   readonly statistics?: SolveResult["statistics"];
   readonly throughput: readonly ThroughputSample[];
+  /** The latest run of checks on these candidates. */
+  readonly checks?: ChecksState;
 }
 
 export interface BenchmarkState {
@@ -89,6 +105,9 @@ export interface PanelState {
   readonly solve?: SolveState;
   readonly benchmark?: BenchmarkState;
   readonly status?: ServerStatus;
+  readonly checksAvailability?: ChecksAvailability;
+  /** What the user typed in the checks box, per problem. */
+  readonly userChecks?: UserChecks;
 }
 
 export const emptyPanelState: PanelState = {};
@@ -153,6 +172,15 @@ export function reducePanel(state: PanelState, message: ToPanel): PanelState {
       return { ...state, benchmark: { phase: "done", result: message.result } };
     case "benchmarkFailed":
       return { ...state, benchmark: { phase: "failed", result: state.benchmark?.result, error: message.message } };
+    case "checksStarted":
+    case "checksProgress":
+    case "checksFinished":
+    case "checksFailed":
+      return withSolve(state, message.solveId, (solve) => ({ ...solve, checks: reduceChecks(solve.checks, message) }));
+    case "checksAvailability":
+      return { ...state, checksAvailability: message.availability };
+    case "userChecksEdited":
+      return { ...state, userChecks: withUserChecks(state.userChecks, message.problem, message.checks) };
   }
 }
 

@@ -239,21 +239,58 @@ export interface BenchmarkParams {
   readonly repetitions?: number;
 }
 
+/** node-llama-cpp's own counters of a sequence's token predictions (`sequence.tokenPredictions`). */
+export interface TokenPredictions {
+  /** Validated, then consumed by the generator: tokens that cost no call of their own. */
+  readonly used: number;
+  /** Validated but not consumed (generation stopped first). */
+  readonly unused: number;
+  readonly validated: number;
+  readonly refuted: number;
+}
+
 /** One method at one N and temperature, as `npm run bench` reports it. */
 export interface BenchmarkRow {
   readonly trajectories: number;
   readonly temperature: number;
+  /** The prompts it was measured on (a file name), when a run has several sets. */
+  readonly promptSet?: string;
   readonly method: string;
   readonly tokensPerSecond: number;
-  /** Against batched autoregressive decoding at the same N and T, in the same run. */
+  /**
+   * Against batched autoregressive decoding at the same N and T, in the same run: the median of
+   * the repetitions' paired ratios.
+   */
   readonly speedup: number;
+  /**
+   * The speedup's spread: the lowest and highest of the repetitions' own ratios (each repetition
+   * times this method and the baseline back to back, so each ratio is paired).
+   */
+  readonly speedupRange: SpeedupRange;
+  /** How many interleaved repetitions the speedup is the median of. */
+  readonly repetitions: number;
+  /**
+   * True when the spread reaches 1× (this run cannot tell the method's speed from the baseline's),
+   * false when it does not; absent with one repetition, which has no spread to judge by, and for
+   * the baseline itself.
+   */
+  readonly withinNoise?: boolean;
   /** The speedup the measured acceptance allows at the measured cost curve: A · cost(0) / cost(k). */
   readonly bound: number;
+  /** Why the bound is below the speedup, when it is (it is not a limit then). */
+  readonly boundNote?: string;
   readonly tokensPerCall: number;
   readonly draftedPerTrajectoryPerCall: number;
   readonly drafterOverhead: number;
+  /** node-llama-cpp's InputLookup: its own prediction counters over the timed runs, all sequences. */
+  readonly predictions?: TokenPredictions;
   /** Cost of a batched call with k draft tokens per trajectory, relative to none. */
   readonly costCurve: Record<number, number>;
+}
+
+export interface SpeedupRange {
+  readonly low: number;
+  readonly high: number;
 }
 
 export interface BenchmarkResult {

@@ -28,6 +28,11 @@ export class CandidatesView implements vscode.WebviewViewProvider, vscode.Dispos
     if (this.view && this.ready) void this.view.webview.postMessage(event satisfies ToPanel);
   }
 
+  /** Folds an event the webview has folded already (it sent it): posting it back could undo newer typing. */
+  remember(event: PanelEvent): void {
+    this.state = reducePanel(this.state, event);
+  }
+
   async reveal(): Promise<void> {
     if (this.view) this.view.show(true);
     else await vscode.commands.executeCommand(`${CandidatesView.viewType}.focus`);

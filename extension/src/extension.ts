@@ -2,6 +2,7 @@
 // side starts it, turns commands and panel buttons into requests, and shows what comes back.
 import * as vscode from "vscode";
 import { applicableText, type FromPanel } from "../../common/panel";
+import type { UserChecks } from "../../common/panelChecks";
 import {
   AcceptedCompletionNotification,
   StatusNotification,
@@ -12,6 +13,7 @@ import {
 import { applyCandidate, CandidatePreviews } from "./applyCandidate";
 import { runBenchmark } from "./benchmarkCommand";
 import { CandidatesView } from "./candidatesView";
+import { ChecksController } from "./checksController";
 import { errorMessage, showError } from "./errorNotifications";
 import { ACCEPTED_COMMAND, inlineCompletionMiddleware } from "./inlineCompletions";
 import { selectModel } from "./modelPicker";
@@ -20,6 +22,9 @@ import { SECTION } from "./settings";
 import { SolveController, type SolveInput } from "./solveController";
 import { StatusBar } from "./statusBar";
 import { reportVisits } from "./visits";
+
+/** Where the checks box's text per problem is kept (workspace state). */
+const USER_CHECKS_KEY = "stand.userChecks";
 
 /** How much of the document before a selection a "code" solve sends as context. */
 const CONTEXT_CHARACTERS = 4000;
@@ -35,6 +40,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const solves = new SolveController(client, panel);
   const previews = new CandidatePreviews();
   let status: ServerStatus | undefined;
+  // The checks box's text per problem outlives the window.
+  for (const [problem, checks] of context.workspaceState.get<UserChecks>(USER_CHECKS_KEY, []))
+    panel.remember({ type: "userChecksEdited", problem, checks });
 
   const onStatus = (next: ServerStatus): void => {
     statusBar.setStatus(next);
@@ -91,10 +99,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         return;
       case "runBenchmark":
         return runBenchmark(client, panel);
+      case "runChecks":
+        await checks.run("panel", message.solveId);
+        return;
+      case "applyBest":
+        return checks.applyBest(message.solveId);
+      case "userChecksEdited":
+        panel.remember(message);
+        await context.workspaceState.update(USER_CHECKS_KEY, panel.current.userChecks);
+        return;
       case "ready":
         return;
     }
   };
+  const checks = new ChecksController(client, panel, solves, (solveId, trajectory) =>
+    onPanelMessage({ type: "apply", solveId, trajectory, mode: "replace" }),
+  );
 
   context.subscriptions.push(
     output,
@@ -102,6 +122,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     reportVisits(client),
     panel,
     solves,
+    checks,
     previews,
     vscode.window.registerWebviewViewProvider(CandidatesView.viewType, panel),
     panel.onDidReceiveMessage((message) => void onPanelMessage(message)),
@@ -164,6 +185,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       );
       if (mode) await onPanelMessage({ type: "apply", solveId: last.id, trajectory: candidate.trajectory, mode: mode.mode });
     }),
+    vscode.commands.registerCommand("stand.runChecks", () => checks.run("command")),
+    vscode.commands.registerCommand("stand.applyBest", () => checks.applyBest()),
     vscode.commands.registerCommand("stand.cancel", () => {
       solves.cancel();
     }),

@@ -5,7 +5,8 @@ import { serverSettingsFrom, type ExtensionSettings } from "./settingsMapping";
 
 export const SECTION = "stand";
 
-export function readSettings(): ExtensionSettings {
-  const configuration = vscode.workspace.getConfiguration(SECTION);
+/** `scope`: the file whose folder's settings apply (resource-scoped settings such as `checks.testCommand`). */
+export function readSettings(scope?: vscode.Uri): ExtensionSettings {
+  const configuration = vscode.workspace.getConfiguration(SECTION, scope);
   return serverSettingsFrom((key) => configuration.get(key));
 }

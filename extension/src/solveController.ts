@@ -23,6 +23,13 @@ export interface SolveInput extends SolveTarget {
   readonly languageId?: string;
 }
 
+/** A finished solve: its id (the panel's), what was asked and what came back. */
+export interface FinishedSolve {
+  readonly id: string;
+  readonly input: SolveInput;
+  readonly result: SolveResult;
+}
+
 interface RunningSolve {
   readonly id: string;
   readonly input: SolveInput;
@@ -37,6 +44,9 @@ export class SolveController implements vscode.Disposable {
   private readonly liveChanged = new vscode.EventEmitter<LiveGeneration | undefined>();
   /** Live tokens/s and tokens per call while a solve runs; undefined when none does. */
   readonly onDidChangeLive = this.liveChanged.event;
+  private readonly finished = new vscode.EventEmitter<FinishedSolve>();
+  /** A solve finished (not cancelled, not failed). */
+  readonly onDidFinish = this.finished.event;
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(
@@ -70,6 +80,12 @@ export class SolveController implements vscode.Disposable {
     if (this.last?.id !== solveId) return undefined;
     const candidate = this.last.result?.candidates.find((c) => c.trajectory === trajectory);
     return candidate && { target: this.last.input, candidate };
+  }
+
+  /** The latest solve, once it has finished. */
+  get latest(): FinishedSolve | undefined {
+    const last = this.last;
+    return last?.result && { id: last.id, input: last.input, result: last.result };
   }
 
   /** The latest finished solve's candidates, for the "Apply Candidate…" quick pick. */
@@ -122,6 +138,7 @@ export class SolveController implements vscode.Disposable {
       this.last = { id: running.id, input, result };
       this.panel.post({ type: "solveFinished", solveId: running.id, result });
       void vscode.commands.executeCommand("setContext", "stand.hasCandidates", true);
+      this.finished.fire({ id: running.id, input, result });
       return result;
     } catch (error) {
       const cancelled =
@@ -153,6 +170,7 @@ export class SolveController implements vscode.Disposable {
     this.cancel();
     for (const subscription of this.subscriptions) subscription.dispose();
     this.liveChanged.dispose();
+    this.finished.dispose();
   }
 }
 

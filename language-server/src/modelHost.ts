@@ -83,7 +83,7 @@ export class ModelHost {
     try {
       return await this.attempt(spec, settings, options);
     } catch (error) {
-      let failure: ResponseError<void>;
+      let failure: ResponseError;
       if (options.signal?.aborted) {
         // The user changed their mind: not an error to show, but the request still fails.
         failure = new ResponseError(LSPErrorCodes.RequestCancelled, `Loading ${spec || "the embedded model"} was cancelled.`);
@@ -99,7 +99,9 @@ export class ModelHost {
         this.events.log(`loading the previous model again: ${previous || "embedded model"}`);
         void this.attempt(previous, settings, {})
           .catch(() => undefined)
-          .then(() => this.publish());
+          .then(() => {
+            this.publish();
+          });
       }
       throw failure;
     } finally {
@@ -204,7 +206,9 @@ export class ModelHost {
       const path = await resolveModelUri(
         spec || this.embeddedModel,
         this.downloads,
-        (fraction) => progress.report(Math.round(100 * fraction), `downloading ${spec}`),
+        (fraction) => {
+          progress.report(Math.round(100 * fraction), `downloading ${spec}`);
+        },
         options.signal,
       );
       options.signal?.throwIfAborted();

@@ -52,6 +52,7 @@ import { runChecks } from "./checks/runChecks";
 import { InlineRequests } from "./inlineRequests";
 import { downloadFolder, ModelHost } from "./modelHost";
 import { parseParams, validated } from "./paramsValidation";
+import { samplingFrom } from "./decoding";
 import { protocolChannel } from "./protocolChannel";
 import { solve } from "./solve";
 import { TableStore } from "./tableStore";
@@ -207,11 +208,13 @@ function serve(channel: Socket): void {
       // On the solve queue: it competes for the same cores, so solves wait rather than skew it.
       const rows = await modelHost().run("solve", () =>
         current.benchmark({
-          prompts: [prompt],
+          promptSets: [{ name: "the prompt", prompts: [prompt] }],
           trajectoryCounts: params.trajectories ?? [settings.trajectories],
+          sampler: samplingFrom(settings),
           temperatures: params.temperatures ?? [settings.temperature],
           maxTokens: Math.min(params.maxTokens ?? 64, current.contextSize - prompt.length - 64),
-          repetitions: params.repetitions ?? 1,
+          // Three, so that each speedup has a spread to judge noise by.
+          repetitions: params.repetitions ?? 3,
         }),
       );
       return { rows, table: formatBenchmarkTables(rows) };

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { setTimeout as delay } from "node:timers/promises";
 import { after, before, describe, it } from "mocha";
 import * as vscode from "vscode";
-import type { SolveResult } from "../../common/protocol";
+import type { RunChecksResult, SolveResult } from "../../common/protocol";
 import { defined } from "../support/defined";
 
 const EXTENSION_ID = "stand-dev.stand-vscode";
@@ -80,5 +80,58 @@ describe("STAND in VS Code", () => {
     }
     const after = editor.document.getText();
     assert.ok(after.startsWith(before) && after.length > before.length, `the candidate was appended:\n${after}`);
+  });
+
+  it("Run Checks runs every candidate against the problem's @example lines; Apply Best puts in the best-ranked one", async () => {
+    const problem = [
+      "/**",
+      " * Checks whether `value` is a string.",
+      " *",
+      " * @example",
+      " *",
+      ' * isString("abc");',
+      " * // => true",
+      " *",
+      " * isString(1);",
+      " * // => false",
+      " */",
+      "function isString(value) {",
+      "",
+    ].join("\n");
+    const document = await vscode.workspace.openTextDocument({ language: "javascript", content: problem });
+    const isStringEditor = await vscode.window.showTextDocument(document);
+    isStringEditor.selection = new vscode.Selection(new vscode.Position(0, 0), document.positionAt(problem.length));
+    const solved = await vscode.commands.executeCommand<SolveResult | undefined>("stand.solveSelection");
+    assert.ok(solved, "the solve finished");
+
+    const checks = await vscode.commands.executeCommand<RunChecksResult | undefined>("stand.runChecks");
+    assert.ok(checks, "stand.runChecks resolves with the result");
+    assert.equal(checks.checks.length, 2, JSON.stringify(checks.checks));
+    assert.deepEqual(
+      checks.candidates.map((candidate) => candidate.trajectory).sort(),
+      solved.candidates.map((candidate) => candidate.trajectory).sort(),
+    );
+    for (const candidate of checks.candidates) assert.equal(candidate.total, 2, JSON.stringify(candidate));
+    const best = defined(checks.ranking[0], "the best-ranked candidate");
+    const bestResult = defined(
+      checks.candidates.find((candidate) => candidate.trajectory === best),
+      "the best candidate's result",
+    );
+    const passing = checks.candidates.filter((candidate) => candidate.status === "passed");
+    assert.deepEqual(checks.ranking.slice(0, passing.length).sort(), passing.map((candidate) => candidate.trajectory).sort());
+
+    // With a passing candidate Apply Best replaces the selection with it; with none it asks first
+    // (a notification with "Apply Anyway"), and dismissing that leaves the document alone.
+    const applying = Promise.resolve(vscode.commands.executeCommand("stand.applyBest"));
+    if (bestResult.status !== "passed") {
+      await delay(500);
+      await vscode.commands.executeCommand("notifications.clearAll");
+    }
+    await applying;
+    const bestCode = defined(
+      solved.candidates.find((candidate) => candidate.trajectory === best),
+      "the best candidate",
+    ).codeBlocks[0]?.code;
+    assert.equal(document.getText(), bestResult.status === "passed" ? problem + (bestCode ?? "") : problem);
   });
 });

@@ -12,6 +12,11 @@ const TYPES = new Set<string>([
   "benchmarkStarted",
   "benchmarkFinished",
   "benchmarkFailed",
+  "checksStarted",
+  "checksProgress",
+  "checksFinished",
+  "checksFailed",
+  "checksAvailability",
 ]);
 
 export function isToPanel(data: unknown): data is ToPanel {

@@ -10,21 +10,31 @@ import {
   NgramTable,
   NoDrafter,
   PromptLookupDrafter,
-  greedySampling,
   ngramDrafter,
   standDrafter,
   type Drafter,
   type SamplingOptions,
 } from "../stand";
 import { BASELINE_METHOD, formatMethodTable, STAND_METHOD } from "../../../common/benchmarkTable";
-import type { BenchmarkRow } from "../../../common/protocol";
+import type { BenchmarkRow, TokenPredictions } from "../../../common/protocol";
 import { LlamaTarget } from "./llamaTarget";
+import { median, summariseMethods, type Run } from "./benchmarkSummary";
+import { benchmarkSampling, rotated, runSeed, WARM_UP_SEED } from "./benchmarkProtocol";
 import { endOfGenerationTokens } from "./vocabulary";
 
-export interface BenchmarkOptions {
+export interface PromptSet {
+  /** Where the prompts come from (a file name), printed with its tables. */
+  readonly name: string;
   readonly prompts: Token[][];
+}
+
+export interface BenchmarkOptions {
+  /** Each set is reported on its own; their runs are interleaved, so they see the same machine. */
+  readonly promptSets: PromptSet[];
   readonly trajectoryCounts: number[];
   readonly temperatures: number[];
+  /** Top-k, top-p and min-p at T > 0 (default: the product's, defaultSettings). */
+  readonly sampler?: Omit<SamplingOptions, "temperature">;
   readonly maxTokens: number;
   readonly repetitions: number;
   readonly threads: number;
@@ -34,32 +44,31 @@ export interface BenchmarkOptions {
   readonly log?: (line: string) => void;
 }
 
-interface Run {
-  tokens: number;
-  seconds: number;
-  /** Target calls per trajectory (for node-llama-cpp's own loops: estimated from its prediction counters). */
-  callsPerTrajectory: number;
-  draftedPerCall: number;
-  drafterSeconds: number;
+interface Method {
+  readonly name: string;
+  /** node-llama-cpp's own decoding loop rather than ours. */
+  readonly ownLoop: boolean;
+  readonly run: (prompt: Token[], trajectories: number, sampling: SamplingOptions, seed: number) => Promise<Run>;
 }
 
-type Method = {
-  readonly name: string;
-  readonly run: (prompt: Token[], trajectories: number, sampling: SamplingOptions, seed: number) => Promise<Run>;
-};
-
 export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions): Promise<BenchmarkRow[]> {
-  const { prompts, maxTokens, repetitions, threads } = options;
+  const { promptSets, maxTokens, repetitions, threads } = options;
   const log = options.log ?? (() => undefined);
+  const allPrompts = promptSets.flatMap((set) => set.prompts);
+  const [firstPrompt] = allPrompts;
+  if (!firstPrompt) throw new Error("the benchmark needs at least one prompt");
   // Where the server's decoding stops too.
   const stopTokens = endOfGenerationTokens(model);
-  const contextSize = Math.max(...prompts.map((tokens) => tokens.length)) + maxTokens + 64;
+  const contextSize = Math.max(...allPrompts.map((tokens) => tokens.length)) + maxTokens + 64;
   const { InputLookupTokenPredictor } = await import("node-llama-cpp");
   const rows: BenchmarkRow[] = [];
   for (const trajectories of options.trajectoryCounts) {
     const target = await LlamaTarget.create(model, { trajectories, contextSize, threads });
     const fixedShapeTargets = await Promise.all(
-      (options.stepWidths ?? []).map((stepWidth) => LlamaTarget.create(model, { trajectories, contextSize, threads, stepWidth })),
+      (options.stepWidths ?? []).map(async (width) => ({
+        width,
+        target: await LlamaTarget.create(model, { trajectories, contextSize, threads, stepWidth: width }),
+      })),
     );
     const lookupContext = await model.createContext({ sequences: trajectories, contextSize, threads, batchSize: target.context.batchSize });
     const lookupSequences = Array.from({ length: trajectories }, () =>
@@ -68,7 +77,7 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
     const plainContext = await model.createContext({ sequences: trajectories, contextSize, threads, batchSize: target.context.batchSize });
     const plainSequences = Array.from({ length: trajectories }, () => plainContext.getSequence());
     try {
-      const costCurve = await measureCostCurve(target, prompts[0]!, trajectories);
+      const costCurve = await measureCostCurve(target, firstPrompt, trajectories);
       const ours = (name: string, drafter: (table: NgramTable) => Drafter, shape: DraftShape, adaptive: boolean, on = target): Method => {
         // As in the language server, one budget learns this machine's costs across requests, and
         // one table's memory serves every run; each run still starts with the table empty.
@@ -90,27 +99,44 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
             drafterSeconds: result.statistics.drafterMs / 1000,
           };
         };
-        return { name, run };
+        return { name, ownLoop: false, run };
       };
       const native = (name: string, sequences: LlamaContextSequence[], predicting: boolean): Method => ({
         name,
+        ownLoop: true,
         run: async (prompt, n, sampling, seed) => {
-          await Promise.all(sequences.slice(0, n).map((sequence) => sequence.clearHistory()));
-          const before = sequences.map((sequence) => ({ ...sequence.tokenPredictions }));
+          const used = sequences.slice(0, n);
+          await Promise.all(used.map((sequence) => sequence.clearHistory()));
+          const before = used.map((sequence) => ({ ...sequence.tokenPredictions }));
           const started = performance.now();
+          // A seed of its own per sequence, so that at T > 0 the N sequences are N samples.
           const counts = await Promise.all(
-            sequences.slice(0, n).map((sequence) => generateNatively(sequence, prompt, sampling, seed, maxTokens, stopTokens)),
+            used.map((sequence, t) => generateNatively(sequence, prompt, sampling, seed + t, maxTokens, stopTokens)),
           );
           const seconds = (performance.now() - started) / 1000;
           const tokens = counts.reduce((a, b) => a + b, 0);
-          const validated = predicting
-            ? sequences.reduce((sum, sequence, i) => sum + sequence.tokenPredictions.validated - before[i]!.validated, 0)
-            : 0;
-          const drafted = predicting
-            ? sequences.reduce((sum, sequence, i) => sum + sequence.tokenPredictions.used - before[i]!.used, 0)
-            : 0;
-          const calls = tokens - validated;
-          return { tokens, seconds, callsPerTrajectory: calls / n, draftedPerCall: calls === 0 ? 0 : drafted / calls, drafterSeconds: 0 };
+          const counted = (count: (predictions: TokenPredictions) => number): number =>
+            used.reduce((sum, sequence, i) => sum + count(sequence.tokenPredictions) - (before[i] ? count(before[i]) : 0), 0);
+          const predictions = predicting
+            ? {
+                used: counted((p) => p.used),
+                validated: counted((p) => p.validated),
+                refuted: counted((p) => p.refuted),
+                unused: counted((p) => p.unused),
+              }
+            : undefined;
+          // A used prediction (validated, then consumed) is a token that cost no call of its own;
+          // every validated or refuted one was evaluated as a draft token.
+          const calls = tokens - (predictions?.used ?? 0);
+          const drafted = predictions ? predictions.validated + predictions.refuted : 0;
+          return {
+            tokens,
+            seconds,
+            callsPerTrajectory: calls / n,
+            draftedPerCall: calls === 0 ? 0 : drafted / calls,
+            drafterSeconds: 0,
+            ...(predictions ? { predictions } : {}),
+          };
         },
       });
       const methods: Method[] = [
@@ -121,35 +147,49 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         ours("n-gram", ngramDrafter, DraftShape.chain(8), true),
         ours("STAND chain, fixed 4", standDrafter, DraftShape.chain(4), false),
         ours(STAND_METHOD, standDrafter, DraftShape.chain(8), true),
-        ...fixedShapeTargets.map((fixed, i) => {
-          const width = options.stepWidths![i]!;
-          return ours(`STAND adaptive, width ${width}`, standDrafter, DraftShape.chain(width - 1), true, fixed);
-        }),
+        ...fixedShapeTargets.map(({ width, target: fixed }) =>
+          ours(`STAND adaptive, width ${width}`, standDrafter, DraftShape.chain(width - 1), true, fixed),
+        ),
       ];
 
       for (const temperature of options.temperatures) {
-        const sampling: SamplingOptions = temperature === 0 ? greedySampling : { temperature, topK: 40, topP: 1, minP: 0 };
-        const runs = new Map<string, Run[][]>(methods.map((method) => [method.name, []]));
+        const sampling = benchmarkSampling(temperature, options.sampler);
+        // Untimed: the first runs of a method pay for allocations, compute graphs and the budget's first lessons.
+        for (const method of methods) await method.run(firstPrompt, trajectories, sampling, WARM_UP_SEED);
+        // runs[set][method][repetition][prompt]
+        const runs: Run[][][][] = promptSets.map(() => methods.map(() => []));
         for (let repetition = 0; repetition < repetitions; repetition++) {
-          for (const method of methods) runs.get(method.name)!.push([]);
-          for (let p = 0; p < prompts.length; p++) {
-            for (const method of methods) {
-              runs.get(method.name)![repetition]!.push(await method.run(prompts[p]!, trajectories, sampling, 1000 * repetition + p));
+          for (const perSet of runs) for (const perMethod of perSet) perMethod.push([]);
+          let turn = repetition;
+          for (const [s, set] of promptSets.entries()) {
+            for (const [p, prompt] of set.prompts.entries()) {
+              for (const m of rotated([...methods.keys()], turn++)) {
+                const method = methods[m];
+                if (!method) continue;
+                const run = await method.run(prompt, trajectories, sampling, runSeed(repetition, s, p));
+                runs[s]?.[m]?.[repetition]?.push(run);
+              }
             }
           }
         }
-        const summary = methods.map((method) => summarise(method.name, runs.get(method.name)!, trajectories, costCurve));
-        const baseline = summary[0]!.tokensPerSecond;
-        const measured = summary.map((row) => ({ trajectories, temperature, ...row, speedup: row.tokensPerSecond / baseline, costCurve }));
-        log(`N = ${trajectories}, T = ${temperature}`);
-        log(formatMethodTable(measured));
-        log("");
-        rows.push(...measured);
+        for (const [s, set] of promptSets.entries()) {
+          const summary = summariseMethods(
+            methods.map((method, m) => ({ method: method.name, ownLoop: method.ownLoop, runs: runs[s]?.[m] ?? [] })),
+            trajectories,
+            costCurve,
+          );
+          const promptSet = promptSets.length > 1 ? { promptSet: set.name } : {};
+          const measured = summary.map((row) => ({ trajectories, temperature, ...promptSet, ...row, costCurve }));
+          log(`N = ${trajectories}, T = ${temperature}, ${set.name} (${set.prompts.length} prompt${set.prompts.length === 1 ? "" : "s"})`);
+          log(formatMethodTable(measured));
+          log("");
+          rows.push(...measured);
+        }
       }
     } finally {
       await Promise.all([
         target.dispose(),
-        ...fixedShapeTargets.map((fixed) => fixed.dispose()),
+        ...fixedShapeTargets.map((fixed) => fixed.target.dispose()),
         lookupContext.dispose(),
         plainContext.dispose(),
       ]);
@@ -171,6 +211,9 @@ async function generateNatively(
     sampling.temperature === 0
       ? { temperature: 0 }
       : { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP, seed };
+  // What LlamaCompletion does before it generates: an input-lookup predictor looks up the prompt
+  // (without it, the predictor has nothing to look in and predicts nothing).
+  sequence.tokenPredictor?.updateInputTokens(prompt.slice());
   for await (const token of sequence.evaluate(prompt, options)) {
     if (stopTokens.includes(token)) break;
     if (++count >= maxTokens) break;
@@ -192,7 +235,7 @@ async function measureCostCurve(target: LlamaTarget, prompt: Token[], trajectori
     for (let repetition = 0; repetition < 15; repetition++) {
       const requests = Array.from({ length: trajectories }, (_, trajectory) => {
         const draft = new DraftTree(context);
-        for (let i = 0, node = 0; i < k; i++) node = draft.addChild(node, filler[i % filler.length]!, i + 1);
+        for (let i = 0, node = 0; i < k; i++) node = draft.addChild(node, filler[i % filler.length] ?? 0, i + 1);
         return { trajectory, context, draft };
       });
       const started = performance.now();
@@ -201,54 +244,7 @@ async function measureCostCurve(target: LlamaTarget, prompt: Token[], trajectori
     }
     curve[k] = median(times);
   }
-  const unit = curve[0]!;
-  for (const k of Object.keys(curve)) curve[Number(k)] = curve[Number(k)]! / unit;
+  const unit = curve[0] ?? 1;
+  for (const [k, cost] of Object.entries(curve)) curve[Number(k)] = cost / unit;
   return curve;
 }
-
-/** Relative cost of a call with `k` draft tokens per trajectory, interpolated from the curve. */
-function costAt(curve: Record<number, number>, k: number): number {
-  const points = Object.keys(curve)
-    .map(Number)
-    .sort((a, b) => a - b);
-  if (k <= 0) return 1;
-  for (let i = 1; i < points.length; i++) {
-    const [a, b] = [points[i - 1]!, points[i]!];
-    if (k <= b) return curve[a]! + ((curve[b]! - curve[a]!) * (k - a)) / (b - a);
-  }
-  const [a, b] = points.slice(-2) as [number, number];
-  return curve[b]! + ((curve[b]! - curve[a]!) * (k - b)) / (b - a);
-}
-
-function summarise(name: string, repetitions: Run[][], trajectories: number, curve: Record<number, number>) {
-  const perRepetition = repetitions.map((runs) => {
-    const tokens = runs.reduce((sum, run) => sum + run.tokens, 0);
-    const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
-    const calls = runs.reduce((sum, run) => sum + run.callsPerTrajectory, 0);
-    const drafted = runs.reduce((sum, run) => sum + run.draftedPerCall * run.callsPerTrajectory, 0);
-    const drafterSeconds = runs.reduce((sum, run) => sum + run.drafterSeconds, 0);
-    return {
-      tokensPerSecond: tokens / seconds,
-      tokensPerCall: tokens / trajectories / calls,
-      draftedPerCall: drafted / calls,
-      overhead: drafterSeconds / seconds,
-    };
-  });
-  const tokensPerCall = median(perRepetition.map((r) => r.tokensPerCall));
-  const draftedPerCall = median(perRepetition.map((r) => r.draftedPerCall));
-  return {
-    method: name,
-    tokensPerSecond: median(perRepetition.map((r) => r.tokensPerSecond)),
-    tokensPerCall,
-    draftedPerTrajectoryPerCall: draftedPerCall,
-    drafterOverhead: median(perRepetition.map((r) => r.overhead)),
-    /** The speedup the measured acceptance allows at the measured cost curve: A · cost(0) / cost(k). */
-    bound: tokensPerCall / costAt(curve, draftedPerCall),
-  };
-}
-
-const median = (xs: number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-};

@@ -40,7 +40,9 @@ export async function resolveModelUri(
   if (!isDownload(uri)) return uri;
   const { resolveModelFile } = await import("node-llama-cpp");
   const silence = new AbortController();
-  const timer = setTimeout(() => silence.abort(), DOWNLOAD_SILENCE_MS);
+  const timer = setTimeout(() => {
+    silence.abort();
+  }, DOWNLOAD_SILENCE_MS);
   const stop = signal ? AbortSignal.any([signal, silence.signal]) : silence.signal;
   try {
     const download = resolveModelFile(uri, {
@@ -136,7 +138,7 @@ export async function loadModelFile(
     throw new ModelError(ErrorCodes.CorruptModel, `${path} is a damaged or truncated GGUF file (${reason}).`);
   }
   const insights = await GgufInsights.from(fileInfo, llama);
-  const needed = insights.estimateModelResourceRequirements({ gpuLayers: 0 }).cpuRam;
+  const needed = (await insights.estimateModelResourceRequirementsV2({ gpuLayers: 0 })).cpuRam;
   const available = freemem() + (await llama.getVramState()).free;
   if (needed > available) {
     throw new ModelError(ErrorCodes.ModelTooLarge, `${path} needs about ${gib(needed)} of memory; ${gib(available)} is free.`);
@@ -155,8 +157,11 @@ export async function loadModelFile(
 
 function abortion(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    const rejectWithReason = (): void => {
+      reject(signal.reason instanceof Error ? signal.reason : new Error("aborted", { cause: signal.reason }));
+    };
+    if (signal.aborted) rejectWithReason();
+    signal.addEventListener("abort", rejectWithReason, { once: true });
   });
 }
 

@@ -2,7 +2,7 @@
 // benchmark's aligned columns.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { alignColumns, formatBenchmarkTables } from "../../../common/benchmarkTable";
+import { alignColumns, BASELINE_METHOD, formatBenchmarkTables, formatMethodTable } from "../../../common/benchmarkTable";
 import type { BenchmarkRow } from "../../../common/protocol";
 import { fit, stripAnsi } from "../../../cli/progress";
 import { makeStyle } from "../../../cli/style";
@@ -37,26 +37,47 @@ describe("benchmark tables", () => {
     );
   });
 
+  const row = (trajectories: number, temperature: number, method: string, overrides: Partial<BenchmarkRow> = {}): BenchmarkRow => ({
+    trajectories,
+    temperature,
+    method,
+    tokensPerSecond: 100,
+    speedup: 1,
+    speedupRange: { low: 0.96, high: 1.04 },
+    repetitions: 3,
+    withinNoise: true,
+    bound: 1.5,
+    tokensPerCall: 2,
+    draftedPerTrajectoryPerCall: 1,
+    drafterOverhead: 0.05,
+    costCurve: { 0: 1 },
+    ...overrides,
+  });
+
   test("formatBenchmarkTables gives each N and temperature its own heading and table, in the rows' order", () => {
-    const row = (trajectories: number, temperature: number, method: string): BenchmarkRow => ({
-      trajectories,
-      temperature,
-      method,
-      tokensPerSecond: 100,
-      speedup: 1,
-      bound: 1.5,
-      tokensPerCall: 2,
-      draftedPerTrajectoryPerCall: 1,
-      drafterOverhead: 0.05,
-      costCurve: { 0: 1 },
-    });
     const text = formatBenchmarkTables([row(4, 0, "a"), row(4, 0.7, "a"), row(4, 0, "b")]);
     const [first, second] = text.split("\n\n");
     assert.match(
       first ?? "",
-      /^N = 4, T = 0\nmethod +tok\/s +speedup +bound +tokens\/call +drafted\/call +drafter %\na +100 +1\.00× +1\.50× +2\.00 +1\.00 +5\.0\nb /,
+      /^N = 4, T = 0\nmethod +tok\/s +speedup +spread +vs baseline +bound +tokens\/call +drafted\/call +drafter %\na +100 +1\.00× +0\.96–1\.04 +within noise +1\.50× +2\.00 +1\.00 +5\.0\nb /,
     );
     assert.match(second ?? "", /^N = 4, T = 0\.7\nmethod .*\na +100 /);
     assert.equal(text.split("\n\n").length, 2);
+  });
+
+  test("every speedup is printed with its spread and what the spread says; a bound below the speedup is marked and explained", () => {
+    const text = formatMethodTable([
+      row(1, 0, BASELINE_METHOD, { speedupRange: { low: 1, high: 1 }, withinNoise: undefined, bound: 1 }),
+      row(1, 0, "fast", { speedup: 1.3, speedupRange: { low: 1.2, high: 1.4 }, withinNoise: false, bound: 1.6 }),
+      row(1, 0, "noisy", { speedup: 1.41, speedupRange: { low: 0.9, high: 1.5 }, bound: 0.95, boundNote: "within the spread" }),
+      row(1, 0, "once", { speedup: 0.8, speedupRange: { low: 0.8, high: 0.8 }, repetitions: 1, withinNoise: undefined, bound: 0.9 }),
+    ]);
+    const lines = text.split("\n");
+    assert.match(lines[1] ?? "", /^autoregressive \(batched\) +100 +1\.00× +1\.00–1\.00 +baseline +1\.00× /);
+    assert.match(lines[2] ?? "", /^fast +100 +1\.30× +1\.20–1\.40 +faster +1\.60× /);
+    assert.match(lines[3] ?? "", /^noisy +100 +1\.41× +0\.90–1\.50 +within noise +0\.95× \[1\] /);
+    assert.match(lines[4] ?? "", /^once +100 +0\.80× +0\.80–0\.80 +1 repetition +0\.90× /);
+    assert.equal(lines[5], "[1] noisy: bound below the speedup: within the spread");
+    assert.equal(lines.length, 6);
   });
 });

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { defaultSettings, type ServerStatus } from "../../../common/protocol";
 import { candidateEditText } from "../../../extension/src/candidateEdit";
+import { bestCandidateNote, unavailableReason } from "../../../extension/src/checksText";
 import { CrashBackoff } from "../../../extension/src/crashBackoff";
 import { serverSettingsFrom } from "../../../extension/src/settingsMapping";
 import { statusBarContent } from "../../../extension/src/statusBarText";
@@ -34,6 +35,46 @@ describe("extension logic", () => {
     assert.equal(settings.server.draftShape, "chain");
     assert.equal(settings.server.persistTable, false);
     assert.deepEqual(settings.inline, { enabled: false, disabledLanguages: ["markdown"], debounceMs: 75 });
+  });
+
+  test("checks settings: ask by default, an unknown mode falls back to ask, the test command is trimmed", () => {
+    assert.deepEqual(serverSettingsFrom(() => undefined).checks, { run: "ask", testCommand: "" });
+    const values: Record<string, unknown> = { "checks.run": "always", "checks.testCommand": "  node --test  " };
+    assert.deepEqual(serverSettingsFrom((key) => values[key]).checks, { run: "always", testCommand: "node --test" });
+    assert.equal(serverSettingsFrom((key) => (key === "checks.run" ? "sometimes" : undefined)).checks.run, "ask");
+    assert.equal(serverSettingsFrom((key) => (key === "checks.run" ? "never" : undefined)).checks.run, "never");
+  });
+
+  test("checks never run in an untrusted workspace, whatever the setting, nor when they are off", () => {
+    assert.equal(unavailableReason({ mode: "always", trusted: false })?.kind, "untrusted");
+    assert.equal(unavailableReason({ mode: "never", trusted: false })?.kind, "untrusted");
+    assert.equal(unavailableReason({ mode: "never", trusted: true })?.kind, "off");
+    assert.equal(unavailableReason({ mode: "ask", trusted: true }), undefined);
+    assert.equal(unavailableReason({ mode: "always", trusted: true }), undefined);
+  });
+
+  test("Apply Best says which candidate it chose and why, and when none passed", () => {
+    const result = (passed: number, message?: string) => ({
+      trajectory: 2,
+      status: passed === 3 ? ("passed" as const) : ("failed" as const),
+      passed,
+      total: 3,
+      results: [],
+      message,
+      durationMs: 5,
+    });
+    assert.equal(
+      bestCandidateNote({ by: "checks", trajectory: 2, result: result(3), passed: true }, 4),
+      "applied candidate 3: it passed all 3 checks.",
+    );
+    assert.equal(
+      bestCandidateNote({ by: "checks", trajectory: 2, result: result(1, "SyntaxError: Unexpected token"), passed: false }, 4),
+      "no candidate passed every check. The best, candidate 3, passed 1 of 3 (SyntaxError: Unexpected token).",
+    );
+    assert.equal(
+      bestCandidateNote({ by: "vote", trajectory: 0, agreeing: 2 }, 4, "There is nothing to check: write @example lines"),
+      "applied candidate 1, the one most candidates agree with (2 of 4). No checks ran: there is nothing to check: write @example lines",
+    );
   });
 
   test("crash back-off doubles the pause, gives up after five crashes in five minutes, forgives old ones", () => {
