@@ -21,6 +21,7 @@ import { ServerClient } from "./serverClient";
 import { SECTION } from "./settings";
 import { SolveController, type SolveInput } from "./solveController";
 import { StatusBar } from "./statusBar";
+import { reportVisits } from "./visits";
 
 /** Where the checks box's text per problem is kept (workspace state). */
 const USER_CHECKS_KEY = "stand.userChecks";
@@ -118,6 +119,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     output,
     statusBar,
+    reportVisits(client),
     panel,
     solves,
     checks,

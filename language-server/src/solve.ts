@@ -10,7 +10,7 @@ import {
   type StandSettings,
   type TrajectoryStatistics,
 } from "../../common/protocol";
-import { groupByVote, parseAnswer, voteKey } from "./candidates";
+import { groupByVote, parseAnswer, splitThinking, voteKey } from "./candidates";
 import { AnswerEnd } from "./code/answerEnd";
 import type { ModelSession } from "./model/session";
 import { decoderFor, samplingFrom } from "./decoding";
@@ -67,6 +67,14 @@ export async function solve(
   // A code solve stops where its answer ends (the stub's block closes), so candidates compare.
   const linePrefix = params.context?.slice(params.context.lastIndexOf("\n") + 1) ?? "";
   const answerEnds = streams.map(() => (kind === "code" ? AnswerEnd.for(params.problem, params.languageId, linePrefix) : undefined));
+  // The thinking so far goes with the progress that changes it, for the panel's thinking section.
+  const thinkingSent: (string | undefined)[] = streams.map(() => undefined);
+  const thinkingChange = (trajectory: number): string | undefined => {
+    const { thinking } = splitThinking(streams[trajectory]?.text ?? "");
+    if (thinking === undefined || thinking === thinkingSent[trajectory]) return undefined;
+    thinkingSent[trajectory] = thinking;
+    return thinking;
+  };
   const started = performance.now();
   const result = await decoderFor(session, target, settings).decode({
     prompts: Array.from({ length: trajectories }, () => prompt),
@@ -89,6 +97,7 @@ export async function solve(
           trajectory: step.trajectory,
           spans,
           statistics: statisticsOf(step.statistics, performance.now() - started),
+          thinking: thinkingChange(step.trajectory),
         });
       }
     },
@@ -98,7 +107,13 @@ export async function solve(
   const parsed = result.trajectories.map((trajectory, index) => {
     const spans = streams[index]!.flush();
     if (spans.length > 0)
-      notify({ progressToken: params.progressToken, trajectory: index, spans, statistics: statisticsOf(trajectory.statistics, elapsedMs) });
+      notify({
+        progressToken: params.progressToken,
+        trajectory: index,
+        spans,
+        statistics: statisticsOf(trajectory.statistics, elapsedMs),
+        thinking: thinkingChange(index),
+      });
     return parseAnswer(streams[index]!.text, kind, params.languageId);
   });
   const groups = groupByVote(parsed.map(voteKey));
