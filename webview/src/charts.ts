@@ -156,7 +156,7 @@ export function speedupChart(rows: readonly BenchmarkRow[]): SVGSVGElement {
         "text",
         { class: "value", x: right + 6, y: y + 23 },
         formatSpeedup(row.speedup),
-        s("tspan", { class: "bound-text" }, ` ${row.bound >= row.speedup ? "≤" : "bound"} ${formatSpeedup(row.bound)}`),
+        s("tspan", { class: "bound-text" }, ` ${row.bound >= row.speedup ? "≤" : "≥"} ${formatSpeedup(row.bound)}`),
       ),
     );
     svg.append(group);

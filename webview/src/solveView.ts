@@ -31,6 +31,7 @@ export class SolveView {
 
   update(solve: SolveState): void {
     setAttribute(this.element, "data-phase", solve.phase);
+    setAttribute(this.element, "data-solve-id", solve.id);
     if (solve.id !== this.solveId) {
       this.solveId = solve.id;
       this.cards.clear();
