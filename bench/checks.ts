@@ -115,7 +115,6 @@ async function main(): Promise<void> {
           temperature,
           maxTokens,
           seed,
-          progressToken: `bench-${seed}`,
         });
         const checksStarted = performance.now();
         const checked: RunChecksResult = await server.request(RunChecksRequest, checksRequest(solveParams, solved));

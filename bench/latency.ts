@@ -124,7 +124,6 @@ async function main(): Promise<void> {
     kind: "code",
     maxTokens: solveTokens,
     trajectories: 4,
-    progressToken: "background",
   });
   const busy = await measure();
   await solving;

@@ -1,20 +1,25 @@
 // `npm run bench`: STAND on a real model against every model-free baseline, same model, same
 // machine, one run (see language-server/src/model/benchmark.ts). See `--help`.
 import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
-import { cpus, hostname, totalmem } from "node:os";
+import { cpus, hostname, loadavg, totalmem } from "node:os";
 import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runBenchmark } from "../language-server/src/model/benchmark";
 import { tokenizePrompt, type PromptKind } from "../language-server/src/model/prompt";
 import { loadRuntime, threadsForModel, type GpuChoice } from "../language-server/src/model/runtime";
 import { restartWithModelProcessEnv } from "../common/modelProcess";
+import { defaultSettings } from "../common/protocol";
+
 const HELP = `Usage: npm run bench -- [options]
   --model PATH          GGUF model (default: the embedded models/stand-code-mini.gguf)
-  --prompts FILE        one JSON object per line: {"prompt": "...", "kind": "code" | "chat"} (default: bench/prompts.jsonl)
+  --prompts LIST        comma-separated prompt files, each reported on its own; one JSON object per line:
+                        {"prompt": "...", "kind": "code" | "chat"} (default: bench/prompts.jsonl,bench/prompts-unseen.jsonl)
   --trajectories LIST   comma-separated N values (default: 1,4,16)
   --temperature LIST    comma-separated temperatures (default: 0,0.7)
+  --top-k N, --top-p P, --min-p P
+                        the sampler at T > 0 (default: the product's, ${defaultSettings.topK} / ${defaultSettings.topP} / ${defaultSettings.minP})
   --max-tokens N        tokens per trajectory (default: 96)
-  --repetitions N       interleaved repetitions; medians are reported (default: 2)
+  --repetitions N       interleaved repetitions; medians are reported with their spread (default: 2)
   --gpu MODE            auto | cuda | vulkan | metal | false (default: false)
   --threads N           CPU threads (default: as the product chooses for the model's size and backend)
   --step-widths LIST    also run STAND adaptive with every step padded to each width (one shape per step; for GPUs)
@@ -24,9 +29,12 @@ const HELP = `Usage: npm run bench -- [options]
 const { values } = parseArgs({
   options: {
     model: { type: "string", default: "models/stand-code-mini.gguf" },
-    prompts: { type: "string", default: "bench/prompts.jsonl" },
+    prompts: { type: "string", default: "bench/prompts.jsonl,bench/prompts-unseen.jsonl" },
     trajectories: { type: "string", default: "1,4,16" },
     temperature: { type: "string", default: "0,0.7" },
+    "top-k": { type: "string", default: String(defaultSettings.topK) },
+    "top-p": { type: "string", default: String(defaultSettings.topP) },
+    "min-p": { type: "string", default: String(defaultSettings.minP) },
     "max-tokens": { type: "string", default: "96" },
     repetitions: { type: "string", default: "2" },
     gpu: { type: "string", default: "false" },
@@ -45,6 +53,26 @@ function numbers(list: string, name: string): number[] {
   return parsed;
 }
 
+/** The one number an option takes. */
+function numberOf(value: string, name: string): number {
+  const [first, ...rest] = numbers(value, name);
+  if (first === undefined || rest.length > 0) throw new Error(`--${name} takes one number, not "${value}"`);
+  return first;
+}
+
+function readPrompts(file: string): { text: string; kind: PromptKind }[] {
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim())
+    .map((line, i) => {
+      const parsed = JSON.parse(line) as { prompt?: unknown; kind?: unknown };
+      if (typeof parsed.prompt !== "string" || (parsed.kind !== "code" && parsed.kind !== "chat")) {
+        throw new Error(`${file}:${i + 1}: expected {"prompt": string, "kind": "code" | "chat"}`);
+      }
+      return { text: parsed.prompt, kind: parsed.kind };
+    });
+}
+
 const log = (...parts: unknown[]): void => {
   if (!values.json) console.log(...parts);
 };
@@ -54,40 +82,46 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const trajectoryCounts = numbers(values.trajectories!, "trajectories");
-  const temperatures = numbers(values.temperature!, "temperature");
-  const maxTokens = numbers(values["max-tokens"]!, "max-tokens")[0]!;
-  const repetitions = numbers(values.repetitions!, "repetitions")[0]!;
+  const trajectoryCounts = numbers(values.trajectories, "trajectories");
+  const temperatures = numbers(values.temperature, "temperature");
+  const sampler = {
+    topK: numberOf(values["top-k"], "top-k"),
+    topP: numberOf(values["top-p"], "top-p"),
+    minP: numberOf(values["min-p"], "min-p"),
+  };
+  const maxTokens = numberOf(values["max-tokens"], "max-tokens");
+  const repetitions = numberOf(values.repetitions, "repetitions");
   const stepWidths = values["step-widths"] ? numbers(values["step-widths"], "step-widths") : [];
   if (stepWidths.some((width) => !Number.isInteger(width) || width < 2)) throw new Error("--step-widths takes whole numbers of at least 2");
   const gpu: GpuChoice = values.gpu === "false" ? false : (values.gpu as GpuChoice);
-  const prompts = readFileSync(values.prompts!, "utf8")
-    .split("\n")
-    .filter((line) => line.trim())
-    .map((line, i) => {
-      const parsed = JSON.parse(line) as { prompt?: unknown; kind?: unknown };
-      if (typeof parsed.prompt !== "string" || (parsed.kind !== "code" && parsed.kind !== "chat")) {
-        throw new Error(`${values.prompts}:${i + 1}: expected {"prompt": string, "kind": "code" | "chat"}`);
-      }
-      return { text: parsed.prompt, kind: parsed.kind as PromptKind };
-    });
+  const promptFiles = values.prompts.split(",").filter((file) => file.trim());
+  const prompts = promptFiles.map((file) => ({ file, prompts: readPrompts(file) }));
 
   const runtime = await loadRuntime(gpu);
   if (runtime.fallbackReason) log(`note: ${runtime.fallbackReason}`);
-  const model = await runtime.llama.loadModel({ modelPath: resolve(values.model!) });
-  const [requestedThreads] = values.threads === undefined ? [] : numbers(values.threads, "threads");
+  const model = await runtime.llama.loadModel({ modelPath: resolve(values.model) });
+  const requestedThreads = values.threads === undefined ? undefined : numberOf(values.threads, "threads");
   if (requestedThreads !== undefined && !(Number.isInteger(requestedThreads) && requestedThreads >= 1))
     throw new Error("--threads takes a whole number of at least 1");
   const threads = requestedThreads ?? threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
-  const promptTokens = await Promise.all(prompts.map((prompt) => tokenizePrompt(model, prompt)));
-  log(
-    `model ${basename(values.model!)} (${(model.size / 1e6).toFixed(1)} MB), backend ${runtime.backend}${runtime.devices.length ? ` (${runtime.devices.join(", ")})` : ""}, ${threads} thread(s)`,
+  const promptSets = await Promise.all(
+    prompts.map(async ({ file, prompts: set }) => ({
+      name: basename(file),
+      prompts: await Promise.all(set.map((prompt) => tokenizePrompt(model, prompt))),
+    })),
   );
-  log(`${prompts.length} prompts × ${maxTokens} tokens, ${repetitions} interleaved repetitions, medians\n`);
+  log(
+    `model ${basename(values.model)} (${(model.size / 1e6).toFixed(1)} MB), backend ${runtime.backend}${runtime.devices.length ? ` (${runtime.devices.join(", ")})` : ""}, ${threads} thread(s)`,
+  );
+  log(
+    `${promptSets.map((set) => `${set.name}: ${set.prompts.length} prompts`).join(", ")}; ${maxTokens} tokens; T > 0 samples with top-k ${sampler.topK}, top-p ${sampler.topP}, min-p ${sampler.minP}`,
+  );
+  log(`a warm-up, then ${repetitions} repetitions, methods interleaved in rotated order; medians, spread min–max over repetitions\n`);
   const rows = await runBenchmark(model, {
-    prompts: promptTokens,
+    promptSets,
     trajectoryCounts,
     temperatures,
+    sampler,
     maxTokens,
     repetitions,
     threads,
@@ -99,16 +133,30 @@ async function main(): Promise<void> {
     .version;
   const result = {
     date: new Date().toISOString(),
-    machine: { host: hostname(), cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
+    command: `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(),
+    machine: {
+      host: hostname(),
+      cpu: cpus()[0]?.model,
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      load: loadavg(),
+    },
     model: { path: values.model, bytes: model.size, trainContextSize: model.trainContextSize },
     backend: runtime.backend,
     devices: runtime.devices,
     threads,
     versions: { node: process.version, "node-llama-cpp": nodeLlamaCppVersion },
-    settings: { maxTokens, repetitions, prompts: values.prompts, promptCount: prompts.length, stepWidths },
+    settings: {
+      maxTokens,
+      repetitions,
+      sampler,
+      prompts: promptFiles.join(","),
+      promptCount: prompts.reduce((sum, set) => sum + set.prompts.length, 0),
+      stepWidths,
+    },
     rows,
   };
-  const out = values.out ?? `bench/results/${basename(values.model!, ".gguf")}-${result.date.slice(0, 10)}.json`;
+  const out = values.out ?? `bench/results/${basename(values.model, ".gguf")}-${result.date.slice(0, 10)}.json`;
   mkdirSync(resolve(out, ".."), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
   if (values.json) console.log(JSON.stringify(result, null, 2));

@@ -1,7 +1,7 @@
-// Live progress of a solve from stand/solveProgress: one line per candidate with its tokens,
+// Live progress of a solve from its partial results: one line per candidate with its tokens,
 // tokens/s, tokens per target call and drafts, redrawn in place on a terminal; plain periodic
 // lines otherwise (a pipe, a CI log).
-import type { SolveProgress, TrajectoryStatistics } from "../common/protocol";
+import type { TrajectoryProgress, TrajectoryStatistics } from "../common/protocol";
 import { type Style } from "./style";
 
 interface Trajectory {
@@ -47,7 +47,7 @@ export class SolveProgressView {
     );
   }
 
-  update(progress: SolveProgress): void {
+  update(progress: TrajectoryProgress): void {
     const trajectory = this.trajectories[progress.trajectory];
     if (!trajectory) return;
     trajectory.statistics = progress.statistics;

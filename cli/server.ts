@@ -12,13 +12,12 @@ import {
   ShutdownRequest,
   StreamMessageReader,
   StreamMessageWriter,
+  WorkDoneProgress,
   WorkDoneProgressCreateRequest,
   type CancellationToken,
   type ProtocolConnection,
   type RequestType,
   type RequestParam,
-  type WorkDoneProgressBegin,
-  type WorkDoneProgressReport,
 } from "vscode-languageserver-protocol/node";
 import { MODEL_PROCESS_ENV } from "../common/modelProcess";
 import { StatusNotification, StatusRequest, type InitializationOptions, type ServerStatus } from "../common/protocol";
@@ -103,19 +102,17 @@ export class LanguageServer {
     process.once("exit", killOnExit);
     child.once("exit", () => process.removeListener("exit", killOnExit));
 
-    const titles = new Map<string | number, string>();
-    connection.onRequest(WorkDoneProgressCreateRequest.method, () => null);
+    // Work-done progress the server starts (model loads): a handler for each token it creates.
+    connection.onRequest(WorkDoneProgressCreateRequest.type, ({ token }) => {
+      let title = "";
+      const subscription = connection.onProgress(WorkDoneProgress.type, token, (progress) => {
+        if (progress.kind === "begin") title = progress.title;
+        if (progress.kind === "end") subscription.dispose();
+        else events.progress?.(title, progress.message, progress.percentage);
+      });
+    });
     connection.onNotification(LogMessageNotification.type, ({ message }) => events.log?.(message));
     connection.onNotification(ShowMessageNotification.type, ({ message, type }) => events.message?.(message, type));
-    // All work-done progress (it replaces the per-token dispatch, which we do not use).
-    connection.onNotification(
-      "$/progress",
-      ({ token, value }: { token: string | number; value: WorkDoneProgressBegin | WorkDoneProgressReport | { kind: "end" } }) => {
-        if (value.kind === "begin") titles.set(token, value.title);
-        if (value.kind === "end") return void titles.delete(token);
-        events.progress?.(titles.get(token) ?? "", value.message, value.percentage);
-      },
-    );
     connection.listen();
     await server.request(InitializeRequest.type, {
       processId: process.pid,

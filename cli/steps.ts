@@ -14,7 +14,7 @@ import {
   ErrorCodes,
   isCancelledRequest,
   RunChecksRequest,
-  SolveProgressNotification,
+  SolvePartialResultType,
   SolveRequest,
   type BenchmarkResult,
   type ModelInfo,
@@ -173,8 +173,8 @@ export async function solve(context: RunContext, server: LanguageServer): Promis
         columns: () => terminal.columns,
         rows: () => terminal.rows,
       });
-  const subscription = server.connection.onNotification(SolveProgressNotification, (progress) => {
-    if (progress.progressToken === progressToken) view?.update(progress);
+  const subscription = server.connection.onProgress(SolvePartialResultType, progressToken, (partial) => {
+    if (partial.type === "progress") for (const progress of partial.trajectories) view?.update(progress);
   });
   const request = async (): Promise<SolveResult> => {
     try {
@@ -188,7 +188,7 @@ export async function solve(context: RunContext, server: LanguageServer): Promis
           temperature: options.temperature,
           maxTokens: options.maxTokens,
           seed: options.seed,
-          progressToken,
+          partialResultToken: progressToken,
         },
         token,
       );

@@ -38,7 +38,7 @@ export function noiseVerdict(row: Pick<BenchmarkRow, "withinNoise" | "speedup" |
  * The methods of one N and temperature. A bound below the speedup is marked with a number and
  * explained under the table (it is no limit then).
  */
-export function formatMethodTable(rows: readonly Omit<BenchmarkRow, "trajectories" | "temperature" | "costCurve">[]): string {
+export function formatMethodTable(rows: readonly Omit<BenchmarkRow, "trajectories" | "temperature" | "promptSet" | "costCurve">[]): string {
   const header = ["method", "tok/s", "speedup", "spread", "vs baseline", "bound", "tokens/call", "drafted/call", "drafter %"];
   const notes: string[] = [];
   const lines = rows.map((row) => {
@@ -59,14 +59,21 @@ export function formatMethodTable(rows: readonly Omit<BenchmarkRow, "trajectorie
       (100 * row.drafterOverhead).toFixed(1),
     ];
   });
-  return [...alignColumns([header, ...lines]), ...notes].join("\n");
+  const counters = rows.flatMap(({ method, predictions }) =>
+    predictions
+      ? [
+          `${method}, its own counters (sequence.tokenPredictions): ${predictions.validated} validated, ${predictions.refuted} refuted, ${predictions.used} used`,
+        ]
+      : [],
+  );
+  return [...alignColumns([header, ...lines]), ...notes, ...counters].join("\n");
 }
 
 /** Every N and temperature of a run, each table under its own heading, in the order of the rows. */
 export function formatBenchmarkTables(rows: readonly BenchmarkRow[]): string {
   const groups = new Map<string, BenchmarkRow[]>();
   for (const row of rows) {
-    const heading = `N = ${row.trajectories}, T = ${row.temperature}`;
+    const heading = `N = ${row.trajectories}, T = ${row.temperature}${row.promptSet === undefined ? "" : `, ${row.promptSet}`}`;
     groups.set(heading, [...(groups.get(heading) ?? []), row]);
   }
   return [...groups].map(([heading, group]) => `${heading}\n${formatMethodTable(group)}`).join("\n\n");

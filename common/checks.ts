@@ -16,7 +16,8 @@ export function checksRequest(
   return {
     problem: solve.problem,
     context: solve.context,
-    kind: solve.kind ?? "chat",
+    // The server's choice when the request left it open (chat for a chat model, else code).
+    kind: solve.kind ?? result.plan.kind,
     languageId: solve.languageId,
     candidates: checkedCandidates(result),
     ...extra,

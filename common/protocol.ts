@@ -4,8 +4,10 @@
 import {
   LSPErrorCodes,
   NotificationType,
+  ProgressType,
   RequestType,
   RequestType0,
+  type PartialResultParams,
   type Position,
   type WorkDoneProgressParams,
 } from "vscode-languageserver-protocol";
@@ -86,6 +88,8 @@ export interface ModelInfo {
   readonly fillInTheMiddle: boolean;
   readonly chatTemplate: boolean;
   readonly threads: number;
+  /** The small demo model that ships with the extension (the `model` setting is empty). */
+  readonly embedded: boolean;
   /** Memory the model and its contexts use, in bytes. */
   readonly memory: { readonly ram: number; readonly vram: number };
 }
@@ -109,20 +113,35 @@ export interface LoadModelParams extends WorkDoneProgressParams {
 }
 export const LoadModelRequest = new RequestType<LoadModelParams, ModelInfo, void>("stand/loadModel");
 
-export interface SolveParams {
+/** "chat" asks in words; "code" continues code. */
+export type SolveKind = "code" | "chat";
+
+/**
+ * A solve. Its progress streams on `partialResultToken` (LSP partial results, SolvePartialResultType);
+ * model loads report theirs as LSP work-done progress, which is for people, not for data.
+ */
+export interface SolveParams extends PartialResultParams {
   /** The problem: the selected text, or what the user typed. */
   readonly problem: string;
-  /** "chat" asks in words; "code" continues code. Default "chat". */
-  readonly kind?: "code" | "chat";
-  /** Surrounding document text, given to the model before the problem. */
+  /** Default: "chat" for a model with a chat template, "code" for a base model. */
+  readonly kind?: SolveKind;
+  /** Document text before the problem: code to continue from, or context for a chat answer. */
   readonly context?: string;
   readonly languageId?: string;
+  /** Overrides of the server's settings, for clients that have none (the CLI, tests). The editor sends none. */
   readonly trajectories?: number;
   readonly temperature?: number;
   readonly maxTokens?: number;
   readonly seed?: number;
-  /** Identifies this solve's progress notifications. */
-  readonly progressToken: string;
+}
+
+/** What a solve runs with: the request's overrides, else the server's settings and model. */
+export interface SolvePlan {
+  readonly trajectories: number;
+  readonly temperature: number;
+  /** The most tokens per candidate, after what the model's context leaves room for. */
+  readonly maxTokens: number;
+  readonly kind: SolveKind;
 }
 
 /** A piece of streamed text and where it came from. */
@@ -134,28 +153,57 @@ export interface Span {
 
 export interface TrajectoryStatistics {
   readonly tokens: number;
+  /** Model calls (steps) this trajectory took part in; one batched call serves every live trajectory. */
   readonly targetCalls: number;
+  /** Tokens per step, the end-of-text token included: 1 without drafts, more when drafts were accepted. */
   readonly tokensPerCall: number;
   readonly acceptedDraftTokens: number;
   readonly draftedTokens: number;
+  /** Over this trajectory's own time, from the solve's start to its last token. */
   readonly tokensPerSecond: number;
 }
 
-export interface SolveProgress {
-  readonly progressToken: string;
+/** New text of one trajectory since the last partial result, and its statistics now. */
+export interface TrajectoryProgress {
   readonly trajectory: number;
   readonly spans: Span[];
   readonly statistics: TrajectoryStatistics;
 }
-export const SolveProgressNotification = new NotificationType<SolveProgress>("stand/solveProgress");
+
+/**
+ * A solve's partial results: its plan first, then the trajectories' new text, coalesced by the
+ * server (at most one batch per SOLVE_PROGRESS_INTERVAL_MS, each trajectory once per batch).
+ */
+export type SolvePartialResult =
+  { readonly type: "planned"; readonly plan: SolvePlan } | { readonly type: "progress"; readonly trajectories: TrajectoryProgress[] };
+export const SolvePartialResultType = new ProgressType<SolvePartialResult>();
+export const SOLVE_PROGRESS_INTERVAL_MS = 50;
+
+/** Characters [start, end) of a text. */
+export interface TextRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The part of a candidate's text that Insert, Replace and Copy use. */
+export interface AppliedPart extends TextRange {
+  /** "code": a code solve's continuation; "code block": a fenced block; "answer": the whole answer. */
+  readonly kind: "code" | "code block" | "answer";
+  readonly language: string;
+}
 
 export interface Candidate {
   readonly trajectory: number;
+  /** Everything the model wrote: what the panel shows. */
   readonly text: string;
   /** A reasoning model's thinking segment, separated from the answer. */
   readonly thinking?: string;
   readonly answer: string;
+  /** Where the answer starts in `text` (after a thinking segment; 0 without one). */
+  readonly answerStart: number;
   readonly codeBlocks: { readonly language: string; readonly code: string }[];
+  /** What is applied and copied: `text.slice(applied.start, applied.end)`. */
+  readonly applied: AppliedPart;
   readonly finishReason: "stop" | "length" | "cancelled";
   readonly statistics: TrajectoryStatistics;
   /** Index into SolveResult.groups. */
@@ -169,9 +217,12 @@ export interface VoteGroup {
 }
 
 export interface SolveResult {
+  readonly plan: SolvePlan;
+  /** For a cancelled solve (the data of its RequestCancelled error): the candidates so far. */
   readonly candidates: Candidate[];
   /** Largest group first: the majority vote. */
   readonly groups: VoteGroup[];
+  /** All trajectories together; here tokensPerCall is per batched call (N trajectories per call). */
   readonly statistics: TrajectoryStatistics & { readonly trajectories: number; readonly elapsedMs: number; readonly histogram: number[] };
 }
 export const SolveRequest = new RequestType<SolveParams, SolveResult, void>("stand/solve");
@@ -217,13 +268,28 @@ export interface BenchmarkParams {
   readonly repetitions?: number;
 }
 
+/** node-llama-cpp's own counters of a sequence's token predictions (`sequence.tokenPredictions`). */
+export interface TokenPredictions {
+  /** Validated, then consumed by the generator: tokens that cost no call of their own. */
+  readonly used: number;
+  /** Validated but not consumed (generation stopped first). */
+  readonly unused: number;
+  readonly validated: number;
+  readonly refuted: number;
+}
+
 /** One method at one N and temperature, as `npm run bench` reports it. */
 export interface BenchmarkRow {
   readonly trajectories: number;
   readonly temperature: number;
+  /** The prompts it was measured on (a file name), when a run has several sets. */
+  readonly promptSet?: string;
   readonly method: string;
   readonly tokensPerSecond: number;
-  /** Against batched autoregressive decoding at the same N and T, in the same run. */
+  /**
+   * Against batched autoregressive decoding at the same N and T, in the same run: the median of
+   * the repetitions' paired ratios.
+   */
   readonly speedup: number;
   /**
    * The speedup's spread: the lowest and highest of the repetitions' own ratios (each repetition
@@ -245,6 +311,8 @@ export interface BenchmarkRow {
   readonly tokensPerCall: number;
   readonly draftedPerTrajectoryPerCall: number;
   readonly drafterOverhead: number;
+  /** node-llama-cpp's InputLookup: its own prediction counters over the timed runs, all sequences. */
+  readonly predictions?: TokenPredictions;
   /** Cost of a batched call with k draft tokens per trajectory, relative to none. */
   readonly costCurve: Record<number, number>;
 }

@@ -49,11 +49,12 @@ const atLeastZero = () => {
 const text = () => z.string({ error: "must be a string" });
 const nonBlank = (what: string) => text().refine((value) => value.trim().length > 0, { error: `is empty: ${what}` });
 const promptKind = () => z.enum(["code", "chat"], { error: 'must be "code" or "chat"' });
-const workDoneToken = z.union([z.string(), z.number().int()], { error: "must be a string or an integer" }).optional();
+/** An LSP progress token (work-done progress, partial results). */
+const progressToken = z.union([z.string(), z.number().int()], { error: "must be a string or an integer" }).optional();
 
 export const LoadModelParamsSchema = z.object({
   model: text().optional(),
-  workDoneToken,
+  workDoneToken: progressToken,
 }) satisfies z.ZodType<LoadModelParams>;
 
 export const SolveParamsSchema = z.object({
@@ -65,7 +66,7 @@ export const SolveParamsSchema = z.object({
   temperature: numberIn(Limits.temperature).optional(),
   maxTokens: wholeNumber(Limits.maxTokens).optional(),
   seed: wholeNumber(Limits.seed).optional(),
-  progressToken: text(),
+  partialResultToken: progressToken,
 }) satisfies z.ZodType<SolveParams>;
 
 export const BenchmarkParamsSchema = z.object({

@@ -13,7 +13,7 @@ export async function runBenchmark(client: LanguageClient, panel: CandidatesView
   const editor = vscode.window.activeTextEditor;
   const selected = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : "";
   const settings = readSettings().server;
-  panel.post({ type: "benchmarkStarted" });
+  panel.post({ type: "benchmarkStarted", startedAt: Date.now() });
   void panel.reveal();
   try {
     const result = await vscode.window.withProgress(

@@ -199,20 +199,22 @@ export class ChecksController implements vscode.Disposable {
 
 /** The workspace's test command for the solve's file, with the file as it is now and where the selection is. */
 async function testCommandFor(solve: FinishedSolve): Promise<TestCommandCheck | undefined> {
-  const { uri, selection } = solve.input;
-  if (!uri || !selection || uri.scheme !== "file") return undefined;
-  const command = readSettings(uri).checks.testCommand;
-  const folder = vscode.workspace.getWorkspaceFolder(uri);
+  const origin = solve.input.origin;
+  if (!origin || origin.uri.scheme !== "file") return undefined;
+  const command = readSettings(origin.uri).checks.testCommand;
+  const folder = vscode.workspace.getWorkspaceFolder(origin.uri);
   if (!command || !folder) return undefined;
-  const document = await vscode.workspace.openTextDocument(uri);
+  const document = await vscode.workspace.openTextDocument(origin.uri);
+  // Where the solved text is now: edits made since the solve moved it.
+  const { range } = origin.locate(document);
   return {
     command,
     cwd: folder.uri.fsPath,
     file: {
-      path: uri.fsPath,
+      path: origin.uri.fsPath,
       text: document.getText(),
-      selectionStart: document.offsetAt(selection.start),
-      selectionEnd: document.offsetAt(selection.end),
+      selectionStart: document.offsetAt(range.start),
+      selectionEnd: document.offsetAt(range.end),
     },
   };
 }

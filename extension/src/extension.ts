@@ -14,18 +14,21 @@ import { applyCandidate, CandidatePreviews } from "./applyCandidate";
 import { runBenchmark } from "./benchmarkCommand";
 import { CandidatesView } from "./candidatesView";
 import { ChecksController } from "./checksController";
+import { DemoModelNotice } from "./demoModelNotice";
 import { errorMessage, showError } from "./errorNotifications";
 import { ACCEPTED_COMMAND, inlineCompletionMiddleware } from "./inlineCompletions";
+import { InlineStatus } from "./inlineStatus";
 import { selectModel } from "./modelPicker";
 import { ServerClient } from "./serverClient";
 import { SECTION } from "./settings";
 import { SolveController, type SolveInput } from "./solveController";
+import { SolveOrigin } from "./solveOrigin";
 import { StatusBar } from "./statusBar";
 
 /** Where the checks box's text per problem is kept (workspace state). */
 const USER_CHECKS_KEY = "stand.userChecks";
 
-/** How much of the document before a selection a "code" solve sends as context. */
+/** How much of the document before a selection a solve sends as context. */
 const CONTEXT_CHARACTERS = 4000;
 
 let server: ServerClient | undefined;
@@ -36,8 +39,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const client = server.client;
   const statusBar = new StatusBar();
   const panel = new CandidatesView(context.extensionUri);
-  const solves = new SolveController(client, panel);
+  const solves = new SolveController(client, panel, (message) => {
+    output.info(message);
+  });
   const previews = new CandidatePreviews();
+  const demoNotice = new DemoModelNotice(context.globalState);
   let status: ServerStatus | undefined;
   // The checks box's text per problem outlives the window.
   for (const [problem, checks] of context.workspaceState.get<UserChecks>(USER_CHECKS_KEY, []))
@@ -48,11 +54,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     panel.post({ type: "status", status: next });
     // A model that fails to load at start or after a settings change.
     if (next.error && next.error.message !== status?.error?.message) showError(next.error.message);
+    demoNotice.onStatus(next);
     status = next;
   };
 
-  /** "code" continues the selection on a base model; a chat model is asked in words. */
-  const solveKind = (): SolveInput["kind"] => (status?.model?.chatTemplate ? "chat" : "code");
   const reportFailure = (error: unknown): undefined => {
     showError(errorMessage(error));
     return undefined;
@@ -66,13 +71,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       ignoreFocusOut: true,
     });
     if (!problem?.trim()) return undefined;
+    // The answer goes to the editor's selection (or cursor) as it was when the problem was asked.
     const editor = vscode.window.activeTextEditor;
     return solve({
       problem,
-      kind: solveKind(),
-      uri: editor?.document.uri,
-      selection: editor?.selection,
       languageId: editor?.document.languageId,
+      origin: editor && new SolveOrigin(editor.document.uri, editor.document, editor.selection),
     });
   };
 
@@ -86,7 +90,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
           await vscode.env.clipboard.writeText(applicableText(found.candidate));
           vscode.window.setStatusBarMessage("STAND: candidate copied", 2000);
         } else {
-          await applyCandidate(found.target, found.candidate, message.mode, previews);
+          await applyCandidate(found.source, found.candidate, message.mode, previews);
         }
         return;
       }
@@ -108,6 +112,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         await context.workspaceState.update(USER_CHECKS_KEY, panel.current.userChecks);
         return;
       case "ready":
+      case "rendered":
         return;
     }
   };
@@ -118,6 +123,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     output,
     statusBar,
+    new InlineStatus(),
     panel,
     solves,
     checks,
@@ -137,14 +143,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (!editor || editor.selection.isEmpty) return solveProblem();
       const document = editor.document;
       const before = document.getText(new vscode.Range(new vscode.Position(0, 0), editor.selection.start));
-      const kind = solveKind();
       return solve({
         problem: document.getText(editor.selection),
-        kind,
-        context: kind === "code" ? before.slice(-CONTEXT_CHARACTERS) : undefined,
+        context: before.slice(-CONTEXT_CHARACTERS),
         languageId: document.languageId,
-        uri: document.uri,
-        selection: editor.selection,
+        origin: new SolveOrigin(document.uri, document, editor.selection),
       });
     }),
     vscode.commands.registerCommand("stand.solveProblem", solveProblem),
@@ -166,7 +169,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       const candidate = await vscode.window.showQuickPick(
         last.result.candidates.map((c) => ({
           label: `Candidate ${c.trajectory + 1}`,
-          description: `${last.result.groups[c.group]?.members.length ?? 1} of ${last.result.candidates.length} agree · ${c.finishReason}`,
+          description: `${String(last.result.groups[c.group]?.members.length ?? 1)} of ${String(last.result.candidates.length)} agree · ${c.finishReason}`,
           detail: applicableText(c).trim().split("\n")[0],
           trajectory: c.trajectory,
         })),
@@ -175,8 +178,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (!candidate) return;
       const mode = await vscode.window.showQuickPick(
         [
-          { label: "Insert at the cursor", mode: "insert" as const },
-          { label: "Replace the selection", mode: "replace" as const },
+          { label: "Insert after the text it was solved from", mode: "insert" as const },
+          { label: "Replace the text it was solved from", mode: "replace" as const },
           { label: "Open a diff", mode: "diff" as const },
         ],
         { title: `STAND: Apply Candidate ${candidate.trajectory + 1}` },

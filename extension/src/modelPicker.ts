@@ -1,10 +1,12 @@
-// "Select Model…": the embedded model, a local .gguf, or an hf: URI. The server loads it first
-// (a download shows in a cancellable notification); only a model that loaded becomes the setting,
-// so a bad choice never leaves the user without a working model.
+// "Select Model…": a recommended model (downloaded from its hf: URI), the embedded demo model, a
+// local .gguf, or any path or hf: URI. The server loads it first (a download shows in a cancellable
+// notification); only a model that loaded becomes the setting, so a bad choice never leaves the
+// user without a working model.
 import * as vscode from "vscode";
 import { WorkDoneProgress, type LanguageClient } from "vscode-languageclient/node";
 import { EMBEDDED_MODEL_NAME } from "../../common/product";
 import { isCancelledRequest, LoadModelRequest, type ModelInfo } from "../../common/protocol";
+import { MACHINE_LABELS, RECOMMENDED_MODELS } from "../../common/recommendedModels";
 import { SECTION } from "./settings";
 import { errorMessage, showError } from "./errorNotifications";
 
@@ -14,11 +16,27 @@ interface ModelChoice extends vscode.QuickPickItem {
 
 export async function selectModel(client: LanguageClient): Promise<void> {
   const current = vscode.workspace.getConfiguration(SECTION).get<string>("model") ?? "";
+  const separator = (label: string): ModelChoice => ({
+    label,
+    kind: vscode.QuickPickItemKind.Separator,
+    pick: () => Promise.resolve(undefined),
+  });
   const choices: ModelChoice[] = [
+    // Recommended models by machine, in the list's order (downloaded once).
+    ...RECOMMENDED_MODELS.flatMap((model, index): ModelChoice[] => [
+      ...(RECOMMENDED_MODELS[index - 1]?.machine === model.machine ? [] : [separator(`recommended: ${MACHINE_LABELS[model.machine]}`)]),
+      {
+        label: `$(cloud-download) ${model.label}`,
+        description: `${model.sizeGB.toFixed(1)} GB${current === model.uri ? " · current" : ""}`,
+        detail: `${model.uri} — ${model.note}`,
+        pick: () => Promise.resolve(model.uri),
+      },
+    ]),
+    separator("on this machine"),
     {
-      label: `$(package) Embedded model (${EMBEDDED_MODEL_NAME})`,
+      label: `$(package) Embedded demo model (${EMBEDDED_MODEL_NAME})`,
       description: current === "" ? "current" : undefined,
-      detail: "A 5.8M-parameter code model that ships with the extension: fast, small, for trying STAND out.",
+      detail: "5.8M parameters, ships with the extension: shows how STAND works; the code it writes is not meant to be correct.",
       pick: () => Promise.resolve(""),
     },
     { label: "$(file) Browse for a .gguf file…", pick: browseForGguf },
@@ -35,7 +53,7 @@ export async function selectModel(client: LanguageClient): Promise<void> {
         }),
     },
   ];
-  if (current && !choices.some((choice) => choice.description))
+  if (current && !choices.some((choice) => choice.description?.includes("current")))
     choices.push({ label: `$(history) ${current}`, description: "current", pick: () => Promise.resolve(current) });
   const choice = await vscode.window.showQuickPick(choices, {
     title: "STAND: Select Model",
@@ -67,7 +85,8 @@ export async function loadModel(client: LanguageClient, model: string): Promise<
         const workDoneToken = `stand-load-${Date.now()}`;
         let reported = 0;
         const subscription = client.onProgress(WorkDoneProgress.type, workDoneToken, (value) => {
-          if (value.kind === "end") return;
+          // The notification's title names the model already; only what the load is doing is added.
+          if (value.kind !== "report") return;
           const percent = value.percentage ?? reported;
           progress.report({ message: value.message, increment: Math.max(0, percent - reported) });
           reported = percent;

@@ -19,6 +19,10 @@ export interface StatusBarContent {
   readonly error: boolean;
 }
 
+/** What the demo model is, wherever the editor names it. */
+export const DEMO_MODEL_NOTE =
+  "The built-in model is a 5.8M-parameter demo: it shows how STAND works, but the code it writes is not meant to be correct. Run STAND: Select Model… for a real model.";
+
 export function statusBarContent(
   connection: ConnectionState,
   status: ServerStatus | undefined,
@@ -51,10 +55,11 @@ export function statusBarContent(
       tooltip: `STAND: ${status.error?.message ?? "no model is loaded."} Click to choose one.`,
       error: true,
     };
-  const name = model.name.replace(/\.gguf$/i, "");
+  const name = model.name.replace(/\.gguf$/i, "") + (model.embedded ? " (demo)" : "");
   const backend = model.backend === "cpu" ? "CPU" : model.backend.toUpperCase();
   const tooltip = [
     `STAND — ${model.name} on ${backend}${model.devices.length ? ` (${model.devices.join(", ")})` : ""}, ${model.threads} thread(s)`,
+    model.embedded ? DEMO_MODEL_NOTE : undefined,
     model.fallbackReason ? `GPU not used: ${model.fallbackReason}` : undefined,
     status.error ? `Last model error: ${status.error.message}` : undefined,
     `n-gram table: ${status.table.entries.toLocaleString("en-US")} entries`,
@@ -64,10 +69,35 @@ export function statusBarContent(
     .join("\n");
   if (live) {
     return {
-      text: `$(sync~spin) ${name} · ${live.tokensPerSecond.toFixed(0)} tok/s · ${live.tokensPerCall.toFixed(2)} tok/call`,
+      text: `$(sync~spin) ${name} · ${live.tokensPerSecond.toFixed(0)} tok/s · ${live.tokensPerCall.toFixed(2)} tok/step`,
       tooltip,
       error: false,
     };
   }
   return { text: `$(sparkle) ${name} · ${backend}`, tooltip, error: false };
+}
+
+/** The inline completions item: on or off (everywhere, or for the active editor's language). */
+export function inlineStatusContent(
+  enabled: boolean,
+  languageId: string | undefined,
+  disabledLanguages: readonly string[],
+): StatusBarContent {
+  if (!enabled)
+    return {
+      text: "$(circle-slash) Inline",
+      tooltip: "STAND inline completions are off. Click to turn them on.",
+      error: false,
+    };
+  if (languageId !== undefined && disabledLanguages.includes(languageId))
+    return {
+      text: "$(circle-slash) Inline",
+      tooltip: `STAND inline completions are off for ${languageId} (stand.inline.disabledLanguages). Click to turn them off everywhere.`,
+      error: false,
+    };
+  return {
+    text: "$(check) Inline",
+    tooltip: "STAND inline completions are on: Alt+] and Alt+[ cycle through the candidates. Click to turn them off.",
+    error: false,
+  };
 }

@@ -1,11 +1,22 @@
 // Turning finished trajectories into candidates: thinking separated from the answer, code blocks
-// extracted, and equal answers grouped so the majority can win (test-time scaling by voting).
+// extracted, the part that Insert, Replace and Copy use located in the text, and equal answers
+// grouped so the majority can win (test-time scaling by voting).
+import type { AppliedPart, SolveKind } from "../../common/protocol";
 import { normaliseCode } from "./code/normalise";
+
+export interface CodeBlock {
+  readonly language: string;
+  readonly code: string;
+}
 
 export interface ParsedAnswer {
   readonly thinking?: string;
   readonly answer: string;
-  readonly codeBlocks: { language: string; code: string }[];
+  /** Where the answer starts in the text. */
+  readonly answerStart: number;
+  readonly codeBlocks: CodeBlock[];
+  /** What is applied and copied, as a range of the text. */
+  readonly applied: AppliedPart;
 }
 
 const THINK_OPEN = "<think>";
@@ -15,34 +26,87 @@ const THINK_CLOSE = "</think>";
  * Splits a reasoning model's output into its thinking segment and its answer. Reasoning
  * templates often open the <think> tag in the prompt, so the output may start inside it.
  */
-export function splitThinking(text: string): { thinking?: string; answer: string } {
+export function splitThinking(text: string): { thinking?: string; answer: string; answerStart: number } {
   const close = text.indexOf(THINK_CLOSE);
   if (close >= 0) {
     const open = text.lastIndexOf(THINK_OPEN, close);
     const start = open >= 0 ? open + THINK_OPEN.length : 0;
-    return { thinking: text.slice(start, close).trim(), answer: text.slice(close + THINK_CLOSE.length).trim() };
+    const after = close + THINK_CLOSE.length;
+    const rest = text.slice(after);
+    const answer = rest.trim();
+    return { thinking: text.slice(start, close).trim(), answer, answerStart: after + rest.length - rest.trimStart().length };
   }
-  if (text.trimStart().startsWith(THINK_OPEN)) return { thinking: text.trimStart().slice(THINK_OPEN.length).trim(), answer: "" };
-  return { answer: text };
+  if (text.trimStart().startsWith(THINK_OPEN))
+    return { thinking: text.trimStart().slice(THINK_OPEN.length).trim(), answer: "", answerStart: text.length };
+  return { answer: text, answerStart: 0 };
+}
+
+/** A fenced block (```lang … ```, the closing fence optional at the end) and where its code lies. */
+interface FencedBlock extends CodeBlock {
+  /** The code's range in the searched text, and where the fence starts. */
+  readonly start: number;
+  readonly end: number;
+  readonly fenceStart: number;
+}
+
+const FENCE = /```([\w+#.-]*)[^\n]*\n([\s\S]*?)(?:```|$)/g;
+
+function fencedBlocks(answer: string, languageId: string): FencedBlock[] {
+  return [...answer.matchAll(FENCE)].map((match) => {
+    const start = match.index + match[0].indexOf("\n") + 1;
+    const code = (match[2] ?? "").replace(/\n$/, "");
+    return { language: match[1] || languageId, code, start, end: start + code.length, fenceStart: match.index };
+  });
 }
 
 /** Fenced code blocks (```lang … ```); an unfenced answer to a code request is itself code. */
-export function extractCodeBlocks(answer: string, kind: "code" | "chat", languageId = ""): { language: string; code: string }[] {
-  const blocks = [...answer.matchAll(/```([\w+#.-]*)[^\n]*\n([\s\S]*?)(?:```|$)/g)].map((match) => ({
-    language: match[1] || languageId,
-    code: (match[2] ?? "").replace(/\n$/, ""),
-  }));
-  if (blocks.length === 0 && kind === "code" && answer.trim()) return [{ language: languageId, code: answer.trimEnd() }];
-  return blocks;
+export function extractCodeBlocks(answer: string, kind: SolveKind, languageId = ""): CodeBlock[] {
+  return parseAnswer(answer, kind, languageId).codeBlocks;
 }
 
-export function parseAnswer(text: string, kind: "code" | "chat", languageId?: string): ParsedAnswer {
-  const { thinking, answer } = splitThinking(text);
-  return { thinking, answer, codeBlocks: extractCodeBlocks(answer, kind, languageId) };
+/** Documents whose text may hold fences of its own: a continuation of them keeps its fences. */
+const PROSE_LANGUAGES = new Set(["markdown", "mdx", "plaintext", "restructuredtext"]);
+
+/**
+ * Thinking, answer, code blocks and the applied part. A chat answer applies its first code block,
+ * else the whole answer. A code solve continues the selection, so its answer is code: a fence the
+ * model writes after it (a stray one) ends the code (except in prose documents such as Markdown,
+ * where fences are content), and only an answer that starts with a fence is read as fenced blocks.
+ */
+export function parseAnswer(text: string, kind: SolveKind, languageId = ""): ParsedAnswer {
+  const { thinking, answer, answerStart } = splitThinking(text);
+  const blocks = fencedBlocks(answer, languageId);
+  const inAnswer = (start: number, end: number, part: AppliedPart["kind"], language: string): AppliedPart => ({
+    start: answerStart + start,
+    end: answerStart + end,
+    kind: part,
+    language,
+  });
+  const first = blocks[0];
+  const fencedFirst = first !== undefined && answer.slice(0, first.fenceStart).trim() === "";
+  if (kind === "code" && !fencedFirst) {
+    // The whole continuation (what the card shows), or the code up to a stray fence line.
+    const stray = first && !PROSE_LANGUAGES.has(languageId) ? answer.slice(0, first.fenceStart).trimEnd().length : answer.length;
+    const code = answer.slice(0, stray).trimEnd();
+    return {
+      thinking,
+      answer,
+      answerStart,
+      codeBlocks: code.trim() ? [{ language: languageId, code }] : [],
+      applied: inAnswer(0, stray, "code", languageId),
+    };
+  }
+  return {
+    thinking,
+    answer,
+    answerStart,
+    codeBlocks: blocks.map(({ language, code }) => ({ language, code })),
+    applied: first ? inAnswer(first.start, first.end, "code block", first.language) : inAnswer(0, answer.length, "answer", languageId),
+  };
 }
 
 /** The code a candidate is judged by: its first code block (a code solve's answer is one). */
-export function candidateCode(parsed: ParsedAnswer): { language: string; code: string } | undefined {
+export function candidateCode(parsed: Pick<ParsedAnswer, "codeBlocks">): CodeBlock | undefined {
   return parsed.codeBlocks[0];
 }
 
@@ -51,7 +115,7 @@ export function candidateCode(parsed: ParsedAnswer): { language: string; code: s
  * (comments, spacing and statement-ending semicolons ignored), else their answer text (case and
  * spacing ignored).
  */
-export function voteKey(parsed: ParsedAnswer): string {
+export function voteKey(parsed: Pick<ParsedAnswer, "answer" | "codeBlocks">): string {
   const code = candidateCode(parsed);
   if (code) return normaliseCode(code.code, code.language || undefined);
   return parsed.answer

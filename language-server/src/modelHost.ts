@@ -207,7 +207,8 @@ export class ModelHost {
         spec || this.embeddedModel,
         this.downloads,
         (fraction) => {
-          progress.report(Math.round(100 * fraction), `downloading ${spec}`);
+          // The progress's title names the model: the message says what the load is doing.
+          progress.report(Math.round(100 * fraction), "downloading");
         },
         options.signal,
       );
@@ -224,6 +225,7 @@ export class ModelHost {
         loadTable: tables && ((vocabularySize) => tables.load(path, vocabularySize)),
         log: this.events.log,
         signal: options.signal,
+        embedded: path === this.embeddedModel,
       });
       this.info = await opened.info();
       if (this.info.fallbackReason) this.events.warn(`STAND: ${this.info.fallbackReason}`);

@@ -27,7 +27,7 @@ import {
   InlineStatisticsRequest,
   LoadModelRequest,
   RunChecksRequest,
-  SolveProgressNotification,
+  SolvePartialResultType,
   SolveRequest,
   StatusNotification,
   StatusRequest,
@@ -50,8 +50,9 @@ import { runChecks } from "./checks/runChecks";
 import { InlineRequests } from "./inlineRequests";
 import { downloadFolder, ModelHost } from "./modelHost";
 import { parseParams, validated } from "./paramsValidation";
+import { samplingFrom } from "./decoding";
 import { protocolChannel } from "./protocolChannel";
-import { solve } from "./solve";
+import { milliseconds, solve } from "./solve";
 import { TableStore } from "./tableStore";
 
 /** The embedded model ships next to the bundle (dist/language-server.js → models/). */
@@ -110,7 +111,8 @@ function serve(channel: Socket): void {
         statusChanged: (status) => void connection.sendNotification(StatusNotification, status),
         progress: async (what) => {
           const progress = await connection.window.createWorkDoneProgress().catch(() => undefined);
-          progress?.begin("STAND: loading model", 0, what, false);
+          // The title names the model; messages say what the load is doing (never the name again).
+          progress?.begin(`STAND: loading ${what}`, 0, undefined, false);
           return { report: (percent, message) => progress?.report(percent, message), done: () => progress?.done() };
         },
       },
@@ -148,7 +150,7 @@ function serve(channel: Socket): void {
     validated(LoadModelRequest.method, LoadModelParamsSchema, async (params, token) => {
       // The editor may bring its own progress (a cancellable notification) for a download.
       const progress = params.workDoneToken === undefined ? undefined : connection.window.attachWorkDoneProgress(params.workDoneToken);
-      progress?.begin("STAND: loading model", 0, params.model || "embedded model", true);
+      progress?.begin(`STAND: loading ${params.model || "embedded model"}`, 0, undefined, true);
       const loaded = await modelHost().load(params.model ?? settings.model, settings, { signal: abortSignalOf(token), progress });
       return loaded.info();
     }),
@@ -159,8 +161,20 @@ function serve(channel: Socket): void {
     validated(SolveRequest.method, SolveParamsSchema, async (params, token) => {
       const current = await modelHost().current();
       const signal = abortSignalOf(token);
+      const partialResultToken = params.partialResultToken;
       const result = await modelHost().run("solve", () =>
-        solve(current, params, settings, (progress) => void connection.sendNotification(SolveProgressNotification, progress), signal),
+        solve(
+          current,
+          params,
+          settings,
+          {
+            partial: (partial) => {
+              if (partialResultToken !== undefined) void connection.sendProgress(SolvePartialResultType, partialResultToken, partial);
+            },
+            log,
+          },
+          signal,
+        ),
       );
       // LSP's "request cancelled" error, with the candidates so far as its data.
       if (signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, "The solve was cancelled.", result);
@@ -190,8 +204,9 @@ function serve(channel: Socket): void {
       // On the solve queue: it competes for the same cores, so solves wait rather than skew it.
       const rows = await modelHost().run("solve", () =>
         current.benchmark({
-          prompts: [prompt],
+          promptSets: [{ name: "the prompt", prompts: [prompt] }],
           trajectoryCounts: params.trajectories ?? [settings.trajectories],
+          sampler: samplingFrom(settings),
           temperatures: params.temperatures ?? [settings.temperature],
           maxTokens: Math.min(params.maxTokens ?? 64, current.contextSize - prompt.length - 64),
           // Three, so that each speedup has a spread to judge noise by.
@@ -210,7 +225,13 @@ function serve(channel: Socket): void {
     // clamped to the document, and the items' range is where the text really goes.
     const offset = document.offsetAt(params.position);
     const position = document.positionAt(offset);
-    const completions = await inline.complete(document, offset, abortSignalOf(token));
+    const requested = performance.now();
+    const signal = abortSignalOf(token);
+    const completions = await inline.complete(document, offset, signal);
+    // One line per request, with its time (a newer request for the document answers this one with none).
+    const where = [document.uri.slice(document.uri.lastIndexOf("/") + 1), position.line + 1, position.character + 1].join(":");
+    const took = milliseconds(performance.now() - requested);
+    log(signal.aborted ? `inline ${where}: cancelled after ${took}` : `inline ${where}: ${String(completions.length)} item(s) in ${took}`);
     return completions.map((insertText): InlineCompletionItem => ({ insertText, range: { start: position, end: position } }));
   });
 

@@ -1,11 +1,14 @@
-// stand/solve: N candidate solutions decoded together with STAND, streamed as they grow, then
-// parsed and grouped by vote.
+// stand/solve: N candidate solutions decoded together with STAND, streamed as they grow (as LSP
+// partial results, coalesced), then parsed and grouped by vote. One log line when a solve starts
+// and one when it ends, with its timings (and, for a cancel, how long stopping took).
 import { ResponseError } from "vscode-languageserver/node";
 import {
   ErrorCodes,
+  SOLVE_PROGRESS_INTERVAL_MS,
   type Candidate,
   type SolveParams,
-  type SolveProgress,
+  type SolvePartialResult,
+  type SolvePlan,
   type SolveResult,
   type StandSettings,
   type TrajectoryStatistics,
@@ -14,16 +17,35 @@ import { groupByVote, parseAnswer, voteKey } from "./candidates";
 import { AnswerEnd } from "./code/answerEnd";
 import type { ModelSession } from "./model/session";
 import { decoderFor, samplingFrom } from "./decoding";
+import { ProgressBatcher } from "./solveProgress";
 import type { DecodeStatistics } from "./stand";
 import { TextStream } from "./textStream";
 
 const MAX_TRAJECTORIES = 64;
 
-export function statisticsOf(statistics: DecodeStatistics, elapsedMs: number): TrajectoryStatistics {
+export interface SolveReporter {
+  /** The request's partial results: the plan, then batches of new text. */
+  readonly partial: (result: SolvePartialResult) => void;
+  readonly log: (message: string) => void;
+}
+
+let solveCount = 0;
+
+/** A duration for the log. */
+export function milliseconds(ms: number): string {
+  return `${String(Math.round(ms))} ms`;
+}
+
+/**
+ * A trajectory's statistics over its own time. A step that samples the end-of-text token commits
+ * no text but is a token of the model's all the same, so tokens per step counts it (else a short
+ * candidate reads "0.75 tokens per call").
+ */
+export function statisticsOf(statistics: DecodeStatistics, elapsedMs: number, endedByStopToken = false): TrajectoryStatistics {
   return {
     tokens: statistics.tokens,
     targetCalls: statistics.targetCalls,
-    tokensPerCall: statistics.tokensPerCall,
+    tokensPerCall: statistics.targetCalls > 0 ? (statistics.tokens + (endedByStopToken ? 1 : 0)) / statistics.targetCalls : 0,
     acceptedDraftTokens: statistics.accepted,
     draftedTokens: statistics.drafted,
     tokensPerSecond: elapsedMs > 0 ? (1000 * statistics.tokens) / elapsedMs : 0,
@@ -41,11 +63,12 @@ export async function solve(
   session: ModelSession,
   params: SolveParams,
   settings: StandSettings,
-  notify: (progress: SolveProgress) => void,
+  reporter: SolveReporter,
   signal: AbortSignal,
 ): Promise<SolveResult> {
+  const label = `solve ${String(++solveCount)}`;
   const trajectories = Math.max(1, Math.min(MAX_TRAJECTORIES, Math.round(params.trajectories ?? settings.trajectories)));
-  const kind = params.kind ?? "chat";
+  const kind = params.kind ?? (session.chatTemplate ? "chat" : "code");
   const text =
     kind === "chat"
       ? params.context
@@ -60,65 +83,99 @@ export async function solve(
       `The problem and its context take ${prompt.length} tokens; the model's context holds ${session.contextSize}. Select less text.`,
     );
   }
-  const maxTokens = Math.min(params.maxTokens ?? settings.maxTokens, room);
+  const plan: SolvePlan = {
+    trajectories,
+    temperature: params.temperature ?? settings.temperature,
+    maxTokens: Math.min(params.maxTokens ?? settings.maxTokens, room),
+    kind,
+  };
+  reporter.partial({ type: "planned", plan });
+  reporter.log(
+    `${label}: ${String(plan.trajectories)} × up to ${String(plan.maxTokens)} tokens, T = ${String(plan.temperature)}, ${kind}, prompt ${String(prompt.length)} tokens`,
+  );
   const target = await session.solveTargetFor(trajectories);
   const detokenize = (tokens: readonly number[]): string => session.detokenize(tokens);
   const streams = Array.from({ length: trajectories }, () => new TextStream(detokenize));
   // A code solve stops where its answer ends (the stub's block closes), so candidates compare.
   const linePrefix = params.context?.slice(params.context.lastIndexOf("\n") + 1) ?? "";
   const answerEnds = streams.map(() => (kind === "code" ? AnswerEnd.for(params.problem, params.languageId, linePrefix) : undefined));
+  /** Trajectories stopped there, rather than by an end-of-text token. */
+  const endedByAnswer = new Set<number>();
+  const batcher = new ProgressBatcher((batch) => {
+    reporter.partial({ type: "progress", trajectories: batch });
+  }, SOLVE_PROGRESS_INTERVAL_MS);
   const started = performance.now();
+  /** When each trajectory last got tokens: its own time, for its tokens per second. */
+  const lastTokenAt = new Array<number>(trajectories).fill(started);
+  let cancelledAt: number | undefined;
+  signal.addEventListener(
+    "abort",
+    () => {
+      cancelledAt = performance.now();
+    },
+    { once: true },
+  );
   const result = await decoderFor(session, target, settings).decode({
     prompts: Array.from({ length: trajectories }, () => prompt),
-    maxTokens,
-    sampling: samplingFrom(settings, params.temperature),
+    maxTokens: plan.maxTokens,
+    sampling: samplingFrom(settings, plan.temperature),
     seed: params.seed ?? Math.floor(Math.random() * 2 ** 31),
     stopTokens: session.stopTokens,
     stopAt: (trajectory, generated) => {
       const end = answerEnds[trajectory]?.find(detokenize(generated));
       if (end === undefined) return undefined;
+      endedByAnswer.add(trajectory);
       streams[trajectory]?.end(end);
       return tokensCovering(generated, end, detokenize);
     },
     signal,
     onStep: (step) => {
-      const spans = streams[step.trajectory]!.push(step.tokens, step.fromDraft, answerEnds[step.trajectory]?.settled);
-      if (spans.length > 0) {
-        notify({
-          progressToken: params.progressToken,
-          trajectory: step.trajectory,
-          spans,
-          statistics: statisticsOf(step.statistics, performance.now() - started),
-        });
-      }
+      const stream = streams[step.trajectory];
+      if (!stream) return;
+      const now = performance.now();
+      if (step.tokens.length > 0) lastTokenAt[step.trajectory] = now;
+      const spans = stream.push(step.tokens, step.fromDraft, answerEnds[step.trajectory]?.settled);
+      if (spans.length > 0) batcher.add(step.trajectory, spans, statisticsOf(step.statistics, now - started));
     },
   });
-  const elapsedMs = performance.now() - started;
+  const finished = performance.now();
+  const elapsedMs = finished - started;
 
-  const parsed = result.trajectories.map((trajectory, index) => {
-    const spans = streams[index]!.flush();
-    if (spans.length > 0)
-      notify({ progressToken: params.progressToken, trajectory: index, spans, statistics: statisticsOf(trajectory.statistics, elapsedMs) });
-    return parseAnswer(streams[index]!.text, kind, params.languageId);
+  const candidates: Candidate[] = result.trajectories.map((trajectory, index) => {
+    const stream = streams[index] ?? new TextStream(() => "");
+    const endToken = trajectory.finishReason === "stop" && !endedByAnswer.has(index);
+    const statistics = statisticsOf(trajectory.statistics, (lastTokenAt[index] ?? finished) - started, endToken);
+    const spans = stream.flush();
+    if (spans.length > 0) batcher.add(index, spans, statistics);
+    const candidateText = stream.text;
+    return {
+      trajectory: index,
+      text: candidateText,
+      ...parseAnswer(candidateText, kind, params.languageId),
+      finishReason: trajectory.finishReason,
+      statistics,
+      group: 0,
+    };
   });
-  const groups = groupByVote(parsed.map(voteKey));
-  const groupOf = new Map(groups.flatMap((group, g) => group.members.map((member) => [member, g] as const)));
-  const candidates: Candidate[] = result.trajectories.map((trajectory, index) => ({
-    trajectory: index,
-    text: streams[index]!.text,
-    ...parsed[index]!,
-    finishReason: trajectory.finishReason,
-    statistics: statisticsOf(trajectory.statistics, elapsedMs),
-    group: groupOf.get(index)!,
-  }));
-  return {
-    candidates,
-    groups,
-    statistics: {
-      ...statisticsOf(result.statistics, elapsedMs),
-      trajectories,
-      elapsedMs,
-      histogram: [...result.statistics.acceptedLengths],
-    },
+  batcher.flush();
+  const groups = groupByVote(candidates.map(voteKey));
+  groups.forEach((group, index) => {
+    for (const member of group.members) {
+      const candidate = candidates[member];
+      if (candidate) candidates[member] = { ...candidate, group: index };
+    }
+  });
+  const statistics = {
+    ...statisticsOf(result.statistics, elapsedMs),
+    trajectories,
+    elapsedMs,
+    histogram: [...result.statistics.acceptedLengths],
   };
+  const { accepted, drafted } = result.statistics;
+  const drafts = drafted > 0 ? `${String(accepted)} of ${String(drafted)} draft tokens accepted` : "no drafts";
+  const summary = `${String(statistics.tokens)} tokens in ${milliseconds(elapsedMs)} (${String(Math.round(statistics.tokensPerSecond))} tok/s, ${drafts})`;
+  const at = new Date().toISOString();
+  if (cancelledAt === undefined) reporter.log(`${label} done at ${at}: ${summary}`);
+  else reporter.log(`${label} cancelled at ${at}: stopped ${milliseconds(finished - cancelledAt)} after the cancel; ${summary}`);
+  return { plan, candidates, groups, statistics };
 }

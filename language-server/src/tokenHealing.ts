@@ -9,8 +9,10 @@
 // next-token distribution restricted to the tokens allowed there and renormalised, with the
 // request's sampler on top (temperature, top-k, top-p, min-p), so the completion follows the
 // model's distribution given the text so far. STAND then decodes on from there as usual, and the
-// spelt text is stripped from the front of the result. When the cursor's line holds only
-// indentation, the text after it must also start with code, not more indentation.
+// spelt text is stripped from the front of the result. When the prefix ends in whitespace (a line
+// of only indentation, or a space typed after `return` or `=`), the text after it must start with
+// code, not more whitespace: a trailing space is the start of the next token, as a partial word is
+// (" b" after "return", never " " + "  return").
 //
 // Engine-level only (TargetModel, SparseDistribution, Random): no node-llama-cpp here.
 import {
@@ -36,8 +38,8 @@ export interface HealingCut {
 
 /**
  * What the next tokens must spell: `remaining` (the backed-off token's text, or what is left of
- * it), then, when `thenCode`, something other than whitespace (the cursor's line holds only its
- * indentation, so the completion starts with code rather than more indentation).
+ * it), then, when `thenCode`, something other than whitespace (the backed-off text ends in
+ * whitespace the user typed, so the completion starts with code rather than more whitespace).
  */
 export interface Constraint {
   readonly remaining: string;
@@ -111,10 +113,10 @@ export function healingCut(prefix: string, prefixTokens: readonly number[], text
     start--;
   }
   if (removed.length === 0 || removed.includes("\uFFFD") || !prefix.endsWith(removed)) return undefined;
-  const lineSoFar = prefix.slice(prefix.lastIndexOf("\n") + 1);
   return {
     text: prefix.slice(0, prefix.length - removed.length),
-    constraint: { remaining: removed, thenCode: lineSoFar.trim().length === 0 },
+    // Whitespace at the end (indentation, or the space after "return") goes with the code after it.
+    constraint: { remaining: removed, thenCode: SPACE.test(removed.slice(-1)) },
   };
 }
 

@@ -191,7 +191,6 @@ describe("npm run package", { skip: !host && `no llama.cpp binaries for ${proces
         kind: "code",
         maxTokens: 8,
         trajectories: 2,
-        progressToken: "vsix",
       });
       assert.equal(result.candidates.length, 2);
       const checked = await server.request(RunChecksRequest, {

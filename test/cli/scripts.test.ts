@@ -20,7 +20,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test, type TestContext } from "node:test";
-import type { BenchmarkRow } from "../../common/protocol";
+import { defaultSettings, type BenchmarkRow } from "../../common/protocol";
 
 const ROOT = join(__dirname, "..", "..");
 const SCRIPTS = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
@@ -136,10 +136,12 @@ describe("package.json scripts no other test runs", () => {
     }
   });
 
-  test("npm run bench: one tiny run times autoregressive decoding against STAND and writes the JSON", (t) => {
+  test("npm run bench: one tiny run times autoregressive decoding against STAND on two prompt sets and writes the JSON", (t) => {
     const prompts = join(folder, "prompts.jsonl");
+    const unseen = join(folder, "unseen.jsonl");
     const out = join(folder, "bench.json");
     writeFileSync(prompts, JSON.stringify({ prompt: "function add(a, b) {", kind: "code" }) + "\n");
+    writeFileSync(unseen, JSON.stringify({ prompt: "const leven = (left, right) => {\n\tif (left === right) {", kind: "code" }) + "\n");
     const args = [
       "--trajectories",
       "1",
@@ -148,9 +150,9 @@ describe("package.json scripts no other test runs", () => {
       "--max-tokens",
       "8",
       "--repetitions",
-      "1",
+      "2",
       "--prompts",
-      prompts,
+      `${prompts},${unseen}`,
       "--json",
       "--out",
       out,
@@ -159,14 +161,29 @@ describe("package.json scripts no other test runs", () => {
     assert.equal(run.code, 0, run.stderr);
     const result = JSON.parse(run.stdout) as {
       backend: string;
-      settings: { maxTokens: number; promptCount: number };
+      command: string;
+      settings: { maxTokens: number; promptCount: number; sampler: { topK: number; topP: number; minP: number } };
       rows: BenchmarkRow[];
     };
     assert.deepEqual(JSON.parse(readFileSync(out, "utf8")), result, "--json prints exactly what --out writes");
     assert.equal(result.backend, "cpu", "--gpu defaults to false");
-    assert.deepEqual(result.settings, { ...result.settings, maxTokens: 8, promptCount: 1 });
+    assert.match(result.command, /^npm run bench -- .*--repetitions 2/, "the file says which command made it");
+    assert.deepEqual(result.settings, { ...result.settings, maxTokens: 8, promptCount: 2 });
+    const { topK, topP, minP } = defaultSettings;
+    assert.deepEqual(result.settings.sampler, { topK, topP, minP }, "T > 0 samples as the product does");
+    assert.deepEqual(
+      [...new Set(result.rows.map((r) => r.promptSet))],
+      ["prompts.jsonl", "unseen.jsonl"],
+      "each prompt set has rows of its own",
+    );
+    const lookup = result.rows.find((candidate) => candidate.method === "node-llama-cpp InputLookup");
+    assert.ok(lookup?.predictions, "node-llama-cpp's InputLookup row carries its own prediction counters");
+    for (const r of result.rows) {
+      assert.equal(r.repetitions, 2);
+      assert.ok(r.speedupRange.low <= r.speedup && r.speedup <= r.speedupRange.high, `${r.method}: ${JSON.stringify(r)}`);
+    }
     const row = (method: string): BenchmarkRow => {
-      const found = result.rows.find((candidate) => candidate.method === method);
+      const found = result.rows.find((candidate) => candidate.method === method && candidate.promptSet === "prompts.jsonl");
       assert.ok(found, `no "${method}" row in ${result.rows.map((r) => r.method).join(", ")}`);
       return found;
     };

@@ -95,10 +95,13 @@ describe("VS Code end to end (code-server + chromium)", { skip: missing && !stri
     await server?.stop();
   });
 
-  step("a. the workbench loads, the extension activates and the embedded model is ready", 90_000, async (workbench) => {
+  step("a. the workbench loads, the extension activates and the embedded model is ready, called a demo", 90_000, async (workbench) => {
     await workbench.statusItem("STAND").waitFor({ timeout: 60_000 });
-    await workbench.statusItem("stand-code-mini").waitFor({ timeout: 60_000 });
+    await workbench.statusItem("stand-code-mini (demo)").waitFor({ timeout: 60_000 });
+    // On first use the demo model says what it is (test/slow/editorRoundTrip.test.ts covers the rest).
+    await workbench.notification(/built-in model is a 5\.8M-parameter demo/).waitFor({ timeout: 15_000 });
     await workbench.screenshot("1-ready");
+    await workbench.runCommand("Notifications: Clear All Notifications");
   });
 
   step(`b. Solve Selection streams ${TRAJECTORIES} candidates into the panel`, 90_000, async (workbench) => {

@@ -92,6 +92,11 @@ describe("token healing: the constraint", () => {
       text: "f() {\n",
       constraint: { remaining: "  ", thenCode: true },
     });
+    // A space typed after a word: the space is the start of the next token, so code must follow it.
+    assert.deepEqual(healingCut("f() {\n  return ", tokens(" {\n", " ", " return", " "), textOf), {
+      text: "f() {\n  return",
+      constraint: { remaining: " ", thenCode: true },
+    });
     assert.equal(healingCut("f() {\n", tokens(" {\n"), textOf), undefined, "a line end is a boundary in any tokenization");
     assert.equal(healingCut("", [], textOf), undefined);
     assert.equal(healingCut("f() {\n  returns", tokens(" {\n", " ", " return"), textOf), undefined, "tokens that do not end the prefix");
@@ -113,6 +118,10 @@ describe("token healing: the constraint", () => {
     assert.ok(!isAllowed("   ", spell("  ", true)));
     assert.ok(isAllowed(" return", spell(" ", true)));
     assert.ok(!isAllowed(" \n", spell(" ", true)));
+    // After "return " the space goes with the next word: not a lone space, not more whitespace.
+    assert.ok(!isAllowed(" ", spell(" ", true)), "a lone space after the typed one");
+    assert.ok(!isAllowed("  ", spell(" ", true)));
+    assert.ok(isAllowed(" b", spell(" ", true)));
 
     assert.deepEqual(advance(spell("  ", true), " "), spell(" ", true));
     assert.ok(isSpelt(advance(spell(" ", true), " return")));
@@ -262,6 +271,22 @@ describe("token healing: inline completions through the server on the embedded m
       for (const item of items) {
         const ok = !WORD_START.test(item) || longer.some((rest) => item.startsWith(rest) && !WORD_START.test(item.slice(rest.length)));
         assert.ok(ok, `${JSON.stringify(document)} → ${JSON.stringify(item)}`);
+      }
+    }
+  });
+
+  test("after a typed space the items start with code: no more whitespace, no repeated keyword", async () => {
+    // Each document with the statement's keyword, which the issue's ghost text repeated.
+    for (const [document, keyword] of [
+      ["export function capitalize(words) {\n  return |\n}\n", "return"],
+      ["function add(a, b) {\n  return |\n}\n", "return"],
+      ["function join(words) {\n  const first = |\n}\n", "const"],
+      ["function f(xs) {\n  if (xs.length === 0) return |\n}\n", "return"],
+    ] as const) {
+      const items = await complete(document);
+      for (const item of items) {
+        assert.ok(/^\S/.test(item), `${JSON.stringify(document)} → ${JSON.stringify(item)}: starts with whitespace`);
+        assert.ok(!new RegExp(`^${keyword}\\b`).test(item), `${JSON.stringify(document)} → ${JSON.stringify(item)}: repeats "${keyword}"`);
       }
     }
   });

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
-import { defaultSettings, type SolveProgress } from "../../common/protocol";
+import { defaultSettings, type TrajectoryProgress } from "../../common/protocol";
 import { LlamaTarget } from "../../language-server/src/model/llamaTarget";
 import type { ModelSession } from "../../language-server/src/model/session";
 import { solve } from "../../language-server/src/solve";
@@ -78,12 +78,17 @@ for (const family of Object.keys(FAMILIES) as FamilyName[]) {
         [low, 0, 1],
         [moderate, 0.7, 4],
       ] as const) {
-        const progress: SolveProgress[] = [];
+        const progress: TrajectoryProgress[] = [];
         const result = await solve(
           session,
-          { problem: PROBLEM, kind: "chat", trajectories, temperature, seed: 7, maxTokens: 200, progressToken: "t" },
+          { problem: PROBLEM, kind: "chat", trajectories, temperature, seed: 7, maxTokens: 200 },
           { ...defaultSettings, draftShape: "auto" },
-          (update) => progress.push(update),
+          {
+            partial: (partial) => {
+              if (partial.type === "progress") progress.push(...partial.trajectories);
+            },
+            log: () => undefined,
+          },
           new AbortController().signal,
         );
         assert.equal(result.candidates.length, trajectories);

@@ -32,7 +32,7 @@ interface ErrorLike {
 }
 
 function solveParams(overrides: Partial<SolveParams> = {}): SolveParams {
-  return { problem: "function add(a, b) {\n", kind: "code", maxTokens: 8, trajectories: 2, progressToken: "faults", ...overrides };
+  return { problem: "function add(a, b) {\n", kind: "code", maxTokens: 8, trajectories: 2, ...overrides };
 }
 
 async function solveWorks(server: ServerHandle, trajectories = 2): Promise<void> {
@@ -103,7 +103,11 @@ describe("fault suite: one server, hostile requests and files", () => {
       [SolveRequest.method, solveParams({ problem: "   " }), /problem is empty/],
       [SolveRequest.method, solveParams({ kind: "poem" as "code" }), /kind/],
       [SolveRequest.method, null, /params .*null/],
-      [SolveRequest.method, { problem: "x" }, /progressToken .*missing/],
+      [
+        SolveRequest.method,
+        solveParams({ partialResultToken: { id: 1 } as unknown as string }),
+        /partialResultToken must be a string or an integer/,
+      ],
       [LoadModelRequest.method, { model: 123 }, /^stand\/loadModel: model must be a string \(got 123\)/],
       ["stand/benchmark", { prompt: "" }, /prompt is empty/],
       ["stand/benchmark", { prompt: "x", trajectories: [2, "many"] }, /trajectories\.1/],
@@ -254,7 +258,7 @@ describe("fault suite: one server, hostile requests and files", () => {
         const source = new CancellationTokenSource();
         const pending = running().connection.sendRequest(
           SolveRequest,
-          solveParams({ problem: "// A long essay about sorting\n", maxTokens: 400, trajectories: 8, progressToken: `storm-${i}` }),
+          solveParams({ problem: "// A long essay about sorting\n", maxTokens: 400, trajectories: 8 }),
           source.token,
         );
         await delay(5 + (i % 7) * 15);

@@ -17,11 +17,11 @@ import {
   isCancelledRequest,
   LoadModelRequest,
   RunChecksRequest,
-  SolveProgressNotification,
+  SolvePartialResultType,
   SolveRequest,
   StatusRequest,
   type ChecksProgress,
-  type SolveProgress,
+  type SolvePartialResult,
   type SolveResult,
 } from "../../common/protocol";
 import { startServer, type ServerHandle } from "../../fixtures/serverProcess";
@@ -87,26 +87,54 @@ describe("language server", () => {
     }
   });
 
-  test("solve streams spans whose concatenation is each candidate's text; equal (greedy) answers share a vote group", async () => {
-    const streamed = new Map<number, string>();
-    const origins = new Set<string>();
-    const subscription = server().connection.onNotification(SolveProgressNotification, (progress: SolveProgress) => {
-      if (progress.progressToken !== "solve-1") return;
-      streamed.set(progress.trajectory, (streamed.get(progress.trajectory) ?? "") + progress.spans.map((span) => span.text).join(""));
-      for (const span of progress.spans) origins.add(span.origin);
+  /** A solve's partial results on `token`. */
+  function collectPartials(token: string): { readonly partials: { partial: SolvePartialResult }[]; readonly dispose: () => void } {
+    const partials: { partial: SolvePartialResult }[] = [];
+    const subscription = server().connection.onProgress(SolvePartialResultType, token, (partial) => {
+      partials.push({ partial });
     });
+    return {
+      partials,
+      dispose: () => {
+        subscription.dispose();
+      },
+    };
+  }
+
+  test("solve streams partial results: the plan first, then coalesced spans whose concatenation is each candidate's text", async () => {
+    const { partials, dispose } = collectPartials("solve-1");
     // Greedy: every trajectory writes the same text, so they all vote together.
     const result = await server().connection.sendRequest(SolveRequest, {
       problem: "function fibonacci(n) {\n",
       kind: "code",
       temperature: 0,
       trajectories: 4,
-      progressToken: "solve-1",
+      partialResultToken: "solve-1",
     });
-    subscription.dispose();
+    dispose();
+    assert.deepEqual(partials[0]?.partial, { type: "planned", plan: result.plan });
+    assert.deepEqual(result.plan, { trajectories: 4, temperature: 0, maxTokens: 64, kind: "code" }, "overrides, then the settings");
+    const streamed = new Map<number, string>();
+    const batches = partials.slice(1);
+    for (const { partial } of batches) {
+      assert.equal(partial.type, "progress");
+      assert.equal(
+        new Set(partial.trajectories.map((progress) => progress.trajectory)).size,
+        partial.trajectories.length,
+        "each once a batch",
+      );
+      for (const progress of partial.trajectories) {
+        streamed.set(progress.trajectory, (streamed.get(progress.trajectory) ?? "") + progress.spans.map((span) => span.text).join(""));
+        for (const span of progress.spans) assert.ok(["draft", "model"].includes(span.origin));
+      }
+    }
+    // Coalesced (the interval itself is unit-tested with a clock in test/unit/solveProgress.test.ts).
+    assert.ok(batches.length <= result.statistics.targetCalls + 1, `${batches.length} batches for ${result.statistics.targetCalls} steps`);
     assert.equal(result.candidates.length, 4);
-    for (const candidate of result.candidates) assert.equal(streamed.get(candidate.trajectory), candidate.text);
-    for (const origin of origins) assert.ok(["draft", "model"].includes(origin), `a span of origin ${origin}`);
+    for (const candidate of result.candidates) {
+      assert.equal(streamed.get(candidate.trajectory), candidate.text);
+      assert.ok(candidate.statistics.tokensPerCall >= 1, `every step commits a token: ${candidate.statistics.tokensPerCall}`);
+    }
     assert.deepEqual(
       result.groups.map((group) => group.members),
       [[0, 1, 2, 3]],
@@ -114,12 +142,14 @@ describe("language server", () => {
     assert.ok(result.statistics.tokensPerCall >= 4, "one batched call serves all four trajectories");
   });
 
+  test("a solve without overrides runs with the server's settings and the model's kind", async () => {
+    const result = await server().connection.sendRequest(SolveRequest, { problem: "const x = " });
+    assert.deepEqual(result.plan, { trajectories: 4, temperature: 0.7, maxTokens: 64, kind: "code" }, "a base model continues code");
+    assert.equal(result.candidates.length, 4);
+  });
+
   test("a code solve of a JavaScript stub stops where the stub's block closes, and streams exactly what it keeps", async () => {
-    const streamed = new Map<number, string>();
-    const subscription = server().connection.onNotification(SolveProgressNotification, (progress: SolveProgress) => {
-      if (progress.progressToken !== "solve-stub") return;
-      streamed.set(progress.trajectory, (streamed.get(progress.trajectory) ?? "") + progress.spans.map((span) => span.text).join(""));
-    });
+    const { partials, dispose } = collectPartials("solve-stub");
     const result = await server().connection.sendRequest(SolveRequest, {
       problem: readFileSync(join(__dirname, "..", "..", "cli", "problems", "is-string.js.txt"), "utf8"),
       kind: "code",
@@ -128,9 +158,14 @@ describe("language server", () => {
       trajectories: 4,
       maxTokens: 200,
       seed: 3,
-      progressToken: "solve-stub",
+      partialResultToken: "solve-stub",
     });
-    subscription.dispose();
+    dispose();
+    const streamed = new Map<number, string>();
+    for (const { partial } of partials)
+      if (partial.type === "progress")
+        for (const progress of partial.trajectories)
+          streamed.set(progress.trajectory, (streamed.get(progress.trajectory) ?? "") + progress.spans.map((span) => span.text).join(""));
     for (const candidate of result.candidates) {
       assert.equal(streamed.get(candidate.trajectory) ?? "", candidate.text);
       if (candidate.finishReason === "length") continue;
@@ -171,17 +206,16 @@ describe("language server", () => {
       problem: "const x = ",
       kind: "code",
       maxTokens: 4,
-      progressToken: "after-checks",
     });
     assert.equal(next.candidates.length, 4);
   });
 
-  test("cancelling a solve mid-way stops it: the error carries the candidates so far, cut short, and the next request works", async () => {
+  test("cancelling a solve mid-way answers RequestCancelled with the candidates so far, cut short, and the next request works", async () => {
     const source = new CancellationTokenSource();
     let firstProgress: () => void = () => undefined;
     const progressed = new Promise<void>((resolve) => (firstProgress = resolve));
-    const subscription = server().connection.onNotification(SolveProgressNotification, (progress: SolveProgress) => {
-      if (progress.progressToken === "solve-cancel") firstProgress();
+    const subscription = server().connection.onProgress(SolvePartialResultType, "solve-cancel", (partial) => {
+      if (partial.type === "progress") firstProgress();
     });
     const pending = server().connection.sendRequest(
       SolveRequest,
@@ -190,7 +224,7 @@ describe("language server", () => {
         kind: "code",
         maxTokens: 900,
         trajectories: 4,
-        progressToken: "solve-cancel",
+        partialResultToken: "solve-cancel",
       },
       source.token,
     );
@@ -218,7 +252,6 @@ describe("language server", () => {
       kind: "code",
       maxTokens: 8,
       trajectories: 2,
-      progressToken: "after-cancel",
     });
     assert.equal(next.candidates.length, 2);
   });
@@ -293,7 +326,6 @@ describe("language server", () => {
       kind: "code",
       maxTokens: 8,
       trajectories: 1,
-      progressToken: "after-bad",
     });
     assert.equal(result.candidates.length, 1);
   });
@@ -338,7 +370,6 @@ describe("language server", () => {
       kind: "code",
       maxTokens: 8,
       trajectories: 2,
-      progressToken: "after-corrupt",
     });
     assert.equal(result.candidates.length, 2);
   });

@@ -1,8 +1,12 @@
 // The benchmark's rows from its timed runs: paired ratios per repetition give each speedup its
-// spread, the spread decides "within noise", and a bound below the speedup always carries why.
+// spread, the spread decides "within noise", and a bound below the speedup always carries why;
+// the protocol's sampler, method order and seeds.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { boundBelowSpeedup, costAt, summariseMethods, type MethodRuns, type Run } from "../../language-server/src/model/benchmarkSummary";
+import { benchmarkSampling, rotated, runSeed } from "../../language-server/src/model/benchmarkProtocol";
+import { greedySampling } from "../../language-server/src/stand";
+import { defaultSettings } from "../../common/protocol";
 import { defined } from "../support/defined";
 
 /** One prompt per repetition: `tokens` tokens in `seconds`, one call per token unless drafted. */
@@ -70,5 +74,35 @@ describe("benchmark summary", () => {
     assert.equal(costAt(curve, 0.5), 1.25);
     assert.equal(costAt(curve, 2), 2);
     assert.equal(costAt(curve, 4), 3);
+  });
+});
+
+describe("benchmark protocol", () => {
+  test("T > 0 samples with the product's top-k, top-p and min-p unless told otherwise; T = 0 is greedy", () => {
+    assert.deepEqual(benchmarkSampling(0.7), {
+      temperature: 0.7,
+      topK: defaultSettings.topK,
+      topP: defaultSettings.topP,
+      minP: defaultSettings.minP,
+    });
+    assert.deepEqual(benchmarkSampling(0.7, { topK: 10, topP: 1, minP: 0 }), { temperature: 0.7, topK: 10, topP: 1, minP: 0 });
+    assert.deepEqual(benchmarkSampling(0), greedySampling);
+  });
+
+  test("each turn rotates the methods by one place, so every method runs in every place", () => {
+    const methods = ["a", "b", "c"];
+    assert.deepEqual(rotated(methods, 0), ["a", "b", "c"]);
+    assert.deepEqual(rotated(methods, 1), ["b", "c", "a"]);
+    assert.deepEqual(rotated(methods, 5), ["c", "a", "b"]);
+    const firsts = new Set([0, 1, 2].map((turn) => rotated(methods, turn)[0]));
+    assert.equal(firsts.size, 3);
+    assert.deepEqual(rotated([], 3), []);
+  });
+
+  test("seeds differ across repetitions, prompt sets and prompts", () => {
+    const seeds = new Set<number>();
+    for (let repetition = 0; repetition < 5; repetition++)
+      for (let set = 0; set < 3; set++) for (let prompt = 0; prompt < 40; prompt++) seeds.add(runSeed(repetition, set, prompt));
+    assert.equal(seeds.size, 5 * 3 * 40);
   });
 });

@@ -9,10 +9,11 @@ describe("candidates", () => {
     assert.deepEqual(splitThinking("<think>try 2 and 3</think>\nThe answer is 5."), {
       thinking: "try 2 and 3",
       answer: "The answer is 5.",
+      answerStart: 27,
     });
-    assert.deepEqual(splitThinking("first, add\n</think>\n\n5"), { thinking: "first, add", answer: "5" });
-    assert.deepEqual(splitThinking("<think>still going"), { thinking: "still going", answer: "" });
-    assert.deepEqual(splitThinking("plain answer"), { answer: "plain answer" });
+    assert.deepEqual(splitThinking("first, add\n</think>\n\n5"), { thinking: "first, add", answer: "5", answerStart: 21 });
+    assert.deepEqual(splitThinking("<think>still going"), { thinking: "still going", answer: "", answerStart: 18 });
+    assert.deepEqual(splitThinking("plain answer"), { answer: "plain answer", answerStart: 0 });
   });
 
   test("code blocks are extracted, with the editor's language for unlabelled or unfenced code", () => {
@@ -22,6 +23,30 @@ describe("candidates", () => {
     ]);
     assert.deepEqual(extractCodeBlocks("return a + b;", "code", "typescript"), [{ language: "typescript", code: "return a + b;" }]);
     assert.deepEqual(extractCodeBlocks("no code here", "chat"), []);
+  });
+
+  test("the applied part is a range of the text: what the card marks is what is applied and copied", () => {
+    const applied = (text: string, kind: "code" | "chat") => {
+      const parsed = parseAnswer(text, kind, "typescript");
+      return { kind: parsed.applied.kind, text: text.slice(parsed.applied.start, parsed.applied.end) };
+    };
+    // A chat answer: its first code block, else all of it.
+    const chat = "<think>add them</think>\nHere:\n```ts\nconst a = 1;\n```\nDone.";
+    assert.deepEqual(applied(chat, "chat"), { kind: "code block", text: "const a = 1;" });
+    assert.deepEqual(applied("<think>hm</think>\n\nFive.", "chat"), { kind: "answer", text: "Five." });
+    // A code solve continues the selection: a fence the model writes later is not the code.
+    const stray = "  const n = values.length;\n  return n;\n}\n\n```typescript\nmean([1, 2]);\n```\n";
+    assert.deepEqual(applied(stray, "code"), { kind: "code", text: "  const n = values.length;\n  return n;\n}" });
+    assert.deepEqual(parseAnswer(stray, "code", "typescript").codeBlocks, [
+      { language: "typescript", code: "  const n = values.length;\n  return n;\n}" },
+    ]);
+    assert.deepEqual(applied("  return a + b;\n}\n", "code"), { kind: "code", text: "  return a + b;\n}\n" });
+    // In Markdown, fences are the document's own: a continuation keeps them.
+    const notes = "more text\n```js\nx();\n```\n";
+    assert.deepEqual(applied(notes, "code").text, "more text", "in TypeScript, a fence ends the code");
+    assert.deepEqual(parseAnswer(notes, "code", "markdown").applied, { start: 0, end: notes.length, kind: "code", language: "markdown" });
+    // ... unless the answer is itself fenced.
+    assert.deepEqual(applied("\n```ts\nreturn a + b;\n```\n", "code"), { kind: "code block", text: "return a + b;" });
   });
 
   test("votes: equal code (modulo spacing, comments and trailing semicolons) or equal answers group together, largest group first", () => {

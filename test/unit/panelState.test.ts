@@ -5,126 +5,213 @@ import {
   applicableText,
   emptyPanelState,
   MAX_THROUGHPUT_SAMPLES,
+  panelResultOf,
   reducePanel,
+  shownCards,
+  tokensPerStep,
   type PanelEvent,
   type PanelState,
+  type SolveState,
 } from "../../common/panel";
 import { bestCandidate, checkedOrder, MAX_REMEMBERED_CHECKS, userChecksFor, type ChecksState } from "../../common/panelChecks";
-import type { Candidate, CandidateCheckResult, RunChecksResult, SolveResult, TrajectoryStatistics } from "../../common/protocol";
+import type {
+  Candidate,
+  CandidateCheckResult,
+  RunChecksResult,
+  SolvePlan,
+  SolveResult,
+  TrajectoryProgress,
+  TrajectoryStatistics,
+} from "../../common/protocol";
 import { defined } from "../support/defined";
 
-const stats = (tokens: number): TrajectoryStatistics => ({
+const stats = (tokens: number, targetCalls = tokens): TrajectoryStatistics => ({
   tokens,
-  targetCalls: tokens,
-  tokensPerCall: 1,
+  targetCalls,
+  tokensPerCall: targetCalls > 0 ? tokens / targetCalls : 0,
   acceptedDraftTokens: 0,
   draftedTokens: 0,
   tokensPerSecond: 10,
 });
-const started: PanelEvent = {
-  type: "solveStarted",
+const plan: SolvePlan = { trajectories: 2, temperature: 0.7, maxTokens: 64, kind: "code" };
+const started: PanelEvent = { type: "solveStarted", solveId: "s1", problem: "add(a, b)", startedAt: 1000 };
+const planned: PanelEvent = { type: "solvePlanned", solveId: "s1", plan };
+const progress = (at: number, ...trajectories: TrajectoryProgress[]): PanelEvent => ({
+  type: "solveProgress",
   solveId: "s1",
-  problem: "add(a, b)",
-  trajectories: 2,
-  temperature: 0.7,
-  startedAt: 1000,
-};
+  trajectories,
+  at,
+});
 
-function candidate(trajectory: number, text: string, group: number): Candidate {
+function candidate(trajectory: number, text: string, group: number, finishReason: Candidate["finishReason"] = "stop"): Candidate {
   return {
     trajectory,
     text,
     answer: text,
-    codeBlocks: [{ language: "js", code: text.trim() }],
-    finishReason: "stop",
+    answerStart: 0,
+    codeBlocks: [{ language: "js", code: text }],
+    applied: { start: 0, end: text.trimEnd().length, kind: "code", language: "js" },
+    finishReason,
     statistics: stats(3),
     group,
   };
 }
 
 const fold = (events: PanelEvent[], state: PanelState = emptyPanelState): PanelState => events.reduce(reducePanel, state);
+/** Each candidate's text streamed to its card, as the server sends it before the result. */
+const streamed = (candidates: readonly Candidate[]): PanelEvent =>
+  progress(
+    1100,
+    ...candidates.map((c) => ({ trajectory: c.trajectory, spans: [{ text: c.text, origin: "model" as const }], statistics: c.statistics })),
+  );
+const solveOf = (state: PanelState): SolveState => {
+  assert.ok(state.solve);
+  return state.solve;
+};
 
 describe("panel state", () => {
-  test("a solve opens one empty card per trajectory; progress merges adjacent spans of one origin", () => {
+  test("cards come with the server's plan; progress batches merge adjacent spans of one origin", () => {
+    assert.deepEqual(solveOf(fold([started])).cards, [], "no cards before the plan");
     const state = fold([
       started,
-      {
-        type: "solveProgress",
-        solveId: "s1",
+      planned,
+      progress(1100, {
         trajectory: 1,
         spans: [
           { text: "ret", origin: "model" },
           { text: "urn", origin: "model" },
         ],
         statistics: stats(2),
-        at: 1100,
-      },
-      {
-        type: "solveProgress",
-        solveId: "s1",
-        trajectory: 1,
-        spans: [
-          { text: " a", origin: "draft" },
-          { text: " +", origin: "draft" },
-          { text: " b", origin: "model" },
-        ],
-        statistics: stats(5),
-        at: 1200,
-      },
+      }),
+      progress(
+        1200,
+        { trajectory: 0, spans: [{ text: "x", origin: "draft" }], statistics: stats(1) },
+        {
+          trajectory: 1,
+          spans: [
+            { text: " a", origin: "draft" },
+            { text: " +", origin: "draft" },
+            { text: " b", origin: "model" },
+          ],
+          statistics: stats(5),
+        },
+      ),
     ]);
-    assert.equal(state.solve?.phase, "running");
-    assert.equal(state.solve.cards.length, 2);
-    assert.deepEqual(state.solve.cards[0]?.spans, []);
-    assert.deepEqual(state.solve.cards[1]?.spans, [
+    const solve = solveOf(state);
+    assert.equal(solve.phase, "running");
+    assert.deepEqual(solve.plan, plan);
+    assert.equal(solve.cards.length, 2);
+    assert.deepEqual(solve.cards[0]?.spans, [{ text: "x", origin: "draft" }]);
+    assert.deepEqual(solve.cards[1]?.spans, [
       { text: "return", origin: "model" },
       { text: " a +", origin: "draft" },
       { text: " b", origin: "model" },
     ]);
-    assert.deepEqual(state.solve.throughput, [
+    assert.deepEqual(solve.throughput, [
       { elapsedMs: 100, tokens: 2 },
-      { elapsedMs: 200, tokens: 5 },
+      { elapsedMs: 200, tokens: 6 },
     ]);
   });
 
-  test("the result finishes the cards and the vote groups say who agrees", () => {
+  test("the result finishes the cards; the applied text is the marked range of the card's text", () => {
     const result: SolveResult = {
-      candidates: [candidate(0, "a + b", 0), candidate(1, "a + b ", 0)],
+      plan,
+      candidates: [candidate(0, "a + b", 0), candidate(1, "a + b \n", 0)],
       groups: [{ members: [0, 1], representative: 0 }],
       statistics: { ...stats(6), trajectories: 2, elapsedMs: 300, histogram: [4, 1] },
     };
-    const state = fold([started, { type: "solveFinished", solveId: "s1", result }]);
-    assert.equal(state.solve?.phase, "done");
-    assert.deepEqual(state.solve.statistics?.histogram, [4, 1]);
-    assert.equal(state.solve.cards[1]?.candidate?.text, "a + b ");
-    assert.deepEqual(agreement(state.solve, 1), { agreeing: 2, of: 2 });
-    assert.equal(applicableText(defined(result.candidates[1], "candidate 1")), "a + b");
+    const solve = solveOf(
+      fold([started, planned, streamed(result.candidates), { type: "solveFinished", solveId: "s1", result: panelResultOf(result) }]),
+    );
+    assert.equal(solve.phase, "done");
+    assert.deepEqual(solve.statistics?.histogram, [4, 1]);
+    assert.equal(solve.cards[1]?.candidate?.text, "a + b \n", "the card's streamed text is the candidate's");
+    assert.equal(JSON.stringify(panelResultOf(result)).includes("a + b"), false, "the panel's result carries no text: the spans have it");
+    assert.deepEqual(agreement(solve, 1), { agreeing: 2, of: 2 });
+    assert.equal(applicableText(result.candidates[1] ?? candidate(9, "", 0)), "a + b");
   });
 
-  test("events of an older solve do not touch the newer one; failure and cancel set the phase", () => {
-    const newer: PanelEvent = { ...started, solveId: "s2" };
+  test("a cancel shows as cancelling until the server answers; its candidates so far finish the cards", () => {
+    const running = fold([
+      started,
+      planned,
+      progress(1100, { trajectory: 0, spans: [{ text: "a", origin: "model" }], statistics: stats(1) }),
+    ]);
+    const cancelling = fold([{ type: "solveCancelling", solveId: "s1" }], running);
+    assert.equal(solveOf(cancelling).phase, "cancelling");
+    const partial: SolveResult = {
+      plan,
+      candidates: [candidate(0, "a", 0, "cancelled"), candidate(1, "", 1, "cancelled")],
+      groups: [
+        { members: [0], representative: 0 },
+        { members: [1], representative: 1 },
+      ],
+      statistics: { ...stats(1), trajectories: 2, elapsedMs: 150, histogram: [1] },
+    };
+    const cancelled = solveOf(fold([{ type: "solveCancelled", solveId: "s1", result: partial }], cancelling));
+    assert.equal(cancelled.phase, "cancelled");
+    assert.equal(cancelled.cards[0]?.candidate?.text, "a", "the candidate so far can be applied");
+    assert.equal(solveOf(fold([{ type: "solveCancelled", solveId: "s1" }], cancelling)).phase, "cancelled", "a cancel without a result");
+  });
+
+  test("events of an older solve do not touch the newer one; a failure keeps its message", () => {
     const state = fold([
       started,
-      newer,
-      { type: "solveProgress", solveId: "s1", trajectory: 0, spans: [{ text: "x", origin: "model" }], statistics: stats(1), at: 1100 },
+      { type: "solveStarted", solveId: "s2", problem: "other", startedAt: 2000 },
+      { type: "solvePlanned", solveId: "s2", plan },
+      progress(1100, { trajectory: 0, spans: [{ text: "x", origin: "model" }], statistics: stats(1) }),
     ]);
-    assert.equal(state.solve?.id, "s2");
-    assert.deepEqual(state.solve.cards[0]?.spans, []);
-    assert.equal(fold([{ type: "solveFailed", solveId: "s2", message: "Cancelled.", cancelled: true }], state).solve?.phase, "cancelled");
-    assert.equal(fold([{ type: "solveFailed", solveId: "s2", message: "boom", cancelled: false }], state).solve?.error, "boom");
+    assert.equal(solveOf(state).id, "s2");
+    assert.deepEqual(solveOf(state).cards[0]?.spans, []);
+    const failed = solveOf(fold([{ type: "solveFailed", solveId: "s2", message: "boom" }], state));
+    assert.equal(failed.phase, "failed");
+    assert.equal(failed.error, "boom");
+  });
+
+  test("identical finished candidates share one card, ×N; streaming cards never do", () => {
+    const result: SolveResult = {
+      plan: { ...plan, trajectories: 4 },
+      candidates: [candidate(0, "same", 0), candidate(1, "other", 1), candidate(2, "same", 0), candidate(3, "same ", 0)],
+      groups: [
+        { members: [0, 2, 3], representative: 0 },
+        { members: [1], representative: 1 },
+      ],
+      statistics: { ...stats(12), trajectories: 4, elapsedMs: 300, histogram: [12] },
+    };
+    const streaming = solveOf(fold([started, { type: "solvePlanned", solveId: "s1", plan: result.plan }]));
+    assert.deepEqual(
+      shownCards(streaming).map((shown) => shown.copies),
+      [[0], [1], [2], [3]],
+    );
+    const done = solveOf(
+      fold([
+        started,
+        { type: "solvePlanned", solveId: "s1", plan: result.plan },
+        streamed(result.candidates),
+        { type: "solveFinished", solveId: "s1", result },
+      ]),
+    );
+    assert.deepEqual(
+      shownCards(done).map((shown) => [shown.card.trajectory, shown.copies]),
+      [
+        [0, [0, 2]],
+        [1, [1]],
+        [3, [3]],
+      ],
+      "exactly the same text only (3 differs by a space, so it only agrees)",
+    );
+  });
+
+  test("tokens per step is each card's measure, averaged over all their steps", () => {
+    assert.equal(tokensPerStep([stats(10, 5), stats(3, 3), undefined]), 13 / 8);
+    assert.equal(tokensPerStep([]), 0);
   });
 
   test("the throughput series stays bounded however long the solve runs", () => {
-    let state = fold([started]);
+    let state = fold([started, planned]);
     for (let i = 1; i <= 1000; i++)
-      state = reducePanel(state, {
-        type: "solveProgress",
-        solveId: "s1",
-        trajectory: 0,
-        spans: [{ text: "t", origin: "model" }],
-        statistics: stats(i),
-        at: 1000 + i,
-      });
-    const samples = defined(state.solve, "the solve").throughput;
+      state = reducePanel(state, progress(1000 + i, { trajectory: 0, spans: [{ text: "t", origin: "model" }], statistics: stats(i) }));
+    const samples = solveOf(state).throughput;
     assert.ok(samples.length <= MAX_THROUGHPUT_SAMPLES, `${samples.length} samples`);
     assert.deepEqual(samples[samples.length - 1], { elapsedMs: 1000, tokens: 1000 });
     assert.ok(samples.every((sample, i) => i === 0 || sample.elapsedMs > (samples[i - 1]?.elapsedMs ?? Infinity)));
@@ -134,8 +221,12 @@ describe("panel state", () => {
     const snapshot = fold([started]);
     assert.deepEqual(reducePanel(emptyPanelState, { type: "snapshot", state: snapshot }), snapshot);
     const result = { rows: [], table: "t" };
-    const state = fold([{ type: "benchmarkFinished", result }, { type: "benchmarkStarted" }]);
-    assert.deepEqual(state.benchmark, { phase: "running", result });
+    const state = fold([
+      { type: "benchmarkStarted", startedAt: 5 },
+      { type: "benchmarkFinished", result },
+      { type: "benchmarkStarted", startedAt: 9 },
+    ]);
+    assert.deepEqual(state.benchmark, { phase: "running", startedAt: 9, result });
   });
 });
 
@@ -161,20 +252,20 @@ describe("panel state: checks", () => {
     ranking,
     sandbox: { permissionModel: true, runtime: "Node 20", timeoutMs: 2000, memoryMb: 256, outputBytes: 65536 },
   });
+  const solvedResult: SolveResult = {
+    plan: { ...plan, trajectories: 3 },
+    candidates: [candidate(0, "a", 0), candidate(1, "b", 1), candidate(2, "b", 1)],
+    groups: [
+      { members: [1, 2], representative: 1 },
+      { members: [0], representative: 0 },
+    ],
+    statistics: { ...stats(9), trajectories: 3, elapsedMs: 300, histogram: [9] },
+  };
   const solved = fold([
-    { ...started, trajectories: 3 },
-    {
-      type: "solveFinished",
-      solveId: "s1",
-      result: {
-        candidates: [candidate(0, "a", 0), candidate(1, "b", 1), candidate(2, "b", 1)],
-        groups: [
-          { members: [1, 2], representative: 1 },
-          { members: [0], representative: 0 },
-        ],
-        statistics: { ...stats(9), trajectories: 3, elapsedMs: 300, histogram: [9] },
-      },
-    },
+    started,
+    { type: "solvePlanned", solveId: "s1", plan: solvedResult.plan },
+    streamed(solvedResult.candidates),
+    { type: "solveFinished", solveId: "s1", result: panelResultOf(solvedResult) },
   ]);
   const checksOf = (state: PanelState): ChecksState | undefined => state.solve?.checks;
 

@@ -65,6 +65,12 @@ export const THEMES: Record<ThemeName, { readonly bodyClass: string; readonly va
       "--vscode-keybindingLabel-foreground": "#cccccc",
       "--vscode-keybindingLabel-border": "#33333399",
       "--vscode-keybindingLabel-bottomBorder": "#44444499",
+      "--vscode-debugTokenExpression-name": "#c586c0",
+      "--vscode-debugTokenExpression-string": "#ce9178",
+      "--vscode-debugTokenExpression-boolean": "#4e94ce",
+      "--vscode-debugTokenExpression-number": "#b5cea8",
+      "--vscode-symbolIcon-classForeground": "#ee9d28",
+      "--vscode-symbolIcon-functionForeground": "#b180d7",
     },
   },
   light: {
@@ -111,6 +117,12 @@ export const THEMES: Record<ThemeName, { readonly bodyClass: string; readonly va
       "--vscode-keybindingLabel-foreground": "#555555",
       "--vscode-keybindingLabel-border": "#cccccc66",
       "--vscode-keybindingLabel-bottomBorder": "#bbbbbb66",
+      "--vscode-debugTokenExpression-name": "#9b46b0",
+      "--vscode-debugTokenExpression-string": "#a31515",
+      "--vscode-debugTokenExpression-boolean": "#0000ff",
+      "--vscode-debugTokenExpression-number": "#098658",
+      "--vscode-symbolIcon-classForeground": "#d67e00",
+      "--vscode-symbolIcon-functionForeground": "#652d90",
     },
   },
   "high-contrast": {
@@ -151,6 +163,12 @@ export const THEMES: Record<ThemeName, { readonly bodyClass: string; readonly va
       "--vscode-sideBarSectionHeader-background": "#000000",
       "--vscode-sideBarSectionHeader-border": "#6fc3df",
       "--vscode-sideBarTitle-foreground": "#ffffff",
+      "--vscode-debugTokenExpression-name": "#ffffff",
+      "--vscode-debugTokenExpression-string": "#f48771",
+      "--vscode-debugTokenExpression-boolean": "#75bdfe",
+      "--vscode-debugTokenExpression-number": "#89d185",
+      "--vscode-symbolIcon-classForeground": "#ee9d28",
+      "--vscode-symbolIcon-functionForeground": "#b180d7",
     },
   },
 };
@@ -266,6 +284,23 @@ export const BRIDGE_SCRIPT = `(() => {
     },
     cspMeta() {
       return document.querySelector('meta[http-equiv="Content-Security-Policy"]').getAttribute("content");
+    },
+    /** A computed style property of the first element the selector matches. */
+    style(selector, property) {
+      return getComputedStyle(document.querySelector(selector)).getPropertyValue(property);
+    },
+    descendants(selector) {
+      return [...document.querySelectorAll(selector)].map((element) => element.querySelectorAll("*").length);
+    },
+    attributes(selector, name) {
+      return [...document.querySelectorAll(selector)].map((element) => element.getAttribute(name) ?? "");
+    },
+    /** How many matching elements have a border or an outline. */
+    boxed(selector) {
+      return [...document.querySelectorAll(selector)].filter((element) => {
+        const style = getComputedStyle(element);
+        return style.borderStyle !== "none" || style.outlineStyle !== "none";
+      }).length;
     },
   };
 })();`;

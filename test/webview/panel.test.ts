@@ -10,10 +10,11 @@ import {
   agreement,
   emptyPanelState,
   reducePanel,
+  shownCards,
+  tokensPerStep,
   type FromPanel,
   type PanelEvent,
   type PanelState,
-  type SolveState,
   type ToPanel,
 } from "../../common/panel";
 import type { Candidate, SolveResult } from "../../common/protocol";
@@ -30,13 +31,21 @@ const MISSING = `Chromium not found at ${CHROMIUM}: apt-get install chromium`;
 
 const recording = JSON.parse(readFileSync(join(ROOT, "fixtures", "panel", "solve.json"), "utf8")) as { events: PanelEvent[] };
 const events = recording.events;
-const fold = (messages: readonly ToPanel[], state: PanelState = emptyPanelState): PanelState => messages.reduce(reducePanel, state);
+const fold = (list: readonly PanelEvent[], state: PanelState = emptyPanelState): PanelState => list.reduce(reducePanel, state);
 const finalState = fold(events);
-const recordedSolve = (): SolveState => defined(finalState.solve, "the recorded solve");
-const result = (events.find((event) => event.type === "solveFinished") as Extract<PanelEvent, { type: "solveFinished" }>).result;
-const benchmark = (events.find((event) => event.type === "benchmarkFinished") as Extract<PanelEvent, { type: "benchmarkFinished" }>).result;
-const finishedAt = events.findIndex((event) => event.type === "solveFinished");
+const finished = events.find((event) => event.type === "solveFinished");
+const benchmarkFinished = events.find((event) => event.type === "benchmarkFinished");
+assert.ok(
+  finished?.type === "solveFinished" && benchmarkFinished?.type === "benchmarkFinished",
+  "the recording has a result and a benchmark",
+);
+const result = finished.result;
+const benchmark = benchmarkFinished.result;
+const finishedAt = events.indexOf(finished);
 const halfway = Math.floor(finishedAt / 2);
+/** The extension posts events in batches: here one event per batch, as a slow stream would. */
+const batches = (list: readonly PanelEvent[]): ToPanel[] => list.map((event) => ({ type: "events", events: [event] }));
+const snapshot = (state: PanelState): ToPanel => ({ type: "snapshot", state });
 
 interface Violation {
   readonly directive: string;
@@ -53,11 +62,17 @@ interface Harness {
   takePosted(): FromPanel[];
   observe(selector: string): boolean;
   stopObserving(selector: string): number;
+  /** For each element the selector matches, how many elements it holds. */
+  descendants(selector: string): number[];
+  /** An attribute of each element the selector matches ("" when missing). */
+  attributes(selector: string, name: string): string[];
   activeElement(): { tag: string; action: string | null; card: string | null; isCard: boolean } | null;
   outline(selector: string): { style: string; width: string; color: string };
   injectInlineScript(): boolean;
   fontsReady(): Promise<boolean>;
   cspMeta(): string;
+  style(selector: string, property: string): string;
+  boxed(selector: string): number;
 }
 /** In page functions (serialised, so no closures): `(globalThis as unknown as InPage).__stand`. */
 interface InPage {
@@ -158,23 +173,48 @@ describe("candidates panel (webview in Chromium)", () => {
     }
 
     const card = (page: Page, trajectory: number) => page.locator(`.candidate-card[data-trajectory="${trajectory}"]`);
+    const shown = shownCards(finalState.solve ?? { id: "", problem: "", startedAt: 0, phase: "done", cards: [], throughput: [] });
 
-    test("renders the recorded stream card by card: provenance marks, votes, statistics and charts", async () => {
-      const { page, deliver, assertClean } = await open("dark");
+    test("renders the recorded stream: provenance marks, highlighting, identical candidates as one card, votes, statistics, charts", async () => {
+      const { page, deliver, takePosted, assertClean } = await open("dark");
       assert.equal(await page.locator("#empty").isVisible(), true, "the empty state comes first");
       assert.match((await page.locator("#empty").textContent()) ?? "", /Solve Selection with N Candidates/);
 
-      // The first half of the stream, message by message as the extension would post it.
-      await deliver(events.slice(0, halfway), 2);
+      // A batch for one card leaves the other cards' DOM untouched: the recording's first batch of one trajectory.
+      const single = events.findIndex((event) => event.type === "solveProgress" && event.trajectories.length === 1);
+      const only = events[single];
+      assert.ok(only?.type === "solveProgress" && single < halfway, "the recording starts with a batch for one trajectory");
+      const touched = only.trajectories[0]?.trajectory ?? 0;
+      const other = (touched + 1) % result.plan.trajectories;
+      await deliver(batches(events.slice(0, single)), 2);
+      await page.evaluate(
+        ([a, b]) =>
+          (globalThis as unknown as InPage).__stand.observe(`.candidate-card[data-trajectory="${a}"]`) &&
+          (globalThis as unknown as InPage).__stand.observe(`.candidate-card[data-trajectory="${b}"]`),
+        [touched, other] as const,
+      );
+      await deliver(batches([only]));
+      const [changed, untouched] = await page.evaluate(
+        ([a, b]) => [
+          (globalThis as unknown as InPage).__stand.stopObserving(`.candidate-card[data-trajectory="${a}"]`),
+          (globalThis as unknown as InPage).__stand.stopObserving(`.candidate-card[data-trajectory="${b}"]`),
+        ],
+        [touched, other] as const,
+      );
+      assert.ok(changed > 0, "the card that got tokens changed");
+      assert.equal(untouched, 0, "the other card was not touched");
+
+      // The first half of the stream, batch by batch as the extension would post it.
+      await deliver(batches(events.slice(single + 1, halfway)), 2);
       assert.equal(await page.locator("#empty").isVisible(), false);
       assert.equal(await page.locator('#solve[data-phase="running"]').count(), 1);
-      assert.equal(await page.locator(".candidate-card").count(), 3);
+      assert.equal(await page.locator(".candidate-card").count(), result.plan.trajectories, "one card per trajectory while streaming");
       assert.equal(await page.locator('.candidate-card[data-finished="true"]').count(), 0);
       assert.equal(await page.locator('[data-action="cancel"]').isVisible(), true, "cancel while running");
       assert.equal(await page.locator(".model-name").textContent(), "stand-code-mini");
       assert.equal(await page.locator(".backend").textContent(), "cpu");
-      const running = defined(fold(events.slice(0, halfway)).solve, "the solve at half way");
-      for (const state of running.cards) {
+      const running = fold(events.slice(0, halfway)).solve;
+      for (const state of running?.cards ?? []) {
         assert.equal(
           await card(page, state.trajectory).locator(".candidate-text").textContent(),
           state.spans.map((span) => span.text).join(""),
@@ -182,72 +222,70 @@ describe("candidates panel (webview in Chromium)", () => {
         );
         assert.equal(await card(page, state.trajectory).getAttribute("aria-busy"), "true");
       }
+      const posted = await takePosted();
+      assert.ok(
+        posted.some((message) => message.type === "rendered"),
+        "the panel says when it has rendered a batch",
+      );
       await page.screenshot({ path: join(ARTIFACTS, "panel-streaming.png"), fullPage: true });
 
-      // A message for one card leaves the other cards' DOM untouched.
-      const next = events.findIndex((event, index) => index >= halfway && event.type === "solveProgress" && event.trajectory === 0);
-      await deliver(events.slice(halfway, next));
-      await page.evaluate(
-        () =>
-          (globalThis as unknown as InPage).__stand.observe('.candidate-card[data-trajectory="0"]') &&
-          (globalThis as unknown as InPage).__stand.observe('.candidate-card[data-trajectory="1"]'),
-      );
-      await deliver([defined(events[next], "the next progress of card 0")]);
-      const [changed, untouched] = await page.evaluate(() => [
-        (globalThis as unknown as InPage).__stand.stopObserving('.candidate-card[data-trajectory="0"]'),
-        (globalThis as unknown as InPage).__stand.stopObserving('.candidate-card[data-trajectory="1"]'),
-      ]);
-      assert.ok(changed > 0, "the card that got tokens changed");
-      assert.equal(untouched, 0, "the other card was not touched");
-
       // The rest and the result; then the benchmark.
-      await deliver(events.slice(next + 1, finishedAt + 1));
+      await deliver(batches(events.slice(halfway, finishedAt + 1)));
       await page.locator('#solve[data-phase="done"]').waitFor({ state: "attached" });
       assert.match(
         (await page.locator(".live-summary").textContent()) ?? "",
-        /^Done: 3 candidates in \d+ ms\. 2 of 3 agree/,
+        /^Done: 3 candidates in \d+ ms\./,
         "the live region says the solve is done",
       );
-      await deliver(events.slice(finishedAt + 1));
-      assert.equal(await page.locator('.candidate-card[data-finished="true"]').count(), 3);
+      await deliver(batches(events.slice(finishedAt + 1)));
+      assert.equal(await page.locator('.candidate-card[data-finished="true"]').count(), shown.length);
       assert.equal(await page.locator('[data-action="cancel"]').isVisible(), false, "no cancel once done");
 
-      let draftSpans = 0;
-      let modelSpans = 0;
-      for (const candidate of result.candidates) {
-        const view = card(page, candidate.trajectory);
-        const spans = defined(recordedSolve().cards[candidate.trajectory], `card ${candidate.trajectory}`).spans;
+      let draftMarks = 0;
+      for (const { card: state, copies } of shown) {
+        const candidate = state.candidate;
+        assert.ok(candidate);
+        const view = card(page, state.trajectory);
+        const spans = state.spans;
         const text = view.locator(".candidate-text");
-        assert.equal(await text.textContent(), candidate.text, "the text is the candidate's");
-        assert.equal(await text.textContent(), spans.map((span) => span.text).join(""), "the text is the concatenated spans");
-        const drafts = await text.locator("span.span-draft").count();
-        const models = await text.locator("span.span-model").count();
-        assert.equal(drafts + models, spans.length, "one mark per merged span");
-        assert.equal(drafts, spans.filter((span) => span.origin === "draft").length);
-        draftSpans += drafts;
-        modelSpans += models;
-        const agree = defined(agreement(recordedSolve(), candidate.trajectory), `the agreement of ${candidate.trajectory}`);
+        assert.equal(await text.textContent(), candidate.text, "one text per card: the candidate's");
+        // Provenance marks survive highlighting: the draft-marked text is exactly the draft spans' text.
+        const drafted = (await text.locator("span.span-draft").allTextContents()).join("");
+        assert.equal(
+          drafted,
+          spans
+            .filter((span) => span.origin === "draft")
+            .map((span) => span.text)
+            .join(""),
+        );
+        draftMarks += drafted.length;
+        assert.ok((await text.locator(".tok-keyword").count()) > 0, "TypeScript keywords are highlighted");
+        if (copies.length > 1) {
+          assert.equal(await view.locator(".copies").textContent(), `×${copies.length}`);
+          assert.equal(await view.locator(".card-title").textContent(), `Candidates ${copies.map((copy) => copy + 1).join(" and ")}`);
+        } else {
+          assert.equal(await view.locator(".copies").isVisible(), false);
+        }
+        const agree = agreement(
+          finalState.solve ?? { id: "", problem: "", startedAt: 0, phase: "done", cards: [], throughput: [] },
+          state.trajectory,
+        );
+        assert.ok(agree);
         assert.equal(await view.locator(".vote-group").textContent(), `${agree.agreeing} of ${agree.of} candidates agree`);
         const stats = (await view.locator(".card-stats").textContent()) ?? "";
         assert.match(stats, new RegExp(`${candidate.statistics.tokens} tokens`));
         assert.match(stats, /tok\/s/);
-        assert.match(stats, /tokens\/call/);
+        assert.match(stats, /tokens\/step/);
         assert.match(
           stats,
           candidate.finishReason === "stop" ? /complete/ : candidate.finishReason === "length" ? /token limit/ : /cancelled/,
         );
-        // The embedded model writes code: the marked text is the code block, in the editor font.
-        assert.equal(await view.locator("pre.code-block > code.candidate-text").count(), 1);
-        assert.match(
-          (await view.getAttribute("aria-label")) ?? "",
-          new RegExp(`Candidate ${candidate.trajectory + 1} of 3, .*candidates agree`),
-        );
+        assert.equal(await view.locator(".applied-note").isVisible(), false, "a code solve applies its whole text: nothing to mark");
         assert.equal(await view.getAttribute("tabindex"), "0");
         for (const action of ["insert", "replace", "diff", "copy"])
           assert.equal(await view.locator(`[data-action="${action}"]`).count(), 1);
       }
-      assert.ok(draftSpans > 0 && modelSpans > 0, `both marks appear (${draftSpans} draft, ${modelSpans} model)`);
-      assert.ok((await page.locator(".vote-group.majority").count()) >= 2, "the majority group is marked");
+      assert.ok(draftMarks > 0, "draft marks appear");
       assert.match((await page.locator(".legend").textContent()) ?? "", /draft.*accepted STAND draft token.*model.*sampled by the model/s);
 
       // Charts, each with a text alternative that states the numbers.
@@ -257,10 +295,8 @@ describe("candidates panel (webview in Chromium)", () => {
       for (const [accepted, count] of result.statistics.histogram.entries())
         assert.match(histogramLabel, new RegExp(`${accepted} accepted: ${count} steps?`));
       assert.equal(await histogram.getAttribute("role"), "img");
-      assert.equal(await histogram.locator("title").first().textContent(), histogramLabel);
       const throughput = page.locator("svg.chart-throughput");
       assert.ok(((await throughput.locator("polyline").getAttribute("points")) ?? "").split(" ").length > 2, "a throughput line");
-      assert.match((await throughput.getAttribute("aria-label")) ?? "", /Throughput: \d+ tokens in .* tokens per second/);
       const speedup = page.locator("svg.chart-speedup");
       assert.equal(await speedup.locator("rect.bar").count(), benchmark.rows.length);
       const speedupLabel = (await speedup.getAttribute("aria-label")) ?? "";
@@ -271,7 +307,25 @@ describe("candidates panel (webview in Chromium)", () => {
           ),
           row.method,
         );
-      assert.match((await page.locator(".solve-stats").textContent()) ?? "", new RegExp(`${result.statistics.tokens} tokens in`));
+      // The benchmark's table: every column explained, and nothing wraps.
+      const headers = page.locator("table.benchmark-table thead th");
+      assert.deepEqual(await headers.allTextContents(), ["method", "tok/s", "speedup", "bound", "tok/call", "drafter %"]);
+      for (const title of await page.evaluate(() =>
+        (globalThis as unknown as InPage).__stand.attributes("table.benchmark-table thead th", "title"),
+      ))
+        assert.ok(title.length > 10, "each column header explains itself");
+      assert.equal(await page.locator("table.benchmark-table tbody tr").count(), benchmark.rows.length);
+      assert.equal(
+        await page.evaluate(() => (globalThis as unknown as InPage).__stand.style("table.benchmark-table", "white-space")),
+        "nowrap",
+      );
+      assert.match((await page.locator(".benchmark-headline").textContent()) ?? "", /STAND.*plain decoding/);
+      const perStep = tokensPerStep(result.candidates.map((candidate) => candidate.statistics));
+      assert.match(
+        (await page.locator(".solve-stats").textContent()) ?? "",
+        new RegExp(`${result.statistics.tokens} tokens in .* ${perStep.toFixed(2)} tokens per step per candidate`),
+        "the totals use the cards' measure",
+      );
       assert.equal(await page.locator(".live-summary").textContent(), "Benchmark finished.", "the live region announced the last change");
       assert.equal(
         await page.locator('[aria-live]:not([aria-live="off"]), [role="alert"], [role="status"]').count(),
@@ -284,17 +338,34 @@ describe("candidates panel (webview in Chromium)", () => {
         if (theme !== "dark") {
           // The same page in another theme: state from setState, as after re-showing the view.
           await open(theme, page);
-          await page.locator('.candidate-card[data-finished="true"]').nth(2).waitFor();
+          await page
+            .locator('.candidate-card[data-finished="true"]')
+            .nth(shown.length - 1)
+            .waitFor();
         }
         assert.equal(await page.evaluate(() => (globalThis as unknown as InPage).__stand.fontsReady()), true, "the codicon font loaded");
         await page.screenshot({ path: join(ARTIFACTS, theme === "dark" ? "panel.png" : `panel-${theme}.png`), fullPage: true });
       }
+      // High contrast: drafts keep a thick underline, and no text in a card is boxed.
+      const draft = page.locator(".candidate-text span.span-draft").first();
+      assert.ok(await draft.count(), "a draft mark to look at");
+      assert.equal(
+        await page.evaluate(() =>
+          (globalThis as unknown as InPage).__stand.style(".candidate-text span.span-draft", "text-decoration-thickness"),
+        ),
+        "2px",
+      );
+      assert.equal(
+        await page.evaluate(() => (globalThis as unknown as InPage).__stand.boxed(".candidate-text span")),
+        0,
+        "no token is boxed",
+      );
       await assertClean();
     });
 
-    test("every button posts its message, by click and by keyboard (Tab, Enter, Space)", async () => {
+    test("every button posts its message, by click and by keyboard; Escape cancels a running solve", async () => {
       const { page, deliver, takePosted, assertClean } = await open("light");
-      await deliver(events.slice(0, halfway));
+      await deliver(batches(events.slice(0, halfway)));
       await takePosted();
       const cancel = page.locator('[data-action="cancel"]');
       await cancel.click();
@@ -302,17 +373,39 @@ describe("candidates panel (webview in Chromium)", () => {
       await cancel.focus();
       await page.keyboard.press("Enter");
       assert.deepEqual(await takePosted(), [{ type: "cancel" }], "Enter on the focused cancel button");
+      // Escape with the focus anywhere in the panel: on a card, or on the page itself.
+      await card(page, 1).focus();
+      await page.keyboard.press("Escape");
+      assert.deepEqual(await takePosted(), [{ type: "cancel" }], "Escape on a card");
+      await page.locator("body").focus();
+      await page.keyboard.press("Escape");
+      assert.deepEqual(await takePosted(), [{ type: "cancel" }], "Escape on the page");
       assert.equal(await page.locator('[data-action="solveAgain"]').getAttribute("disabled"), "", "no solving again while running");
+      await deliver(batches([{ type: "solveCancelling", solveId: "recorded-solve" }]));
+      assert.equal(await page.locator(".phase").textContent(), "Cancelling…");
+      assert.equal(await cancel.getAttribute("disabled"), "", "one cancel is enough");
+      await takePosted();
+      await page.keyboard.press("Escape");
+      assert.deepEqual(await takePosted(), [], "no Escape once the solve is not running");
 
-      await deliver([{ type: "snapshot", state: finalState }]);
-      await page.locator('.candidate-card[data-finished="true"]').nth(2).waitFor();
-      const solveId = recordedSolve().id;
+      // The solve alone (a benchmark run after it would come first in the panel).
+      await deliver([snapshot({ ...finalState, benchmark: undefined })]);
+      await page
+        .locator('.candidate-card[data-finished="true"]')
+        .nth(shown.length - 1)
+        .waitFor();
+      const solveId = finalState.solve?.id ?? "";
+      const second = shown[1]?.card.trajectory ?? 1;
       for (const mode of ["insert", "replace", "diff"] as const) {
-        await card(page, 1).locator(`[data-action="${mode}"]`).click();
-        assert.deepEqual(await takePosted(), [{ type: "apply", solveId, trajectory: 1, mode }]);
+        await card(page, second).locator(`[data-action="${mode}"]`).click();
+        assert.deepEqual(await takePosted(), [{ type: "apply", solveId, trajectory: second, mode }]);
       }
-      await card(page, 2).locator('[data-action="copy"]').click();
-      assert.deepEqual(await takePosted(), [{ type: "copy", solveId, trajectory: 2 }]);
+      await card(page, 0).locator('[data-action="copy"]').click();
+      assert.deepEqual(await takePosted(), [{ type: "copy", solveId, trajectory: 0 }]);
+      assert.match(
+        (await card(page, 0).locator('[data-action="insert"]').getAttribute("title")) ?? "",
+        /^Insert .* after the text this was solved from/,
+      );
       await page.locator('[data-action="solveAgain"]').click();
       await page.locator('[data-action="runBenchmark"]').click();
       assert.deepEqual(await takePosted(), [{ type: "solveAgain" }, { type: "runBenchmark" }]);
@@ -342,8 +435,11 @@ describe("candidates panel (webview in Chromium)", () => {
       // Arrow keys move between cards; the header's buttons come first in Tab order.
       await card(page, 0).focus();
       await page.keyboard.press("ArrowDown");
-      assert.equal((await active())?.card, "1");
-      const outline = await page.evaluate(() => (globalThis as unknown as InPage).__stand.outline('.candidate-card[data-trajectory="1"]'));
+      assert.equal((await active())?.card, String(second));
+      const outline = await page.evaluate(
+        (selector) => (globalThis as unknown as InPage).__stand.outline(selector),
+        `.candidate-card[data-trajectory="${second}"]`,
+      );
       assert.equal(outline.style, "solid", "a visible focus ring on the card");
       assert.equal(outline.color, "rgb(0, 95, 184)", "in the theme's focusBorder colour");
       await page.locator('[data-action="runBenchmark"]').focus();
@@ -356,86 +452,196 @@ describe("candidates panel (webview in Chromium)", () => {
       await assertClean();
     });
 
-    test("a snapshot replaces the state, and setState/getState bring the panel back after a reload", async () => {
+    test("a snapshot replaces the state, and the saved state brings the panel back after a reload", async () => {
       const { page, deliver, takePosted, assertClean } = await open("dark");
-      await deliver(events, 0);
-      assert.ok(
-        (await page.evaluate(() => (globalThis as unknown as InPage).__stand.setStateCalls)) >= events.length,
-        "setState after every message",
-      );
+      await deliver(batches(events), 0);
+      const saves = await page.evaluate(() => (globalThis as unknown as InPage).__stand.setStateCalls);
+      assert.ok(saves < events.length, `setState is throttled while streaming (${saves} saves for ${events.length} batches)`);
       await page.reload();
       await page.waitForFunction(() => (globalThis as unknown as InPage).__stand.posted.some((message) => message.type === "ready"));
-      // No message since the reload: everything comes from getState.
-      assert.equal(await page.locator('.candidate-card[data-finished="true"]').count(), 3);
-      assert.equal(await card(page, 2).locator(".candidate-text").textContent(), defined(result.candidates[2], "candidate 3").text);
+      // No message since the reload: everything comes from getState, saved when the solve finished.
+      assert.equal(await page.locator('.candidate-card[data-finished="true"]').count(), shown.length);
+      assert.equal(await card(page, 1).locator(".candidate-text").textContent(), finalState.solve?.cards[1]?.candidate?.text);
       assert.equal(await page.locator("svg.chart-speedup").count(), 1);
       assert.deepEqual(await takePosted(), [{ type: "ready" }]);
+      await assertClean();
+    });
 
-      // A reasoning model's answer: thinking collapsed, prose and fenced code laid out.
+    test("a reasoning model's answer: thinking collapsed, one text, the applied code block marked and the rest dimmed", async () => {
+      const { page, deliver, assertClean } = await open("dark");
       const thinking = "The sum of two numbers.\nUse the + operator.";
       const text = `<think>${thinking}</think>\nHere is the function:\n\n\`\`\`ts\nfunction add(a: number, b: number) {\n  return a + b;\n}\n\`\`\`\nIt adds.`;
+      const answerStart = text.indexOf("Here");
+      const code = "function add(a: number, b: number) {\n  return a + b;\n}";
+      const codeStart = text.indexOf(code);
       const candidate: Candidate = {
         trajectory: 0,
         text,
         thinking,
-        answer: text.slice(text.indexOf("</think>") + 8).trim(),
-        codeBlocks: [{ language: "ts", code: "function add(a: number, b: number) {\n  return a + b;\n}" }],
+        answer: text.slice(answerStart),
+        answerStart,
+        codeBlocks: [{ language: "ts", code }],
+        applied: { start: codeStart, end: codeStart + code.length, kind: "code block", language: "ts" },
         finishReason: "stop",
         statistics: { tokens: 30, targetCalls: 12, tokensPerCall: 2.5, acceptedDraftTokens: 18, draftedTokens: 20, tokensPerSecond: 41.5 },
         group: 0,
       };
+      const plan = { trajectories: 1, temperature: 0.7, maxTokens: 256, kind: "chat" as const };
       const chat: SolveResult = {
+        plan,
         candidates: [candidate],
         groups: [{ members: [0], representative: 0 }],
         statistics: { ...candidate.statistics, trajectories: 1, elapsedMs: 723, histogram: [4, 2, 6] },
       };
       const state = fold([
-        {
-          type: "solveStarted",
-          solveId: "chat",
-          problem: "Write add(a, b) in TypeScript.\nKeep it short.",
-          trajectories: 1,
-          temperature: 0.7,
-          startedAt: 0,
-        },
+        { type: "solveStarted", solveId: "chat", problem: "Write add(a, b) in TypeScript.\nKeep it short.", startedAt: 0 },
+        { type: "solvePlanned", solveId: "chat", plan },
         {
           type: "solveProgress",
           solveId: "chat",
-          trajectory: 0,
-          spans: [
-            { text: text.slice(0, 40), origin: "model" },
-            { text: text.slice(40), origin: "draft" },
+          trajectories: [
+            {
+              trajectory: 0,
+              spans: [
+                { text: text.slice(0, 40), origin: "model" },
+                { text: text.slice(40), origin: "draft" },
+              ],
+              statistics: candidate.statistics,
+            },
           ],
-          statistics: candidate.statistics,
           at: 700,
         },
         { type: "solveFinished", solveId: "chat", result: chat },
       ]);
-      await deliver([{ type: "snapshot", state }]);
-      await page.locator('.candidate-card[data-layout="structured"]').waitFor();
-      assert.equal(await page.locator(".candidate-card").count(), 1);
+      await deliver([snapshot(state)]);
+      await page.locator('.candidate-card[data-finished="true"]').waitFor();
       const view = card(page, 0);
       assert.equal(await view.locator("details.thinking").getAttribute("open"), null, "thinking starts collapsed");
-      assert.match((await view.locator("details.thinking").textContent()) ?? "", /Use the \+ operator/);
+      assert.equal(await view.locator("details.thinking .thinking-text").textContent(), text.slice(0, answerStart));
+      const shownText = view.locator("pre.candidate-output > code.candidate-text").last();
+      assert.equal(await shownText.textContent(), text.slice(answerStart), "the answer in the same font and marks");
+      assert.equal((await shownText.locator(".applied").allTextContents()).join(""), code, "the applied part is marked");
+      assert.equal((await shownText.locator(".not-applied").allTextContents()).join(""), "Here is the function:\n\n```ts\n\n```\nIt adds.");
       assert.equal(
-        await view.locator("pre.code-block > code").first().textContent(),
-        defined(candidate.codeBlocks[0], "the first code block").code,
+        await view.locator(".applied-note").textContent(),
+        "Insert, Replace and Copy use the marked code block (lines 4–6); the dimmed text is not applied.",
       );
-      assert.deepEqual(await view.locator(".answer-text").allTextContents(), ["Here is the function:", "It adds."]);
-      assert.equal(await view.locator(".candidate-text").textContent(), text, "the marked output is kept");
-      assert.equal(await view.locator(".vote-group").textContent(), "1 of 1 candidates agree");
+      assert.ok((await shownText.locator(".applied.span-draft").count()) > 0, "draft marks inside the applied part");
       assert.equal(await page.locator(".problem").getAttribute("title"), "Write add(a, b) in TypeScript.\nKeep it short.");
-      assert.equal(await page.locator(".problem").textContent(), "Write add(a, b) in TypeScript. …");
       await view.locator("details.thinking > summary").click();
       await page.screenshot({ path: join(ARTIFACTS, "panel-reasoning.png"), fullPage: true });
 
-      // Failure and cancellation show the message; an empty snapshot shows the empty state again.
-      await deliver([{ type: "solveFailed", solveId: "chat", message: "The model ran out of context.", cancelled: false }]);
+      // Failure is an error; a cancel is not, and its candidates stay usable.
+      await deliver(batches([{ type: "solveFailed", solveId: "chat", message: "The model ran out of context." }]));
       assert.equal(await page.locator('#solve[data-phase="failed"]').count(), 1);
-      assert.equal(await page.locator(".solve-error").textContent(), "The model ran out of context.");
-      await deliver([{ type: "snapshot", state: emptyPanelState }]);
+      assert.equal(await page.locator(".solve-message").textContent(), "The model ran out of context.");
+      assert.equal(await page.locator(".solve-message.error").count(), 1);
+      const runningChat: PanelState = { ...state, solve: state.solve && { ...state.solve, phase: "running" } };
+      await deliver([snapshot(fold([{ type: "solveCancelled", solveId: "chat", result: chat }], runningChat))]);
+      assert.match((await page.locator(".solve-message").textContent()) ?? "", /^Cancelled\. The candidates so far can still be/);
+      assert.equal(await page.locator(".solve-message.error").count(), 0, "a cancel is not shown as an error");
+      assert.equal(
+        await page.evaluate(() => (globalThis as unknown as InPage).__stand.style(".solve-message", "color")),
+        "rgb(157, 157, 157)",
+        "muted",
+      );
+      assert.equal(await card(page, 0).locator('[data-action="insert"]').count(), 1, "a cancelled solve's candidate can be applied");
+      await deliver([snapshot(emptyPanelState)]);
       assert.equal(await page.locator("#empty").isVisible(), true);
       assert.equal(await page.locator("#solve").count(), 0);
+      await assertClean();
+    });
+
+    test("16 candidates × 1,000 tokens: the DOM per card stays bounded while streaming, and Done is drawn soon after the result", async (t) => {
+      const { page, deliver, assertClean } = await open("dark");
+      const trajectories = 16;
+      const tokens = 1000;
+      const plan = { trajectories, temperature: 0.7, maxTokens: tokens, kind: "code" as const };
+      const line = (trajectory: number, index: number): string => `  const value${index} = compute(${trajectory}, ${index}); // step\n`;
+      const streamed: PanelEvent[] = [
+        { type: "solveStarted", solveId: "big", problem: "function big() {\n", startedAt: Date.now() },
+        { type: "solvePlanned", solveId: "big", plan },
+      ];
+      // Batches as the server coalesces them: every trajectory gains a line (about 12 tokens) per batch.
+      const batchesCount = Math.ceil(tokens / 12);
+      for (let batch = 0; batch < batchesCount; batch++)
+        streamed.push({
+          type: "solveProgress",
+          solveId: "big",
+          at: Date.now(),
+          trajectories: Array.from({ length: trajectories }, (_, trajectory) => ({
+            trajectory,
+            spans: [
+              { text: line(trajectory, batch).slice(0, 20), origin: "draft" as const },
+              { text: line(trajectory, batch).slice(20), origin: "model" as const },
+            ],
+            statistics: {
+              tokens: (batch + 1) * 12,
+              targetCalls: (batch + 1) * 8,
+              tokensPerCall: 1.5,
+              acceptedDraftTokens: batch,
+              draftedTokens: 2 * batch,
+              tokensPerSecond: 100,
+            },
+          })),
+        });
+      const streamState = fold(streamed);
+      const candidates: Candidate[] = (streamState.solve?.cards ?? []).map((state) => {
+        const text = state.spans.map((span) => span.text).join("");
+        return {
+          trajectory: state.trajectory,
+          text,
+          answer: text,
+          answerStart: 0,
+          codeBlocks: [{ language: "typescript", code: text }],
+          applied: { start: 0, end: text.length, kind: "code", language: "typescript" },
+          finishReason: "length",
+          statistics: { tokens, targetCalls: 667, tokensPerCall: 1.5, acceptedDraftTokens: 80, draftedTokens: 160, tokensPerSecond: 100 },
+          group: state.trajectory,
+        };
+      });
+      const big: SolveResult = {
+        plan,
+        candidates,
+        groups: candidates.map((candidate) => ({ members: [candidate.trajectory], representative: candidate.trajectory })),
+        statistics: {
+          tokens: tokens * trajectories,
+          targetCalls: 667,
+          tokensPerCall: 24,
+          acceptedDraftTokens: 1280,
+          draftedTokens: 2560,
+          tokensPerSecond: 1600,
+          trajectories,
+          elapsedMs: 10_000,
+          histogram: [400, 200, 67],
+        },
+      };
+      // Many batches at once, as a flood the panel must fold and draw per frame.
+      const streamStart = performance.now();
+      await deliver([{ type: "events", events: streamed }]);
+      const streamMs = performance.now() - streamStart;
+      const nodes = await page.evaluate(() => (globalThis as unknown as InPage).__stand.descendants(".candidate-card"));
+      assert.equal(nodes.length, trajectories);
+      const lines = (await page.locator(".candidate-card .candidate-text").first().textContent())?.split("\n").length ?? 0;
+      assert.ok(lines <= 17, `a streaming card holds its last lines only (${lines})`);
+      assert.ok(Math.max(...nodes) < 200, `DOM nodes per streaming card: at most ${Math.max(...nodes)}`);
+      const finishStart = performance.now();
+      await deliver([{ type: "events", events: [{ type: "solveFinished", solveId: "big", result: big }] }]);
+      await page.locator('#solve[data-phase="done"] .phase-line, .phase[data-phase="done"]').first().waitFor({ state: "attached" });
+      const doneMs = performance.now() - finishStart;
+      const finishedNodes = await page.evaluate(() => (globalThis as unknown as InPage).__stand.descendants(".candidate-card"));
+      t.diagnostic(
+        `${streamed.length} events folded and drawn in ${streamMs.toFixed(0)} ms; Done drawn ${doneMs.toFixed(0)} ms after the result; DOM nodes per card: streaming ≤ ${Math.max(...nodes)}, finished ≤ ${Math.max(...finishedNodes)}`,
+      );
+      assert.ok(Math.max(...finishedNodes) < 1200, `a finished card shows its first lines only (${Math.max(...finishedNodes)} nodes)`);
+      assert.match((await page.locator(".candidate-card .show-all").first().textContent()) ?? "", /^Show all \d+ lines$/);
+      await page.locator(".candidate-card .show-all").first().click();
+      await page.screenshot({ path: join(ARTIFACTS, "panel-show-all.png") });
+      assert.equal(
+        await page.locator(".candidate-card .candidate-text").first().textContent(),
+        candidates[0]?.text,
+        "Show all shows the whole text",
+      );
       await assertClean();
     });
 

@@ -1,172 +1,179 @@
-// One candidate: its streamed text (provenance-marked), then, when the solve finishes, the answer
-// laid out for reading, its vote group, its statistics and what can be done with it. A card is
+// One card: a candidate's text (CandidateTextView), then, when the solve ends, its vote group, its
+// statistics and what can be done with it. Identical candidates share one card ("×3"). A card is
 // built once per solve and updated in place, and only when its own state changed.
-import { agreement, type CardState, type SolveState } from "../../common/panel";
+import { agreement, type CardCandidate, type CardState, type ShownCard, type SolveState } from "../../common/panel";
 import type { Candidate, TrajectoryStatistics } from "../../common/protocol";
-import { layoutOf, structuredAnswer } from "./answer";
+import { CandidateTextView } from "./candidateText";
 import { h, setAttribute, setText } from "./dom";
 import { formatRate, plural } from "./format";
-import { SpanText } from "./spans";
 
 const FINISH: Record<Candidate["finishReason"], { readonly text: string; readonly title: string }> = {
   stop: { text: "complete", title: "The model ended the candidate itself." },
   length: { text: "token limit", title: "The candidate reached the most tokens a solve may have (stand.maxTokens)." },
-  cancelled: { text: "cancelled", title: "The solve was cancelled before the candidate ended." },
+  cancelled: { text: "cancelled", title: "The solve was cancelled before the candidate ended; what it wrote so far can still be used." },
 };
 
-interface ActionSpec {
-  readonly action: "insert" | "replace" | "diff" | "copy";
-  readonly label: string;
-  readonly icon: string;
-  readonly describe: (what: string) => string;
-}
+type ActionName = "insert" | "replace" | "diff" | "copy";
 
-const ACTIONS: readonly ActionSpec[] = [
-  { action: "insert", label: "Insert", icon: "insert", describe: (what) => `Insert the ${what} at the cursor` },
-  { action: "replace", label: "Replace", icon: "replace", describe: (what) => `Replace the selection with the ${what}` },
-  { action: "diff", label: "Diff", icon: "diff", describe: (what) => `Compare the ${what} with the selection` },
-  { action: "copy", label: "Copy", icon: "copy", describe: (what) => `Copy the ${what} to the clipboard` },
+const ACTIONS: readonly { readonly action: ActionName; readonly label: string; readonly icon: string }[] = [
+  { action: "insert", label: "Insert", icon: "insert" },
+  { action: "replace", label: "Replace", icon: "replace" },
+  { action: "diff", label: "Diff", icon: "diff" },
+  { action: "copy", label: "Copy", icon: "copy" },
 ];
+
+/** What each button does with the marked part (`what`), for its tooltip. */
+function describeAction(action: ActionName, what: string, kind: "code" | "chat" | undefined): string {
+  switch (action) {
+    case "insert":
+      return `Insert the ${what} after the text this was solved from (or at the cursor it was asked at)`;
+    case "replace":
+      return kind === "code"
+        ? `Replace the text this was solved from with it, followed by the ${what}`
+        : `Replace the text this was solved from with the ${what}`;
+    case "diff":
+      return `Compare the file with the file after Replace, before changing anything`;
+    case "copy":
+      return `Copy the ${what} to the clipboard`;
+  }
+}
 
 type CardPhase = "streaming" | "finished" | "stopped";
 
 export class CardView {
   readonly element: HTMLElement;
   private readonly title: HTMLElement;
+  private readonly copiesBadge: HTMLElement;
   private readonly statusIcon: HTMLElement;
   private readonly voteGroup: HTMLElement;
   private readonly stats: HTMLElement;
-  private readonly body: HTMLElement;
-  private readonly output: HTMLPreElement;
-  private readonly text = new SpanText();
+  private readonly text = new CandidateTextView();
   private actions?: HTMLElement;
 
   private renderedCard?: CardState;
-  private renderedCandidate?: Candidate;
+  private renderedCopies = "";
   private renderedGroups?: SolveState["groups"];
   private renderedPhase?: CardPhase;
-  private renderedTotal = -1;
 
   constructor(readonly trajectory: number) {
-    this.title = h("h3", { class: "card-title" }, `Candidate ${trajectory + 1}`);
+    this.title = h("h3", { class: "card-title" });
+    this.copiesBadge = h("span", { class: "copies", hidden: true });
     this.statusIcon = h("span", { class: "card-status codicon", "aria-hidden": "true" });
     this.voteGroup = h("span", { class: "vote-group", hidden: true });
     this.stats = h("div", { class: "card-stats" });
-    this.output = h("pre", { class: "candidate-output" }, this.text.element);
-    this.body = h("div", { class: "card-body" }, this.output);
     this.element = h(
       "article",
       { class: "candidate-card", "data-trajectory": trajectory, tabindex: 0, role: "region" },
-      h("header", { class: "card-header" }, this.statusIcon, this.title, this.voteGroup),
+      h("header", { class: "card-header" }, this.statusIcon, this.title, this.copiesBadge, this.voteGroup),
       this.stats,
-      this.body,
+      this.text.element,
     );
   }
 
-  update(card: CardState, solve: SolveState): void {
-    const phase: CardPhase = card.candidate ? "finished" : solve.phase === "running" ? "streaming" : "stopped";
+  /** Whether the card is near the view (see SolveView): its text is drawn only then. */
+  setVisible(visible: boolean): void {
+    this.text.setVisible(visible);
+  }
+
+  update({ card, copies }: ShownCard, solve: SolveState): void {
+    const phase: CardPhase = card.candidate
+      ? "finished"
+      : solve.phase === "running" || solve.phase === "cancelling"
+        ? "streaming"
+        : "stopped";
+    const copiesKey = copies.join(",");
     if (
       card === this.renderedCard &&
+      copiesKey === this.renderedCopies &&
       solve.groups === this.renderedGroups &&
-      phase === this.renderedPhase &&
-      solve.trajectories === this.renderedTotal
+      phase === this.renderedPhase
     )
       return;
 
-    // While streaming, a card scrolled to the end of its text stays there as the text grows.
-    const output = this.output;
-    const follow =
-      phase === "streaming" &&
-      output.scrollHeight > output.clientHeight &&
-      output.scrollHeight - output.scrollTop - output.clientHeight < 8;
-    this.text.update(card.spans);
-    if (follow) output.scrollTop = output.scrollHeight;
-    if (card.candidate !== this.renderedCandidate) this.layOut(card.candidate);
+    this.text.update(card.spans, card.candidate);
+    this.updateTitle(copies);
     this.updateStatus(phase, card.candidate);
     this.updateStats(card.statistics, card.candidate);
     const agree = card.candidate ? agreement(solve, this.trajectory) : undefined;
     this.updateVote(agree, solve);
-    setAttribute(this.element, "aria-label", this.label(phase, solve.trajectories, card.candidate, agree));
+    this.updateActions(card.candidate, solve);
+    setAttribute(this.element, "data-finished", card.candidate ? "true" : undefined);
+    setAttribute(this.element, "aria-label", this.label(phase, solve.cards.length, copies, card.candidate, agree));
 
     this.renderedCard = card;
+    this.renderedCopies = copiesKey;
     this.renderedGroups = solve.groups;
     this.renderedPhase = phase;
-    this.renderedTotal = solve.trajectories;
   }
 
-  /** Keeps the streamed text element (its spans stay) and arranges the rest around it. */
-  private layOut(candidate: Candidate | undefined): void {
-    this.renderedCandidate = candidate;
-    const layout = candidate ? layoutOf(candidate) : undefined;
-    this.output.className =
-      layout === "code" ? "candidate-output code-block" : layout === "text" ? "candidate-output prose" : "candidate-output";
-    if (layout === "structured" && candidate) {
-      const raw = h("details", { class: "raw-output" }, h("summary", {}, "Output with token provenance"), this.output);
-      this.body.replaceChildren(...structuredAnswer(candidate), raw);
-    } else {
-      this.body.replaceChildren(this.output);
-    }
-    setAttribute(this.element, "data-finished", candidate ? "true" : undefined);
-    setAttribute(this.element, "data-layout", layout);
-    if (candidate && !this.actions) {
-      this.actions = this.actionBar(candidate);
-      this.element.append(this.actions);
-    } else if (candidate && this.actions) {
-      this.describeActions(this.actions, candidate);
-    } else if (!candidate && this.actions) {
-      this.actions.remove();
+  private updateTitle(copies: readonly number[]): void {
+    setText(this.title, copies.length > 1 ? `Candidates ${listOf(copies.map((copy) => copy + 1))}` : `Candidate ${this.trajectory + 1}`);
+    setAttribute(this.element, "data-copies", copies.length > 1 ? copies.join(" ") : undefined);
+    setText(this.copiesBadge, copies.length > 1 ? `×${copies.length}` : "");
+    setAttribute(this.copiesBadge, "title", copies.length > 1 ? `${copies.length} candidates wrote exactly this text` : undefined);
+    setAttribute(this.copiesBadge, "hidden", copies.length < 2);
+  }
+
+  private updateActions(candidate: CardCandidate | undefined, solve: SolveState): void {
+    if (!candidate) {
+      this.actions?.remove();
       this.actions = undefined;
+      return;
     }
-  }
-
-  private actionBar(candidate: Candidate): HTMLElement {
-    const bar = h("div", { class: "card-actions", role: "group", "aria-label": `Candidate ${this.trajectory + 1} actions` });
-    for (const spec of ACTIONS) {
-      bar.append(h("vscode-button", { "data-action": spec.action, icon: spec.icon, secondary: true }, spec.label));
+    if (!this.actions) {
+      this.actions = h(
+        "div",
+        { class: "card-actions", role: "group" },
+        ...ACTIONS.map((spec) => h("vscode-button", { "data-action": spec.action, icon: spec.icon, secondary: true }, spec.label)),
+      );
+      this.element.append(this.actions);
     }
-    this.describeActions(bar, candidate);
-    return bar;
-  }
-
-  private describeActions(bar: HTMLElement, candidate: Candidate): void {
-    const what = candidate.codeBlocks.length > 1 ? "first code block" : candidate.codeBlocks.length === 1 ? "code" : "answer";
+    setAttribute(this.actions, "aria-label", `Candidate ${this.trajectory + 1} actions`);
+    const what = candidate.applied.kind === "answer" ? "answer" : `marked ${candidate.applied.kind}`;
     for (const spec of ACTIONS) {
-      const button = bar.querySelector(`[data-action="${spec.action}"]`);
+      const button = this.actions.querySelector(`[data-action="${spec.action}"]`);
       if (!button) continue;
-      const description = spec.describe(what);
+      const description = describeAction(spec.action, what, solve.plan?.kind);
       setAttribute(button, "title", description);
-      setAttribute(button, "aria-label", `${spec.label}: ${description.toLowerCase()} (candidate ${this.trajectory + 1})`);
+      setAttribute(button, "aria-label", `${spec.label}: ${description} (candidate ${this.trajectory + 1})`);
     }
   }
 
-  private updateStatus(phase: CardPhase, candidate: Candidate | undefined): void {
+  private updateStatus(phase: CardPhase, candidate: CardCandidate | undefined): void {
     const icon =
       phase === "streaming"
-        ? "codicon-loading codicon-modifier-spin"
-        : phase === "stopped"
-          ? "codicon-circle-slash"
-          : candidate?.finishReason === "stop"
-            ? "codicon-pass"
-            : candidate?.finishReason === "length"
-              ? "codicon-warning"
-              : "codicon-circle-slash";
+        ? "codicon-ellipsis"
+        : candidate?.finishReason === "stop"
+          ? "codicon-pass"
+          : candidate?.finishReason === "length"
+            ? "codicon-warning"
+            : "codicon-circle-slash";
     this.statusIcon.className = `card-status codicon ${icon}`;
     setAttribute(this.element, "aria-busy", phase === "streaming" ? "true" : undefined);
     setAttribute(this.element, "data-phase", phase);
   }
 
-  private updateStats(statistics: TrajectoryStatistics | undefined, candidate: Candidate | undefined): void {
+  /** Each number over this candidate alone: its tokens, its own time, its steps. */
+  private updateStats(statistics: TrajectoryStatistics | undefined, candidate: CardCandidate | undefined): void {
     const items: HTMLElement[] = [];
     if (statistics) {
       items.push(h("span", { class: "stat", title: "Tokens in this candidate" }, plural(statistics.tokens, "token")));
       items.push(
-        h("span", { class: "stat", title: "Tokens per second for this candidate" }, `${formatRate(statistics.tokensPerSecond)} tok/s`),
+        h(
+          "span",
+          { class: "stat", title: "This candidate's tokens per second, from the start of the solve to its last token" },
+          `${formatRate(statistics.tokensPerSecond)} tok/s`,
+        ),
       );
       items.push(
         h(
           "span",
-          { class: "stat", title: "Tokens committed per model call: 1 without drafts, more when drafts were accepted" },
-          `${formatRate(statistics.tokensPerCall)} tokens/call`,
+          {
+            class: "stat",
+            title:
+              "Tokens per model step for this candidate (the end-of-text token included): 1 without drafts, more when drafts were accepted",
+          },
+          `${formatRate(statistics.tokensPerCall)} tokens/step`,
         ),
       );
       if (statistics.draftedTokens > 0) {
@@ -186,7 +193,7 @@ export class CardView {
       items.push(h("span", { class: `stat finish finish-${candidate.finishReason}`, title: finish.title }, finish.text));
     }
     const text = items.map((item) => item.textContent).join(" · ");
-    // Rebuilt only when the visible text changes (the statistics change with every step).
+    // Rebuilt only when the visible text changes (the statistics change with every batch).
     if (this.stats.dataset.text !== text) {
       this.stats.dataset.text = text;
       this.stats.replaceChildren(...items);
@@ -219,13 +226,23 @@ export class CardView {
   private label(
     phase: CardPhase,
     total: number,
-    candidate: Candidate | undefined,
+    copies: readonly number[],
+    candidate: CardCandidate | undefined,
     agree: { readonly agreeing: number; readonly of: number } | undefined,
   ): string {
-    const name = `Candidate ${this.trajectory + 1} of ${total}`;
+    const name =
+      copies.length > 1
+        ? `Candidates ${listOf(copies.map((copy) => copy + 1))} of ${total}, identical`
+        : `Candidate ${this.trajectory + 1} of ${total}`;
     if (phase === "streaming") return `${name}, generating`;
     if (phase === "stopped") return `${name}, stopped`;
     const finish = candidate ? FINISH[candidate.finishReason].text : "";
     return `${name}, ${finish}${agree ? `, ${agree.agreeing} of ${agree.of} candidates agree` : ""}`;
   }
+}
+
+/** "1, 2 and 5". */
+function listOf(numbers: readonly number[]): string {
+  if (numbers.length < 2) return numbers.join("");
+  return `${numbers.slice(0, -1).join(", ")} and ${numbers[numbers.length - 1] ?? ""}`;
 }

@@ -7,7 +7,13 @@ import { h, setAttribute, setText } from "./dom";
 import { formatDuration, formatRate, oneLine, plural } from "./format";
 import { progressRing } from "./ring";
 
-const PHASE_TEXT: Record<SolveState["phase"], string> = { running: "Running", done: "Done", cancelled: "Cancelled", failed: "Failed" };
+const PHASE_TEXT: Record<SolveState["phase"], string> = {
+  running: "Running",
+  cancelling: "Cancelling…",
+  done: "Done",
+  cancelled: "Cancelled",
+  failed: "Failed",
+};
 
 export class HeaderView {
   readonly element: HTMLElement;
@@ -36,7 +42,7 @@ export class HeaderView {
     this.phase = h("vscode-badge", { class: "phase" });
     this.phaseRing = progressRing(true);
     this.summary = h("span", { class: "solve-summary" });
-    this.error = h("p", { class: "error solve-error", hidden: true });
+    this.error = h("p", { class: "solve-message", hidden: true });
     this.solveLine = h(
       "div",
       { class: "solve-line", hidden: true },
@@ -82,8 +88,10 @@ export class HeaderView {
   update(state: PanelState): void {
     this.updateModel(state.status);
     this.updateSolve(state.solve);
-    const running = state.solve?.phase === "running";
+    const phase = state.solve?.phase;
+    const running = phase === "running" || phase === "cancelling";
     setAttribute(this.cancel, "hidden", !running);
+    setAttribute(this.cancel, "disabled", phase === "cancelling");
     setAttribute(this.solveAgain, "hidden", !state.solve);
     setAttribute(this.solveAgain, "disabled", running);
     setAttribute(this.runBenchmark, "disabled", state.benchmark?.phase === "running");
@@ -131,11 +139,20 @@ export class HeaderView {
     setAttribute(this.problem, "title", solve.problem);
     setText(this.phase, PHASE_TEXT[solve.phase]);
     setAttribute(this.phase, "data-phase", solve.phase);
-    setAttribute(this.phaseRing, "hidden", solve.phase !== "running");
+    setAttribute(this.phaseRing, "hidden", solve.phase !== "running" && solve.phase !== "cancelling");
     setText(this.summary, summaryText(solve));
-    const error = solve.phase === "failed" || solve.phase === "cancelled" ? (solve.error ?? "") : "";
-    setText(this.error, error);
-    setAttribute(this.error, "hidden", !error);
+    // A failure is an error; a cancel is what the user asked for, said plainly.
+    const message =
+      solve.phase === "failed"
+        ? (solve.error ?? "The solve failed.")
+        : solve.phase === "cancelled"
+          ? solve.cards.some((card) => card.candidate)
+            ? "Cancelled. The candidates so far can still be inserted, replaced, compared or copied."
+            : "Cancelled."
+          : "";
+    setText(this.error, message);
+    setAttribute(this.error, "hidden", !message);
+    this.error.classList.toggle("error", solve.phase === "failed");
     this.error.classList.toggle("muted", solve.phase === "cancelled");
   }
 
@@ -159,7 +176,8 @@ export class HeaderView {
 }
 
 function summaryText(solve: SolveState): string {
-  const parts = [plural(solve.trajectories, "candidate"), `T ${solve.temperature}`];
+  const plan = solve.plan;
+  const parts = plan ? [plural(plan.trajectories, "candidate"), `T ${plan.temperature}`] : ["starting…"];
   const statistics = solve.statistics;
   const last = solve.throughput[solve.throughput.length - 1];
   if (statistics)
@@ -173,11 +191,13 @@ function solveAnnouncement(solve: SolveState | undefined): string {
     case undefined:
       return "";
     case "running":
-      return `Generating ${plural(solve.trajectories, "candidate")}.`;
+      return "Generating candidates.";
+    case "cancelling":
+      return "Cancelling.";
     case "done": {
       const top = solve.groups?.[0];
-      const vote = top ? ` ${top.members.length} of ${solve.trajectories} agree on the most common answer.` : "";
-      return `Done: ${plural(solve.trajectories, "candidate")}${solve.statistics ? ` in ${formatDuration(solve.statistics.elapsedMs)}` : ""}.${vote}`;
+      const vote = top ? ` ${top.members.length} of ${solve.cards.length} agree on the most common answer.` : "";
+      return `Done: ${plural(solve.cards.length, "candidate")}${solve.statistics ? ` in ${formatDuration(solve.statistics.elapsedMs)}` : ""}.${vote}`;
     }
     case "cancelled":
       return "Generation cancelled.";

@@ -1,7 +1,9 @@
 // The candidates panel's script. It runs inside the webview's browser sandbox and talks to the
-// extension only through postMessage: ToPanel messages in (folded with the shared reducer),
-// FromPanel messages out. The state is saved with setState after every message, so a hidden and
-// re-shown view starts from it even before the extension's snapshot arrives.
+// extension only through postMessage: batches of events in (folded with the shared reducer),
+// FromPanel messages out. However many events arrive, the panel renders once per animation frame
+// and then tells the extension it has ("rendered"), which is when the extension sends the next
+// batch. The state is saved with setState (at most twice a second while a solve streams), so a
+// hidden and re-shown view starts from it even before the extension's snapshot arrives.
 import "./elements";
 import { emptyPanelState, reducePanel, type PanelState } from "../../common/panel";
 import { actionMessage } from "./actions";
@@ -9,19 +11,45 @@ import { isToPanel } from "./messages";
 import { PanelView } from "./panel";
 import { connectBridge } from "./vscodeApi";
 
+const SAVE_INTERVAL_MS = 500;
+
 const bridge = connectBridge();
 const root = document.getElementById("app") ?? document.body.appendChild(document.createElement("div"));
 root.id = "app";
 const view = new PanelView(root);
 let state: PanelState = bridge.restore() ?? emptyPanelState;
 
-// Streaming posts many messages per frame: fold them all, render once per frame.
 let scheduled = false;
+let acknowledge = false;
+let savedAt = 0;
+let savedPhase: string | undefined;
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Saves now when the solve changed phase (or enough time passed), else soon: serialising a big state per frame costs. */
+function save(): void {
+  const phase = `${state.solve?.id ?? ""}:${state.solve?.phase ?? ""}:${state.benchmark?.phase ?? ""}`;
+  const now = Date.now();
+  clearTimeout(saveTimer);
+  if (phase !== savedPhase || now - savedAt >= SAVE_INTERVAL_MS) {
+    bridge.save(state);
+    savedAt = now;
+    savedPhase = phase;
+  } else {
+    saveTimer = setTimeout(save, SAVE_INTERVAL_MS);
+  }
+}
+
 function flush(): void {
   if (!scheduled) return;
   scheduled = false;
   view.render(state);
+  save();
+  if (acknowledge) {
+    acknowledge = false;
+    bridge.post({ type: "rendered" });
+  }
 }
+
 function schedule(): void {
   if (scheduled) return;
   scheduled = true;
@@ -31,9 +59,14 @@ function schedule(): void {
 }
 
 window.addEventListener("message", (event: MessageEvent<unknown>) => {
-  if (!isToPanel(event.data)) return;
-  state = reducePanel(state, event.data);
-  bridge.save(state);
+  const message = event.data;
+  if (!isToPanel(message)) return;
+  if (message.type === "events") {
+    for (const panelEvent of message.events) state = reducePanel(state, panelEvent);
+    acknowledge = true;
+  } else {
+    state = reducePanel(state, message);
+  }
   schedule();
 });
 
@@ -43,6 +76,13 @@ root.addEventListener("click", (event) => {
 });
 root.addEventListener("keydown", (event) => {
   view.handleKey(event);
+});
+// Escape anywhere in the panel stops a running solve: keys pressed inside a webview do not reach
+// the workbench's keybindings with the panel's context.
+window.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || event.defaultPrevented || state.solve?.phase !== "running") return;
+  event.preventDefault();
+  bridge.post({ type: "cancel" });
 });
 
 view.render(state);

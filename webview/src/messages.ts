@@ -2,12 +2,14 @@
 // in the page (or a stale extension) could post something else.
 import type { ToPanel } from "../../common/panel";
 
-const TYPES = new Set<string>([
-  "snapshot",
+const EVENT_TYPES = new Set<string>([
   "status",
   "solveStarted",
+  "solvePlanned",
   "solveProgress",
+  "solveCancelling",
   "solveFinished",
+  "solveCancelled",
   "solveFailed",
   "benchmarkStarted",
   "benchmarkFinished",
@@ -19,8 +21,14 @@ const TYPES = new Set<string>([
   "checksAvailability",
 ]);
 
+function typeOf(data: unknown): unknown {
+  return typeof data === "object" && data !== null ? (data as { type?: unknown }).type : undefined;
+}
+
 export function isToPanel(data: unknown): data is ToPanel {
-  if (typeof data !== "object" || data === null) return false;
-  const type = (data as { type?: unknown }).type;
-  return typeof type === "string" && TYPES.has(type);
+  const type = typeOf(data);
+  if (type === "snapshot") return typeof (data as { state?: unknown }).state === "object";
+  if (type !== "events") return false;
+  const events = (data as { events?: unknown }).events;
+  return Array.isArray(events) && events.every((event) => EVENT_TYPES.has(String(typeOf(event))));
 }

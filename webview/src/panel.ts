@@ -1,11 +1,12 @@
 // The whole panel, rendered from PanelState alone. Each part remembers what it last rendered and
 // skips work when its slice of the state is the same object (the reducer copies only what changed).
+// The solve and the benchmark are shown newest first, so what the user just started is in view.
 import type { PanelState } from "../../common/panel";
+import { BenchmarkView } from "./benchmarkView";
 import { h, setAttribute } from "./dom";
 import { emptyState } from "./emptyState";
 import { HeaderView } from "./header";
 import { SolveView } from "./solveView";
-import { BenchmarkView } from "./stats";
 
 export class PanelView {
   private readonly header = new HeaderView();
@@ -21,27 +22,27 @@ export class PanelView {
 
   render(state: PanelState): void {
     this.header.update(state);
-    setAttribute(this.empty, "hidden", state.solve !== undefined);
+    setAttribute(this.empty, "hidden", state.solve !== undefined || state.benchmark !== undefined);
     if (state.solve) {
-      if (!this.solve) {
-        this.solve = new SolveView();
-        this.empty.after(this.solve.element);
-      }
+      this.solve ??= new SolveView();
       this.solve.update(state.solve);
-    } else if (this.solve) {
-      this.solve.element.remove();
+    } else {
+      this.solve?.element.remove();
       this.solve = undefined;
     }
     if (state.benchmark) {
-      if (!this.benchmark) {
-        this.benchmark = new BenchmarkView();
-        this.main.append(this.benchmark.element);
-      }
+      this.benchmark ??= new BenchmarkView();
       this.benchmark.update(state.benchmark);
-    } else if (this.benchmark) {
-      this.benchmark.element.remove();
+    } else {
+      this.benchmark?.element.remove();
       this.benchmark = undefined;
     }
+    const benchmarkFirst = state.benchmark !== undefined && state.benchmark.startedAt > (state.solve?.startedAt ?? 0);
+    const order = [this.empty, ...(benchmarkFirst ? [this.benchmark, this.solve] : [this.solve, this.benchmark])].flatMap((part) =>
+      part === undefined ? [] : [part instanceof HTMLElement ? part : part.element],
+    );
+    if (order.some((element, index) => this.main.children[index] !== element) || this.main.children.length !== order.length)
+      this.main.replaceChildren(...order);
   }
 
   /** Arrow keys on a focused card move to the next or previous card. */

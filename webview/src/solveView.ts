@@ -1,6 +1,8 @@
-// A solve: the provenance legend, one card per trajectory, and the solve's statistics. Cards are
-// kept per trajectory and told about their own state only; unchanged cards return at once.
-import type { SolveState } from "../../common/panel";
+// A solve: the provenance legend, the cards, and the solve's statistics. Cards are kept per
+// trajectory and told about their own state only; unchanged cards return at once. Identical
+// finished candidates share the first one's card. An observer tells each card whether it is near
+// the view, so cards far below it wait to be drawn until the user scrolls to them.
+import { shownCards, type SolveState } from "../../common/panel";
 import { CardView } from "./card";
 import { h, setAttribute } from "./dom";
 import { legend } from "./legend";
@@ -10,8 +12,17 @@ export class SolveView {
   readonly element: HTMLElement;
   private readonly cardsElement: HTMLElement;
   private readonly stats = new SolveStatsView();
-  private cards: CardView[] = [];
+  private readonly cards = new Map<number, CardView>();
+  private shown: CardView[] = [];
   private solveId?: string;
+  private readonly byElement = new Map<Element, CardView>();
+  /** "Near" is within a screen or two: scrolling shows drawn cards, not blank ones. */
+  private readonly observer = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) this.byElement.get(entry.target)?.setVisible(entry.isIntersecting);
+    },
+    { rootMargin: "1500px 0px" },
+  );
 
   constructor() {
     this.cardsElement = h("div", { class: "cards" });
@@ -20,23 +31,35 @@ export class SolveView {
 
   update(solve: SolveState): void {
     setAttribute(this.element, "data-phase", solve.phase);
-    if (solve.id !== this.solveId || solve.cards.length !== this.cards.length) {
+    if (solve.id !== this.solveId) {
       this.solveId = solve.id;
-      this.cards = solve.cards.map((card) => new CardView(card.trajectory));
-      this.cardsElement.replaceChildren(...this.cards.map((card) => card.element));
+      this.cards.clear();
+      this.byElement.clear();
+      this.observer.disconnect();
     }
-    // One view per card, built above whenever the count changes.
-    this.cards.forEach((view, index) => {
-      const card = solve.cards[index];
-      if (card) view.update(card, solve);
+    const shown = shownCards(solve);
+    const views = shown.map(({ card }) => {
+      let view = this.cards.get(card.trajectory);
+      if (!view) {
+        view = new CardView(card.trajectory);
+        this.cards.set(card.trajectory, view);
+        this.byElement.set(view.element, view);
+        this.observer.observe(view.element);
+      }
+      return view;
     });
+    if (views.length !== this.shown.length || views.some((view, index) => view !== this.shown[index])) {
+      this.shown = views;
+      this.cardsElement.replaceChildren(...views.map((view) => view.element));
+    }
+    shown.forEach((card, index) => views[index]?.update(card, solve));
     this.stats.update(solve);
   }
 
   /** Moves focus between cards with the arrow keys (when a card itself has focus). */
   focusSibling(card: Element, offset: number): boolean {
-    const index = this.cards.findIndex((view) => view.element === card);
-    const next = this.cards[index + offset];
+    const index = this.shown.findIndex((view) => view.element === card);
+    const next = this.shown[index + offset];
     if (index < 0 || !next) return false;
     next.element.focus();
     return true;

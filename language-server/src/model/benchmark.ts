@@ -10,22 +10,31 @@ import {
   NgramTable,
   NoDrafter,
   PromptLookupDrafter,
-  greedySampling,
   ngramDrafter,
   standDrafter,
   type Drafter,
   type SamplingOptions,
 } from "../stand";
 import { BASELINE_METHOD, formatMethodTable, STAND_METHOD } from "../../../common/benchmarkTable";
-import type { BenchmarkRow } from "../../../common/protocol";
+import type { BenchmarkRow, TokenPredictions } from "../../../common/protocol";
 import { LlamaTarget } from "./llamaTarget";
 import { median, summariseMethods, type Run } from "./benchmarkSummary";
+import { benchmarkSampling, rotated, runSeed, WARM_UP_SEED } from "./benchmarkProtocol";
 import { endOfGenerationTokens } from "./vocabulary";
 
-export interface BenchmarkOptions {
+export interface PromptSet {
+  /** Where the prompts come from (a file name), printed with its tables. */
+  readonly name: string;
   readonly prompts: Token[][];
+}
+
+export interface BenchmarkOptions {
+  /** Each set is reported on its own; their runs are interleaved, so they see the same machine. */
+  readonly promptSets: PromptSet[];
   readonly trajectoryCounts: number[];
   readonly temperatures: number[];
+  /** Top-k, top-p and min-p at T > 0 (default: the product's, defaultSettings). */
+  readonly sampler?: Omit<SamplingOptions, "temperature">;
   readonly maxTokens: number;
   readonly repetitions: number;
   readonly threads: number;
@@ -43,11 +52,14 @@ interface Method {
 }
 
 export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions): Promise<BenchmarkRow[]> {
-  const { prompts, maxTokens, repetitions, threads } = options;
+  const { promptSets, maxTokens, repetitions, threads } = options;
   const log = options.log ?? (() => undefined);
+  const allPrompts = promptSets.flatMap((set) => set.prompts);
+  const [firstPrompt] = allPrompts;
+  if (!firstPrompt) throw new Error("the benchmark needs at least one prompt");
   // Where the server's decoding stops too.
   const stopTokens = endOfGenerationTokens(model);
-  const contextSize = Math.max(...prompts.map((tokens) => tokens.length)) + maxTokens + 64;
+  const contextSize = Math.max(...allPrompts.map((tokens) => tokens.length)) + maxTokens + 64;
   const { InputLookupTokenPredictor } = await import("node-llama-cpp");
   const rows: BenchmarkRow[] = [];
   for (const trajectories of options.trajectoryCounts) {
@@ -65,7 +77,7 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
     const plainContext = await model.createContext({ sequences: trajectories, contextSize, threads, batchSize: target.context.batchSize });
     const plainSequences = Array.from({ length: trajectories }, () => plainContext.getSequence());
     try {
-      const costCurve = await measureCostCurve(target, prompts[0] ?? [], trajectories);
+      const costCurve = await measureCostCurve(target, firstPrompt, trajectories);
       const ours = (name: string, drafter: (table: NgramTable) => Drafter, shape: DraftShape, adaptive: boolean, on = target): Method => {
         // As in the language server, one budget learns this machine's costs across requests, and
         // one table's memory serves every run; each run still starts with the table empty.
@@ -93,22 +105,38 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         name,
         ownLoop: true,
         run: async (prompt, n, sampling, seed) => {
-          await Promise.all(sequences.slice(0, n).map((sequence) => sequence.clearHistory()));
-          const before = sequences.map((sequence) => ({ ...sequence.tokenPredictions }));
+          const used = sequences.slice(0, n);
+          await Promise.all(used.map((sequence) => sequence.clearHistory()));
+          const before = used.map((sequence) => ({ ...sequence.tokenPredictions }));
           const started = performance.now();
+          // A seed of its own per sequence, so that at T > 0 the N sequences are N samples.
           const counts = await Promise.all(
-            sequences.slice(0, n).map((sequence) => generateNatively(sequence, prompt, sampling, seed, maxTokens, stopTokens)),
+            used.map((sequence, t) => generateNatively(sequence, prompt, sampling, seed + t, maxTokens, stopTokens)),
           );
           const seconds = (performance.now() - started) / 1000;
           const tokens = counts.reduce((a, b) => a + b, 0);
-          const counted = (count: (predictions: LlamaContextSequence["tokenPredictions"]) => number): number =>
-            predicting
-              ? sequences.reduce((sum, sequence, i) => sum + count(sequence.tokenPredictions) - (before[i] ? count(before[i]) : 0), 0)
-              : 0;
-          const validated = counted((predictions) => predictions.validated);
-          const drafted = counted((predictions) => predictions.used);
-          const calls = tokens - validated;
-          return { tokens, seconds, callsPerTrajectory: calls / n, draftedPerCall: calls === 0 ? 0 : drafted / calls, drafterSeconds: 0 };
+          const counted = (count: (predictions: TokenPredictions) => number): number =>
+            used.reduce((sum, sequence, i) => sum + count(sequence.tokenPredictions) - (before[i] ? count(before[i]) : 0), 0);
+          const predictions = predicting
+            ? {
+                used: counted((p) => p.used),
+                validated: counted((p) => p.validated),
+                refuted: counted((p) => p.refuted),
+                unused: counted((p) => p.unused),
+              }
+            : undefined;
+          // A used prediction (validated, then consumed) is a token that cost no call of its own;
+          // every validated or refuted one was evaluated as a draft token.
+          const calls = tokens - (predictions?.used ?? 0);
+          const drafted = predictions ? predictions.validated + predictions.refuted : 0;
+          return {
+            tokens,
+            seconds,
+            callsPerTrajectory: calls / n,
+            draftedPerCall: calls === 0 ? 0 : drafted / calls,
+            drafterSeconds: 0,
+            ...(predictions ? { predictions } : {}),
+          };
         },
       });
       const methods: Method[] = [
@@ -125,28 +153,38 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
       ];
 
       for (const temperature of options.temperatures) {
-        const sampling: SamplingOptions = temperature === 0 ? greedySampling : { temperature, topK: 40, topP: 1, minP: 0 };
-        // runs[method][repetition][prompt]
-        const runs: Run[][][] = methods.map(() => []);
+        const sampling = benchmarkSampling(temperature, options.sampler);
+        // Untimed: the first runs of a method pay for allocations, compute graphs and the budget's first lessons.
+        for (const method of methods) await method.run(firstPrompt, trajectories, sampling, WARM_UP_SEED);
+        // runs[set][method][repetition][prompt]
+        const runs: Run[][][][] = promptSets.map(() => methods.map(() => []));
         for (let repetition = 0; repetition < repetitions; repetition++) {
-          for (const perMethod of runs) perMethod.push([]);
-          for (const [p, prompt] of prompts.entries()) {
-            for (const [m, method] of methods.entries()) {
-              const run = await method.run(prompt, trajectories, sampling, 1000 * repetition + p);
-              runs[m]?.[repetition]?.push(run);
+          for (const perSet of runs) for (const perMethod of perSet) perMethod.push([]);
+          let turn = repetition;
+          for (const [s, set] of promptSets.entries()) {
+            for (const [p, prompt] of set.prompts.entries()) {
+              for (const m of rotated([...methods.keys()], turn++)) {
+                const method = methods[m];
+                if (!method) continue;
+                const run = await method.run(prompt, trajectories, sampling, runSeed(repetition, s, p));
+                runs[s]?.[m]?.[repetition]?.push(run);
+              }
             }
           }
         }
-        const summary = summariseMethods(
-          methods.map((method, m) => ({ method: method.name, ownLoop: method.ownLoop, runs: runs[m] ?? [] })),
-          trajectories,
-          costCurve,
-        );
-        const measured = summary.map((row) => ({ trajectories, temperature, ...row, costCurve }));
-        log(`N = ${trajectories}, T = ${temperature}`);
-        log(formatMethodTable(measured));
-        log("");
-        rows.push(...measured);
+        for (const [s, set] of promptSets.entries()) {
+          const summary = summariseMethods(
+            methods.map((method, m) => ({ method: method.name, ownLoop: method.ownLoop, runs: runs[s]?.[m] ?? [] })),
+            trajectories,
+            costCurve,
+          );
+          const promptSet = promptSets.length > 1 ? { promptSet: set.name } : {};
+          const measured = summary.map((row) => ({ trajectories, temperature, ...promptSet, ...row, costCurve }));
+          log(`N = ${trajectories}, T = ${temperature}, ${set.name} (${set.prompts.length} prompt${set.prompts.length === 1 ? "" : "s"})`);
+          log(formatMethodTable(measured));
+          log("");
+          rows.push(...measured);
+        }
       }
     } finally {
       await Promise.all([
@@ -173,6 +211,9 @@ async function generateNatively(
     sampling.temperature === 0
       ? { temperature: 0 }
       : { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP, seed };
+  // What LlamaCompletion does before it generates: an input-lookup predictor looks up the prompt
+  // (without it, the predictor has nothing to look in and predicts nothing).
+  sequence.tokenPredictor?.updateInputTokens(prompt.slice());
   for await (const token of sequence.evaluate(prompt, options)) {
     if (stopTokens.includes(token)) break;
     if (++count >= maxTokens) break;

@@ -1,7 +1,7 @@
 // From the benchmark's timed runs to its rows: medians over the interleaved repetitions, each
 // speedup with its spread (the repetitions' own paired ratios), whether it is within noise, and
 // the bound with the reason when it is below the speedup. Pure, so the rules are unit-tested.
-import type { BenchmarkRow, SpeedupRange } from "../../../common/protocol";
+import type { BenchmarkRow, SpeedupRange, TokenPredictions } from "../../../common/protocol";
 
 /** One method decoding one prompt once. */
 export interface Run {
@@ -11,6 +11,8 @@ export interface Run {
   readonly callsPerTrajectory: number;
   readonly draftedPerCall: number;
   readonly drafterSeconds: number;
+  /** node-llama-cpp's own prediction counters for this run, where the method has them. */
+  readonly predictions?: TokenPredictions;
 }
 
 export interface MethodRuns {
@@ -21,7 +23,7 @@ export interface MethodRuns {
   readonly runs: readonly (readonly Run[])[];
 }
 
-export type SummaryRow = Omit<BenchmarkRow, "trajectories" | "temperature" | "costCurve">;
+export type SummaryRow = Omit<BenchmarkRow, "trajectories" | "temperature" | "promptSet" | "costCurve">;
 
 interface Repetition {
   readonly tokensPerSecond: number;
@@ -58,11 +60,13 @@ export function summariseMethods(
     const tokensPerCall = median(repetitions.map((r) => r.tokensPerCall));
     const draftedPerCall = median(repetitions.map((r) => r.draftedPerCall));
     const ratios = repetitions.map((r, i) => r.tokensPerSecond / (baselineSpeeds[i] ?? baselineSpeed));
-    const speedup = method === baseline ? 1 : tokensPerSecond / baselineSpeed;
+    // The median of the paired ratios: a change of the machine's load between repetitions slows both sides of a pair.
+    const speedup = method === baseline ? 1 : median(ratios);
     const speedupRange = method === baseline ? { low: 1, high: 1 } : { low: Math.min(...ratios), high: Math.max(...ratios) };
     const bound = tokensPerCall / costAt(curve, draftedPerCall);
     const withinNoise = method === baseline || ratios.length < 2 ? undefined : speedupRange.low <= 1 && speedupRange.high >= 1;
     const boundNote = boundBelowSpeedup(bound, speedup, speedupRange, method.ownLoop);
+    const predictions = totalPredictions(method.runs.flat());
     return {
       method: method.method,
       tokensPerSecond,
@@ -75,8 +79,17 @@ export function summariseMethods(
       tokensPerCall,
       draftedPerTrajectoryPerCall: draftedPerCall,
       drafterOverhead: median(repetitions.map((r) => r.overhead)),
+      ...(predictions ? { predictions } : {}),
     };
   });
+}
+
+/** The runs' prediction counters added up, or undefined when no run has them. */
+function totalPredictions(runs: readonly Run[]): TokenPredictions | undefined {
+  const counted = runs.flatMap((run) => (run.predictions ? [run.predictions] : []));
+  if (counted.length === 0) return undefined;
+  const sum = (value: (predictions: TokenPredictions) => number): number => counted.reduce((total, p) => total + value(p), 0);
+  return { used: sum((p) => p.used), unused: sum((p) => p.unused), validated: sum((p) => p.validated), refuted: sum((p) => p.refuted) };
 }
 
 /**

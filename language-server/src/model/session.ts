@@ -27,6 +27,8 @@ export interface SessionOptions {
   readonly threads?: number;
   /** Cancels the load. */
   readonly signal?: AbortSignal;
+  /** The demo model that ships with the extension. */
+  readonly embedded?: boolean;
 }
 
 type Use = "solve" | "inline";
@@ -51,6 +53,7 @@ export class ModelSession {
     readonly path: string,
     readonly threads: number,
     table: NgramTable | undefined,
+    private readonly embedded: boolean,
   ) {
     this.table = table ?? new NgramTable({ maxEntries: TABLE_MAX_ENTRIES });
     this.vocabulary = Vocabulary.of(model);
@@ -63,7 +66,7 @@ export class ModelSession {
       const threads = options.threads ?? threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
       try {
         const table = await options.loadTable?.(vocabularySizeOf(model));
-        return new ModelSession(runtime, model, options.path, threads, table);
+        return new ModelSession(runtime, model, options.path, threads, table, options.embedded ?? false);
       } catch (error) {
         await model.dispose();
         throw error;
@@ -91,6 +94,11 @@ export class ModelSession {
     return this.vocabulary.endOfGeneration;
   }
 
+  /** Whether prompts go through a chat template (a solve then asks in words by default). */
+  get chatTemplate(): boolean {
+    return hasChatTemplate(this.model);
+  }
+
   async info(): Promise<ModelInfo> {
     const vram = this.runtime.backend === "cpu" ? 0 : (await this.runtime.llama.getVramState()).used;
     return {
@@ -102,8 +110,9 @@ export class ModelSession {
       fallbackReason: this.runtime.fallbackReason,
       contextSize: this.contextSize,
       fillInTheMiddle: this.fillInTheMiddle,
-      chatTemplate: hasChatTemplate(this.model),
+      chatTemplate: this.chatTemplate,
       threads: this.threads,
+      embedded: this.embedded,
       memory: { ram: process.memoryUsage().rss, vram },
     };
   }

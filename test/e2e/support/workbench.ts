@@ -21,8 +21,16 @@ export class Workbench {
     readonly consoleErrors: string[],
   ) {}
 
-  /** `env` should hold the sandbox's XDG folders: chromium writes crash report settings under them. */
-  static async open(url: string, screenshots: string, env: Readonly<Record<string, string>>): Promise<Workbench> {
+  /**
+   * `env` should hold the sandbox's XDG folders: chromium writes crash report settings under them.
+   * `permissions` are granted to the page (e.g. clipboard-read, to check what Copy copied).
+   */
+  static async open(
+    url: string,
+    screenshots: string,
+    env: Readonly<Record<string, string>>,
+    permissions: readonly string[] = [],
+  ): Promise<Workbench> {
     mkdirSync(screenshots, { recursive: true });
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -42,7 +50,7 @@ export class Workbench {
         "--disable-breakpad",
       ],
     });
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, permissions: [...permissions] });
     const consoleErrors: string[] = [];
     page.on("console", (message) => {
       if (message.type() === "error") consoleErrors.push(message.text());

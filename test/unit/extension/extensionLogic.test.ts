@@ -7,7 +7,8 @@ import { candidateEditText } from "../../../extension/src/candidateEdit";
 import { bestCandidateNote, unavailableReason } from "../../../extension/src/checksText";
 import { CrashBackoff } from "../../../extension/src/crashBackoff";
 import { serverSettingsFrom } from "../../../extension/src/settingsMapping";
-import { statusBarContent } from "../../../extension/src/statusBarText";
+import { inlineStatusContent, statusBarContent } from "../../../extension/src/statusBarText";
+import { followChange } from "../../../extension/src/trackedRange";
 
 describe("extension logic", () => {
   test("settings: defaults when unset, flat inline keys mapped, bad values clamped or ignored", () => {
@@ -105,6 +106,7 @@ describe("extension logic", () => {
         fillInTheMiddle: true,
         chatTemplate: false,
         threads: 1,
+        embedded: false,
         memory: { ram: 0, vram: 0 },
       },
       table: { entries: 1234, bytes: 0 },
@@ -120,8 +122,13 @@ describe("extension logic", () => {
     assert.match(idle.tooltip, /1,234 entries/);
     assert.equal(
       statusBarContent({ kind: "running" }, ready, { tokensPerSecond: 812.4, tokensPerCall: 2.345 }).text,
-      "$(sync~spin) stand-code-mini · 812 tok/s · 2.35 tok/call",
+      "$(sync~spin) stand-code-mini · 812 tok/s · 2.35 tok/step",
     );
+    // The built-in model says what it is, in the item and its tooltip.
+    const demo = statusBarContent({ kind: "running" }, { ...ready, model: ready.model && { ...ready.model, embedded: true } }, undefined);
+    assert.equal(demo.text, "$(sparkle) stand-code-mini (demo) · CUDA");
+    assert.match(demo.tooltip, /demo: it shows how STAND works.*Select Model/);
+    assert.doesNotMatch(idle.text + idle.tooltip, /demo/, "a model the user chose is not called a demo");
     const failed = statusBarContent(
       { kind: "running" },
       { ...ready, state: "error", model: undefined, error: { code: 1001, message: "No model file at /x." } },
@@ -137,7 +144,9 @@ describe("extension logic", () => {
       trajectory: 0,
       text: "  return a + b;\n}",
       answer: "  return a + b;\n}",
+      answerStart: 0,
       codeBlocks: [{ language: "js", code: "  return a + b;\n}" }],
+      applied: { start: 0, end: 17, kind: "code" as const, language: "js" },
       finishReason: "stop" as const,
       statistics: { tokens: 1, targetCalls: 1, tokensPerCall: 1, acceptedDraftTokens: 0, draftedTokens: 0, tokensPerSecond: 1 },
       group: 0,
@@ -147,8 +156,40 @@ describe("extension logic", () => {
     assert.equal(candidateEditText(code, candidate, "replace"), "function add(a, b) {\n  return a + b;\n}");
     const chat = { kind: "chat" as const, problem: "Write add" };
     assert.equal(
-      candidateEditText(chat, { ...candidate, codeBlocks: [{ language: "js", code: "const add = (a, b) => a + b;" }] }, "replace"),
+      candidateEditText(
+        chat,
+        {
+          ...candidate,
+          text: "```js\nconst add = (a, b) => a + b;\n```",
+          applied: { start: 6, end: 34, kind: "code block", language: "js" },
+        },
+        "replace",
+      ),
       "const add = (a, b) => a + b;",
     );
+  });
+
+  test("inline completions: the status item says on, off, or off for this language", () => {
+    assert.equal(inlineStatusContent(true, "typescript", ["markdown"]).text, "$(check) Inline");
+    assert.equal(inlineStatusContent(false, "typescript", ["markdown"]).text, "$(circle-slash) Inline");
+    const markdown = inlineStatusContent(true, "markdown", ["markdown"]);
+    assert.equal(markdown.text, "$(circle-slash) Inline");
+    assert.match(markdown.tooltip, /off for markdown/);
+  });
+
+  test("a solve's range follows edits: moved by edits before it, kept by edits after, widened by edits in it", () => {
+    const range = { start: 100, end: 150 };
+    // Two lines typed at the top of the file.
+    assert.deepEqual(followChange(range, { rangeOffset: 0, rangeLength: 0, text: "// a\n// b\n" }), { start: 110, end: 160 });
+    // A line deleted above it, and text typed right at its start (it stays in front of the range).
+    assert.deepEqual(followChange(range, { rangeOffset: 40, rangeLength: 20, text: "" }), { start: 80, end: 130 });
+    assert.deepEqual(followChange(range, { rangeOffset: 100, rangeLength: 0, text: "xy" }), { start: 102, end: 152 });
+    // Edits after it, or right at its end, leave it alone.
+    assert.deepEqual(followChange(range, { rangeOffset: 150, rangeLength: 3, text: "" }), range);
+    // An edit inside or across it: the range covers the edit (the caller then finds the text changed).
+    assert.deepEqual(followChange(range, { rangeOffset: 120, rangeLength: 5, text: "abc" }), { start: 100, end: 148 });
+    assert.deepEqual(followChange(range, { rangeOffset: 90, rangeLength: 20, text: "" }), { start: 90, end: 130 });
+    // An empty range (a cursor) moves with text typed before it.
+    assert.deepEqual(followChange({ start: 10, end: 10 }, { rangeOffset: 10, rangeLength: 0, text: "abc" }), { start: 13, end: 13 });
   });
 });

@@ -1,0 +1,44 @@
+// A solve's streamed text, coalesced: a decode step yields a few tokens per trajectory, hundreds of
+// times a second, and sending each one made the editor fall a minute behind at 16 candidates. New
+// spans are gathered per trajectory and sent at most once per interval, each trajectory once per
+// batch with its latest statistics; the first tokens go out at once, the rest on finish().
+import type { Span, TrajectoryProgress, TrajectoryStatistics } from "../../common/protocol";
+import { appendSpan } from "../../common/spans";
+
+interface Pending {
+  spans: Span[];
+  statistics: TrajectoryStatistics;
+}
+
+export class ProgressBatcher {
+  private readonly pending = new Map<number, Pending>();
+  private lastSent = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly send: (batch: TrajectoryProgress[]) => void,
+    private readonly intervalMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  add(trajectory: number, spans: readonly Span[], statistics: TrajectoryStatistics): void {
+    const pending = this.pending.get(trajectory);
+    if (pending) {
+      for (const span of spans) appendSpan(pending.spans, span);
+      pending.statistics = statistics;
+    } else {
+      const merged: Span[] = [];
+      for (const span of spans) appendSpan(merged, span);
+      this.pending.set(trajectory, { spans: merged, statistics });
+    }
+    if (this.now() - this.lastSent >= this.intervalMs) this.flush();
+  }
+
+  /** Sends what is pending now (at the end of the solve, before its result). */
+  flush(): void {
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending].map(([trajectory, { spans, statistics }]) => ({ trajectory, spans, statistics }));
+    this.pending.clear();
+    this.lastSent = this.now();
+    this.send(batch);
+  }
+}
