@@ -34,7 +34,8 @@ export class ChecksView {
     });
     this.runButton = h("vscode-button", { "data-action": "runChecks", icon: "beaker" }, "Run checks");
     this.bestButton = h("vscode-button", { "data-action": "applyBest", icon: "check-all", secondary: true }, "Apply best");
-    this.summary = h("p", { id: "checks-summary", class: "checks-summary", role: "status", "aria-live": "polite" });
+    // Not a live region: the header's one live region announces the run (checksAnnouncement).
+    this.summary = h("p", { id: "checks-summary", class: "checks-summary" });
     this.element = h(
       "section",
       { class: "checks", "aria-labelledby": "checks-title" },
@@ -98,6 +99,22 @@ export class ChecksView {
       : "";
     setText(this.summary, `${verdict} (${describeSources(checks.checks ?? [])})${sandbox}`);
   }
+}
+
+/** What the panel's live region says when a run of checks starts or ends. */
+export function checksAnnouncement(solve: SolveState | undefined): string {
+  const checks = solve?.checks;
+  if (!checks) return "";
+  if (checks.phase === "running") return "Running checks.";
+  if (checks.phase === "failed") return `Checks could not run: ${checks.error ?? "unknown error"}`;
+  const passing = checks.results.filter((result) => result.status === "passed").length;
+  const best = bestCandidate(
+    solve.cards.map((card) => card.trajectory),
+    checks,
+    solve.groups,
+  );
+  const bestText = best ? ` The best is candidate ${best.trajectory + 1}.` : "";
+  return `Checks done: ${passing} of ${plural(checks.results.length, "candidate")} passed.${bestText}`;
 }
 
 /** Why Run checks is off, or undefined when it is on. */
