@@ -8,7 +8,7 @@
 // path runs every time. Screenshots go to .test-artifacts/e2e-checks/.
 // Needs `npm run setup:e2e`; skipped without it unless STAND_TEST_STRICT=1 (CI), where it fails.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
@@ -95,12 +95,22 @@ describe("checks end to end (code-server + chromium)", { skip: missing && !stric
     assert.equal(await panel.locator('.candidate-card[data-finished="true"]').count(), await panel.locator(".candidate-card").count());
   }
 
-  /** Types into the checks box (replacing what it held), as a user would. */
-  async function typeChecks(workbench: Workbench, panel: FrameLocator, text: string): Promise<void> {
-    await panel.locator("#checks-input").click();
-    await workbench.page.keyboard.press("Control+A");
-    await workbench.page.keyboard.press("Delete");
-    await workbench.page.keyboard.type(text, { delay: 10 });
+  /** Types into the checks box (replacing what it held), as a user would; the keys go to the box, not the editor. */
+  async function typeChecks(panel: FrameLocator, text: string): Promise<void> {
+    // The textarea inside vscode-textarea's shadow root (Playwright's CSS pierces open shadow roots).
+    const box = panel.locator("#checks-input textarea");
+    await box.click();
+    await box.press("Control+A");
+    await box.press("Delete");
+    await box.pressSequentially(text, { delay: 10 });
+    assert.equal(await box.inputValue(), text, "the checks box holds what was typed");
+  }
+
+  /** Waits for the run of checks to end, and fails with the panel's words when it could not run. */
+  async function checksDone(panel: FrameLocator): Promise<void> {
+    await panel.locator('.checks[data-phase="done"], .checks[data-phase="failed"]').waitFor({ timeout: 60_000 });
+    const phase = await panel.locator(".checks").getAttribute("data-phase");
+    assert.equal(phase, "done", `the checks ran: ${await panel.locator(".checks-summary").innerText()}`);
   }
 
   /** Each card's check status, in the order the panel shows them. */
@@ -140,6 +150,7 @@ describe("checks end to end (code-server + chromium)", { skip: missing && !stric
   before(async () => {
     if (missing) throw new Error(`${missing}; STAND_TEST_STRICT=1 makes this a failure instead of a skip`);
     mkdirSync(SHOTS, { recursive: true });
+    for (const name of readdirSync(SHOTS)) if (name.endsWith(".png")) rmSync(join(SHOTS, name));
     sandbox = createSandbox(join(SHOTS, "sandbox"), { settings: SETTINGS });
     writeFileSync(join(sandbox.workspace, "src", "isString.js"), PROBLEM);
     writeFileSync(join(sandbox.workspace, "src", "isStringStub.js"), STUB);
@@ -171,7 +182,7 @@ describe("checks end to end (code-server + chromium)", { skip: missing && !stric
   );
 
   step("c. Run checks (from the keyboard) shows pass or fail per card, sorted, the best marked", 60_000, async (workbench, panel) => {
-    await typeChecks(workbench, panel, "isString(null) // => false");
+    await typeChecks(panel, "isString(null) // => false");
     // Tab from the checks box to Run checks, then Enter.
     await workbench.page.keyboard.press("Tab");
     await waitUntil(
@@ -180,7 +191,7 @@ describe("checks end to end (code-server + chromium)", { skip: missing && !stric
       "Tab to reach Run checks",
     );
     await workbench.page.keyboard.press("Enter");
-    await panel.locator('.checks[data-phase="done"]').waitFor({ timeout: 60_000 });
+    await checksDone(panel);
     const statuses = await shownStatuses(panel);
     assert.equal(statuses.length, await panel.locator(".candidate-card").count());
     assert.ok(
@@ -219,9 +230,9 @@ describe("checks end to end (code-server + chromium)", { skip: missing && !stric
     // Each solve is new samples; three are plenty for one candidate that compiles.
     for (let attempt = 1; attempt <= 3; attempt++) {
       await solveFile(workbench, panel, "src/isStringStub.js");
-      await typeChecks(workbench, panel, "isString.length === 1");
+      await typeChecks(panel, "isString.length === 1");
       await panel.locator('[data-action="runChecks"]').click();
-      await panel.locator('.checks[data-phase="done"]').waitFor({ timeout: 60_000 });
+      await checksDone(panel);
       if ((await panel.locator('.candidate-card[data-check-status="passed"]').count()) > 0) break;
     }
     assert.equal(await panel.locator(".candidate-card").first().getAttribute("data-check-status"), "passed", "a passing card is first");

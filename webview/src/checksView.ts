@@ -90,10 +90,11 @@ export class ChecksView {
     }
     const passing = checks.results.filter((result) => result.status === "passed").length;
     const total = checks.results[0]?.total ?? 0;
+    const all = total === 1 ? "the check" : `all ${plural(total, "check")}`;
     const verdict =
       passing > 0
-        ? `${passing} of ${plural(checks.results.length, "candidate")} ${passing === 1 ? "passes" : "pass"} all ${plural(total, "check")}`
-        : `No candidate passes all ${plural(total, "check")}`;
+        ? `${passing} of ${plural(checks.results.length, "candidate")} ${passing === 1 ? "passes" : "pass"} ${all}`
+        : `No candidate passes ${all}`;
     const sandbox = checks.sandbox
       ? ` · ${checks.sandbox.runtime}${checks.sandbox.permissionModel ? ", permission model on" : ", no permission model"}`
       : "";
@@ -225,6 +226,7 @@ function failureLines(result: CandidateCheckResult, checks: readonly Check[] | u
     );
   else if (failed.outcome === "failed")
     lines.push(h("div", { class: "check-line" }, h("span", { class: "muted" }, "gave "), h("code", {}, failed.actual ?? "nothing")));
-  if (failed.message) lines.push(h("div", { class: "check-line check-message" }, failed.message));
+  // A wrong value is said above; an error or a time-out says why.
+  if (failed.message && failed.outcome !== "failed") lines.push(h("div", { class: "check-line check-message" }, failed.message));
   return lines;
 }
