@@ -5,7 +5,8 @@
 // goes in when one passed, and the user is told when none did. The embedded model rarely writes a
 // correct isString (5 of 160 candidates in npm run bench:checks), so a second solve, of a stub
 // without examples checked only by the user's `isString.length === 1`, makes sure the passing
-// path runs every time. Screenshots go to .test-artifacts/e2e-checks/.
+// path runs every time. Screenshots go to .test-artifacts/e2e-checks/. In npm run test:slow (about
+// 90 s: two or three solves of eight candidates), not npm test.
 // Needs `npm run setup:e2e`; skipped without it unless STAND_TEST_STRICT=1 (CI), where it fails.
 import assert from "node:assert/strict";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -22,9 +23,9 @@ import {
   startCodeServer,
   type CodeServer,
   type Sandbox,
-} from "./support/codeServer";
+} from "../e2e/support/codeServer";
 import { defined } from "../support/defined";
-import { Workbench } from "./support/workbench";
+import { Workbench } from "../e2e/support/workbench";
 
 const SHOTS = join(ARTIFACTS, "e2e-checks");
 const EXTENSION_ID = "stand-dev.stand-vscode";
