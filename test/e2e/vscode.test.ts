@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as delay } from "node:timers/promises";
 import {
   ARTIFACTS,
   createSandbox,
@@ -18,6 +17,7 @@ import {
   type Sandbox,
 } from "./support/codeServer";
 import { defined } from "../support/defined";
+import { waitUntil } from "./support/waitUntil";
 import { Workbench } from "./support/workbench";
 
 const SHOTS = join(ARTIFACTS, "e2e");
@@ -69,17 +69,6 @@ describe("VS Code end to end (code-server + chromium)", { skip: missing && !stri
       }
     });
   };
-
-  /** Polls `read` until it satisfies `done`; the last value's description goes into the error. */
-  async function waitUntil<T>(read: () => T | Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await read();
-      if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
-      await delay(100);
-    }
-  }
 
   before(async () => {
     if (missing) throw new Error(`${missing}; STAND_TEST_STRICT=1 makes this a failure instead of a skip`);

@@ -25,6 +25,7 @@ import {
   type Sandbox,
 } from "../e2e/support/codeServer";
 import { defined } from "../support/defined";
+import { waitUntil } from "../e2e/support/waitUntil";
 import { Workbench } from "../e2e/support/workbench";
 
 const SHOTS = join(ARTIFACTS, "e2e-checks");
@@ -75,16 +76,6 @@ describe("checks end to end (code-server + chromium)", { skip: missing && !stric
       }
     });
   };
-
-  async function waitUntil<T>(read: () => T | Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await read();
-      if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
-      await delay(100);
-    }
-  }
 
   /** Selects the whole of a workspace file and solves it; resolves when every card is finished. */
   async function solveFile(workbench: Workbench, panel: FrameLocator, relativePath: string): Promise<void> {
