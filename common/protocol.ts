@@ -54,6 +54,17 @@ export interface InitializationOptions {
   readonly settings?: Partial<StandSettings>;
   /** A folder the server may write to (the extension's workspace storage), for the n-gram table. */
   readonly storagePath?: string;
+  /** What inline completions use, all by default; `npm run bench:latency` turns each off to measure what it gives. */
+  readonly inline?: InlineFeatures;
+}
+
+export interface InlineFeatures {
+  /** Answer windows seen before from the completion cache. */
+  readonly cache?: boolean;
+  /** Compute the completion after an accepted one ahead (it is kept in the cache: off without it). */
+  readonly prefetch?: boolean;
+  /** Show the workspace's recently edited and visited places in the prompt. */
+  readonly context?: boolean;
 }
 
 /** Stable error codes of the server's ResponseErrors. */
@@ -168,6 +179,8 @@ export interface TrajectoryProgress {
   readonly trajectory: number;
   readonly spans: Span[];
   readonly statistics: TrajectoryStatistics;
+  /** The trajectory's thinking segment so far (trimmed), when this progress changed it; the last one sent is the thinking until the solve's result. */
+  readonly thinking?: string;
 }
 
 /**
@@ -241,6 +254,13 @@ export interface AcceptedCompletionParams {
 }
 export const AcceptedCompletionNotification = new NotificationType<AcceptedCompletionParams>("stand/acceptedCompletion");
 
+/** The cursor rests at `line` of a document: a place whose lines inline prompts may show as context (see workspaceContext.ts). */
+export interface VisitedParams {
+  readonly uri: string;
+  readonly line: number;
+}
+export const VisitedNotification = new NotificationType<VisitedParams>("stand/visited");
+
 /** How the server's inline completions were served since it started. */
 export interface InlineStatistics {
   /** Requests that reached the model's window (cache hits included). */
@@ -253,6 +273,8 @@ export interface InlineStatistics {
   readonly prefetchesUsed: number;
   readonly prefetchesCancelled: number;
   readonly cacheEntries: number;
+  /** The workspace's chunks in the last prompt prepared, and their tokens. */
+  readonly lastContext: { readonly chunks: number; readonly tokens: number };
 }
 export const InlineStatisticsRequest = new RequestType0<InlineStatistics, void>("stand/inlineStatistics");
 
@@ -304,7 +326,11 @@ export interface BenchmarkRow {
    * the baseline itself.
    */
   readonly withinNoise?: boolean;
-  /** The speedup the measured acceptance allows at the measured cost curve: A · cost(0) / cost(k). */
+  /**
+   * The speedup the measured acceptance allows at the measured cost curve: (A / A of the baseline)
+   * · cost(0) / cost(k), with A tokens per call (the baseline's is a little below 1: a call that
+   * samples a stop token commits nothing).
+   */
   readonly bound: number;
   /** Why the bound is below the speedup, when it is (it is not a limit then). */
   readonly boundNote?: string;

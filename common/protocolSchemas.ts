@@ -12,6 +12,7 @@ import {
   type RunChecksParams,
   type SolveParams,
   type StandSettings,
+  type VisitedParams,
 } from "./protocol";
 
 /** The ranges of the numbers a client may send (the settings' ranges in package.json). */
@@ -111,6 +112,11 @@ export const AcceptedCompletionParamsSchema = z.object({
   position: position().optional(),
 }) satisfies z.ZodType<AcceptedCompletionParams>;
 
+export const VisitedParamsSchema = z.object({
+  uri: text(),
+  line: atLeastZero(),
+}) satisfies z.ZodType<VisitedParams>;
+
 /** textDocument/inlineCompletion: the fields the server reads. */
 export const InlineCompletionParamsSchema = z.object({
   textDocument: z.object({ uri: text() }),
@@ -152,9 +158,12 @@ export function parseSettings(incoming: unknown, current: StandSettings): { sett
   return { settings: settings as unknown as StandSettings, problems };
 }
 
+const flag = () => z.boolean({ error: "must be true or false" }).optional();
+
 export const InitializationOptionsSchema = z.object({
   settings: z.unknown().optional(),
   storagePath: text().optional(),
+  inline: z.object({ cache: flag(), prefetch: flag(), context: flag() }).optional(),
 }) satisfies z.ZodType<Omit<InitializationOptions, "settings">>;
 
 /** The first problem of a failed parse: where it is, what is wrong, and what was sent. */

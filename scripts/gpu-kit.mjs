@@ -89,7 +89,7 @@ try {
   mkdirSync(join(app, "models"));
   mkdirSync(join(app, "bench"));
   copyFileSync(join(root, "models", "stand-code-mini.gguf"), join(app, "models", "stand-code-mini.gguf"));
-  copyFileSync(join(root, "bench", "prompts.jsonl"), join(app, "bench", "prompts.jsonl"));
+  for (const prompts of ["prompts.jsonl", "prompts-unseen.jsonl"]) copyFileSync(join(root, "bench", prompts), join(app, "bench", prompts));
   run("tar", ["-cJf", join(kit, "app.tar.xz"), "-C", staging, "app"], { env: xz });
 
   // llama.cpp at the exact commit node-llama-cpp's binaries were built from: its git bundle.

@@ -24,6 +24,7 @@ import { SECTION } from "./settings";
 import { SolveController, type SolveInput } from "./solveController";
 import { SolveOrigin } from "./solveOrigin";
 import { StatusBar } from "./statusBar";
+import { reportVisits } from "./visits";
 
 /** Where the checks box's text per problem is kept (workspace state). */
 const USER_CHECKS_KEY = "stand.userChecks";
@@ -124,6 +125,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     output,
     statusBar,
     new InlineStatus(),
+    reportVisits(client),
     panel,
     solves,
     checks,

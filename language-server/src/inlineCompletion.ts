@@ -2,9 +2,10 @@
 // the model has FIM tokens), each cut at a sensible boundary, deduplicated and ranked by how
 // many candidates agree.
 import { groupByVote } from "./candidates";
+import type { ContextChunk, PromptInput } from "./model/prompt";
 import type { ModelSession } from "./model/session";
 import { decoderFor, samplingFrom } from "./decoding";
-import { inlinePromptBudget, windowAround } from "./promptWindow";
+import { inlineContextBudget, inlinePromptBudget, windowAround, type PromptBudget } from "./promptWindow";
 import type { TargetModel } from "./stand";
 import { healedStarts, healingCut, stripRemoved, type HealingRequest, type TokenText } from "./tokenHealing";
 import type { StandSettings } from "../../common/protocol";
@@ -13,15 +14,27 @@ import type { StandSettings } from "../../common/protocol";
 export interface InlineRequest {
   readonly prefix: string;
   readonly suffix: string;
+  /** Windows of other places in the workspace, shown before the prefix (see workspaceContext.ts). */
+  readonly context?: readonly ContextChunk[];
+  /** The document's name in the prompt, after the context. */
+  readonly path?: string;
   /** False decodes from the unhealed prompt (npm run bench:vocabulary measures what healing costs). */
   readonly heal?: boolean;
 }
 
 /** The request for a completion at `offset` in `text`: the window around it that this model's inline prompt can hold. */
 export function inlineRequestAt(session: ModelSession, text: string, offset: number, settings: StandSettings): InlineRequest {
-  const budget = inlinePromptBudget(session.contextSize, settings.inlineMaxTokens, session.fillInTheMiddle);
-  const { prefix, suffix } = windowAround(text, offset, budget, (window) => session.countTokens(window));
+  const { prefix, suffix } = windowAround(text, offset, windowBudget(session, settings), (window) => session.countTokens(window));
   return { prefix, suffix };
+}
+
+/** Tokens for the context chunks of a request on this model with these settings. */
+export function contextBudget(session: ModelSession, settings: StandSettings): number {
+  return inlineContextBudget(session.contextSize, settings.inlineMaxTokens, windowBudget(session, settings));
+}
+
+function windowBudget(session: ModelSession, settings: StandSettings): PromptBudget {
+  return inlinePromptBudget(session.contextSize, settings.inlineMaxTokens, session.fillInTheMiddle);
 }
 
 /**
@@ -93,7 +106,7 @@ export async function completeInline(
       ? healingCut(request.prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf)
       : undefined;
   if (cut) {
-    const healed = await session.tokenize({ text: cut.text, kind: "code", suffix: request.suffix });
+    const healed = await session.tokenize({ ...promptOf(request), text: cut.text });
     if (session.contextSize - healed.length - 8 > cut.constraint.remaining.length + 1) {
       const healing = await healedStartsOrCancelled(target, {
         prompt: healed,
@@ -115,7 +128,7 @@ export async function completeInline(
     }
   }
   if (!prompts) {
-    const prompt = await session.tokenize({ text: request.prefix, kind: "code", suffix: request.suffix });
+    const prompt = await session.tokenize(promptOf(request));
     prompts = Array.from({ length: candidates }, () => prompt);
     starts = prompts.map(() => []);
   }
@@ -141,6 +154,10 @@ export async function completeInline(
   return groupByVote(texts.map((text) => text.trimEnd()))
     .flatMap((group) => texts[group.representative] ?? [])
     .filter((text) => text.trim().length > 0);
+}
+
+function promptOf(request: InlineRequest): PromptInput {
+  return { text: request.prefix, kind: "code", suffix: request.suffix, context: request.context, path: request.path };
 }
 
 async function healedStartsOrCancelled(target: TargetModel, request: HealingRequest): Promise<number[][] | undefined | "cancelled"> {

@@ -5,11 +5,12 @@
 // request that needs the model, unless that request is for the window the prefetch is computing
 // (or a few characters typed into it on the same line): then the request waits for it.
 import type { TextDocument } from "vscode-languageserver-textdocument";
-import type { InlineStatistics, StandSettings } from "../../common/protocol";
+import type { InlineFeatures, InlineStatistics, StandSettings } from "../../common/protocol";
 import { CompletionCache } from "./completionCache";
-import { completeInline, inlineRequestAt, type InlineRequest } from "./inlineCompletion";
+import { completeInline, contextBudget, inlineRequestAt, type InlineRequest } from "./inlineCompletion";
 import type { ModelSession } from "./model/session";
 import type { ModelHost } from "./modelHost";
+import type { WorkspaceContext } from "./workspaceContext";
 
 interface Prefetch {
   readonly controller: AbortController;
@@ -25,13 +26,25 @@ export class InlineRequests {
   private prefetching: Prefetch | undefined;
   private readonly counts = { requests: 0, cacheHits: 0, typedThroughHits: 0, prefetches: 0, prefetchesUsed: 0, prefetchesCancelled: 0 };
 
+  private readonly features: Required<InlineFeatures>;
+  /** The context chunks of the last prompt prepared. */
+  private lastContext = { chunks: 0, tokens: 0 };
+
   constructor(
     private readonly host: () => ModelHost,
     private readonly settings: () => StandSettings,
-  ) {}
+    private readonly workspace: WorkspaceContext,
+    features: InlineFeatures = {},
+  ) {
+    this.features = {
+      cache: features.cache ?? true,
+      prefetch: (features.prefetch ?? true) && (features.cache ?? true),
+      context: features.context ?? true,
+    };
+  }
 
   statistics(): InlineStatistics {
-    return { ...this.counts, cacheEntries: this.cache.size };
+    return { ...this.counts, cacheEntries: this.cache.size, lastContext: { ...this.lastContext } };
   }
 
   /** The completions at `offset` in `document`; [] when cancelled (by `signal` or by a newer request for the document). */
@@ -50,7 +63,7 @@ export class InlineRequests {
         cancelled.aborted ? [] : completeInline(session, request, settings, cancelled),
       );
       if (cancelled.aborted) return [];
-      this.cache.set(request.prefix, request.suffix, completions);
+      if (this.features.cache) this.cache.set(request.prefix, request.suffix, completions);
       return completions;
     } finally {
       if (this.byDocument.get(document.uri) === controller) this.byDocument.delete(document.uri);
@@ -60,17 +73,17 @@ export class InlineRequests {
   /** Computes the completion at `offset` in `document` ahead of the request for it (after an acceptance). */
   prefetch(document: TextDocument, offset: number): void {
     this.cancelPrefetch();
-    const text = document.getText();
+    if (!this.features.prefetch) return;
     const prefetch: Prefetch = { controller: new AbortController(), settled: false, done: Promise.resolve() };
-    prefetch.done = this.runPrefetch(prefetch, text, offset)
+    prefetch.done = this.runPrefetch(prefetch, document, offset)
       .catch(() => undefined)
       .finally(() => (prefetch.settled = true));
     this.prefetching = prefetch;
   }
 
-  private async runPrefetch(prefetch: Prefetch, text: string, offset: number): Promise<void> {
+  private async runPrefetch(prefetch: Prefetch, document: TextDocument, offset: number): Promise<void> {
     const { signal } = prefetch.controller;
-    const { session, settings, request } = await this.prepare({ getText: () => text }, offset);
+    const { session, settings, request } = await this.prepare(document, offset);
     prefetch.request = request;
     if (this.cache.has(request.prefix, request.suffix)) return;
     this.counts.prefetches++;
@@ -80,15 +93,27 @@ export class InlineRequests {
     if (!signal.aborted) this.cache.set(request.prefix, request.suffix, completions, true);
   }
 
-  /** The session, the settings and the request's window; the cache is emptied if the model or the settings changed. */
+  /**
+   * The session, the settings and the request: the window around the cursor and the workspace's
+   * chunks. The cache is emptied if the model or the settings changed.
+   */
   private async prepare(
-    document: Pick<TextDocument, "getText">,
+    document: TextDocument,
     offset: number,
   ): Promise<{ session: ModelSession; settings: StandSettings; request: InlineRequest }> {
     const session = await this.host().current();
     const settings = this.settings();
     this.cache.ownedBy(session, JSON.stringify(settings));
-    return { session, settings, request: inlineRequestAt(session, document.getText(), offset, settings) };
+    const text = document.getText();
+    const at = Math.min(offset, text.length);
+    const window = inlineRequestAt(session, text, at, settings);
+    const line = document.positionAt(at).line;
+    const lines = { uri: document.uri, startLine: line - lineBreaks(window.prefix), endLine: line + lineBreaks(window.suffix) };
+    const context = this.features.context
+      ? this.workspace.chunksFor(lines, contextBudget(session, settings), (chunk) => session.countChunkTokens(chunk))
+      : [];
+    this.lastContext = { chunks: context.length, tokens: context.reduce((sum, chunk) => sum + session.countChunkTokens(chunk), 0) };
+    return { session, settings, request: { ...window, context, path: this.workspace.pathOf(document.uri) } };
   }
 
   /**
@@ -103,7 +128,7 @@ export class InlineRequests {
       });
       await Promise.race([prefetch.done, cancelled]);
     }
-    const hit = this.cache.lookup(request.prefix, request.suffix);
+    const hit = this.features.cache ? this.cache.lookup(request.prefix, request.suffix) : undefined;
     if (hit) {
       this.counts.cacheHits++;
       if (hit.typedThrough > 0) this.counts.typedThroughHits++;
@@ -129,4 +154,10 @@ function leadsTo(earlier: InlineRequest, later: InlineRequest): boolean {
   return (
     later.suffix === earlier.suffix && later.prefix.startsWith(earlier.prefix) && !later.prefix.slice(earlier.prefix.length).includes("\n")
   );
+}
+
+function lineBreaks(text: string): number {
+  let count = 0;
+  for (let index = text.indexOf("\n"); index >= 0; index = text.indexOf("\n", index + 1)) count++;
+  return count;
 }

@@ -34,6 +34,18 @@ export function inlinePromptBudget(contextSize: number, maxTokens: number, fillI
   return { prefix: total - suffix, suffix };
 }
 
+/**
+ * At most this many tokens of other places in the workspace (workspaceContext.ts) go into an inline
+ * prompt. They come first in the prompt and change seldom, so the model's cache keeps them from
+ * request to request: only a new chunk is evaluated, not the whole of them.
+ */
+export const INLINE_CONTEXT_TOKENS = 1024;
+
+/** Tokens for context chunks: what the context holds besides the window's budget, the completion and the reserve, up to INLINE_CONTEXT_TOKENS. */
+export function inlineContextBudget(contextSize: number, maxTokens: number, window: PromptBudget): number {
+  return Math.max(0, Math.min(INLINE_CONTEXT_TOKENS, contextSize - maxTokens - RESERVED_TOKENS - window.prefix - window.suffix));
+}
+
 export interface PromptWindow {
   readonly prefix: string;
   readonly suffix: string;

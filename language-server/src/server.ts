@@ -32,6 +32,7 @@ import {
   StatusNotification,
   StatusRequest,
   type StandSettings,
+  VisitedNotification,
 } from "../../common/protocol";
 import { formatBenchmarkTables } from "../../common/benchmarkTable";
 import { EMBEDDED_MODEL_FILE, VERSION } from "../../common/product";
@@ -44,6 +45,7 @@ import {
   parseSettings,
   RunChecksParamsSchema,
   SolveParamsSchema,
+  VisitedParamsSchema,
 } from "../../common/protocolSchemas";
 import { watchChannel } from "./channelWatch";
 import { runChecks } from "./checks/runChecks";
@@ -54,6 +56,7 @@ import { samplingFrom } from "./decoding";
 import { protocolChannel } from "./protocolChannel";
 import { milliseconds, solve } from "./solve";
 import { TableStore } from "./tableStore";
+import { WorkspaceContext } from "./workspaceContext";
 
 /** The embedded model ships next to the bundle (dist/language-server.js → models/). */
 const EMBEDDED_MODEL = join(__dirname, "..", EMBEDDED_MODEL_FILE);
@@ -66,7 +69,19 @@ if (channel) serve(channel);
 function serve(channel: Socket): void {
   const reader = new StreamMessageReader(channel);
   const connection = createConnection(ProposedFeatures.all, reader, new StreamMessageWriter(channel));
-  const documents = new TextDocuments(TextDocument);
+  // Every edit of an open document is a place its chunk may come from (workspaceContext.ts).
+  const documents: TextDocuments<TextDocument> = new TextDocuments({
+    create: (uri, languageId, version, content) => TextDocument.create(uri, languageId, version, content),
+    update: (document, changes, version) => {
+      for (const change of changes) if ("range" in change) workspace.touched(document.uri, change.range.start.line);
+      return TextDocument.update(document, changes, version);
+    },
+  });
+  let workspaceFolders: string[] = [];
+  const workspace = new WorkspaceContext(documents, () => workspaceFolders);
+  documents.onDidClose(({ document }) => {
+    workspace.closing(document);
+  });
   const log = (message: string): void => {
     connection.console.log(message);
   };
@@ -87,7 +102,7 @@ function serve(channel: Socket): void {
     if (!host) throw new ResponseError(ErrorCodes.NoModel, "The server is not initialized.");
     return host;
   };
-  const inline = new InlineRequests(modelHost, () => settings);
+  let inline = new InlineRequests(modelHost, () => settings, workspace);
 
   /** Settings from a client, field by field: a bad field keeps its value and is logged by name. */
   const applySettings = (incoming: unknown, current: StandSettings): StandSettings => {
@@ -98,6 +113,8 @@ function serve(channel: Socket): void {
 
   connection.onInitialize((params) => {
     const options = parseParams("initialize", InitializationOptionsSchema, params.initializationOptions ?? {});
+    workspaceFolders = (params.workspaceFolders ?? []).map((folder) => folder.uri);
+    if (options.inline) inline = new InlineRequests(modelHost, () => settings, workspace, options.inline);
     settings = applySettings(options.settings, defaultSettings);
     const tables = options.storagePath ? new TableStore(join(options.storagePath, "tables"), log) : undefined;
     host = new ModelHost(
@@ -236,6 +253,16 @@ function serve(channel: Socket): void {
   });
 
   connection.onRequest(InlineStatisticsRequest, () => inline.statistics());
+
+  connection.onNotification(VisitedNotification, (raw) => {
+    const parsed = VisitedParamsSchema.safeParse(raw);
+    if (!parsed.success) {
+      log(`ignoring a malformed ${VisitedNotification.method} notification`);
+      return;
+    }
+    const { uri, line } = parsed.data;
+    if (documents.get(uri)) workspace.touched(uri, line);
+  });
 
   connection.onNotification(AcceptedCompletionNotification, async (raw) => {
     // The user kept this text: its n-grams become sure drafts. Drafts only: whatever the table

@@ -13,7 +13,7 @@ import {
   type StandSettings,
   type TrajectoryStatistics,
 } from "../../common/protocol";
-import { groupByVote, parseAnswer, voteKey } from "./candidates";
+import { groupByVote, parseAnswer, splitThinking, voteKey } from "./candidates";
 import { AnswerEnd } from "./code/answerEnd";
 import type { ModelSession } from "./model/session";
 import { decoderFor, samplingFrom } from "./decoding";
@@ -104,6 +104,14 @@ export async function solve(
   const batcher = new ProgressBatcher((batch) => {
     reporter.partial({ type: "progress", trajectories: batch });
   }, SOLVE_PROGRESS_INTERVAL_MS);
+  // The thinking so far goes with the progress that changes it, for the panel's thinking section.
+  const thinkingSent: (string | undefined)[] = streams.map(() => undefined);
+  const thinkingChange = (trajectory: number): string | undefined => {
+    const { thinking } = splitThinking(streams[trajectory]?.text ?? "");
+    if (thinking === undefined || thinking === thinkingSent[trajectory]) return undefined;
+    thinkingSent[trajectory] = thinking;
+    return thinking;
+  };
   const started = performance.now();
   /** When each trajectory last got tokens: its own time, for its tokens per second. */
   const lastTokenAt = new Array<number>(trajectories).fill(started);
@@ -135,7 +143,8 @@ export async function solve(
       const now = performance.now();
       if (step.tokens.length > 0) lastTokenAt[step.trajectory] = now;
       const spans = stream.push(step.tokens, step.fromDraft, answerEnds[step.trajectory]?.settled);
-      if (spans.length > 0) batcher.add(step.trajectory, spans, statisticsOf(step.statistics, now - started));
+      if (spans.length > 0)
+        batcher.add(step.trajectory, spans, statisticsOf(step.statistics, now - started), thinkingChange(step.trajectory));
     },
   });
   const finished = performance.now();
@@ -146,7 +155,7 @@ export async function solve(
     const endToken = trajectory.finishReason === "stop" && !endedByAnswer.has(index);
     const statistics = statisticsOf(trajectory.statistics, (lastTokenAt[index] ?? finished) - started, endToken);
     const spans = stream.flush();
-    if (spans.length > 0) batcher.add(index, spans, statistics);
+    if (spans.length > 0) batcher.add(index, spans, statistics, thinkingChange(index));
     const candidateText = stream.text;
     return {
       trajectory: index,

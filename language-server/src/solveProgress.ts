@@ -8,6 +8,8 @@ import { appendSpan } from "../../common/spans";
 interface Pending {
   spans: Span[];
   statistics: TrajectoryStatistics;
+  /** The thinking so far, when a step of this batch changed it. */
+  thinking?: string;
 }
 
 export class ProgressBatcher {
@@ -20,15 +22,17 @@ export class ProgressBatcher {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  add(trajectory: number, spans: readonly Span[], statistics: TrajectoryStatistics): void {
+  /** `thinking`: the trajectory's thinking so far, when these spans changed it (the batch sends the latest). */
+  add(trajectory: number, spans: readonly Span[], statistics: TrajectoryStatistics, thinking?: string): void {
     const pending = this.pending.get(trajectory);
     if (pending) {
       for (const span of spans) appendSpan(pending.spans, span);
       pending.statistics = statistics;
+      if (thinking !== undefined) pending.thinking = thinking;
     } else {
       const merged: Span[] = [];
       for (const span of spans) appendSpan(merged, span);
-      this.pending.set(trajectory, { spans: merged, statistics });
+      this.pending.set(trajectory, { spans: merged, statistics, ...(thinking === undefined ? {} : { thinking }) });
     }
     if (this.now() - this.lastSent >= this.intervalMs) this.flush();
   }
@@ -36,7 +40,7 @@ export class ProgressBatcher {
   /** Sends what is pending now (at the end of the solve, before its result). */
   flush(): void {
     if (this.pending.size === 0) return;
-    const batch = [...this.pending].map(([trajectory, { spans, statistics }]) => ({ trajectory, spans, statistics }));
+    const batch = [...this.pending].map(([trajectory, pending]): TrajectoryProgress => ({ trajectory, ...pending }));
     this.pending.clear();
     this.lastSent = this.now();
     this.send(batch);

@@ -398,12 +398,13 @@ describe("package.json scripts no other test runs", () => {
     assert.equal(result.roundTrip.failures, 0);
   });
 
-  test("npm run bench:latency -- --requests 3 --solve-tokens 32: p50/p95 through the real server, idle (small and 10,000-line file) and busy", (t) => {
+  test("npm run bench:latency -- --requests 3 --solve-tokens 32 --session-steps 2: p50/p95 through the real server, idle (small and 10,000-line file), busy, and a replayed editing session per arm", (t) => {
     const help = runScript(t, "bench:latency", ["--help"]);
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /--requests N/);
     assert.match(help.stdout, /--solve-tokens N/);
-    const run = runScript(t, "bench:latency", ["--requests", "3", "--solve-tokens", "32"]);
+    assert.match(help.stdout, /--session-steps N/);
+    const run = runScript(t, "bench:latency", ["--requests", "3", "--solve-tokens", "32", "--session-steps", "2"], ROOT, 120_000);
     assert.equal(run.code, 0, run.stderr);
     for (const name of ["idle, \\d+-line file", "idle, 10000-line file", "while a 4-trajectory solve runs, \\d+-line file"]) {
       const match = new RegExp(`${name}: p50 (\\d+) ms, p95 (\\d+) ms \\(3 requests, 3 candidates`).exec(run.stdout);
@@ -411,6 +412,17 @@ describe("package.json scripts no other test runs", () => {
       assert.ok(Number(match[1]) > 0 && Number(match[1]) <= Number(match[2]), `${name}: p50 ${match[1]} ms, p95 ${match[2]} ms`);
     }
     assert.match(run.stdout, /10000-line \/ \d+-line file: p50 ratio \d+\.\d\d×, paired ratios p25–p75 \d+\.\d\d–\d+\.\d\d×/);
+    const requests = /replayed editing session \(bench\/session\/session\.json, 2 steps\): (\d+) requests per arm/.exec(run.stdout);
+    assert.ok(requests && Number(requests[1]) > 0, run.stdout);
+    for (const arm of ["none", "cache", "cache \\+ prefetch", "context", "all"]) {
+      const line = new RegExp(
+        `^  ${arm}: p50 \\d+ ms, p95 \\d+ ms, mean \\d+ ms; where a line is re-typed, the first item has the rest of it \\d+/\\d+ and \\d+\\.\\d characters right on average; cache hits (\\d+)/(\\d+) .*paired ratios p25–p75 \\d+\\.\\d\\d–\\d+\\.\\d\\d×$`,
+        "m",
+      ).exec(run.stdout);
+      assert.ok(line, `no "${arm}" line in:\n${run.stdout}`);
+      assert.equal(Number(line[2]), Number(requests[1]), "every request of the session reached the server");
+      if (!arm.startsWith("cache") && arm !== "all") assert.equal(line[1], "0", `${arm} has no cache`);
+    }
   });
 
   test("npm run bench:checks -- --seeds 1 -n 2: candidates passing, top-ranked against a random pick, and no ranking violation", (t) => {

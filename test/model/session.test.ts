@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { LlamaTarget } from "../../language-server/src/model/llamaTarget";
+import { SNIPPET_HEADER } from "../../language-server/src/model/prompt";
 import { ModelSession } from "../../language-server/src/model/session";
 
 const EMBEDDED = join(__dirname, "..", "..", "models", "stand-code-mini.gguf");
@@ -40,5 +41,19 @@ describe("model session", () => {
     const small = await opened().solveTargetFor(4);
     await opened().releaseContextOver("solve", 4);
     assert.equal(small.context.disposed, false, "a context within the setting stays");
+  });
+
+  test("context chunks come before the FIM prompt, each after llama.cpp's snippet header (this model has no file separator token)", async () => {
+    const session = opened();
+    const first = { path: "src/a.ts", text: "export const a = 1;\n" };
+    const chunks = [first, { path: "src/b.ts", text: "export const b = 2;\n" }];
+    const plain = await session.tokenize({ text: "const c = ", kind: "code", suffix: ";\n" });
+    const withContext = await session.tokenize({ text: "const c = ", kind: "code", suffix: ";\n", context: chunks, path: "src/c.ts" });
+    const context = chunks.flatMap((chunk) => [...session.model.tokenize(SNIPPET_HEADER), ...session.model.tokenize(chunk.text)]);
+    assert.deepEqual(withContext, [...context, ...plain]);
+    assert.equal(
+      session.countChunkTokens(first),
+      session.model.tokenize(SNIPPET_HEADER).length + session.model.tokenize(first.text).length,
+    );
   });
 });

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { defaultSettings, type TrajectoryProgress } from "../../common/protocol";
+import { splitThinking } from "../../language-server/src/candidates";
 import { LlamaTarget } from "../../language-server/src/model/llamaTarget";
 import type { ModelSession } from "../../language-server/src/model/session";
 import { solve } from "../../language-server/src/solve";
@@ -102,11 +103,21 @@ for (const family of Object.keys(FAMILIES) as FamilyName[]) {
             else assert.match(candidate.thinking, VARIED_THINKING, where);
           } else assert.equal(candidate.thinking, undefined, where);
           assert.deepEqual(candidate.codeBlocks, [{ language: CHAT_ANSWER.language, code: CHAT_ANSWER.code }], where);
-          const streamed = progress
-            .filter((update) => update.trajectory === candidate.trajectory)
-            .flatMap((update) => update.spans.map((span) => span.text))
-            .join("");
+          const updates = progress.filter((update) => update.trajectory === candidate.trajectory);
+          const streamed = updates.flatMap((update) => update.spans.map((span) => span.text)).join("");
           assert.equal(streamed, candidate.text, where);
+          // The thinking so far rides with the progress that changes it, for the panel's thinking section.
+          let soFar = "";
+          let lastThinking: string | undefined;
+          for (const update of updates) {
+            soFar += update.spans.map((span) => span.text).join("");
+            const thinking = splitThinking(soFar).thinking;
+            if (update.thinking !== undefined) {
+              assert.equal(update.thinking, thinking, where);
+              lastThinking = update.thinking;
+            } else assert.equal(thinking, lastThinking, `${where}: a change of the thinking went unsent`);
+          }
+          assert.equal(lastThinking, candidate.thinking, where);
         }
         // Every candidate has the same code: one vote group.
         assert.equal(result.groups.length, 1);

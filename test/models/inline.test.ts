@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import type { Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { defaultSettings } from "../../common/protocol";
 import { completeInline } from "../../language-server/src/inlineCompletion";
+import { SNIPPET_HEADER } from "../../language-server/src/model/prompt";
 import type { ModelSession } from "../../language-server/src/model/session";
 import { decoderFor } from "../../language-server/src/decoding";
 import { greedySampling } from "../../language-server/src/stand";
@@ -15,6 +16,8 @@ import { FAMILIES, referenceTokenizer, type FamilyName } from "../../tools/fixtu
 import { openFixture } from "./fixtureSession";
 
 const settings = { ...defaultSettings, inlineCandidates: 3 };
+/** <|file_sep|> in Qwen2.5-Coder's and Qwen3's vocabulary. */
+const QWEN_FILE_SEPARATOR = 151664;
 const signal = new AbortController().signal;
 
 /** Decodes greedily from a prompt with the product's decoder and stop tokens. */
@@ -48,6 +51,18 @@ for (const family of ["qwen3", "deepseek3"] as const satisfies FamilyName[]) {
       assert.ok(prefix !== null && suffix !== null && middle !== null);
       const reference = referenceTokenizer(FAMILIES[family]);
       assert.deepEqual(prompt, [prefix, ...reference.encode(FIM_CASE.prefix), suffix, ...reference.encode(FIM_CASE.suffix), middle]);
+    });
+
+    test("context chunks come first: after Qwen's <|file_sep|> and the file's path, else after llama.cpp's snippet header", async () => {
+      const reference = referenceTokenizer(FAMILIES[family]);
+      const chunk = { path: "src/util.ts", text: "export const answer = 42;\n" };
+      const plain = await session.tokenize({ text: FIM_CASE.prefix, kind: "code", suffix: FIM_CASE.suffix });
+      const prompt = await session.tokenize({ text: FIM_CASE.prefix, kind: "code", suffix: FIM_CASE.suffix, context: [chunk], path: "src/main.ts" });
+      const context =
+        family === "qwen3"
+          ? [QWEN_FILE_SEPARATOR, ...reference.encode("src/util.ts\n"), ...reference.encode(chunk.text), QWEN_FILE_SEPARATOR, ...reference.encode("src/main.ts\n")]
+          : [...reference.encode(SNIPPET_HEADER), ...reference.encode(chunk.text)];
+      assert.deepEqual(prompt, [...context, ...plain]);
     });
 
     test("decoding a FIM middle ends at the model's end-of-generation token, which is not in the output", async () => {

@@ -11,7 +11,8 @@ import {
   InlineCompletionTriggerKind,
   type Position,
 } from "vscode-languageserver-protocol";
-import { AcceptedCompletionNotification, InlineStatisticsRequest, type InlineStatistics } from "../../common/protocol";
+import { AcceptedCompletionNotification, InlineStatisticsRequest, VisitedNotification, type InlineStatistics } from "../../common/protocol";
+import { INLINE_CONTEXT_TOKENS, INLINE_PROMPT_TOKENS } from "../../language-server/src/promptWindow";
 import { startServer, type ServerHandle } from "../../fixtures/serverProcess";
 import { defined } from "../support/defined";
 
@@ -142,6 +143,38 @@ describe("inline requests over LSP", () => {
     const now = await statistics();
     assert.equal(now.prefetchesCancelled - before.prefetchesCancelled, 1);
     assert.equal(now.prefetchesUsed, before.prefetchesUsed);
+  });
+
+  test("edits and visits elsewhere become context chunks of the prompt, within the budget the model's context leaves", async () => {
+    const open = async (name: string, lines: number): Promise<string> => {
+      const other = `file:///work/${name}.ts`;
+      const body = Array.from({ length: lines }, (_, i) => `export const ${name}${String(i)} = ${String(i)}; // ${name} ${String(i)}`);
+      await server().connection.sendNotification(DidOpenTextDocumentNotification.type, {
+        textDocument: { uri: other, languageId: "typescript", version: 1, text: body.join("\n") + "\n" },
+      });
+      return other;
+    };
+    // Small files: the embedded model's context leaves room for two of them whole.
+    const edited = await open("edited", 16);
+    const visited = await open("visited", 16);
+    await server().connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri: edited, version: 2 },
+      contentChanges: [{ range: { start: { line: 8, character: 0 }, end: { line: 8, character: 0 } }, text: "// changed\n" }],
+    });
+    await complete({ line: 1, character: 2 });
+    const afterEdit = (await statistics()).lastContext;
+    assert.equal(afterEdit.chunks, 1, `the edited place: ${JSON.stringify(afterEdit)}`);
+    await server().connection.sendNotification(VisitedNotification, { uri: visited, line: 5 });
+    await server().connection.sendNotification(VisitedNotification, { uri: "file:///work/not-open.ts", line: 3 });
+    await complete({ line: 1, character: 3 });
+    const afterVisit = (await statistics()).lastContext;
+    assert.equal(afterVisit.chunks, 2, "the edited and the visited place (a document the server does not have is no place)");
+    const model = defined((await server().settled()).model, "the model");
+    const budget = Math.min(INLINE_CONTEXT_TOKENS, model.contextSize - SETTINGS.inlineMaxTokens - 16 - INLINE_PROMPT_TOKENS);
+    assert.ok(
+      afterVisit.tokens > afterEdit.tokens && afterVisit.tokens <= budget,
+      `${String(afterVisit.tokens)} tokens, budget ${String(budget)}`,
+    );
   });
 
   test("an acceptance the document has moved past starts no prefetch", async () => {

@@ -62,6 +62,19 @@ describe("benchmark summary", () => {
     assert.match(defined(nodeLlamaCpp, "node-llama-cpp").boundNote ?? "", /own loop/);
   });
 
+  test("the bound counts tokens per call relative to the baseline's, which a stop token puts below 1", () => {
+    // The baseline commits 99 tokens in 100 calls (the last call sampled the stop token).
+    const baseline: MethodRuns = { method: "base", ownLoop: false, runs: [[run(1, 99, 100)], [run(1, 99, 100)]] };
+    const [base, drafting] = summariseMethods(
+      [baseline, { ...baseline, method: "drafting", runs: [[run(1, 99, 50, 1)], [run(1, 99, 50, 1)]] }],
+      1,
+      curve,
+    );
+    assert.equal(defined(base, "baseline").bound, 1);
+    assert.equal(defined(base, "baseline").boundNote, undefined);
+    assert.ok(Math.abs(defined(drafting, "drafting").bound - 2 / 1.5) < 1e-12);
+  });
+
   test("boundBelowSpeedup: none when the bound is at or above the speedup as printed; noise when it lies within the spread", () => {
     assert.equal(boundBelowSpeedup(1.2, 1.1, { low: 1, high: 1.2 }, false), undefined);
     assert.equal(boundBelowSpeedup(1.104, 1.1, { low: 1, high: 1.2 }, false), undefined, "equal to two decimals");

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { solveLinear } from "../../language-server/src/stand/leastSquares";
+import { CallCostModel } from "../../language-server/src/stand";
 import { costModel } from "../support/budgetFixtures";
 
 describe("call cost model", () => {
@@ -31,6 +32,27 @@ describe("call cost model", () => {
     model.record(4, 3, truth(4, 3, true));
     close(model.estimator()(4, 3), truth(4, 3), "price(4, 3) after (4, 3)");
     close(model.estimator()(4, 0), truth(4, 0, true), "price(4, 0) after (4, 3)");
+  });
+
+  test("a draft's price is a ratio to the plain calls around it: drafts priced while the machine was busy do not stay expensive once it is quiet", () => {
+    // One trajectory; a plain call costs 10 ms × load, a call with k draft tokens (10 + 3k) ms × load.
+    const model = new CallCostModel();
+    const call = (drafts: number, load: number): void => {
+      model.record(1, drafts, (10 + 3 * drafts) * load);
+    };
+    for (let i = 0; i < 200; i++) call(i % 10 === 0 ? 2 : 0, 1);
+    // Another program takes the core for a while, and the only draft calls of the period fall in it.
+    for (let i = 0; i < 60; i++) call(i % 3 === 0 ? 2 : 0, 3);
+    // Quiet again: a few hundred plain calls, as when the budget decides drafting does not pay.
+    for (let i = 0; i < 300; i++) call(0, 1);
+    const steady = model.cost(1, 2) / model.cost(1, 0);
+    assert.ok(steady > 1.45 && steady < 1.85, `a two-token draft costs ${steady.toFixed(2)}× a plain call (truth 1.6×)`);
+    assert.ok(Math.abs(model.cost(1, 0) - 10) < 1, `a plain call is priced at ${model.cost(1, 0).toFixed(2)} ms (truth 10)`);
+    // The plan's price also counts the change of shape there and back; the lag of the load behind
+    // the busy period's start leaves a little of it, but far from the busy machine's 4.8×.
+    const price = model.estimator();
+    const planned = price(1, 2) / price(1, 0);
+    assert.ok(planned < 2.2, `the plan prices a two-token draft at ${planned.toFixed(2)}× a plain call`);
   });
 
   test("the solver pivots past a zero on the diagonal and refuses a singular system", () => {

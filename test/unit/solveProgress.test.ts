@@ -45,4 +45,26 @@ describe("solve progress batching", () => {
     batcher.flush();
     assert.equal(sent.length, 3, "nothing pending, nothing sent");
   });
+
+  test("a batch carries the latest thinking a step in it changed, and none when no step did", () => {
+    let now = 0;
+    const sent: TrajectoryProgress[][] = [];
+    const batcher = new ProgressBatcher(
+      (batch) => sent.push(batch),
+      50,
+      () => now,
+    );
+    batcher.add(0, [{ text: "<think>a", origin: "model" }], stats(1), "a");
+    now += 10;
+    batcher.add(0, [{ text: "b", origin: "model" }], stats(2), "ab");
+    batcher.add(0, [{ text: "</think>", origin: "model" }], stats(3));
+    batcher.flush();
+    now += 100;
+    batcher.add(0, [{ text: "x", origin: "model" }], stats(4));
+    assert.deepEqual(
+      sent.map((batch) => batch.map((progress) => progress.thinking)),
+      [["a"], ["ab"], [undefined]],
+    );
+    assert.equal("thinking" in (sent[2]?.[0] ?? {}), false, "no thinking field when it did not change");
+  });
 });

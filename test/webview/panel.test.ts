@@ -17,6 +17,7 @@ import {
   type PanelState,
   type ToPanel,
 } from "../../common/panel";
+import { BASELINE_METHOD, formatSpeedupRange, noiseVerdict, STAND_METHOD } from "../../common/benchmarkTable";
 import type { Candidate, CandidateCheckResult, RunChecksResult, SolveResult } from "../../common/protocol";
 import { contentSecurityPolicy, panelHtml } from "../../extension/src/panelHtml";
 import { defined } from "../support/defined";
@@ -302,16 +303,30 @@ describe("candidates panel (webview in Chromium)", () => {
       const speedup = page.locator("svg.chart-speedup");
       assert.equal(await speedup.locator("rect.bar").count(), benchmark.rows.length);
       const speedupLabel = (await speedup.getAttribute("aria-label")) ?? "";
-      for (const row of benchmark.rows)
+      for (const row of benchmark.rows) {
+        const spread = row.withinNoise === undefined ? "" : ` (${formatSpeedupRange(row)}, ${noiseVerdict(row)})`;
         assert.ok(
           speedupLabel.includes(
-            `${row.method} at N = ${row.trajectories}, T = ${row.temperature}: ${row.speedup.toFixed(2)}× (bound ${row.bound.toFixed(2)}×)`,
+            `${row.method} at N = ${row.trajectories}, T = ${row.temperature}: ${row.speedup.toFixed(2)}×${spread}, bound ${row.bound.toFixed(2)}×`,
           ),
           row.method,
         );
+      }
+      // Each ratio's spread as a whisker, dashed where it is within noise.
+      const judged = benchmark.rows.filter((row) => row.withinNoise !== undefined);
+      assert.ok(judged.length > 0, "the recording has repetitions");
+      assert.equal(await speedup.locator("line.spread").count(), judged.length);
+      assert.equal(await speedup.locator("line.spread.within-noise").count(), judged.filter((row) => row.withinNoise).length);
       // The benchmark's table: every column explained, and nothing wraps.
       const headers = page.locator("table.benchmark-table thead th");
-      assert.deepEqual(await headers.allTextContents(), ["method", "tok/s", "speedup", "bound", "tok/call", "drafter %"]);
+      assert.deepEqual(await headers.allTextContents(), ["method", "tok/s", "speedup", "spread", "bound", "tok/call", "drafter %"]);
+      for (const row of benchmark.rows) {
+        const cells = await page.locator(`table.benchmark-table tbody tr`, { hasText: row.method }).first().locator("td").allTextContents();
+        const expected = row.method === BASELINE_METHOD ? "–" : `${formatSpeedupRange(row)}, ${noiseVerdict(row)}`;
+        assert.equal(cells[2], expected, `${row.method}: its spread and what it says`);
+        assert.equal(cells[3]?.endsWith(" *"), row.boundNote !== undefined, `${row.method}: a bound below its speedup is marked`);
+      }
+      assert.equal(await page.locator("ul.benchmark-notes li").count(), benchmark.rows.filter((row) => row.boundNote).length);
       for (const title of await page.evaluate(() =>
         (globalThis as unknown as InPage).__stand.attributes("table.benchmark-table thead th", "title"),
       ))
@@ -321,7 +336,15 @@ describe("candidates panel (webview in Chromium)", () => {
         await page.evaluate(() => (globalThis as unknown as InPage).__stand.style("table.benchmark-table", "white-space")),
         "nowrap",
       );
-      assert.match((await page.locator(".benchmark-headline").textContent()) ?? "", /STAND.*plain decoding/);
+      const stand = benchmark.rows.find((row) => row.method === STAND_METHOD);
+      assert.ok(stand?.withinNoise !== undefined, "the recording's STAND row has a spread");
+      assert.match(
+        (await page.locator(".benchmark-headline").textContent()) ?? "",
+        stand.withinNoise
+          ? /^STAND chain, adaptive: .*, within noise of plain decoding \(its speedup ranged .* over 3 interleaved runs\)/
+          : /^STAND chain, adaptive: .* plain decoding in each of 3 interleaved runs/,
+        "the headline says whether the difference is more than noise",
+      );
       const perStep = tokensPerStep(result.candidates.map((candidate) => candidate.statistics));
       assert.match(
         (await page.locator(".solve-stats").textContent()) ?? "",

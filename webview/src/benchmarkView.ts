@@ -1,7 +1,9 @@
-// The benchmark's result: one sentence that says what it found, the speedup chart, and a table
-// whose columns are explained (in their headers' tooltips and in a key under it) and never wrap:
-// a narrow side bar scrolls the table sideways instead.
+// The benchmark's result: one sentence that says what it found (and whether the difference is
+// larger than the run's own noise), the speedup chart with each ratio's spread, and a table whose
+// columns are explained (in their headers' tooltips and in a key under it) and never wrap: a
+// narrow side bar scrolls the table sideways instead.
 import type { BenchmarkState } from "../../common/panel";
+import { BASELINE_METHOD, formatSpeedupRange, noiseVerdict, STAND_METHOD } from "../../common/benchmarkTable";
 import type { BenchmarkRow } from "../../common/protocol";
 import { speedupChart } from "./charts";
 import { h, setAttribute } from "./dom";
@@ -27,10 +29,16 @@ const COLUMNS: readonly Column[] = [
     cell: (row) => formatSpeedup(row.speedup),
   },
   {
+    title: "spread",
+    explanation:
+      "The lowest and highest of the repetitions' own speedups (each repetition times the method and plain decoding back to back). Within noise: the spread reaches 1×, so this run cannot tell the two apart.",
+    cell: spreadText,
+  },
+  {
     title: "bound",
     explanation:
       "The speedup the measured draft acceptance allows at what a model call with drafts costs on this machine; the gap to the speedup is overhead.",
-    cell: (row) => formatSpeedup(row.bound),
+    cell: (row) => `${formatSpeedup(row.bound)}${row.boundNote ? " *" : ""}`,
   },
   {
     title: "tok/call",
@@ -44,12 +52,39 @@ const COLUMNS: readonly Column[] = [
   },
 ];
 
-/** One sentence: STAND (adaptive) against plain decoding, at the benchmark's N and T. */
+/** "0.97–1.12, within noise" (the spread and what it says); "–" for the baseline. */
+function spreadText(row: BenchmarkRow): string {
+  const verdict = noiseVerdict(row);
+  if (row.method === BASELINE_METHOD) return "–";
+  if (row.withinNoise === undefined) return verdict;
+  return `${formatSpeedupRange(row)}, ${verdict}`;
+}
+
+/** One sentence: STAND (adaptive) against plain decoding, at the benchmark's N and T, and whether it is more than noise. */
 function headline(rows: readonly BenchmarkRow[]): string {
-  const stand = rows.find((row) => /STAND.*adaptive/i.test(row.method)) ?? rows.find((row) => row.method.startsWith("STAND"));
+  const stand = rows.find((row) => row.method === STAND_METHOD) ?? rows.find((row) => row.method.startsWith("STAND"));
   if (!stand) return "";
-  const verdict = stand.speedup >= 1 ? "faster than" : "slower than";
-  return `${stand.method}: ${formatSpeedup(stand.speedup)} plain decoding (${verdict}) with ${stand.trajectories} candidate${stand.trajectories === 1 ? "" : "s"} at T = ${stand.temperature}, on this machine and model.`;
+  const candidates = `${String(stand.trajectories)} candidate${stand.trajectories === 1 ? "" : "s"} at T = ${String(stand.temperature)}`;
+  const runs = `${String(stand.repetitions)} interleaved runs`;
+  const direction = stand.speedup >= 1 ? "faster than" : "slower than";
+  const verdict =
+    stand.withinNoise === undefined
+      ? `${direction} plain decoding in a single run, which has no spread to judge by`
+      : stand.withinNoise
+        ? `within noise of plain decoding (its speedup ranged ${formatSpeedupRange(stand)} over ${runs})`
+        : `${direction} plain decoding in each of ${runs} (${formatSpeedupRange(stand)})`;
+  return `${stand.method}: ${formatSpeedup(stand.speedup)}, ${verdict}; ${candidates}, on this machine and model.`;
+}
+
+/** Why a bound is below its speedup (then it is no limit), under the table. */
+function boundNotes(rows: readonly BenchmarkRow[]): HTMLElement | undefined {
+  const noted = rows.filter((row) => row.boundNote);
+  if (noted.length === 0) return undefined;
+  return h(
+    "ul",
+    { class: "benchmark-notes" },
+    ...noted.map((row) => h("li", {}, `* ${row.method}: bound ${formatSpeedup(row.bound)} below its speedup: ${row.boundNote ?? ""}`)),
+  );
 }
 
 function table(rows: readonly BenchmarkRow[]): HTMLElement {
@@ -74,7 +109,7 @@ function table(rows: readonly BenchmarkRow[]): HTMLElement {
         ...rows.map((row) =>
           h(
             "tr",
-            { class: row.method.startsWith("STAND") ? "stand" : undefined },
+            { class: row.method.startsWith("STAND") ? "stand" : undefined, "data-verdict": noiseVerdict(row) },
             ...columns.map((column, index) => (index === 0 ? h("th", { scope: "row" }, column.cell(row)) : h("td", {}, column.cell(row)))),
           ),
         ),
@@ -134,12 +169,14 @@ export class BenchmarkView {
           h(
             "figcaption",
             {},
-            "Speedup against plain decoding (bar) and the bound the measured acceptance allows on this machine (tick, ≤).",
+            "Speedup against plain decoding (bar), its spread over the repetitions (whisker) and the bound the measured acceptance allows on this machine (tick).",
           ),
         ),
         table(result.rows),
-        key(),
       );
+      const notes = boundNotes(result.rows);
+      if (notes) parts.push(notes);
+      parts.push(key());
     } else if (result) {
       parts.push(h("p", { class: "muted" }, "The benchmark returned no rows."));
     }

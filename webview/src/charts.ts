@@ -1,6 +1,7 @@
 // Small inline SVG charts, built with DOM calls and styled by class (no chart library, no inline
 // styles). Each is an image with a text alternative that states its numbers.
 import type { ThroughputSample } from "../../common/panel";
+import { formatSpeedupRange, noiseVerdict } from "../../common/benchmarkTable";
 import type { BenchmarkRow } from "../../common/protocol";
 import { s } from "./dom";
 import { formatCount, formatDuration, formatRate, formatSpeedup } from "./format";
@@ -113,7 +114,9 @@ export function throughputChart(samples: readonly ThroughputSample[]): SVGSVGEle
 /** Speedup of each method against plain (batched autoregressive) decoding, with its bound. */
 export function speedupChart(rows: readonly BenchmarkRow[]): SVGSVGElement {
   const describe = (row: BenchmarkRow): string =>
-    `${row.method} at N = ${row.trajectories}, T = ${row.temperature}: ${formatSpeedup(row.speedup)} (bound ${formatSpeedup(row.bound)})`;
+    `${row.method} at N = ${row.trajectories}, T = ${row.temperature}: ${formatSpeedup(row.speedup)}` +
+    (row.withinNoise === undefined ? "" : ` (${formatSpeedupRange(row)}, ${noiseVerdict(row)})`) +
+    `, bound ${formatSpeedup(row.bound)}`;
   const described = rows.map(describe);
   const label = `Speedup against plain decoding: ${described.join("; ")}.`;
   const rowHeight = 30;
@@ -122,14 +125,15 @@ export function speedupChart(rows: readonly BenchmarkRow[]): SVGSVGElement {
   const svg = chart("chart-speedup", height, label);
   const left = 8;
   const right = WIDTH - 90;
-  const max = Math.max(1.5, ...rows.map((row) => Math.max(row.speedup, row.bound))) * 1.05;
+  const max = Math.max(1.5, ...rows.map((row) => Math.max(row.speedup, row.bound, row.speedupRange.high))) * 1.05;
   const x = (value: number): number => left + ((right - left) * value) / max;
   const bottom = top + rows.length * rowHeight;
   rows.forEach((row, index) => {
     const y = top + index * rowHeight;
     const stand = row.method.startsWith("STAND");
-    const group = s("g", { class: stand ? "row stand" : "row", "data-method": row.method });
-    group.append(
+    const group = s(
+      "g",
+      { class: stand ? "row stand" : "row", "data-method": row.method },
       s("title", {}, describe(row)),
       s(
         "text",
@@ -137,12 +141,22 @@ export function speedupChart(rows: readonly BenchmarkRow[]): SVGSVGElement {
         `${row.method}${rows.some((other) => other.trajectories !== row.trajectories || other.temperature !== row.temperature) ? ` (N ${row.trajectories}, T ${row.temperature})` : ""}`,
       ),
       s("rect", { class: "bar", x: left, y: y + 14, width: Math.max(1, x(row.speedup) - left).toFixed(1), height: 10, rx: 1 }),
+      // The spread over the repetitions: a whisker from the lowest to the highest paired ratio.
+      row.withinNoise === undefined
+        ? undefined
+        : s("line", {
+            class: row.withinNoise ? "spread within-noise" : "spread",
+            x1: x(row.speedupRange.low).toFixed(1),
+            x2: x(row.speedupRange.high).toFixed(1),
+            y1: y + 19,
+            y2: y + 19,
+          }),
       s("line", { class: "bound", x1: x(row.bound).toFixed(1), x2: x(row.bound).toFixed(1), y1: y + 12, y2: y + 26 }),
       s(
         "text",
         { class: "value", x: right + 6, y: y + 23 },
         formatSpeedup(row.speedup),
-        s("tspan", { class: "bound-text" }, ` ≤ ${formatSpeedup(row.bound)}`),
+        s("tspan", { class: "bound-text" }, ` ${row.bound >= row.speedup ? "≤" : "bound"} ${formatSpeedup(row.bound)}`),
       ),
     );
     svg.append(group);

@@ -54,6 +54,9 @@ export function summariseMethods(
   if (!baseline) return [];
   const baselineSpeeds = baseline.runs.map((runs) => repetitionOf(runs, trajectories).tokensPerSecond);
   const baselineSpeed = median(baselineSpeeds);
+  // A call that samples a stop token commits nothing, so even plain decoding has A a little below 1:
+  // the bound counts tokens per call relative to it.
+  const baselineTokensPerCall = median(baseline.runs.map((runs) => repetitionOf(runs, trajectories).tokensPerCall));
   return methods.map((method) => {
     const repetitions = method.runs.map((runs) => repetitionOf(runs, trajectories));
     const tokensPerSecond = median(repetitions.map((r) => r.tokensPerSecond));
@@ -63,7 +66,7 @@ export function summariseMethods(
     // The median of the paired ratios: a change of the machine's load between repetitions slows both sides of a pair.
     const speedup = method === baseline ? 1 : median(ratios);
     const speedupRange = method === baseline ? { low: 1, high: 1 } : { low: Math.min(...ratios), high: Math.max(...ratios) };
-    const bound = tokensPerCall / costAt(curve, draftedPerCall);
+    const bound = tokensPerCall / (baselineTokensPerCall > 0 ? baselineTokensPerCall : 1) / costAt(curve, draftedPerCall);
     const withinNoise = method === baseline || ratios.length < 2 ? undefined : speedupRange.low <= 1 && speedupRange.high >= 1;
     const boundNote = boundBelowSpeedup(bound, speedup, speedupRange, method.ownLoop);
     const predictions = totalPredictions(method.runs.flat());

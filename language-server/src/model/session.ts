@@ -8,7 +8,7 @@ import type { BenchmarkRow, ModelInfo } from "../../../common/protocol";
 import { DraftBudget, NgramTable, type TargetModel } from "../stand";
 import { LlamaTarget } from "./llamaTarget";
 import { loadModelFile } from "./modelFile";
-import { hasChatTemplate, supportsFillInTheMiddle, tokenizePrompt, type PromptInput } from "./prompt";
+import { chunkTokens, hasChatTemplate, supportsFillInTheMiddle, tokenizePrompt, type ContextChunk, type PromptInput } from "./prompt";
 import { runBenchmark, type BenchmarkOptions } from "./benchmark";
 import { loadRuntime, threadsForModel, type GpuChoice, type Runtime } from "./runtime";
 import { Vocabulary } from "./vocabulary";
@@ -125,6 +125,11 @@ export class ModelSession {
   /** How many tokens `text` is, as plain text: for sizing prompts. */
   countTokens(text: string): number {
     return this.model.tokenize(text).length;
+  }
+
+  /** How many tokens a context chunk takes in a prompt, with its header. */
+  countChunkTokens(chunk: ContextChunk): number {
+    return chunkTokens(this.model, chunk).length;
   }
 
   tokenize(input: PromptInput): Promise<Token[]> {

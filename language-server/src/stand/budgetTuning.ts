@@ -32,6 +32,14 @@ export const BUDGET_TUNING = {
     minDraftCost: 0.01,
     /** Weight of the newest call in the running per-trajectory cost that sets the prior's scale. */
     scaleSmoothing: 0.1,
+    /**
+     * Weight of the newest call in the load factor (how much slower calls run now than the fit
+     * predicts): about the last three calls, so a draft is priced against the plain calls just
+     * before it. Its noise does not reach the plan, which compares prices at one load.
+     */
+    loadSmoothing: 0.3,
+    /** Calls before the load factor moves: until then the fit itself is still settling. */
+    loadWarmUp: 16,
   },
   planning: {
     /**

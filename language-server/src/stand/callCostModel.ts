@@ -28,11 +28,22 @@ function predict(coefficients: Coefficients, sequences: number, draftTokens: num
 }
 
 /**
- * Online model of one target call's cost for S trajectories with D draft tokens in all:
+ * Online model of one target call's cost for S trajectories with D draft tokens in all, at the
+ * machine's current load:
  *
  *   ms ≈ fixed + perSequence·S + perDraft·D + batched·[S + D > 1] + reshape·[(S, D) ≠ previous call's]
  *
  * fitted by decayed least squares with a ridge pull towards a prior shape (BUDGET_TUNING.cost).
+ *
+ * The fit learns the curve's shape, not the machine's speed of the moment: each call is divided
+ * by the current load factor (how much slower the last few calls of an unchanged shape ran than
+ * the fit predicts)
+ * before it is fitted, and estimates are multiplied by it. Drafts are priced by few calls, often
+ * hundreds of calls apart; without this, a draft call timed while another program briefly took
+ * the core would price drafts at the busy machine's cost until it decayed, and the budget would
+ * stop drafting on a machine that is quiet again (and draft too much after a quiet moment on a
+ * busy one). So what a draft costs is, in effect, a ratio to the plain calls around it.
+ *
  * The last two terms are real:
  * - on a CPU, llama.cpp's first extra token in a batch costs far more than the ones after it (a
  *   one-token batch takes a faster path), so a draft pays only if it is long enough;
@@ -50,6 +61,8 @@ export class CallCostModel implements CallCost {
   private sinceFit = 0;
   /** The shape of the last call recorded, which the next call is compared with. */
   private previous: { sequences: number; draftTokens: number } | undefined;
+  /** How much slower calls run now than the fit predicts: a running mean over the last few calls. */
+  private load = 1;
 
   constructor(private readonly tuning: Tuning<"cost"> = BUDGET_TUNING.cost) {
     this.fit = new DecayedLeastSquares(TERMS.length, tuning.decay);
@@ -57,9 +70,18 @@ export class CallCostModel implements CallCost {
 
   record(sequences: number, draftTokens: number, milliseconds: number): void {
     if (!(milliseconds > 0) || sequences <= 0) return;
-    this.fit.add(features(sequences, draftTokens, this.reshapes(sequences, draftTokens)), milliseconds);
+    const reshapes = this.reshapes(sequences, draftTokens);
+    // Divided by the load before this call, so that a call's own surprise is fitted, not absorbed.
+    const unloaded = milliseconds / this.load;
+    this.fit.add(features(sequences, draftTokens, reshapes), unloaded);
+    // Only calls of the same shape as the one before move the load: the fit knows them best (a
+    // change of shape costs what few calls have shown).
+    if (this.observations >= this.tuning.loadWarmUp && reshapes === 0) {
+      const ratio = milliseconds / predict(this.coefficients(), sequences, draftTokens, reshapes);
+      this.load = (1 - this.tuning.loadSmoothing) * this.load + this.tuning.loadSmoothing * ratio;
+    }
     this.previous = { sequences, draftTokens };
-    const perSequence = milliseconds / sequences;
+    const perSequence = unloaded / sequences;
     this.scale =
       this.observations === 0 ? perSequence : (1 - this.tuning.scaleSmoothing) * this.scale + this.tuning.scaleSmoothing * perSequence;
     this.observations++;
@@ -68,7 +90,7 @@ export class CallCostModel implements CallCost {
 
   /** Estimated milliseconds of a call of this shape in a run of calls of the same shape (relative units before any data). */
   cost(sequences: number, draftTokens: number): number {
-    return predict(this.coefficients(), sequences, draftTokens, 0);
+    return this.load * predict(this.coefficients(), sequences, draftTokens, 0);
   }
 
   /**
@@ -79,9 +101,10 @@ export class CallCostModel implements CallCost {
    */
   estimator(): (sequences: number, draftTokens: number) => number {
     const coefficients = this.coefficients();
+    const load = this.load;
     return (sequences, draftTokens) => {
       const reshapes = this.reshapes(sequences, draftTokens) * (draftTokens > 0 ? 2 : 1);
-      return predict(coefficients, sequences, draftTokens, reshapes);
+      return load * predict(coefficients, sequences, draftTokens, reshapes);
     };
   }
 
