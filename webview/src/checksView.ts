@@ -11,7 +11,8 @@ import { plural } from "./format";
 /** The checks box's element id: main.ts folds what is typed there into the state. */
 export const CHECKS_INPUT_ID = "checks-input";
 
-const PLACEHOLDER = 'One check per line: isString(null) // => false, or an expression that must hold: isString("") === true';
+const PLACEHOLDER =
+  "One check per line: a call and the value it should give (add(1, 2) // => 3; in Python, # => 3), or an expression that must hold";
 
 export class ChecksView {
   readonly element: HTMLElement;
