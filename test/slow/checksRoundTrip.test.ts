@@ -160,7 +160,7 @@ describe("checks end to end (code-server + chromium)", { skip: missing && !stric
   });
 
   step(
-    `b. the bundled isString problem solves into ${TRAJECTORIES} cards; checks wait to be asked for`,
+    `b. the bundled isString problem solves into ${TRAJECTORIES} candidates; checks wait to be asked for`,
     150_000,
     async (workbench, panel) => {
       await solveFile(workbench, panel, "src/isString.js");
