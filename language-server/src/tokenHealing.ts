@@ -104,11 +104,15 @@ const MAX_BACK_OFF = 4;
 export function healingCut(prefix: string, prefixTokens: readonly number[], textOf: TokenText): HealingCut | undefined {
   // prefixTokens may tokenize only the end of the prefix (its last line): only the last few are read.
   if (prefix.length === 0 || prefix.endsWith("\n") || prefixTokens.length === 0) return undefined;
+  const last = prefixTokens.at(-1);
+  if (last === undefined) return undefined;
   let start = prefixTokens.length - 1;
-  let removed = textOf(prefixTokens[start]!);
+  let removed = textOf(last);
   while (start > 0 && prefixTokens.length - start < MAX_BACK_OFF && WORD.test(removed[0] ?? "")) {
-    const before = textOf(prefixTokens[start - 1]!);
-    if (!WORD.test(before[before.length - 1] ?? "")) break;
+    const previous = prefixTokens[start - 1];
+    if (previous === undefined) break;
+    const before = textOf(previous);
+    if (!WORD.test(before.at(-1) ?? "")) break;
     removed = before + removed;
     start--;
   }
@@ -130,7 +134,10 @@ export function healingCut(prefix: string, prefixTokens: readonly number[], text
  */
 export function isAllowed(text: string, { remaining, thenCode }: Constraint): boolean {
   if (text.length === 0) return false;
-  if (text.startsWith(remaining)) return !thenCode || (text.length > remaining.length && !SPACE.test(text[remaining.length]!));
+  if (text.startsWith(remaining)) {
+    const next = text[remaining.length];
+    return !thenCode || (next !== undefined && !SPACE.test(next));
+  }
   return text.length === remaining.length - 1 && remaining.startsWith(text) && WHITESPACE.test(remaining);
 }
 
@@ -158,15 +165,21 @@ export function constrainedDistribution(
   const tokens: number[] = [];
   const logits: number[] = [];
   for (let i = 0; i < distribution.tokens.length; i++) {
-    const token = distribution.tokens[i]!;
-    const probability = distribution.probs[i]!;
-    if (!(probability > 0) || excluded.has(token) || !isAllowed(textOf(token), constraint)) continue;
+    const token = distribution.tokens[i];
+    const probability = distribution.probs[i] ?? 0;
+    if (token === undefined || !(probability > 0) || excluded.has(token) || !isAllowed(textOf(token), constraint)) continue;
     tokens.push(token);
     logits.push(Math.log(probability));
   }
   if (tokens.length === 0) return undefined;
   const restricted = samplerDistribution(logits, sampling);
-  return { tokens: Int32Array.from(restricted.tokens, (index) => tokens[index]!), probs: restricted.probs };
+  // samplerDistribution numbers the logits it was given: map its indices back to tokens.
+  const allowed = Int32Array.from(restricted.tokens, (index) => {
+    const token = tokens[index];
+    if (token === undefined) throw new RangeError(`the sampler returned index ${index} of ${tokens.length} logits`);
+    return token;
+  });
+  return { tokens: allowed, probs: restricted.probs };
 }
 
 export interface HealingRequest {
@@ -202,32 +215,28 @@ export async function healedStarts(target: TargetModel, request: HealingRequest)
     const pending = constraints.flatMap((constraint, trajectory) => (isSpelt(constraint) ? [] : [trajectory]));
     if (pending.length === 0) break;
     const requests = pending.map((trajectory) => {
-      const context = [...request.prompt, ...starts[trajectory]!];
+      const context = [...request.prompt, ...(starts[trajectory] ?? [])];
       return { trajectory, context, draft: new DraftTree(context) };
     });
     const pendingConstraints = pending.map((trajectory) => constraints[trajectory] ?? request.constraint);
     const distributions = await nextDistributions(target, requests, pendingConstraints, request, excluded);
     // Trajectories at the same place (all of them at the first step) share one restriction.
     const restricted = new Map<string, SparseDistribution | undefined>();
-    for (let i = 0; i < pending.length; i++) {
-      const trajectory = pending[i]!;
-      const key = starts[trajectory]!.join(",");
+    for (const [i, trajectory] of pending.entries()) {
+      const start = starts[trajectory];
+      const distribution = distributions[i];
+      if (!start || !distribution) throw new Error(`no distribution for trajectory ${trajectory}`);
+      const key = start.join(",");
       if (!restricted.has(key))
         restricted.set(
           key,
-          constrainedDistribution(
-            distributions[i]!,
-            pendingConstraints[i] ?? request.constraint,
-            request.textOf,
-            request.sampling,
-            excluded,
-          ),
+          constrainedDistribution(distribution, pendingConstraints[i] ?? request.constraint, request.textOf, request.sampling, excluded),
         );
       const allowed = restricted.get(key);
       if (!allowed) return undefined;
       const token = sampleToken(allowed, random);
-      starts[trajectory]!.push(token);
-      constraints[trajectory] = advance(constraints[trajectory]!, request.textOf(token));
+      start.push(token);
+      constraints[trajectory] = advance(constraints[trajectory] ?? request.constraint, request.textOf(token));
     }
   }
   return constraints.every(isSpelt) ? starts : undefined;
