@@ -23,7 +23,7 @@ export function bestCandidateNote(best: BestCandidate, candidates: number, noChe
     return `applied ${name}, the one most candidates agree with (${best.agreeing} of ${candidates}).${why}`;
   }
   const { passed, total } = best.result;
-  if (best.passed) return `applied ${name}: it passed all ${total} check${total === 1 ? "" : "s"}.`;
+  if (best.passed) return `applied ${name}: it passed ${total === 1 ? "the check" : `all ${total} checks`}.`;
   const problem = best.result.message ? ` (${best.result.message})` : "";
   return `no candidate passed every check. The best, ${name}, passed ${passed} of ${total}${problem}.`;
 }

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { setTimeout as delay } from "node:timers/promises";
 import {
   ARTIFACTS,
   createSandbox,
@@ -18,6 +17,7 @@ import {
   type Sandbox,
 } from "./support/codeServer";
 import { defined } from "../support/defined";
+import { waitUntil } from "./support/waitUntil";
 import { Workbench } from "./support/workbench";
 
 const SHOTS = join(ARTIFACTS, "e2e");
@@ -70,17 +70,6 @@ describe("VS Code end to end (code-server + chromium)", { skip: missing && !stri
     });
   };
 
-  /** Polls `read` until it satisfies `done`; the last value's description goes into the error. */
-  async function waitUntil<T>(read: () => T | Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await read();
-      if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
-      await delay(100);
-    }
-  }
-
   before(async () => {
     if (missing) throw new Error(`${missing}; STAND_TEST_STRICT=1 makes this a failure instead of a skip`);
     mkdirSync(SHOTS, { recursive: true });
@@ -122,8 +111,13 @@ describe("VS Code end to end (code-server + chromium)", { skip: missing && !stri
       .nth(TRAJECTORIES - 1)
       .waitFor({ timeout: 30_000 });
     await panel.locator('#solve[data-phase="done"]').waitFor({ timeout: 60_000 });
-    assert.equal(await panel.locator(".candidate-card[data-trajectory]").count(), TRAJECTORIES);
-    assert.equal(await panel.locator('.candidate-card[data-finished="true"]').count(), TRAJECTORIES, "every card is finished");
+    // Identical candidates share one card (data-copies lists them): every trajectory is on a card.
+    const cards = panel.locator(".candidate-card[data-trajectory]");
+    const trajectoriesShown = await cards.evaluateAll((elements: { getAttribute(name: string): string | null }[]) =>
+      elements.reduce((sum, element) => sum + (element.getAttribute("data-copies")?.split(" ").length ?? 1), 0),
+    );
+    assert.equal(trajectoriesShown, TRAJECTORIES);
+    assert.equal(await panel.locator('.candidate-card[data-finished="true"]').count(), await cards.count(), "every card is finished");
     // Wide enough for the candidates' code: this screenshot is the README's.
     await workbench.resizeSideBar(560);
     await workbench.page.waitForTimeout(300);

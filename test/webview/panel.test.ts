@@ -18,7 +18,7 @@ import {
   type ToPanel,
 } from "../../common/panel";
 import { BASELINE_METHOD, formatSpeedupRange, noiseVerdict, STAND_METHOD } from "../../common/benchmarkTable";
-import type { Candidate, SolveResult } from "../../common/protocol";
+import type { Candidate, CandidateCheckResult, RunChecksResult, SolveResult } from "../../common/protocol";
 import { contentSecurityPolicy, panelHtml } from "../../extension/src/panelHtml";
 import { defined } from "../support/defined";
 import { BRIDGE_SCRIPT, NONCE, startPanelServer, type PanelServer, type ThemeName } from "./harness";
@@ -47,6 +47,8 @@ const halfway = Math.floor(finishedAt / 2);
 /** The extension posts events in batches: here one event per batch, as a slow stream would. */
 const batches = (list: readonly PanelEvent[]): ToPanel[] => list.map((event) => ({ type: "events", events: [event] }));
 const snapshot = (state: PanelState): ToPanel => ({ type: "snapshot", state });
+/** Text with its runs of white space as one space, as a screen shows it. */
+const normalise = (text: string): string => text.replace(/\s+/g, " ").trim();
 
 interface Violation {
   readonly directive: string;
@@ -465,13 +467,16 @@ describe("candidates panel (webview in Chromium)", () => {
       );
       assert.equal(outline.style, "solid", "a visible focus ring on the card");
       assert.equal(outline.color, "rgb(0, 95, 184)", "in the theme's focusBorder colour");
+      // Tab from the toolbar: the checks box, Run checks, Apply best, then the first card.
       await page.locator('[data-action="runBenchmark"]').focus();
       await page.keyboard.press("Tab");
-      assert.deepEqual(
-        await active(),
-        { tag: "article", action: null, card: "0", isCard: true },
-        "Tab from the toolbar goes to the first card",
-      );
+      assert.equal((await active())?.tag, "vscode-textarea", "Tab from the toolbar goes to the checks box");
+      for (const action of ["runChecks", "applyBest"]) {
+        await page.keyboard.press("Tab");
+        assert.equal((await active())?.action, action);
+      }
+      await page.keyboard.press("Tab");
+      assert.deepEqual(await active(), { tag: "article", action: null, card: "0", isCard: true }, "then to the first card");
       await assertClean();
     });
 
@@ -664,6 +669,110 @@ describe("candidates panel (webview in Chromium)", () => {
         await page.locator(".candidate-card .candidate-text").first().textContent(),
         candidates[0]?.text,
         "Show all shows the whole text",
+      );
+      await assertClean();
+    });
+
+    test("checks: the box, Run checks and Apply best, a badge and the first failure per card, cards by checks passed, the best marked", async () => {
+      const { page, deliver, takePosted, assertClean } = await open("dark");
+      const recorded = defined(finalState.solve, "the recorded solve");
+      const solveId = recorded.id;
+      const problem = recorded.problem;
+      const checkResult = (trajectory: number, passed: number): CandidateCheckResult => ({
+        trajectory,
+        status: passed === 2 ? "passed" : "failed",
+        passed,
+        total: 2,
+        results: [
+          { outcome: "passed", actual: "0" },
+          passed === 2 ? { outcome: "passed", actual: "1" } : { outcome: "failed", actual: "undefined" },
+        ],
+        durationMs: 31,
+      });
+      const checks: RunChecksResult = {
+        checks: [
+          { source: "example", code: "fibonacci(0)", expected: "0", line: 5 },
+          { source: "user", code: "fibonacci(1)", expected: "1", line: 1 },
+        ],
+        // Trajectory 1 passes; 0 and 2 (one card: the same text) fail the user's check.
+        candidates: [checkResult(0, 1), checkResult(1, 2), checkResult(2, 1)],
+        groups: [
+          { members: [0, 2], representative: 0 },
+          { members: [1], representative: 1 },
+        ],
+        ranking: [1, 0, 2],
+        sandbox: { permissionModel: true, runtime: "Node 20.20.2", timeoutMs: 2000, memoryMb: 256, outputBytes: 65536 },
+      };
+      // Mid-solve: the box takes checks already, Run checks waits for the result.
+      await deliver(batches(events.slice(0, halfway)));
+      assert.equal(await page.locator("#checks-input").count(), 1);
+      assert.equal(await page.locator('[data-action="runChecks"]').getAttribute("disabled"), "", "no checks before the solve ends");
+      await deliver(batches(events.slice(halfway, finishedAt + 1)));
+      await page.locator('#solve[data-phase="done"]').waitFor({ state: "attached" });
+      assert.equal(await page.locator('[data-action="runChecks"]').getAttribute("disabled"), null);
+      assert.equal(await page.locator(".candidate-card[data-check-status]").count(), 0, "no results before a run");
+
+      // Typing in the box tells the extension, per problem; Run checks and Apply best name the solve.
+      await takePosted();
+      await page.locator("#checks-input").click();
+      await page.keyboard.type("fibonacci(1) // => 1");
+      const typed = (await takePosted()).filter((message) => message.type === "userChecksEdited");
+      assert.deepEqual(typed.at(-1), { type: "userChecksEdited", problem, checks: "fibonacci(1) // => 1" });
+      await page.keyboard.press("Tab");
+      await page.keyboard.press("Enter");
+      await page.locator('[data-action="applyBest"]').click();
+      assert.deepEqual(await takePosted(), [
+        { type: "runChecks", solveId },
+        { type: "applyBest", solveId },
+      ]);
+
+      // Results stream in per candidate, then the whole run.
+      await deliver(batches([{ type: "checksStarted", solveId, runId: "r1" }]));
+      assert.equal(await page.locator('[data-action="runChecks"]').getAttribute("disabled"), "", "one run at a time");
+      assert.match((await page.locator(".checks-summary").textContent()) ?? "", /Running checks… 0 of 3/);
+      assert.equal(await page.locator(".live-summary").textContent(), "Running checks.");
+      await deliver(batches([{ type: "checksProgress", solveId, runId: "r1", result: checkResult(0, 1) }]));
+      assert.equal(await card(page, 0).getAttribute("data-check-status"), "failed");
+      await deliver(batches([{ type: "checksFinished", solveId, runId: "r1", result: checks }]));
+      assert.deepEqual(
+        await page.evaluate(() => (globalThis as unknown as InPage).__stand.attributes(".candidate-card", "data-trajectory")),
+        ["1", "0"],
+        "the passing card first; 0 and 2 share a card",
+      );
+      assert.equal(await card(page, 1).getAttribute("data-best"), "true");
+      assert.equal(await page.locator('.candidate-card[data-best="true"]').count(), 1, "one best");
+      assert.equal(normalise(await card(page, 1).locator(".check-status").innerText()), "passed 2/2");
+      assert.equal(normalise(await card(page, 0).locator(".check-status").innerText()), "failed 1/2");
+      assert.equal(await card(page, 1).locator(".check-detail").isVisible(), false, "nothing failed");
+      assert.equal(
+        normalise(await card(page, 0).locator(".check-detail").innerText()),
+        "your check: fibonacci(1) expected 1, got undefined",
+      );
+      assert.match((await card(page, 1).getAttribute("aria-label")) ?? "", /passed 2 of 2 checks, the best$/);
+      assert.equal(
+        await page.locator(".checks-summary").textContent(),
+        "1 of 3 candidates passes all 2 checks (1 @example line, 1 of yours) · Node 20.20.2, permission model on",
+      );
+      assert.equal(await page.locator(".live-summary").textContent(), "Checks done: 1 of 3 candidates passed. The best is candidate 2.");
+      const passedColour = await page.evaluate(() => (globalThis as unknown as InPage).__stand.style(".check-passed", "color"));
+      assert.equal(passedColour, "rgb(137, 209, 133)", "the theme's colour (testing.iconPassed, else charts.green)");
+      await page.screenshot({ path: join(ARTIFACTS, "panel-checks.png"), fullPage: true });
+
+      // A failed run says why; an untrusted workspace turns Run checks off and says so.
+      await deliver(batches([{ type: "checksStarted", solveId, runId: "r2" }]));
+      await deliver(batches([{ type: "checksFailed", solveId, runId: "r2", message: "There is nothing to check." }]));
+      assert.equal(await page.locator(".checks-summary.error").textContent(), "There is nothing to check.");
+      await deliver(batches([{ type: "checksAvailability", availability: { mode: "ask", trusted: false } }]));
+      assert.equal(await page.locator('[data-action="runChecks"]').getAttribute("disabled"), "");
+      assert.match((await page.locator('[data-action="runChecks"]').getAttribute("title")) ?? "", /trusted workspace/);
+      assert.equal(await page.locator('[data-action="applyBest"]').getAttribute("disabled"), null, "Apply best still goes by the vote");
+
+      // The typed checks come back with the saved state.
+      await page.reload();
+      await page.waitForFunction(() => (globalThis as unknown as InPage).__stand.posted.some((message) => message.type === "ready"));
+      assert.equal(
+        await page.locator("#checks-input").evaluate((box) => (box as unknown as { value: string }).value),
+        "fibonacci(1) // => 1",
       );
       await assertClean();
     });

@@ -11,6 +11,9 @@ export function actionMessage(target: EventTarget | null, state: PanelState): Fr
     case "solveAgain":
     case "runBenchmark":
       return { type: action };
+    case "runChecks":
+    case "applyBest":
+      return state.solve ? { type: action, solveId: state.solve.id } : undefined;
     case "insert":
     case "replace":
     case "diff":

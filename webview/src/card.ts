@@ -4,6 +4,7 @@
 import { agreement, type CardCandidate, type CardState, type ShownCard, type SolveState } from "../../common/panel";
 import type { Candidate, TrajectoryStatistics } from "../../common/protocol";
 import { CandidateTextView } from "./candidateText";
+import { CardChecksView } from "./checksView";
 import { h, setAttribute, setText } from "./dom";
 import { formatRate, plural } from "./format";
 
@@ -48,12 +49,14 @@ export class CardView {
   private readonly voteGroup: HTMLElement;
   private readonly stats: HTMLElement;
   private readonly text = new CandidateTextView();
+  private readonly checks = new CardChecksView();
   private actions?: HTMLElement;
 
   private renderedCard?: CardState;
   private renderedCopies = "";
   private renderedGroups?: SolveState["groups"];
   private renderedPhase?: CardPhase;
+  private renderedChecks?: SolveState["checks"];
 
   constructor(readonly trajectory: number) {
     this.title = h("h3", { class: "card-title" });
@@ -64,8 +67,18 @@ export class CardView {
     this.element = h(
       "article",
       { class: "candidate-card", "data-trajectory": trajectory, tabindex: 0, role: "region" },
-      h("header", { class: "card-header" }, this.statusIcon, this.title, this.copiesBadge, this.voteGroup),
+      h(
+        "header",
+        { class: "card-header" },
+        this.statusIcon,
+        this.title,
+        this.copiesBadge,
+        this.checks.bestMark,
+        this.checks.badge,
+        this.voteGroup,
+      ),
       this.stats,
+      this.checks.detail,
       this.text.element,
     );
   }
@@ -86,7 +99,8 @@ export class CardView {
       card === this.renderedCard &&
       copiesKey === this.renderedCopies &&
       solve.groups === this.renderedGroups &&
-      phase === this.renderedPhase
+      phase === this.renderedPhase &&
+      solve.checks === this.renderedChecks
     )
       return;
 
@@ -98,12 +112,14 @@ export class CardView {
     this.updateVote(agree, solve);
     this.updateActions(card.candidate, solve);
     setAttribute(this.element, "data-finished", card.candidate ? "true" : undefined);
-    setAttribute(this.element, "aria-label", this.label(phase, solve.cards.length, copies, card.candidate, agree));
+    const checked = this.checks.update(this.element, solve, this.trajectory);
+    setAttribute(this.element, "aria-label", this.label(phase, solve.cards.length, copies, card.candidate, agree) + checked);
 
     this.renderedCard = card;
     this.renderedCopies = copiesKey;
     this.renderedGroups = solve.groups;
     this.renderedPhase = phase;
+    this.renderedChecks = solve.checks;
   }
 
   private updateTitle(copies: readonly number[]): void {

@@ -5,6 +5,7 @@ import type { BenchmarkState, PanelState, SolveState } from "../../common/panel"
 import type { ServerStatus } from "../../common/protocol";
 import { h, setAttribute, setText } from "./dom";
 import { formatDuration, formatRate, oneLine, plural } from "./format";
+import { checksAnnouncement } from "./checksView";
 import { progressRing } from "./ring";
 
 const PHASE_TEXT: Record<SolveState["phase"], string> = {
@@ -156,9 +157,15 @@ export class HeaderView {
     this.error.classList.toggle("muted", solve.phase === "cancelled");
   }
 
-  /** Announces what changed last: a solve's phase, the benchmark's, or the model's state. */
+  /** Announces what changed last: a solve's phase, the benchmark's, the model's state, or a run of checks. */
   private updateLive(state: PanelState): void {
-    const keys = [`${state.solve?.id ?? ""}:${state.solve?.phase ?? ""}`, state.benchmark?.phase ?? "", state.status?.state ?? ""];
+    const checks = state.solve?.checks;
+    const keys = [
+      `${state.solve?.id ?? ""}:${state.solve?.phase ?? ""}`,
+      state.benchmark?.phase ?? "",
+      state.status?.state ?? "",
+      checks ? `${checks.runId}:${checks.phase}` : "",
+    ];
     const changed = keys.findIndex((key, index) => key !== this.liveKeys[index]);
     if (changed < 0) return;
     const first = this.liveKeys.length === 0;
@@ -170,7 +177,9 @@ export class HeaderView {
         ? solveAnnouncement(state.solve)
         : changed === 1
           ? benchmarkAnnouncement(state.benchmark)
-          : statusAnnouncement(state.status);
+          : changed === 2
+            ? statusAnnouncement(state.status)
+            : checksAnnouncement(state.solve);
     if (text) setText(this.live, text);
   }
 }

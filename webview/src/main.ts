@@ -7,6 +7,7 @@
 import "./elements";
 import { emptyPanelState, reducePanel, type PanelState } from "../../common/panel";
 import { actionMessage } from "./actions";
+import { CHECKS_INPUT_ID } from "./checksView";
 import { isToPanel } from "./messages";
 import { PanelView } from "./panel";
 import { connectBridge } from "./vscodeApi";
@@ -76,6 +77,20 @@ root.addEventListener("click", (event) => {
 });
 root.addEventListener("keydown", (event) => {
   view.handleKey(event);
+});
+// The checks box: folded here at once (the box already shows it) and told to the extension, which
+// keeps it per problem and sends it with the next run.
+root.addEventListener("input", (event) => {
+  const target = event.target;
+  if (!(target instanceof HTMLElement) || target.id !== CHECKS_INPUT_ID || !state.solve) return;
+  const edited = {
+    type: "userChecksEdited",
+    problem: state.solve.problem,
+    checks: (target as HTMLElement & { value: string }).value,
+  } as const;
+  state = reducePanel(state, edited);
+  bridge.post(edited);
+  save();
 });
 // Escape anywhere in the panel stops a running solve: keys pressed inside a webview do not reach
 // the workbench's keybindings with the panel's context.

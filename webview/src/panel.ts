@@ -2,6 +2,7 @@
 // skips work when its slice of the state is the same object (the reducer copies only what changed).
 // The solve and the benchmark are shown newest first, so what the user just started is in view.
 import type { PanelState } from "../../common/panel";
+import { userChecksFor } from "../../common/panelChecks";
 import { BenchmarkView } from "./benchmarkView";
 import { h, setAttribute } from "./dom";
 import { emptyState } from "./emptyState";
@@ -25,7 +26,7 @@ export class PanelView {
     setAttribute(this.empty, "hidden", state.solve !== undefined || state.benchmark !== undefined);
     if (state.solve) {
       this.solve ??= new SolveView();
-      this.solve.update(state.solve);
+      this.solve.update(state.solve, state.checksAvailability, userChecksFor(state.userChecks, state.solve.problem));
     } else {
       this.solve?.element.remove();
       this.solve = undefined;

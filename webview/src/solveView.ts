@@ -1,9 +1,12 @@
-// A solve: the provenance legend, the cards, and the solve's statistics. Cards are kept per
-// trajectory and told about their own state only; unchanged cards return at once. Identical
-// finished candidates share the first one's card. An observer tells each card whether it is near
-// the view, so cards far below it wait to be drawn until the user scrolls to them.
+// A solve: the provenance legend, the checks, the cards (ordered by checks passed once they ran),
+// and the solve's statistics. Cards are kept per trajectory and told about their own state only;
+// unchanged cards return at once. Identical finished candidates share the first one's card. An
+// observer tells each card whether it is near the view, so cards far below it wait to be drawn
+// until the user scrolls to them.
 import { shownCards, type SolveState } from "../../common/panel";
+import { checkedOrder, type ChecksAvailability } from "../../common/panelChecks";
 import { CardView } from "./card";
+import { ChecksView } from "./checksView";
 import { h, setAttribute } from "./dom";
 import { legend } from "./legend";
 import { SolveStatsView } from "./stats";
@@ -12,6 +15,7 @@ export class SolveView {
   readonly element: HTMLElement;
   private readonly cardsElement: HTMLElement;
   private readonly stats = new SolveStatsView();
+  private readonly checks = new ChecksView();
   private readonly cards = new Map<number, CardView>();
   private shown: CardView[] = [];
   private solveId?: string;
@@ -26,10 +30,18 @@ export class SolveView {
 
   constructor() {
     this.cardsElement = h("div", { class: "cards" });
-    this.element = h("section", { id: "solve", "aria-label": "Candidates" }, legend(), this.cardsElement, this.stats.element);
+    this.element = h(
+      "section",
+      { id: "solve", "aria-label": "Candidates" },
+      legend(),
+      this.checks.element,
+      this.cardsElement,
+      this.stats.element,
+    );
   }
 
-  update(solve: SolveState): void {
+  /** `typedChecks`: what the checks box holds for this problem. */
+  update(solve: SolveState, availability: ChecksAvailability | undefined, typedChecks: string): void {
     setAttribute(this.element, "data-phase", solve.phase);
     setAttribute(this.element, "data-solve-id", solve.id);
     if (solve.id !== this.solveId) {
@@ -38,7 +50,13 @@ export class SolveView {
       this.byElement.clear();
       this.observer.disconnect();
     }
-    const shown = shownCards(solve);
+    // Once candidates have check results: passed checks first, then the vote (see checkedOrder).
+    const order = checkedOrder(
+      solve.cards.map((card) => card.trajectory),
+      solve.checks,
+      solve.groups,
+    );
+    const shown = shownCards(solve).sort((a, b) => order.indexOf(a.card.trajectory) - order.indexOf(b.card.trajectory));
     const views = shown.map(({ card }) => {
       let view = this.cards.get(card.trajectory);
       if (!view) {
@@ -54,6 +72,7 @@ export class SolveView {
       this.cardsElement.replaceChildren(...views.map((view) => view.element));
     }
     shown.forEach((card, index) => views[index]?.update(card, solve));
+    this.checks.update(solve, availability, typedChecks);
     this.stats.update(solve);
   }
 

@@ -69,6 +69,10 @@ describe("extension logic", () => {
       "applied candidate 3: it passed all 3 checks.",
     );
     assert.equal(
+      bestCandidateNote({ by: "checks", trajectory: 0, result: { ...result(3), total: 1, passed: 1 }, passed: true }, 4),
+      "applied candidate 1: it passed the check.",
+    );
+    assert.equal(
       bestCandidateNote({ by: "checks", trajectory: 2, result: result(1, "SyntaxError: Unexpected token"), passed: false }, 4),
       "no candidate passed every check. The best, candidate 3, passed 1 of 3 (SyntaxError: Unexpected token).",
     );
