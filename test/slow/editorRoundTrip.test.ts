@@ -19,6 +19,7 @@ import {
   type CodeServer,
   type Sandbox,
 } from "../e2e/support/codeServer";
+import { waitUntil } from "../e2e/support/waitUntil";
 import { Workbench } from "../e2e/support/workbench";
 import { RECOMMENDED_MODELS } from "../../common/recommendedModels";
 
@@ -76,17 +77,6 @@ describe("the editor round trip (code-server + chromium)", { skip: missing && !s
       }
     });
   };
-
-  async function waitUntil<T>(read: () => T | Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await read();
-      if (done(value)) return value;
-      if (Date.now() > deadline)
-        throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}; last: ${JSON.stringify(value)}`);
-      await workbench.page.waitForTimeout(100);
-    }
-  }
 
   /** The extension's STAND output (the newest window's, after a reload). */
   function standLog(): string {
@@ -268,6 +258,7 @@ describe("the editor round trip (code-server + chromium)", { skip: missing && !s
         () => file("src/math.ts"),
         (text) => text.startsWith("const one = 1;\nconst two = 2;\n// Small numeric helpers."),
         "the typed lines to be saved",
+        15_000,
       );
       const first = panel().locator(".candidate-card[data-trajectory]").first();
       const applied = await shownApplied(first);
@@ -278,6 +269,7 @@ describe("the editor round trip (code-server + chromium)", { skip: missing && !s
         () => file("src/math.ts"),
         (text) => text !== edited,
         "Replace to change the file",
+        15_000,
       );
       assert.equal(file("src/math.ts"), expected, "the solve's text, where it is now, replaced; nothing else changed");
       assert.match(
@@ -294,6 +286,7 @@ describe("the editor round trip (code-server + chromium)", { skip: missing && !s
         () => file("src/math.ts"),
         (text) => text === edited,
         "Undo to restore the file",
+        15_000,
       );
       const line = edited.slice(0, edited.indexOf("export function largest")).split("\n").length;
       await keys("Control+G");
@@ -304,6 +297,7 @@ describe("the editor round trip (code-server + chromium)", { skip: missing && !s
         () => file("src/math.ts"),
         (text) => text.includes("// edited"),
         "the edit to be saved",
+        15_000,
       );
       const second = panel().locator(".candidate-card[data-trajectory]").nth(1);
       const trajectory = Number(await second.getAttribute("data-trajectory"));
@@ -393,6 +387,7 @@ describe("the editor round trip (code-server + chromium)", { skip: missing && !s
         () => serverTime(/solve \d+ done/),
         (time) => time !== undefined,
         "the server's log line for the solve",
+        15_000,
       );
       const result = /solve \d+ done at \S+ (\d+) tokens in (\d+) ms/.exec(
         standLog()
@@ -447,6 +442,7 @@ describe("the editor round trip (code-server + chromium)", { skip: missing && !s
         () => serverTime(/solve \d+ cancelled/),
         (time) => time !== undefined,
         "the server's log line for the cancel",
+        15_000,
       );
       const serverMs = (stopped ?? pressed) - pressed;
       diagnostic(
