@@ -9,6 +9,7 @@ import {
   Evidence,
   NgramTable,
   standDrafter,
+  type CallCost,
   type Drafter,
 } from "../../language-server/src/stand";
 import { MarkovTarget } from "../../fixtures/markovTarget";
@@ -150,8 +151,11 @@ describe("draft budget: exploring", () => {
         stand.learn(draft, distributions, temperature);
       },
     };
-    // Every draft token costs ten steps, and the cost model has seen enough drafts to know it.
-    const budget = new DraftBudget({ cost: costModel((n, d) => n + 10 * d, [1]) });
+    // Every draft token costs ten steps. The prices are fixed rather than learned: the decoder
+    // times this synthetic target's calls by the wall clock, which on a busy machine makes any
+    // shape look as cheap as any other (the test failed that way under load).
+    const tenStepsPerDraft: CallCost = { record: () => undefined, estimator: () => (n, d) => n + 10 * d };
+    const budget = new DraftBudget({ cost: tenStepsPerDraft });
     const { explorationInterval, pricedDraftCalls } = BUDGET_TUNING.planning;
     for (let i = 0; i < pricedDraftCalls; i++) budget.record([kind("seen")], [chain(2)], [accepting(1)], 21);
     const tokens = 160;
