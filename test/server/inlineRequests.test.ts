@@ -129,20 +129,29 @@ describe("inline requests over LSP", () => {
   });
 
   test("a request elsewhere cancels a prefetch in flight", async () => {
-    const position = { line: 9, character: 2 };
-    const accepted = "let sum = 0;";
-    const before = await statistics();
-    await server().connection.sendNotification(AcceptedCompletionNotification, {
-      text: accepted,
-      uri,
-      version: await insert(position, accepted),
-      position: cursorAfter(position, accepted),
-    });
-    await waitFor((current) => current.prefetches > before.prefetches);
-    await complete({ line: 1, character: 15 });
-    const now = await statistics();
-    assert.equal(now.prefetchesCancelled - before.prefetchesCancelled, 1);
-    assert.equal(now.prefetchesUsed, before.prefetchesUsed);
+    // The longest completions the settings allow, so that the prefetch is still running when the
+    // request comes, however fast the machine (with short ones it could finish first).
+    const configure = (settings: typeof SETTINGS): Promise<void> =>
+      server().connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { stand: settings } });
+    await configure({ ...SETTINGS, inlineMaxTokens: 256 });
+    try {
+      const position = { line: 9, character: 2 };
+      const accepted = "let sum = 0;";
+      const before = await statistics();
+      await server().connection.sendNotification(AcceptedCompletionNotification, {
+        text: accepted,
+        uri,
+        version: await insert(position, accepted),
+        position: cursorAfter(position, accepted),
+      });
+      await waitFor((current) => current.prefetches > before.prefetches);
+      await complete({ line: 1, character: 15 });
+      const now = await statistics();
+      assert.equal(now.prefetchesCancelled - before.prefetchesCancelled, 1);
+      assert.equal(now.prefetchesUsed, before.prefetchesUsed);
+    } finally {
+      await configure(SETTINGS);
+    }
   });
 
   test("edits and visits elsewhere become context chunks of the prompt, within the budget the model's context leaves", async () => {
