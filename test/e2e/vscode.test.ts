@@ -11,6 +11,7 @@ import {
   ARTIFACTS,
   createSandbox,
   missingTools,
+  EDITING_SETTINGS,
   QUIET_SETTINGS,
   startCodeServer,
   type CodeServer,
@@ -28,23 +29,7 @@ const MISSING_MODEL = "/nonexistent/missing.gguf";
 const missing = missingTools();
 const strict = process.env.STAND_TEST_STRICT === "1";
 
-const SETTINGS = {
-  ...QUIET_SETTINGS,
-  // Small and quick: three short candidates, inline requests soon after typing stops.
-  "stand.trajectories": TRAJECTORIES,
-  "stand.maxTokens": 40,
-  "stand.inline.debounceMs": 50,
-  // Only STAND's ghost text, with its "1/3" toolbar always shown; no suggest widget in the way.
-  "editor.inlineSuggest.enabled": true,
-  "editor.inlineSuggest.showToolbar": "always",
-  "editor.quickSuggestions": { other: false, comments: false, strings: false },
-  "editor.suggestOnTriggerCharacters": false,
-  "editor.tabSize": 2,
-  "editor.detectIndentation": false,
-  // Edits reach the disk at once, so the test reads what the editor holds from the file.
-  "files.autoSave": "afterDelay",
-  "files.autoSaveDelay": 100,
-};
+const SETTINGS = { ...QUIET_SETTINGS, ...EDITING_SETTINGS, "stand.trajectories": TRAJECTORIES };
 
 /** Whitespace-insensitive text, for comparing what different parts of the UI render. */
 const normalise = (text: string): string => text.replace(/\s+/g, " ").trim();

@@ -13,6 +13,7 @@ import {
   ARTIFACTS,
   createSandbox,
   missingTools,
+  EDITING_SETTINGS,
   QUIET_SETTINGS,
   REPO,
   startCodeServer,
@@ -34,21 +35,7 @@ const BUDGET_MS = 1000;
 const missing = missingTools();
 const strict = process.env.STAND_TEST_STRICT === "1";
 
-const SETTINGS = {
-  ...QUIET_SETTINGS,
-  "stand.model": OTHER_MODEL,
-  "stand.trajectories": 3,
-  "stand.maxTokens": 40,
-  "stand.inline.debounceMs": 50,
-  "editor.inlineSuggest.enabled": true,
-  "editor.inlineSuggest.showToolbar": "always",
-  "editor.quickSuggestions": { other: false, comments: false, strings: false },
-  "editor.suggestOnTriggerCharacters": false,
-  "editor.tabSize": 2,
-  "editor.detectIndentation": false,
-  "files.autoSave": "afterDelay",
-  "files.autoSaveDelay": 100,
-};
+const SETTINGS = { ...QUIET_SETTINGS, ...EDITING_SETTINGS, "stand.model": OTHER_MODEL, "stand.trajectories": 3 };
 
 describe("the editor round trip (code-server + chromium)", { skip: missing && !strict ? missing : false }, () => {
   let sandbox: Sandbox;

@@ -52,6 +52,24 @@ export const QUIET_SETTINGS: Readonly<Record<string, unknown>> = {
   "workbench.colorTheme": "Default Dark Modern",
 };
 
+/**
+ * For the suites that type and take ghost text: short candidates, inline requests soon after
+ * typing stops, only STAND's ghost text (its "1/3" toolbar always shown, no suggest widget in the
+ * way), fixed indentation, and edits on disk at once so a test can read what the editor holds.
+ */
+export const EDITING_SETTINGS: Readonly<Record<string, unknown>> = {
+  "stand.maxTokens": 40,
+  "stand.inline.debounceMs": 50,
+  "editor.inlineSuggest.enabled": true,
+  "editor.inlineSuggest.showToolbar": "always",
+  "editor.quickSuggestions": { other: false, comments: false, strings: false },
+  "editor.suggestOnTriggerCharacters": false,
+  "editor.tabSize": 2,
+  "editor.detectIndentation": false,
+  "files.autoSave": "afterDelay",
+  "files.autoSaveDelay": 100,
+};
+
 export interface Sandbox {
   readonly root: string;
   readonly userData: string;
