@@ -67,6 +67,9 @@ describe("inline requests over LSP", () => {
       ? { line: position.line, character: position.character + inserted.length }
       : { line: position.line + lines.length - 1, character: (lines.at(-1) ?? "").length };
   };
+  /** The server's settings, as the client sends them when the user changes them. */
+  const configure = (settings: typeof SETTINGS): Promise<void> =>
+    server().connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { stand: settings } });
   const waitFor = async (condition: (statistics: InlineStatistics) => boolean): Promise<InlineStatistics> => {
     for (let i = 0; i < 3000; i++) {
       const current = await statistics();
@@ -100,9 +103,7 @@ describe("inline requests over LSP", () => {
   test("a settings change empties the cache", async () => {
     await complete({ line: 9, character: 2 });
     const before = await statistics();
-    await server().connection.sendNotification(DidChangeConfigurationNotification.type, {
-      settings: { stand: { ...SETTINGS, inlineMaxTokens: 20 } },
-    });
+    await configure({ ...SETTINGS, inlineMaxTokens: 20 });
     await complete({ line: 9, character: 2 });
     const now = await statistics();
     assert.equal(now.cacheHits, before.cacheHits, "computed again with the new settings");
@@ -131,8 +132,6 @@ describe("inline requests over LSP", () => {
   test("a request elsewhere cancels a prefetch in flight", async () => {
     // The longest completions the settings allow, so that the prefetch is still running when the
     // request comes, however fast the machine (with short ones it could finish first).
-    const configure = (settings: typeof SETTINGS): Promise<void> =>
-      server().connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { stand: settings } });
     await configure({ ...SETTINGS, inlineMaxTokens: 256 });
     try {
       const position = { line: 9, character: 2 };
