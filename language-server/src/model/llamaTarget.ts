@@ -52,7 +52,7 @@ export interface LlamaTargetOptions {
 
 /**
  * Whether one decode may verify several sequences' drafts, each with several outputs. llama.cpp
- * reorders a batch's outputs lazily, on the first read after a decode, and node-llama-cpp 3.21
+ * reorders a batch's outputs lazily, on the first read after a decode, and node-llama-cpp (3.21–3.22)
  * reads them from several libuv worker threads at once, which races with the reorder; a process
  * started with MODEL_PROCESS_ENV (one worker thread) reads them one after another.
  */

@@ -54,7 +54,7 @@ export async function resolveModelUri(
         onProgress?.(totalSize > 0 ? downloadedSize / totalSize : 0);
       },
     });
-    // node-llama-cpp 3.21.1 does not hear the signal while it waits for the server's first answer,
+    // node-llama-cpp (3.21–3.22) does not hear the signal while it waits for the server's first answer,
     // so a stalled server would hold the load forever: stop waiting here.
     return await Promise.race([download, abortion(stop)]);
   } catch (error) {
