@@ -109,6 +109,8 @@ export interface CardState {
   /** The streamed text, adjacent spans of one origin merged. */
   readonly spans: readonly Span[];
   readonly statistics?: TrajectoryStatistics;
+  /** Where the streamed text's answer starts after a thinking segment, as the server last said (see TrajectoryProgress.answerStart). */
+  readonly answerStart?: number;
   /** Set when the solve ends (finished, or cancelled with candidates so far). */
   readonly candidate?: CardCandidate;
 }
@@ -182,7 +184,14 @@ export function reducePanel(state: PanelState, message: PanelEvent | PanelSnapsh
         const updates = new Map(message.trajectories.map((progress) => [progress.trajectory, progress]));
         const cards = solve.cards.map((card) => {
           const update = updates.get(card.trajectory);
-          return update ? { ...card, spans: appendSpans(card.spans, update.spans), statistics: update.statistics } : card;
+          if (!update) return card;
+          const answerStart = update.answerStart ?? card.answerStart;
+          return {
+            ...card,
+            spans: appendSpans(card.spans, update.spans),
+            statistics: update.statistics,
+            ...(answerStart === undefined ? {} : { answerStart }),
+          };
         });
         const tokens = cards.reduce((sum, card) => sum + (card.statistics?.tokens ?? 0), 0);
         return {

@@ -181,6 +181,12 @@ export interface TrajectoryProgress {
   readonly statistics: TrajectoryStatistics;
   /** The trajectory's thinking segment so far (trimmed), when this progress changed it; the last one sent is the thinking until the solve's result. */
   readonly thinking?: string;
+  /**
+   * Where the answer starts in the trajectory's text so far, sent with `thinking`: after the
+   * closed thinking segment, or the text's length while the segment is still open (all of it is
+   * thinking). Never sent for a trajectory without a thinking segment.
+   */
+  readonly answerStart?: number;
 }
 
 /**

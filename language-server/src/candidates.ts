@@ -22,11 +22,20 @@ export interface ParsedAnswer {
 const THINK_OPEN = "<think>";
 const THINK_CLOSE = "</think>";
 
+/** The thinking segment of a text and where the answer after it starts. */
+export interface ThinkingSplit {
+  readonly thinking?: string;
+  readonly answer: string;
+  /** Where the answer starts in the text: after the thinking segment, the text's length while the segment is still open, 0 without one. */
+  readonly answerStart: number;
+}
+
 /**
  * Splits a reasoning model's output into its thinking segment and its answer. Reasoning
- * templates often open the <think> tag in the prompt, so the output may start inside it.
+ * templates often open the <think> tag in the prompt (`opensInThinking`), so the output may start
+ * inside it: then all of it is thinking until the tag closes.
  */
-export function splitThinking(text: string): { thinking?: string; answer: string; answerStart: number } {
+export function splitThinking(text: string, opensInThinking = false): ThinkingSplit {
   const close = text.indexOf(THINK_CLOSE);
   if (close >= 0) {
     const open = text.lastIndexOf(THINK_OPEN, close);
@@ -38,7 +47,13 @@ export function splitThinking(text: string): { thinking?: string; answer: string
   }
   if (text.trimStart().startsWith(THINK_OPEN))
     return { thinking: text.trimStart().slice(THINK_OPEN.length).trim(), answer: "", answerStart: text.length };
+  if (opensInThinking) return { thinking: text.trim(), answer: "", answerStart: text.length };
   return { answer: text, answerStart: 0 };
+}
+
+/** Whether a prompt leaves the model inside a thinking segment (its template opened <think> and did not close it). */
+export function endsInThinking(promptEnd: string): boolean {
+  return promptEnd.lastIndexOf(THINK_OPEN) > promptEnd.lastIndexOf(THINK_CLOSE);
 }
 
 /** A fenced block (```lang … ```, the closing fence optional at the end) and where its code lies. */
@@ -73,8 +88,8 @@ const PROSE_LANGUAGES = new Set(["markdown", "mdx", "plaintext", "restructuredte
  * model writes after it (a stray one) ends the code (except in prose documents such as Markdown,
  * where fences are content), and only an answer that starts with a fence is read as fenced blocks.
  */
-export function parseAnswer(text: string, kind: SolveKind, languageId = ""): ParsedAnswer {
-  const { thinking, answer, answerStart } = splitThinking(text);
+export function parseAnswer(text: string, kind: SolveKind, languageId = "", opensInThinking = false): ParsedAnswer {
+  const { thinking, answer, answerStart } = splitThinking(text, opensInThinking);
   const blocks = fencedBlocks(answer, languageId);
   const inAnswer = (start: number, end: number, part: AppliedPart["kind"], language: string): AppliedPart => ({
     start: answerStart + start,

@@ -13,15 +13,17 @@ import {
   type StandSettings,
   type TrajectoryStatistics,
 } from "../../common/protocol";
-import { groupByVote, parseAnswer, splitThinking, voteKey } from "./candidates";
+import { endsInThinking, groupByVote, parseAnswer, splitThinking, voteKey } from "./candidates";
 import { AnswerEnd } from "./code/answerEnd";
 import type { ModelSession } from "./model/session";
 import { decoderFor, samplingFrom } from "./decoding";
-import { ProgressBatcher } from "./solveProgress";
+import { ProgressBatcher, type ThinkingProgress } from "./solveProgress";
 import type { DecodeStatistics } from "./stand";
 import { TextStream } from "./textStream";
 
 const MAX_TRAJECTORIES = 64;
+/** The prompt's last tokens, read to see whether its template opened a thinking segment (`<think>` and a newline or two). */
+const PROMPT_END_TOKENS = 8;
 
 export interface SolveReporter {
   /** The request's partial results: the plan, then batches of new text. */
@@ -105,12 +107,13 @@ export async function solve(
     reporter.partial({ type: "progress", trajectories: batch });
   }, SOLVE_PROGRESS_INTERVAL_MS);
   // The thinking so far goes with the progress that changes it, for the panel's thinking section.
-  const thinkingSent: (string | undefined)[] = streams.map(() => undefined);
-  const thinkingChange = (trajectory: number): string | undefined => {
-    const { thinking } = splitThinking(streams[trajectory]?.text ?? "");
-    if (thinking === undefined || thinking === thinkingSent[trajectory]) return undefined;
-    thinkingSent[trajectory] = thinking;
-    return thinking;
+  const opensInThinking = endsInThinking(session.detokenize(prompt.slice(-PROMPT_END_TOKENS)));
+  const thinkingSent: (ThinkingProgress | undefined)[] = streams.map(() => undefined);
+  const thinkingChange = (trajectory: number): ThinkingProgress | undefined => {
+    const { thinking, answerStart } = splitThinking(streams[trajectory]?.text ?? "", opensInThinking);
+    const sent = thinkingSent[trajectory];
+    if (thinking === undefined || (thinking === sent?.thinking && answerStart === sent.answerStart)) return undefined;
+    return (thinkingSent[trajectory] = { thinking, answerStart });
   };
   const started = performance.now();
   /** When each trajectory last got tokens: its own time, for its tokens per second. */
@@ -160,7 +163,7 @@ export async function solve(
     return {
       trajectory: index,
       text: candidateText,
-      ...parseAnswer(candidateText, kind, params.languageId),
+      ...parseAnswer(candidateText, kind, params.languageId, opensInThinking),
       finishReason: trajectory.finishReason,
       statistics,
       group: 0,

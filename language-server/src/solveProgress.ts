@@ -5,11 +5,17 @@
 import type { Span, TrajectoryProgress, TrajectoryStatistics } from "../../common/protocol";
 import { appendSpan } from "../../common/spans";
 
+/** A trajectory's thinking so far and where its answer starts (see TrajectoryProgress). */
+export interface ThinkingProgress {
+  readonly thinking: string;
+  readonly answerStart: number;
+}
+
 interface Pending {
   spans: Span[];
   statistics: TrajectoryStatistics;
   /** The thinking so far, when a step of this batch changed it. */
-  thinking?: string;
+  thinking?: ThinkingProgress;
 }
 
 export class ProgressBatcher {
@@ -23,7 +29,7 @@ export class ProgressBatcher {
   ) {}
 
   /** `thinking`: the trajectory's thinking so far, when these spans changed it (the batch sends the latest). */
-  add(trajectory: number, spans: readonly Span[], statistics: TrajectoryStatistics, thinking?: string): void {
+  add(trajectory: number, spans: readonly Span[], statistics: TrajectoryStatistics, thinking?: ThinkingProgress): void {
     const pending = this.pending.get(trajectory);
     if (pending) {
       for (const span of spans) appendSpan(pending.spans, span);
@@ -40,7 +46,11 @@ export class ProgressBatcher {
   /** Sends what is pending now (at the end of the solve, before its result). */
   flush(): void {
     if (this.pending.size === 0) return;
-    const batch = [...this.pending].map(([trajectory, pending]): TrajectoryProgress => ({ trajectory, ...pending }));
+    const batch = [...this.pending].map(([trajectory, { thinking, ...pending }]): TrajectoryProgress => ({
+      trajectory,
+      ...pending,
+      ...thinking,
+    }));
     this.pending.clear();
     this.lastSent = this.now();
     this.send(batch);

@@ -111,9 +111,10 @@ for (const family of Object.keys(FAMILIES) as FamilyName[]) {
           let lastThinking: string | undefined;
           for (const update of updates) {
             soFar += update.spans.map((span) => span.text).join("");
-            const thinking = splitThinking(soFar).thinking;
+            const { thinking, answerStart } = splitThinking(soFar);
             if (update.thinking !== undefined) {
               assert.equal(update.thinking, thinking, where);
+              assert.equal(update.answerStart, answerStart, `${where}: where the answer starts, for the panel's streaming view`);
               lastThinking = update.thinking;
             } else assert.equal(thinking, lastThinking, `${where}: a change of the thinking went unsent`);
           }

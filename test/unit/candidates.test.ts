@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { extractCodeBlocks, groupByVote, parseAnswer, splitThinking, voteKey } from "../../language-server/src/candidates";
+import { endsInThinking, extractCodeBlocks, groupByVote, parseAnswer, splitThinking, voteKey } from "../../language-server/src/candidates";
 import { completionBoundary, trimCompletion } from "../../language-server/src/inlineCompletion";
 import { TextStream } from "../../language-server/src/textStream";
 
@@ -14,6 +14,20 @@ describe("candidates", () => {
     assert.deepEqual(splitThinking("first, add\n</think>\n\n5"), { thinking: "first, add", answer: "5", answerStart: 21 });
     assert.deepEqual(splitThinking("<think>still going"), { thinking: "still going", answer: "", answerStart: 18 });
     assert.deepEqual(splitThinking("plain answer"), { answer: "plain answer", answerStart: 0 });
+  });
+
+  test("a template that opened the thinking makes the output thinking until the segment closes", () => {
+    assert.equal(endsInThinking("<|Assistant|><think>\n"), true);
+    assert.equal(endsInThinking("<think>a</think>\n<|Assistant|>"), false);
+    assert.equal(endsInThinking("<|im_start|>assistant\n"), false);
+    // Streaming: before the tag closes, all of it is thinking; after, the answer follows.
+    assert.deepEqual(splitThinking("first, ", true), { thinking: "first,", answer: "", answerStart: 7 });
+    assert.deepEqual(splitThinking("first, add\n</think>\n\n5", true), { thinking: "first, add", answer: "5", answerStart: 21 });
+    assert.deepEqual(splitThinking("first, ", false), { answer: "first, ", answerStart: 0 });
+    // A candidate cut off while thinking has no answer to apply.
+    const cut = parseAnswer("still thinking about it", "chat", "", true);
+    assert.equal(cut.answer, "");
+    assert.equal(cut.thinking, "still thinking about it");
   });
 
   test("code blocks are extracted, with the editor's language for unlabelled or unfenced code", () => {

@@ -113,6 +113,25 @@ describe("panel state", () => {
     ]);
   });
 
+  test("a card keeps where its answer starts after thinking, as the last progress that said it", () => {
+    const thinking = (text: string, answerStart?: number): TrajectoryProgress => ({
+      trajectory: 0,
+      spans: [{ text, origin: "model" }],
+      statistics: stats(1),
+      ...(answerStart === undefined ? {} : { thinking: text.trim(), answerStart }),
+    });
+    const states = [
+      fold([started, planned, progress(1100, thinking("<think>sum"))]),
+      fold([started, planned, progress(1100, thinking("<think>sum", 10)), progress(1200, thinking(" it</think>\n", 19))]),
+      fold([started, planned, progress(1100, thinking("<think>sum it</think>\n", 22)), progress(1200, thinking("a + b"))]),
+    ];
+    assert.deepEqual(
+      states.map((state) => solveOf(state).cards[0]?.answerStart),
+      [undefined, 19, 22],
+    );
+    assert.equal(solveOf(states[0] ?? emptyPanelState).cards[1]?.answerStart, undefined, "cards without thinking have none");
+  });
+
   test("the result finishes the cards; the applied text is the marked range of the card's text", () => {
     const result: SolveResult = {
       plan,

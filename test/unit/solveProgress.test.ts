@@ -46,7 +46,7 @@ describe("solve progress batching", () => {
     assert.equal(sent.length, 3, "nothing pending, nothing sent");
   });
 
-  test("a batch carries the latest thinking a step in it changed, and none when no step did", () => {
+  test("a batch carries the latest thinking and answer start a step in it changed, and none when no step did", () => {
     let now = 0;
     const sent: TrajectoryProgress[][] = [];
     const batcher = new ProgressBatcher(
@@ -54,17 +54,23 @@ describe("solve progress batching", () => {
       50,
       () => now,
     );
-    batcher.add(0, [{ text: "<think>a", origin: "model" }], stats(1), "a");
+    batcher.add(0, [{ text: "<think>a", origin: "model" }], stats(1), { thinking: "a", answerStart: 8 });
     now += 10;
-    batcher.add(0, [{ text: "b", origin: "model" }], stats(2), "ab");
-    batcher.add(0, [{ text: "</think>", origin: "model" }], stats(3));
+    batcher.add(0, [{ text: "b", origin: "model" }], stats(2), { thinking: "ab", answerStart: 9 });
+    batcher.add(0, [{ text: "</think>", origin: "model" }], stats(3), { thinking: "ab", answerStart: 17 });
+    batcher.add(0, [{ text: "c", origin: "model" }], stats(4));
     batcher.flush();
     now += 100;
-    batcher.add(0, [{ text: "x", origin: "model" }], stats(4));
+    batcher.add(0, [{ text: "x", origin: "model" }], stats(5));
     assert.deepEqual(
-      sent.map((batch) => batch.map((progress) => progress.thinking)),
-      [["a"], ["ab"], [undefined]],
+      sent.map((batch) => batch.map(({ thinking, answerStart }) => ({ thinking, answerStart }))),
+      [
+        { thinking: "a", answerStart: 8 },
+        { thinking: "ab", answerStart: 17 },
+        { thinking: undefined, answerStart: undefined },
+      ].map((expected) => [expected]),
     );
     assert.equal("thinking" in (sent[2]?.[0] ?? {}), false, "no thinking field when it did not change");
+    assert.equal("answerStart" in (sent[2]?.[0] ?? {}), false, "no answer start when it did not change");
   });
 });

@@ -495,6 +495,55 @@ describe("candidates panel (webview in Chromium)", () => {
       await assertClean();
     });
 
+    test("a reasoning model's thinking streams into its collapsed section, the answer into the card's box", async () => {
+      const { page, deliver, assertClean } = await open("dark");
+      const plan = { trajectories: 1, temperature: 0.7, maxTokens: 256, kind: "chat" as const };
+      const statistics = { tokens: 9, targetCalls: 6, tokensPerCall: 1.5, acceptedDraftTokens: 3, draftedTokens: 4, tokensPerSecond: 30 };
+      // A template that opened <think> in the prompt: the output starts inside the segment.
+      const thinkingLines = Array.from({ length: 30 }, (_, line) => `step ${String(line + 1)}`).join("\n");
+      const step = (text: string, answerStart?: number): PanelEvent => ({
+        type: "solveProgress",
+        solveId: "stream",
+        trajectories: [
+          {
+            trajectory: 0,
+            spans: [{ text, origin: "model" }],
+            statistics,
+            ...(answerStart === undefined ? {} : { thinking: "…", answerStart }),
+          },
+        ],
+        at: 100,
+      });
+      const view = card(page, 0);
+      const thinkingText = view.locator("details.thinking .thinking-text");
+      const answerText = view.locator("pre.candidate-output > code.candidate-text").last();
+      await deliver(
+        batches([
+          { type: "solveStarted", solveId: "stream", problem: "Sum two numbers.", startedAt: 0 },
+          { type: "solvePlanned", solveId: "stream", plan },
+          step(thinkingLines, thinkingLines.length),
+        ]),
+      );
+      await page.locator('.card-text[data-drawn="streaming"]').waitFor();
+      assert.equal(await view.locator("details.thinking").isVisible(), true, "the section shows while the model thinks");
+      assert.equal(await view.locator("details.thinking").getAttribute("open"), null, "collapsed");
+      assert.equal(await view.locator("details.thinking > summary").textContent(), " Thinking…");
+      assert.equal(await answerText.textContent(), "", "no answer yet");
+      const tail = await thinkingText.textContent();
+      assert.ok(tail?.endsWith("step 30") && !tail.includes("step 1\n"), `only the thinking's last lines are drawn: ${String(tail)}`);
+
+      const closing = "\n</think>\n\n";
+      const answer = "return a + b;";
+      await deliver(batches([step(closing, thinkingLines.length + closing.length), step(answer)]));
+      await view.locator("pre.candidate-output > code.candidate-text", { hasText: answer }).waitFor();
+      assert.equal(await view.locator("details.thinking > summary").textContent(), " Thinking (31 lines)");
+      assert.ok((await thinkingText.textContent())?.endsWith("step 30\n</think>\n\n"));
+      assert.equal(await answerText.textContent(), answer, "the answer alone in the box");
+      await view.locator("details.thinking > summary").click();
+      await page.screenshot({ path: join(ARTIFACTS, "panel-thinking-streaming.png"), fullPage: true });
+      await assertClean();
+    });
+
     test("a reasoning model's answer: thinking collapsed, one text, the applied code block marked and the rest dimmed", async () => {
       const { page, deliver, assertClean } = await open("dark");
       const thinking = "The sum of two numbers.\nUse the + operator.";

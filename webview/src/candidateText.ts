@@ -39,6 +39,7 @@ export class CandidateTextView {
   private renderedCandidate?: CardCandidate;
   private lastSpans: readonly Span[] = [];
   private lastCandidate?: CardCandidate;
+  private lastAnswerStart?: number;
   /** The user asked for every line of the finished text. */
   private expanded = false;
   /** Near the view (until the panel's observer says otherwise, every card is). */
@@ -61,7 +62,7 @@ export class CandidateTextView {
     this.showAll.addEventListener("click", () => {
       this.expanded = true;
       this.renderedCandidate = undefined;
-      this.update(this.lastSpans, this.lastCandidate);
+      this.update(this.lastSpans, this.lastCandidate, this.lastAnswerStart);
     });
     this.element = h("div", { class: "card-text" }, this.thinking, this.note, this.output, this.showAll);
   }
@@ -69,12 +70,14 @@ export class CandidateTextView {
   /** The card came near the view or left it; coming near draws what changed meanwhile. */
   setVisible(visible: boolean): void {
     this.visible = visible;
-    if (visible) this.update(this.lastSpans, this.lastCandidate);
+    if (visible) this.update(this.lastSpans, this.lastCandidate, this.lastAnswerStart);
   }
 
-  update(spans: readonly Span[], candidate: CardCandidate | undefined): void {
+  /** `streamingAnswerStart`: where the streamed text's answer starts after a thinking segment (see CardState.answerStart). */
+  update(spans: readonly Span[], candidate: CardCandidate | undefined, streamingAnswerStart?: number): void {
     this.lastSpans = spans;
     this.lastCandidate = candidate;
+    this.lastAnswerStart = streamingAnswerStart;
     if (!this.visible) return;
     if (candidate) {
       if (candidate === this.renderedCandidate) return;
@@ -87,23 +90,39 @@ export class CandidateTextView {
     if (spans === this.renderedSpans && this.renderedCandidate === undefined) return;
     this.renderedCandidate = undefined;
     this.renderedSpans = spans;
-    this.renderStreaming(spans);
+    this.renderStreaming(spans, streamingAnswerStart ?? 0);
     setAttribute(this.element, "data-drawn", "streaming");
   }
 
-  /** The last STREAM_LINES lines, provenance only; earlier lines are counted, not drawn. */
-  private renderStreaming(spans: readonly Span[]): void {
+  /**
+   * The answer's last STREAM_LINES lines, provenance only; earlier lines are counted, not drawn. A
+   * thinking segment streams into its collapsed section, its last lines likewise.
+   */
+  private renderStreaming(spans: readonly Span[], streamingAnswerStart: number): void {
     const text = spans.map((span) => span.text).join("");
-    const from = Math.max(tailStart(text, STREAM_LINES), text.length - STREAM_CHARACTERS);
-    const hiddenLines = from > 0 ? lineCount(text.slice(0, from)) - 1 : 0;
+    const provenance = provenanceMarks(spans);
+    const answerStart = Math.min(streamingAnswerStart, text.length);
+    const from = Math.max(answerStart, tailStart(text, STREAM_LINES), text.length - STREAM_CHARACTERS);
+    const hiddenLines = from > answerStart ? lineCount(text.slice(answerStart, from)) - 1 : 0;
     setText(this.earlier, hiddenLines > 0 ? `… ${plural(hiddenLines, "earlier line")}\n` : "");
     setAttribute(this.earlier, "hidden", hiddenLines === 0);
     // No scrolling (reading a scroll height forces a layout per card per frame): the streaming box
     // holds about what it shows, and its CSS keeps the end in view.
-    this.code.replaceChildren(...pieces(text, from, text.length, [provenanceMarks(spans)]).map(pieceElement));
-    setAttribute(this.thinking, "hidden", true);
+    this.code.replaceChildren(...pieces(text, from, text.length, [provenance]).map(pieceElement));
+    this.renderStreamingThinking(text, answerStart, provenance);
     setAttribute(this.note, "hidden", true);
     setAttribute(this.showAll, "hidden", true);
+  }
+
+  /** The thinking so far (the text before the answer): "Thinking…" while it lasts, its line count once it has closed. */
+  private renderStreamingThinking(text: string, answerStart: number, provenance: readonly Mark[]): void {
+    setAttribute(this.thinking, "hidden", answerStart === 0);
+    if (answerStart === 0) return;
+    const thinking = text.slice(0, answerStart);
+    const open = answerStart === text.length;
+    setText(this.thinkingSummary, open ? "Thinking…" : `Thinking (${plural(lineCount(thinking.trimEnd()), "line")})`);
+    const from = Math.max(tailStart(thinking, STREAM_LINES), answerStart - STREAM_CHARACTERS);
+    this.thinkingCode.replaceChildren(...pieces(text, from, answerStart, [provenance]).map(pieceElement));
   }
 
   private renderFinished(spans: readonly Span[], candidate: CardCandidate): void {

@@ -104,7 +104,7 @@ export class CardView {
     )
       return;
 
-    this.text.update(card.spans, card.candidate);
+    this.text.update(card.spans, card.candidate, card.answerStart);
     this.updateTitle(copies);
     this.updateStatus(phase, card.candidate);
     this.updateStats(card.statistics, card.candidate);
