@@ -224,6 +224,25 @@ describe("the JavaScript check runner", () => {
     const group = result.groups.find((g) => g.members.includes(names.indexOf("correct")));
     assert.ok(group?.members.includes(names.indexOf("correctToo")), "same results on the same inputs");
   });
+
+  test("a scratch folder that cannot be made fails each candidate with the reason, in both languages, instead of the whole run", async () => {
+    const tmp = process.env.TMPDIR;
+    process.env.TMPDIR = join(scratchRoot, "missing");
+    try {
+      for (const [languageId, problem, code] of [
+        ["javascript", "/** @example f(1) // => 1 */\nfunction f(x) {\n", "  return x;\n}"],
+        ["python", 'def f(x):\n    """\n    >>> f(1)\n    1\n    """\n', "    return x\n"],
+      ] as const) {
+        const checked = await runChecks({ problem, kind: "code", languageId, candidates: [{ trajectory: 0, code }] });
+        const only = checked.candidates[0];
+        assert.equal(only?.status, "error", languageId);
+        assert.match(only.message ?? "", /ENOENT.*missing/, languageId);
+        assert.match(only.results[0]?.message ?? "", /^not run: ENOENT/, languageId);
+      }
+    } finally {
+      process.env.TMPDIR = tmp;
+    }
+  });
 });
 
 describe("a test command as a check", () => {

@@ -1,11 +1,67 @@
-// After a harness process ends: its messages (harnessProtocol.ts) and how the process ended,
-// turned into one result per check. Both runners' harnesses speak the same messages.
+// One candidate's harness process: started in a scratch folder of its own under the sandbox's
+// limits, and afterwards its messages (harnessProtocol.ts) and how the process ended turned into one
+// result per check. Both runners' harnesses speak the same messages.
 import { existsSync } from "node:fs";
+import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CheckResult } from "../../../common/protocol";
 import type { HarnessMessage } from "./harnessProtocol";
 import type { ProgramRun, RunLimits } from "./runner";
-import type { SandboxResult } from "./sandbox";
+import { runSandboxed, type SandboxResult } from "./sandbox";
+
+/** How a runner starts its harness on one candidate. */
+export interface HarnessLaunch {
+  /** Files written into the scratch folder: name → contents. */
+  readonly files: Readonly<Record<string, string>>;
+  /** The harness file, copied into the scratch folder under this name. */
+  readonly harness: { readonly from: string; readonly as: string };
+  readonly command: string;
+  /** The arguments, given the scratch folder (the process's cwd). */
+  readonly args: (scratch: string) => readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** What the harness's results are folded into (see interpretHarness). */
+export interface HarnessChecks {
+  readonly results: (CheckResult | undefined)[];
+  readonly runnable: readonly { readonly index: number }[];
+  readonly limits: RunLimits;
+  readonly outOfMemory: RegExp;
+}
+
+/**
+ * Runs the harness on one candidate in a fresh scratch folder, removed afterwards. A folder or
+ * file that cannot be written, or a process that cannot start, fails this candidate with the
+ * reason, as a crash would: the other candidates still run.
+ */
+export async function runHarness(launch: HarnessLaunch, checks: HarnessChecks, signal?: AbortSignal): Promise<ProgramRun> {
+  const started = performance.now();
+  const { results, runnable, limits, outOfMemory } = checks;
+  let scratch: string | undefined;
+  try {
+    scratch = await mkdtemp(join(tmpdir(), "stand-check-"));
+    for (const [name, contents] of Object.entries(launch.files)) await writeFile(join(scratch, name), contents);
+    await copyFile(launch.harness.from, join(scratch, launch.harness.as));
+    const sandboxed = await runSandboxed({
+      command: launch.command,
+      args: launch.args(scratch),
+      cwd: scratch,
+      env: launch.env,
+      timeoutMs: limits.timeoutMs,
+      memoryMb: limits.memoryMb,
+      outputBytes: limits.outputBytes,
+      killAfterOutputBytes: limits.outputBytes,
+      signal,
+    });
+    return { ...interpretHarness(sandboxed, results, runnable, limits, outOfMemory), durationMs: performance.now() - started };
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return { results: notRun(results, why), failure: { status: "error", message: why }, durationMs: performance.now() - started };
+  } finally {
+    if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
+  }
+}
 
 /** A harness next to the server bundle (dist/), or the built one when running from source. */
 export function harnessPath(file: string): string {

@@ -4,14 +4,11 @@
 // Node's permission model where the runtime has it (read only its scratch folder; no writes, no
 // child processes, no workers), a time limit, a memory limit and capped output.
 import { spawnSync } from "node:child_process";
-import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Check, CheckResult } from "../../../common/protocol";
 import { CHECKS_KEY } from "./harnessProtocol";
-import { harnessPath, interpretHarness, notRun } from "./harnessRun";
+import { harnessPath, notRun, runHarness, type HarnessLaunch } from "./harnessRun";
 import type { CheckRunner, PreparedChecks, ProgramRun, RunLimits } from "./runner";
-import { runSandboxed } from "./sandbox";
 
 type Loader = "js" | "jsx" | "ts" | "tsx";
 
@@ -66,30 +63,20 @@ export class JavaScriptRunner implements CheckRunner {
           const why = `does not compile: ${compileMessage(error)}`;
           return { results: notRun(results, why), failure: { status: "error", message: why }, durationMs: 0 };
         }
-        const scratch = await mkdtemp(join(tmpdir(), "stand-check-"));
-        try {
-          await writeFile(join(scratch, "program.js"), source + checksSource);
-          await copyFile(harness, join(scratch, "harness.js"));
-          const sandboxed = await runSandboxed({
-            command: process.execPath,
-            args: [
-              ...flags.map((flag) => flag.replace("SCRATCH", scratch)),
-              `--max-old-space-size=${limits.memoryMb}`,
-              "harness.js",
-              "program.js",
-            ],
-            cwd: scratch,
-            env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: "1" } : {},
-            timeoutMs: limits.timeoutMs,
-            memoryMb: limits.memoryMb,
-            outputBytes: limits.outputBytes,
-            killAfterOutputBytes: limits.outputBytes,
-            signal,
-          });
-          return { ...interpretHarness(sandboxed, results, runnable, limits, OUT_OF_MEMORY), durationMs: performance.now() - started };
-        } finally {
-          await rm(scratch, { recursive: true, force: true });
-        }
+        const launch: HarnessLaunch = {
+          files: { "program.js": source + checksSource },
+          harness: { from: harness, as: "harness.js" },
+          command: process.execPath,
+          args: (scratch) => [
+            ...flags.map((flag) => flag.replace("SCRATCH", scratch)),
+            `--max-old-space-size=${String(limits.memoryMb)}`,
+            "harness.js",
+            "program.js",
+          ],
+          env: process.versions.electron ? { ELECTRON_RUN_AS_NODE: "1" } : {},
+        };
+        const run = await runHarness(launch, { results, runnable, limits, outOfMemory: OUT_OF_MEMORY }, signal);
+        return { ...run, durationMs: performance.now() - started };
       },
     };
   }

@@ -5,13 +5,9 @@
 // and capped output. Python has no permission model: the audit hook guards against accidents, not
 // against code written to get around it.
 import { spawnSync } from "node:child_process";
-import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Check, CheckResult } from "../../../common/protocol";
-import { harnessPath, interpretHarness, notRun } from "./harnessRun";
+import { harnessPath, runHarness, type HarnessLaunch } from "./harnessRun";
 import type { CheckRunner, PreparedChecks, ProgramRun, RunLimits } from "./runner";
-import { runSandboxed } from "./sandbox";
 
 /** What Python prints when it cannot allocate. */
 const OUT_OF_MEMORY = /MemoryError/;
@@ -67,35 +63,19 @@ export class PythonRunner implements CheckRunner {
       runnable: runnable.length,
       skipped,
       run: async (program: string, signal?: AbortSignal): Promise<ProgramRun> => {
-        const started = performance.now();
         const results: (CheckResult | undefined)[] = checks.map((_, index) => {
           const reason = skipped.get(index);
           return reason === undefined ? undefined : { outcome: "skipped", message: reason };
         });
-        const scratch = await mkdtemp(join(tmpdir(), "stand-check-"));
-        try {
-          await writeFile(join(scratch, "candidate.py"), program);
-          await writeFile(join(scratch, "checks.json"), JSON.stringify(runnable.map(({ check }) => check)));
-          await copyFile(harness, join(scratch, "harness.py"));
-          const sandboxed = await runSandboxed({
-            command: interpreter.path,
-            // -I: isolated (no user site, no PYTHON* variables); -B: no bytecode files written.
-            args: ["-I", "-B", "harness.py", "candidate.py", "checks.json", String(limits.memoryMb)],
-            cwd: scratch,
-            env: {},
-            timeoutMs: limits.timeoutMs,
-            memoryMb: limits.memoryMb,
-            outputBytes: limits.outputBytes,
-            killAfterOutputBytes: limits.outputBytes,
-            signal,
-          });
-          return { ...interpretHarness(sandboxed, results, runnable, limits, OUT_OF_MEMORY), durationMs: performance.now() - started };
-        } catch (error) {
-          const why = error instanceof Error ? error.message : String(error);
-          return { results: notRun(results, why), failure: { status: "error", message: why }, durationMs: performance.now() - started };
-        } finally {
-          await rm(scratch, { recursive: true, force: true });
-        }
+        const launch: HarnessLaunch = {
+          files: { "candidate.py": program, "checks.json": JSON.stringify(runnable.map(({ check }) => check)) },
+          harness: { from: harness, as: "harness.py" },
+          command: interpreter.path,
+          // -I: isolated (no user site, no PYTHON* variables); -B: no bytecode files written.
+          args: () => ["-I", "-B", "harness.py", "candidate.py", "checks.json", String(limits.memoryMb)],
+          env: {},
+        };
+        return runHarness(launch, { results, runnable, limits, outOfMemory: OUT_OF_MEMORY }, signal);
       },
     });
   }
