@@ -110,6 +110,20 @@ describe("prefix sharing plan", () => {
     assert.equal(carryOut(plan, wants, held), 59);
   });
 
+  test("a trajectory that holds nearly all of a shared prompt is not copied into: the copy would save too little", () => {
+    const prompt = tokens(100);
+    const held = [[], prompt.slice(0, 90), []];
+    const wants = [0, 1, 2].map((t) => want(t, prompt, held[t]));
+    const plan = planSharing(wants, held, MIN);
+    assert.ok(plan, "a plan");
+    assert.deepEqual(plan.fromHolders, [
+      { from: 1, to: 0, length: 90 },
+      { from: 1, to: 2, length: 90 },
+    ]);
+    assert.deepEqual(plan.spreads, [], "9 tokens each are not worth a copy");
+    assert.equal(carryOut(plan, wants, held), 27);
+  });
+
   test("a sequence outside the call is copied from and left as it was", () => {
     const prompt = tokens(80);
     const held = [[], [], prompt];

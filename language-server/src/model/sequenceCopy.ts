@@ -1,6 +1,8 @@
 // Copying what one context sequence holds into another: llama.cpp's seq_cp, which node-llama-cpp
-// reaches only through an internal method. Measured on the embedded model: 0.25 ms for a 512-token
-// prefix, against 117 ms to evaluate it. The one place that touches that method.
+// reaches only through an internal method. The call takes 0.25 ms on the embedded model (a
+// 512-token prefix takes 117 ms to evaluate); llama.cpp copies the KV buffer itself at the next
+// decode, the whole of the sequence's stream (see sharedPrefix.ts). The one place that touches
+// that method.
 import type { LlamaContextSequence } from "node-llama-cpp" with { "resolution-mode": "import" };
 
 /** The internal method, as node-llama-cpp 3.22.1 (which package.json pins) defines it. */

@@ -9,9 +9,12 @@ import type { TargetRequest } from "../stand";
 import { copySequencePrefix } from "./sequenceCopy";
 
 /**
- * Sharing pays only when it saves this many token evaluations: it costs a decode of its own (the
- * shared part, before the call's batch) and a copy per sequence. On the embedded model a token
- * costs about 0.23 ms of a CPU's prompt evaluation, so 32 tokens are worth a few milliseconds.
+ * A copy is made only where it saves this many token evaluations. Sharing costs a decode of its
+ * own (the shared part, before the call's batch), and each copy a copy of the destination's whole
+ * KV buffer at the next decode (llama.cpp keeps each sequence in its own stream: every layer's
+ * cells for the sequence's context, whatever the prefix's length). On the embedded model a token
+ * costs about 0.23 ms of a CPU's prompt evaluation and a copy well under that; with a
+ * multi-billion-parameter model a token costs far more than copying its 100–200 MB stream.
  */
 export const MIN_SHARED_TOKENS = 32;
 
@@ -68,7 +71,7 @@ interface Group {
 
 /**
  * The copies and evaluations that give every want its prefix with the fewest token evaluations,
- * or undefined when nothing would save `minShared` tokens. `held[t]` is what trajectory t's
+ * or undefined when no copy would save `minShared` token evaluations. `held[t]` is what trajectory t's
  * sequence holds (every sequence of the target, also those not in the call: they may be copied
  * from). Groups share one prefix each (the best cut of the wants' prefix tree into disjoint
  * groups); a prefix shared again inside a group is evaluated by each of its sub-branches.
@@ -112,7 +115,8 @@ export function planSharing(
     for (const member of beneficiaries) spreads.push({ from: leader.trajectory, to: member.trajectory, length });
     saved += groupSaved;
   }
-  return saved >= minShared && (fromHolders.length > 0 || spreads.length > 0) ? { fromHolders, leads, spreads, saved } : undefined;
+  // Every copy saves at least minShared evaluations.
+  return fromHolders.length > 0 || spreads.length > 0 ? { fromHolders, leads, spreads, saved } : undefined;
 }
 
 /**
@@ -124,7 +128,7 @@ function groupByPrefix(members: readonly Member[], depth: number, minShared: num
   if (!first || members.length < 2) return [];
   let length = depth;
   while (members.every((member) => member.needs > length && member.tokens[length] === first.tokens[length])) length++;
-  const whole = groupOn(members, length);
+  const whole = groupOn(members, length, minShared);
   const branches = new Map<number, Member[]>();
   for (const member of members) {
     const token = member.tokens[length];
@@ -135,13 +139,16 @@ function groupByPrefix(members: readonly Member[], depth: number, minShared: num
   }
   const split = [...branches.values()].flatMap((branch) => groupByPrefix(branch, length + 1, minShared));
   const splitSaved = split.reduce((sum, group) => sum + group.saved, 0);
-  return whole.saved >= minShared && whole.saved >= splitSaved ? [whole] : split;
+  return whole.beneficiaries.length > 0 && whole.saved >= splitSaved ? [whole] : split;
 }
 
-/** The members sharing their first `length` tokens: the one that holds most of them evaluates the rest once. */
-function groupOn(members: readonly Member[], length: number): Group {
+/**
+ * The members sharing their first `length` tokens: the one that holds most of them evaluates the
+ * rest once, and those it saves at least `minShared` evaluations copy them.
+ */
+function groupOn(members: readonly Member[], length: number, minShared: number): Group {
   const leader = members.reduce((best, member) => (member.start > best.start ? member : best));
-  const beneficiaries = members.filter((member) => member !== leader && member.start < length);
+  const beneficiaries = members.filter((member) => member !== leader && length - member.start >= minShared);
   const saved = beneficiaries.reduce((sum, member) => sum + length - member.start, 0);
   return { leader, length, beneficiaries, saved };
 }
