@@ -71,7 +71,7 @@ interface Group {
 
 /**
  * The copies and evaluations that give every want its prefix with the fewest token evaluations,
- * or undefined when no copy would save `minShared` token evaluations. `held[t]` is what trajectory t's
+ * or undefined when no copy would save `minShared` of them. `held[t]` is what trajectory t's
  * sequence holds (every sequence of the target, also those not in the call: they may be copied
  * from). Groups share one prefix each (the best cut of the wants' prefix tree into disjoint
  * groups); a prefix shared again inside a group is evaluated by each of its sub-branches.
