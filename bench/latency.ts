@@ -1,7 +1,10 @@
 // `npm run bench:latency`: inline completion latency through the real language server (a child
-// process over stdio, the embedded model): p50/p95 from request to the items, idle in a small file
-// and in a 10,000-line file (interleaved, with the ratio of each pair), and while a long solve runs
+// process over stdio, the embedded model): p50/p95 from request to the items, idle in a small file,
+// a file whose windows are mostly full and a 10,000-line file (interleaved, with the ratio of each
+// pair), and while a long solve runs
 // on the other context (these with the completion cache off: they measure the model). Then a
+// solve's time to its first token at N = 16 with prefix sharing (model/sharedPrefix.ts) on and
+// off, in this process on the same model, the two arms interleaved. Then a
 // replayed editing session (bench/session/, see editingSession.ts) on one server per arm —
 // without cache, prefetch and workspace context, with each, and with all — its events sent to
 // the arms in turn (rotating which goes first), with each arm's latency, cache hit rate and
@@ -14,6 +17,10 @@ import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineComplet
 import { InlineStatisticsRequest, SolveRequest, type InlineFeatures } from "../common/protocol";
 import { charactersRight, loadSession, SessionReplay } from "./editingSession";
 import { startServer } from "../fixtures/serverProcess";
+import { join } from "node:path";
+import { LlamaTarget } from "../language-server/src/model/llamaTarget";
+import { ModelSession } from "../language-server/src/model/session";
+import { Decoder, DraftShape, greedySampling, standDrafter } from "../language-server/src/stand";
 
 const HELP = `Usage: npm run bench:latency -- [options]
   --requests N       inline completion requests per measurement (default: 30)
@@ -58,16 +65,18 @@ export function formatConfig(config: Config): string {
 
 /** A 10,000-line file made of the small one's functions under new names: a prompt from the whole of it would not fit the context. */
 const LARGE_LINES = 10_000;
-function largeDocument(): string {
+/** A file of the same text just large enough that most places' windows are full (INLINE_PROMPT_TOKENS): what any file costs past that size. */
+const WINDOW_LINES = 200;
+function largeDocument(size = LARGE_LINES): string {
   const lines: string[] = [];
-  for (let copy = 0; lines.length < LARGE_LINES; copy++) {
+  for (let copy = 0; lines.length < size; copy++) {
     lines.push(
       ...DOCUMENT.replace(/Config\b/g, `Config${copy}`)
         .replace(/loadConfig|formatConfig/g, (name) => `${name}${copy}`)
         .split("\n"),
     );
   }
-  return lines.slice(0, LARGE_LINES).join("\n");
+  return lines.slice(0, size).join("\n");
 }
 
 function percentile(values: number[], fraction: number): number {
@@ -93,6 +102,7 @@ async function main(): Promise<void> {
   };
   const small = { uri: "file:///latency/config.ts", lines: await open("file:///latency/config.ts", DOCUMENT) };
   const large = { uri: "file:///latency/large.ts", lines: await open("file:///latency/large.ts", largeDocument()) };
+  const full = { uri: "file:///latency/full.ts", lines: await open("file:///latency/full.ts", largeDocument(WINDOW_LINES)) };
 
   /** The i-th request's latency in a document: at the end of a line, the lines taken in turn through the whole file. */
   const complete = async (document: { uri: string; lines: string[] }, i: number): Promise<number> => {
@@ -111,19 +121,19 @@ async function main(): Promise<void> {
     for (let i = 0; i < requests; i++) latencies.push(await complete(small, i));
     return latencies;
   };
-  /** Small and large file requests in pairs, each pair in alternating order, so that both see the same machine. */
-  const measurePairs = async (): Promise<{ small: number[]; large: number[] }> => {
-    const pairs = { small: [] as number[], large: [] as number[] };
+  /** Small, full-window and large file requests in turn, the first of each round rotating, so that all see the same machine. */
+  const measurePairs = async (): Promise<{ small: number[]; full: number[]; large: number[] }> => {
+    const documents = [small, full, large];
+    const latencies = documents.map((): number[] => []);
     for (let i = 0; i < requests; i++) {
-      if (i % 2 === 0) {
-        pairs.small.push(await complete(small, i));
-        pairs.large.push(await complete(large, i));
-      } else {
-        pairs.large.push(await complete(large, i));
-        pairs.small.push(await complete(small, i));
+      for (let turn = 0; turn < documents.length; turn++) {
+        const index = (i + turn) % documents.length;
+        const document = documents[index];
+        if (document) latencies[index]?.push(await complete(document, i));
       }
     }
-    return pairs;
+    const [smallLatencies = [], fullLatencies = [], largeLatencies = []] = latencies;
+    return { small: smallLatencies, full: fullLatencies, large: largeLatencies };
   };
 
   await measurePairs(); // warm up: the inline context and the table
@@ -139,18 +149,87 @@ async function main(): Promise<void> {
   await server.stop();
   const report = (name: string, values: number[]): void => {
     console.log(
-      `${name}: p50 ${percentile(values, 0.5).toFixed(0)} ms, p95 ${percentile(values, 0.95).toFixed(0)} ms (${values.length} requests, 3 candidates, ≤ 24 tokens)`,
+      `${name}: p50 ${percentile(values, 0.5).toFixed(0)} ms, p95 ${percentile(values, 0.95).toFixed(0)} ms (${values.length} requests, 3 candidates, ≤ 24 tokens), p25–p75 ${percentile(values, 0.25).toFixed(0)}–${percentile(values, 0.75).toFixed(0)} ms`,
     );
   };
-  const ratios = idle.large.map((latency, i) => latency / (idle.small[i] ?? latency));
+  const compare = (name: string, values: number[], baseline: number[], baselineName: string): void => {
+    const ratios = values.map((latency, i) => latency / (baseline[i] ?? latency));
+    console.log(
+      `  ${name} / ${baselineName}: p50 ratio ${(percentile(values, 0.5) / percentile(baseline, 0.5)).toFixed(2)}×, paired ratios p25–p75 ${percentile(ratios, 0.25).toFixed(2)}–${percentile(ratios, 0.75).toFixed(2)}×`,
+    );
+  };
   console.log("inline completion, request to items, through the language server on the embedded model");
   report(`idle, ${small.lines.length}-line file`, idle.small);
+  report(`idle, ${full.lines.length}-line file (most windows full)`, idle.full);
   report(`idle, ${large.lines.length}-line file`, idle.large);
-  console.log(
-    `  ${large.lines.length}-line / ${small.lines.length}-line file: p50 ratio ${(percentile(idle.large, 0.5) / percentile(idle.small, 0.5)).toFixed(2)}×, paired ratios p25–p75 ${percentile(ratios, 0.25).toFixed(2)}–${percentile(ratios, 0.75).toFixed(2)}×`,
-  );
+  compare(`${large.lines.length}-line`, idle.large, idle.small, `${small.lines.length}-line file`);
+  compare(`${large.lines.length}-line`, idle.large, idle.full, `${full.lines.length}-line file`);
   report(`while a 4-trajectory solve runs, ${small.lines.length}-line file`, busy);
+  await solveFirstToken(requests);
   await replaySession(values["session-steps"] === undefined ? Infinity : count("session-steps"));
+}
+
+/** Trajectories of the solve whose first token is timed: a large N, where every trajectory evaluating the prompt itself costs most. */
+const SOLVE_TRAJECTORIES = 16;
+
+/**
+ * A solve's time to its first token at N = 16, with the prompt evaluated once and copied
+ * (sharePrefixes) and by every trajectory (the arm before the change), `rounds` of each, in
+ * alternating order. The prompt is the small file and a stub to complete, as a code solve sends
+ * it; every sequence is emptied before each measurement, as for a new problem.
+ */
+async function solveFirstToken(rounds: number): Promise<void> {
+  const session = await ModelSession.open({ path: join(__dirname, "..", "models", "stand-code-mini.gguf"), gpu: false });
+  try {
+    const prompt = await session.tokenize({ text: `${DOCUMENT}\nexport function parsePort(text: string): number {\n`, kind: "code" });
+    const arms = await Promise.all(
+      [true, false].map(async (sharePrefixes) => ({
+        sharePrefixes,
+        target: await LlamaTarget.create(session.model, {
+          trajectories: SOLVE_TRAJECTORIES,
+          contextSize: session.contextSize,
+          threads: session.threads,
+          sharePrefixes,
+        }),
+        latencies: [] as number[],
+      })),
+    );
+    const firstToken = async (target: LlamaTarget): Promise<number> => {
+      for (let trajectory = 0; trajectory < target.trajectories; trajectory++) await target.reset(trajectory);
+      const decoder = new Decoder({ target, drafter: standDrafter(session.table), shape: DraftShape.chain(8) });
+      const started = performance.now();
+      let first: number | undefined;
+      await decoder.decode({
+        prompts: Array.from({ length: SOLVE_TRAJECTORIES }, () => prompt),
+        maxTokens: 1,
+        sampling: greedySampling,
+        seed: 1,
+        onStep: () => (first ??= performance.now() - started),
+      });
+      return first ?? performance.now() - started;
+    };
+    for (const arm of arms) await firstToken(arm.target); // warm up
+    for (let round = 0; round < rounds; round++) {
+      for (let turn = 0; turn < arms.length; turn++) {
+        const arm = arms[(round + turn) % arms.length];
+        if (arm) arm.latencies.push(await firstToken(arm.target));
+      }
+    }
+    const [shared, unshared] = arms;
+    const ratios = (shared?.latencies ?? []).map((latency, i) => latency / (unshared?.latencies[i] ?? latency));
+    console.log(
+      `solve, time to first token at N = ${String(SOLVE_TRAJECTORIES)}, prompt ${String(prompt.length)} tokens, in process, arms interleaved:`,
+    );
+    for (const arm of arms) {
+      console.log(
+        `  prefix sharing ${arm.sharePrefixes ? "on" : "off"}: p50 ${percentile(arm.latencies, 0.5).toFixed(0)} ms, p25–p75 ${percentile(arm.latencies, 0.25).toFixed(0)}–${percentile(arm.latencies, 0.75).toFixed(0)} ms (${String(arm.latencies.length)} solves)`,
+      );
+    }
+    console.log(`  on / off: paired ratios p25–p50–p75 ${[0.25, 0.5, 0.75].map((q) => percentile(ratios, q).toFixed(2)).join("–")}×`);
+    await Promise.all(arms.map((arm) => arm.target.dispose()));
+  } finally {
+    await session.dispose();
+  }
 }
 
 /** The arms of the replayed session: the first is the baseline. */

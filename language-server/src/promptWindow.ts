@@ -11,9 +11,11 @@ export interface PromptBudget {
 
 /**
  * At most this many tokens of document text go into an inline prompt, however large the
- * context. Every candidate evaluates the prompt in its own sequence (no KV sharing yet), so on a
- * CPU the prompt decides the latency: with the context's 960 tokens, `npm run bench:latency` gave
- * a p50 9× that of a 17-line file (3.2 s against 0.36 s) on the embedded model.
+ * context. On a CPU the prompt at a new place decides the latency, even evaluated once for all
+ * the candidates (model/sharedPrefix.ts): on the embedded model a 10,000-line file's p50 is a
+ * 200-line file's (1.07×, both windows full) and 2.6× a 17-line file's (240 ms against 92 ms,
+ * `npm run bench:latency`, a loaded 2-core machine). With the context's 960 tokens and every
+ * candidate evaluating its own prompt it was 9×.
  */
 export const INLINE_PROMPT_TOKENS = 384;
 /** Tokens the prompt needs besides the text: FIM markers, a BOS, token healing's extra start. */

@@ -398,7 +398,7 @@ describe("package.json scripts no other test runs", () => {
     assert.equal(result.roundTrip.failures, 0);
   });
 
-  test("npm run bench:latency -- --requests 3 --solve-tokens 32 --session-steps 2: p50/p95 through the real server, idle (small and 10,000-line file), busy, and a replayed editing session per arm", (t) => {
+  test("npm run bench:latency -- --requests 3 --solve-tokens 32 --session-steps 2: p50/p95 through the real server, idle (small, full-window and 10,000-line file), busy, a solve's first token with and without prefix sharing, and a replayed editing session per arm", (t) => {
     const help = runScript(t, "bench:latency", ["--help"]);
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /--requests N/);
@@ -406,12 +406,23 @@ describe("package.json scripts no other test runs", () => {
     assert.match(help.stdout, /--session-steps N/);
     const run = runScript(t, "bench:latency", ["--requests", "3", "--solve-tokens", "32", "--session-steps", "2"], ROOT, 120_000);
     assert.equal(run.code, 0, run.stderr);
-    for (const name of ["idle, \\d+-line file", "idle, 10000-line file", "while a 4-trajectory solve runs, \\d+-line file"]) {
+    for (const name of [
+      "idle, \\d+-line file",
+      "idle, 200-line file \\(most windows full\\)",
+      "idle, 10000-line file",
+      "while a 4-trajectory solve runs, \\d+-line file",
+    ]) {
       const match = new RegExp(`${name}: p50 (\\d+) ms, p95 (\\d+) ms \\(3 requests, 3 candidates`).exec(run.stdout);
       assert.ok(match, `no "${name}" line in:\n${run.stdout}`);
       assert.ok(Number(match[1]) > 0 && Number(match[1]) <= Number(match[2]), `${name}: p50 ${match[1]} ms, p95 ${match[2]} ms`);
     }
     assert.match(run.stdout, /10000-line \/ \d+-line file: p50 ratio \d+\.\d\d×, paired ratios p25–p75 \d+\.\d\d–\d+\.\d\d×/);
+    assert.match(run.stdout, /10000-line \/ 200-line file: p50 ratio \d+\.\d\d×, paired ratios p25–p75 \d+\.\d\d–\d+\.\d\d×/);
+    for (const arm of ["on", "off"]) {
+      assert.match(run.stdout, new RegExp(`^  prefix sharing ${arm}: p50 \\d+ ms, p25–p75 \\d+–\\d+ ms \\(3 solves\\)$`, "m"));
+    }
+    assert.match(run.stdout, /solve, time to first token at N = 16, prompt \d+ tokens/);
+    assert.match(run.stdout, /^ {2}on \/ off: paired ratios p25–p50–p75 \d+\.\d\d–\d+\.\d\d–\d+\.\d\d×$/m);
     const requests = /replayed editing session \(bench\/session\/session\.json, 2 steps\): (\d+) requests per arm/.exec(run.stdout);
     assert.ok(requests && Number(requests[1]) > 0, run.stdout);
     for (const arm of ["none", "cache", "cache \\+ prefetch", "context", "all"]) {

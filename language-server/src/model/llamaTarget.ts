@@ -2,6 +2,7 @@ import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node
 import type { EvaluationOptions, SamplingOptions, SparseDistribution, TargetCapabilities, TargetModel, TargetRequest } from "../stand";
 import { isGreedy, pointMass } from "../stand";
 import { hasModelProcessEnv } from "../../../common/modelProcess";
+import { PrefixSharing } from "./sharedPrefix";
 
 type ControlledInput = Parameters<LlamaContextSequence["controlledEvaluate"]>[0];
 type ControlledOutput = Awaited<ReturnType<LlamaContextSequence["controlledEvaluate"]>>;
@@ -48,6 +49,8 @@ export interface LlamaTargetOptions {
    * step's token or output count changes, and runs the steps in between kernel by kernel.
    */
   readonly stepWidth?: number;
+  /** Evaluate a prefix that several trajectories of a call need once, and copy it to the others (sharedPrefix.ts). Default true. */
+  readonly sharePrefixes?: boolean;
 }
 
 /**
@@ -76,6 +79,7 @@ export class LlamaTarget implements TargetModel {
   private readonly held: number[][];
   /** Called when node-llama-cpp hands the next batch to its native thread (see create). */
   private onDispatch: (() => void) | undefined;
+  private readonly sharing: PrefixSharing | undefined;
 
   private constructor(
     readonly context: LlamaContext,
@@ -84,8 +88,10 @@ export class LlamaTarget implements TargetModel {
     private readonly batchesDrafts: boolean,
     /** Registers the target's dispatch listener with the context's batching schedule. */
     listen: (listener: () => void) => void,
+    sharePrefixes = true,
   ) {
     this.held = sequences.map(() => []);
+    this.sharing = sharePrefixes ? PrefixSharing.for(sequences, this.held) : undefined;
     // A padded batch is one pass; a step padded to a fixed width pads every drafting trajectory itself.
     this.capabilities = { trees: false, padsToLongestDraft: batchesDrafts && stepWidth === undefined };
     listen(() => this.onDispatch?.());
@@ -113,7 +119,14 @@ export class LlamaTarget implements TargetModel {
     });
     // plan() refuses anything that would overflow, so llama.cpp never shifts a sequence under us.
     const sequences = Array.from({ length: options.trajectories }, () => context.getSequence());
-    return new LlamaTarget(context, sequences, options.stepWidth, batchesDrafts(), (registered) => (listener = registered));
+    return new LlamaTarget(
+      context,
+      sequences,
+      options.stepWidth,
+      batchesDrafts(),
+      (registered) => (listener = registered),
+      options.sharePrefixes,
+    );
   }
 
   get trajectories(): number {
@@ -170,7 +183,8 @@ export class LlamaTarget implements TargetModel {
     { signal, meanwhile }: EvaluationOptions = {},
   ): Promise<SparseDistribution[][]> {
     signal?.throwIfAborted();
-    const plans = requests.map((request) => this.plan(request));
+    let plans = requests.map((request) => this.plan(request));
+    if (await this.sharing?.share(requests, plans, signal)) plans = requests.map((request) => this.plan(request));
     const generateNexts = new Map(plans.map((plan, index) => [plan, generateNextOf(index)]));
     if (this.stepWidth !== undefined) this.padToStepWidth(plans, this.stepWidth);
     else if (this.capabilities.padsToLongestDraft && plans.length > 1) this.pad(plans);
