@@ -72,6 +72,8 @@ async function main(): Promise<void> {
       ? { temperature: 0 }
       : { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP };
   const targets: { dispose(): Promise<void> }[] = [];
+  /** Tokens per target call of each run of the drafting arms. */
+  const calls = new Map<string, number[]>();
   /** The arms that go through our loop, with the engine and adapter of this tree or of a baseline copy (--baseline). */
   async function ourArms(lib: Stand, suffix: string, root = "."): Promise<Arm[]> {
     const { LlamaTarget: Target } = (await import(resolve(root, "language-server/src/model/llamaTarget.ts"))) as {
@@ -117,6 +119,21 @@ async function main(): Promise<void> {
           table.clear();
           const decoder = new lib.Decoder({ target, drafter: lib.standDrafter(table), shape: lib.DraftShape.chain(8), budget });
           const result = await decoder.decode({ prompts: [prompt], maxTokens: tokens, sampling, seed });
+          calls.set(`stand${suffix}`, (calls.get(`stand${suffix}`) ?? []).concat(result.statistics.tokens / result.statistics.targetCalls));
+          return result.statistics.tokens;
+        },
+      },
+      {
+        name: `stand4${suffix}`,
+        run: async (seed) => {
+          await target.reset(0);
+          table.clear();
+          const decoder = new lib.Decoder({ target, drafter: lib.standDrafter(table), shape: lib.DraftShape.chain(4) });
+          const result = await decoder.decode({ prompts: [prompt], maxTokens: tokens, sampling, seed });
+          calls.set(
+            `stand4${suffix}`,
+            (calls.get(`stand4${suffix}`) ?? []).concat(result.statistics.tokens / result.statistics.targetCalls),
+          );
           return result.statistics.tokens;
         },
       },
@@ -225,6 +242,10 @@ async function main(): Promise<void> {
         .padStart(8)}   ${median(gcPerToken[a] ?? []).toFixed(4)}`,
     );
   });
+  for (const [name, perCall] of calls)
+    console.log(
+      `${name}: tokens per call ${median(perCall).toFixed(2)} (${Math.min(...perCall).toFixed(2)}–${Math.max(...perCall).toFixed(2)})`,
+    );
   // Each arm against its baseline copy, round by round: the A/B of a change.
   arms.forEach((arm, a) => {
     const b = arms.findIndex((other) => other.name === `${arm.name}-base`);

@@ -40,6 +40,12 @@ export const BUDGET_TUNING = {
     loadSmoothing: 0.3,
     /** Calls before the load factor moves: until then the fit itself is still settling. */
     loadWarmUp: 16,
+    /**
+     * After the warm-up, a call counts as at most this many times its predicted cost (and at
+     * least its inverse): on a busy machine one call in a few dozen is held up 5–20× by the
+     * scheduler, and unclipped such calls priced a one-token draft at 2–4× a plain call.
+     */
+    outlierRatio: 2,
   },
   planning: {
     /**
