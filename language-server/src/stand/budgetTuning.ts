@@ -41,9 +41,10 @@ export const BUDGET_TUNING = {
     /** Calls before the load factor moves: until then the fit itself is still settling. */
     loadWarmUp: 16,
     /**
-     * After the warm-up, a call counts as at most this many times its predicted cost (and at
-     * least its inverse): on a busy machine one call in a few dozen is held up 5–20× by the
-     * scheduler, and unclipped such calls priced a one-token draft at 2–4× a plain call.
+     * A call counts as at most this many times its predicted cost (and at least its inverse): on
+     * a busy machine one call in a few dozen is held up 5–20× by the scheduler, and a shape's
+     * first call builds its graph; unclipped, such calls priced a four-token draft at up to 19×
+     * a plain call (the truth on this CPU is about 1.6×).
      */
     outlierRatio: 2,
   },

@@ -71,12 +71,13 @@ export class CallCostModel implements CallCost {
   record(sequences: number, draftTokens: number, milliseconds: number): void {
     if (!(milliseconds > 0) || sequences <= 0) return;
     const reshapes = this.reshapes(sequences, draftTokens);
-    const settled = this.observations >= this.tuning.loadWarmUp;
-    // A call the scheduler held up (another program took the core mid-call) is many times its
-    // price; least squares would let one such call reprice every term for hundreds of calls, so
-    // once the fit has settled a call counts as at most outlierRatio times what it predicts (and
-    // at least 1/outlierRatio). A lasting change of speed still moves the load within a few calls.
-    const expected = settled ? this.load * predict(this.coefficients(), sequences, draftTokens, reshapes) : milliseconds;
+    // A call the scheduler held up (another program took the core mid-call), or the first call of
+    // a new shape (llama.cpp builds and allocates its compute graph), is many times its price;
+    // least squares would let one such call reprice every term for hundreds of calls, and the
+    // budget then stops drafting, which stops it learning that drafts are cheap again. So a call
+    // counts as at most outlierRatio times what the model predicts (and at least 1/outlierRatio)
+    // from the second call on. A lasting change of speed still moves the load within a few calls.
+    const expected = this.observations > 0 ? this.load * predict(this.coefficients(), sequences, draftTokens, reshapes) : milliseconds;
     const { outlierRatio } = this.tuning;
     const measured = Math.min(Math.max(milliseconds, expected / outlierRatio), expected * outlierRatio);
     // Divided by the load before this call, so that a call's own surprise is fitted, not absorbed.
@@ -84,7 +85,7 @@ export class CallCostModel implements CallCost {
     this.fit.add(features(sequences, draftTokens, reshapes), unloaded);
     // Only calls of the same shape as the one before move the load: the fit knows them best (a
     // change of shape costs what few calls have shown).
-    if (settled && reshapes === 0) {
+    if (this.observations >= this.tuning.loadWarmUp && reshapes === 0) {
       const ratio = measured / predict(this.coefficients(), sequences, draftTokens, reshapes);
       this.load = (1 - this.tuning.loadSmoothing) * this.load + this.tuning.loadSmoothing * ratio;
     }
