@@ -9,6 +9,14 @@
 //   target      LlamaTarget.evaluate per token, no decoder (our adapter)
 //   decoder     Decoder with NoDrafter: our batched AR row at N = 1
 //   stand       Decoder with STAND's drafter and the draft budget: STAND adaptive at N = 1
+//   learn       STAND's drafter under a budget that never drafts: what learning alone costs
+//   stand4      STAND's fixed 4-chain, no budget
+//
+// Also per token: the main thread's busy time (the event loop's active time: all JavaScript and
+// the handoffs to the native worker) and the process's CPU time, which load disturbs less than
+// wall time. With --baseline DIR (a copy of language-server/src and common, e.g. from
+// `git archive <commit> language-server/src common | tar -x -C DIR`) the arms that go through our
+// loop run from that copy too, suffixed -base, and each arm's paired ratio to its twin is printed.
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
@@ -83,6 +91,11 @@ async function main(): Promise<void> {
     targets.push(target);
     const budget = lib.DraftBudget.for(target);
     const table = new lib.NgramTable();
+    const learnOnly = new lib.DraftBudget({
+      padsToLongestDraft: target.capabilities.padsToLongestDraft,
+      cost: { record: () => undefined, estimator: () => (_sequences: number, draftTokens: number) => (draftTokens > 0 ? Infinity : 1) },
+      tuning: { ...lib.BUDGET_TUNING.planning, explorationInterval: Number.MAX_SAFE_INTEGER },
+    });
     return [
       {
         name: `target${suffix}`,
@@ -120,6 +133,17 @@ async function main(): Promise<void> {
           const decoder = new lib.Decoder({ target, drafter: lib.standDrafter(table), shape: lib.DraftShape.chain(8), budget });
           const result = await decoder.decode({ prompts: [prompt], maxTokens: tokens, sampling, seed });
           calls.set(`stand${suffix}`, (calls.get(`stand${suffix}`) ?? []).concat(result.statistics.tokens / result.statistics.targetCalls));
+          return result.statistics.tokens;
+        },
+      },
+      {
+        // STAND's drafter under a budget that never drafts nor assesses: what learning alone costs.
+        name: `learn${suffix}`,
+        run: async (seed) => {
+          await target.reset(0);
+          table.clear();
+          const decoder = new lib.Decoder({ target, drafter: lib.standDrafter(table), shape: lib.DraftShape.chain(8), budget: learnOnly });
+          const result = await decoder.decode({ prompts: [prompt], maxTokens: tokens, sampling, seed });
           return result.statistics.tokens;
         },
       },
