@@ -55,6 +55,21 @@ describe("call cost model", () => {
     assert.ok(planned < 2.2, `the plan prices a two-token draft at ${planned.toFixed(2)}× a plain call`);
   });
 
+  test("a call the scheduler held up does not reprice drafts: one draft call taking 10× its cost leaves a draft's price near the truth", () => {
+    // One trajectory; a plain call costs 10 ms, a call with two draft tokens 16 ms; drafts are
+    // rare, as where the budget explores, so each draft call weighs heavily in its price.
+    const model = new CallCostModel();
+    for (let i = 0; i < 400; i++) model.record(1, i % 16 === 0 ? 2 : 0, i % 16 === 0 ? 16 : 10);
+    // Another program takes the core during one draft call.
+    model.record(1, 2, 160);
+    for (let i = 0; i < 15; i++) model.record(1, 0, 10);
+    const steady = model.cost(1, 2) / model.cost(1, 0);
+    assert.ok(steady > 1.4 && steady < 1.9, `a two-token draft costs ${steady.toFixed(2)}× a plain call (truth 1.6×)`);
+    const price = model.estimator();
+    const planned = price(1, 2) / price(1, 0);
+    assert.ok(planned < 2.3, `the plan prices a two-token draft at ${planned.toFixed(2)}× a plain call`);
+  });
+
   test("the solver pivots past a zero on the diagonal and refuses a singular system", () => {
     // 0·x + 2·y = 4, 3·x + 1·y = 5 → x = 1, y = 2 (needs a row swap).
     const solution = solveLinear([0, 2, 3, 1], [4, 5]);

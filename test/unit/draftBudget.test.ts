@@ -116,6 +116,20 @@ describe("draft budget: exploring", () => {
     assert.equal(cheap.needsEvidence(1, shape), true);
   });
 
+  test("asks for evidence wherever a plan with the best evidence would draft: a long draft can pay where one token does not", () => {
+    // A CPU's first draft token costs most (a one-token batch takes a faster path): one token
+    // costs 2.3 calls and brings at most one, four cost 2.6 calls and bring up to four.
+    const shape = DraftShape.chain(4);
+    const sure = kind("sure");
+    const budget = new DraftBudget({
+      acceptance: estimatorWith([sure, 4, 4]),
+      cost: costModel((n, d) => n + (n + d > 1 ? 1.2 : 0) + 0.1 * d, [1]),
+    });
+    const [depth] = budget.plan([sure], shape);
+    assert.ok((depth ?? 0) >= 3, `the plan drafts ${String(depth)} tokens`);
+    assert.equal(budget.needsEvidence(1, shape), true);
+  });
+
   test("an exploring step drafts the likely depths, and with a padding target one token each, which is all pricing needs", () => {
     const sure = kind("sure");
     const acceptance = estimatorWith([sure, 4, 4]);

@@ -25,6 +25,8 @@ interface Plan {
   readonly outputs: number;
   /** Positions from outputFrom that the model samples: the outputs read, and any padding's (see LlamaTarget.padToStepWidth). */
   sampled: number;
+  /** What the model computes at each sampled position. */
+  readonly generateNext: GenerateNext;
 }
 
 /** Most tokens a step adds to a trajectory's input to match the longest (see LlamaTarget.pad). */
@@ -183,33 +185,27 @@ export class LlamaTarget implements TargetModel {
     { signal, meanwhile }: EvaluationOptions = {},
   ): Promise<SparseDistribution[][]> {
     signal?.throwIfAborted();
-    let plans = requests.map((request) => this.plan(request));
-    if (await this.sharing?.share(requests, plans, signal)) plans = requests.map((request) => this.plan(request));
-    const generateNexts = new Map(plans.map((plan, index) => [plan, generateNextOf(index)]));
+    const planAll = (): Plan[] => requests.map((request, index) => this.plan(request, generateNextOf(index)));
+    let plans = planAll();
+    // Where several sequences need one prefix, it is evaluated once and copied; then they plan again.
+    if (this.sharing?.mayShare(plans) && (await this.sharing.share(requests, plans, signal))) plans = planAll();
     if (this.stepWidth !== undefined) this.padToStepWidth(plans, this.stepWidth);
     else if (this.capabilities.padsToLongestDraft && plans.length > 1) this.pad(plans);
     // Erase every rejected tail first, then queue all evaluations together so they share a batch.
-    await Promise.all(plans.map((plan) => this.truncate(plan.trajectory, plan.sequence, plan.keep)));
+    // Most steps of plain decoding erase nothing, and then skip the awaits.
+    if (plans.some((plan) => this.erases(plan)))
+      await Promise.all(plans.map((plan) => this.truncate(plan.trajectory, plan.sequence, plan.keep)));
     signal?.throwIfAborted();
-    const evaluatePlan = (plan: Plan): Promise<ControlledOutput> => {
-      const { sequence, input, outputFrom, sampled } = plan;
-      const generateNext = generateNexts.get(plan);
-      const items: ControlledInput = input.map((token, i) =>
-        i >= outputFrom && i < outputFrom + sampled ? [token as Token, { generateNext }] : (token as Token),
-      );
-      return sequence.controlledEvaluate(items);
-    };
     const working = meanwhile && this.runWhenDispatched(meanwhile);
     try {
       // Without batchesDrafts, each sequence with a draft is evaluated on its own, after one batch of
       // the sequences without.
-      const shared = this.batchesDrafts ? plans : plans.filter((plan) => plan.sampled === 1);
-      const results = new Map<Plan, ControlledOutput>();
-      const sharedOutputs = await Promise.all(shared.map(evaluatePlan));
-      shared.forEach((plan, i) => results.set(plan, sharedOutputs[i] ?? []));
-      for (const plan of plans) if (!results.has(plan)) results.set(plan, await evaluatePlan(plan));
+      const outputs: ControlledOutput[] =
+        this.batchesDrafts || plans.every((plan) => plan.sampled === 1)
+          ? await Promise.all(plans.map(evaluatePlan))
+          : await this.evaluateDraftsApart(plans);
       await working;
-      return plans.map((plan) => this.distributionsOf(plan, results.get(plan) ?? []));
+      return plans.map((plan, i) => this.distributionsOf(plan, outputs[i] ?? []));
     } catch (error) {
       // The caller learns what the work would have learned itself; what the sequences hold is theirs to say.
       this.onDispatch = undefined;
@@ -217,6 +213,16 @@ export class LlamaTarget implements TargetModel {
       plans.forEach((plan) => (this.held[plan.trajectory] = [...plan.sequence.contextTokens]));
       throw error;
     }
+  }
+
+  /** The sequences without a draft in one batch, then each sequence with one on its own (see batchesDrafts). */
+  private async evaluateDraftsApart(plans: readonly Plan[]): Promise<ControlledOutput[]> {
+    const outputs: ControlledOutput[] = [];
+    const undrafted = plans.filter((plan) => plan.sampled === 1);
+    const undraftedOutputs = await Promise.all(undrafted.map(evaluatePlan));
+    undrafted.forEach((plan, i) => (outputs[plans.indexOf(plan)] = undraftedOutputs[i] ?? []));
+    for (const [i, plan] of plans.entries()) if (plan.sampled !== 1) outputs[i] = await evaluatePlan(plan);
+    return outputs;
   }
 
   /** Forgets everything a trajectory's sequence holds (a new prompt will be evaluated from scratch). */
@@ -249,7 +255,7 @@ export class LlamaTarget implements TargetModel {
     });
   }
 
-  private plan({ trajectory, context, draft }: TargetRequest): Plan {
+  private plan({ trajectory, context, draft }: TargetRequest, generateNext: GenerateNext): Plan {
     const sequence = this.sequences[trajectory];
     const held = this.held[trajectory];
     if (!sequence || !held) {
@@ -272,15 +278,9 @@ export class LlamaTarget implements TargetModel {
     // The distribution after the context needs its last token evaluated in this call.
     if (keep === context.length) keep--;
     const outputs = chain.length + 1;
-    return {
-      trajectory,
-      sequence,
-      keep,
-      input: [...context.slice(keep), ...chain],
-      outputFrom: context.length - 1 - keep,
-      outputs,
-      sampled: outputs,
-    };
+    const input = context.slice(keep);
+    for (const token of chain) input.push(token);
+    return { trajectory, sequence, keep, input, outputFrom: context.length - 1 - keep, outputs, sampled: outputs, generateNext };
   }
 
   /**
@@ -328,12 +328,28 @@ export class LlamaTarget implements TargetModel {
     });
   }
 
+  /** Whether the plan keeps less than the sequence holds, so that its tail must be erased first. */
+  private erases(plan: Plan): boolean {
+    return plan.keep < (this.held[plan.trajectory]?.length ?? 0);
+  }
+
   private async truncate(trajectory: number, sequence: LlamaContextSequence, keep: number): Promise<void> {
     const held = this.held[trajectory];
     if (!held || keep >= held.length) return;
     await sequence.eraseContextTokenRanges([{ start: keep, end: held.length }]);
     held.length = keep;
   }
+}
+
+/** Evaluates a plan's input in its sequence, sampling at its outputs. */
+function evaluatePlan({ sequence, input, outputFrom, sampled, generateNext }: Plan): Promise<ControlledOutput> {
+  const items: ControlledInput = input.slice() as Token[];
+  const sampledItem = { generateNext };
+  for (let i = outputFrom; i < outputFrom + sampled; i++) {
+    const token = input[i];
+    if (token !== undefined) items[i] = [token as Token, sampledItem];
+  }
+  return sequence.controlledEvaluate(items);
 }
 
 function toDistribution(probabilities: Map<Token, number>): SparseDistribution {

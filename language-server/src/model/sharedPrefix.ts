@@ -182,6 +182,11 @@ export class PrefixSharing {
     return new PrefixSharing(sequences, held, minShared);
   }
 
+  /** Whether any plan has enough unheld tokens for sharing to be worth a look (checked without an await, every step). */
+  mayShare(plans: readonly { readonly outputFrom: number }[]): boolean {
+    return plans.some((plan) => plan.outputFrom >= this.minShared);
+  }
+
   /**
    * Gives the call's trajectories the prefixes they share before the call evaluates them. `plans`
    * are the call's plans for `requests` (keep: context tokens held, outputFrom: unheld tokens
@@ -193,7 +198,7 @@ export class PrefixSharing {
     plans: readonly { readonly keep: number; readonly outputFrom: number }[],
     signal?: AbortSignal,
   ): Promise<boolean> {
-    if (!plans.some((plan) => plan.outputFrom >= this.minShared)) return false;
+    if (!this.mayShare(plans)) return false;
     const wants = requests.map((request, i): PrefixWant => {
       const keep = plans[i]?.keep ?? 0;
       return { trajectory: request.trajectory, tokens: request.context, holds: keep, needs: keep + (plans[i]?.outputFrom ?? 0) };

@@ -27,8 +27,10 @@ export function reachOf(rates: readonly number[]): number[] {
  */
 export class AcceptanceEstimator {
   private readonly counts = new Map<Evidence, DepthCounts>();
-  /** bestRates' answer until the next record (most steps record nothing). */
+  /** bestRates' answer until the next record. */
   private best: number[] | undefined;
+  /** Each kind's rates as bestRates last read them, until that kind's counts change (one kind changes per record). */
+  private readonly ratesByKind = new Map<Evidence, number[]>();
 
   constructor(private readonly tuning: Tuning<"acceptance"> = BUDGET_TUNING.acceptance) {}
 
@@ -70,7 +72,9 @@ export class AcceptanceEstimator {
     if (this.best?.length === maxDepth + 1) return this.best;
     const best = Array.from({ length: maxDepth + 1 }, () => this.tuning.prior);
     for (const evidence of this.counts.keys()) {
-      this.rates(evidence, maxDepth).forEach((rate, depth) => (best[depth] = Math.max(best[depth] ?? 0, rate)));
+      let rates = this.ratesByKind.get(evidence);
+      if (rates?.length !== maxDepth + 1) this.ratesByKind.set(evidence, (rates = this.rates(evidence, maxDepth)));
+      for (let depth = 0; depth <= maxDepth; depth++) best[depth] = Math.max(best[depth] ?? 0, rates[depth] ?? 0);
     }
     this.best = best;
     return best;
@@ -101,6 +105,7 @@ export class AcceptanceEstimator {
 
   private observe(evidence: Evidence, depth: number, accepted: number): void {
     this.best = undefined;
+    this.ratesByKind.delete(evidence);
     let counts = this.counts.get(evidence);
     if (!counts) this.counts.set(evidence, (counts = { tried: [], accepted: [] }));
     const { decay } = this.tuning;

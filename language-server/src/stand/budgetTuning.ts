@@ -40,6 +40,13 @@ export const BUDGET_TUNING = {
     loadSmoothing: 0.3,
     /** Calls before the load factor moves: until then the fit itself is still settling. */
     loadWarmUp: 16,
+    /**
+     * A call counts as at most this many times its predicted cost (and at least its inverse): on
+     * a busy machine one call in a few dozen is held up 5–20× by the scheduler, and a shape's
+     * first call builds its graph; unclipped, such calls priced a four-token draft at up to 19×
+     * a plain call (the truth on this CPU is about 1.6×).
+     */
+    outlierRatio: 2,
   },
   planning: {
     /**

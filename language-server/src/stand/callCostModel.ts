@@ -71,13 +71,22 @@ export class CallCostModel implements CallCost {
   record(sequences: number, draftTokens: number, milliseconds: number): void {
     if (!(milliseconds > 0) || sequences <= 0) return;
     const reshapes = this.reshapes(sequences, draftTokens);
+    // A call the scheduler held up (another program took the core mid-call), or the first call of
+    // a new shape (llama.cpp builds and allocates its compute graph), is many times its price;
+    // least squares would let one such call reprice every term for hundreds of calls, and the
+    // budget then stops drafting, which stops it learning that drafts are cheap again. So a call
+    // counts as at most outlierRatio times what the model predicts (and at least 1/outlierRatio)
+    // from the second call on. A lasting change of speed still moves the load within a few calls.
+    const expected = this.observations > 0 ? this.load * predict(this.coefficients(), sequences, draftTokens, reshapes) : milliseconds;
+    const { outlierRatio } = this.tuning;
+    const measured = Math.min(Math.max(milliseconds, expected / outlierRatio), expected * outlierRatio);
     // Divided by the load before this call, so that a call's own surprise is fitted, not absorbed.
-    const unloaded = milliseconds / this.load;
+    const unloaded = measured / this.load;
     this.fit.add(features(sequences, draftTokens, reshapes), unloaded);
     // Only calls of the same shape as the one before move the load: the fit knows them best (a
     // change of shape costs what few calls have shown).
     if (this.observations >= this.tuning.loadWarmUp && reshapes === 0) {
-      const ratio = milliseconds / predict(this.coefficients(), sequences, draftTokens, reshapes);
+      const ratio = measured / predict(this.coefficients(), sequences, draftTokens, reshapes);
       this.load = (1 - this.tuning.loadSmoothing) * this.load + this.tuning.loadSmoothing * ratio;
     }
     this.previous = { sequences, draftTokens };

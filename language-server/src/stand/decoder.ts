@@ -205,9 +205,13 @@ export class Decoder {
   private draftStep(live: readonly Trajectory[], request: DecodeRequest, random: Random): StepDraft[] {
     const { drafter, shape, budget } = this.options;
     const { temperature } = request.sampling;
-    const draft = (context: readonly number[], maxDraftDepth?: number): DraftTree =>
-      drafter.draft({ context, shape, temperature, random, maxDraftDepth });
-    if (!budget) return live.map((trajectory) => ({ trajectory, evidence: undefined, draft: draft(trajectory.context) }));
+    if (!budget) {
+      return live.map((trajectory) => ({
+        trajectory,
+        evidence: undefined,
+        draft: drafter.draft({ context: trajectory.context, shape, temperature, random }),
+      }));
+    }
     if (!budget.needsEvidence(live.length, shape)) {
       return live.map((trajectory) => ({ trajectory, evidence: undefined, draft: new DraftTree(trajectory.context) }));
     }
@@ -215,7 +219,11 @@ export class Decoder {
     const depths = budget.plan(evidence, shape);
     return live.map((trajectory, i) => {
       const depth = depths[i] ?? 0;
-      return { trajectory, evidence: evidence[i], draft: depth > 0 ? draft(trajectory.context, depth) : new DraftTree(trajectory.context) };
+      const draft =
+        depth > 0
+          ? drafter.draft({ context: trajectory.context, shape, temperature, random, maxDraftDepth: depth })
+          : new DraftTree(trajectory.context);
+      return { trajectory, evidence: evidence[i], draft };
     });
   }
 
@@ -253,25 +261,25 @@ export class Decoder {
 
   /** Appends verified tokens up to the first stop condition; returns how many were kept. */
   private commit(trajectory: Trajectory, tokens: readonly number[], request: DecodeRequest, stopTokens: ReadonlySet<number>): number {
-    const before = trajectory.context.length;
-    const generated = (): number => trajectory.context.length - trajectory.promptLength;
+    const { context, promptLength } = trajectory;
+    const before = context.length;
     for (const token of tokens) {
       if (stopTokens.has(token)) {
         trajectory.finishReason = "stop";
         break;
       }
-      trajectory.context.push(token);
-      if (generated() >= request.maxTokens) {
+      context.push(token);
+      if (context.length - promptLength >= request.maxTokens) {
         trajectory.finishReason = "length";
         break;
       }
     }
-    const keep = request.stopAt?.(trajectory.index, trajectory.context.slice(trajectory.promptLength));
+    const keep = request.stopAt?.(trajectory.index, context.slice(promptLength));
     if (keep !== undefined) {
       // Tokens streamed in earlier steps stay; callers trim text-level stop strings themselves.
-      trajectory.context.length = Math.max(trajectory.promptLength + Math.min(keep, generated()), before);
+      context.length = Math.max(promptLength + Math.min(keep, context.length - promptLength), before);
       trajectory.finishReason = "stop";
     }
-    return trajectory.context.length - before;
+    return context.length - before;
   }
 }

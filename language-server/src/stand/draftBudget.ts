@@ -74,11 +74,13 @@ export class DraftBudget {
     const reach = reachOf(this.acceptance.bestRates(widths.length));
     const price = this.cost.estimator();
     const none = trajectories / price(trajectories, 0);
-    // Every trajectory at the best odds, drafting one depth; and, where the batch is not padded
-    // to the longest draft, one trajectory alone, which can pay where all would not.
+    // Every trajectory at the best odds, drafting down to one depth; and, where the batch is not
+    // padded to the longest draft, one trajectory alone, which can pay where all would not. A
+    // draft down to a depth gains every depth above it too, as plan() counts it.
     let tokens = 0;
+    let gain = 0;
     for (let depth = 1; depth <= widths.length; depth++) {
-      const gain = reach[depth] ?? 0;
+      gain += reach[depth] ?? 0;
       tokens += widths[depth - 1] ?? 0;
       const all = (trajectories + trajectories * gain) / price(trajectories, trajectories * tokens);
       const one = this.sharedDepth ? 0 : (trajectories + gain) / price(trajectories, tokens);

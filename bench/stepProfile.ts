@@ -1,0 +1,293 @@
+// `npm run bench:profile`: where a step's time goes at N = 1, layer by layer, against
+// node-llama-cpp's own evaluate() loop. Each arm decodes the same prompt for the same number of
+// tokens; arms run interleaved in rotated order, round after round, and each arm's time per token
+// is reported as the median over rounds of its ratio to the plain loop in the same round, with the
+// min–max. Garbage collection time per arm comes from the runtime's gc entries.
+//
+//   plain       node-llama-cpp's sequence.evaluate() loop (one sampler for the whole loop)
+//   controlled  one bare controlledEvaluate call per token (what every method of ours pays natively)
+//   target      LlamaTarget.evaluate per token, no decoder (our adapter)
+//   decoder     Decoder with NoDrafter: our batched AR row at N = 1
+//   stand       Decoder with STAND's drafter and the draft budget: STAND adaptive at N = 1
+//   learn       STAND's drafter under a budget that never drafts: what learning alone costs
+//   stand4      STAND's fixed 4-chain, no budget
+//
+// Also per token: the main thread's busy time (the event loop's active time: all JavaScript and
+// the handoffs to the native worker) and the process's CPU time, which load disturbs less than
+// wall time. With --baseline DIR (a copy of language-server/src and common, e.g. from
+// `git archive <commit> language-server/src common | tar -x -C DIR`) the arms that go through our
+// loop run from that copy too, suffixed -base, and each arm's paired ratio to its twin is printed.
+import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { resolve } from "node:path";
+import { PerformanceObserver } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import type { LlamaContextSequence, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
+import { restartWithModelProcessEnv } from "../common/modelProcess";
+import { LlamaTarget } from "../language-server/src/model/llamaTarget";
+import { benchmarkSampling, rotated } from "../language-server/src/model/benchmarkProtocol";
+import { tokenizePrompt } from "../language-server/src/model/prompt";
+import { loadRuntime } from "../language-server/src/model/runtime";
+import * as stand from "../language-server/src/stand";
+import type { SamplingOptions } from "../language-server/src/stand";
+
+type Stand = typeof stand;
+type ControlledInput = Parameters<LlamaContextSequence["controlledEvaluate"]>[0];
+
+const { values } = parseArgs({
+  options: {
+    model: { type: "string", default: "models/stand-code-mini.gguf" },
+    prompts: { type: "string", default: "bench/prompts.jsonl" },
+    prompt: { type: "string", default: "0" },
+    tokens: { type: "string", default: "128" },
+    rounds: { type: "string", default: "8" },
+    temperature: { type: "string", default: "0" },
+    threads: { type: "string", default: "1" },
+    arms: { type: "string", default: "plain,controlled,target,decoder,stand" },
+    /** A copy of the repository (language-server/src and common) whose target, decoder and STAND arms run too, suffixed -base: an A/B in one run. */
+    baseline: { type: "string" },
+  },
+});
+
+interface Arm {
+  readonly name: string;
+  /** Decodes `tokens` tokens after the prompt; returns how many it decoded. */
+  readonly run: (seed: number) => Promise<number>;
+}
+
+async function main(): Promise<void> {
+  restartWithModelProcessEnv();
+  const tokens = Number(values.tokens);
+  const rounds = Number(values.rounds);
+  const threads = Number(values.threads);
+  const sampling: SamplingOptions = benchmarkSampling(Number(values.temperature));
+  const runtime = await loadRuntime(false);
+  const model = await runtime.llama.loadModel({ modelPath: resolve(values.model) });
+  const line =
+    readFileSync(values.prompts, "utf8")
+      .split("\n")
+      .filter((l) => l.trim())[Number(values.prompt)] ?? "";
+  const parsed = JSON.parse(line) as { prompt: string; kind: "code" | "chat" };
+  const prompt = await tokenizePrompt(model, { text: parsed.prompt, kind: parsed.kind });
+  const contextSize = prompt.length + tokens + 64;
+
+  const plainContext = await model.createContext({ sequences: 1, contextSize, threads });
+  const plain: LlamaContextSequence = plainContext.getSequence();
+  const controlledContext = await model.createContext({ sequences: 1, contextSize, threads });
+  const controlled: LlamaContextSequence = controlledContext.getSequence();
+  const options =
+    sampling.temperature === 0
+      ? { temperature: 0 }
+      : { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP };
+  const targets: { dispose(): Promise<void> }[] = [];
+  /** Tokens per target call of each run of the drafting arms. */
+  const calls = new Map<string, number[]>();
+  /** The arms that go through our loop, with the engine and adapter of this tree or of a baseline copy (--baseline). */
+  async function ourArms(lib: Stand, suffix: string, root = "."): Promise<Arm[]> {
+    const { LlamaTarget: Target } = (await import(resolve(root, "language-server/src/model/llamaTarget.ts"))) as {
+      LlamaTarget: typeof LlamaTarget;
+    };
+    const target = await Target.create(model, { trajectories: 1, contextSize, threads });
+    targets.push(target);
+    const budget = lib.DraftBudget.for(target);
+    const table = new lib.NgramTable();
+    const learnOnly = new lib.DraftBudget({
+      padsToLongestDraft: target.capabilities.padsToLongestDraft,
+      cost: { record: () => undefined, estimator: () => (_sequences: number, draftTokens: number) => (draftTokens > 0 ? Infinity : 1) },
+      tuning: { ...lib.BUDGET_TUNING.planning, explorationInterval: Number.MAX_SAFE_INTEGER },
+    });
+    return [
+      {
+        name: `target${suffix}`,
+        run: async () => {
+          await target.reset(0);
+          const context: number[] = [...prompt];
+          let count = 0;
+          while (count < tokens) {
+            const [distributions] = await target.evaluate([{ trajectory: 0, context, draft: new lib.DraftTree(context) }], sampling);
+            const next = distributions?.[0];
+            if (!next) break;
+            // The argmax at T = 0; the likeliest listed token otherwise (the arm measures cost, not sampling).
+            let best = 0;
+            for (let i = 1; i < next.probs.length; i++) if ((next.probs[i] ?? 0) > (next.probs[best] ?? 0)) best = i;
+            context.push(next.tokens[best] ?? 0);
+            count++;
+          }
+          return count;
+        },
+      },
+      {
+        name: `decoder${suffix}`,
+        run: async (seed) => {
+          await target.reset(0);
+          const decoder = new lib.Decoder({ target, drafter: new lib.NoDrafter(), shape: lib.DraftShape.chain(0) });
+          const result = await decoder.decode({ prompts: [prompt], maxTokens: tokens, sampling, seed });
+          return result.statistics.tokens;
+        },
+      },
+      {
+        name: `stand${suffix}`,
+        run: async (seed) => {
+          await target.reset(0);
+          table.clear();
+          const decoder = new lib.Decoder({ target, drafter: lib.standDrafter(table), shape: lib.DraftShape.chain(8), budget });
+          const result = await decoder.decode({ prompts: [prompt], maxTokens: tokens, sampling, seed });
+          calls.set(`stand${suffix}`, (calls.get(`stand${suffix}`) ?? []).concat(result.statistics.tokens / result.statistics.targetCalls));
+          return result.statistics.tokens;
+        },
+      },
+      {
+        // STAND's drafter under a budget that never drafts nor assesses: what learning alone costs.
+        name: `learn${suffix}`,
+        run: async (seed) => {
+          await target.reset(0);
+          table.clear();
+          const decoder = new lib.Decoder({ target, drafter: lib.standDrafter(table), shape: lib.DraftShape.chain(8), budget: learnOnly });
+          const result = await decoder.decode({ prompts: [prompt], maxTokens: tokens, sampling, seed });
+          return result.statistics.tokens;
+        },
+      },
+      {
+        name: `stand4${suffix}`,
+        run: async (seed) => {
+          await target.reset(0);
+          table.clear();
+          const decoder = new lib.Decoder({ target, drafter: lib.standDrafter(table), shape: lib.DraftShape.chain(4) });
+          const result = await decoder.decode({ prompts: [prompt], maxTokens: tokens, sampling, seed });
+          calls.set(
+            `stand4${suffix}`,
+            (calls.get(`stand4${suffix}`) ?? []).concat(result.statistics.tokens / result.statistics.targetCalls),
+          );
+          return result.statistics.tokens;
+        },
+      },
+    ];
+  }
+  const generateNext = sampling.temperature === 0 ? { token: true, options } : { token: true, options: { ...options, seed: 1 } };
+
+  const all: Arm[] = [
+    {
+      name: "plain",
+      run: async (seed) => {
+        await plain.clearHistory();
+        let count = 0;
+        const generated = plain.evaluate(prompt, sampling.temperature === 0 ? options : { ...options, seed });
+        while (count < tokens && !(await generated.next()).done) count++;
+        await generated.return();
+        return count;
+      },
+    },
+    {
+      name: "controlled",
+      run: async () => {
+        await controlled.clearHistory();
+        let input: Token[] = prompt;
+        let count = 0;
+        while (count < tokens) {
+          const items: ControlledInput = input.map((token, i) => (i === input.length - 1 ? [token, { generateNext }] : token));
+          const output = await controlled.controlledEvaluate(items);
+          const next = output[input.length - 1]?.next.token;
+          if (next == null) break;
+          input = [next];
+          count++;
+        }
+        return count;
+      },
+    },
+    ...(await ourArms(stand, "")),
+    ...(values.baseline
+      ? await ourArms((await import(resolve(values.baseline, "language-server/src/stand/index.ts"))) as Stand, "-base", values.baseline)
+      : []),
+  ];
+  const wanted = values.arms.split(",");
+  const arms = all.filter((arm) => wanted.includes(arm.name.replace(/-base$/, "")));
+
+  let gcMs = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMs += entry.duration;
+  });
+  observer.observe({ entryTypes: ["gc"] });
+
+  // Warm-up: every arm once.
+  for (const arm of arms) await arm.run(0);
+  const msPerToken: number[][] = arms.map(() => []);
+  const gcPerToken: number[][] = arms.map(() => []);
+  /** Main-thread busy time (the event loop's active time) and process CPU time (both threads), per token. */
+  const jsPerToken: number[][] = arms.map(() => []);
+  const cpuPerToken: number[][] = arms.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const a of rotated([...arms.keys()], round)) {
+      const arm = arms[a];
+      if (!arm) continue;
+      await new Promise((resolve) => setImmediate(resolve));
+      const gcBefore = gcMs;
+      const eluBefore = performance.eventLoopUtilization();
+      const cpuBefore = process.cpuUsage();
+      const started = performance.now();
+      const count = await arm.run(1000 + round);
+      const elapsed = performance.now() - started;
+      const cpu = process.cpuUsage(cpuBefore);
+      const elu = performance.eventLoopUtilization(performance.eventLoopUtilization(), eluBefore);
+      jsPerToken[a]?.push(elu.active / Math.max(1, count));
+      cpuPerToken[a]?.push((cpu.user + cpu.system) / 1000 / Math.max(1, count));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      msPerToken[a]?.push(elapsed / Math.max(1, count));
+      gcPerToken[a]?.push((gcMs - gcBefore) / Math.max(1, count));
+    }
+  }
+  observer.disconnect();
+  const median = (xs: number[]): number => {
+    const sorted = [...xs].sort((x, y) => x - y);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  };
+  const reference = msPerToken[0] ?? [];
+  console.log(
+    `N = 1, T = ${sampling.temperature}, ${tokens} tokens, ${rounds} rounds, ${threads} thread(s), load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+  console.log(
+    `arm         ms/token   time vs ${arms[0]?.name ?? "?"} (median, min–max)   main-thread ms/token   cpu ms/token   gc ms/token`,
+  );
+  arms.forEach((arm, a) => {
+    const ratios = (msPerToken[a] ?? []).map((ms, r) => ms / (reference[r] ?? ms));
+    console.log(
+      `${arm.name.padEnd(11)} ${median(msPerToken[a] ?? [])
+        .toFixed(3)
+        .padStart(
+          8,
+        )}   ${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)})            ${median(
+        jsPerToken[a] ?? [],
+      )
+        .toFixed(3)
+        .padStart(8)}   ${median(cpuPerToken[a] ?? [])
+        .toFixed(3)
+        .padStart(8)}   ${median(gcPerToken[a] ?? []).toFixed(4)}`,
+    );
+  });
+  for (const [name, perCall] of calls)
+    console.log(
+      `${name}: tokens per call ${median(perCall).toFixed(2)} (${Math.min(...perCall).toFixed(2)}–${Math.max(...perCall).toFixed(2)})`,
+    );
+  // Each arm against its baseline copy, round by round: the A/B of a change.
+  arms.forEach((arm, a) => {
+    const b = arms.findIndex((other) => other.name === `${arm.name}-base`);
+    if (b < 0) return;
+    const paired = (values: number[][]): string => {
+      const ratios = (values[a] ?? []).map((x, r) => x / (values[b]?.[r] ?? x));
+      return `${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)})`;
+    };
+    console.log(
+      `${arm.name} vs ${arm.name}-base: time ${paired(msPerToken)}, main thread ${paired(jsPerToken)}, cpu ${paired(cpuPerToken)}`,
+    );
+  });
+  await Promise.all([plainContext.dispose(), controlledContext.dispose(), ...targets.map((target) => target.dispose())]);
+  await model.dispose();
+  await runtime.llama.dispose();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
