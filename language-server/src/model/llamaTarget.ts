@@ -2,6 +2,7 @@ import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node
 import type { EvaluationOptions, SamplingOptions, SparseDistribution, TargetCapabilities, TargetModel, TargetRequest } from "../stand";
 import { isGreedy, pointMass } from "../stand";
 import { hasModelProcessEnv } from "../../../common/modelProcess";
+import { canCopySequences, copySequencePrefix, SequencePool } from "./sequencePool";
 
 type ControlledInput = Parameters<LlamaContextSequence["controlledEvaluate"]>[0];
 type ControlledOutput = Awaited<ReturnType<LlamaContextSequence["controlledEvaluate"]>>;
@@ -11,10 +12,15 @@ type GenerateNext = NonNullable<Extract<ControlledInput[number], unknown[]>[1]["
 /** Added to the logits of the tokens evaluateAmong asks about: far above any logit gap between tokens. */
 const AMONG_BIAS = 100;
 
-/** What one trajectory's sequence evaluates in a step. */
+/** What one sequence evaluates in a step: a request's draft chain, or one branch of its draft tree. */
 interface Plan {
-  readonly trajectory: number;
+  /** The request it answers (its index in the call). */
+  readonly request: number;
+  /** The sequence's index in the pool (see SequencePool). */
+  readonly slot: number;
   readonly sequence: LlamaContextSequence;
+  /** The slot whose first `keep` tokens this sequence copies before evaluating (a tree's other branches). */
+  readonly copyFrom: number | undefined;
   /** Tokens of the sequence's KV cache that stay. */
   readonly keep: number;
   /** Tokens to evaluate after them: the context the cache lacks, the draft chain, any padding. */
@@ -22,6 +28,8 @@ interface Plan {
   /** Index in input of the first position whose next-token distribution is read, and how many are. */
   readonly outputFrom: number;
   readonly outputs: number;
+  /** The draft node of each output, root first; undefined where an earlier branch reads the same node. */
+  readonly nodes: readonly (number | undefined)[];
   /** Positions from outputFrom that the model samples: the outputs read, and any padding's (see LlamaTarget.padToStepWidth). */
   sampled: number;
 }
@@ -48,6 +56,11 @@ export interface LlamaTargetOptions {
    * step's token or output count changes, and runs the steps in between kernel by kernel.
    */
   readonly stepWidth?: number;
+  /**
+   * Root-to-leaf branches a draft tree may have: each trajectory holds this many context sequences
+   * (llama.cpp allows 256 in all) and verifies each branch on its own. 1, the default: chains only.
+   */
+  readonly treeBranches?: number;
 }
 
 /**
@@ -67,27 +80,32 @@ function batchesDrafts(): boolean {
  * position. All sequences are submitted together, so node-llama-cpp merges them into one batched
  * decode (see batchesDrafts for when drafts can share it).
  *
- * Drafts must be chains: llama.cpp's batch puts each token in one sequence, so a tree cannot be
- * verified in one sequence.
+ * llama.cpp's batch puts each token in one sequence, so a draft tree is verified one
+ * root-to-leaf branch per sequence: with treeBranches > 1 each trajectory has a pool of sequences
+ * (see SequencePool, which places the branches and copies the committed prefix between them).
  */
 export class LlamaTarget implements TargetModel {
   readonly capabilities: TargetCapabilities;
-  /** Tokens held in each sequence's KV cache, as far as we put them there. */
+  /** Tokens held in each sequence's KV cache, as far as we put them there (by slot). */
   private readonly held: number[][];
+  private readonly pool: SequencePool;
   /** Called when node-llama-cpp hands the next batch to its native thread (see create). */
   private onDispatch: (() => void) | undefined;
 
   private constructor(
     readonly context: LlamaContext,
     private readonly sequences: LlamaContextSequence[],
+    treeBranches: number,
     private readonly stepWidth: number | undefined,
     private readonly batchesDrafts: boolean,
     /** Registers the target's dispatch listener with the context's batching schedule. */
     listen: (listener: () => void) => void,
   ) {
     this.held = sequences.map(() => []);
+    this.pool = new SequencePool(sequences.length / treeBranches, treeBranches);
+    const trees = treeBranches > 1 && sequences.every(canCopySequences);
     // A padded batch is one pass; a step padded to a fixed width pads every drafting trajectory itself.
-    this.capabilities = { trees: false, padsToLongestDraft: batchesDrafts && stepWidth === undefined };
+    this.capabilities = { trees, treeBranches: trees ? treeBranches : 1, padsToLongestDraft: batchesDrafts && stepWidth === undefined };
     listen(() => this.onDispatch?.());
   }
 
@@ -95,11 +113,13 @@ export class LlamaTarget implements TargetModel {
     if (options.stepWidth !== undefined && !(Number.isInteger(options.stepWidth) && options.stepWidth >= 1)) {
       throw new RangeError(`stepWidth must be a whole number of tokens, at least 1, not ${String(options.stepWidth)}`);
     }
+    const treeBranches = options.treeBranches ?? 1;
+    const pool = new SequencePool(options.trajectories, treeBranches);
     let listener: (() => void) | undefined;
     const context = await model.createContext({
-      sequences: options.trajectories,
+      sequences: pool.size,
       contextSize: options.contextSize,
-      batchSize: options.batchSize ?? Math.max(512, options.trajectories * 64),
+      batchSize: options.batchSize ?? Math.max(512, options.trajectories * 64, pool.size * 16),
       threads: options.threads,
       // node-llama-cpp's own schedule (the next turn of the event loop, or at once when every
       // sequence has queued), which also tells the target when a batch leaves for the native thread.
@@ -112,12 +132,12 @@ export class LlamaTarget implements TargetModel {
       },
     });
     // plan() refuses anything that would overflow, so llama.cpp never shifts a sequence under us.
-    const sequences = Array.from({ length: options.trajectories }, () => context.getSequence());
-    return new LlamaTarget(context, sequences, options.stepWidth, batchesDrafts(), (registered) => (listener = registered));
+    const sequences = Array.from({ length: pool.size }, () => context.getSequence());
+    return new LlamaTarget(context, sequences, treeBranches, options.stepWidth, batchesDrafts(), (registered) => (listener = registered));
   }
 
   get trajectories(): number {
-    return this.sequences.length;
+    return this.pool.trajectories;
   }
 
   get contextSize(): number {
@@ -170,18 +190,25 @@ export class LlamaTarget implements TargetModel {
     { signal, meanwhile }: EvaluationOptions = {},
   ): Promise<SparseDistribution[][]> {
     signal?.throwIfAborted();
-    const plans = requests.map((request) => this.plan(request));
-    const generateNexts = new Map(plans.map((plan, index) => [plan, generateNextOf(index)]));
+    const plans = requests.flatMap((request, index) => this.plan(request, index));
+    const generateNexts = new Map(plans.map((plan) => [plan, generateNextOf(plan.request)]));
     if (this.stepWidth !== undefined) this.padToStepWidth(plans, this.stepWidth);
     else if (this.capabilities.padsToLongestDraft && plans.length > 1) this.pad(plans);
     // Erase every rejected tail first, then queue all evaluations together so they share a batch.
-    await Promise.all(plans.map((plan) => this.truncate(plan.trajectory, plan.sequence, plan.keep)));
+    // A tree's other branches then copy their home's kept prefix (see SequencePool).
+    await Promise.all(
+      plans.filter((plan) => plan.copyFrom === undefined).map((plan) => this.truncate(plan.slot, plan.sequence, plan.keep)),
+    );
+    await Promise.all(plans.map((plan) => this.copyPrefix(plan)));
     signal?.throwIfAborted();
     const evaluatePlan = (plan: Plan): Promise<ControlledOutput> => {
-      const { sequence, input, outputFrom, sampled } = plan;
+      const { sequence, input, outputFrom, sampled, nodes } = plan;
       const generateNext = generateNexts.get(plan);
+      // A node another branch reads is evaluated here but not sampled again (padding is sampled).
+      const sampledAt = (output: number): boolean =>
+        output >= 0 && output < sampled && (output >= nodes.length || nodes[output] !== undefined);
       const items: ControlledInput = input.map((token, i) =>
-        i >= outputFrom && i < outputFrom + sampled ? [token as Token, { generateNext }] : (token as Token),
+        sampledAt(i - outputFrom) ? [token as Token, { generateNext }] : (token as Token),
       );
       return sequence.controlledEvaluate(items);
     };
@@ -195,20 +222,24 @@ export class LlamaTarget implements TargetModel {
       shared.forEach((plan, i) => results.set(plan, sharedOutputs[i] ?? []));
       for (const plan of plans) if (!results.has(plan)) results.set(plan, await evaluatePlan(plan));
       await working;
-      return plans.map((plan) => this.distributionsOf(plan, results.get(plan) ?? []));
+      return this.gather(requests, plans, results);
     } catch (error) {
       // The caller learns what the work would have learned itself; what the sequences hold is theirs to say.
       this.onDispatch = undefined;
       working?.catch(() => undefined);
-      plans.forEach((plan) => (this.held[plan.trajectory] = [...plan.sequence.contextTokens]));
+      plans.forEach((plan) => (this.held[plan.slot] = [...plan.sequence.contextTokens]));
       throw error;
     }
   }
 
   /** Forgets everything a trajectory's sequence holds (a new prompt will be evaluated from scratch). */
   async reset(trajectory: number): Promise<void> {
-    const sequence = this.sequences[trajectory];
-    if (sequence) await this.truncate(trajectory, sequence, 0);
+    await Promise.all(
+      this.pool.slotsOf(trajectory).map(async (slot) => {
+        const sequence = this.sequences[slot];
+        if (sequence) await this.truncate(slot, sequence, 0);
+      }),
+    );
   }
 
   async dispose(): Promise<void> {
@@ -235,38 +266,45 @@ export class LlamaTarget implements TargetModel {
     });
   }
 
-  private plan({ trajectory, context, draft }: TargetRequest): Plan {
-    const sequence = this.sequences[trajectory];
-    const held = this.held[trajectory];
-    if (!sequence || !held) {
-      throw new RangeError(`trajectory ${String(trajectory)} has no context sequence (this target has ${String(this.sequences.length)})`);
+  /** One plan per branch of the request's draft (a chain is one branch), the trajectory's home sequence first. */
+  private plan(request: TargetRequest, index: number): Plan[] {
+    const { trajectory, context, draft } = request;
+    if (trajectory < 0 || trajectory >= this.pool.trajectories) {
+      throw new RangeError(`trajectory ${String(trajectory)} has no context sequence (this target has ${String(this.pool.trajectories)})`);
     }
-    const chain: number[] = [];
-    for (let children = draft.children(0); children.length > 0;) {
-      const [node, ...siblings] = children;
-      if (node === undefined || siblings.length > 0) throw new Error("llama.cpp verifies draft chains only, not trees");
-      chain.push(draft.tokens[node] ?? 0);
-      children = draft.children(node);
-    }
-    if (context.length + chain.length > this.context.contextSize) {
-      throw new ContextOverflowError(
-        `${String(context.length + chain.length)} tokens do not fit the context of ${String(this.context.contextSize)} tokens`,
-      );
-    }
-    let keep = 0;
-    while (keep < held.length && keep < context.length && held[keep] === context[keep]) keep++;
-    // The distribution after the context needs its last token evaluated in this call.
-    if (keep === context.length) keep--;
-    const outputs = chain.length + 1;
-    return {
-      trajectory,
-      sequence,
-      keep,
-      input: [...context.slice(keep), ...chain],
-      outputFrom: context.length - 1 - keep,
-      outputs,
-      sampled: outputs,
-    };
+    const read = new Set<number>();
+    return this.pool.place(request, this.held).map(({ slot, keep, copyFrom, path }) => {
+      const sequence = this.sequences[slot];
+      if (!sequence) throw new RangeError(`slot ${String(slot)} has no context sequence`);
+      if (context.length + path.length > this.context.contextSize) {
+        throw new ContextOverflowError(
+          `${String(context.length + path.length)} tokens do not fit the context of ${String(this.context.contextSize)} tokens`,
+        );
+      }
+      const outputs = path.length + 1;
+      return {
+        request: index,
+        slot,
+        sequence,
+        copyFrom,
+        keep,
+        input: [...context.slice(keep), ...path.map((node) => draft.tokens[node] ?? 0)],
+        outputFrom: context.length - 1 - keep,
+        outputs,
+        nodes: [0, ...path].map((node) => (read.has(node) ? undefined : (read.add(node), node))),
+        sampled: outputs,
+      };
+    });
+  }
+
+  /** Gives a tree's other branch its home's kept prefix, if the plan says so (see SequencePool). */
+  private async copyPrefix(plan: Plan): Promise<void> {
+    const from = plan.copyFrom;
+    if (from === undefined) return;
+    const source = this.sequences[from];
+    if (!source) throw new RangeError(`slot ${String(from)} has no context sequence`);
+    await copySequencePrefix(plan.sequence, source, plan.keep);
+    this.held[plan.slot] = (this.held[from] ?? []).slice(0, plan.keep);
   }
 
   /**
@@ -301,21 +339,44 @@ export class LlamaTarget implements TargetModel {
     return true;
   }
 
-  /** The sequence's distributions at the plan's outputs; afterwards the sequence holds the plan's input. */
-  private distributionsOf(plan: Plan, outputs: ControlledOutput): SparseDistribution[] {
-    const held = this.held[plan.trajectory] ?? [];
+  /** Each request's distributions by draft node, from the plans of its branches. */
+  private gather(
+    requests: readonly TargetRequest[],
+    plans: readonly Plan[],
+    results: ReadonlyMap<Plan, ControlledOutput>,
+  ): SparseDistribution[][] {
+    const gathered = requests.map((request) => new Array<SparseDistribution | undefined>(request.draft.size));
+    for (const plan of plans) {
+      const distributions = gathered[plan.request] ?? [];
+      this.distributionsOf(plan, results.get(plan) ?? []).forEach((distribution, output) => {
+        const node = plan.nodes[output];
+        if (node !== undefined) distributions[node] = distribution;
+      });
+    }
+    return gathered.map((distributions) =>
+      Array.from(distributions, (distribution) => {
+        if (!distribution) throw new Error("the model returned no next-token distribution");
+        return distribution;
+      }),
+    );
+  }
+
+  /** The sequence's distributions at the plan's outputs (none where another plan reads the node); afterwards the sequence holds the plan's input. */
+  private distributionsOf(plan: Plan, outputs: ControlledOutput): (SparseDistribution | undefined)[] {
+    const held = this.held[plan.slot] ?? [];
     held.length = plan.keep;
     held.push(...plan.input);
-    return Array.from({ length: plan.outputs }, (_, node) => {
-      const next = outputs[plan.outputFrom + node]?.next;
+    return plan.nodes.map((node, output) => {
+      if (node === undefined) return undefined;
+      const next = outputs[plan.outputFrom + output]?.next;
       if (next?.probabilities) return toDistribution(next.probabilities);
       if (next?.token != null) return pointMass(next.token);
       throw new Error("the model returned no next-token distribution");
     });
   }
 
-  private async truncate(trajectory: number, sequence: LlamaContextSequence, keep: number): Promise<void> {
-    const held = this.held[trajectory];
+  private async truncate(slot: number, sequence: LlamaContextSequence, keep: number): Promise<void> {
+    const held = this.held[slot];
     if (!held || keep >= held.length) return;
     await sequence.eraseContextTokenRanges([{ start: keep, end: held.length }]);
     held.length = keep;

@@ -104,6 +104,10 @@ export class Decoder {
     if (!target.capabilities.trees && !shape.isChain) {
       throw new RangeError("this target verifies draft chains only, and the shape is a tree");
     }
+    const { treeBranches } = target.capabilities;
+    if (treeBranches !== undefined && shape.leaves > treeBranches) {
+      throw new RangeError(`the shape has ${String(shape.leaves)} branches; this target verifies at most ${String(treeBranches)}`);
+    }
     if (budget && budget.sharedDepth !== target.capabilities.padsToLongestDraft) {
       throw new RangeError("the draft budget was made for another kind of target (see DraftBudget.for)");
     }
