@@ -5,8 +5,10 @@ import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode"
 import { basename } from "node:path";
 import { TABLE_MAX_ENTRIES } from "../../../common/product";
 import type { BenchmarkRow, ModelInfo } from "../../../common/protocol";
-import { DraftBudget, NgramTable, type TargetModel } from "../stand";
+import { CHAIN_SHAPE, TREE_SHAPE } from "../draftShapes";
+import { DraftBudget, NgramTable, ShapeChoice, type TargetModel } from "../stand";
 import { LlamaTarget } from "./llamaTarget";
+import { MAX_CONTEXT_SEQUENCES } from "./sequencePool";
 import { loadModelFile } from "./modelFile";
 import { chunkTokens, hasChatTemplate, supportsFillInTheMiddle, tokenizePrompt, type ContextChunk, type PromptInput } from "./prompt";
 import { runBenchmark, type BenchmarkOptions } from "./benchmark";
@@ -43,6 +45,10 @@ export class ModelSession {
    * context when N changes (its cost model knows the batch size).
    */
   private readonly budgets: Partial<Record<Use, DraftBudget>> = {};
+  /** The same for the tree shape, where a context verifies trees. */
+  private readonly treeBudgets: Partial<Record<Use, DraftBudget>> = {};
+  /** Which shape each context drafts, with the target it measured (a new context measures again). */
+  private readonly choices: Partial<Record<Use, { readonly target: TargetModel; readonly choice: ShapeChoice }>> = {};
   /** Each token's text, the tokens by text, and the end-of-generation tokens, read once. */
   readonly vocabulary: Vocabulary;
 
@@ -164,6 +170,28 @@ export class ModelSession {
     return (this.budgets[use] ??= DraftBudget.for(target));
   }
 
+  /** The draft budget of the tree shape on a target of this session. */
+  treeBudgetFor(target: TargetModel): DraftBudget {
+    return (this.treeBudgets[this.useOf(target)] ??= DraftBudget.for(target));
+  }
+
+  /** The choice between the adaptive chain and the adaptive tree on a target of this session. */
+  shapeChoiceFor(target: TargetModel): ShapeChoice {
+    const use = this.useOf(target);
+    const held = this.choices[use];
+    if (held?.target === target) return held.choice;
+    const choice = new ShapeChoice([
+      { shape: CHAIN_SHAPE, budget: this.budgetFor(target) },
+      { shape: TREE_SHAPE, budget: this.treeBudgetFor(target) },
+    ]);
+    this.choices[use] = { target, choice };
+    return choice;
+  }
+
+  private useOf(target: TargetModel): Use {
+    return target === this.targets.inline ? "inline" : "solve";
+  }
+
   /** Frees the context for `use` if it was made for more than `trajectories` (it is made again when needed). */
   async releaseContextOver(use: "solve" | "inline", trajectories: number): Promise<void> {
     const target = this.targets[use];
@@ -185,10 +213,26 @@ export class ModelSession {
       // makes one again instead of finding a disposed one here.
       this.targets[use] = undefined;
       await target?.dispose();
-      target = await LlamaTarget.create(this.model, { trajectories, contextSize: this.contextSize, threads: this.threads });
+      target = await this.createTarget(trajectories);
       this.targets[use] = target;
     }
     return target;
+  }
+
+  /**
+   * A context that verifies TREE_SHAPE's drafts (a sequence per branch per trajectory) where
+   * llama.cpp's sequences allow, else chains only; also chains only if the larger context cannot
+   * be made (its KV cache is one per sequence, so it takes branches times the memory).
+   */
+  private async createTarget(trajectories: number): Promise<LlamaTarget> {
+    const options = { trajectories, contextSize: this.contextSize, threads: this.threads };
+    const treeBranches = TREE_SHAPE.leaves;
+    if (trajectories * treeBranches > MAX_CONTEXT_SEQUENCES) return LlamaTarget.create(this.model, options);
+    try {
+      return await LlamaTarget.create(this.model, { ...options, treeBranches });
+    } catch {
+      return LlamaTarget.create(this.model, options);
+    }
   }
 }
 

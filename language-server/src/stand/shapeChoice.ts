@@ -1,0 +1,107 @@
+import type { DraftBudget } from "./draftBudget";
+import type { DraftShape } from "./draftShape";
+
+/** One shape the decoder may draft, with the budget that plans its depth (none to the whole shape) and learns its costs. */
+export interface ShapeArm {
+  readonly shape: DraftShape;
+  readonly budget: DraftBudget;
+}
+
+export interface ShapeChoiceTuning {
+  /** Steps each arm is tried before the choice settles (in blocks of exploreSteps). */
+  readonly warmUpSteps: number;
+  /** After that, every this many steps the arms not chosen get exploreSteps each. */
+  readonly exploreInterval: number;
+  readonly exploreSteps: number;
+  /** How much faster a later arm (a tree) must have measured than the first (the chain) to be chosen. */
+  readonly requiredGain: number;
+  /**
+   * Per step of the arm: about its last five steps count, so that a few exploring steps replace
+   * most of what an arm measured long ago (the machine's load may have changed since).
+   */
+  readonly decay: number;
+}
+
+export const SHAPE_CHOICE_TUNING: ShapeChoiceTuning = {
+  warmUpSteps: 8,
+  exploreInterval: 512,
+  exploreSteps: 4,
+  requiredGain: 1.05,
+  decay: 0.8,
+};
+
+/**
+ * Chooses, step by step, which shape to draft (a chain or a tree), from what each has measured on
+ * this machine: the tokens it committed per millisecond of its steps (target call and drafting).
+ * Within a shape, its budget still plans how deep to draft, down to not drafting at all. A tree
+ * verified on a CPU pays for every branch it evaluates, and loses; on a GPU extra positions are
+ * nearly free, and it wins: the measurement decides, without a setting. The first arm is the
+ * default, which the others must beat by requiredGain; the others are tried for a few steps now
+ * and then, so a change of load can change the choice.
+ */
+export class ShapeChoice {
+  private readonly tokens: number[];
+  private readonly milliseconds: number[];
+  private readonly steps: number[];
+  private step = 0;
+  /** The arm of the last step, which a warm-up block continues. */
+  private last = 0;
+
+  constructor(
+    readonly arms: readonly ShapeArm[],
+    private readonly tuning: ShapeChoiceTuning = SHAPE_CHOICE_TUNING,
+  ) {
+    if (arms.length === 0) throw new RangeError("a shape choice needs at least one shape");
+    this.tokens = arms.map(() => 0);
+    this.milliseconds = arms.map(() => 0);
+    this.steps = arms.map(() => 0);
+  }
+
+  /** The arm for the next step. */
+  next(): ShapeArm {
+    const index = this.nextIndex();
+    return this.arms[index] ?? (this.arms[0] as ShapeArm);
+  }
+
+  /** Learns from a step drafted with `arm`: the tokens it committed and what the step cost. */
+  record(arm: ShapeArm, tokens: number, milliseconds: number): void {
+    this.step++;
+    const index = this.arms.indexOf(arm);
+    if (index < 0 || !(milliseconds > 0)) return;
+    const { decay } = this.tuning;
+    this.tokens[index] = (this.tokens[index] ?? 0) * decay + tokens;
+    this.milliseconds[index] = (this.milliseconds[index] ?? 0) * decay + milliseconds;
+    this.steps[index] = (this.steps[index] ?? 0) + 1;
+  }
+
+  /** Tokens per millisecond each arm has measured (0 before it is tried). */
+  throughputs(): number[] {
+    return this.arms.map((_, index) => {
+      const milliseconds = this.milliseconds[index] ?? 0;
+      return milliseconds > 0 ? (this.tokens[index] ?? 0) / milliseconds : 0;
+    });
+  }
+
+  /** The arm it would choose now, exploration aside. */
+  best(): number {
+    const throughputs = this.throughputs();
+    let best = 0;
+    throughputs.forEach((throughput, index) => {
+      if (index > 0 && throughput > (throughputs[best] ?? 0) * (best === 0 ? this.tuning.requiredGain : 1)) best = index;
+    });
+    return best;
+  }
+
+  private nextIndex(): number {
+    const { warmUpSteps, exploreInterval, exploreSteps } = this.tuning;
+    // Until every arm has had its warm-up, the least tried, in blocks (a shape's first step after another pays a reshape).
+    const lastSteps = this.steps[this.last] ?? 0;
+    if (lastSteps < warmUpSteps && lastSteps % exploreSteps !== 0) return this.last;
+    const leastTried = this.steps.reduce((least, steps, index) => (steps < (this.steps[least] ?? 0) ? index : least), 0);
+    if ((this.steps[leastTried] ?? 0) < warmUpSteps) return (this.last = leastTried);
+    const best = this.best();
+    const others = this.arms.map((_, index) => index).filter((index) => index !== best);
+    const phase = this.step % exploreInterval;
+    return (this.last = phase < others.length * exploreSteps ? (others[Math.floor(phase / exploreSteps)] ?? best) : best);
+  }
+}
