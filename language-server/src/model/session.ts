@@ -4,7 +4,7 @@
 import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { basename } from "node:path";
 import { TABLE_MAX_ENTRIES } from "../../../common/product";
-import type { BenchmarkRow, ModelInfo } from "../../../common/protocol";
+import type { BenchmarkRow, DraftShapeSetting, ModelInfo } from "../../../common/protocol";
 import { CHAIN_SHAPE, TREE_SHAPE } from "../draftShapes";
 import { DraftBudget, NgramTable, ShapeChoice, type TargetModel } from "../stand";
 import { LlamaTarget } from "./llamaTarget";
@@ -45,6 +45,8 @@ export class ModelSession {
    * context when N changes (its cost model knows the batch size).
    */
   private readonly budgets: Partial<Record<Use, DraftBudget>> = {};
+  /** Whether each context was made for trees (see wantsTrees). */
+  private readonly treesAsked: Partial<Record<Use, boolean>> = {};
   /** The same for the tree shape, where a context verifies trees. */
   private readonly treeBudgets: Partial<Record<Use, DraftBudget>> = {};
   /** Which shape each context drafts, with the target it measured (a new context measures again). */
@@ -155,13 +157,22 @@ export class ModelSession {
     return runBenchmark(this.model, { ...options, threads: this.threads });
   }
 
-  /** The target for a solve with `trajectories` candidates (recreated when N changes). */
-  solveTargetFor(trajectories: number): Promise<LlamaTarget> {
-    return this.targetFor("solve", trajectories);
+  /** The target for a solve with `trajectories` candidates (recreated when N or whether it verifies trees changes). */
+  solveTargetFor(trajectories: number, draftShape: DraftShapeSetting = "auto"): Promise<LlamaTarget> {
+    return this.targetFor("solve", trajectories, this.wantsTrees(draftShape));
   }
 
-  inlineTargetFor(trajectories: number): Promise<LlamaTarget> {
-    return this.targetFor("inline", trajectories);
+  inlineTargetFor(trajectories: number, draftShape: DraftShapeSetting = "auto"): Promise<LlamaTarget> {
+    return this.targetFor("inline", trajectories, this.wantsTrees(draftShape));
+  }
+
+  /**
+   * Whether a context should verify trees: when the setting forces them, or may choose them on a
+   * GPU. A CPU measures chains faster (see ShapeChoice), so there the sequences trees need (and
+   * their KV cache, branches times the chain's) would go unused.
+   */
+  private wantsTrees(draftShape: DraftShapeSetting): boolean {
+    return draftShape === "tree" || (draftShape === "auto" && this.runtime.llama.gpu !== false);
   }
 
   /** The draft budget of the context a target of this session decodes on. */
@@ -206,15 +217,16 @@ export class ModelSession {
     await this.runtime.llama.dispose();
   }
 
-  private async targetFor(use: Use, trajectories: number): Promise<LlamaTarget> {
+  private async targetFor(use: Use, trajectories: number, trees: boolean): Promise<LlamaTarget> {
     let target = this.targets[use];
-    if (target?.trajectories !== trajectories) {
+    if (target?.trajectories !== trajectories || this.treesAsked[use] !== trees) {
       // Forgotten before it is disposed: if the new context cannot be made, the next request
       // makes one again instead of finding a disposed one here.
       this.targets[use] = undefined;
       await target?.dispose();
-      target = await this.createTarget(trajectories);
+      target = await this.createTarget(trajectories, trees);
       this.targets[use] = target;
+      this.treesAsked[use] = trees;
     }
     return target;
   }
@@ -224,10 +236,10 @@ export class ModelSession {
    * llama.cpp's sequences allow, else chains only; also chains only if the larger context cannot
    * be made (its KV cache is one per sequence, so it takes branches times the memory).
    */
-  private async createTarget(trajectories: number): Promise<LlamaTarget> {
+  private async createTarget(trajectories: number, trees: boolean): Promise<LlamaTarget> {
     const options = { trajectories, contextSize: this.contextSize, threads: this.threads };
     const treeBranches = TREE_SHAPE.leaves;
-    if (trajectories * treeBranches > MAX_CONTEXT_SEQUENCES) return LlamaTarget.create(this.model, options);
+    if (!trees || trajectories * treeBranches > MAX_CONTEXT_SEQUENCES) return LlamaTarget.create(this.model, options);
     try {
       return await LlamaTarget.create(this.model, { ...options, treeBranches });
     } catch {
