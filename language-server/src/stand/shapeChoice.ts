@@ -16,18 +16,19 @@ export interface ShapeChoiceTuning {
   /** How much faster a later arm (a tree) must have measured than the first (the chain) to be chosen. */
   readonly requiredGain: number;
   /**
-   * Per step of the arm: about its last five steps count, so that a few exploring steps replace
-   * most of what an arm measured long ago (the machine's load may have changed since).
+   * Per step of the arm: about its last fifty steps count (one step's tokens vary several-fold).
+   * An arm tried again after a pause starts afresh, so an exploring block measures the machine
+   * as it is now (its load may have changed since).
    */
   readonly decay: number;
 }
 
 export const SHAPE_CHOICE_TUNING: ShapeChoiceTuning = {
-  warmUpSteps: 8,
+  warmUpSteps: 16,
   exploreInterval: 512,
-  exploreSteps: 4,
+  exploreSteps: 8,
   requiredGain: 1.05,
-  decay: 0.8,
+  decay: 0.98,
 };
 
 /**
@@ -43,6 +44,8 @@ export class ShapeChoice {
   private readonly tokens: number[];
   private readonly milliseconds: number[];
   private readonly steps: number[];
+  /** The step each arm last recorded. */
+  private readonly lastRecorded: number[];
   private step = 0;
   /** The arm of the last step, which a warm-up block continues. */
   private last = 0;
@@ -55,6 +58,7 @@ export class ShapeChoice {
     this.tokens = arms.map(() => 0);
     this.milliseconds = arms.map(() => 0);
     this.steps = arms.map(() => 0);
+    this.lastRecorded = arms.map(() => 0);
   }
 
   /** The arm for the next step. */
@@ -68,7 +72,12 @@ export class ShapeChoice {
     this.step++;
     const index = this.arms.indexOf(arm);
     if (index < 0 || !(milliseconds > 0)) return;
-    const { decay } = this.tuning;
+    const { decay, exploreInterval } = this.tuning;
+    if (this.step - (this.lastRecorded[index] ?? 0) > exploreInterval / 2) {
+      this.tokens[index] = 0;
+      this.milliseconds[index] = 0;
+    }
+    this.lastRecorded[index] = this.step;
     this.tokens[index] = (this.tokens[index] ?? 0) * decay + tokens;
     this.milliseconds[index] = (this.milliseconds[index] ?? 0) * decay + milliseconds;
     this.steps[index] = (this.steps[index] ?? 0) + 1;
