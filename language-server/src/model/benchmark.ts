@@ -16,7 +16,7 @@ import {
   type Drafter,
   type SamplingOptions,
 } from "../stand";
-import { BASELINE_METHOD, formatMethodTable, STAND_METHOD } from "../../../common/benchmarkTable";
+import { BASELINE_METHOD, formatMethodTable, STAND_METHOD, TREE_ADAPTIVE_METHOD, TREE_FIXED_METHOD } from "../../../common/benchmarkTable";
 import type { BenchmarkRow, TokenPredictions } from "../../../common/protocol";
 import { CHAIN_SHAPE, TREE_SHAPE } from "../draftShapes";
 import { LlamaTarget } from "./llamaTarget";
@@ -24,10 +24,6 @@ import { MAX_CONTEXT_SEQUENCES } from "./sequencePool";
 import { median, summariseMethods, type Run } from "./benchmarkSummary";
 import { benchmarkSampling, rotated, runSeed, WARM_UP_SEED } from "./benchmarkProtocol";
 import { endOfGenerationTokens } from "./vocabulary";
-
-/** The rows of draft trees (each branch on a sequence of its own, see sequencePool.ts). */
-export const TREE_ADAPTIVE_METHOD = "STAND tree, adaptive";
-export const TREE_FIXED_METHOD = "STAND tree, fixed";
 
 export interface PromptSet {
   /** Where the prompts come from (a file name), printed with its tables. */
