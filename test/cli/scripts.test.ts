@@ -273,7 +273,7 @@ describe("package.json scripts no other test runs", () => {
       }
       const fixedTree = result.rows.find((row) => row.method === TREE_FIXED_METHOD);
       assert.ok(
-        fixedTree && fixedTree.draftedPerTrajectoryPerCall > 1,
+        fixedTree && fixedTree.draftedPerTrajectoryPerCall > 0,
         `${model}: the fixed tree drafted ${String(fixedTree?.draftedPerTrajectoryPerCall)} tokens per call`,
       );
     }
