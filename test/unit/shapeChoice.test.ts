@@ -54,6 +54,18 @@ describe("shape choice: the shape that measured the most tokens per millisecond"
     assert.ok(chains > 0.6, `after the costs changed chains got only ${String(chains)} of the steps`);
   });
 
+  test("a step that drafted nothing counts for the chain: a tree's budget choosing not to draft never makes trees look faster", () => {
+    const choice = new ShapeChoice([chainArm, treeArm]);
+    for (let step = 0; step < 600; step++) {
+      const arm = choice.next();
+      // The chain drafts at a small loss; the tree's budget never drafts, so its steps are plain steps.
+      if (arm === chainArm) choice.record(arm, 2, 2.2, 1);
+      else choice.record(arm, 1, 1, 0);
+    }
+    assert.equal(choice.best(), 0);
+    assert.equal(choice.throughputs()[1], 0, "the tree was never measured drafting");
+  });
+
   test("a tree must beat the chain by the required gain; until each is measured, each is tried", () => {
     const choice = new ShapeChoice([chainArm, treeArm], {
       warmUpSteps: 4,

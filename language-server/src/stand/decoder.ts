@@ -195,7 +195,10 @@ export class Decoder {
       const stepEnd = performance.now();
       const drafterMs = targetStart - draftStart + (stepEnd - targetEnd);
       // Like the budget, the choice learns nothing from the first call, which evaluates the prompts.
-      if (arm && step > 0) choice?.record(arm, total.tokens - tokensBefore, stepEnd - draftStart);
+      if (arm && step > 0) {
+        const drafted = drafts.reduce((sum, { draft }) => sum + draft.draftedCount, 0);
+        choice?.record(arm, total.tokens - tokensBefore, stepEnd - draftStart, drafted);
+      }
       total.drafterMs += drafterMs;
       total.targetMs += targetEnd - targetStart;
       for (const trajectory of live) {

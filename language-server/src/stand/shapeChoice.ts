@@ -13,7 +13,12 @@ export interface ShapeChoiceTuning {
   /** After that, every this many steps the arms not chosen get exploreSteps each. */
   readonly exploreInterval: number;
   readonly exploreSteps: number;
-  /** How much faster a later arm (a tree) must have measured than the first (the chain) to be chosen. */
+  /**
+   * How much faster a later arm (a tree) must have measured than the first (the chain) to be
+   * chosen. Clearly: on a CPU the two measure within noise of each other (the tree's budget then
+   * rarely drafts), and a tree chosen by chance drafts at a loss while its budget learns; on a GPU
+   * trees measure 1.5–2× faster.
+   */
   readonly requiredGain: number;
   /**
    * Per step of the arm: about its last fifty steps count (one step's tokens vary several-fold).
@@ -27,7 +32,7 @@ export const SHAPE_CHOICE_TUNING: ShapeChoiceTuning = {
   warmUpSteps: 16,
   exploreInterval: 512,
   exploreSteps: 8,
-  requiredGain: 1.05,
+  requiredGain: 1.15,
   decay: 0.98,
 };
 
@@ -67,11 +72,18 @@ export class ShapeChoice {
     return this.arms[index] ?? (this.arms[0] as ShapeArm);
   }
 
-  /** Learns from a step drafted with `arm`: the tokens it committed and what the step cost. */
-  record(arm: ShapeArm, tokens: number, milliseconds: number): void {
+  /**
+   * Learns from a step planned with `arm`: the tokens it committed, what the step cost, and how
+   * many tokens it drafted. A step that drafted nothing is the same whichever arm planned it, so
+   * it counts for the first arm (the chain's budget also chooses not to draft): a tree is measured
+   * only where it drafted, and its budget's choosing not to draft never makes trees look faster.
+   */
+  record(arm: ShapeArm, tokens: number, milliseconds: number, drafted = 1): void {
     this.step++;
-    const index = this.arms.indexOf(arm);
-    if (index < 0 || !(milliseconds > 0)) return;
+    const planned = this.arms.indexOf(arm);
+    if (planned < 0 || !(milliseconds > 0)) return;
+    this.steps[planned] = (this.steps[planned] ?? 0) + 1;
+    const index = drafted > 0 ? planned : 0;
     const { decay, exploreInterval } = this.tuning;
     if (this.step - (this.lastRecorded[index] ?? 0) > exploreInterval / 2) {
       this.tokens[index] = 0;
@@ -80,7 +92,6 @@ export class ShapeChoice {
     this.lastRecorded[index] = this.step;
     this.tokens[index] = (this.tokens[index] ?? 0) * decay + tokens;
     this.milliseconds[index] = (this.milliseconds[index] ?? 0) * decay + milliseconds;
-    this.steps[index] = (this.steps[index] ?? 0) + 1;
   }
 
   /** Tokens per millisecond each arm has measured (0 before it is tried). */
