@@ -7,6 +7,9 @@ import type { BenchmarkRow } from "./protocol";
 export const BASELINE_METHOD = "autoregressive (batched)";
 /** The method the server's solves use. */
 export const STAND_METHOD = "STAND chain, adaptive";
+/** Draft trees, each branch on a context sequence of its own: the server's choice between chain and tree, and the whole tree every step. */
+export const TREE_ADAPTIVE_METHOD = "STAND tree, adaptive";
+export const TREE_FIXED_METHOD = "STAND tree, fixed";
 
 /** Rows of cells in columns two spaces apart: the first column left-aligned, the others right-aligned. */
 export function alignColumns(lines: readonly (readonly string[])[]): string[] {

@@ -13,8 +13,8 @@ import {
 } from "vscode-languageserver-protocol";
 
 export type GpuSetting = "auto" | "cuda" | "vulkan" | "metal" | "off";
-/** "auto": a chain whose length adapts to what pays on this machine; "chain": always 8 tokens. */
-export type DraftShapeSetting = "auto" | "chain";
+/** "auto": an adaptive chain, or an adaptive tree where the machine measures it faster; "chain": always 8 tokens; "tree": always the tree. */
+export type DraftShapeSetting = "auto" | "chain" | "tree";
 
 /** The server's settings: sent as initializationOptions and again on every configuration change. */
 export interface StandSettings {

@@ -132,7 +132,7 @@ const settingSchemas = {
   topP: numberIn(Limits.topP),
   minP: numberIn(Limits.minP),
   maxTokens: wholeNumber(Limits.maxTokens),
-  draftShape: z.enum(["auto", "chain"], { error: 'must be "auto" or "chain"' }),
+  draftShape: z.enum(["auto", "chain", "tree"], { error: 'must be "auto", "chain" or "tree"' }),
   inlineCandidates: wholeNumber(Limits.inlineCandidates),
   inlineMaxTokens: wholeNumber(Limits.inlineMaxTokens),
   persistTable: z.boolean({ error: "must be true or false" }),

@@ -1,7 +1,7 @@
 // From the flat `stand.*` configuration keys to the server's settings and the extension's own
 // (inline completion switches). No VS Code import: unit-tested.
 import type { ChecksMode } from "../../common/panelChecks";
-import { defaultSettings, type GpuSetting, type StandSettings } from "../../common/protocol";
+import { defaultSettings, type DraftShapeSetting, type GpuSetting, type StandSettings } from "../../common/protocol";
 
 export interface InlineSettings {
   readonly enabled: boolean;
@@ -53,7 +53,7 @@ export function serverSettingsFrom(get: Get): ExtensionSettings {
       topP: number("topP", defaultSettings.topP, 0, 1),
       minP: number("minP", defaultSettings.minP, 0, 1),
       maxTokens: integer("maxTokens", defaultSettings.maxTokens, 1, 8192),
-      draftShape: get("draftShape") === "chain" ? "chain" : "auto",
+      draftShape: draftShapeOf(get("draftShape")),
       inlineCandidates: integer("inline.candidates", defaultSettings.inlineCandidates, 1, 8),
       inlineMaxTokens: integer("inline.maxTokens", defaultSettings.inlineMaxTokens, 1, 256),
       persistTable: get("persistTable") !== false,
@@ -68,4 +68,8 @@ export function serverSettingsFrom(get: Get): ExtensionSettings {
       testCommand: typeof testCommand === "string" ? testCommand.trim() : "",
     },
   };
+}
+
+function draftShapeOf(value: unknown): DraftShapeSetting {
+  return value === "chain" || value === "tree" ? value : "auto";
 }

@@ -93,7 +93,7 @@ export async function completeInline(
   // The same place in the same text gets the same suggestions.
   const seed = seedOf(request.prefix, request.suffix);
   const textOf: TokenText = (token) => session.tokenText(token);
-  const target = await session.inlineTargetFor(candidates);
+  const target = await session.inlineTargetFor(candidates, settings.draftShape);
 
   // Token healing (see tokenHealing.ts): the prompt without the prefix's last token (or word),
   // whose text the first generated tokens spell again. Tokens do not cross a line start, so the

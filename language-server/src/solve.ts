@@ -95,7 +95,7 @@ export async function solve(
   reporter.log(
     `${label}: ${String(plan.trajectories)} × up to ${String(plan.maxTokens)} tokens, T = ${String(plan.temperature)}, ${kind}, prompt ${String(prompt.length)} tokens`,
   );
-  const target = await session.solveTargetFor(trajectories);
+  const target = await session.solveTargetFor(trajectories, settings.draftShape);
   const detokenize = (tokens: readonly number[]): string => session.detokenize(tokens);
   const streams = Array.from({ length: trajectories }, () => new TextStream(detokenize));
   // A code solve stops where its answer ends (the stub's block closes), so candidates compare.

@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test, type TestContext } from "node:test";
 import { defaultSettings, type BenchmarkRow } from "../../common/protocol";
+import { TREE_ADAPTIVE_METHOD, TREE_FIXED_METHOD } from "../../common/benchmarkTable";
 
 const ROOT = join(__dirname, "..", "..");
 const SCRIPTS = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
@@ -265,6 +266,16 @@ describe("package.json scripts no other test runs", () => {
       assert.equal(result.model.path, path);
       const autoregressive = result.rows.find((row) => row.method === "autoregressive (batched)");
       assert.ok(autoregressive && autoregressive.tokensPerSecond > 0, `${model}: no autoregressive row`);
+      // The tree route end to end: each branch on a sequence of its own, the whole tree every step.
+      for (const method of [TREE_ADAPTIVE_METHOD, TREE_FIXED_METHOD]) {
+        const row = result.rows.find((candidate) => candidate.method === method);
+        assert.ok(row && row.tokensPerSecond > 0, `${model}: no "${method}" row`);
+      }
+      const fixedTree = result.rows.find((row) => row.method === TREE_FIXED_METHOD);
+      assert.ok(
+        fixedTree && fixedTree.draftedPerTrajectoryPerCall > 0,
+        `${model}: the fixed tree drafted ${String(fixedTree?.draftedPerTrajectoryPerCall)} tokens per call`,
+      );
     }
     const returned = readdirSync(results).map((name) => statSync(join(results, name)).size);
     assert.ok(returned.reduce((a, b) => a + b, 0) < 16 * 2 ** 20, "what comes back is small: the twins stay in the work folder");

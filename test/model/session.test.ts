@@ -5,6 +5,10 @@ import { after, before, describe, test } from "node:test";
 import { LlamaTarget } from "../../language-server/src/model/llamaTarget";
 import { SNIPPET_HEADER } from "../../language-server/src/model/prompt";
 import { ModelSession } from "../../language-server/src/model/session";
+import { decoderFor } from "../../language-server/src/decoding";
+import { TREE_SHAPE } from "../../language-server/src/draftShapes";
+import { greedySampling } from "../../language-server/src/stand";
+import { defaultSettings } from "../../common/protocol";
 
 const EMBEDDED = join(__dirname, "..", "..", "models", "stand-code-mini.gguf");
 
@@ -41,6 +45,27 @@ describe("model session", () => {
     const small = await opened().solveTargetFor(4);
     await opened().releaseContextOver("solve", 4);
     assert.equal(small.context.disposed, false, "a context within the setting stays");
+  });
+
+  test("on the CPU a context verifies trees only when stand.draftShape forces them, and a forced tree decodes on it", async () => {
+    const auto = await opened().solveTargetFor(2);
+    assert.equal(auto.capabilities.trees, false, "a CPU measures chains faster: no sequences for trees");
+    const forced = await opened().solveTargetFor(2, "tree");
+    assert.notEqual(forced, auto);
+    assert.equal(forced.capabilities.trees, true);
+    assert.equal(forced.capabilities.treeBranches, TREE_SHAPE.leaves);
+    const settings = { ...defaultSettings, draftShape: "tree" as const };
+    const result = await decoderFor(opened(), forced, settings).decode({
+      prompts: [
+        [1, 2, 3],
+        [1, 2, 3],
+      ],
+      maxTokens: 4,
+      sampling: greedySampling,
+      seed: 1,
+    });
+    assert.equal(result.trajectories.length, 2);
+    assert.equal(await opened().solveTargetFor(2, "tree"), forced, "the same setting keeps its context");
   });
 
   test("context chunks come before the FIM prompt, each after llama.cpp's snippet header (this model has no file separator token)", async () => {

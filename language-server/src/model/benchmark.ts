@@ -10,14 +10,17 @@ import {
   NgramTable,
   NoDrafter,
   PromptLookupDrafter,
+  ShapeChoice,
   ngramDrafter,
   standDrafter,
   type Drafter,
   type SamplingOptions,
 } from "../stand";
-import { BASELINE_METHOD, formatMethodTable, STAND_METHOD } from "../../../common/benchmarkTable";
+import { BASELINE_METHOD, formatMethodTable, STAND_METHOD, TREE_ADAPTIVE_METHOD, TREE_FIXED_METHOD } from "../../../common/benchmarkTable";
 import type { BenchmarkRow, TokenPredictions } from "../../../common/protocol";
+import { CHAIN_SHAPE, TREE_SHAPE } from "../draftShapes";
 import { LlamaTarget } from "./llamaTarget";
+import { MAX_CONTEXT_SEQUENCES } from "./sequencePool";
 import { median, summariseMethods, type Run } from "./benchmarkSummary";
 import { benchmarkSampling, rotated, runSeed, WARM_UP_SEED } from "./benchmarkProtocol";
 import { endOfGenerationTokens } from "./vocabulary";
@@ -70,6 +73,11 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         target: await LlamaTarget.create(model, { trajectories, contextSize, threads, stepWidth: width }),
       })),
     );
+    // Trees where llama.cpp's sequences allow: TREE_SHAPE's branches for every trajectory.
+    const treeTarget =
+      trajectories * TREE_SHAPE.leaves <= MAX_CONTEXT_SEQUENCES
+        ? await LlamaTarget.create(model, { trajectories, contextSize, threads, treeBranches: TREE_SHAPE.leaves })
+        : undefined;
     const lookupContext = await model.createContext({ sequences: trajectories, contextSize, threads, batchSize: target.context.batchSize });
     const lookupSequences = Array.from({ length: trajectories }, () =>
       lookupContext.getSequence({ tokenPredictor: new InputLookupTokenPredictor() }),
@@ -78,15 +86,30 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
     const plainSequences = Array.from({ length: trajectories }, () => plainContext.getSequence());
     try {
       const costCurve = await measureCostCurve(target, firstPrompt, trajectories);
-      const ours = (name: string, drafter: (table: NgramTable) => Drafter, shape: DraftShape, adaptive: boolean, on = target): Method => {
+      const ours = (
+        name: string,
+        drafter: (table: NgramTable) => Drafter,
+        shape: DraftShape,
+        adaptive: boolean | "shape",
+        on = target,
+      ): Method => {
         // As in the language server, one budget learns this machine's costs across requests, and
-        // one table's memory serves every run; each run still starts with the table empty.
-        const budget = adaptive ? DraftBudget.for(on) : undefined;
+        // one table's memory serves every run; each run still starts with the table empty. With
+        // "shape", the server's stand.draftShape "auto" where trees are verified: a choice between
+        // the adaptive chain and the adaptive tree, which likewise learns across requests.
+        const budget = adaptive === true ? DraftBudget.for(on) : undefined;
+        const choice =
+          adaptive === "shape"
+            ? new ShapeChoice([
+                { shape: CHAIN_SHAPE, budget: DraftBudget.for(on) },
+                { shape: TREE_SHAPE, budget: DraftBudget.for(on) },
+              ])
+            : undefined;
         const table = new NgramTable();
         const run: Method["run"] = async (prompt, n, sampling, seed) => {
           for (let t = 0; t < n; t++) await on.reset(t);
           table.clear();
-          const decoder = new Decoder({ target: on, drafter: drafter(table), shape, budget });
+          const decoder = new Decoder({ target: on, drafter: drafter(table), shape, budget, choice });
           const started = performance.now();
           const result = await decoder.decode({ prompts: Array.from({ length: n }, () => prompt), maxTokens, sampling, seed, stopTokens });
           const seconds = (performance.now() - started) / 1000;
@@ -150,6 +173,12 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         ...fixedShapeTargets.map(({ width, target: fixed }) =>
           ours(`STAND adaptive, width ${width}`, standDrafter, DraftShape.chain(width - 1), true, fixed),
         ),
+        ...(treeTarget
+          ? [
+              ours(TREE_ADAPTIVE_METHOD, standDrafter, CHAIN_SHAPE, "shape", treeTarget),
+              ours(TREE_FIXED_METHOD, standDrafter, TREE_SHAPE, false, treeTarget),
+            ]
+          : []),
       ];
 
       for (const temperature of options.temperatures) {
@@ -189,6 +218,7 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
     } finally {
       await Promise.all([
         target.dispose(),
+        treeTarget?.dispose(),
         ...fixedShapeTargets.map((fixed) => fixed.target.dispose()),
         lookupContext.dispose(),
         plainContext.dispose(),

@@ -2,6 +2,8 @@ import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node
 import type { EvaluationOptions, SamplingOptions, SparseDistribution, TargetCapabilities, TargetModel, TargetRequest } from "../stand";
 import { isGreedy, pointMass } from "../stand";
 import { hasModelProcessEnv } from "../../../common/modelProcess";
+import { SequencePool } from "./sequencePool";
+import { canCopySequences, copySequencePrefix } from "./sequenceCopy";
 import { PrefixSharing } from "./sharedPrefix";
 
 type ControlledInput = Parameters<LlamaContextSequence["controlledEvaluate"]>[0];
@@ -12,10 +14,15 @@ type GenerateNext = NonNullable<Extract<ControlledInput[number], unknown[]>[1]["
 /** Added to the logits of the tokens evaluateAmong asks about: far above any logit gap between tokens. */
 const AMONG_BIAS = 100;
 
-/** What one trajectory's sequence evaluates in a step. */
+/** What one sequence evaluates in a step: a request's draft chain, or one branch of its draft tree. */
 interface Plan {
-  readonly trajectory: number;
+  /** The request it answers (its index in the call). */
+  readonly request: number;
+  /** The sequence's index in the pool (see SequencePool). */
+  readonly slot: number;
   readonly sequence: LlamaContextSequence;
+  /** The slot whose first `keep` tokens this sequence copies before evaluating (a tree's other branches). */
+  readonly copyFrom: number | undefined;
   /** Tokens of the sequence's KV cache that stay. */
   readonly keep: number;
   /** Tokens to evaluate after them: the context the cache lacks, the draft chain, any padding. */
@@ -23,6 +30,11 @@ interface Plan {
   /** Index in input of the first position whose next-token distribution is read, and how many are. */
   readonly outputFrom: number;
   readonly outputs: number;
+  /**
+   * A tree branch's draft node at each output, root first; undefined where an earlier branch reads
+   * the same node. Undefined for a chain, whose output i is node i.
+   */
+  readonly nodes: readonly (number | undefined)[] | undefined;
   /** Positions from outputFrom that the model samples: the outputs read, and any padding's (see LlamaTarget.padToStepWidth). */
   sampled: number;
   /** What the model computes at each sampled position. */
@@ -53,6 +65,11 @@ export interface LlamaTargetOptions {
   readonly stepWidth?: number;
   /** Evaluate a prefix that several trajectories of a call need once, and copy it to the others (sharedPrefix.ts). Default true. */
   readonly sharePrefixes?: boolean;
+  /**
+   * Root-to-leaf branches a draft tree may have: each trajectory holds this many context sequences
+   * (llama.cpp allows 256 in all) and verifies each branch on its own. 1, the default: chains only.
+   */
+  readonly treeBranches?: number;
 }
 
 /**
@@ -72,13 +89,15 @@ function batchesDrafts(): boolean {
  * position. All sequences are submitted together, so node-llama-cpp merges them into one batched
  * decode (see batchesDrafts for when drafts can share it).
  *
- * Drafts must be chains: llama.cpp's batch puts each token in one sequence, so a tree cannot be
- * verified in one sequence.
+ * llama.cpp's batch puts each token in one sequence, so a draft tree is verified one
+ * root-to-leaf branch per sequence: with treeBranches > 1 each trajectory has a pool of sequences
+ * (see SequencePool, which places the branches and copies the committed prefix between them).
  */
 export class LlamaTarget implements TargetModel {
   readonly capabilities: TargetCapabilities;
-  /** Tokens held in each sequence's KV cache, as far as we put them there. */
+  /** Tokens held in each sequence's KV cache, as far as we put them there (by slot). */
   private readonly held: number[][];
+  private readonly pool: SequencePool;
   /** Called when node-llama-cpp hands the next batch to its native thread (see create). */
   private onDispatch: (() => void) | undefined;
   private readonly sharing: PrefixSharing | undefined;
@@ -86,6 +105,7 @@ export class LlamaTarget implements TargetModel {
   private constructor(
     readonly context: LlamaContext,
     private readonly sequences: LlamaContextSequence[],
+    treeBranches: number,
     private readonly stepWidth: number | undefined,
     private readonly batchesDrafts: boolean,
     /** Registers the target's dispatch listener with the context's batching schedule. */
@@ -93,9 +113,12 @@ export class LlamaTarget implements TargetModel {
     sharePrefixes = true,
   ) {
     this.held = sequences.map(() => []);
-    this.sharing = sharePrefixes ? PrefixSharing.for(sequences, this.held) : undefined;
+    this.pool = new SequencePool(sequences.length / treeBranches, treeBranches);
+    const trees = treeBranches > 1 && sequences.every(canCopySequences);
+    // A tree pool moves a trajectory between its sequences; prefix sharing assumes one sequence per trajectory.
+    this.sharing = sharePrefixes && treeBranches === 1 ? PrefixSharing.for(sequences, this.held) : undefined;
     // A padded batch is one pass; a step padded to a fixed width pads every drafting trajectory itself.
-    this.capabilities = { trees: false, padsToLongestDraft: batchesDrafts && stepWidth === undefined };
+    this.capabilities = { trees, treeBranches: trees ? treeBranches : 1, padsToLongestDraft: batchesDrafts && stepWidth === undefined };
     listen(() => this.onDispatch?.());
   }
 
@@ -103,11 +126,13 @@ export class LlamaTarget implements TargetModel {
     if (options.stepWidth !== undefined && !(Number.isInteger(options.stepWidth) && options.stepWidth >= 1)) {
       throw new RangeError(`stepWidth must be a whole number of tokens, at least 1, not ${String(options.stepWidth)}`);
     }
+    const treeBranches = options.treeBranches ?? 1;
+    const pool = new SequencePool(options.trajectories, treeBranches);
     let listener: (() => void) | undefined;
     const context = await model.createContext({
-      sequences: options.trajectories,
+      sequences: pool.size,
       contextSize: options.contextSize,
-      batchSize: options.batchSize ?? Math.max(512, options.trajectories * 64),
+      batchSize: options.batchSize ?? Math.max(512, options.trajectories * 64, pool.size * 16),
       threads: options.threads,
       // node-llama-cpp's own schedule (the next turn of the event loop, or at once when every
       // sequence has queued), which also tells the target when a batch leaves for the native thread.
@@ -120,10 +145,11 @@ export class LlamaTarget implements TargetModel {
       },
     });
     // plan() refuses anything that would overflow, so llama.cpp never shifts a sequence under us.
-    const sequences = Array.from({ length: options.trajectories }, () => context.getSequence());
+    const sequences = Array.from({ length: pool.size }, () => context.getSequence());
     return new LlamaTarget(
       context,
       sequences,
+      treeBranches,
       options.stepWidth,
       batchesDrafts(),
       (registered) => (listener = registered),
@@ -132,7 +158,7 @@ export class LlamaTarget implements TargetModel {
   }
 
   get trajectories(): number {
-    return this.sequences.length;
+    return this.pool.trajectories;
   }
 
   get contextSize(): number {
@@ -185,16 +211,24 @@ export class LlamaTarget implements TargetModel {
     { signal, meanwhile }: EvaluationOptions = {},
   ): Promise<SparseDistribution[][]> {
     signal?.throwIfAborted();
-    const planAll = (): Plan[] => requests.map((request, index) => this.plan(request, generateNextOf(index)));
+    // A chain is one plan per request; a tree one per branch (see SequencePool).
+    const planAll = (): Plan[] =>
+      this.pool.branches === 1
+        ? requests.map((request, index) => this.planChain(request, index, generateNextOf(index)))
+        : requests.flatMap((request, index) => this.planTree(request, index, generateNextOf(index)));
     let plans = planAll();
     // Where several sequences need one prefix, it is evaluated once and copied; then they plan again.
     if (this.sharing?.mayShare(plans) && (await this.sharing.share(requests, plans, signal))) plans = planAll();
     if (this.stepWidth !== undefined) this.padToStepWidth(plans, this.stepWidth);
     else if (this.capabilities.padsToLongestDraft && plans.length > 1) this.pad(plans);
     // Erase every rejected tail first, then queue all evaluations together so they share a batch.
-    // Most steps of plain decoding erase nothing, and then skip the awaits.
+    // Most steps of plain decoding erase nothing, and then skip the awaits. A tree's other branches
+    // then copy their home's kept prefix (see SequencePool).
     if (plans.some((plan) => this.erases(plan)))
-      await Promise.all(plans.map((plan) => this.truncate(plan.trajectory, plan.sequence, plan.keep)));
+      await Promise.all(
+        plans.filter((plan) => plan.copyFrom === undefined).map((plan) => this.truncate(plan.slot, plan.sequence, plan.keep)),
+      );
+    if (plans.some((plan) => plan.copyFrom !== undefined)) await Promise.all(plans.map((plan) => this.copyPrefix(plan)));
     signal?.throwIfAborted();
     const working = meanwhile && this.runWhenDispatched(meanwhile);
     try {
@@ -205,12 +239,14 @@ export class LlamaTarget implements TargetModel {
           ? await Promise.all(plans.map(evaluatePlan))
           : await this.evaluateDraftsApart(plans);
       await working;
-      return plans.map((plan, i) => this.distributionsOf(plan, outputs[i] ?? []));
+      return this.pool.branches === 1
+        ? plans.map((plan, i) => this.distributionsOf(plan, outputs[i] ?? []))
+        : this.gather(requests, plans, outputs);
     } catch (error) {
       // The caller learns what the work would have learned itself; what the sequences hold is theirs to say.
       this.onDispatch = undefined;
       working?.catch(() => undefined);
-      plans.forEach((plan) => (this.held[plan.trajectory] = [...plan.sequence.contextTokens]));
+      plans.forEach((plan) => (this.held[plan.slot] = [...plan.sequence.contextTokens]));
       throw error;
     }
   }
@@ -227,8 +263,12 @@ export class LlamaTarget implements TargetModel {
 
   /** Forgets everything a trajectory's sequence holds (a new prompt will be evaluated from scratch). */
   async reset(trajectory: number): Promise<void> {
-    const sequence = this.sequences[trajectory];
-    if (sequence) await this.truncate(trajectory, sequence, 0);
+    await Promise.all(
+      this.pool.slotsOf(trajectory).map(async (slot) => {
+        const sequence = this.sequences[slot];
+        if (sequence) await this.truncate(slot, sequence, 0);
+      }),
+    );
   }
 
   async dispose(): Promise<void> {
@@ -255,7 +295,8 @@ export class LlamaTarget implements TargetModel {
     });
   }
 
-  private plan({ trajectory, context, draft }: TargetRequest, generateNext: GenerateNext): Plan {
+  /** A request's plan on its trajectory's one sequence: its draft must be a chain. */
+  private planChain({ trajectory, context, draft }: TargetRequest, request: number, generateNext: GenerateNext): Plan {
     const sequence = this.sequences[trajectory];
     const held = this.held[trajectory];
     if (!sequence || !held) {
@@ -264,7 +305,10 @@ export class LlamaTarget implements TargetModel {
     const chain: number[] = [];
     for (let children = draft.children(0); children.length > 0;) {
       const [node, ...siblings] = children;
-      if (node === undefined || siblings.length > 0) throw new Error("llama.cpp verifies draft chains only, not trees");
+      if (node === undefined || siblings.length > 0)
+        throw new Error(
+          "this draft has branches, and this target verifies chains only (one context sequence per trajectory: see LlamaTargetOptions.treeBranches)",
+        );
       chain.push(draft.tokens[node] ?? 0);
       children = draft.children(node);
     }
@@ -280,7 +324,64 @@ export class LlamaTarget implements TargetModel {
     const outputs = chain.length + 1;
     const input = context.slice(keep);
     for (const token of chain) input.push(token);
-    return { trajectory, sequence, keep, input, outputFrom: context.length - 1 - keep, outputs, sampled: outputs, generateNext };
+    return {
+      request,
+      slot: trajectory,
+      sequence,
+      copyFrom: undefined,
+      keep,
+      input,
+      outputFrom: context.length - 1 - keep,
+      outputs,
+      nodes: undefined,
+      sampled: outputs,
+      generateNext,
+    };
+  }
+
+  /** One plan per branch of the request's draft (a chain is one branch), the trajectory's home sequence first. */
+  private planTree(request: TargetRequest, index: number, generateNext: GenerateNext): Plan[] {
+    const { trajectory, context, draft } = request;
+    if (trajectory < 0 || trajectory >= this.pool.trajectories) {
+      throw new RangeError(`trajectory ${String(trajectory)} has no context sequence (this target has ${String(this.pool.trajectories)})`);
+    }
+    const read = new Set<number>();
+    return this.pool.place(request, this.held).map(({ slot, keep, copyFrom, path }) => {
+      const sequence = this.sequences[slot];
+      if (!sequence) throw new RangeError(`slot ${String(slot)} has no context sequence`);
+      if (context.length + path.length > this.context.contextSize) {
+        throw new ContextOverflowError(
+          `${String(context.length + path.length)} tokens do not fit the context of ${String(this.context.contextSize)} tokens`,
+        );
+      }
+      const outputs = path.length + 1;
+      return {
+        request: index,
+        slot,
+        sequence,
+        copyFrom,
+        keep,
+        input: [...context.slice(keep), ...path.map((node) => draft.tokens[node] ?? 0)],
+        outputFrom: context.length - 1 - keep,
+        outputs,
+        nodes: [0, ...path].map((node) => (read.has(node) ? undefined : (read.add(node), node))),
+        sampled: outputs,
+        generateNext,
+      };
+    });
+  }
+
+  /** Gives a tree's other branch its home's kept prefix, if the plan says so (see SequencePool). */
+  private async copyPrefix(plan: Plan): Promise<void> {
+    const from = plan.copyFrom;
+    if (from === undefined) return;
+    const source = this.sequences[from];
+    if (!source) throw new RangeError(`slot ${String(from)} has no context sequence`);
+    if (!(await copySequencePrefix(source, plan.sequence, plan.keep)))
+      throw new Error(
+        `copying ${String(plan.keep)} tokens between context sequences did not leave exactly them (the internal copy changed?)`,
+      );
+    this.held[plan.slot] = (this.held[from] ?? []).slice(0, plan.keep);
   }
 
   /**
@@ -315,26 +416,44 @@ export class LlamaTarget implements TargetModel {
     return true;
   }
 
-  /** The sequence's distributions at the plan's outputs; afterwards the sequence holds the plan's input. */
-  private distributionsOf(plan: Plan, outputs: ControlledOutput): SparseDistribution[] {
-    const held = this.held[plan.trajectory] ?? [];
-    held.length = plan.keep;
-    held.push(...plan.input);
-    return Array.from({ length: plan.outputs }, (_, node) => {
-      const next = outputs[plan.outputFrom + node]?.next;
-      if (next?.probabilities) return toDistribution(next.probabilities);
-      if (next?.token != null) return pointMass(next.token);
-      throw new Error("the model returned no next-token distribution");
+  /** Each request's distributions by draft node, from the plans of its tree's branches (outputs indexed like plans). */
+  private gather(requests: readonly TargetRequest[], plans: readonly Plan[], outputs: readonly ControlledOutput[]): SparseDistribution[][] {
+    const gathered = requests.map((request) => new Array<SparseDistribution | undefined>(request.draft.size));
+    plans.forEach((plan, i) => {
+      const distributions = gathered[plan.request] ?? [];
+      this.recordHeld(plan);
+      plan.nodes?.forEach((node, output) => {
+        if (node !== undefined) distributions[node] = distributionAt(plan, outputs[i] ?? [], output);
+      });
     });
+    return gathered.map((distributions) =>
+      Array.from(distributions, (distribution) => {
+        if (!distribution) throw new Error("the model returned no next-token distribution");
+        return distribution;
+      }),
+    );
   }
 
-  /** Whether the plan keeps less than the sequence holds, so that its tail must be erased first. */
+  /** A chain's distributions at the plan's outputs; afterwards the sequence holds the plan's input. */
+  private distributionsOf(plan: Plan, outputs: ControlledOutput): SparseDistribution[] {
+    this.recordHeld(plan);
+    return Array.from({ length: plan.outputs }, (_, output) => distributionAt(plan, outputs, output));
+  }
+
+  /** The sequence now holds what it kept and the plan's input. */
+  private recordHeld(plan: Plan): void {
+    const held = this.held[plan.slot] ?? [];
+    held.length = plan.keep;
+    for (const token of plan.input) held.push(token);
+  }
+
+  /** Whether the plan keeps less than the sequence holds, so that its tail must be erased (or replaced by a copy) first. */
   private erases(plan: Plan): boolean {
-    return plan.keep < (this.held[plan.trajectory]?.length ?? 0);
+    return plan.keep < (this.held[plan.slot]?.length ?? 0);
   }
 
-  private async truncate(trajectory: number, sequence: LlamaContextSequence, keep: number): Promise<void> {
-    const held = this.held[trajectory];
+  private async truncate(slot: number, sequence: LlamaContextSequence, keep: number): Promise<void> {
+    const held = this.held[slot];
     if (!held || keep >= held.length) return;
     await sequence.eraseContextTokenRanges([{ start: keep, end: held.length }]);
     held.length = keep;
@@ -342,14 +461,24 @@ export class LlamaTarget implements TargetModel {
 }
 
 /** Evaluates a plan's input in its sequence, sampling at its outputs. */
-function evaluatePlan({ sequence, input, outputFrom, sampled, generateNext }: Plan): Promise<ControlledOutput> {
+function evaluatePlan({ sequence, input, outputFrom, sampled, nodes, generateNext }: Plan): Promise<ControlledOutput> {
   const items: ControlledInput = input.slice() as Token[];
   const sampledItem = { generateNext };
-  for (let i = outputFrom; i < outputFrom + sampled; i++) {
-    const token = input[i];
-    if (token !== undefined) items[i] = [token as Token, sampledItem];
+  for (let output = 0; output < sampled; output++) {
+    // A node another branch reads is evaluated here but not sampled again (padding is sampled).
+    if (nodes && output < nodes.length && nodes[output] === undefined) continue;
+    const token = input[outputFrom + output];
+    if (token !== undefined) items[outputFrom + output] = [token as Token, sampledItem];
   }
   return sequence.controlledEvaluate(items);
+}
+
+/** The sampler's distribution at one of the plan's outputs. */
+function distributionAt(plan: Plan, outputs: ControlledOutput, output: number): SparseDistribution {
+  const next = outputs[plan.outputFrom + output]?.next;
+  if (next?.probabilities) return toDistribution(next.probabilities);
+  if (next?.token != null) return pointMass(next.token);
+  throw new Error("the model returned no next-token distribution");
 }
 
 function toDistribution(probabilities: Map<Token, number>): SparseDistribution {

@@ -14,6 +14,11 @@ function isCopying(sequence: unknown): sequence is CopyingSequence {
   return typeof (sequence as Partial<CopyingSequence> | null)?._copyStateFromOtherSequence === "function";
 }
 
+/** Whether this node-llama-cpp can copy one context sequence's state into another (what prefix sharing and draft trees need). */
+export function canCopySequences(sequence: LlamaContextSequence): boolean {
+  return isCopying(sequence);
+}
+
 export class SequenceCopyUnavailableError extends Error {
   override readonly name = "SequenceCopyUnavailableError";
 }

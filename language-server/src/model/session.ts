@@ -4,9 +4,11 @@
 import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { basename } from "node:path";
 import { TABLE_MAX_ENTRIES } from "../../../common/product";
-import type { BenchmarkRow, ModelInfo } from "../../../common/protocol";
-import { DraftBudget, NgramTable, type TargetModel } from "../stand";
+import type { BenchmarkRow, DraftShapeSetting, ModelInfo } from "../../../common/protocol";
+import { CHAIN_SHAPE, TREE_SHAPE } from "../draftShapes";
+import { DraftBudget, NgramTable, ShapeChoice, type TargetModel } from "../stand";
 import { LlamaTarget } from "./llamaTarget";
+import { MAX_CONTEXT_SEQUENCES } from "./sequencePool";
 import { loadModelFile } from "./modelFile";
 import { chunkTokens, hasChatTemplate, supportsFillInTheMiddle, tokenizePrompt, type ContextChunk, type PromptInput } from "./prompt";
 import { runBenchmark, type BenchmarkOptions } from "./benchmark";
@@ -43,6 +45,12 @@ export class ModelSession {
    * context when N changes (its cost model knows the batch size).
    */
   private readonly budgets: Partial<Record<Use, DraftBudget>> = {};
+  /** Whether each context was made for trees (see wantsTrees). */
+  private readonly treesAsked: Partial<Record<Use, boolean>> = {};
+  /** The same for the tree shape, where a context verifies trees. */
+  private readonly treeBudgets: Partial<Record<Use, DraftBudget>> = {};
+  /** Which shape each context drafts, with the target it measured (a new context measures again). */
+  private readonly choices: Partial<Record<Use, { readonly target: TargetModel; readonly choice: ShapeChoice }>> = {};
   /** Each token's text, the tokens by text, and the end-of-generation tokens, read once. */
   readonly vocabulary: Vocabulary;
 
@@ -149,19 +157,50 @@ export class ModelSession {
     return runBenchmark(this.model, { ...options, threads: this.threads });
   }
 
-  /** The target for a solve with `trajectories` candidates (recreated when N changes). */
-  solveTargetFor(trajectories: number): Promise<LlamaTarget> {
-    return this.targetFor("solve", trajectories);
+  /** The target for a solve with `trajectories` candidates (recreated when N or whether it verifies trees changes). */
+  solveTargetFor(trajectories: number, draftShape: DraftShapeSetting = "auto"): Promise<LlamaTarget> {
+    return this.targetFor("solve", trajectories, this.wantsTrees(draftShape));
   }
 
-  inlineTargetFor(trajectories: number): Promise<LlamaTarget> {
-    return this.targetFor("inline", trajectories);
+  inlineTargetFor(trajectories: number, draftShape: DraftShapeSetting = "auto"): Promise<LlamaTarget> {
+    return this.targetFor("inline", trajectories, this.wantsTrees(draftShape));
+  }
+
+  /**
+   * Whether a context should verify trees: when the setting forces them, or may choose them on a
+   * GPU. A CPU measures chains faster (see ShapeChoice), so there the sequences trees need (and
+   * their KV cache, branches times the chain's) would go unused.
+   */
+  private wantsTrees(draftShape: DraftShapeSetting): boolean {
+    return draftShape === "tree" || (draftShape === "auto" && this.runtime.llama.gpu !== false);
   }
 
   /** The draft budget of the context a target of this session decodes on. */
   budgetFor(target: TargetModel): DraftBudget {
     const use: Use = target === this.targets.inline ? "inline" : "solve";
     return (this.budgets[use] ??= DraftBudget.for(target));
+  }
+
+  /** The draft budget of the tree shape on a target of this session. */
+  treeBudgetFor(target: TargetModel): DraftBudget {
+    return (this.treeBudgets[this.useOf(target)] ??= DraftBudget.for(target));
+  }
+
+  /** The choice between the adaptive chain and the adaptive tree on a target of this session. */
+  shapeChoiceFor(target: TargetModel): ShapeChoice {
+    const use = this.useOf(target);
+    const held = this.choices[use];
+    if (held?.target === target) return held.choice;
+    const choice = new ShapeChoice([
+      { shape: CHAIN_SHAPE, budget: this.budgetFor(target) },
+      { shape: TREE_SHAPE, budget: this.treeBudgetFor(target) },
+    ]);
+    this.choices[use] = { target, choice };
+    return choice;
+  }
+
+  private useOf(target: TargetModel): Use {
+    return target === this.targets.inline ? "inline" : "solve";
   }
 
   /** Frees the context for `use` if it was made for more than `trajectories` (it is made again when needed). */
@@ -178,17 +217,34 @@ export class ModelSession {
     await this.runtime.llama.dispose();
   }
 
-  private async targetFor(use: Use, trajectories: number): Promise<LlamaTarget> {
+  private async targetFor(use: Use, trajectories: number, trees: boolean): Promise<LlamaTarget> {
     let target = this.targets[use];
-    if (target?.trajectories !== trajectories) {
+    if (target?.trajectories !== trajectories || this.treesAsked[use] !== trees) {
       // Forgotten before it is disposed: if the new context cannot be made, the next request
       // makes one again instead of finding a disposed one here.
       this.targets[use] = undefined;
       await target?.dispose();
-      target = await LlamaTarget.create(this.model, { trajectories, contextSize: this.contextSize, threads: this.threads });
+      target = await this.createTarget(trajectories, trees);
       this.targets[use] = target;
+      this.treesAsked[use] = trees;
     }
     return target;
+  }
+
+  /**
+   * A context that verifies TREE_SHAPE's drafts (a sequence per branch per trajectory) where
+   * llama.cpp's sequences allow, else chains only; also chains only if the larger context cannot
+   * be made (its KV cache is one per sequence, so it takes branches times the memory).
+   */
+  private async createTarget(trajectories: number, trees: boolean): Promise<LlamaTarget> {
+    const options = { trajectories, contextSize: this.contextSize, threads: this.threads };
+    const treeBranches = TREE_SHAPE.leaves;
+    if (!trees || trajectories * treeBranches > MAX_CONTEXT_SEQUENCES) return LlamaTarget.create(this.model, options);
+    try {
+      return await LlamaTarget.create(this.model, { ...options, treeBranches });
+    } catch {
+      return LlamaTarget.create(this.model, options);
+    }
   }
 }
 

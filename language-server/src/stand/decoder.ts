@@ -1,4 +1,5 @@
 import type { DraftBudget } from "./draftBudget";
+import type { ShapeArm, ShapeChoice } from "./shapeChoice";
 import type { DraftShape } from "./draftShape";
 import type { Drafter } from "./drafters/drafter";
 import type { SparseDistribution } from "./distribution";
@@ -65,6 +66,11 @@ export interface DecoderOptions {
    * for this target (DraftBudget.for), whose costs it learns.
    */
   readonly budget?: DraftBudget;
+  /**
+   * Chooses the shape step by step from what each measured on this machine (see ShapeChoice);
+   * replaces shape and budget, which are then ignored.
+   */
+  readonly choice?: ShapeChoice;
   /** Replaceable for tests only (the negative control uses a deliberately wrong one). */
   readonly verifier?: Verifier;
 }
@@ -100,18 +106,26 @@ export class Decoder {
   private readonly verifier: Verifier;
 
   constructor(private readonly options: DecoderOptions) {
-    const { target, shape, budget } = options;
+    const { target } = options;
+    for (const { shape, budget } of options.choice?.arms ?? [options]) Decoder.check(target, shape, budget);
+    this.verifier = options.verifier ?? verifyDraft;
+  }
+
+  private static check(target: TargetModel, shape: DraftShape, budget: DraftBudget | undefined): void {
     if (!target.capabilities.trees && !shape.isChain) {
       throw new RangeError("this target verifies draft chains only, and the shape is a tree");
+    }
+    const { treeBranches } = target.capabilities;
+    if (treeBranches !== undefined && shape.leaves > treeBranches) {
+      throw new RangeError(`the shape has ${String(shape.leaves)} branches; this target verifies at most ${String(treeBranches)}`);
     }
     if (budget && budget.sharedDepth !== target.capabilities.padsToLongestDraft) {
       throw new RangeError("the draft budget was made for another kind of target (see DraftBudget.for)");
     }
-    this.verifier = options.verifier ?? verifyDraft;
   }
 
   async decode(request: DecodeRequest): Promise<DecodeResult> {
-    const { target, budget } = this.options;
+    const { target, choice } = this.options;
     const { sampling, signal } = request;
     const random = new Random(request.seed);
     const stopTokens = new Set(request.stopTokens ?? []);
@@ -140,7 +154,9 @@ export class Decoder {
       }
 
       const draftStart = performance.now();
-      const drafts = this.draftStep(live, request, random);
+      const arm: ShapeArm | undefined = choice?.next();
+      const { shape, budget } = arm ?? this.options;
+      const drafts = this.draftStep(live, request, random, shape, budget);
       const requests: TargetRequest[] = drafts.map(({ trajectory, draft }) => ({
         trajectory: trajectory.index,
         context: trajectory.context,
@@ -161,11 +177,12 @@ export class Decoder {
       }
       const targetEnd = performance.now();
 
+      const tokensBefore = total.tokens;
       const verifications = drafts.map((stepDraft, i) => {
         const nodeDistributions = distributions[i];
         if (!nodeDistributions) throw new Error(`the target returned ${distributions.length} results for ${drafts.length} requests`);
         lessons.push({ draft: stepDraft.draft, distributions: nodeDistributions });
-        return this.commitStep(stepDraft, nodeDistributions, request, stopTokens, random, total);
+        return this.commitStep(stepDraft, nodeDistributions, request, stopTokens, random, total, budget);
       });
       total.targetCalls++;
       // The first call of a decode also evaluates the prompts, so it says nothing about draft cost.
@@ -177,6 +194,11 @@ export class Decoder {
       );
       const stepEnd = performance.now();
       const drafterMs = targetStart - draftStart + (stepEnd - targetEnd);
+      // Like the budget, the choice learns nothing from the first call, which evaluates the prompts.
+      if (arm && step > 0) {
+        const drafted = drafts.reduce((sum, { draft }) => sum + draft.draftedCount, 0);
+        choice?.record(arm, total.tokens - tokensBefore, stepEnd - draftStart, drafted);
+      }
       total.drafterMs += drafterMs;
       total.targetMs += targetEnd - targetStart;
       for (const trajectory of live) {
@@ -202,8 +224,14 @@ export class Decoder {
    * when a draft could pay at all), the budget plans a depth for each, and a trajectory without
    * one gets the empty draft at no drafter cost.
    */
-  private draftStep(live: readonly Trajectory[], request: DecodeRequest, random: Random): StepDraft[] {
-    const { drafter, shape, budget } = this.options;
+  private draftStep(
+    live: readonly Trajectory[],
+    request: DecodeRequest,
+    random: Random,
+    shape: DraftShape,
+    budget: DraftBudget | undefined,
+  ): StepDraft[] {
+    const { drafter } = this.options;
     const { temperature } = request.sampling;
     if (!budget) {
       return live.map((trajectory) => ({
@@ -235,9 +263,10 @@ export class Decoder {
     stopTokens: ReadonlySet<number>,
     random: Random,
     total: DecodeStatistics,
+    budget: DraftBudget | undefined,
   ): Verification {
     const verification = this.verifier(draft, distributions, random);
-    const { budget, drafter } = this.options;
+    const { drafter } = this.options;
     // Before the drafter learns this very distribution, which would flatter the estimate.
     const next = distributions[0];
     if (budget && evidence && next && draft.draftedCount === 0) {

@@ -99,6 +99,11 @@ export class DraftShape {
     return this.childLists.every((children) => children.length <= 1);
   }
 
+  /** Nodes without children: a tree's root-to-leaf branches (1 for a chain or the root alone). */
+  get leaves(): number {
+    return this.childLists.filter((children) => children.length === 0).length;
+  }
+
   /** A node's children by rank (none for a node that is not in the shape). */
   children(node: number): Int32Array {
     return this.childLists[node] ?? NO_CHILDREN;

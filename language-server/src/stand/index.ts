@@ -42,6 +42,7 @@ export {
 } from "./ngramTableFormat";
 export { Random } from "./random";
 export { greedySampling, isGreedy, samplerDistribution, type SamplingOptions } from "./sampling";
+export { SHAPE_CHOICE_TUNING, ShapeChoice, type ShapeArm, type ShapeChoiceTuning } from "./shapeChoice";
 export { DecodeStatistics } from "./statistics";
 export type { EvaluationOptions, TargetCapabilities, TargetModel, TargetRequest } from "./target";
 export { AcceptanceCounter, optimiseShape } from "./treeOptimiser";

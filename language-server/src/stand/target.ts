@@ -16,6 +16,8 @@ export interface TargetRequest {
 export interface TargetCapabilities {
   /** Verifies draft trees (nodes with several children) in one call; without it, chains only. */
   readonly trees: boolean;
+  /** With trees: the most root-to-leaf branches a draft may have (undefined: any number). */
+  readonly treeBranches?: number;
   /**
    * Evaluates every trajectory of a call at the length of the longest draft, so that the call
    * stays one pass: a draft then costs as much for every trajectory as for the one that drafts,

@@ -34,6 +34,9 @@ describe("extension logic", () => {
     assert.equal(settings.server.topK, 12);
     assert.equal(settings.server.inlineCandidates, 5);
     assert.equal(settings.server.draftShape, "chain");
+    const shapeOf = (value: unknown) => serverSettingsFrom((key) => (key === "draftShape" ? value : undefined)).server.draftShape;
+    assert.equal(shapeOf("tree"), "tree");
+    assert.equal(shapeOf("bush"), "auto");
     assert.equal(settings.server.persistTable, false);
     assert.deepEqual(settings.inline, { enabled: false, disabledLanguages: ["markdown"], debounceMs: 75 });
   });

@@ -1,0 +1,143 @@
+// Draft trees on the embedded model through the node-llama-cpp adapter: each branch on its own
+// context sequence (language-server/src/model/sequencePool.ts), exact at temperature 0 against
+// node-llama-cpp's own greedy generation.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
+import { LlamaTarget } from "../../language-server/src/model/llamaTarget";
+import { loadRuntime, type Runtime } from "../../language-server/src/model/runtime";
+import { copySequencePrefix } from "../../language-server/src/model/sequenceCopy";
+import {
+  Decoder,
+  DraftShape,
+  DraftTree,
+  NgramTable,
+  greedySampling,
+  standDrafter,
+  verifyDraft,
+  type Verifier,
+} from "../../language-server/src/stand";
+
+const MODEL_PATH = join(__dirname, "..", "..", "models", "stand-code-mini.gguf");
+const MAX_TOKENS = 48;
+const PROMPTS = [
+  "export function binarySearch(items: number[], target: number): number {\n",
+  'import { readFile } from "node:fs/promises";\n\nexport async function readJson<T>(path: string): Promise<T> {\n',
+  "export class Stack<T> {\n  private readonly items: T[] = [];\n\n  push(item: T): void {\n",
+  "function fibonacci(n) {\n  if (n < 2) {\n",
+];
+/** A small skewed tree: 3 candidates for the next token, then chains and a few side branches. */
+const TREE = DraftShape.fromWidths([3, 4, 3, 3, 2, 2, 1, 1]);
+
+describe("draft trees on the embedded model", () => {
+  let runtime: Runtime;
+  let model: LlamaModel;
+  let prompts: Token[][];
+  let stopTokens: Token[];
+  const greedy: Token[][] = [];
+
+  before(async () => {
+    runtime = await loadRuntime(false);
+    model = await runtime.llama.loadModel({ modelPath: MODEL_PATH });
+    prompts = PROMPTS.map((text) => model.tokenize(text));
+    const eos = model.tokens.eos;
+    assert.ok(eos !== null, "the embedded model has an end-of-sequence token");
+    stopTokens = [eos];
+    // The reference: node-llama-cpp's own greedy loop, independent of our decoder and adapter.
+    const context = await model.createContext({ contextSize: 256, threads: 1 });
+    for (const prompt of prompts) {
+      const sequence = context.getSequence();
+      const tokens: Token[] = [];
+      for await (const token of sequence.evaluate(prompt, { temperature: 0 })) {
+        if (stopTokens.includes(token)) break;
+        tokens.push(token);
+        if (tokens.length >= MAX_TOKENS) break;
+      }
+      greedy.push(tokens);
+      await sequence.dispose();
+    }
+    await context.dispose();
+  });
+
+  after(async () => {
+    await model.dispose();
+    await runtime.llama.dispose();
+  });
+
+  test("the pinned node-llama-cpp copies a sequence's prefix, and the copy continues as the original does", async () => {
+    const context = await model.createContext({ sequences: 2, contextSize: 256, threads: 1 });
+    try {
+      const [source, copy] = [context.getSequence(), context.getSequence()];
+      const prompt = prompts[0] ?? [];
+      const next = async (sequence: typeof source, tokens: Token[]): Promise<Token | undefined> => {
+        const [output] = await sequence.controlledEvaluate([[tokens[0] ?? prompt[0] ?? 0, { generateNext: { token: true } }]] as never);
+        return (output as { next?: { token?: Token | null } } | undefined)?.next?.token ?? undefined;
+      };
+      await source.evaluateWithoutGeneratingNewTokens(prompt);
+      const keep = prompt.length - 3;
+      assert.equal(await copySequencePrefix(source, copy, keep), true);
+      assert.deepEqual(copy.contextTokens, prompt.slice(0, keep));
+      // Both evaluate the same next token on top of the same prefix: the copy holds the prefix's state.
+      await source.eraseContextTokenRanges([{ start: keep, end: source.contextTokens.length }]);
+      const tail = prompt.slice(keep);
+      await copy.evaluateWithoutGeneratingNewTokens(tail.slice(0, -1));
+      await source.evaluateWithoutGeneratingNewTokens(tail.slice(0, -1));
+      assert.equal(await next(copy, tail.slice(-1)), await next(source, tail.slice(-1)));
+    } finally {
+      await context.dispose();
+    }
+  });
+
+  test("a target with tree branches says it verifies trees, and refuses a shape with more branches", async () => {
+    const target = await LlamaTarget.create(model, { trajectories: 2, contextSize: 256, threads: 1, treeBranches: TREE.leaves });
+    try {
+      assert.equal(target.capabilities.trees, true);
+      assert.equal(target.capabilities.treeBranches, TREE.leaves);
+      assert.throws(() => new Decoder({ target, drafter: standDrafter(new NgramTable()), shape: DraftShape.paperTree() }), /branches/);
+    } finally {
+      await target.dispose();
+    }
+    const chains = await LlamaTarget.create(model, { trajectories: 1, contextSize: 256, threads: 1 });
+    try {
+      assert.equal(chains.capabilities.trees, false);
+      const tree = new DraftTree(prompts[0] ?? []);
+      tree.addChild(0, 1, 1);
+      tree.addChild(0, 2, 2);
+      await assert.rejects(chains.evaluate([{ trajectory: 0, context: prompts[0] ?? [], draft: tree }], greedySampling), /branches/);
+    } finally {
+      await chains.dispose();
+    }
+  });
+
+  for (const trajectories of [1, 4]) {
+    test(`at T = 0 tree drafts reproduce plain greedy decoding token for token (N = ${trajectories})`, async () => {
+      const target = await LlamaTarget.create(model, { trajectories, contextSize: 256, threads: 1, treeBranches: TREE.leaves });
+      // Counts accepted tokens that were not their parent's first child: drafts that only a tree could offer.
+      let acceptedOffFirstBranch = 0;
+      const verifier: Verifier = (draft, distributions, random) => {
+        const verification = verifyDraft(draft, distributions, random);
+        for (const node of verification.acceptedNodes) if (draft.children(draft.parents[node] ?? -1)[0] !== node) acceptedOffFirstBranch++;
+        return verification;
+      };
+      try {
+        // N = 4 decodes the four prompts side by side, three times over, with one table: it warms up.
+        const batches = trajectories === 1 ? prompts.map((prompt) => [prompt]) : [prompts, prompts, prompts];
+        const table = new NgramTable();
+        const outputs: Token[][] = [];
+        let accepted = 0;
+        for (const batch of batches) {
+          const decoder = new Decoder({ target, drafter: standDrafter(table), shape: TREE, verifier });
+          const result = await decoder.decode({ prompts: batch, maxTokens: MAX_TOKENS, sampling: greedySampling, seed: 3, stopTokens });
+          outputs.push(...result.trajectories.map((trajectory) => trajectory.tokens as Token[]));
+          accepted += result.statistics.accepted;
+        }
+        assert.deepEqual(outputs, trajectories === 1 ? greedy : [...greedy, ...greedy, ...greedy]);
+        assert.ok(accepted > 0, "no draft token was accepted, so the test proved little");
+        assert.ok(acceptedOffFirstBranch > 0, "no token off a first branch was accepted: the other branches' sequences were never read");
+      } finally {
+        await target.dispose();
+      }
+    });
+  }
+});

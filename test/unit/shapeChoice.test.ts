@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { DraftBudget, DraftShape, Random, ShapeChoice, type ShapeArm } from "../../language-server/src/stand";
+
+const target = { capabilities: { trees: true, padsToLongestDraft: false } };
+const chainArm: ShapeArm = { shape: DraftShape.chain(8), budget: DraftBudget.for(target) };
+const treeArm: ShapeArm = { shape: DraftShape.fromWidths([3, 4, 4, 3, 2, 1, 1]), budget: DraftBudget.for(target) };
+
+/**
+ * What one step of each shape commits and evaluates, as measured in kind on the embedded model: a
+ * chain commits about 2.2 tokens from 5 evaluated positions, a tree 3.2 from 30 (each branch
+ * re-evaluates its trunk), with some spread.
+ */
+function stepOf(arm: ShapeArm, random: Random): { tokens: number; positions: number } {
+  const tree = arm === treeArm;
+  const tokens = 1 + Math.floor(random.next() * (tree ? 4.4 : 2.4));
+  return { tokens, positions: tree ? 30 : 5 };
+}
+
+/** A CPU: a step costs a fixed part plus much per evaluated position (the embedded model on 2 cores). */
+const cpu = (positions: number): number => 0.8 + 0.25 * positions;
+/** A GPU with a 7B model: the weights' read dominates; positions are nearly free. */
+const gpu = (positions: number): number => 20 + 0.02 * positions;
+
+/** Runs the choice for `steps` steps against a cost curve; returns the share of steps each arm got after the first 100. */
+function run(choice: ShapeChoice, cost: (positions: number) => number, steps: number, seed: number): number[] {
+  const random = new Random(seed);
+  const counts = choice.arms.map(() => 0);
+  for (let step = 0; step < steps; step++) {
+    const arm = choice.next();
+    const { tokens, positions } = stepOf(arm, random);
+    choice.record(arm, tokens, cost(positions) * (0.9 + 0.2 * random.next()));
+    if (step >= 100) counts[choice.arms.indexOf(arm)] = (counts[choice.arms.indexOf(arm)] ?? 0) + 1;
+  }
+  return counts.map((count) => count / (steps - 100));
+}
+
+describe("shape choice: the shape that measured the most tokens per millisecond", () => {
+  test("a CPU-like cost curve keeps chains, a GPU-like one gets trees", () => {
+    const [cpuChains = 0, cpuTrees = 0] = run(new ShapeChoice([chainArm, treeArm]), cpu, 2000, 1);
+    assert.ok(cpuChains > 0.95, `on a CPU chains got only ${String(cpuChains)} of the steps`);
+    assert.ok(cpuTrees > 0, "trees are still tried now and then");
+    const [, gpuTrees = 0] = run(new ShapeChoice([chainArm, treeArm]), gpu, 2000, 2);
+    assert.ok(gpuTrees > 0.95, `on a GPU trees got only ${String(gpuTrees)} of the steps`);
+  });
+
+  test("follows the machine when its costs change", () => {
+    const choice = new ShapeChoice([chainArm, treeArm]);
+    run(choice, gpu, 1000, 3);
+    assert.equal(choice.best(), 1);
+    // The chain's measurement is stale until it is explored again (every exploreInterval steps).
+    const [chains = 0] = run(choice, cpu, 3000, 4);
+    assert.equal(choice.best(), 0);
+    assert.ok(chains > 0.6, `after the costs changed chains got only ${String(chains)} of the steps`);
+  });
+
+  test("a step that drafted nothing counts for the chain: a tree's budget choosing not to draft never makes trees look faster", () => {
+    const choice = new ShapeChoice([chainArm, treeArm]);
+    for (let step = 0; step < 600; step++) {
+      const arm = choice.next();
+      // The chain drafts at a small loss; the tree's budget never drafts, so its steps are plain steps.
+      if (arm === chainArm) choice.record(arm, 2, 2.2, 1);
+      else choice.record(arm, 1, 1, 0);
+    }
+    assert.equal(choice.best(), 0);
+    assert.equal(choice.throughputs()[1], 0, "the tree was never measured drafting");
+  });
+
+  test("a tree must beat the chain by the required gain; until each is measured, each is tried", () => {
+    const choice = new ShapeChoice([chainArm, treeArm], {
+      warmUpSteps: 4,
+      exploreInterval: 100,
+      exploreSteps: 2,
+      requiredGain: 1.05,
+      decay: 1,
+    });
+    const tried = Array.from({ length: 8 }, () => {
+      const arm = choice.next();
+      // Trees measure 3 % faster: not enough.
+      choice.record(arm, arm === treeArm ? 1.03 : 1, 1);
+      return choice.arms.indexOf(arm);
+    });
+    assert.deepEqual(tried, [0, 0, 1, 1, 0, 0, 1, 1]);
+    assert.equal(choice.best(), 0);
+  });
+});
