@@ -398,7 +398,7 @@ describe("package.json scripts no other test runs", () => {
     assert.equal(result.roundTrip.failures, 0);
   });
 
-  test("npm run bench:latency -- --requests 3 --solve-tokens 32 --session-steps 2: p50/p95 through the real server, idle (small, full-window and 10,000-line file), busy, a solve's first token with and without prefix sharing, and a replayed editing session per arm", (t) => {
+  test("npm run bench:latency -- --requests 3 --solve-tokens 32 --session-steps 2: p50/p95 through the real server, idle (small, full-window and 10,000-line file), busy, a visit before each new place warm and cold, a solve's first token with and without prefix sharing, and a replayed editing session per arm", (t) => {
     const help = runScript(t, "bench:latency", ["--help"]);
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /--requests N/);
