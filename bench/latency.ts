@@ -2,19 +2,27 @@
 // process over stdio, the embedded model): p50/p95 from request to the items, idle in a small file,
 // a file whose windows are mostly full and a 10,000-line file (interleaved, with the ratio of each
 // pair), and while a long solve runs
-// on the other context (these with the completion cache off: they measure the model). Then a
+// on the other context (these with the completion cache off: they measure the model). Then, as in
+// the editor, a visit (stand/visited) before the first keystroke at each new place, warm-up awaited
+// or no visit (cold), in the small and the 10,000-line file, interleaved. Then a
 // solve's time to its first token at N = 16 with prefix sharing (model/sharedPrefix.ts) on and
 // off, in this process on the same model, the two arms interleaved. Then a
 // replayed editing session (bench/session/, see editingSession.ts) on one server per arm —
-// without cache, prefetch and workspace context, with each, and with all — its events sent to
+// without cache, prefetch, workspace context and warm-up, with each, and with all — its events sent to
 // the arms in turn (rotating which goes first), with each arm's latency, cache hit rate and
 // prefetches, and its latency ratio to the arm without any, request by request.
 // Options (--help): --requests N inline requests per measurement (default 30), --solve-tokens N
 // for the background solve (default 900) and --session-steps N (default: all); smaller values are
 // only for a quick smoke run (test/cli/scripts.test.ts), the defaults are the benchmark.
 import { parseArgs } from "node:util";
-import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineCompletionTriggerKind } from "vscode-languageserver-protocol";
-import { InlineStatisticsRequest, SolveRequest, type InlineFeatures } from "../common/protocol";
+import { setTimeout as delay } from "node:timers/promises";
+import {
+  DidChangeTextDocumentNotification,
+  DidOpenTextDocumentNotification,
+  InlineCompletionRequest,
+  InlineCompletionTriggerKind,
+} from "vscode-languageserver-protocol";
+import { InlineStatisticsRequest, SolveRequest, VisitedNotification, type InlineFeatures } from "../common/protocol";
 import { charactersRight, loadSession, SessionReplay } from "./editingSession";
 import { startServer } from "../fixtures/serverProcess";
 import { join } from "node:path";
@@ -138,6 +146,7 @@ async function main(): Promise<void> {
 
   await measurePairs(); // warm up: the inline context and the table
   const idle = await measurePairs();
+  const visited = await measureVisits(server, small, large, requests);
   const solving = server.connection.sendRequest(SolveRequest, {
     problem: "// An essay on sorting algorithms\n",
     kind: "code",
@@ -165,8 +174,105 @@ async function main(): Promise<void> {
   compare(`${large.lines.length}-line`, idle.large, idle.small, `${small.lines.length}-line file`);
   compare(`${large.lines.length}-line`, idle.large, idle.full, `${full.lines.length}-line file`);
   report(`while a 4-trajectory solve runs, ${small.lines.length}-line file`, busy);
+  console.log(
+    "visit, then a space typed at the line's end and the request, at each new place (as in the editor); warm: the visit's warm-up awaited, cold: no visit; arms interleaved",
+  );
+  report(`  warm, ${small.lines.length}-line file`, visited.small.warm);
+  report(`  cold, ${small.lines.length}-line file`, visited.small.cold);
+  report(`  warm, ${large.lines.length}-line file`, visited.large.warm);
+  report(`  cold, ${large.lines.length}-line file`, visited.large.cold);
+  for (const arm of ["warm", "cold"] as const) {
+    compare(`  ${arm}: ${large.lines.length}-line`, visited.large[arm], visited.small[arm], `${small.lines.length}-line file`);
+  }
+  for (const document of [small, large]) {
+    const arms = document === small ? visited.small : visited.large;
+    compare(`  ${document.lines.length}-line file: warm`, arms.warm, arms.cold, "cold");
+  }
+  console.log(
+    `  warm-ups ${String(visited.warmUps.done)}: used by the request ${String(visited.warmUps.used)}, cancelled ${String(visited.warmUps.cancelled)}`,
+  );
   await solveFirstToken(requests);
   await replaySession(values["session-steps"] === undefined ? Infinity : count("session-steps"));
+}
+
+interface OpenDocument {
+  readonly uri: string;
+  readonly lines: string[];
+}
+
+/**
+ * As in the editor: the cursor comes to rest at a new place, then the user types there and the
+ * request follows. Warm: the visit is sent and its warm-up awaited (the editor sends it after a
+ * 1 s rest, longer than a warm-up takes); cold: no visit. Both files, both arms, `requests` each,
+ * in rotating order, each at a line of its own (typed on: its text changes), the completion cache
+ * off as for the idle measurement.
+ */
+async function measureVisits(
+  server: Awaited<ReturnType<typeof startServer>>,
+  small: OpenDocument,
+  large: OpenDocument,
+  requests: number,
+): Promise<{
+  small: { warm: number[]; cold: number[] };
+  large: { warm: number[]; cold: number[] };
+  warmUps: { done: number; used: number; cancelled: number };
+}> {
+  const versions = new Map<string, number>();
+  const statistics = () => server.connection.sendRequest(InlineStatisticsRequest);
+  const typeAndComplete = async (document: OpenDocument, place: number, visit: boolean): Promise<number> => {
+    const stride = Math.max(1, Math.floor((document.lines.length - 2) / (2 * requests)));
+    const line = 1 + ((place * stride) % (document.lines.length - 2));
+    const character = document.lines[line]?.length ?? 0;
+    if (visit) {
+      const before = await statistics();
+      await server.connection.sendNotification(VisitedNotification, { uri: document.uri, line, character });
+      for (let poll = 0; poll < 400; poll++) {
+        const now = await statistics();
+        if (now.warmUps + now.warmUpsCancelled > before.warmUps + before.warmUpsCancelled) break;
+        await delay(5);
+      }
+    }
+    const version = (versions.get(document.uri) ?? 1) + 1;
+    versions.set(document.uri, version);
+    document.lines[line] = `${document.lines[line] ?? ""} `;
+    await server.connection.sendNotification(DidChangeTextDocumentNotification.type, {
+      textDocument: { uri: document.uri, version },
+      contentChanges: [{ range: { start: { line, character }, end: { line, character } }, text: " " }],
+    });
+    const started = performance.now();
+    await server.connection.sendRequest(InlineCompletionRequest.type, {
+      textDocument: { uri: document.uri },
+      position: { line, character: character + 1 },
+      context: { triggerKind: InlineCompletionTriggerKind.Automatic },
+    });
+    return performance.now() - started;
+  };
+  const before = await statistics();
+  const arms = [
+    { document: small, visit: true, latencies: [] as number[] },
+    { document: small, visit: false, latencies: [] as number[] },
+    { document: large, visit: true, latencies: [] as number[] },
+    { document: large, visit: false, latencies: [] as number[] },
+  ];
+  for (let i = 0; i < requests; i++) {
+    for (let turn = 0; turn < arms.length; turn++) {
+      const index = (i + turn) % arms.length;
+      const arm = arms[index];
+      // The two arms of a file take its places in turn, so that neither lands on the other's.
+      if (arm) arm.latencies.push(await typeAndComplete(arm.document, 2 * i + (arm.visit ? 0 : 1), arm.visit));
+    }
+  }
+  const after = await statistics();
+  const [smallWarm, smallCold, largeWarm, largeCold] = arms.map((arm) => arm.latencies);
+  return {
+    small: { warm: smallWarm ?? [], cold: smallCold ?? [] },
+    large: { warm: largeWarm ?? [], cold: largeCold ?? [] },
+    warmUps: {
+      done: after.warmUps - before.warmUps,
+      used: after.warmUpsUsed - before.warmUpsUsed,
+      cancelled: after.warmUpsCancelled - before.warmUpsCancelled,
+    },
+  };
 }
 
 /** Trajectories of the solve whose first token is timed: a large N, where every trajectory evaluating the prompt itself costs most. */
@@ -234,11 +340,12 @@ async function solveFirstToken(rounds: number): Promise<void> {
 
 /** The arms of the replayed session: the first is the baseline. */
 const ARMS: readonly { readonly name: string; readonly features: InlineFeatures }[] = [
-  { name: "none", features: { cache: false, prefetch: false, context: false } },
-  { name: "cache", features: { cache: true, prefetch: false, context: false } },
-  { name: "cache + prefetch", features: { cache: true, prefetch: true, context: false } },
-  { name: "context", features: { cache: false, prefetch: false, context: true } },
-  { name: "all", features: { cache: true, prefetch: true, context: true } },
+  { name: "none", features: { cache: false, prefetch: false, context: false, warmUp: false } },
+  { name: "cache", features: { cache: true, prefetch: false, context: false, warmUp: false } },
+  { name: "cache + prefetch", features: { cache: true, prefetch: true, context: false, warmUp: false } },
+  { name: "context", features: { cache: false, prefetch: false, context: true, warmUp: false } },
+  { name: "warm-up", features: { cache: false, prefetch: false, context: false, warmUp: true } },
+  { name: "all", features: { cache: true, prefetch: true, context: true, warmUp: true } },
 ];
 
 async function replaySession(steps: number): Promise<void> {
@@ -294,6 +401,7 @@ async function replaySession(steps: number): Promise<void> {
         `where a line is re-typed, the first item has the rest of it ${String(arm.wholeLines)}/${String(arm.retyped)} and ${(arm.charactersRight / Math.max(1, arm.retyped)).toFixed(1)} characters right on average; ` +
         `cache hits ${String(hits)}/${String(requests)} (${((100 * hits) / Math.max(1, requests)).toFixed(0)}%, typed through ${String(after.typedThroughHits - arm.before.typedThroughHits)}), ` +
         `prefetches ${String(after.prefetches - arm.before.prefetches)}: used ${String(after.prefetchesUsed - arm.before.prefetchesUsed)}, cancelled ${String(after.prefetchesCancelled - arm.before.prefetchesCancelled)}; ` +
+        `warm-ups ${String(after.warmUps - arm.before.warmUps)}: used ${String(after.warmUpsUsed - arm.before.warmUpsUsed)}, cancelled ${String(after.warmUpsCancelled - arm.before.warmUpsCancelled)}; ` +
         `context chunks in the last prompt ${String(after.lastContext.chunks)} (${String(after.lastContext.tokens)} tokens); ` +
         `against none: mean ratio ${(mean / Math.max(1e-9, baseline.reduce((sum, latency) => sum + latency, 0) / Math.max(1, baseline.length))).toFixed(2)}×, paired ratios p25–p75 ${percentile(ratios, 0.25).toFixed(2)}–${percentile(ratios, 0.75).toFixed(2)}×`,
     );

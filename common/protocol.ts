@@ -65,6 +65,8 @@ export interface InlineFeatures {
   readonly prefetch?: boolean;
   /** Show the workspace's recently edited and visited places in the prompt. */
   readonly context?: boolean;
+  /** Evaluate the prompt where the cursor rests (stand/visited) ahead of a request there. */
+  readonly warmUp?: boolean;
 }
 
 /** Stable error codes of the server's ResponseErrors. */
@@ -264,6 +266,8 @@ export const AcceptedCompletionNotification = new NotificationType<AcceptedCompl
 export interface VisitedParams {
   readonly uri: string;
   readonly line: number;
+  /** The cursor's column: the server warms the inline prompt there (the line's end without it). */
+  readonly character?: number;
 }
 export const VisitedNotification = new NotificationType<VisitedParams>("stand/visited");
 
@@ -278,6 +282,14 @@ export interface InlineStatistics {
   readonly prefetches: number;
   readonly prefetchesUsed: number;
   readonly prefetchesCancelled: number;
+  /**
+   * Visited places whose inline prompt was evaluated ahead, of them found by the request that
+   * followed (the same window start and the lines before the cursor unchanged), and warm-ups
+   * cancelled by work for the model.
+   */
+  readonly warmUps: number;
+  readonly warmUpsUsed: number;
+  readonly warmUpsCancelled: number;
   readonly cacheEntries: number;
   /** The workspace's chunks in the last prompt prepared, and their tokens. */
   readonly lastContext: { readonly chunks: number; readonly tokens: number };

@@ -115,6 +115,7 @@ export const AcceptedCompletionParamsSchema = z.object({
 export const VisitedParamsSchema = z.object({
   uri: text(),
   line: atLeastZero(),
+  character: atLeastZero().optional(),
 }) satisfies z.ZodType<VisitedParams>;
 
 /** textDocument/inlineCompletion: the fields the server reads. */
@@ -163,7 +164,7 @@ const flag = () => z.boolean({ error: "must be true or false" }).optional();
 export const InitializationOptionsSchema = z.object({
   settings: z.unknown().optional(),
   storagePath: text().optional(),
-  inline: z.object({ cache: flag(), prefetch: flag(), context: flag() }).optional(),
+  inline: z.object({ cache: flag(), prefetch: flag(), context: flag(), warmUp: flag() }).optional(),
 }) satisfies z.ZodType<Omit<InitializationOptions, "settings">>;
 
 /** The first problem of a failed parse: where it is, what is wrong, and what was sent. */

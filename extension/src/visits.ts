@@ -20,6 +20,7 @@ export function reportVisits(client: LanguageClient): vscode.Disposable {
       void client.sendNotification(VisitedNotification, {
         uri: client.code2ProtocolConverter.asUri(editor.document.uri),
         line: editor.selection.active.line,
+        character: editor.selection.active.character,
       });
     }, REST_MS);
   };

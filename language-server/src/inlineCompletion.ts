@@ -6,8 +6,8 @@ import type { ContextChunk, PromptInput } from "./model/prompt";
 import type { ModelSession } from "./model/session";
 import { decoderFor, samplingFrom } from "./decoding";
 import { inlineContextBudget, inlinePromptBudget, windowAround, type PromptBudget } from "./promptWindow";
-import type { TargetModel } from "./stand";
-import { healedStarts, healingCut, stripRemoved, type HealingRequest, type TokenText } from "./tokenHealing";
+import { DraftTree, greedySampling, type TargetModel } from "./stand";
+import { healedStarts, healingCut, stripRemoved, type Constraint, type HealingRequest, type TokenText } from "./tokenHealing";
 import type { StandSettings } from "../../common/protocol";
 
 /** The text before and after the cursor that the prompt is made of (a window of the document). */
@@ -95,36 +95,27 @@ export async function completeInline(
   const textOf: TokenText = (token) => session.tokenText(token);
   const target = await session.inlineTargetFor(candidates, settings.draftShape);
 
-  // Token healing (see tokenHealing.ts): the prompt without the prefix's last token (or word),
-  // whose text the first generated tokens spell again. Tokens do not cross a line start, so the
-  // cursor's line is enough to find it.
   let prompts: number[][] | undefined;
   let removed = "";
   let starts: number[][] = [];
-  const cut =
-    lineSoFar && request.heal !== false
-      ? healingCut(request.prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf)
-      : undefined;
-  if (cut) {
-    const healed = await session.tokenize({ ...promptOf(request), text: cut.text });
-    if (session.contextSize - healed.length - 8 > cut.constraint.remaining.length + 1) {
-      const healing = await healedStartsOrCancelled(target, {
-        prompt: healed,
-        constraint: cut.constraint,
-        trajectories: candidates,
-        sampling,
-        seed: (seed ^ 0x5f3759df) >>> 1,
-        textOf,
-        excluded: session.stopTokens,
-        index: session.vocabulary,
-        signal,
-      });
-      if (healing === "cancelled") return [];
-      if (healing) {
-        starts = healing;
-        removed = cut.constraint.remaining;
-        prompts = starts.map((start) => [...healed, ...start]);
-      }
+  const healing = await healingOf(session, request);
+  if (healing) {
+    const healed = await healedStartsOrCancelled(target, {
+      prompt: healing.prompt,
+      constraint: healing.constraint,
+      trajectories: candidates,
+      sampling,
+      seed: (seed ^ 0x5f3759df) >>> 1,
+      textOf,
+      excluded: session.stopTokens,
+      index: session.vocabulary,
+      signal,
+    });
+    if (healed === "cancelled") return [];
+    if (healed) {
+      starts = healed;
+      removed = healing.constraint.remaining;
+      prompts = starts.map((start) => [...healing.prompt, ...start]);
     }
   }
   if (!prompts) {
@@ -154,6 +145,48 @@ export async function completeInline(
   return groupByVote(texts.map((text) => text.trimEnd()))
     .flatMap((group) => texts[group.representative] ?? [])
     .filter((text) => text.trim().length > 0);
+}
+
+/**
+ * Token healing's prompt (see tokenHealing.ts): the prompt without the prefix's last token (or
+ * word), whose text the first generated tokens spell again; undefined when the prefix ends a line
+ * or healing is off or does not fit. Tokens do not cross a line start, so the cursor's line is
+ * enough to find the cut.
+ */
+async function healingOf(session: ModelSession, request: InlineRequest): Promise<{ prompt: number[]; constraint: Constraint } | undefined> {
+  const lineSoFar = request.prefix.slice(request.prefix.lastIndexOf("\n") + 1);
+  if (!lineSoFar || request.heal === false) return undefined;
+  const cut = healingCut(request.prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), (token) => session.tokenText(token));
+  if (!cut) return undefined;
+  const prompt = await session.tokenize({ ...promptOf(request), text: cut.text });
+  return session.contextSize - prompt.length - 8 > cut.constraint.remaining.length + 1 ? { prompt, constraint: cut.constraint } : undefined;
+}
+
+/** Tokens a warm-up evaluates between two looks at its signal: a request waits for one such batch at most. */
+const WARM_UP_CHUNK_TOKENS = 128;
+
+/**
+ * Evaluates the prompt that completeInline's first model call would evaluate for `request` into
+ * the inline target's first sequence, and nothing else: no completion. A request at that place
+ * then evaluates only what changed since (the held prefix is kept, and copied into the other
+ * candidates' sequences: sharedPrefix.ts). In chunks, so that `signal` stops it within one.
+ * Returns the prompt's length; throws the signal's reason when aborted.
+ */
+export async function warmInline(
+  session: ModelSession,
+  request: InlineRequest,
+  settings: StandSettings,
+  signal: AbortSignal,
+): Promise<number> {
+  const target = await session.inlineTargetFor(Math.max(1, settings.inlineCandidates));
+  const prompt = (await healingOf(session, request))?.prompt ?? (await session.tokenize(promptOf(request)));
+  for (let end = 0; end < prompt.length;) {
+    end = Math.min(end + WARM_UP_CHUNK_TOKENS, prompt.length);
+    signal.throwIfAborted();
+    const context = prompt.slice(0, end);
+    await target.evaluate([{ trajectory: 0, context, draft: new DraftTree(context) }], greedySampling, { signal });
+  }
+  return prompt.length;
 }
 
 function promptOf(request: InlineRequest): PromptInput {

@@ -4,10 +4,13 @@
 // editor asks. A prefetch runs on the inline queue like a request and gives way to the next
 // request that needs the model, unless that request is for the window the prefetch is computing
 // (or a few characters typed into it on the same line): then the request waits for it.
+// Where the cursor rests (stand/visited) while nothing else needs the inline context, the prompt a
+// request there would evaluate first is evaluated ahead (a warm-up: no completion), so that the
+// request evaluates only what the user changed since; any work for the model cancels it.
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import type { InlineFeatures, InlineStatistics, StandSettings } from "../../common/protocol";
 import { CompletionCache } from "./completionCache";
-import { completeInline, contextBudget, inlineRequestAt, type InlineRequest } from "./inlineCompletion";
+import { completeInline, contextBudget, inlineRequestAt, warmInline, type InlineRequest } from "./inlineCompletion";
 import type { ModelSession } from "./model/session";
 import type { ModelHost } from "./modelHost";
 import type { WorkspaceContext } from "./workspaceContext";
@@ -20,11 +23,30 @@ interface Prefetch {
   settled: boolean;
 }
 
+interface WarmUp {
+  readonly controller: AbortController;
+  readonly uri: string;
+  settled: boolean;
+}
+
 export class InlineRequests {
   private readonly cache = new CompletionCache();
   private readonly byDocument = new Map<string, AbortController>();
   private prefetching: Prefetch | undefined;
-  private readonly counts = { requests: 0, cacheHits: 0, typedThroughHits: 0, prefetches: 0, prefetchesUsed: 0, prefetchesCancelled: 0 };
+  private warming: WarmUp | undefined;
+  /** The window the last warm-up evaluated, while the inline sequences still hold its prompt. */
+  private warmed: { readonly uri: string; readonly request: InlineRequest } | undefined;
+  private readonly counts = {
+    requests: 0,
+    cacheHits: 0,
+    typedThroughHits: 0,
+    prefetches: 0,
+    prefetchesUsed: 0,
+    prefetchesCancelled: 0,
+    warmUps: 0,
+    warmUpsUsed: 0,
+    warmUpsCancelled: 0,
+  };
 
   private readonly features: Required<InlineFeatures>;
   /** The context chunks of the last prompt prepared. */
@@ -40,6 +62,7 @@ export class InlineRequests {
       cache: features.cache ?? true,
       prefetch: (features.prefetch ?? true) && (features.cache ?? true),
       context: features.context ?? true,
+      warmUp: features.warmUp ?? true,
     };
   }
 
@@ -59,6 +82,7 @@ export class InlineRequests {
       this.counts.requests++;
       const cached = await this.cached(request, cancelled);
       if (cached) return cached;
+      this.noteWarmUpUse(document.uri, request);
       const completions = await this.host().run("inline", async () =>
         cancelled.aborted ? [] : completeInline(session, request, settings, cancelled),
       );
@@ -73,6 +97,7 @@ export class InlineRequests {
   /** Computes the completion at `offset` in `document` ahead of the request for it (after an acceptance). */
   prefetch(document: TextDocument, offset: number): void {
     this.cancelPrefetch();
+    this.cancelWarmUp();
     if (!this.features.prefetch) return;
     const prefetch: Prefetch = { controller: new AbortController(), settled: false, done: Promise.resolve() };
     prefetch.done = this.runPrefetch(prefetch, document, offset)
@@ -87,6 +112,7 @@ export class InlineRequests {
     prefetch.request = request;
     if (this.cache.has(request.prefix, request.suffix)) return;
     this.counts.prefetches++;
+    this.warmed = undefined;
     const completions = await this.host().run("inline", async () =>
       signal.aborted ? [] : completeInline(session, request, settings, signal),
     );
@@ -94,12 +120,63 @@ export class InlineRequests {
   }
 
   /**
+   * Evaluates the prompt of the window at `offset` in `document` ahead of a request there (the
+   * cursor rests there), when nothing else is using the inline context: a request, a prefetch.
+   * Skipped if the document, the model or the settings change before its turn.
+   */
+  warmUp(document: TextDocument, offset: number): void {
+    if (!this.features.warmUp || this.byDocument.size > 0 || (this.prefetching && !this.prefetching.settled)) return;
+    this.cancelWarmUp();
+    const warmUp: WarmUp = { controller: new AbortController(), uri: document.uri, settled: false };
+    this.warming = warmUp;
+    void this.runWarmUp(warmUp, document, offset)
+      .catch(() => undefined)
+      .finally(() => (warmUp.settled = true));
+  }
+
+  /** Cancels a warm-up in flight (the model is wanted for something else). */
+  cancelWarmUp(): void {
+    const warmUp = this.warming;
+    if (!warmUp) return;
+    this.warming = undefined;
+    if (warmUp.settled) return;
+    warmUp.controller.abort();
+    this.counts.warmUpsCancelled++;
+  }
+
+  private async runWarmUp(warmUp: WarmUp, document: TextDocument, offset: number): Promise<void> {
+    const { signal } = warmUp.controller;
+    const version = document.version;
+    const { session, settings, request } = await this.prepare(document, offset, false);
+    // A window the cache answers needs no model.
+    if (this.features.cache && this.cache.has(request.prefix, request.suffix)) return;
+    const settingsKey = JSON.stringify(settings);
+    await this.host().run("inline", async () => {
+      const moved = document.version !== version || JSON.stringify(this.settings()) !== settingsKey;
+      if (signal.aborted || moved || this.host().status().state !== "ready") return;
+      this.warmed = undefined;
+      await warmInline(session, request, settings, signal);
+      this.warmed = { uri: document.uri, request };
+      this.counts.warmUps++;
+    });
+  }
+
+  /** Counts a request that finds the inline sequences holding its window's start from a warm-up; the next one will not. */
+  private noteWarmUpUse(uri: string, request: InlineRequest): void {
+    const warmed = this.warmed;
+    this.warmed = undefined;
+    if (warmed?.uri === uri && sharesWindowStart(warmed.request, request)) this.counts.warmUpsUsed++;
+  }
+
+  /**
    * The session, the settings and the request: the window around the cursor and the workspace's
-   * chunks. The cache is emptied if the model or the settings changed.
+   * chunks. The cache is emptied if the model or the settings changed. `recorded` says whether
+   * its context counts as the last prompt prepared (a warm-up's does not).
    */
   private async prepare(
     document: TextDocument,
     offset: number,
+    recorded = true,
   ): Promise<{ session: ModelSession; settings: StandSettings; request: InlineRequest }> {
     const session = await this.host().current();
     const settings = this.settings();
@@ -112,7 +189,8 @@ export class InlineRequests {
     const context = this.features.context
       ? this.workspace.chunksFor(lines, contextBudget(session, settings), (chunk) => session.countChunkTokens(chunk))
       : [];
-    this.lastContext = { chunks: context.length, tokens: context.reduce((sum, chunk) => sum + session.countChunkTokens(chunk), 0) };
+    if (recorded)
+      this.lastContext = { chunks: context.length, tokens: context.reduce((sum, chunk) => sum + session.countChunkTokens(chunk), 0) };
     return { session, settings, request: { ...window, context, path: this.workspace.pathOf(document.uri) } };
   }
 
@@ -136,6 +214,7 @@ export class InlineRequests {
       return hit.completions;
     }
     this.cancelPrefetch();
+    this.cancelWarmUp();
     return undefined;
   }
 
@@ -153,6 +232,19 @@ export class InlineRequests {
 function leadsTo(earlier: InlineRequest, later: InlineRequest): boolean {
   return (
     later.suffix === earlier.suffix && later.prefix.startsWith(earlier.prefix) && !later.prefix.slice(earlier.prefix.length).includes("\n")
+  );
+}
+
+/**
+ * Whether `later`'s prompt starts as `earlier`'s does up to the line of `earlier`'s cursor: the
+ * same context and window start, the lines before the cursor's unchanged.
+ */
+function sharesWindowStart(earlier: InlineRequest, later: InlineRequest): boolean {
+  const lines = earlier.prefix.slice(0, earlier.prefix.lastIndexOf("\n") + 1);
+  return (
+    later.path === earlier.path &&
+    JSON.stringify(later.context ?? []) === JSON.stringify(earlier.context ?? []) &&
+    later.prefix.startsWith(lines)
   );
 }
 

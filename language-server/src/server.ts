@@ -177,6 +177,8 @@ function serve(channel: Socket): void {
     SolveRequest,
     validated(SolveRequest.method, SolveParamsSchema, async (params, token) => {
       const current = await modelHost().current();
+      // A solve competes for the same cores: a warm-up would only slow it.
+      inline.cancelWarmUp();
       const signal = abortSignalOf(token);
       const partialResultToken = params.partialResultToken;
       const result = await modelHost().run("solve", () =>
@@ -260,8 +262,14 @@ function serve(channel: Socket): void {
       log(`ignoring a malformed ${VisitedNotification.method} notification`);
       return;
     }
-    const { uri, line } = parsed.data;
-    if (documents.get(uri)) workspace.touched(uri, line);
+    const { uri, line, character } = parsed.data;
+    const document = documents.get(uri);
+    if (!document) return;
+    workspace.touched(uri, line);
+    // The place is likely the next one typed at: its prompt is evaluated while the user reads.
+    const lineStart = document.offsetAt({ line, character: 0 });
+    const lineText = document.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } }).replace(/\r?\n$/, "");
+    inline.warmUp(document, lineStart + Math.min(character ?? lineText.length, lineText.length));
   });
 
   connection.onNotification(AcceptedCompletionNotification, async (raw) => {

@@ -409,7 +409,7 @@ describe("package.json scripts no other test runs", () => {
     assert.equal(result.roundTrip.failures, 0);
   });
 
-  test("npm run bench:latency -- --requests 3 --solve-tokens 32 --session-steps 2: p50/p95 through the real server, idle (small, full-window and 10,000-line file), busy, a solve's first token with and without prefix sharing, and a replayed editing session per arm", (t) => {
+  test("npm run bench:latency -- --requests 3 --solve-tokens 32 --session-steps 2: p50/p95 through the real server, idle (small, full-window and 10,000-line file), busy, a visit before each new place warm and cold, a solve's first token with and without prefix sharing, and a replayed editing session per arm", (t) => {
     const help = runScript(t, "bench:latency", ["--help"]);
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /--requests N/);
@@ -429,6 +429,23 @@ describe("package.json scripts no other test runs", () => {
     }
     assert.match(run.stdout, /10000-line \/ \d+-line file: p50 ratio \d+\.\d\d×, paired ratios p25–p75 \d+\.\d\d–\d+\.\d\d×/);
     assert.match(run.stdout, /10000-line \/ 200-line file: p50 ratio \d+\.\d\d×, paired ratios p25–p75 \d+\.\d\d–\d+\.\d\d×/);
+    for (const arm of ["warm", "cold"]) {
+      for (const file of ["\\d+", "10000"]) {
+        const match = new RegExp(`^  ${arm}, ${file}-line file: p50 (\\d+) ms, p95 (\\d+) ms \\(3 requests, 3 candidates`, "m").exec(
+          run.stdout,
+        );
+        assert.ok(match, `no "${arm}, ${file}-line file" line in:\n${run.stdout}`);
+        assert.ok(Number(match[1]) > 0 && Number(match[1]) <= Number(match[2]), `${arm}: p50 ${match[1]} ms, p95 ${match[2]} ms`);
+      }
+      assert.match(
+        run.stdout,
+        new RegExp(`^ {4}${arm}: 10000-line / \\d+-line file: p50 ratio \\d+\\.\\d\\d×, paired ratios p25–p75`, "m"),
+      );
+    }
+    assert.match(run.stdout, /^ {4}10000-line file: warm \/ cold: p50 ratio \d+\.\d\d×/m);
+    const warmUps = /^ {2}warm-ups (\d+): used by the request (\d+), cancelled (\d+)$/m.exec(run.stdout);
+    assert.ok(warmUps, run.stdout);
+    assert.equal(Number(warmUps[1]) + Number(warmUps[3]), 6, "every visit of the warm arms (3 per file) started a warm-up");
     for (const arm of ["on", "off"]) {
       assert.match(run.stdout, new RegExp(`^  prefix sharing ${arm}: p50 \\d+ ms, p25–p75 \\d+–\\d+ ms \\(3 solves\\)$`, "m"));
     }
@@ -436,7 +453,7 @@ describe("package.json scripts no other test runs", () => {
     assert.match(run.stdout, /^ {2}on \/ off: paired ratios p25–p50–p75 \d+\.\d\d–\d+\.\d\d–\d+\.\d\d×$/m);
     const requests = /replayed editing session \(bench\/session\/session\.json, 2 steps\): (\d+) requests per arm/.exec(run.stdout);
     assert.ok(requests && Number(requests[1]) > 0, run.stdout);
-    for (const arm of ["none", "cache", "cache \\+ prefetch", "context", "all"]) {
+    for (const arm of ["none", "cache", "cache \\+ prefetch", "context", "warm-up", "all"]) {
       const line = new RegExp(
         `^  ${arm}: p50 \\d+ ms, p95 \\d+ ms, mean \\d+ ms; where a line is re-typed, the first item has the rest of it \\d+/\\d+ and \\d+\\.\\d characters right on average; cache hits (\\d+)/(\\d+) .*paired ratios p25–p75 \\d+\\.\\d\\d–\\d+\\.\\d\\d×$`,
         "m",

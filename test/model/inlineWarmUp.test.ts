@@ -1,0 +1,107 @@
+// The warm-up of an inline place on the embedded model (inlineCompletion.ts warmInline): after it,
+// a completion there, or one character typed there, evaluates far fewer tokens than cold, and a
+// greedy completion is the same. Tokens are counted at node-llama-cpp's controlledEvaluate.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { LlamaContextSequence } from "node-llama-cpp" with { "resolution-mode": "import" };
+import { defaultSettings, type StandSettings } from "../../common/protocol";
+import { completeInline, inlineRequestAt, warmInline } from "../../language-server/src/inlineCompletion";
+import { ModelSession } from "../../language-server/src/model/session";
+
+const MODEL_PATH = join(__dirname, "..", "..", "models", "stand-code-mini.gguf");
+
+/** 200 lines of small functions: the window around any place in the middle is full. */
+const TEXT = Array.from(
+  { length: 40 },
+  (_, i) =>
+    `export function scale${String(i)}(values: number[]): number[] {\n  const factor = ${String(i)};\n  return values.map((value) => value * factor);\n}\n`,
+).join("\n");
+
+function offsetOf(text: string, line: number, character: number): number {
+  const lines = text.split("\n").slice(0, line);
+  return lines.reduce((sum, content) => sum + content.length + 1, 0) + character;
+}
+
+describe("inline warm-up on the embedded model", () => {
+  let session: ModelSession;
+  let evaluated = 0;
+  let restore: (() => void) | undefined;
+
+  before(async () => {
+    session = await ModelSession.open({ path: MODEL_PATH, gpu: false });
+    const { LlamaContextSequence } = await import("node-llama-cpp");
+    const prototype = LlamaContextSequence.prototype;
+    const descriptor = Object.getOwnPropertyDescriptor(prototype, "controlledEvaluate");
+    const controlledEvaluate: unknown = descriptor?.value;
+    assert.ok(descriptor && typeof controlledEvaluate === "function");
+    Object.defineProperty(prototype, "controlledEvaluate", {
+      ...descriptor,
+      value: function (this: LlamaContextSequence, ...args: Parameters<LlamaContextSequence["controlledEvaluate"]>) {
+        evaluated += args[0].length;
+        return Reflect.apply(controlledEvaluate, this, args) as unknown;
+      },
+    });
+    restore = () => {
+      Object.defineProperty(prototype, "controlledEvaluate", descriptor);
+    };
+  });
+
+  after(async () => {
+    restore?.();
+    await session.dispose();
+  });
+
+  /** Completes at `offset` of `text` after a completion far away, warmed at `warmAt` of TEXT first or not; with the tokens it evaluated. */
+  const completeAfterElsewhere = async (
+    settings: StandSettings,
+    text: string,
+    offset: number,
+    warmAt: number | undefined,
+  ): Promise<{ items: string[]; evaluated: number }> => {
+    const signal = new AbortController().signal;
+    await completeInline(session, inlineRequestAt(session, TEXT, offsetOf(TEXT, 21, 0), settings), settings, signal);
+    if (warmAt !== undefined) await warmInline(session, inlineRequestAt(session, TEXT, warmAt, settings), settings, signal);
+    evaluated = 0;
+    const items = await completeInline(session, inlineRequestAt(session, text, offset, settings), settings, signal);
+    return { items, evaluated };
+  };
+
+  for (const candidates of [1, 3]) {
+    test(`${String(candidates)} candidate(s): warmed, the place itself and one character typed there evaluate a fraction of the tokens${candidates === 1 ? ", with the same greedy items" : ""}`, async (t) => {
+      const settings: StandSettings = { ...defaultSettings, inlineCandidates: candidates, temperature: 0, inlineMaxTokens: 16 };
+      // After "  return values." and after a line's indentation.
+      for (const [line, character] of [
+        [122, 16],
+        [152, 2],
+      ] as const) {
+        const place = offsetOf(TEXT, line, character);
+        const typed = TEXT.slice(0, place) + "m" + TEXT.slice(place);
+        for (const [text, offset] of [
+          [TEXT, place],
+          [typed, place + 1],
+        ] as const) {
+          const cold = await completeAfterElsewhere(settings, text, offset, undefined);
+          const warm = await completeAfterElsewhere(settings, text, offset, place);
+          const what = `line ${String(line)}:${String(character)}${text === typed ? " + 1 typed" : ""}: ${String(warm.evaluated)} tokens warm, ${String(cold.evaluated)} cold`;
+          t.diagnostic(what);
+          assert.ok(cold.evaluated > 200, what);
+          assert.ok(warm.evaluated * 2 < cold.evaluated, what);
+          if (candidates === 1) assert.deepEqual(warm.items, cold.items, what);
+        }
+      }
+    });
+  }
+
+  test("a warm-up whose signal is aborted stops, and the completion after it is the cold one", async () => {
+    const settings: StandSettings = { ...defaultSettings, inlineCandidates: 1, temperature: 0, inlineMaxTokens: 16 };
+    const place = offsetOf(TEXT, 182, 16);
+    const cold = await completeAfterElsewhere(settings, TEXT, place, undefined);
+    const controller = new AbortController();
+    const warming = warmInline(session, inlineRequestAt(session, TEXT, place, settings), settings, controller.signal);
+    controller.abort();
+    await assert.rejects(warming);
+    const items = await completeInline(session, inlineRequestAt(session, TEXT, place, settings), settings, new AbortController().signal);
+    assert.deepEqual(items, cold.items);
+  });
+});
