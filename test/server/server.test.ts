@@ -168,12 +168,14 @@ describe("language server", () => {
           streamed.set(progress.trajectory, (streamed.get(progress.trajectory) ?? "") + progress.spans.map((span) => span.text).join(""));
     for (const candidate of result.candidates) {
       assert.equal(streamed.get(candidate.trajectory) ?? "", candidate.text);
-      if (candidate.finishReason === "length") continue;
-      assert.ok(candidate.statistics.tokens < 200);
-      assert.match(candidate.text, /\n\}$/, "the answer ends with the brace that closes isString");
+      // The brace that closes isString ends the answer: nothing comes after it (a candidate may
+      // also end earlier, at an end-of-text token the model samples).
+      const close = candidate.text.indexOf("\n}");
+      assert.ok(close === -1 || close === candidate.text.length - 2, `nothing after the closing brace: ${JSON.stringify(candidate.text)}`);
+      if (candidate.finishReason !== "length") assert.ok(candidate.statistics.tokens < 200);
     }
     assert.ok(
-      result.candidates.some((candidate) => candidate.finishReason === "stop"),
+      result.candidates.some((candidate) => candidate.finishReason === "stop" && candidate.text.endsWith("\n}")),
       "without the rule, every candidate runs to the token limit",
     );
   });
