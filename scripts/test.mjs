@@ -18,8 +18,9 @@ function findTests(directory) {
 const STATISTICAL_TESTS = [join("test", "unit", "lossless.test.ts")];
 // Suites of their own, which npm test leaves out and CI runs after it: test/models/ (the fixture
 // models with real tokenizers, `npm run test:models`: it builds about 1 GB of fixtures on its first
-// run) and test/slow/ (`npm run test:slow`: the real-size cost twin and the editor round trip in
-// code-server, several minutes).
+// run) and test/slow/ (`npm run test:slow`: the real-size cost twin, the benchmark scripts and the
+// GPU kit, the chi-square proof of tree drafts on the real model, and the editor and checks round
+// trips in code-server: several minutes).
 const SEPARATE_SUITES = ["models", "slow"].map((folder) => join("test", folder) + "/");
 
 const unit = process.argv.includes("--unit");

@@ -14,20 +14,20 @@ const ROOT = join(__dirname, "..", "..");
 /**
  * The test that runs each README command .ci/run does not run itself, and text in that test that
  * proves it: the file the command's package.json script runs, or the call of
- * test/cli/scripts.test.ts that runs the script by name. List only a test that really runs it.
+ * test/cli/scripts.test.ts or test/slow/benchmarkScripts.test.ts that runs the script by name. List only a test that really runs it.
  */
 const COVERED_BY_TESTS: Readonly<Record<string, { readonly file: string; readonly evidence: string }>> = {
   "npm start": { file: "test/cli/start.test.ts", evidence: "scripts/start.mjs" },
   "npm run package": { file: "test/cli/package.test.ts", evidence: "scripts/package.mjs" },
   // Skipped without code-server and chromium, except under STAND_TEST_STRICT=1, as in CI.
   "npm run editor": { file: "test/e2e/editor.test.ts", evidence: "scripts/editor.mjs" },
-  "npm run bench": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench",' },
-  "npm run gpu-kit": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "gpu-kit",' },
+  "npm run bench": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench",' },
+  "npm run gpu-kit": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "gpu-kit",' },
   "npm run bench:engine": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:engine",' },
-  "npm run bench:cost": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:cost",' },
+  "npm run bench:cost": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:cost",' },
   "npm run bench:table": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:table")' },
-  "npm run bench:latency": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:latency",' },
-  "npm run bench:checks": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:checks",' },
+  "npm run bench:latency": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:latency",' },
+  "npm run bench:checks": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:checks",' },
   "npm run tree:optimise": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "tree:optimise",' },
   "npm run model:check": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "model:check",' },
   "npm run model:twin": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "model:twin",' },

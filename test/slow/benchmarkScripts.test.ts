@@ -1,0 +1,269 @@
+// Smoke runs of the benchmark scripts and the GPU kit (npm run test:slow, which CI runs): each run is
+// tiny, and each asserts what the script is for, not only its exit status, as test/cli/scripts.test.ts
+// does for the quicker scripts. Together they take a few minutes, too long for npm test.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { TREE_ADAPTIVE_METHOD, TREE_FIXED_METHOD } from "../../common/benchmarkTable";
+import { defaultSettings, type BenchmarkRow } from "../../common/protocol";
+import { ROOT, runScript } from "../support/packageScripts";
+
+describe("the benchmark scripts and the GPU kit", () => {
+  const folder = mkdtempSync(join(tmpdir(), "stand-benchmark-scripts-"));
+  after(() => {
+    rmSync(folder, { recursive: true, force: true });
+  });
+
+  test("npm run bench: one tiny run times autoregressive decoding against STAND on two prompt sets and writes the JSON", (t) => {
+    const prompts = join(folder, "prompts.jsonl");
+    const unseen = join(folder, "unseen.jsonl");
+    const out = join(folder, "bench.json");
+    writeFileSync(prompts, JSON.stringify({ prompt: "function add(a, b) {", kind: "code" }) + "\n");
+    writeFileSync(unseen, JSON.stringify({ prompt: "const leven = (left, right) => {\n\tif (left === right) {", kind: "code" }) + "\n");
+    const args = [
+      "--trajectories",
+      "1",
+      "--temperature",
+      "0",
+      "--max-tokens",
+      "8",
+      "--repetitions",
+      "2",
+      "--prompts",
+      `${prompts},${unseen}`,
+      "--json",
+      "--out",
+      out,
+    ];
+    const run = runScript(t, "bench", args);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as {
+      backend: string;
+      command: string;
+      settings: { maxTokens: number; promptCount: number; sampler: { topK: number; topP: number; minP: number } };
+      rows: BenchmarkRow[];
+    };
+    assert.deepEqual(JSON.parse(readFileSync(out, "utf8")), result, "--json prints exactly what --out writes");
+    assert.equal(result.backend, "cpu", "--gpu defaults to false");
+    assert.match(result.command, /^npm run bench -- .*--repetitions 2/, "the file says which command made it");
+    assert.deepEqual(result.settings, { ...result.settings, maxTokens: 8, promptCount: 2 });
+    const { topK, topP, minP } = defaultSettings;
+    assert.deepEqual(result.settings.sampler, { topK, topP, minP }, "T > 0 samples as the product does");
+    assert.deepEqual(
+      [...new Set(result.rows.map((r) => r.promptSet))],
+      ["prompts.jsonl", "unseen.jsonl"],
+      "each prompt set has rows of its own",
+    );
+    const lookup = result.rows.find((candidate) => candidate.method === "node-llama-cpp InputLookup");
+    assert.ok(lookup?.predictions, "node-llama-cpp's InputLookup row carries its own prediction counters");
+    for (const r of result.rows) {
+      assert.equal(r.repetitions, 2);
+      assert.ok(r.speedupRange.low <= r.speedup && r.speedup <= r.speedupRange.high, `${r.method}: ${JSON.stringify(r)}`);
+    }
+    const row = (method: string): BenchmarkRow => {
+      const found = result.rows.find((candidate) => candidate.method === method && candidate.promptSet === "prompts.jsonl");
+      assert.ok(found, `no "${method}" row in ${result.rows.map((r) => r.method).join(", ")}`);
+      return found;
+    };
+    const autoregressive = row("autoregressive (batched)");
+    assert.equal(autoregressive.speedup, 1, "the speedups are against batched autoregressive decoding");
+    assert.equal(autoregressive.draftedPerTrajectoryPerCall, 0, "autoregressive decoding drafts nothing");
+    assert.ok(autoregressive.tokensPerCall <= 1, `autoregressive: ${autoregressive.tokensPerCall} tokens per call`);
+    for (const method of ["autoregressive (batched)", "STAND chain, fixed 4", "STAND chain, adaptive"]) {
+      const { tokensPerSecond, tokensPerCall, speedup, trajectories, temperature } = row(method);
+      assert.ok(
+        tokensPerSecond > 0 && tokensPerCall > 0 && speedup > 0,
+        `${method}: ${tokensPerSecond} tok/s, ${tokensPerCall} tokens per call, ${speedup}×`,
+      );
+      assert.deepEqual([trajectories, temperature], [1, 0]);
+    }
+  });
+
+  test("npm run gpu-kit -- --no-node --cpu --fast: the bundled benchmark and twin writer, node-llama-cpp with the CUDA binaries less the backend run.sh builds, that backend's sources; run.sh proves the kit end to end on the CPU", (t) => {
+    const kit = join(folder, "gpu-kit");
+    const run = runScript(t, "gpu-kit", ["--out", kit, "--no-node", "--cpu", "--fast"], ROOT, 300_000);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(!existsSync(join(kit, "node.xz")), "--no-node leaves Node out");
+    assert.ok(statSync(join(kit, "run.sh")).mode & 0o100, "run.sh is executable");
+    const unpacked = join(folder, "gpu-kit-unpacked");
+    mkdirSync(unpacked);
+    for (const archive of ["app.tar.xz", "llama.cpp.tar.xz"]) {
+      const tar = spawnSync("tar", ["-xJf", join(kit, archive), "-C", unpacked], { encoding: "utf8" });
+      assert.equal(tar.status, 0, tar.stderr);
+    }
+    const binaries = join(unpacked, "app", "node_modules", "@node-llama-cpp", "linux-x64-cuda", "bins", "linux-x64-cuda");
+    assert.ok(existsSync(join(binaries, "llama-addon.node")), "the prebuilt CUDA binding is in the kit");
+    assert.ok(!existsSync(join(binaries, "libggml-cuda.so")), "the CUDA backend is left to run.sh to build");
+    const ggml = join(unpacked, "llama.cpp", "ggml", "src");
+    for (const needed of ["ggml-cuda/CMakeLists.txt", "ggml-backend.cpp", "ggml.c"])
+      assert.ok(existsSync(join(ggml, needed)), `llama.cpp sources lack ggml/src/${needed}`);
+    assert.ok(!existsSync(join(ggml, "ggml-vulkan")), "backends the kit never builds stay behind");
+    const help = spawnSync(process.execPath, ["bench.cjs", "--help"], { cwd: join(unpacked, "app"), encoding: "utf8" });
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /--gpu MODE/, "the bundled benchmark runs from the kit's own node_modules");
+
+    // The proof as on a GPU machine, with the CPU instead of CUDA, the tiny twin instead of the
+    // 1.5b and 7b ones, and one tiny benchmark per model.
+    const work = join(folder, "gpu-kit-work");
+    const results = join(folder, "gpu-kit-results");
+    const proof = (budget: string) =>
+      spawnSync(join(kit, "run.sh"), [results], {
+        encoding: "utf8",
+        timeout: 240_000,
+        env: {
+          ...process.env,
+          STAND_GPU_WORK: work,
+          STAND_GPU_KIT_CPU: "1",
+          STAND_GPU_KIT_BUDGET: budget,
+          STAND_GPU_KIT_TWINS: "tiny",
+          STAND_GPU_KIT_TRAJECTORIES: "1",
+          STAND_GPU_KIT_TEMPERATURES: "0",
+          STAND_GPU_KIT_PROMPTS: "1",
+          STAND_GPU_KIT_TOKENS: "8",
+          STAND_GPU_KIT_REPETITIONS: "1",
+        },
+      });
+    const proved = proof("300");
+    assert.equal(proved.status, 0, proved.stderr);
+    const log = readFileSync(join(results, "proof.log"), "utf8");
+    assert.match(log, /tiny twin of models\/stand-code-mini\.gguf \(width 384, 8 layers/);
+    assert.match(log, /proof done in \d+ s; 0 run\(s\) missing/);
+    const twin = join(work, "twins", "tiny.gguf");
+    assert.ok(existsSync(twin), "the twin is written in the work folder");
+    for (const [model, path] of [
+      ["tiny", twin],
+      ["stand-code-mini", "models/stand-code-mini.gguf"],
+    ] as const) {
+      const result = JSON.parse(readFileSync(join(results, `bench-cpu-${model}-n1.json`), "utf8")) as {
+        backend: string;
+        model: { path: string };
+        rows: BenchmarkRow[];
+      };
+      assert.equal(result.backend, "cpu");
+      assert.equal(result.model.path, path);
+      const autoregressive = result.rows.find((row) => row.method === "autoregressive (batched)");
+      assert.ok(autoregressive && autoregressive.tokensPerSecond > 0, `${model}: no autoregressive row`);
+      // The tree route end to end: each branch on a sequence of its own, the whole tree every step.
+      for (const method of [TREE_ADAPTIVE_METHOD, TREE_FIXED_METHOD]) {
+        const row = result.rows.find((candidate) => candidate.method === method);
+        assert.ok(row && row.tokensPerSecond > 0, `${model}: no "${method}" row`);
+      }
+      const fixedTree = result.rows.find((row) => row.method === TREE_FIXED_METHOD);
+      assert.ok(
+        fixedTree && fixedTree.draftedPerTrajectoryPerCall > 0,
+        `${model}: the fixed tree drafted ${String(fixedTree?.draftedPerTrajectoryPerCall)} tokens per call`,
+      );
+    }
+    const returned = readdirSync(results).map((name) => statSync(join(results, name)).size);
+    assert.ok(returned.reduce((a, b) => a + b, 0) < 16 * 2 ** 20, "what comes back is small: the twins stay in the work folder");
+    // Past the budget, runs are skipped and said to be, and run.sh fails.
+    const late = proof("1");
+    assert.equal(late.status, 1);
+    assert.match(readFileSync(join(results, "proof.log"), "utf8"), /bench-cpu-tiny-n1\.json: skipped, the budget is spent/);
+  });
+
+  test("npm run bench:cost: a call's cost with k drafts against a plain step, per model and N, with its spread", (t) => {
+    const out = join(folder, "cost.json");
+    const args = ["--trajectories", "1,2", "--drafts", "0,3", "--rounds", "2", "--calls", "1", "--json", "--out", out];
+    const run = runScript(t, "bench:cost", args);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as {
+      rows: { trajectories: number; plainStepMs: number; curve: { drafts: number; median: number; min: number; max: number }[] }[];
+    };
+    assert.deepEqual(JSON.parse(readFileSync(out, "utf8")), result, "--json prints exactly what --out writes");
+    assert.deepEqual(
+      result.rows.map((row) => row.trajectories),
+      [1, 2],
+    );
+    for (const row of result.rows) {
+      assert.ok(row.plainStepMs > 0);
+      assert.deepEqual(
+        row.curve.map((point) => point.drafts),
+        [0, 3],
+      );
+      assert.deepEqual(row.curve[0], { drafts: 0, median: 1, min: 1, max: 1 }, "k = 0 is the plain step itself");
+      const drafted = row.curve[1];
+      assert.ok(drafted && drafted.min > 0 && drafted.min <= drafted.median && drafted.median <= drafted.max, JSON.stringify(drafted));
+    }
+  });
+
+  test("npm run bench:latency -- --requests 3 --solve-tokens 32 --session-steps 2: p50/p95 through the real server, idle (small, full-window and 10,000-line file), busy, a visit before each new place warm and cold, a solve's first token with and without prefix sharing, and a replayed editing session per arm", (t) => {
+    const help = runScript(t, "bench:latency", ["--help"]);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /--requests N/);
+    assert.match(help.stdout, /--solve-tokens N/);
+    assert.match(help.stdout, /--session-steps N/);
+    const run = runScript(t, "bench:latency", ["--requests", "3", "--solve-tokens", "32", "--session-steps", "2"], ROOT, 120_000);
+    assert.equal(run.code, 0, run.stderr);
+    for (const name of [
+      "idle, \\d+-line file",
+      "idle, 200-line file \\(most windows full\\)",
+      "idle, 10000-line file",
+      "while a 4-trajectory solve runs, \\d+-line file",
+    ]) {
+      const match = new RegExp(`${name}: p50 (\\d+) ms, p95 (\\d+) ms \\(3 requests, 3 candidates`).exec(run.stdout);
+      assert.ok(match, `no "${name}" line in:\n${run.stdout}`);
+      assert.ok(Number(match[1]) > 0 && Number(match[1]) <= Number(match[2]), `${name}: p50 ${match[1]} ms, p95 ${match[2]} ms`);
+    }
+    assert.match(run.stdout, /10000-line \/ \d+-line file: p50 ratio \d+\.\d\d×, paired ratios p25–p75 \d+\.\d\d–\d+\.\d\d×/);
+    assert.match(run.stdout, /10000-line \/ 200-line file: p50 ratio \d+\.\d\d×, paired ratios p25–p75 \d+\.\d\d–\d+\.\d\d×/);
+    for (const arm of ["warm", "cold"]) {
+      for (const file of ["\\d+", "10000"]) {
+        const match = new RegExp(`^  ${arm}, ${file}-line file: p50 (\\d+) ms, p95 (\\d+) ms \\(3 requests, 3 candidates`, "m").exec(
+          run.stdout,
+        );
+        assert.ok(match, `no "${arm}, ${file}-line file" line in:\n${run.stdout}`);
+        assert.ok(Number(match[1]) > 0 && Number(match[1]) <= Number(match[2]), `${arm}: p50 ${match[1]} ms, p95 ${match[2]} ms`);
+      }
+      assert.match(
+        run.stdout,
+        new RegExp(`^ {4}${arm}: 10000-line / \\d+-line file: p50 ratio \\d+\\.\\d\\d×, paired ratios p25–p75`, "m"),
+      );
+    }
+    assert.match(run.stdout, /^ {4}10000-line file: warm \/ cold: p50 ratio \d+\.\d\d×/m);
+    const warmUps = /^ {2}warm-ups (\d+): used by the request (\d+), cancelled (\d+)$/m.exec(run.stdout);
+    assert.ok(warmUps, run.stdout);
+    assert.equal(Number(warmUps[1]) + Number(warmUps[3]), 6, "every visit of the warm arms (3 per file) started a warm-up");
+    for (const arm of ["on", "off"]) {
+      assert.match(run.stdout, new RegExp(`^  prefix sharing ${arm}: p50 \\d+ ms, p25–p75 \\d+–\\d+ ms \\(3 solves\\)$`, "m"));
+    }
+    assert.match(run.stdout, /solve, time to first token at N = 16, prompt \d+ tokens/);
+    assert.match(run.stdout, /^ {2}on \/ off: paired ratios p25–p50–p75 \d+\.\d\d–\d+\.\d\d–\d+\.\d\d×$/m);
+    const requests = /replayed editing session \(bench\/session\/session\.json, 2 steps\): (\d+) requests per arm/.exec(run.stdout);
+    assert.ok(requests && Number(requests[1]) > 0, run.stdout);
+    for (const arm of ["none", "cache", "cache \\+ prefetch", "context", "warm-up", "all"]) {
+      const line = new RegExp(
+        `^  ${arm}: p50 \\d+ ms, p95 \\d+ ms, mean \\d+ ms; where a line is re-typed, the first item has the rest of it \\d+/\\d+ and \\d+\\.\\d characters right on average; cache hits (\\d+)/(\\d+) .*paired ratios p25–p75 \\d+\\.\\d\\d–\\d+\\.\\d\\d×$`,
+        "m",
+      ).exec(run.stdout);
+      assert.ok(line, `no "${arm}" line in:\n${run.stdout}`);
+      assert.equal(Number(line[2]), Number(requests[1]), "every request of the session reached the server");
+      if (!arm.startsWith("cache") && arm !== "all") assert.equal(line[1], "0", `${arm} has no cache`);
+    }
+  });
+
+  test("npm run bench:checks -- --seeds 1 -n 2: candidates passing, top-ranked against a random pick, and no ranking violation", (t) => {
+    const help = runScript(t, "bench:checks", ["--help"]);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /--seeds N/);
+    const run = runScript(
+      t,
+      "bench:checks",
+      ["--seeds", "1", "-n", "2", "--max-tokens", "48", "--problems", "is-string,sum", "--out", "-"],
+      ROOT,
+      180_000,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /problem +candidates passing +solves with a pass +top-ranked passes +random pick passes +majority vote passes +ranking violations/,
+    );
+    for (const problem of ["is-string", "sum"])
+      assert.match(run.stdout, new RegExp(`^ +${problem} +[0-2]/2 +[01]/1 +\\d+ % +\\d+ % +\\d+ % +0$`, "m"));
+    assert.match(run.stdout, /^ +all +[0-4]\/4 +[0-2]\/2 +\d+ % +\d+ % +\d+ % +0$/m);
+    assert.match(run.stdout, /In every solve the ranking put every passing candidate first/);
+  });
+});
