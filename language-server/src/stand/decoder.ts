@@ -67,6 +67,8 @@ export interface DecoderOptions {
   readonly budget?: DraftBudget;
   /** Replaceable for tests only (the negative control uses a deliberately wrong one). */
   readonly verifier?: Verifier;
+  /** Milliseconds now; replaceable for tests only, which price steps by a clock they control. */
+  readonly clock?: () => number;
 }
 
 /** One trajectory's draft and the target's distributions at its nodes, for the drafter to learn from. */
@@ -98,6 +100,7 @@ interface StepDraft {
  */
 export class Decoder {
   private readonly verifier: Verifier;
+  private readonly clock: () => number;
 
   constructor(private readonly options: DecoderOptions) {
     const { target, shape, budget } = options;
@@ -108,6 +111,7 @@ export class Decoder {
       throw new RangeError("the draft budget was made for another kind of target (see DraftBudget.for)");
     }
     this.verifier = options.verifier ?? verifyDraft;
+    this.clock = options.clock ?? (() => performance.now());
   }
 
   async decode(request: DecodeRequest): Promise<DecodeResult> {
@@ -139,14 +143,14 @@ export class Decoder {
         break;
       }
 
-      const draftStart = performance.now();
+      const draftStart = this.clock();
       const drafts = this.draftStep(live, request, random);
       const requests: TargetRequest[] = drafts.map(({ trajectory, draft }) => ({
         trajectory: trajectory.index,
         context: trajectory.context,
         draft,
       }));
-      const targetStart = performance.now();
+      const targetStart = this.clock();
       let distributions: SparseDistribution[][];
       try {
         // The last step's lessons are learned while the target computes this one: only the next
@@ -159,7 +163,7 @@ export class Decoder {
         for (const trajectory of live) trajectory.finishReason = "cancelled";
         break;
       }
-      const targetEnd = performance.now();
+      const targetEnd = this.clock();
 
       const verifications = drafts.map((stepDraft, i) => {
         const nodeDistributions = distributions[i];
@@ -168,15 +172,19 @@ export class Decoder {
         return this.commitStep(stepDraft, nodeDistributions, request, stopTokens, random, total);
       });
       total.targetCalls++;
-      // The first call of a decode also evaluates the prompts, so it says nothing about draft cost.
+      const stepEnd = this.clock();
+      // The budget prices the whole step, not the target call alone: a draft also costs its
+      // drawing, its verification and what the drafter learns from each verified position, which
+      // at T > 0 (sampled drafts, residuals, a distribution per position) made drafts that paid
+      // for their call lose overall. The first call of a decode also evaluates the prompts, so it
+      // says nothing about draft cost.
       budget?.record(
         drafts.map(({ evidence }) => evidence),
         drafts.map(({ draft }) => draft),
         verifications,
-        step === 0 ? undefined : targetEnd - targetStart,
+        step === 0 ? undefined : stepEnd - draftStart,
       );
-      const stepEnd = performance.now();
-      const drafterMs = targetStart - draftStart + (stepEnd - targetEnd);
+      const drafterMs = targetStart - draftStart + (this.clock() - targetEnd);
       total.drafterMs += drafterMs;
       total.targetMs += targetEnd - targetStart;
       for (const trajectory of live) {
