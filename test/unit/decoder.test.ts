@@ -290,6 +290,37 @@ describe("decoder", () => {
     );
   });
 
+  test("the budget prices a draft by its whole step: drafts whose drawing, verification and learning cost more than the call saves stop", async () => {
+    // A fake clock: each target call takes 1 ms plus 0.05 ms per draft token (drafts nearly free
+    // in the call), and drawing a draft takes msPerDrawnToken per token it holds (the work a
+    // draft adds around the call: at T > 0 on a CPU, a real cost).
+    const draftedPerCall = async (msPerDrawnToken: number): Promise<number> => {
+      let now = 0;
+      const drafter = standDrafter(new NgramTable());
+      const draw = drafter.draft.bind(drafter);
+      drafter.draft = (request) => {
+        const draft = draw(request);
+        now += msPerDrawnToken * draft.draftedCount;
+        return draft;
+      };
+      const timed: TargetModel = {
+        capabilities: target.capabilities,
+        evaluate: (requests, options, evaluation) => {
+          now += 1 + 0.05 * requests.reduce((sum, { draft }) => sum + draft.draftedCount, 0);
+          return target.evaluate(requests, options, evaluation);
+        },
+      };
+      const budget = DraftBudget.for(timed);
+      const decoder = new Decoder({ target: timed, drafter, shape: DraftShape.chain(4), budget, clock: () => now });
+      const result = await decoder.decode({ prompts: [prompt(3)], maxTokens: 600, sampling: greedySampling, seed: 5 });
+      return result.statistics.drafted / result.statistics.targetCalls;
+    };
+    const free = await draftedPerCall(0);
+    const costly = await draftedPerCall(2);
+    assert.ok(free > 1, `drafts that cost nothing around the call: ${free.toFixed(2)} draft tokens per call`);
+    assert.ok(costly < 0.25, `drafts that cost 2 calls a token around the call: ${costly.toFixed(2)} draft tokens per call`);
+  });
+
   test("a target's capabilities are checked: no tree for a chain-only target, no budget made for another kind of target", () => {
     const chainsOnly: TargetModel = {
       capabilities: { trees: false, padsToLongestDraft: true },

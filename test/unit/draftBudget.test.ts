@@ -101,6 +101,25 @@ describe("draft budget: exploring", () => {
     );
   };
 
+  test("after a run of draft calls, two steps draft nothing, so that drafts stay priced against plain calls", () => {
+    const sure = kind("sure");
+    const { plainInterval } = BUDGET_TUNING.planning;
+    const budget = new DraftBudget({ acceptance: estimatorWith([sure, 4, 4]), cost: costModel((n, d) => n + 0.02 * d, [1]) });
+    const shape = DraftShape.chain(4);
+    const planned: number[] = [];
+    for (let step = 0; step < plainInterval + 3; step++) {
+      const depth = budget.plan([sure], shape)[0] ?? 0;
+      planned.push(depth);
+      budget.record([sure], [chain(depth)], [accepting(depth)], 1 + 0.02 * depth);
+    }
+    assert.ok(
+      planned.slice(0, plainInterval).every((depth) => depth > 0),
+      `planned ${planned.join(" ")}`,
+    );
+    assert.deepEqual(planned.slice(plainInterval), [0, 0, 4], `planned ${planned.join(" ")}`);
+    assert.equal(budget.needsEvidence(1, shape), true, "drafting again");
+  });
+
   test("asks for no evidence when no draft could pay, except on exploring steps", () => {
     const shape = DraftShape.chain(4);
     const tuning = { ...BUDGET_TUNING.planning, explorationInterval: 8 };

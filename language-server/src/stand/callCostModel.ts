@@ -36,8 +36,8 @@ function predict(coefficients: Coefficients, sequences: number, draftTokens: num
  * fitted by decayed least squares with a ridge pull towards a prior shape (BUDGET_TUNING.cost).
  *
  * The fit learns the curve's shape, not the machine's speed of the moment: each call is divided
- * by the current load factor (how much slower the last few calls of an unchanged shape ran than
- * the fit predicts)
+ * by the current load factor (how much slower the last few plain calls of an unchanged shape ran
+ * than the fit predicts)
  * before it is fitted, and estimates are multiplied by it. Drafts are priced by few calls, often
  * hundreds of calls apart; without this, a draft call timed while another program briefly took
  * the core would price drafts at the busy machine's cost until it decayed, and the budget would
@@ -83,9 +83,11 @@ export class CallCostModel implements CallCost {
     // Divided by the load before this call, so that a call's own surprise is fitted, not absorbed.
     const unloaded = measured / this.load;
     this.fit.add(features(sequences, draftTokens, reshapes), unloaded);
-    // Only calls of the same shape as the one before move the load: the fit knows them best (a
-    // change of shape costs what few calls have shown).
-    if (this.observations >= this.tuning.loadWarmUp && reshapes === 0) {
+    // Only plain calls of the same shape as the one before move the load: the fit knows them best
+    // (a change of shape costs what few calls have shown), and a draft is to be priced against
+    // them. Were draft calls to move it, a budget that drafts every step would fold the misfit of
+    // its draft's price into the load, and the ratio of draft to plain would never be corrected.
+    if (this.observations >= this.tuning.loadWarmUp && reshapes === 0 && draftTokens === 0) {
       const ratio = measured / predict(this.coefficients(), sequences, draftTokens, reshapes);
       this.load = (1 - this.tuning.loadSmoothing) * this.load + this.tuning.loadSmoothing * ratio;
     }

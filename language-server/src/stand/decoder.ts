@@ -73,6 +73,8 @@ export interface DecoderOptions {
   readonly choice?: ShapeChoice;
   /** Replaceable for tests only (the negative control uses a deliberately wrong one). */
   readonly verifier?: Verifier;
+  /** Milliseconds now; replaceable for tests only, which price steps by a clock they control. */
+  readonly clock?: () => number;
 }
 
 /** One trajectory's draft and the target's distributions at its nodes, for the drafter to learn from. */
@@ -104,11 +106,13 @@ interface StepDraft {
  */
 export class Decoder {
   private readonly verifier: Verifier;
+  private readonly clock: () => number;
 
   constructor(private readonly options: DecoderOptions) {
     const { target } = options;
     for (const { shape, budget } of options.choice?.arms ?? [options]) Decoder.check(target, shape, budget);
     this.verifier = options.verifier ?? verifyDraft;
+    this.clock = options.clock ?? (() => performance.now());
   }
 
   private static check(target: TargetModel, shape: DraftShape, budget: DraftBudget | undefined): void {
@@ -153,7 +157,7 @@ export class Decoder {
         break;
       }
 
-      const draftStart = performance.now();
+      const draftStart = this.clock();
       const arm: ShapeArm | undefined = choice?.next();
       const { shape, budget } = arm ?? this.options;
       const drafts = this.draftStep(live, request, random, shape, budget);
@@ -162,7 +166,7 @@ export class Decoder {
         context: trajectory.context,
         draft,
       }));
-      const targetStart = performance.now();
+      const targetStart = this.clock();
       let distributions: SparseDistribution[][];
       try {
         // The last step's lessons are learned while the target computes this one: only the next
@@ -175,7 +179,7 @@ export class Decoder {
         for (const trajectory of live) trajectory.finishReason = "cancelled";
         break;
       }
-      const targetEnd = performance.now();
+      const targetEnd = this.clock();
 
       const tokensBefore = total.tokens;
       const verifications = drafts.map((stepDraft, i) => {
@@ -185,14 +189,18 @@ export class Decoder {
         return this.commitStep(stepDraft, nodeDistributions, request, stopTokens, random, total, budget);
       });
       total.targetCalls++;
-      // The first call of a decode also evaluates the prompts, so it says nothing about draft cost.
+      const stepEnd = this.clock();
+      // The budget prices the whole step, not the target call alone: a draft also costs its
+      // drawing, its verification and what the drafter learns from each verified position, which
+      // at T > 0 (sampled drafts, residuals, a distribution per position) made drafts that paid
+      // for their call lose overall. The first call of a decode also evaluates the prompts, so it
+      // says nothing about draft cost.
       budget?.record(
         drafts.map(({ evidence }) => evidence),
         drafts.map(({ draft }) => draft),
         verifications,
-        step === 0 ? undefined : targetEnd - targetStart,
+        step === 0 ? undefined : stepEnd - draftStart,
       );
-      const stepEnd = performance.now();
       const drafterMs = targetStart - draftStart + (stepEnd - targetEnd);
       // Like the budget, the choice learns nothing from the first call, which evaluates the prompts.
       if (arm && step > 0) {

@@ -49,6 +49,10 @@ export class DraftBudget {
   private readonly tuning: Tuning<"planning">;
   private steps = 0;
   private pricedDraftCalls = 0;
+  /** Calls in a row with drafts (see BUDGET_TUNING.planning.plainInterval). */
+  private draftCallsInARow = 0;
+  /** Plain steps still to run before drafting again: two, since only the second prices the load. */
+  private plainStepsOwed = 0;
 
   constructor(options: DraftBudgetOptions = {}) {
     this.acceptance = options.acceptance ?? new AcceptanceEstimator();
@@ -69,6 +73,7 @@ export class DraftBudget {
    * part of a step where drafting cannot pay (a CPU at a high temperature).
    */
   needsEvidence(trajectories: number, shape: DraftShape): boolean {
+    if (this.pricesPlain()) return false;
     if (this.explores()) return true;
     const widths = shape.widths();
     const reach = reachOf(this.acceptance.bestRates(widths.length));
@@ -91,6 +96,7 @@ export class DraftBudget {
 
   /** The draft depth for each trajectory, given each drafter's assessment and the largest shape. */
   plan(evidence: readonly (Evidence | undefined)[], shape: DraftShape): number[] {
+    if (this.pricesPlain()) return evidence.map(() => 0);
     const widths = shape.widths();
     const price = this.cost.estimator();
     const depths = this.sharedDepth ? this.planSharedDepth(evidence, widths, price) : this.planDepths(evidence, widths, price);
@@ -116,6 +122,12 @@ export class DraftBudget {
       const verification = verifications[i];
       if (kind && verification) this.acceptance.record(kind, draft, verification);
     });
+    if (drafts.some((draft) => draft.draftedCount > 0)) {
+      if (++this.draftCallsInARow >= this.tuning.plainInterval) this.plainStepsOwed = 2;
+    } else {
+      this.draftCallsInARow = 0;
+      this.plainStepsOwed = Math.max(0, this.plainStepsOwed - 1);
+    }
     if (milliseconds === undefined) return;
     // With a shared depth, the target evaluated every trajectory at the longest draft's length.
     const draftTokens = this.sharedDepth
@@ -205,6 +217,11 @@ export class DraftBudget {
       const shared = Math.max(planned, Math.min(1, Math.max(0, ...depths)));
       evidence.forEach((kind, trajectory) => (depths[trajectory] = kind ? shared : 0));
     }
+  }
+
+  /** Whether this step drafts nothing so that a plain call is priced (see BUDGET_TUNING.planning.plainInterval). */
+  private pricesPlain(): boolean {
+    return this.plainStepsOwed > 0;
   }
 
   /** Whether this step explores (see BUDGET_TUNING.planning.explorationInterval). */
