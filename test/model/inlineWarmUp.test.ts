@@ -4,10 +4,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { LlamaContextSequence } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { defaultSettings, type StandSettings } from "../../common/protocol";
 import { completeInline, inlineRequestAt, warmInline } from "../../language-server/src/inlineCompletion";
 import { ModelSession } from "../../language-server/src/model/session";
+import { countEvaluatedTokens, type EvaluatedTokens } from "../support/evaluatedTokens";
 
 const MODEL_PATH = join(__dirname, "..", "..", "models", "stand-code-mini.gguf");
 
@@ -25,30 +25,17 @@ function offsetOf(text: string, line: number, character: number): number {
 
 describe("inline warm-up on the embedded model", () => {
   let session: ModelSession;
-  let evaluated = 0;
-  let restore: (() => void) | undefined;
+  let counter: EvaluatedTokens | undefined;
+  /** Tokens node-llama-cpp evaluated since the counter was installed. */
+  const evaluated = (): number => counter?.count ?? 0;
 
   before(async () => {
     session = await ModelSession.open({ path: MODEL_PATH, gpu: false });
-    const { LlamaContextSequence } = await import("node-llama-cpp");
-    const prototype = LlamaContextSequence.prototype;
-    const descriptor = Object.getOwnPropertyDescriptor(prototype, "controlledEvaluate");
-    const controlledEvaluate: unknown = descriptor?.value;
-    assert.ok(descriptor && typeof controlledEvaluate === "function");
-    Object.defineProperty(prototype, "controlledEvaluate", {
-      ...descriptor,
-      value: function (this: LlamaContextSequence, ...args: Parameters<LlamaContextSequence["controlledEvaluate"]>) {
-        evaluated += args[0].length;
-        return Reflect.apply(controlledEvaluate, this, args) as unknown;
-      },
-    });
-    restore = () => {
-      Object.defineProperty(prototype, "controlledEvaluate", descriptor);
-    };
+    counter = await countEvaluatedTokens();
   });
 
   after(async () => {
-    restore?.();
+    counter?.restore();
     await session.dispose();
   });
 
@@ -62,9 +49,9 @@ describe("inline warm-up on the embedded model", () => {
     const signal = new AbortController().signal;
     await completeInline(session, inlineRequestAt(session, TEXT, offsetOf(TEXT, 21, 0), settings), settings, signal);
     if (warmAt !== undefined) await warmInline(session, inlineRequestAt(session, TEXT, warmAt, settings), settings, signal);
-    evaluated = 0;
+    const before = evaluated();
     const items = await completeInline(session, inlineRequestAt(session, text, offset, settings), settings, signal);
-    return { items, evaluated };
+    return { items, evaluated: evaluated() - before };
   };
 
   for (const candidates of [1, 3]) {

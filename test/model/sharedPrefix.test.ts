@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
+import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { LlamaTarget } from "../../language-server/src/model/llamaTarget";
 import { loadRuntime, type Runtime } from "../../language-server/src/model/runtime";
 import { copySequencePrefix } from "../../language-server/src/model/sequenceCopy";
@@ -17,6 +17,7 @@ import {
   standDrafter,
   type SamplingOptions,
 } from "../../language-server/src/stand";
+import { countEvaluatedTokens, type EvaluatedTokens } from "../support/evaluatedTokens";
 
 const MODEL_PATH = join(__dirname, "..", "..", "models", "stand-code-mini.gguf");
 
@@ -46,8 +47,9 @@ describe("prefix sharing on the embedded model", () => {
   let prompt: Token[];
   let other: Token[];
   /** Tokens the context sequences have been given to evaluate, counted at node-llama-cpp's own method. */
-  let evaluated = 0;
-  let restore: (() => void) | undefined;
+  let counter: EvaluatedTokens | undefined;
+  /** Tokens node-llama-cpp evaluated since the counter was installed. */
+  const evaluated = (): number => counter?.count ?? 0;
 
   before(async () => {
     runtime = await loadRuntime(false);
@@ -55,25 +57,11 @@ describe("prefix sharing on the embedded model", () => {
     prompt = model.tokenize(PROMPT);
     other = model.tokenize(OTHER);
     assert.ok(prompt.length > MIN_SHARED_TOKENS && other.length > MIN_SHARED_TOKENS, "the prompts are long enough to be shared");
-    const { LlamaContextSequence } = await import("node-llama-cpp");
-    const prototype = LlamaContextSequence.prototype;
-    const descriptor = Object.getOwnPropertyDescriptor(prototype, "controlledEvaluate");
-    const controlledEvaluate: unknown = descriptor?.value;
-    assert.ok(descriptor && typeof controlledEvaluate === "function");
-    Object.defineProperty(prototype, "controlledEvaluate", {
-      ...descriptor,
-      value: function (this: LlamaContextSequence, ...args: Parameters<LlamaContextSequence["controlledEvaluate"]>) {
-        evaluated += args[0].length;
-        return Reflect.apply(controlledEvaluate, this, args) as unknown;
-      },
-    });
-    restore = () => {
-      Object.defineProperty(prototype, "controlledEvaluate", descriptor);
-    };
+    counter = await countEvaluatedTokens();
   });
 
   after(async () => {
-    restore?.();
+    counter?.restore();
     await model.dispose();
     await runtime.llama.dispose();
   });
@@ -84,9 +72,9 @@ describe("prefix sharing on the embedded model", () => {
   /** Tokens evaluated by one call of the target on these contexts (no drafts). */
   async function tokensEvaluatedBy(target: LlamaTarget, contexts: readonly (readonly number[] | undefined)[]): Promise<number> {
     const requests = contexts.flatMap((context, trajectory) => (context ? [{ trajectory, context, draft: new DraftTree(context) }] : []));
-    const before = evaluated;
+    const before = evaluated();
     await target.evaluate(requests, greedySampling);
-    return evaluated - before;
+    return evaluated() - before;
   }
 
   test("node-llama-cpp has the sequence copy that sharing uses, and it copies what the sequence holds", async () => {
@@ -136,9 +124,9 @@ describe("prefix sharing on the embedded model", () => {
       const target = await create(4, sharePrefixes);
       try {
         const requests = contexts.map((context, trajectory) => ({ trajectory, context, draft: new DraftTree(context) }));
-        const before = evaluated;
+        const before = evaluated();
         distributions.push(await target.evaluate(requests, { temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05 }));
-        if (sharePrefixes) assert.equal(evaluated - before, prompt.length - 1 + other.length - 1 + 4);
+        if (sharePrefixes) assert.equal(evaluated() - before, prompt.length - 1 + other.length - 1 + 4);
       } finally {
         await target.dispose();
       }

@@ -1,11 +1,9 @@
 // STAND through the node-llama-cpp adapter on the embedded model: exact at temperature 0 against
 // node-llama-cpp's own greedy generation, consistent at temperature > 0.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { LlamaTarget } from "../../language-server/src/model/llamaTarget";
-import { loadRuntime, type Runtime } from "../../language-server/src/model/runtime";
 import {
   Decoder,
   DraftBudget,
@@ -18,49 +16,22 @@ import {
   standDrafter,
   type Drafter,
 } from "../../language-server/src/stand";
-
-const MODEL_PATH = join(__dirname, "..", "..", "models", "stand-code-mini.gguf");
-const MAX_TOKENS = 48;
-const PROMPTS = [
-  "export function binarySearch(items: number[], target: number): number {\n",
-  'import { readFile } from "node:fs/promises";\n\nexport async function readJson<T>(path: string): Promise<T> {\n',
-  "export class Stack<T> {\n  private readonly items: T[] = [];\n\n  push(item: T): void {\n",
-  "function fibonacci(n) {\n  if (n < 2) {\n",
-];
+import { loadGreedyReference, MAX_TOKENS, type GreedyReference } from "../support/greedyReference";
 
 describe("STAND on the embedded model", () => {
-  let runtime: Runtime;
+  let reference: GreedyReference;
   let model: LlamaModel;
   let prompts: Token[][];
   let stopTokens: Token[];
-  const greedy: Token[][] = [];
+  let greedy: Token[][];
 
   before(async () => {
-    runtime = await loadRuntime(false);
-    model = await runtime.llama.loadModel({ modelPath: MODEL_PATH });
-    prompts = PROMPTS.map((text) => model.tokenize(text));
-    const eos = model.tokens.eos;
-    assert.ok(eos !== null, "the embedded model has an end-of-sequence token");
-    stopTokens = [eos];
-    // The reference: node-llama-cpp's own greedy loop, independent of our decoder and adapter.
-    const context = await model.createContext({ contextSize: 256, threads: 1 });
-    for (const prompt of prompts) {
-      const sequence = context.getSequence();
-      const tokens: Token[] = [];
-      for await (const token of sequence.evaluate(prompt, { temperature: 0 })) {
-        if (stopTokens.includes(token)) break;
-        tokens.push(token);
-        if (tokens.length >= MAX_TOKENS) break;
-      }
-      greedy.push(tokens);
-      await sequence.dispose();
-    }
-    await context.dispose();
+    reference = await loadGreedyReference();
+    ({ model, prompts, stopTokens, greedy } = reference);
   });
 
   after(async () => {
-    await model.dispose();
-    await runtime.llama.dispose();
+    await reference.dispose();
   });
 
   /** Decodes each batch greedily with a new decoder: every trajectory's tokens in order, and the draft tokens accepted. */

@@ -2,11 +2,9 @@
 // context sequence (language-server/src/model/sequencePool.ts), exact at temperature 0 against
 // node-llama-cpp's own greedy generation.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { LlamaTarget } from "../../language-server/src/model/llamaTarget";
-import { loadRuntime, type Runtime } from "../../language-server/src/model/runtime";
 import { copySequencePrefix } from "../../language-server/src/model/sequenceCopy";
 import {
   Decoder,
@@ -18,51 +16,25 @@ import {
   verifyDraft,
   type Verifier,
 } from "../../language-server/src/stand";
+import { loadGreedyReference, MAX_TOKENS, type GreedyReference } from "../support/greedyReference";
 
-const MODEL_PATH = join(__dirname, "..", "..", "models", "stand-code-mini.gguf");
-const MAX_TOKENS = 48;
-const PROMPTS = [
-  "export function binarySearch(items: number[], target: number): number {\n",
-  'import { readFile } from "node:fs/promises";\n\nexport async function readJson<T>(path: string): Promise<T> {\n',
-  "export class Stack<T> {\n  private readonly items: T[] = [];\n\n  push(item: T): void {\n",
-  "function fibonacci(n) {\n  if (n < 2) {\n",
-];
 /** A small skewed tree: 3 candidates for the next token, then chains and a few side branches. */
 const TREE = DraftShape.fromWidths([3, 4, 3, 3, 2, 2, 1, 1]);
 
 describe("draft trees on the embedded model", () => {
-  let runtime: Runtime;
+  let reference: GreedyReference;
   let model: LlamaModel;
   let prompts: Token[][];
   let stopTokens: Token[];
-  const greedy: Token[][] = [];
+  let greedy: Token[][];
 
   before(async () => {
-    runtime = await loadRuntime(false);
-    model = await runtime.llama.loadModel({ modelPath: MODEL_PATH });
-    prompts = PROMPTS.map((text) => model.tokenize(text));
-    const eos = model.tokens.eos;
-    assert.ok(eos !== null, "the embedded model has an end-of-sequence token");
-    stopTokens = [eos];
-    // The reference: node-llama-cpp's own greedy loop, independent of our decoder and adapter.
-    const context = await model.createContext({ contextSize: 256, threads: 1 });
-    for (const prompt of prompts) {
-      const sequence = context.getSequence();
-      const tokens: Token[] = [];
-      for await (const token of sequence.evaluate(prompt, { temperature: 0 })) {
-        if (stopTokens.includes(token)) break;
-        tokens.push(token);
-        if (tokens.length >= MAX_TOKENS) break;
-      }
-      greedy.push(tokens);
-      await sequence.dispose();
-    }
-    await context.dispose();
+    reference = await loadGreedyReference();
+    ({ model, prompts, stopTokens, greedy } = reference);
   });
 
   after(async () => {
-    await model.dispose();
-    await runtime.llama.dispose();
+    await reference.dispose();
   });
 
   test("the pinned node-llama-cpp copies a sequence's prefix, and the copy continues as the original does", async () => {

@@ -7,13 +7,11 @@ import {
   DidChangeConfigurationNotification,
   DidChangeTextDocumentNotification,
   DidOpenTextDocumentNotification,
-  InlineCompletionRequest,
-  InlineCompletionTriggerKind,
   type Position,
 } from "vscode-languageserver-protocol";
 import { AcceptedCompletionNotification, InlineStatisticsRequest, VisitedNotification, type InlineStatistics } from "../../common/protocol";
 import { INLINE_CONTEXT_TOKENS, INLINE_PROMPT_TOKENS } from "../../language-server/src/promptWindow";
-import { startServer, type ServerHandle } from "../../fixtures/serverProcess";
+import { inlineStatisticsWhen, inlineTexts, startServer, type ServerHandle } from "../../fixtures/serverProcess";
 import { defined } from "../support/defined";
 
 const SETTINGS = { inlineCandidates: 3, inlineMaxTokens: 24 };
@@ -37,15 +35,7 @@ describe("inline requests over LSP", () => {
   let text = TEXT;
   const uri = "file:///work/inline.ts";
 
-  const complete = async (position: Position): Promise<string[]> => {
-    const items = await server().connection.sendRequest(InlineCompletionRequest.type, {
-      textDocument: { uri },
-      position,
-      context: { triggerKind: InlineCompletionTriggerKind.Automatic },
-    });
-    const list = Array.isArray(items) ? items : (items?.items ?? []);
-    return list.map((item) => (typeof item.insertText === "string" ? item.insertText : item.insertText.value));
-  };
+  const complete = (position: Position): Promise<string[]> => inlineTexts(server().connection, uri, position);
   const statistics = (): Promise<InlineStatistics> => server().connection.sendRequest(InlineStatisticsRequest);
   /** Inserts `inserted` at `position` as the editor would, returning the new version. */
   const insert = async (position: Position, inserted: string): Promise<number> => {
@@ -70,14 +60,8 @@ describe("inline requests over LSP", () => {
   /** The server's settings, as the client sends them when the user changes them. */
   const configure = (settings: typeof SETTINGS): Promise<void> =>
     server().connection.sendNotification(DidChangeConfigurationNotification.type, { settings: { stand: settings } });
-  const waitFor = async (condition: (statistics: InlineStatistics) => boolean): Promise<InlineStatistics> => {
-    for (let i = 0; i < 3000; i++) {
-      const current = await statistics();
-      if (condition(current)) return current;
-      await delay(5);
-    }
-    throw new Error(`timed out waiting: ${JSON.stringify(await statistics())}`);
-  };
+  const waitFor = (condition: (statistics: InlineStatistics) => boolean): Promise<InlineStatistics> =>
+    inlineStatisticsWhen(server().connection, condition);
 
   before(async () => {
     started = await startServer({ settings: SETTINGS });

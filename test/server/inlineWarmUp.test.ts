@@ -7,14 +7,9 @@
 import assert from "node:assert/strict";
 import { setTimeout as delay } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
-import {
-  DidOpenTextDocumentNotification,
-  InlineCompletionRequest,
-  InlineCompletionTriggerKind,
-  type Position,
-} from "vscode-languageserver-protocol";
+import { DidOpenTextDocumentNotification, type Position } from "vscode-languageserver-protocol";
 import { InlineStatisticsRequest, VisitedNotification, type InlineStatistics } from "../../common/protocol";
-import { startServer, type ServerHandle } from "../../fixtures/serverProcess";
+import { inlineStatisticsWhen, inlineTexts, startServer, type ServerHandle } from "../../fixtures/serverProcess";
 import { defined } from "../support/defined";
 
 const SETTINGS = { inlineCandidates: 1, temperature: 0, inlineMaxTokens: 24 };
@@ -34,26 +29,12 @@ describe("warm-up of a visited place over LSP", () => {
   /** The end of line `line`, where the cursor rests. */
   const endOf = (line: number): Position => ({ line, character: (lines[line] ?? "").length });
 
-  const complete = async (position: Position): Promise<string[]> => {
-    const items = await server().connection.sendRequest(InlineCompletionRequest.type, {
-      textDocument: { uri },
-      position,
-      context: { triggerKind: InlineCompletionTriggerKind.Automatic },
-    });
-    const list = Array.isArray(items) ? items : (items?.items ?? []);
-    return list.map((item) => (typeof item.insertText === "string" ? item.insertText : item.insertText.value));
-  };
+  const complete = (position: Position): Promise<string[]> => inlineTexts(server().connection, uri, position);
   const statistics = (): Promise<InlineStatistics> => server().connection.sendRequest(InlineStatisticsRequest);
   const visit = (position: Position): Promise<void> =>
     server().connection.sendNotification(VisitedNotification, { uri, line: position.line, character: position.character });
-  const waitFor = async (condition: (statistics: InlineStatistics) => boolean): Promise<InlineStatistics> => {
-    for (let i = 0; i < 3000; i++) {
-      const current = await statistics();
-      if (condition(current)) return current;
-      await delay(5);
-    }
-    throw new Error(`timed out waiting: ${JSON.stringify(await statistics())}`);
-  };
+  const waitFor = (condition: (statistics: InlineStatistics) => boolean): Promise<InlineStatistics> =>
+    inlineStatisticsWhen(server().connection, condition);
 
   before(async () => {
     started = await startServer({ settings: SETTINGS, inline: { cache: false } });
