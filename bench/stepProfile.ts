@@ -96,6 +96,21 @@ async function main(): Promise<void> {
       cost: { record: () => undefined, estimator: () => (_sequences: number, draftTokens: number) => (draftTokens > 0 ? Infinity : 1) },
       tuning: { ...lib.BUDGET_TUNING.planning, explorationInterval: Number.MAX_SAFE_INTEGER },
     });
+    /** A decode of `tokens` tokens through a fresh Decoder: from an empty table where its drafter learns, keeping its tokens per call where asked. */
+    const decoderArm = (
+      name: string,
+      options: Omit<ConstructorParameters<Stand["Decoder"]>[0], "target">,
+      { learns = true, recordCalls = false } = {},
+    ): Arm => ({
+      name,
+      run: async (seed) => {
+        await target.reset(0);
+        if (learns) table.clear();
+        const result = await new lib.Decoder({ target, ...options }).decode({ prompts: [prompt], maxTokens: tokens, sampling, seed });
+        if (recordCalls) calls.set(name, (calls.get(name) ?? []).concat(result.statistics.tokens / result.statistics.targetCalls));
+        return result.statistics.tokens;
+      },
+    });
     return [
       {
         name: `target${suffix}`,
@@ -116,51 +131,11 @@ async function main(): Promise<void> {
           return count;
         },
       },
-      {
-        name: `decoder${suffix}`,
-        run: async (seed) => {
-          await target.reset(0);
-          const decoder = new lib.Decoder({ target, drafter: new lib.NoDrafter(), shape: lib.DraftShape.chain(0) });
-          const result = await decoder.decode({ prompts: [prompt], maxTokens: tokens, sampling, seed });
-          return result.statistics.tokens;
-        },
-      },
-      {
-        name: `stand${suffix}`,
-        run: async (seed) => {
-          await target.reset(0);
-          table.clear();
-          const decoder = new lib.Decoder({ target, drafter: lib.standDrafter(table), shape: lib.DraftShape.chain(8), budget });
-          const result = await decoder.decode({ prompts: [prompt], maxTokens: tokens, sampling, seed });
-          calls.set(`stand${suffix}`, (calls.get(`stand${suffix}`) ?? []).concat(result.statistics.tokens / result.statistics.targetCalls));
-          return result.statistics.tokens;
-        },
-      },
-      {
-        // STAND's drafter under a budget that never drafts nor assesses: what learning alone costs.
-        name: `learn${suffix}`,
-        run: async (seed) => {
-          await target.reset(0);
-          table.clear();
-          const decoder = new lib.Decoder({ target, drafter: lib.standDrafter(table), shape: lib.DraftShape.chain(8), budget: learnOnly });
-          const result = await decoder.decode({ prompts: [prompt], maxTokens: tokens, sampling, seed });
-          return result.statistics.tokens;
-        },
-      },
-      {
-        name: `stand4${suffix}`,
-        run: async (seed) => {
-          await target.reset(0);
-          table.clear();
-          const decoder = new lib.Decoder({ target, drafter: lib.standDrafter(table), shape: lib.DraftShape.chain(4) });
-          const result = await decoder.decode({ prompts: [prompt], maxTokens: tokens, sampling, seed });
-          calls.set(
-            `stand4${suffix}`,
-            (calls.get(`stand4${suffix}`) ?? []).concat(result.statistics.tokens / result.statistics.targetCalls),
-          );
-          return result.statistics.tokens;
-        },
-      },
+      decoderArm(`decoder${suffix}`, { drafter: new lib.NoDrafter(), shape: lib.DraftShape.chain(0) }, { learns: false }),
+      decoderArm(`stand${suffix}`, { drafter: lib.standDrafter(table), shape: lib.DraftShape.chain(8), budget }, { recordCalls: true }),
+      // STAND's drafter under a budget that never drafts nor assesses: what learning alone costs.
+      decoderArm(`learn${suffix}`, { drafter: lib.standDrafter(table), shape: lib.DraftShape.chain(8), budget: learnOnly }),
+      decoderArm(`stand4${suffix}`, { drafter: lib.standDrafter(table), shape: lib.DraftShape.chain(4) }, { recordCalls: true }),
     ];
   }
   const generateNext = sampling.temperature === 0 ? { token: true, options } : { token: true, options: { ...options, seed: 1 } };
