@@ -15,18 +15,27 @@ import type { ModelSession } from "./model/session";
 import type { ModelHost } from "./modelHost";
 import type { WorkspaceContext } from "./workspaceContext";
 
-interface Prefetch {
+/** Work the inline queue does ahead of a request, which any request that needs the model stops. */
+interface BackgroundWork {
   readonly controller: AbortController;
-  /** The window it computes, once known. */
-  request?: InlineRequest;
-  done: Promise<void>;
   settled: boolean;
 }
 
-interface WarmUp {
-  readonly controller: AbortController;
+interface Prefetch extends BackgroundWork {
+  /** The window it computes, once known. */
+  request?: InlineRequest;
+  done: Promise<void>;
+}
+
+interface WarmUp extends BackgroundWork {
   readonly uri: string;
-  settled: boolean;
+}
+
+/** Stops the work if it is still running; says whether it was. */
+function stopIfRunning(work: BackgroundWork | undefined): boolean {
+  if (!work || work.settled) return false;
+  work.controller.abort();
+  return true;
 }
 
 export class InlineRequests {
@@ -136,12 +145,8 @@ export class InlineRequests {
 
   /** Cancels a warm-up in flight (the model is wanted for something else). */
   cancelWarmUp(): void {
-    const warmUp = this.warming;
-    if (!warmUp) return;
+    if (stopIfRunning(this.warming)) this.counts.warmUpsCancelled++;
     this.warming = undefined;
-    if (warmUp.settled) return;
-    warmUp.controller.abort();
-    this.counts.warmUpsCancelled++;
   }
 
   private async runWarmUp(warmUp: WarmUp, document: TextDocument, offset: number): Promise<void> {
@@ -219,12 +224,8 @@ export class InlineRequests {
   }
 
   private cancelPrefetch(): void {
-    const prefetch = this.prefetching;
-    if (!prefetch) return;
+    if (stopIfRunning(this.prefetching)) this.counts.prefetchesCancelled++;
     this.prefetching = undefined;
-    if (prefetch.settled) return;
-    prefetch.controller.abort();
-    this.counts.prefetchesCancelled++;
   }
 }
 
