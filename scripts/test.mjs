@@ -43,4 +43,6 @@ function run(command, args) {
 }
 
 if (!unit) run(process.execPath, ["scripts/build.mjs"]);
-run(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files]);
+// Two test files at a time: most of them wait on processes they start (the server, code-server,
+// chromium, npm scripts), so two share the 2 cores of a small machine well.
+run(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files]);

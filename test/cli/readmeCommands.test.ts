@@ -33,8 +33,6 @@ const COVERED_BY_TESTS: Readonly<Record<string, { readonly file: string; readonl
   "npm run model:twin": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "model:twin",' },
   "npm run build": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "build",' },
   "npm run watch": { file: "test/cli/scripts.test.ts", evidence: 'scriptArguments("watch")' },
-  "npm run check": { file: "test/cli/scripts.test.ts", evidence: 'npmRun(t, "check")' },
-  "npm run lint": { file: "test/cli/scripts.test.ts", evidence: 'npmRun(t, "lint")' },
 };
 
 /** `npm ci`, `npm start`, `npm test` and `npm run <script>` (flags after `--` are not part of it). */

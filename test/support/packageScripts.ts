@@ -41,19 +41,3 @@ export function runScript(t: TestContext, name: string, args: string[] = [], cwd
   assert.equal(result.error, undefined, `${name}: ${result.error?.message}`);
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
-
-/** `npm run <name>` itself, for the scripts that are not a Node file (tsc, eslint). */
-export function npmRun(t: TestContext, name: string): Run {
-  assert.ok(SCRIPTS[name], `package.json has no script "${name}"`);
-  const started = performance.now();
-  const result = spawnSync("npm", ["run", "--silent", name], {
-    cwd: ROOT,
-    encoding: "utf8",
-    // Lint is type-aware and slow on a busy 2-core machine.
-    timeout: 300_000,
-    shell: process.platform === "win32",
-  });
-  t.diagnostic(`npm run ${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  assert.equal(result.error, undefined, `npm run ${name}: ${result.error?.message}`);
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
