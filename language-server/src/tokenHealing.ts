@@ -301,24 +301,24 @@ async function nextDistributions(
       );
       return among && among.length > 0 ? { among } : { sampling: BROAD_DISTRIBUTION };
     };
-    const readings: Reading[][] = constraints.map((constraint) => [readingOf(constraint)]);
-    const chain = first ? typedChain(request, excluded, readingOf) : undefined;
-    const [lead] = requests;
-    let drafted = requests;
-    if (chain && lead && chain.tokens.length > 0) {
-      drafted = [{ ...lead, draft: chainDraft(lead.context, chain.tokens) }, ...requests.slice(1)];
-      readings[0] = chain.readings;
-    }
+    const readings: (readonly Reading[])[] = constraints.map((constraint) => [readingOf(constraint)]);
+    const chains = first ? guessedChains(request, excluded, readingOf, requests.length) : [];
+    const drafted = requests.map((each, i) => {
+      const chain = chains[i];
+      if (!chain) return each;
+      readings[i] = chain.readings;
+      return { ...each, draft: chainDraft(each.context, chain.tokens) };
+    });
     const distributions = await target.evaluateReadings(drafted, readings, request.signal);
     distributions.forEach((positions, i) => {
       const [next] = positions;
       if (!next) throw new Error("the target returned no next-token distribution");
       read.set(keys[i] ?? "", next);
-    });
-    if (chain && chain.tokens.length > 0)
-      distributions[0]?.forEach((distribution, position) => {
-        if (position > 0) read.set(keyOf(chain.tokens.slice(0, position)), distribution);
+      const chain = chains[i];
+      positions.forEach((distribution, position) => {
+        if (chain && position > 0) read.set(keyOf(chain.tokens.slice(0, position)), distribution);
       });
+    });
     return read;
   }
   const distributions = await target.evaluate(requests, BROAD_DISTRIBUTION, { signal: request.signal });
@@ -336,18 +336,53 @@ function chainDraft(context: readonly number[], tokens: readonly number[]): Draf
   return draft;
 }
 
+/** A guessed start and how each position after the prompt is read (see guessedChains). */
+interface GuessedChain {
+  readonly tokens: readonly number[];
+  readonly readings: readonly Reading[];
+}
+
 /**
- * The typed tokens as far as the constraint allows them, and how each position after the prompt
- * is read: as the constraint there reads it, and after the last typed token (the constraint
- * spelt) as the request's sampler, which is what decoding would read there.
+ * What the first call drafts after the prompt, one guess per request (none where there is no
+ * guess): the typed tokens as far as the constraint allows them, then single tokens that spell all
+ * that remains and occur in the prompt, the latest first (a word finished is mostly one written
+ * before). Each position is read as the constraint there reads it, and after a complete start as
+ * the request's sampler, which is what decoding would read there: a trajectory whose start is a
+ * guess then needs no call for its first completion token.
  */
+function guessedChains(
+  request: HealingRequest,
+  excluded: ReadonlySet<number>,
+  readingOf: (constraint: Constraint) => Reading,
+  count: number,
+): GuessedChain[] {
+  const first = readingOf(request.constraint);
+  const chains: GuessedChain[] = [];
+  const typed = typedChain(request, excluded, readingOf, first);
+  if (typed.tokens.length > 0) chains.push(typed);
+  const spellsAll = (token: number): boolean => {
+    const text = request.textOf(token);
+    return !excluded.has(token) && isAllowed(text, request.constraint) && isSpelt(advance(request.constraint, text));
+  };
+  const guessed = new Set(chains.map((chain) => keyOf(chain.tokens)));
+  for (let i = request.prompt.length - 1; i >= 0 && chains.length < count; i--) {
+    const token = request.prompt[i];
+    if (token === undefined || guessed.has(String(token)) || !spellsAll(token)) continue;
+    guessed.add(String(token));
+    chains.push({ tokens: [token], readings: [first, { sampling: request.sampling }] });
+  }
+  return chains;
+}
+
+/** The typed tokens as far as the constraint allows them, each position read as guessedChains says. */
 function typedChain(
   request: HealingRequest,
   excluded: ReadonlySet<number>,
   readingOf: (constraint: Constraint) => Reading,
-): { tokens: number[]; readings: Reading[] } {
+  first: Reading,
+): GuessedChain {
   const tokens: number[] = [];
-  const readings: Reading[] = [readingOf(request.constraint)];
+  const readings: Reading[] = [first];
   let constraint = request.constraint;
   for (const token of request.typed ?? []) {
     const text = request.textOf(token);

@@ -25,7 +25,7 @@ import {
 import { countOutcomes, goodnessOfFit } from "../support/chiSquare";
 import { defined } from "../support/defined";
 
-const VOCABULARY = ["<eos>", " {\n", " ", " return", " returns", " ret", "urn", " b", ";", "\n", "r", " a"];
+const VOCABULARY = ["<eos>", " {\n", " ", " return", " returns", " returned", " ret", "urn", " b", ";", "\n", "r", " a"];
 const EOS = 0;
 const token = (text: string): number => {
   const id = VOCABULARY.indexOf(text);
@@ -91,14 +91,17 @@ const sampling: SamplingOptions = { temperature: 0.8, topK: 4, topP: 0.95, minP:
 const PROMPT = [token(" {\n"), token(" ")];
 const favoured = (last: string): Record<string, number> =>
   last === " "
-    ? { " return": 0.5, " returns": 0.2, " ret": 0.1, " b": 0.2 }
-    : last === " return" || last === " returns"
+    ? { " return": 0.5, " returns": 0.2, " returned": 0.1, " ret": 0.1, " b": 0.2 }
+    : last.startsWith(" return")
       ? { " b": 0.5, " a": 0.3, ";": 0.2 }
       : { ";": 0.6, "\n": 0.3, " b": 0.1 };
 
-function healing(trajectories: number, seed: number): HealingRequest {
+/** The same place after a line that used " returns" (the target reads only the last token, so the law is the same). */
+const PROMPT_WITH_RETURNS = [token(" returns"), token(";"), token("\n"), ...PROMPT];
+
+function healing(trajectories: number, seed: number, prompt = PROMPT): HealingRequest {
   return {
-    prompt: PROMPT,
+    prompt,
     constraint: { remaining: " return", thenCode: false },
     typed: [token(" return")],
     trajectories,
@@ -111,10 +114,10 @@ function healing(trajectories: number, seed: number): HealingRequest {
 }
 
 /** Heals, then decodes as completeInline does: the prompts with their starts, primed where the healing call read them. */
-async function healAndDecode(target: LastTokenTarget, trajectories: number, maxTokens: number, seed: number) {
-  const healed = defined(await healedStarts(target, healing(trajectories, seed)), "healed starts");
+async function healAndDecode(target: LastTokenTarget, trajectories: number, maxTokens: number, seed: number, prompt = PROMPT) {
+  const healed = defined(await healedStarts(target, healing(trajectories, seed, prompt)), "healed starts");
   const result = await new Decoder({ target, drafter: new NoDrafter(), shape: DraftShape.chain(0) }).decode({
-    prompts: healed.starts.map((start) => [...PROMPT, ...start]),
+    prompts: healed.starts.map((start) => [...prompt, ...start]),
     maxTokens,
     sampling,
     seed: seed + 1,
@@ -155,12 +158,24 @@ describe("token healing primes the decode with the healing call's distribution",
     assert.ok(result.trajectories.every((trajectory) => trajectory.tokens.length === 4));
   });
 
+  test("a start that the prompt used before is guessed in another sequence: no extra call either", async () => {
+    const target = new LastTokenTarget((last) => (last === " " ? { " returns": 1 } : favoured(last)));
+    const { healed, result } = await healAndDecode(target, 2, 4, 3, PROMPT_WITH_RETURNS);
+    assert.ok(healed.starts.every((start) => start[0] === token(" returns")));
+    assert.ok(healed.primed.every((distribution) => distribution !== undefined));
+    assert.equal(target.calls, 4, "one healing call and three decoding calls for four tokens");
+    assert.equal(result.statistics.targetCalls, 3);
+  });
+
   test("the completions' law is unchanged: start and first two tokens match the exact law (chi-square), primed or not", async () => {
     const target = new LastTokenTarget(favoured);
     const trajectories = 6000;
-    const { healed, result } = await healAndDecode(target, trajectories, 2, 21);
-    const primedCount = healed.primed.filter((distribution) => distribution !== undefined).length;
-    assert.ok(primedCount > 0 && primedCount < trajectories, `both paths are taken (${primedCount} primed)`);
+    const { healed, result } = await healAndDecode(target, trajectories, 2, 21, PROMPT_WITH_RETURNS);
+    const primedAs = (text: string) => healed.starts.filter((start, i) => healed.primed[i] && start.map(textOf).join("") === text).length;
+    const unprimed = healed.primed.filter((distribution) => distribution === undefined).length;
+    assert.ok(primedAs(" return") > 0, "some starts are the typed token");
+    assert.ok(primedAs(" returns") > 0, "some starts are the token guessed from the prompt");
+    assert.ok(unprimed > 0, `some starts were not guessed (" returned")`);
     const outcomes = result.trajectories.map((trajectory, i) => [...(healed.starts[i] ?? []), ...trajectory.tokens].join(","));
 
     // The law of the old two-call path: the start from the restricted law, then each token from the sampler's.
