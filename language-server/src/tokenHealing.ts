@@ -301,8 +301,15 @@ async function nextDistributions(
       );
       return among && among.length > 0 ? { among } : { sampling: BROAD_DISTRIBUTION };
     };
-    const readings: (readonly Reading[])[] = constraints.map((constraint) => [readingOf(constraint)]);
-    const chains = first ? guessedChains(request, excluded, readingOf, requests.length) : [];
+    // Trajectories at one place share its reading (all of them at the first step): its token list is long.
+    const byConstraint = new Map<Constraint, Reading>();
+    const sharedReading = (constraint: Constraint): Reading => {
+      let reading = byConstraint.get(constraint);
+      if (!reading) byConstraint.set(constraint, (reading = readingOf(constraint)));
+      return reading;
+    };
+    const readings: (readonly Reading[])[] = constraints.map((constraint) => [sharedReading(constraint)]);
+    const chains = first ? guessedChains(request, excluded, readingOf, sharedReading(request.constraint), requests.length) : [];
     const drafted = requests.map((each, i) => {
       const chain = chains[i];
       if (!chain) return each;
@@ -354,9 +361,9 @@ function guessedChains(
   request: HealingRequest,
   excluded: ReadonlySet<number>,
   readingOf: (constraint: Constraint) => Reading,
+  first: Reading,
   count: number,
 ): GuessedChain[] {
-  const first = readingOf(request.constraint);
   const chains: GuessedChain[] = [];
   const typed = typedChain(request, excluded, readingOf, first);
   if (typed.tokens.length > 0) chains.push(typed);

@@ -209,17 +209,24 @@ export class LlamaTarget implements TargetModel {
     signal?: AbortSignal,
   ): Promise<SparseDistribution[][]> {
     const { TokenBias } = await import("node-llama-cpp");
-    const outputsOf = readings.map((positions) =>
-      positions.map((reading): GenerateNext => {
-        if (!("among" in reading)) return samplerOutput(reading.sampling);
+    // Requests at one place share one Reading: its bias is built once.
+    const built = new Map<Reading, GenerateNext>();
+    const outputOf = (reading: Reading): GenerateNext => {
+      const known = built.get(reading);
+      if (known) return known;
+      let output: GenerateNext;
+      if ("among" in reading) {
         const bias = new TokenBias(this.context.model.tokenizer);
         for (const token of reading.among) bias.set(token as Token, { logit: AMONG_BIAS });
-        return {
+        output = {
           probabilities: true,
           options: { temperature: 1, topK: Math.max(1, reading.among.length), topP: 1, minP: 0, seed: 0, tokenBias: bias },
         };
-      }),
-    );
+      } else output = samplerOutput(reading.sampling);
+      built.set(reading, output);
+      return output;
+    };
+    const outputsOf = readings.map((positions) => positions.map(outputOf));
     const generateNextOf = (index: number, output: number): GenerateNext => {
       const outputs = outputsOf[index] ?? [];
       return outputs[Math.min(output, outputs.length - 1)] ?? {};
