@@ -309,7 +309,10 @@ async function nextDistributions(
       return reading;
     };
     const readings: (readonly Reading[])[] = constraints.map((constraint) => [sharedReading(constraint)]);
-    const chains = first ? guessedChains(request, excluded, readingOf, sharedReading(request.constraint), requests.length) : [];
+    // A target that pads every sequence to the longest draft evaluates a guess in each at no more
+    // tokens; one that does not decodes each drafting sequence apart, so there only one guesses.
+    const guesses = target.capabilities.padsToLongestDraft ? requests.length : 1;
+    const chains = first ? guessedChains(request, excluded, readingOf, sharedReading(request.constraint), guesses) : [];
     const drafted = requests.map((each, i) => {
       const chain = chains[i];
       if (!chain) return each;
@@ -353,9 +356,11 @@ interface GuessedChain {
  * What the first call drafts after the prompt, one guess per request (none where there is no
  * guess): the typed tokens as far as the constraint allows them, then single tokens that spell all
  * that remains and occur in the prompt, the latest first (a word finished is mostly one written
- * before). Each position is read as the constraint there reads it, and after a complete start as
- * the request's sampler, which is what decoding would read there: a trajectory whose start is a
- * guess then needs no call for its first completion token.
+ * before). Each position is read as the constraint there reads it, and after a complete start
+ * as the request's sampler, which is what decoding would read there: a trajectory whose start is
+ * a guess then needs no call for its first completion token. (Not the typed tokens again in the
+ * sequences left: each read costs a sampler pass over the vocabulary, more on a CPU than the
+ * token it would save decoding.)
  */
 function guessedChains(
   request: HealingRequest,

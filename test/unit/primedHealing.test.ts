@@ -41,7 +41,8 @@ function logitsAfter(last: number, favoured: Record<string, number>): number[] {
 
 /** A target whose next token depends only on the last one; it reads positions as a RestrictingTarget does. */
 class LastTokenTarget implements RestrictingTarget {
-  readonly capabilities = { trees: true, padsToLongestDraft: false };
+  // Like the server's target, it evaluates every sequence at the longest draft: each may draft a guess.
+  readonly capabilities = { trees: true, padsToLongestDraft: true };
   calls = 0;
   constructor(private readonly favoured: (last: string) => Record<string, number>) {}
 
