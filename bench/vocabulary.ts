@@ -2,17 +2,21 @@
 // (Qwen3-0.6B's shape and tokenizer, random Q8_0 weights; tools/fixtures builds it on first use).
 // 1. Inline completion latency with token healing and without it (the same requests, interleaved):
 //    p50 of each and p50 of the paired increase.
-// 2. One healing step as it reads the model: among the allowed tokens (evaluateAmong, what the
+// 2. The healing call of a request whose starts are primed (each is the typed token or a guess, see
+//    tokenHealing.ts): it replaces the unhealed decode's first call, so what it costs over that call
+//    is what healing adds to such a request. Both with 3 candidates, paired, interleaved.
+// 3. One healing step as it reads the model: among the allowed tokens (evaluateAmong, what the
 //    server does) against the whole vocabulary's distribution filtered in JavaScript (what it did
 //    before), interleaved, with a plain decode step of the same prompt for scale.
 // Options (--help): --repetitions N (default 7), --threads N (default 1: two threads spin against
 // each other on a busy two-core machine), --max-tokens N per completion (default 8).
 import { parseArgs } from "node:util";
+import { restartWithModelProcessEnv } from "../common/modelProcess";
 import { defaultSettings } from "../common/protocol";
 import { completeInline } from "../language-server/src/inlineCompletion";
 import { ModelSession } from "../language-server/src/model/session";
 import { DraftTree } from "../language-server/src/stand";
-import { constrainedDistribution, healingCut, isAllowed, candidatesFor } from "../language-server/src/tokenHealing";
+import { constrainedDistribution, healedStarts, healingCut, isAllowed, candidatesFor } from "../language-server/src/tokenHealing";
 import { fixtureModel } from "../tools/fixtures";
 
 const HELP = `Usage: npm run bench:vocabulary -- [options]
@@ -64,6 +68,8 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
+  // As the language server runs the model: several sequences' drafts then share one decode.
+  restartWithModelProcessEnv();
   const repetitions = count("repetitions");
   const settings = { ...defaultSettings, inlineCandidates: 3, inlineMaxTokens: count("max-tokens") };
   const session = await ModelSession.open({
@@ -93,11 +99,82 @@ async function main(): Promise<void> {
       }
     }
 
+    // The healing call (typed and guessed starts drafted) against the unhealed decode's first call.
+    const inlineTarget = await session.inlineTargetFor(settings.inlineCandidates);
+    const textOf = (token: number) => session.tokenText(token);
+    const callSampling = { temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05 };
+    const healingCalls: number[] = [];
+    const plainHealingCalls: number[] = [];
+    const firstCalls: number[] = [];
+    const callIncrease: number[] = [];
+    let primed = 0;
+    let starts = 0;
+    for (let repetition = 0; repetition < repetitions; repetition++) {
+      for (const cursor of CURSORS) {
+        const prefix = PREFIX + cursor;
+        const lineSoFar = prefix.slice(prefix.lastIndexOf("\n") + 1);
+        const cut = healingCut(prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf);
+        if (!cut) throw new Error(`nothing to heal at ${JSON.stringify(cursor)}`);
+        const healingPrompt = await session.tokenize({ text: cut.text, kind: "code", suffix: SUFFIX });
+        const unhealedPrompt = await session.tokenize({ text: prefix, kind: "code", suffix: SUFFIX });
+        const heal = () =>
+          healedStarts(inlineTarget, {
+            prompt: healingPrompt,
+            constraint: cut.constraint,
+            typed: cut.typed,
+            trajectories: settings.inlineCandidates,
+            sampling: callSampling,
+            seed: repetition,
+            textOf,
+            excluded: session.stopTokens,
+            index: session.vocabulary,
+          });
+        const firstCall = () =>
+          inlineTarget.evaluate(
+            Array.from({ length: settings.inlineCandidates }, (_, trajectory) => ({
+              trajectory,
+              context: unhealedPrompt,
+              draft: new DraftTree(unhealedPrompt),
+            })),
+            callSampling,
+          );
+        // What the healing call was before it drafted any start: the allowed tokens' reading alone.
+        const plainHealing = async () => {
+          const among = (candidatesFor(cut.constraint, session.vocabulary) ?? []).filter(
+            (token) => !session.stopTokens.includes(token) && isAllowed(textOf(token), cut.constraint),
+          );
+          const requests = Array.from({ length: settings.inlineCandidates }, (_, trajectory) => ({
+            trajectory,
+            context: healingPrompt,
+            draft: new DraftTree(healingPrompt),
+          }));
+          await inlineTarget.evaluateAmong(
+            requests,
+            requests.map(() => among),
+          );
+        };
+        // Each fills the cache with its prompt first, so that the timed call evaluates only its end.
+        await plainHealing();
+        const plain = await time(plainHealing);
+        await heal();
+        const healing = await time(async () => {
+          const healed = await heal();
+          primed += healed?.primed.filter((distribution) => distribution !== undefined).length ?? 0;
+          starts += healed?.starts.length ?? 0;
+        });
+        await firstCall();
+        const first = await time(firstCall);
+        healingCalls.push(healing);
+        plainHealingCalls.push(plain);
+        firstCalls.push(first);
+        callIncrease.push(healing - first);
+      }
+    }
+
     // One healing step, read two ways, and a plain step, on the cut of the first cursor.
     const target = await session.inlineTargetFor(1);
     const prefix = PREFIX + (CURSORS[0] ?? "");
     const lineSoFar = prefix.slice(prefix.lastIndexOf("\n") + 1);
-    const textOf = (token: number) => session.tokenText(token);
     const cut = healingCut(prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf);
     if (!cut) throw new Error("the benchmark's cursor has nothing to heal");
     const prompt = await session.tokenize({ text: cut.text, kind: "code", suffix: SUFFIX });
@@ -129,6 +206,12 @@ async function main(): Promise<void> {
     console.log(`  with token healing     ${spread(healed)}`);
     console.log(`  without token healing  ${spread(unhealed)}`);
     console.log(`  increase from healing  ${spread(increase)} (paired, same request)`);
+    console.log(`the healing call against the unhealed first call (3 candidates), median [min–max] over ${healingCalls.length}:`);
+    console.log(`  healing call, typed and guessed starts drafted  ${spread(healingCalls)}`);
+    console.log(`  healing call, nothing drafted (as before)       ${spread(plainHealingCalls)}`);
+    console.log(`  unhealed decode's first call                    ${spread(firstCalls)}`);
+    console.log(`  increase (what healing adds when every start is primed)  ${spread(callIncrease)} (paired)`);
+    console.log(`  starts primed here: ${primed} of ${starts} (random weights: the typed token is rarely the sampled start)`);
     console.log(`one healing step (${among.length} allowed tokens), median [min–max]:`);
     console.log(`  among the allowed tokens (evaluateAmong)         ${spread(amongStep)}`);
     console.log(`  whole-vocabulary distribution, filtered in JS    ${spread(fullStep)}`);

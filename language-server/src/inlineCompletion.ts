@@ -7,7 +7,15 @@ import type { ModelSession } from "./model/session";
 import { decoderFor, samplingFrom } from "./decoding";
 import { inlineContextBudget, inlinePromptBudget, windowAround, type PromptBudget } from "./promptWindow";
 import { DraftTree, greedySampling, type TargetModel } from "./stand";
-import { healedStarts, healingCut, stripRemoved, type Constraint, type HealingRequest, type TokenText } from "./tokenHealing";
+import {
+  healedStarts,
+  healingCut,
+  stripRemoved,
+  type Constraint,
+  type HealedStarts,
+  type HealingRequest,
+  type TokenText,
+} from "./tokenHealing";
 import type { StandSettings } from "../../common/protocol";
 
 /** The text before and after the cursor that the prompt is made of (a window of the document). */
@@ -98,11 +106,13 @@ export async function completeInline(
   let prompts: number[][] | undefined;
   let removed = "";
   let starts: number[][] = [];
+  let primed: HealedStarts["primed"] = [];
   const healing = await healingOf(session, request);
   if (healing) {
     const healed = await healedStartsOrCancelled(target, {
       prompt: healing.prompt,
       constraint: healing.constraint,
+      typed: healing.typed,
       trajectories: candidates,
       sampling,
       seed: (seed ^ 0x5f3759df) >>> 1,
@@ -113,7 +123,7 @@ export async function completeInline(
     });
     if (healed === "cancelled") return [];
     if (healed) {
-      starts = healed;
+      ({ starts, primed } = healed);
       removed = healing.constraint.remaining;
       prompts = starts.map((start) => [...healing.prompt, ...start]);
     }
@@ -135,6 +145,7 @@ export async function completeInline(
     sampling,
     seed,
     stopTokens: session.stopTokens,
+    primed,
     stopAt: (trajectory, generated) =>
       completionBoundary(textAfter(trajectory, generated), singleLine) === undefined ? undefined : generated.length,
     signal,
@@ -153,13 +164,18 @@ export async function completeInline(
  * or healing is off or does not fit. Tokens do not cross a line start, so the cursor's line is
  * enough to find the cut.
  */
-async function healingOf(session: ModelSession, request: InlineRequest): Promise<{ prompt: number[]; constraint: Constraint } | undefined> {
+async function healingOf(
+  session: ModelSession,
+  request: InlineRequest,
+): Promise<{ prompt: number[]; constraint: Constraint; typed: readonly number[] } | undefined> {
   const lineSoFar = request.prefix.slice(request.prefix.lastIndexOf("\n") + 1);
   if (!lineSoFar || request.heal === false) return undefined;
   const cut = healingCut(request.prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), (token) => session.tokenText(token));
   if (!cut) return undefined;
   const prompt = await session.tokenize({ ...promptOf(request), text: cut.text });
-  return session.contextSize - prompt.length - 8 > cut.constraint.remaining.length + 1 ? { prompt, constraint: cut.constraint } : undefined;
+  return session.contextSize - prompt.length - 8 > cut.constraint.remaining.length + 1
+    ? { prompt, constraint: cut.constraint, typed: cut.typed }
+    : undefined;
 }
 
 /** Tokens a warm-up evaluates between two looks at its signal: a request waits for one such batch at most. */
@@ -193,7 +209,7 @@ function promptOf(request: InlineRequest): PromptInput {
   return { text: request.prefix, kind: "code", suffix: request.suffix, context: request.context, path: request.path };
 }
 
-async function healedStartsOrCancelled(target: TargetModel, request: HealingRequest): Promise<number[][] | undefined | "cancelled"> {
+async function healedStartsOrCancelled(target: TargetModel, request: HealingRequest): Promise<HealedStarts | undefined | "cancelled"> {
   try {
     return await healedStarts(target, request);
   } catch (error) {

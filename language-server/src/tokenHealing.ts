@@ -34,6 +34,8 @@ export interface HealingCut {
   readonly text: string;
   /** What the first generated tokens must spell. */
   readonly constraint: Constraint;
+  /** The tokens backed off (what the user typed): the likeliest start when the cut is at a word's end. */
+  readonly typed: readonly number[];
 }
 
 /**
@@ -65,16 +67,20 @@ export interface TokenIndex {
   spelling(text: string): readonly number[];
 }
 
+/** What a target reads at one position: the model's untruncated distribution among some tokens only, renormalised, or the sampler's. */
+export type Reading = { readonly among: readonly number[] } | { readonly sampling: SamplingOptions };
+
 /**
- * A target that can give its untruncated next-token distribution among some tokens only,
- * renormalised, at a cost proportional to their number (LlamaTarget.evaluateAmong).
+ * A target that can read each position of a request's draft chain its own way: among some tokens
+ * only, at a cost proportional to their number, or through a sampler (LlamaTarget.evaluateReadings).
  */
 export interface RestrictingTarget extends TargetModel {
-  evaluateAmong(
+  /** Each request's distributions at its context's end and after each token of its draft chain, read as `readings[i][position]` says. */
+  evaluateReadings(
     requests: readonly TargetRequest[],
-    among: readonly (readonly number[])[],
+    readings: readonly (readonly Reading[])[],
     signal?: AbortSignal,
-  ): Promise<SparseDistribution[]>;
+  ): Promise<SparseDistribution[][]>;
 }
 
 /**
@@ -121,6 +127,7 @@ export function healingCut(prefix: string, prefixTokens: readonly number[], text
     text: prefix.slice(0, prefix.length - removed.length),
     // Whitespace at the end (indentation, or the space after "return") goes with the code after it.
     constraint: { remaining: removed, thenCode: SPACE.test(removed.slice(-1)) },
+    typed: prefixTokens.slice(start),
   };
 }
 
@@ -186,6 +193,11 @@ export interface HealingRequest {
   /** The backed-off prompt (built from HealingCut.text), the same for every trajectory. */
   readonly prompt: readonly number[];
   readonly constraint: Constraint;
+  /**
+   * The tokens the prompt backed off (what the user typed). The first call also evaluates them
+   * after the prompt: a trajectory that spells them again then has its next distributions already.
+   */
+  readonly typed?: readonly number[];
   readonly trajectories: number;
   readonly sampling: SamplingOptions;
   readonly seed: number;
@@ -197,55 +209,79 @@ export interface HealingRequest {
   readonly signal?: AbortSignal;
 }
 
+export interface HealedStarts {
+  /** The constrained tokens per trajectory. */
+  readonly starts: number[][];
+  /**
+   * Per trajectory, the sampler's next-token distribution after the prompt and its start when the
+   * healing calls computed it already (its start is the typed tokens): decoding samples its first
+   * token from it instead of calling the target again (DecodeRequest.primed).
+   */
+  readonly primed: (SparseDistribution | undefined)[];
+}
+
 /**
  * Samples each trajectory's first tokens until they meet the constraint (one token, or two when
  * the first was indentation short of its last character).
- * Every step is one batched target call over the trajectories still constrained; the first one
- * also evaluates the prompt, which decoding would have done anyway. Returns the tokens per
- * trajectory, or undefined when some trajectory has no allowed token with probability (then
- * decode from the unhealed prompt instead).
+ * Every step is one batched target call over the trajectories still constrained whose next
+ * distribution is not known yet; the first one also evaluates the prompt, which decoding would
+ * have done anyway, and, on a RestrictingTarget, the typed tokens after it in the first
+ * trajectory's sequence, read as the constraint (and then the sampler) would read them. Returns
+ * undefined when some trajectory has no allowed token with probability (then decode from the
+ * unhealed prompt instead).
  */
-export async function healedStarts(target: TargetModel, request: HealingRequest): Promise<number[][] | undefined> {
+export async function healedStarts(target: TargetModel, request: HealingRequest): Promise<HealedStarts | undefined> {
   const random = new Random(request.seed);
   const excluded = new Set(request.excluded ?? []);
   const starts: number[][] = Array.from({ length: request.trajectories }, () => []);
   const constraints: Constraint[] = starts.map(() => request.constraint);
+  /** Distributions read at a start (by its tokens), as its constraint reads them, or the sampler's once spelt. */
+  const known = new Map<string, SparseDistribution>();
   // Each step spells at least one more character, so this ends.
   for (let step = 0; step <= request.constraint.remaining.length; step++) {
     const pending = constraints.flatMap((constraint, trajectory) => (isSpelt(constraint) ? [] : [trajectory]));
     if (pending.length === 0) break;
-    const requests = pending.map((trajectory) => {
-      const context = [...request.prompt, ...(starts[trajectory] ?? [])];
-      return { trajectory, context, draft: new DraftTree(context) };
-    });
-    const pendingConstraints = pending.map((trajectory) => constraints[trajectory] ?? request.constraint);
-    const distributions = await nextDistributions(target, requests, pendingConstraints, request, excluded);
+    const unknown = pending.filter((trajectory) => !known.has(keyOf(starts[trajectory] ?? [])));
+    if (unknown.length > 0) {
+      const requests = unknown.map((trajectory) => {
+        const context = [...request.prompt, ...(starts[trajectory] ?? [])];
+        return { trajectory, context, draft: new DraftTree(context) };
+      });
+      const unknownConstraints = unknown.map((trajectory) => constraints[trajectory] ?? request.constraint);
+      const read = await nextDistributions(target, requests, unknownConstraints, request, excluded, step === 0);
+      for (const [key, distribution] of read) known.set(key, distribution);
+    }
     // Trajectories at the same place (all of them at the first step) share one restriction.
     const restricted = new Map<string, SparseDistribution | undefined>();
-    for (const [i, trajectory] of pending.entries()) {
+    for (const trajectory of pending) {
       const start = starts[trajectory];
-      const distribution = distributions[i];
+      const constraint = constraints[trajectory] ?? request.constraint;
+      const key = keyOf(start ?? []);
+      const distribution = known.get(key);
       if (!start || !distribution) throw new Error(`no distribution for trajectory ${trajectory}`);
-      const key = start.join(",");
       if (!restricted.has(key))
-        restricted.set(
-          key,
-          constrainedDistribution(distribution, pendingConstraints[i] ?? request.constraint, request.textOf, request.sampling, excluded),
-        );
+        restricted.set(key, constrainedDistribution(distribution, constraint, request.textOf, request.sampling, excluded));
       const allowed = restricted.get(key);
       if (!allowed) return undefined;
       const token = sampleToken(allowed, random);
       start.push(token);
-      constraints[trajectory] = advance(constraints[trajectory] ?? request.constraint, request.textOf(token));
+      constraints[trajectory] = advance(constraint, request.textOf(token));
     }
   }
-  return constraints.every(isSpelt) ? starts : undefined;
+  if (!constraints.every(isSpelt)) return undefined;
+  return { starts, primed: starts.map((start) => known.get(keyOf(start))) };
+}
+
+function keyOf(start: readonly number[]): string {
+  return start.join(",");
 }
 
 /**
- * Each request's next-token distribution, as much of it as the constraint needs: among the allowed
- * tokens only when the target and the vocabulary index allow it and they are few enough, else the
- * broad top of the distribution.
+ * The next-token distributions of some pending trajectories (by their start's key), as much of
+ * each as its constraint needs: among the allowed tokens only when the target and the vocabulary
+ * index allow it and they are few enough, else the broad top of the distribution. At the first
+ * step on a RestrictingTarget the first request also drafts the typed tokens (typedChain), whose
+ * readings come back by their keys too.
  */
 async function nextDistributions(
   target: TargetModel | RestrictingTarget,
@@ -253,21 +289,125 @@ async function nextDistributions(
   constraints: readonly Constraint[],
   request: HealingRequest,
   excluded: ReadonlySet<number>,
-): Promise<SparseDistribution[]> {
+  first: boolean,
+): Promise<Map<string, SparseDistribution>> {
   const index = request.index;
-  if (index && "evaluateAmong" in target) {
-    const among = constraints.map((constraint) =>
-      candidatesFor(constraint, index)?.filter((token) => !excluded.has(token) && isAllowed(request.textOf(token), constraint)),
-    );
-    if (among.every((tokens): tokens is number[] => tokens !== undefined && tokens.length > 0)) {
-      return target.evaluateAmong(requests, among, request.signal);
-    }
+  const keys = requests.map(({ context }) => keyOf(context.slice(request.prompt.length)));
+  const read = new Map<string, SparseDistribution>();
+  if (index && "evaluateReadings" in target) {
+    const readingOf = (constraint: Constraint): Reading => {
+      const among = candidatesFor(constraint, index)?.filter(
+        (token) => !excluded.has(token) && isAllowed(request.textOf(token), constraint),
+      );
+      return among && among.length > 0 ? { among } : { sampling: BROAD_DISTRIBUTION };
+    };
+    // Trajectories at one place share its reading (all of them at the first step): its token list is long.
+    const byConstraint = new Map<Constraint, Reading>();
+    const sharedReading = (constraint: Constraint): Reading => {
+      let reading = byConstraint.get(constraint);
+      if (!reading) byConstraint.set(constraint, (reading = readingOf(constraint)));
+      return reading;
+    };
+    const readings: (readonly Reading[])[] = constraints.map((constraint) => [sharedReading(constraint)]);
+    // A target that pads every sequence to the longest draft evaluates a guess in each at no more
+    // tokens; one that does not decodes each drafting sequence apart, so there only one guesses.
+    const guesses = target.capabilities.padsToLongestDraft ? requests.length : 1;
+    const chains = first ? guessedChains(request, excluded, readingOf, sharedReading(request.constraint), guesses) : [];
+    const drafted = requests.map((each, i) => {
+      const chain = chains[i];
+      if (!chain) return each;
+      readings[i] = chain.readings;
+      return { ...each, draft: chainDraft(each.context, chain.tokens) };
+    });
+    const distributions = await target.evaluateReadings(drafted, readings, request.signal);
+    distributions.forEach((positions, i) => {
+      const [next] = positions;
+      if (!next) throw new Error("the target returned no next-token distribution");
+      read.set(keys[i] ?? "", next);
+      const chain = chains[i];
+      positions.forEach((distribution, position) => {
+        if (chain && position > 0) read.set(keyOf(chain.tokens.slice(0, position)), distribution);
+      });
+    });
+    return read;
   }
-  return (await target.evaluate(requests, BROAD_DISTRIBUTION, { signal: request.signal })).map((distributions) => {
-    const [next] = distributions;
+  const distributions = await target.evaluate(requests, BROAD_DISTRIBUTION, { signal: request.signal });
+  distributions.forEach(([next], i) => {
     if (!next) throw new Error("the target returned no next-token distribution");
-    return next;
+    read.set(keys[i] ?? "", next);
   });
+  return read;
+}
+
+/** A draft of these tokens one after another. */
+function chainDraft(context: readonly number[], tokens: readonly number[]): DraftTree {
+  const draft = new DraftTree(context);
+  tokens.reduce((parent, token, depth) => draft.addChild(parent, token, depth + 1), 0);
+  return draft;
+}
+
+/** A guessed start and how each position after the prompt is read (see guessedChains). */
+interface GuessedChain {
+  readonly tokens: readonly number[];
+  readonly readings: readonly Reading[];
+}
+
+/**
+ * What the first call drafts after the prompt, one guess per request (none where there is no
+ * guess): the typed tokens as far as the constraint allows them, then single tokens that spell all
+ * that remains and occur in the prompt, the latest first (a word finished is mostly one written
+ * before). Each position is read as the constraint there reads it, and after a complete start
+ * as the request's sampler, which is what decoding would read there: a trajectory whose start is
+ * a guess then needs no call for its first completion token. (Not the typed tokens again in the
+ * sequences left: each read costs a sampler pass over the vocabulary, more on a CPU than the
+ * token it would save decoding.)
+ */
+function guessedChains(
+  request: HealingRequest,
+  excluded: ReadonlySet<number>,
+  readingOf: (constraint: Constraint) => Reading,
+  first: Reading,
+  count: number,
+): GuessedChain[] {
+  const chains: GuessedChain[] = [];
+  const typed = typedChain(request, excluded, readingOf, first);
+  if (typed.tokens.length > 0) chains.push(typed);
+  const spellsAll = (token: number): boolean => {
+    const text = request.textOf(token);
+    return !excluded.has(token) && isAllowed(text, request.constraint) && isSpelt(advance(request.constraint, text));
+  };
+  const guessed = new Set(chains.map((chain) => keyOf(chain.tokens)));
+  for (let i = request.prompt.length - 1; i >= 0 && chains.length < count; i--) {
+    const token = request.prompt[i];
+    if (token === undefined || guessed.has(String(token)) || !spellsAll(token)) continue;
+    guessed.add(String(token));
+    chains.push({ tokens: [token], readings: [first, { sampling: request.sampling }] });
+  }
+  return chains;
+}
+
+/** The typed tokens as far as the constraint allows them, each position read as guessedChains says. */
+function typedChain(
+  request: HealingRequest,
+  excluded: ReadonlySet<number>,
+  readingOf: (constraint: Constraint) => Reading,
+  first: Reading,
+): GuessedChain {
+  const tokens: number[] = [];
+  const readings: Reading[] = [first];
+  let constraint = request.constraint;
+  for (const token of request.typed ?? []) {
+    const text = request.textOf(token);
+    if (excluded.has(token) || !isAllowed(text, constraint)) break;
+    tokens.push(token);
+    constraint = advance(constraint, text);
+    if (isSpelt(constraint)) {
+      readings.push({ sampling: request.sampling });
+      break;
+    }
+    readings.push(readingOf(constraint));
+  }
+  return { tokens, readings };
 }
 
 /** The completion's text without the healed part (which the document already has). */

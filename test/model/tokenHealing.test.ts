@@ -80,10 +80,12 @@ describe("token healing: the constraint", () => {
     assert.deepEqual(healingCut("f() {\n  return", tokens(" {\n", " ", " return"), textOf), {
       text: "f() {\n ",
       constraint: { remaining: " return", thenCode: false },
+      typed: tokens(" return"),
     });
     assert.deepEqual(healingCut("f() {\n  retur", tokens(" {\n", " ", " ret", "ur"), textOf), {
       text: "f() {\n ",
       constraint: { remaining: " retur", thenCode: false },
+      typed: tokens(" ret", "ur"),
     });
     // Only the end of the prefix needs tokenizing (its last line).
     assert.deepEqual(healingCut("x;\n  return", tokens(" ", " return"), textOf)?.text, "x;\n ");
@@ -91,11 +93,13 @@ describe("token healing: the constraint", () => {
     assert.deepEqual(healingCut("f() {\n  ", tokens(" {\n", "  "), textOf), {
       text: "f() {\n",
       constraint: { remaining: "  ", thenCode: true },
+      typed: tokens("  "),
     });
     // A space typed after a word: the space is the start of the next token, so code must follow it.
     assert.deepEqual(healingCut("f() {\n  return ", tokens(" {\n", " ", " return", " "), textOf), {
       text: "f() {\n  return",
       constraint: { remaining: " ", thenCode: true },
+      typed: tokens(" "),
     });
     assert.equal(healingCut("f() {\n", tokens(" {\n"), textOf), undefined, "a line end is a boundary in any tokenization");
     assert.equal(healingCut("", [], textOf), undefined);
@@ -167,13 +171,13 @@ describe("token healing: the constraint", () => {
     const prompt = tokens(" {\n");
     const word = new LastTokenTarget(() => distribution({ "  ": 0.1, " return": 0.2, " returns": 0.05, r: 0.3, "\n": 0.35 }));
     const request = { prompt, constraint: { remaining: " return", thenCode: false }, trajectories: 4000, sampling: free, seed: 11, textOf };
-    const starts = defined(await healedStarts(word, request), "the healed starts");
+    const { starts } = defined(await healedStarts(word, request), "the healed starts");
     assert.equal(word.calls.length, 1, "one batched call when a single token spells it");
     assert.equal(word.calls[0]?.length, 4000);
     const share = starts.filter((start) => start.length === 1 && start[0] === token(" returns")).length / starts.length;
     assert.ok(Math.abs(share - 0.2) < 0.03, `P(" returns" | starts with " return") = 0.05 / 0.25, sampled ${share}`);
     assert.ok(starts.every(([first, ...rest]) => first !== undefined && rest.length === 0 && textOf(first).startsWith(" return")));
-    assert.deepEqual(await healedStarts(word, request), starts, "the same seed gives the same starts");
+    assert.deepEqual((await healedStarts(word, request))?.starts, starts, "the same seed gives the same starts");
 
     // "  " then code: " " + " return" (two steps), never more indentation.
     const target = new LastTokenTarget((last) =>
@@ -182,7 +186,7 @@ describe("token healing: the constraint", () => {
         : distribution({ " ": 0.1, "  ": 0.1, "   ": 0.1, " return": 0.2, r: 0.3, "\n": 0.2 }),
     );
     const indented = defined(
-      await healedStarts(target, { ...request, trajectories: 200, constraint: { remaining: "  ", thenCode: true } }),
+      (await healedStarts(target, { ...request, trajectories: 200, constraint: { remaining: "  ", thenCode: true } }))?.starts,
       "the indented starts",
     );
     assert.equal(target.calls.length, 2);

@@ -18,7 +18,14 @@ import {
   type TargetCapabilities,
   type TargetRequest,
 } from "../../language-server/src/stand";
-import { BROAD_DISTRIBUTION, healedStarts, healingCut, MAX_CANDIDATES, type RestrictingTarget } from "../../language-server/src/tokenHealing";
+import {
+  BROAD_DISTRIBUTION,
+  healedStarts,
+  healingCut,
+  MAX_CANDIDATES,
+  type Reading,
+  type RestrictingTarget,
+} from "../../language-server/src/tokenHealing";
 import { openFixture } from "./fixtureSession";
 
 /** Short: a step of this model costs about as much as a 0.6B model's, and the tests run on a small CPU. */
@@ -39,10 +46,13 @@ class RecordingTarget implements RestrictingTarget {
     for (const list of distributions) for (const distribution of list) this.returnedSizes.push(distribution.tokens.length);
     return distributions;
   }
-  async evaluateAmong(requests: readonly TargetRequest[], among: readonly (readonly number[])[], signal?: AbortSignal) {
-    for (const tokens of among) this.amongSizes.push(tokens.length);
-    const distributions = await this.inner.evaluateAmong(requests, among, signal);
-    for (const distribution of distributions) this.returnedSizes.push(distribution.tokens.length);
+  async evaluateReadings(requests: readonly TargetRequest[], readings: readonly (readonly Reading[])[], signal?: AbortSignal) {
+    for (const reading of readings.flat()) {
+      if ("among" in reading) this.amongSizes.push(reading.among.length);
+      else this.topKs.push(reading.sampling.topK);
+    }
+    const distributions = await this.inner.evaluateReadings(requests, readings, signal);
+    for (const list of distributions) for (const distribution of list) this.returnedSizes.push(distribution.tokens.length);
     return distributions;
   }
 }
@@ -86,6 +96,41 @@ describe("a 152k vocabulary (Qwen3-0.6B-shaped cost fixture)", () => {
     });
   });
 
+  test("one call reads the allowed tokens at the prompt's end and the sampler after the typed token, and the cache holds that token", async () => {
+    const prompt = session.model.tokenize(CODE);
+    const typed = session.model.tokenize(" return").at(-1) ?? 0;
+    const among = session.vocabulary.startingWith(" re", MAX_CANDIDATES) ?? [];
+    const sampling = { temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05 };
+    const draft = new DraftTree(prompt);
+    draft.addChild(0, typed, 1);
+    await target.reset(0);
+    const [read] = await target.evaluateReadings([{ trajectory: 0, context: prompt, draft }], [[{ among }, { sampling }]]);
+    const [atEnd, afterTyped] = read ?? [];
+    assert.ok(atEnd && afterTyped);
+    // The same positions, each read by its own call from an empty cache in the other sequence.
+    await target.reset(1);
+    const [alone] = await target.evaluateAmong([{ trajectory: 1, context: prompt, draft: new DraftTree(prompt) }], [among]);
+    const withTyped = [...prompt, typed];
+    const [separate] = await target.evaluate([{ trajectory: 1, context: withTyped, draft: new DraftTree(withTyped) }], sampling);
+    const close = (a: SparseDistribution | undefined, b: SparseDistribution | undefined, what: string) => {
+      assert.ok(a && b, what);
+      const of = new Map(Array.from(b.tokens, (token, i) => [token, b.probs[i] ?? 0]));
+      assert.equal(a.tokens.length, b.tokens.length, what);
+      for (const [i, token] of a.tokens.entries()) {
+        assert.ok(Math.abs((a.probs[i] ?? 0) - (of.get(token) ?? 0)) < 1e-3, `${what}: token ${token}`);
+      }
+    };
+    close(atEnd, alone, "among the allowed tokens");
+    close(afterTyped, separate?.[0], "the sampler after the typed token");
+    // Sequence 0 holds the typed token: the next step evaluates only what follows it, and reads what a fresh cache reads.
+    const next = afterTyped.tokens[0] ?? 0;
+    const longer = [...withTyped, next];
+    const [continued] = await target.evaluate([{ trajectory: 0, context: longer, draft: new DraftTree(longer) }], sampling);
+    await target.reset(1);
+    const [fresh] = await target.evaluate([{ trajectory: 1, context: longer, draft: new DraftTree(longer) }], sampling);
+    close(continued?.[0], fresh?.[0], "the step after the typed token");
+  });
+
   test("token healing reads the allowed tokens' probabilities, or the top 1,024, never the whole vocabulary", async () => {
     const recording = new RecordingTarget(target);
     for (const prefix of [`${CODE}function fil`, `${CODE}const value = items.map`, `${CODE}  return `, `${CODE}    `]) {
@@ -95,6 +140,7 @@ describe("a 152k vocabulary (Qwen3-0.6B-shaped cost fixture)", () => {
       await healedStarts(recording, {
         prompt: session.model.tokenize(cut.text),
         constraint: cut.constraint,
+        typed: cut.typed,
         trajectories: 2,
         sampling: { temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05 },
         seed: 5,

@@ -1,4 +1,5 @@
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
+import type { Reading } from "../tokenHealing";
 import type { EvaluationOptions, SamplingOptions, SparseDistribution, TargetCapabilities, TargetModel, TargetRequest } from "../stand";
 import { isGreedy, pointMass } from "../stand";
 import { hasModelProcessEnv } from "../../../common/modelProcess";
@@ -37,8 +38,8 @@ interface Plan {
   readonly nodes: readonly (number | undefined)[] | undefined;
   /** Positions from outputFrom that the model samples: the outputs read, and any padding's (see LlamaTarget.padToStepWidth). */
   sampled: number;
-  /** What the model computes at each sampled position. */
-  readonly generateNext: GenerateNext;
+  /** What the model computes at each sampled position (by output; padding reads the last output's). */
+  readonly generateNext: (output: number) => GenerateNext;
 }
 
 /** Most tokens a step adds to a trajectory's input to match the longest (see LlamaTarget.pad). */
@@ -170,52 +171,87 @@ export class LlamaTarget implements TargetModel {
     sampling: SamplingOptions,
     options: EvaluationOptions = {},
   ): Promise<SparseDistribution[][]> {
-    const generateNext: GenerateNext = isGreedy(sampling)
-      ? { token: true, options: { temperature: 0 } }
-      : {
-          probabilities: true,
-          options: { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP, seed: 0 },
-        };
+    const generateNext = samplerOutput(sampling);
     return this.run(requests, () => generateNext, options);
   }
 
   /**
    * The model's next-token distribution after each request's context (a draft, if any, is
    * verified too but only the first distribution is returned), untruncated, restricted to
-   * `among[i]` and renormalised. The listed tokens' logits are all raised by one constant, which
-   * keeps their ratios and puts them above every other token, so a top-k of their number returns
-   * exactly them: the work is proportional to the list, not to the vocabulary (token healing asks
-   * this at every inline request, and a 152k-token probability Map costs tens of milliseconds).
+   * `among[i]` and renormalised (see evaluateReadings).
    */
   async evaluateAmong(
     requests: readonly TargetRequest[],
     among: readonly (readonly number[])[],
     signal?: AbortSignal,
   ): Promise<SparseDistribution[]> {
+    const distributions = await this.evaluateReadings(
+      requests,
+      among.map((tokens) => [{ among: tokens }]),
+      signal,
+    );
+    return distributions.map((distribution) => distribution[0] ?? { tokens: new Int32Array(), probs: new Float64Array() });
+  }
+
+  /**
+   * Each request's distributions at its context's end and after each token of its draft chain,
+   * each read as `readings[i][position]` says (a draft longer than its readings reads the last
+   * one on). A reading among some tokens is the model's untruncated distribution restricted to
+   * them and renormalised: their logits are all raised by one constant, which keeps their ratios
+   * and puts them above every other token, so a top-k of their number returns exactly them and
+   * the work is proportional to the list, not to the vocabulary (token healing asks this at every
+   * inline request, and a 152k-token probability Map costs tens of milliseconds). A reading of a
+   * sampler is what evaluate returns at that position.
+   */
+  async evaluateReadings(
+    requests: readonly TargetRequest[],
+    readings: readonly (readonly Reading[])[],
+    signal?: AbortSignal,
+  ): Promise<SparseDistribution[][]> {
     const { TokenBias } = await import("node-llama-cpp");
-    const options = among.map((tokens): GenerateNext => {
-      const bias = new TokenBias(this.context.model.tokenizer);
-      for (const token of tokens) bias.set(token as Token, { logit: AMONG_BIAS });
-      return {
-        probabilities: true,
-        options: { temperature: 1, topK: Math.max(1, tokens.length), topP: 1, minP: 0, seed: 0, tokenBias: bias },
-      };
-    });
-    const distributions = await this.run(requests, (index) => options[index] ?? {}, { signal });
-    return distributions.map((distribution, index) => restrict(distribution[0], among[index] ?? []));
+    // Requests at one place share one Reading: its bias is built once.
+    const built = new Map<Reading, GenerateNext>();
+    const outputOf = (reading: Reading): GenerateNext => {
+      const known = built.get(reading);
+      if (known) return known;
+      let output: GenerateNext;
+      if ("among" in reading) {
+        const bias = new TokenBias(this.context.model.tokenizer);
+        for (const token of reading.among) bias.set(token as Token, { logit: AMONG_BIAS });
+        output = {
+          probabilities: true,
+          options: { temperature: 1, topK: Math.max(1, reading.among.length), topP: 1, minP: 0, seed: 0, tokenBias: bias },
+        };
+      } else output = samplerOutput(reading.sampling);
+      built.set(reading, output);
+      return output;
+    };
+    const outputsOf = readings.map((positions) => positions.map(outputOf));
+    const generateNextOf = (index: number, output: number): GenerateNext => {
+      const outputs = outputsOf[index] ?? [];
+      return outputs[Math.min(output, outputs.length - 1)] ?? {};
+    };
+    const distributions = await this.run(requests, generateNextOf, { signal });
+    return distributions.map((positions, index) =>
+      positions.map((distribution, position) => {
+        const positionReadings = readings[index] ?? [];
+        const reading = positionReadings[Math.min(position, positionReadings.length - 1)];
+        return reading && "among" in reading ? restrict(distribution, reading.among) : distribution;
+      }),
+    );
   }
 
   private async run(
     requests: readonly TargetRequest[],
-    generateNextOf: (index: number) => GenerateNext,
+    generateNextOf: (index: number, output: number) => GenerateNext,
     { signal, meanwhile }: EvaluationOptions = {},
   ): Promise<SparseDistribution[][]> {
     signal?.throwIfAborted();
     // A chain is one plan per request; a tree one per branch (see SequencePool).
     const planAll = (): Plan[] =>
       this.pool.branches === 1
-        ? requests.map((request, index) => this.planChain(request, index, generateNextOf(index)))
-        : requests.flatMap((request, index) => this.planTree(request, index, generateNextOf(index)));
+        ? requests.map((request, index) => this.planChain(request, index, (output) => generateNextOf(index, output)))
+        : requests.flatMap((request, index) => this.planTree(request, index, (output) => generateNextOf(index, output)));
     let plans = planAll();
     // Where several sequences need one prefix, it is evaluated once and copied; then they plan again.
     if (this.sharing?.mayShare(plans) && (await this.sharing.share(requests, plans, signal))) plans = planAll();
@@ -296,7 +332,7 @@ export class LlamaTarget implements TargetModel {
   }
 
   /** A request's plan on its trajectory's one sequence: its draft must be a chain. */
-  private planChain({ trajectory, context, draft }: TargetRequest, request: number, generateNext: GenerateNext): Plan {
+  private planChain({ trajectory, context, draft }: TargetRequest, request: number, generateNext: (output: number) => GenerateNext): Plan {
     const sequence = this.sequences[trajectory];
     const held = this.held[trajectory];
     if (!sequence || !held) {
@@ -340,7 +376,7 @@ export class LlamaTarget implements TargetModel {
   }
 
   /** One plan per branch of the request's draft (a chain is one branch), the trajectory's home sequence first. */
-  private planTree(request: TargetRequest, index: number, generateNext: GenerateNext): Plan[] {
+  private planTree(request: TargetRequest, index: number, generateNext: (output: number) => GenerateNext): Plan[] {
     const { trajectory, context, draft } = request;
     if (trajectory < 0 || trajectory >= this.pool.trajectories) {
       throw new RangeError(`trajectory ${String(trajectory)} has no context sequence (this target has ${String(this.pool.trajectories)})`);
@@ -460,15 +496,24 @@ export class LlamaTarget implements TargetModel {
   }
 }
 
+/** What evaluate computes at a position: the sampler's probabilities, or its token when greedy. */
+function samplerOutput(sampling: SamplingOptions): GenerateNext {
+  return isGreedy(sampling)
+    ? { token: true, options: { temperature: 0 } }
+    : {
+        probabilities: true,
+        options: { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP, seed: 0 },
+      };
+}
+
 /** Evaluates a plan's input in its sequence, sampling at its outputs. */
 function evaluatePlan({ sequence, input, outputFrom, sampled, nodes, generateNext }: Plan): Promise<ControlledOutput> {
   const items: ControlledInput = input.slice() as Token[];
-  const sampledItem = { generateNext };
   for (let output = 0; output < sampled; output++) {
     // A node another branch reads is evaluated here but not sampled again (padding is sampled).
     if (nodes && output < nodes.length && nodes[output] === undefined) continue;
     const token = input[outputFrom + output];
-    if (token !== undefined) items[outputFrom + output] = [token as Token, sampledItem];
+    if (token !== undefined) items[outputFrom + output] = [token as Token, { generateNext: generateNext(output) }];
   }
   return sequence.controlledEvaluate(items);
 }

@@ -2,7 +2,7 @@ import type { DraftBudget } from "./draftBudget";
 import type { ShapeArm, ShapeChoice } from "./shapeChoice";
 import type { DraftShape } from "./draftShape";
 import type { Drafter } from "./drafters/drafter";
-import type { SparseDistribution } from "./distribution";
+import { sampleToken, type SparseDistribution } from "./distribution";
 import { DraftTree } from "./draftTree";
 import type { Evidence } from "./evidence";
 import { Random } from "./random";
@@ -32,6 +32,12 @@ export interface DecodeRequest {
   readonly signal?: AbortSignal;
   /** Streams each step's newly committed tokens. */
   readonly onStep?: (step: StepUpdate) => void;
+  /**
+   * Per trajectory, the target's distribution after its prompt (what evaluate would return there
+   * with this sampling) when the caller has it already (token healing's call read it): that
+   * trajectory's first token is sampled from it before the first step, without a target call.
+   */
+  readonly primed?: readonly (SparseDistribution | undefined)[];
 }
 
 export interface StepUpdate {
@@ -141,6 +147,7 @@ export class Decoder {
       statistics: new DecodeStatistics(),
     }));
     if (request.maxTokens <= 0) for (const trajectory of trajectories) trajectory.finishReason = "length";
+    this.commitPrimed(trajectories, request, stopTokens, random, total);
     /** What the last step's target call taught, not yet learned (see the evaluation below). */
     let lessons: Lesson[] = [];
     const learnLessons = (): void => {
@@ -261,6 +268,29 @@ export class Decoder {
           : new DraftTree(trajectory.context);
       return { trajectory, evidence: evidence[i], draft };
     });
+  }
+
+  /** Commits each primed trajectory's first token, sampled from its primed distribution as an undrafted step would. */
+  private commitPrimed(
+    trajectories: readonly Trajectory[],
+    request: DecodeRequest,
+    stopTokens: ReadonlySet<number>,
+    random: Random,
+    total: DecodeStatistics,
+  ): void {
+    for (const trajectory of trajectories) {
+      const primed = request.primed?.[trajectory.index];
+      if (!primed || trajectory.finishReason !== undefined) continue;
+      const committed = this.commit(trajectory, [sampleToken(primed, random)], request, stopTokens);
+      trajectory.statistics.tokens += committed;
+      total.tokens += committed;
+      request.onStep?.({
+        trajectory: trajectory.index,
+        tokens: trajectory.context.slice(trajectory.context.length - committed),
+        fromDraft: 0,
+        statistics: trajectory.statistics,
+      });
+    }
   }
 
   /** Verifies one trajectory's draft, commits the tokens and counts them; the verification is the budget's lesson. */
