@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { TREE_ADAPTIVE_METHOD, TREE_FIXED_METHOD } from "../../common/benchmarkTable";
 import { defaultSettings, type BenchmarkRow } from "../../common/protocol";
+import { defined } from "../support/defined";
 import { ROOT, runScript } from "../support/packageScripts";
 
 describe("the benchmark scripts and the GPU kit", () => {
@@ -243,6 +244,28 @@ describe("the benchmark scripts and the GPU kit", () => {
       assert.equal(Number(line[2]), Number(requests[1]), "every request of the session reached the server");
       if (!arm.startsWith("cache") && arm !== "all") assert.equal(line[1], "0", `${arm} has no cache`);
     }
+  });
+
+  test("npm run bench:healing -- --seeds 2: per cursor, the candidates whose healed start the healing call drafted; at a word's end the typed token is", (t) => {
+    const help = runScript(t, "bench:healing", ["--help"]);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /--seeds N/);
+    const run = runScript(t, "bench:healing", ["--seeds", "2"], ROOT, 120_000);
+    assert.equal(run.code, 0, run.stderr);
+    const rows = [...run.stdout.matchAll(/^ {2}("[^\n]*")\s+(\d+)\/(\d+) candidates, (\d+)\/(\d+) requests$/gm)].map((match) => ({
+      line: JSON.parse(defined(match[1], "the cursor")) as string,
+      primed: Number(match[2]),
+      candidates: Number(match[3]),
+      allPrimed: Number(match[4]),
+      requests: Number(match[5]),
+    }));
+    assert.ok(rows.length >= 4, `no cursor rows in:\n${run.stdout}`);
+    for (const row of rows) {
+      assert.ok(row.primed <= row.candidates && row.allPrimed <= row.requests && row.requests <= 2, JSON.stringify(row));
+    }
+    // After "  return" the healed start is the typed " return" nearly always (55-60 of 60 candidates here).
+    const wordEnd = rows.find((row) => row.line === "  return");
+    assert.ok(wordEnd && wordEnd.primed > 0, `no primed candidate after "  return":\n${run.stdout}`);
   });
 
   test("npm run bench:checks -- --seeds 1 -n 2: candidates passing, top-ranked against a random pick, and no ranking violation", (t) => {
