@@ -59,7 +59,7 @@ export class DraftBudget {
   private restGap = 1;
   /** Steps still to pass before needsEvidence works its answer out again. */
   private restingSteps = 0;
-  /** needsEvidence's answer on the last step that was not resting, which a resting step repeats. */
+  /** needsEvidence's answer on the last step that worked it out; a resting step repeats a yes. */
   private evidenceNeeded = true;
 
   constructor(options: DraftBudgetOptions = {}) {
@@ -79,12 +79,13 @@ export class DraftBudget {
    * when even the best kind of evidence seen so far, for every trajectory, would not pay and the
    * step does not explore. The decoder then skips the assessments, which cost as much as a good
    * part of a step where drafting cannot pay (a CPU at a high temperature). A resting step (see
-   * BUDGET_TUNING.planning.restAfter) repeats the last answer instead of working it out again.
+   * BUDGET_TUNING.planning.restAfter) repeats a last answer of yes instead of working it out again.
    */
   needsEvidence(trajectories: number, shape: DraftShape): boolean {
     if (this.pricesPlain()) return false;
     if (this.explores()) return true;
-    if (this.restingSteps > 0) return this.evidenceNeeded;
+    // Only a yes stands: a step told no drafts nothing, so a stale no could hold drafting back.
+    if (this.restingSteps > 0 && this.evidenceNeeded) return true;
     this.evidenceNeeded = this.couldPay(trajectories, shape);
     return this.evidenceNeeded;
   }
