@@ -1,8 +1,10 @@
-// `npm run bench:profile`: where a step's time goes at N = 1, layer by layer, against
+// `npm run bench:profile`: where a step's time goes at N = 1 (or --trajectories N), layer by layer, against
 // node-llama-cpp's own evaluate() loop. Each arm decodes the same prompt for the same number of
 // tokens; arms run interleaved in rotated order, round after round, and each arm's time per token
 // is reported as the median over rounds of its ratio to the plain loop in the same round, with the
-// min–max. Garbage collection time per arm comes from the runtime's gc entries.
+// min–max. Garbage collection time per arm comes from the runtime's gc entries. With
+// --trajectories N, the arms through our loop decode N trajectories of the prompt in one batch
+// (tokens counted over all of them); plain and controlled still decode one sequence.
 //
 //   plain       node-llama-cpp's sequence.evaluate() loop (one sampler for the whole loop)
 //   controlled  one bare controlledEvaluate call per token (what every method of ours pays natively)
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "8" },
     temperature: { type: "string", default: "0" },
     threads: { type: "string", default: "1" },
+    trajectories: { type: "string", default: "1" },
     arms: { type: "string", default: "plain,controlled,target,decoder,stand" },
     /** A copy of the repository (language-server/src and common) whose target, decoder and STAND arms run too, suffixed -base: an A/B in one run. */
     baseline: { type: "string" },
@@ -60,6 +63,8 @@ async function main(): Promise<void> {
   const tokens = Number(values.tokens);
   const rounds = Number(values.rounds);
   const threads = Number(values.threads);
+  const trajectories = Number(values.trajectories);
+  if (!(Number.isInteger(trajectories) && trajectories >= 1)) throw new Error("--trajectories takes a whole number of at least 1");
   const sampling: SamplingOptions = benchmarkSampling(Number(values.temperature));
   const runtime = await loadRuntime(false);
   const model = await runtime.llama.loadModel({ modelPath: resolve(values.model) });
@@ -70,6 +75,7 @@ async function main(): Promise<void> {
   const parsed = JSON.parse(line) as { prompt: string; kind: "code" | "chat" };
   const prompt = await tokenizePrompt(model, { text: parsed.prompt, kind: parsed.kind });
   const contextSize = prompt.length + tokens + 64;
+  const prompts = Array.from({ length: trajectories }, () => prompt);
 
   const plainContext = await model.createContext({ sequences: 1, contextSize, threads });
   const plain: LlamaContextSequence = plainContext.getSequence();
@@ -87,7 +93,10 @@ async function main(): Promise<void> {
     const { LlamaTarget: Target } = (await import(resolve(root, "language-server/src/model/llamaTarget.ts"))) as {
       LlamaTarget: typeof LlamaTarget;
     };
-    const target = await Target.create(model, { trajectories: 1, contextSize, threads });
+    const target = await Target.create(model, { trajectories, contextSize, threads });
+    const resetAll = async (): Promise<void> => {
+      for (let t = 0; t < trajectories; t++) await target.reset(t);
+    };
     targets.push(target);
     const budget = lib.DraftBudget.for(target);
     const table = new lib.NgramTable();
@@ -104,9 +113,9 @@ async function main(): Promise<void> {
     ): Arm => ({
       name,
       run: async (seed) => {
-        await target.reset(0);
+        await resetAll();
         if (learns) table.clear();
-        const result = await new lib.Decoder({ target, ...options }).decode({ prompts: [prompt], maxTokens: tokens, sampling, seed });
+        const result = await new lib.Decoder({ target, ...options }).decode({ prompts, maxTokens: tokens, sampling, seed });
         if (recordCalls) calls.set(name, (calls.get(name) ?? []).concat(result.statistics.tokens / result.statistics.targetCalls));
         return result.statistics.tokens;
       },
@@ -115,18 +124,23 @@ async function main(): Promise<void> {
       {
         name: `target${suffix}`,
         run: async () => {
-          await target.reset(0);
-          const context: number[] = [...prompt];
+          await resetAll();
+          const contexts: number[][] = prompts.map((p) => [...p]);
           let count = 0;
-          while (count < tokens) {
-            const [distributions] = await target.evaluate([{ trajectory: 0, context, draft: new lib.DraftTree(context) }], sampling);
-            const next = distributions?.[0];
-            if (!next) break;
-            // The argmax at T = 0; the likeliest listed token otherwise (the arm measures cost, not sampling).
-            let best = 0;
-            for (let i = 1; i < next.probs.length; i++) if ((next.probs[i] ?? 0) > (next.probs[best] ?? 0)) best = i;
-            context.push(next.tokens[best] ?? 0);
-            count++;
+          while (count < tokens * trajectories) {
+            const results = await target.evaluate(
+              contexts.map((context, trajectory) => ({ trajectory, context, draft: new lib.DraftTree(context) })),
+              sampling,
+            );
+            for (const [trajectory, context] of contexts.entries()) {
+              const next = results[trajectory]?.[0];
+              if (!next) return count;
+              // The argmax at T = 0; the likeliest listed token otherwise (the arm measures cost, not sampling).
+              let best = 0;
+              for (let i = 1; i < next.probs.length; i++) if ((next.probs[i] ?? 0) > (next.probs[best] ?? 0)) best = i;
+              context.push(next.tokens[best] ?? 0);
+              count++;
+            }
           }
           return count;
         },
@@ -218,7 +232,7 @@ async function main(): Promise<void> {
   };
   const reference = msPerToken[0] ?? [];
   console.log(
-    `N = 1, T = ${sampling.temperature}, ${tokens} tokens, ${rounds} rounds, ${threads} thread(s), load ${loadavg()
+    `N = ${trajectories}, T = ${sampling.temperature}, ${tokens} tokens, ${rounds} rounds, ${threads} thread(s), load ${loadavg()
       .map((l) => l.toFixed(2))
       .join(" ")}`,
   );

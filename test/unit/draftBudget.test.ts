@@ -9,8 +9,11 @@ import {
   Evidence,
   NgramTable,
   standDrafter,
+  pointMass,
   type CallCost,
   type Drafter,
+  type TargetModel,
+  type Tuning,
 } from "../../language-server/src/stand";
 import { MarkovTarget } from "../../fixtures/markovTarget";
 import { accepting, chain, costModel } from "../support/budgetFixtures";
@@ -206,5 +209,132 @@ describe("draft budget: exploring", () => {
     ).length;
     assert.ok(exploring > 0);
     assert.equal(assessed, exploring, `assessed on ${assessed} of ${tokens} steps`);
+  });
+});
+
+describe("draft budget: resting", () => {
+  /** Counts how often the budget asks for the best rates of any evidence: once each time needsEvidence works its answer out. */
+  class CountingEstimator extends AcceptanceEstimator {
+    bestRatesAsked = 0;
+    override bestRates(maxDepth: number): readonly number[] {
+      this.bestRatesAsked++;
+      return super.bestRates(maxDepth);
+    }
+  }
+  /** Drafts at 0.3 of a call per token: the prior's odds pay, a kind seen to fail does not. */
+  const cheapDrafts: CallCost = { record: () => undefined, estimator: () => (n, d) => n + 0.3 * d };
+  const neverExploring = { ...BUDGET_TUNING.planning, explorationInterval: Number.MAX_SAFE_INTEGER };
+  const { restAfter, maxRestGap } = BUDGET_TUNING.planning;
+
+  test("while steps that could draft do not, whether evidence could pay is worked out ever more rarely, up to maxRestGap apart; a draft ends the rest", () => {
+    const acceptance = new CountingEstimator();
+    const budget = new DraftBudget({ acceptance, cost: cheapDrafts, tuning: neverExploring });
+    const shape = DraftShape.chain(4);
+    const workedOut = (steps: number): number[] => {
+      const worked: number[] = [];
+      for (let step = 0; step < steps; step++) {
+        const asked = acceptance.bestRatesAsked;
+        assert.equal(budget.needsEvidence(1, shape), true, "the prior's odds pay at these prices, resting or not");
+        if (acceptance.bestRatesAsked > asked) worked.push(step);
+        budget.record([undefined], [chain(0)], [accepting(0)], 1);
+      }
+      return worked;
+    };
+    const resting = workedOut(120);
+    const gaps = resting.slice(1).map((step, i) => step - (resting[i] ?? 0));
+    assert.deepEqual(
+      resting.slice(0, restAfter),
+      Array.from({ length: restAfter }, (_, step) => step),
+      "every step at first",
+    );
+    assert.ok(
+      gaps.every((gap, i) => gap >= (gaps[i - 1] ?? 1) && gap <= maxRestGap),
+      `gaps ${gaps.join(" ")}`,
+    );
+    assert.equal(gaps[gaps.length - 1], maxRestGap, `gaps ${gaps.join(" ")}`);
+    assert.ok(resting.length <= restAfter + Math.log2(maxRestGap) + 120 / maxRestGap, `worked out on ${resting.length} of 120 steps`);
+
+    budget.record([kind("sure")], [chain(2)], [accepting(2)], 1.6);
+    assert.deepEqual(
+      workedOut(restAfter),
+      Array.from({ length: restAfter }, (_, step) => step),
+      "every step again after a draft",
+    );
+  });
+
+  test("on a decode whose text turns repetitive midway, the budget works less per step while nothing drafts, and drafts again as soon as without resting", async () => {
+    // Point masses: the next token is a hash of the position and the last token (text no table
+    // predicts) for the first `switchAt` tokens, then a cycle of five tokens.
+    const switchAt = 160;
+    const promptLength = 3;
+    const nextToken = (position: number, last: number): number =>
+      position < promptLength + switchAt ? 100 + ((Math.imul(position * 7919 + last, 0x9e3779b1) >>> 0) % 100_000) : 1 + (position % 5);
+    const target: TargetModel = {
+      capabilities: { trees: true, padsToLongestDraft: false },
+      evaluate: (requests, _sampling, options) => {
+        options?.meanwhile?.();
+        return Promise.resolve(
+          requests.map(({ context, draft }) =>
+            Array.from({ length: draft.size }, (_, node) => {
+              const depth = draft.depths[node] ?? 0;
+              const last = node === 0 ? (context[context.length - 1] ?? 0) : (draft.tokens[node] ?? 0);
+              return pointMass(nextToken(context.length + depth, last));
+            }),
+          ),
+        );
+      },
+    };
+    /** One step of a decode: the tokens generated before it, whether it worked out needsEvidence, whether it drafted. */
+    type Step = { generated: number; worked: boolean; drafted: boolean };
+    /** One decode from a new budget, and its steps. */
+    const decode = async (tuning: Tuning<"planning">): Promise<{ tokens: number[]; steps: Step[] }> => {
+      const acceptance = new CountingEstimator();
+      const budget = new DraftBudget({ acceptance, cost: cheapDrafts, tuning });
+      const steps: Step[] = [];
+      let generated = 0;
+      let asked = 0;
+      let drafted = 0;
+      const result = await new Decoder({ target, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(6), budget }).decode({
+        prompts: [[1, 2, 3]],
+        maxTokens: switchAt + 80,
+        sampling: { temperature: 1, topK: 0, topP: 1, minP: 0 },
+        seed: 4,
+        onStep: ({ tokens, statistics }) => {
+          steps.push({ generated, worked: acceptance.bestRatesAsked > asked, drafted: statistics.drafted > drafted });
+          generated += tokens.length;
+          asked = acceptance.bestRatesAsked;
+          drafted = statistics.drafted;
+        },
+      });
+      return { tokens: result.trajectories[0]?.tokens ?? [], steps };
+    };
+    const resting = await decode(neverExploring);
+    const restless = await decode({ ...neverExploring, restAfter: Number.MAX_SAFE_INTEGER });
+    assert.deepEqual(resting.tokens, restless.tokens, "the same text (point masses leave no choice)");
+    assert.equal(resting.tokens.length, switchAt + 80);
+
+    // While nothing drafts: the steps from the 40th to the switch.
+    const quiet = (steps: Step[]): Step[] => steps.filter(({ generated }) => generated >= 40 && generated < switchAt);
+    assert.ok(
+      quiet(resting.steps).every(({ drafted }) => !drafted) && quiet(restless.steps).every(({ drafted }) => !drafted),
+      "no text to draft before the switch",
+    );
+    const workedShare = (steps: Step[]): number => quiet(steps).filter(({ worked }) => worked).length / quiet(steps).length;
+    assert.ok(workedShare(restless.steps) > 0.9, `without resting, worked out on ${workedShare(restless.steps).toFixed(2)} of the steps`);
+    assert.ok(
+      workedShare(resting.steps) <= 1.5 / maxRestGap,
+      `resting, worked out on ${workedShare(resting.steps).toFixed(2)} of the steps`,
+    );
+
+    // After the switch, drafting resumes no later than without resting, give or take one rest, and pays.
+    const firstDraft = (steps: Step[]): number =>
+      steps.find(({ generated, drafted }) => generated >= switchAt && drafted)?.generated ?? Infinity;
+    assert.ok(firstDraft(restless.steps) < switchAt + 20, `without resting, drafts from token ${firstDraft(restless.steps)}`);
+    assert.ok(
+      firstDraft(resting.steps) <= firstDraft(restless.steps) + maxRestGap,
+      `resting, drafts from token ${firstDraft(resting.steps)}; without, from ${firstDraft(restless.steps)}`,
+    );
+    const repetitive = resting.steps.filter(({ generated }) => generated >= switchAt + 30);
+    assert.ok(repetitive.length < 50 / 2, `${repetitive.length} steps for the last 50 tokens`);
   });
 });

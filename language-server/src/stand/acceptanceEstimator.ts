@@ -31,6 +31,8 @@ export class AcceptanceEstimator {
   private best: number[] | undefined;
   /** Each kind's rates as bestRates last read them, until that kind's counts change (one kind changes per record). */
   private readonly ratesByKind = new Map<Evidence, number[]>();
+  /** Each kind's reach as reach() last worked it out, likewise: the budget asks it for every trajectory that assesses, every step. */
+  private readonly reachByKind = new Map<Evidence, readonly number[]>();
 
   constructor(private readonly tuning: Tuning<"acceptance"> = BUDGET_TUNING.acceptance) {}
 
@@ -60,8 +62,10 @@ export class AcceptanceEstimator {
   }
 
   /** reachOf(rates(evidence, maxDepth)): how likely each depth is to be reached and accepted. */
-  reach(evidence: Evidence, maxDepth: number): number[] {
-    return reachOf(this.rates(evidence, maxDepth));
+  reach(evidence: Evidence, maxDepth: number): readonly number[] {
+    let reach = this.reachByKind.get(evidence);
+    if (reach?.length !== maxDepth + 1) this.reachByKind.set(evidence, (reach = reachOf(this.rates(evidence, maxDepth))));
+    return reach;
   }
 
   /**
@@ -106,6 +110,7 @@ export class AcceptanceEstimator {
   private observe(evidence: Evidence, depth: number, accepted: number): void {
     this.best = undefined;
     this.ratesByKind.delete(evidence);
+    this.reachByKind.delete(evidence);
     let counts = this.counts.get(evidence);
     if (!counts) this.counts.set(evidence, (counts = { tried: [], accepted: [] }));
     const { decay } = this.tuning;

@@ -76,6 +76,18 @@ export const BUDGET_TUNING = {
      * drafting steps at T = 0.
      */
     plainInterval: 64,
+    /**
+     * After this many steps in a row that could have drafted and did not, the budget rests: whether
+     * any evidence could pay (DraftBudget.needsEvidence, the budget's dearest question, asked before
+     * every step) is worked out only every other step, then every fourth, doubling up to
+     * maxRestGap, and a last answer of yes stands in between; a step with a draft ends the rest. The
+     * answer changes slowly (the best kind's rates, the call's price), while working it out cost
+     * more than the rest of the budget's work per step. Plans still run on every step with
+     * evidence: where drafts pay now and then (T > 0), it is on particular steps.
+     */
+    restAfter: 4,
+    /** The most steps between two answers worked out while resting. */
+    maxRestGap: 8,
   },
 } as const;
 

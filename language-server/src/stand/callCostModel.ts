@@ -18,13 +18,14 @@ function features(sequences: number, draftTokens: number, reshapes: number): num
   return [1, sequences, draftTokens, sequences + draftTokens > 1 ? 1 : 0, reshapes];
 }
 
-/** A fitted model's milliseconds for a call, never zero or negative. */
+/**
+ * A fitted model's milliseconds for a call, never zero or negative: features() · coefficients,
+ * written out because the plans price a call several times a step, and the array cost more than the sum.
+ */
 function predict(coefficients: Coefficients, sequences: number, draftTokens: number, reshapes: number): number {
-  const x = features(sequences, draftTokens, reshapes);
-  return Math.max(
-    TERMS.reduce((sum, term, i) => sum + (x[i] ?? 0) * coefficients[term], 0),
-    1e-6,
-  );
+  const { fixed, perSequence, perDraft, batched, reshape } = coefficients;
+  const cost = fixed + perSequence * sequences + perDraft * draftTokens + (sequences + draftTokens > 1 ? batched : 0) + reshape * reshapes;
+  return Math.max(cost, 1e-6);
 }
 
 /**

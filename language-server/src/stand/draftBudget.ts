@@ -53,6 +53,14 @@ export class DraftBudget {
   private draftCallsInARow = 0;
   /** Plain steps still to run before drafting again: two, since only the second prices the load. */
   private plainStepsOwed = 0;
+  /** Steps in a row that could have drafted and did not (see BUDGET_TUNING.planning.restAfter). */
+  private idleSteps = 0;
+  /** Steps between two answers of needsEvidence worked out while resting (1: every step). */
+  private restGap = 1;
+  /** Steps still to pass before needsEvidence works its answer out again. */
+  private restingSteps = 0;
+  /** needsEvidence's answer on the last step that worked it out; a resting step repeats a yes. */
+  private evidenceNeeded = true;
 
   constructor(options: DraftBudgetOptions = {}) {
     this.acceptance = options.acceptance ?? new AcceptanceEstimator();
@@ -70,28 +78,16 @@ export class DraftBudget {
    * Whether this step's plan could draft at all, asked before the drafters assess anything: not
    * when even the best kind of evidence seen so far, for every trajectory, would not pay and the
    * step does not explore. The decoder then skips the assessments, which cost as much as a good
-   * part of a step where drafting cannot pay (a CPU at a high temperature).
+   * part of a step where drafting cannot pay (a CPU at a high temperature). A resting step (see
+   * BUDGET_TUNING.planning.restAfter) repeats a last answer of yes instead of working it out again.
    */
   needsEvidence(trajectories: number, shape: DraftShape): boolean {
     if (this.pricesPlain()) return false;
     if (this.explores()) return true;
-    const widths = shape.widths();
-    const reach = reachOf(this.acceptance.bestRates(widths.length));
-    const price = this.cost.estimator();
-    const none = trajectories / price(trajectories, 0);
-    // Every trajectory at the best odds, drafting down to one depth; and, where the batch is not
-    // padded to the longest draft, one trajectory alone, which can pay where all would not. A
-    // draft down to a depth gains every depth above it too, as plan() counts it.
-    let tokens = 0;
-    let gain = 0;
-    for (let depth = 1; depth <= widths.length; depth++) {
-      gain += reach[depth] ?? 0;
-      tokens += widths[depth - 1] ?? 0;
-      const all = (trajectories + trajectories * gain) / price(trajectories, trajectories * tokens);
-      const one = this.sharedDepth ? 0 : (trajectories + gain) / price(trajectories, tokens);
-      if (Math.max(all, one) > this.tuning.requiredGain * none) return true;
-    }
-    return false;
+    // Only a yes stands: a step told no drafts nothing, so a stale no could hold drafting back.
+    if (this.restingSteps > 0 && this.evidenceNeeded) return true;
+    this.evidenceNeeded = this.couldPay(trajectories, shape);
+    return this.evidenceNeeded;
   }
 
   /** The draft depth for each trajectory, given each drafter's assessment and the largest shape. */
@@ -122,12 +118,14 @@ export class DraftBudget {
       const verification = verifications[i];
       if (kind && verification) this.acceptance.record(kind, draft, verification);
     });
-    if (drafts.some((draft) => draft.draftedCount > 0)) {
+    const drafted = drafts.some((draft) => draft.draftedCount > 0);
+    if (drafted) {
       if (++this.draftCallsInARow >= this.tuning.plainInterval) this.plainStepsOwed = 2;
     } else {
       this.draftCallsInARow = 0;
       this.plainStepsOwed = Math.max(0, this.plainStepsOwed - 1);
     }
+    this.rest(drafted);
     if (milliseconds === undefined) return;
     // With a shared depth, the target evaluated every trajectory at the longest draft's length.
     const draftTokens = this.sharedDepth
@@ -135,6 +133,27 @@ export class DraftBudget {
       : drafts.reduce((sum, draft) => sum + draft.draftedCount, 0);
     this.cost.record(drafts.length, draftTokens, milliseconds);
     if (draftTokens > 0) this.pricedDraftCalls++;
+  }
+
+  /** Whether a plan with the best evidence seen so far, for every trajectory, would draft (see needsEvidence). */
+  private couldPay(trajectories: number, shape: DraftShape): boolean {
+    const widths = shape.widths();
+    const reach = reachOf(this.acceptance.bestRates(widths.length));
+    const price = this.cost.estimator();
+    const none = trajectories / price(trajectories, 0);
+    // Every trajectory at the best odds, drafting down to one depth; and, where the batch is not
+    // padded to the longest draft, one trajectory alone, which can pay where all would not. A
+    // draft down to a depth gains every depth above it too, as plan() counts it.
+    let tokens = 0;
+    let gain = 0;
+    for (let depth = 1; depth <= widths.length; depth++) {
+      gain += reach[depth] ?? 0;
+      tokens += widths[depth - 1] ?? 0;
+      const all = (trajectories + trajectories * gain) / price(trajectories, trajectories * tokens);
+      const one = this.sharedDepth ? 0 : (trajectories + gain) / price(trajectories, tokens);
+      if (Math.max(all, one) > this.tuning.requiredGain * none) return true;
+    }
+    return false;
   }
 
   /** Each trajectory's own depth: the depths with the best value per token first, across the batch. */
@@ -216,6 +235,23 @@ export class DraftBudget {
     if (this.sharedDepth) {
       const shared = Math.max(planned, Math.min(1, Math.max(0, ...depths)));
       evidence.forEach((kind, trajectory) => (depths[trajectory] = kind ? shared : 0));
+    }
+  }
+
+  /**
+   * Spaces needsEvidence's work out while steps that could draft do not (see
+   * BUDGET_TUNING.planning.restAfter): each gap twice the last, up to maxRestGap; a draft ends the rest.
+   */
+  private rest(drafted: boolean): void {
+    if (drafted) {
+      this.idleSteps = 0;
+      this.restGap = 1;
+      this.restingSteps = 0;
+    } else if (this.restingSteps > 0) {
+      this.restingSteps--;
+    } else if (++this.idleSteps >= this.tuning.restAfter) {
+      this.restGap = Math.min(this.tuning.maxRestGap, this.restGap * 2);
+      this.restingSteps = this.restGap - 1;
     }
   }
 

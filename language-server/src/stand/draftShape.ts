@@ -8,6 +8,8 @@ export class DraftShape {
   readonly parents: Int32Array;
   readonly depths: Int32Array;
   private readonly childLists: Int32Array[];
+  /** widths(), once asked. */
+  private widthsByDepth: readonly number[] | undefined;
 
   private constructor(parents: Int32Array) {
     if (parents.length === 0 || parents[0] !== -1) throw new RangeError("node 0 must be the root (parent -1)");
@@ -82,7 +84,7 @@ export class DraftShape {
   }
 
   toJSON(): { parents: number[]; widths: number[] } {
-    return { parents: Array.from(this.parents), widths: this.widths() };
+    return { parents: Array.from(this.parents), widths: [...this.widths()] };
   }
 
   /** Nodes including the root. */
@@ -110,10 +112,14 @@ export class DraftShape {
   }
 
   /** Number of draft nodes at each depth 1..maxDepth. */
-  widths(): number[] {
-    const widths = new Array<number>(this.maxDepth).fill(0);
-    for (const depth of this.depths.subarray(1)) widths[depth - 1] = (widths[depth - 1] ?? 0) + 1;
-    return widths;
+  widths(): readonly number[] {
+    // Worked out once: the draft budget asks for them every step.
+    if (!this.widthsByDepth) {
+      const widths = new Array<number>(this.maxDepth).fill(0);
+      for (const depth of this.depths.subarray(1)) widths[depth - 1] = (widths[depth - 1] ?? 0) + 1;
+      this.widthsByDepth = widths;
+    }
+    return this.widthsByDepth;
   }
 }
 

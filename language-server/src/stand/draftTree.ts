@@ -24,7 +24,9 @@ export class DraftTree {
   private readonly windowLengths: number[];
 
   constructor(context: readonly number[]) {
-    this.windowData = new Int32Array(CONTEXT_WINDOW * 8);
+    // Room for the root alone: most steps draft nothing (every step of plain decoding), and a
+    // typed array costs more to allocate the larger it is.
+    this.windowData = new Int32Array(CONTEXT_WINDOW);
     const available = Math.min(CONTEXT_WINDOW, context.length);
     this.windowData.set(context.slice(context.length - available), CONTEXT_WINDOW - available);
     this.windowLengths = [available];
@@ -73,7 +75,7 @@ export class DraftTree {
     siblings.push(node);
     this.depths.push(parentDepth + 1);
     if ((node + 1) * CONTEXT_WINDOW > this.windowData.length) {
-      const grown = new Int32Array(this.windowData.length * 2);
+      const grown = new Int32Array(Math.max(this.windowData.length * 2, CONTEXT_WINDOW * 8));
       grown.set(this.windowData);
       this.windowData = grown;
     }

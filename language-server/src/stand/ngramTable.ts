@@ -82,6 +82,8 @@ export class NgramTable {
   // Scratch space for one observation and one merge, reused to avoid allocation on the hot path.
   private readonly observedTokens = new Int32Array(ENTRY_TOP_K);
   private readonly observedProbs = new Float64Array(ENTRY_TOP_K);
+  /** The observed distribution's p^T, before normalising (grown to the largest distribution seen). */
+  private observedPowers = new Float64Array(64);
   private readonly mergeTokens = new Int32Array(2 * ENTRY_TOP_K);
   private readonly mergeProbs = new Float64Array(2 * ENTRY_TOP_K);
 
@@ -403,15 +405,20 @@ export class NgramTable {
     const exponent = temperature > 0 ? temperature : 1;
     // At temperature 1 the observation is taken as it is (it may be the top of a larger
     // distribution); otherwise p^T is renormalised over the support the sampler returned.
-    let total = 1;
-    if (exponent !== 1) {
-      total = 0;
-      for (let i = 0; i < probs.length; i++) total += Math.pow(probs[i] ?? 0, exponent);
-      if (!(total > 0)) return 0;
+    // p^T once per token (the drafter learns from every distribution the target computes).
+    if (this.observedPowers.length < probs.length) this.observedPowers = new Float64Array(probs.length * 2);
+    const powers = this.observedPowers;
+    let total = 0;
+    for (let i = 0; i < probs.length; i++) {
+      const power = exponent === 1 ? (probs[i] ?? 0) : Math.pow(probs[i] ?? 0, exponent);
+      powers[i] = power;
+      total += power;
     }
+    if (exponent === 1) total = 1;
+    else if (!(total > 0)) return 0;
     let count = 0;
     for (let i = 0; i < probs.length; i++) {
-      const weight = (exponent === 1 ? (probs[i] ?? 0) : Math.pow(probs[i] ?? 0, exponent)) / total;
+      const weight = (powers[i] ?? 0) / total;
       if (!(weight > 0)) continue;
       if (count === ENTRY_TOP_K && weight <= (this.observedProbs[count - 1] ?? 0)) continue;
       let position = count < ENTRY_TOP_K ? count++ : count - 1;

@@ -24,6 +24,8 @@ type KindsByKey = readonly (readonly Evidence[])[];
  */
 export class TableDrafter implements Drafter {
   private readonly chosen = new Int32Array(64);
+  /** The last CONTEXT_WINDOW tokens of a context, right-aligned, for rootEntry (as a DraftTree's root window holds them). */
+  private readonly rootWindow = new Int32Array(CONTEXT_WINDOW);
   /** The evidence assess() hands out, made once: sampled drafts and greedy ones are different bets. */
   private readonly kinds: { readonly sampled: KindsByKey; readonly greedy: KindsByKey };
 
@@ -102,8 +104,10 @@ export class TableDrafter implements Drafter {
 
   /** The table entry a draft after this context would start from (longest key first), or -1. */
   private rootEntry(context: readonly number[]): number {
-    const root = new DraftTree(context);
-    return this.table.lookup(root.windows, 0, root.windowLength(0));
+    // Asked twice on most steps (assess, acceptanceIfDrafted): a DraftTree each time cost more than the lookup.
+    const available = Math.min(CONTEXT_WINDOW, context.length);
+    for (let i = 0; i < available; i++) this.rootWindow[CONTEXT_WINDOW - available + i] = context[context.length - available + i] ?? 0;
+    return this.table.lookup(this.rootWindow, 0, available);
   }
 }
 
