@@ -22,6 +22,7 @@ import {
 import { startServer, type ServerHandle } from "../../fixtures/serverProcess";
 import { EMBEDDED_MODEL_FILE } from "../../common/product";
 import { defined } from "../support/defined";
+import { toyVocabulary } from "../support/toyVocabulary";
 
 // A byte-level-BPE-like vocabulary: words carry their leading space, indentation is split off.
 const VOCABULARY = [
@@ -49,12 +50,7 @@ const VOCABULARY = [
   " new",
 ];
 const EOS = 0;
-const token = (text: string): number => {
-  const id = VOCABULARY.indexOf(text);
-  assert.ok(id >= 0, `no token ${JSON.stringify(text)}`);
-  return id;
-};
-const textOf = (id: number): string => (id === EOS ? "" : defined(VOCABULARY[id], `token ${id}`));
+const { token, textOf } = toyVocabulary(VOCABULARY, EOS);
 const tokens = (...texts: string[]): number[] => texts.map(token);
 const free: SamplingOptions = { temperature: 1, topK: 0, topP: 1, minP: 0 };
 

@@ -24,15 +24,11 @@ import {
 } from "../../language-server/src/tokenHealing";
 import { countOutcomes, goodnessOfFit } from "../support/chiSquare";
 import { defined } from "../support/defined";
+import { toyVocabulary } from "../support/toyVocabulary";
 
 const VOCABULARY = ["<eos>", " {\n", " ", " return", " returns", " returned", " ret", "urn", " b", ";", "\n", "r", " a"];
 const EOS = 0;
-const token = (text: string): number => {
-  const id = VOCABULARY.indexOf(text);
-  assert.ok(id >= 0, `no token ${JSON.stringify(text)}`);
-  return id;
-};
-const textOf = (id: number): string => (id === EOS ? "" : defined(VOCABULARY[id], `token ${id}`));
+const { token, textOf } = toyVocabulary(VOCABULARY, EOS);
 
 /** Every token's logit after each token: a few likely ones, the rest far behind. */
 function logitsAfter(last: number, favoured: Record<string, number>): number[] {
