@@ -44,5 +44,9 @@ function run(command, args) {
 
 if (!unit) run(process.execPath, ["scripts/build.mjs"]);
 // Two test files at a time: most of them wait on processes they start (the server, code-server,
-// chromium, npm scripts), so two share the 2 cores of a small machine well.
-run(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files]);
+// chromium, npm scripts), so two share the 2 cores of a small machine well. The slow suite's files
+// keep both cores busy on their own (benchmarks, chi-square proofs, an editor session), so they run
+// one at a time.
+const slowOnly = files.every((file) => file.startsWith(join("test", "slow") + "/"));
+const concurrency = slowOnly ? 1 : 2;
+run(process.execPath, ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-reporter=spec", ...files]);

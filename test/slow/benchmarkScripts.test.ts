@@ -197,7 +197,7 @@ describe("the benchmark scripts and the GPU kit", () => {
     assert.match(help.stdout, /--requests N/);
     assert.match(help.stdout, /--solve-tokens N/);
     assert.match(help.stdout, /--session-steps N/);
-    const run = runScript(t, "bench:latency", ["--requests", "3", "--solve-tokens", "32", "--session-steps", "2"], ROOT, 120_000);
+    const run = runScript(t, "bench:latency", ["--requests", "3", "--solve-tokens", "32", "--session-steps", "2"], ROOT, 240_000);
     assert.equal(run.code, 0, run.stderr);
     for (const name of [
       "idle, \\d+-line file",
