@@ -379,8 +379,8 @@ function guessedChains(
   const guessed = new Set(chains.map((chain) => keyOf(chain.tokens)));
   for (let i = request.prompt.length - 1; i >= 0 && chains.length < count; i--) {
     const token = request.prompt[i];
-    if (token === undefined || guessed.has(String(token)) || !spellsAll(token)) continue;
-    guessed.add(String(token));
+    if (token === undefined || guessed.has(keyOf([token])) || !spellsAll(token)) continue;
+    guessed.add(keyOf([token]));
     chains.push({ tokens: [token], readings: [first, { sampling: request.sampling }] });
   }
   return chains;

@@ -509,11 +509,16 @@ function samplerOutput(sampling: SamplingOptions): GenerateNext {
 /** Evaluates a plan's input in its sequence, sampling at its outputs. */
 function evaluatePlan({ sequence, input, outputFrom, sampled, nodes, generateNext }: Plan): Promise<ControlledOutput> {
   const items: ControlledInput = input.slice() as Token[];
+  // Outputs read alike (all of them, outside token healing) share one item options object: this runs every step.
+  let shared: { generateNext: GenerateNext } | undefined;
   for (let output = 0; output < sampled; output++) {
     // A node another branch reads is evaluated here but not sampled again (padding is sampled).
     if (nodes && output < nodes.length && nodes[output] === undefined) continue;
     const token = input[outputFrom + output];
-    if (token !== undefined) items[outputFrom + output] = [token as Token, { generateNext: generateNext(output) }];
+    if (token === undefined) continue;
+    const next = generateNext(output);
+    if (shared?.generateNext !== next) shared = { generateNext: next };
+    items[outputFrom + output] = [token as Token, shared];
   }
   return sequence.controlledEvaluate(items);
 }
