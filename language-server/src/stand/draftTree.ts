@@ -2,6 +2,16 @@ import type { SparseDistribution } from "./distribution";
 import { CONTEXT_WINDOW } from "./ngramTable";
 
 /**
+ * Writes the last CONTEXT_WINDOW tokens of `context` right-aligned into `window`'s first
+ * CONTEXT_WINDOW slots, as a DraftTree's root window holds them; returns how many there are.
+ */
+export function writeRootWindow(window: Int32Array, context: readonly number[]): number {
+  const available = Math.min(CONTEXT_WINDOW, context.length);
+  for (let i = 0; i < available; i++) window[CONTEXT_WINDOW - available + i] = context[context.length - available + i] ?? 0;
+  return available;
+}
+
+/**
  * One step's concrete draft for one trajectory: a tree of tokens hanging off the root (node 0,
  * the position after the committed context). Nodes are numbered so that parents come first and a
  * node's children appear in the order they were drafted.
@@ -27,9 +37,7 @@ export class DraftTree {
     // Room for the root alone: most steps draft nothing (every step of plain decoding), and a
     // typed array costs more to allocate the larger it is.
     this.windowData = new Int32Array(CONTEXT_WINDOW);
-    const available = Math.min(CONTEXT_WINDOW, context.length);
-    this.windowData.set(context.slice(context.length - available), CONTEXT_WINDOW - available);
-    this.windowLengths = [available];
+    this.windowLengths = [writeRootWindow(this.windowData, context)];
   }
 
   /** Nodes including the root. */

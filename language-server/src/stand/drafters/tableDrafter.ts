@@ -1,4 +1,4 @@
-import { DraftTree } from "../draftTree";
+import { DraftTree, writeRootWindow } from "../draftTree";
 import { overlap, probabilityOf, type SparseDistribution } from "../distribution";
 import { Evidence } from "../evidence";
 import { gumbelTopK } from "../gumbelTopK";
@@ -105,9 +105,7 @@ export class TableDrafter implements Drafter {
   /** The table entry a draft after this context would start from (longest key first), or -1. */
   private rootEntry(context: readonly number[]): number {
     // Asked twice on most steps (assess, acceptanceIfDrafted): a DraftTree each time cost more than the lookup.
-    const available = Math.min(CONTEXT_WINDOW, context.length);
-    for (let i = 0; i < available; i++) this.rootWindow[CONTEXT_WINDOW - available + i] = context[context.length - available + i] ?? 0;
-    return this.table.lookup(this.rootWindow, 0, available);
+    return this.table.lookup(this.rootWindow, 0, writeRootWindow(this.rootWindow, context));
   }
 }
 
