@@ -16,7 +16,15 @@ import { defaultSettings } from "../common/protocol";
 import { completeInline } from "../language-server/src/inlineCompletion";
 import { ModelSession } from "../language-server/src/model/session";
 import { DraftTree } from "../language-server/src/stand";
-import { constrainedDistribution, healedStarts, healingCut, isAllowed, candidatesFor } from "../language-server/src/tokenHealing";
+import { samplingFrom } from "../language-server/src/decoding";
+import {
+  candidatesFor,
+  constrainedDistribution,
+  healedStarts,
+  healingCut,
+  isAllowed,
+  type Constraint,
+} from "../language-server/src/tokenHealing";
 import { fixtureModel } from "../tools/fixtures";
 
 const HELP = `Usage: npm run bench:vocabulary -- [options]
@@ -45,6 +53,8 @@ const PREFIX =
 /** Cursor positions whose last word healing backs off. */
 const CURSORS = ["  ret", "  return JSON.pa", "  const value = text.tr"];
 const SUFFIX = "\n}\n";
+/** The product's sampler at T = 0.7, for the calls timed apart from completeInline. */
+const SAMPLING = samplingFrom(defaultSettings, 0.7);
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -102,7 +112,11 @@ async function main(): Promise<void> {
     // The healing call (typed and guessed starts drafted) against the unhealed decode's first call.
     const inlineTarget = await session.inlineTargetFor(settings.inlineCandidates);
     const textOf = (token: number) => session.tokenText(token);
-    const callSampling = { temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05 };
+    /** The tokens healing may read first under a constraint, as the server lists them. */
+    const allowedTokens = (constraint: Constraint): number[] =>
+      (candidatesFor(constraint, session.vocabulary) ?? []).filter(
+        (token) => !session.stopTokens.includes(token) && isAllowed(textOf(token), constraint),
+      );
     const healingCalls: number[] = [];
     const plainHealingCalls: number[] = [];
     const firstCalls: number[] = [];
@@ -123,7 +137,7 @@ async function main(): Promise<void> {
             constraint: cut.constraint,
             typed: cut.typed,
             trajectories: settings.inlineCandidates,
-            sampling: callSampling,
+            sampling: SAMPLING,
             seed: repetition,
             textOf,
             excluded: session.stopTokens,
@@ -136,13 +150,11 @@ async function main(): Promise<void> {
               context: unhealedPrompt,
               draft: new DraftTree(unhealedPrompt),
             })),
-            callSampling,
+            SAMPLING,
           );
         // What the healing call was before it drafted any start: the allowed tokens' reading alone.
         const plainHealing = async () => {
-          const among = (candidatesFor(cut.constraint, session.vocabulary) ?? []).filter(
-            (token) => !session.stopTokens.includes(token) && isAllowed(textOf(token), cut.constraint),
-          );
+          const among = allowedTokens(cut.constraint);
           const requests = Array.from({ length: settings.inlineCandidates }, (_, trajectory) => ({
             trajectory,
             context: healingPrompt,
@@ -178,8 +190,7 @@ async function main(): Promise<void> {
     const cut = healingCut(prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf);
     if (!cut) throw new Error("the benchmark's cursor has nothing to heal");
     const prompt = await session.tokenize({ text: cut.text, kind: "code", suffix: SUFFIX });
-    const sampling = { temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05 };
-    const among = (candidatesFor(cut.constraint, session.vocabulary) ?? []).filter((token) => isAllowed(textOf(token), cut.constraint));
+    const among = allowedTokens(cut.constraint);
     const request = () => [{ trajectory: 0, context: prompt, draft: new DraftTree(prompt) }];
     const amongStep: number[] = [];
     const fullStep: number[] = [];
@@ -193,10 +204,10 @@ async function main(): Promise<void> {
         await time(async () => {
           const [distributions] = await target.evaluate(request(), { temperature: 1, topK: 0, topP: 1, minP: 0 });
           const next = distributions?.[0];
-          if (next) constrainedDistribution(next, cut.constraint, textOf, sampling);
+          if (next) constrainedDistribution(next, cut.constraint, textOf, SAMPLING);
         }),
       );
-      plainStep.push(await time(() => target.evaluate(request(), sampling)));
+      plainStep.push(await time(() => target.evaluate(request(), SAMPLING)));
     }
 
     console.log(
