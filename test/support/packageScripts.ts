@@ -35,6 +35,8 @@ export function runScript(t: TestContext, name: string, args: string[] = [], cwd
     cwd,
     encoding: "utf8",
     timeout,
+    // Past its time a script is killed outright: a handler of SIGTERM cannot keep it (and the test) alive.
+    killSignal: "SIGKILL",
     env: { ...process.env, NO_COLOR: "1" },
   });
   t.diagnostic(`${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
