@@ -8,6 +8,7 @@ import { decoderFor, samplingFrom } from "./decoding";
 import { inlineContextBudget, inlinePromptBudget, windowAround, type PromptBudget } from "./promptWindow";
 import { DraftTree, greedySampling, type TargetModel } from "./stand";
 import {
+  allowedTokens,
   healedStarts,
   healingCut,
   stripRemoved,
@@ -119,6 +120,7 @@ export async function completeInline(
       textOf,
       excluded: session.stopTokens,
       index: session.vocabulary,
+      readings: session.healingReadings,
       signal,
     });
     if (healed === "cancelled") return [];
@@ -183,7 +185,8 @@ const WARM_UP_CHUNK_TOKENS = 128;
 
 /**
  * Evaluates the prompt that completeInline's first model call would evaluate for `request` into
- * the inline target's first sequence, and nothing else: no completion. A request at that place
+ * the inline target's first sequence, and nothing else: no completion. Where token healing backs
+ * the prompt off, its end is read as healing reads it, and kept. A request at that place
  * then evaluates only what changed since (the held prefix is kept, and copied into the other
  * candidates' sequences: sharedPrefix.ts). In chunks, so that `signal` stops it within one.
  * Returns the prompt's length; throws the signal's reason when aborted.
@@ -195,12 +198,21 @@ export async function warmInline(
   signal: AbortSignal,
 ): Promise<number> {
   const target = await session.inlineTargetFor(Math.max(1, settings.inlineCandidates));
-  const prompt = (await healingOf(session, request))?.prompt ?? (await session.tokenize(promptOf(request)));
+  const healing = await healingOf(session, request);
+  const prompt = healing?.prompt ?? (await session.tokenize(promptOf(request)));
+  // The healing prompt's end is read as a keystroke there would read it, and kept: typing on in
+  // this word then samples its start with no model call (healingReadings.ts).
+  const among = healing && allowedTokens(healing.constraint, session.vocabulary, (token) => session.tokenText(token), new Set(session.stopTokens));
   for (let end = 0; end < prompt.length;) {
     end = Math.min(end + WARM_UP_CHUNK_TOKENS, prompt.length);
     signal.throwIfAborted();
     const context = prompt.slice(0, end);
-    await target.evaluate([{ trajectory: 0, context, draft: new DraftTree(context) }], greedySampling, { signal });
+    const requests = [{ trajectory: 0, context, draft: new DraftTree(context) }];
+    if (end < prompt.length || !among || among.length === 0) await target.evaluate(requests, greedySampling, { signal });
+    else {
+      const [atEnd] = await target.evaluateAmong(requests, [among], signal);
+      if (atEnd) session.healingReadings.keep(prompt, among, atEnd);
+    }
   }
   return prompt.length;
 }

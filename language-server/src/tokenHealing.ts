@@ -15,6 +15,7 @@
 // (" b" after "return", never " " + "  return").
 //
 // Engine-level only (TargetModel, SparseDistribution, Random): no node-llama-cpp here.
+import type { HealingReadings } from "./healingReadings";
 import {
   DraftTree,
   Random,
@@ -92,6 +93,19 @@ export function candidatesFor(constraint: Constraint, index: TokenIndex): number
   if (!starting) return undefined;
   const shorter = WHITESPACE.test(constraint.remaining) ? index.spelling(constraint.remaining.slice(0, -1)) : [];
   return [...starting, ...shorter];
+}
+
+/**
+ * The tokens a reading under this constraint asks about (candidatesFor, less the excluded and the
+ * ones isAllowed refuses), or undefined when there are too many to ask about one by one.
+ */
+export function allowedTokens(
+  constraint: Constraint,
+  index: TokenIndex,
+  textOf: TokenText,
+  excluded: ReadonlySet<number>,
+): number[] | undefined {
+  return candidatesFor(constraint, index)?.filter((token) => !excluded.has(token) && isAllowed(textOf(token), constraint));
 }
 
 const WORD = /[\p{L}\p{N}_$]/u;
@@ -206,6 +220,11 @@ export interface HealingRequest {
   readonly excluded?: Iterable<number>;
   /** The vocabulary by text: with a RestrictingTarget, each step reads only the allowed tokens' probabilities. */
   readonly index?: TokenIndex;
+  /**
+   * The first readings of earlier requests (with an index): one at this prompt that read every
+   * token the constraint allows is used instead of a call, and a new one is kept.
+   */
+  readonly readings?: HealingReadings;
   readonly signal?: AbortSignal;
 }
 
@@ -237,6 +256,8 @@ export async function healedStarts(target: TargetModel, request: HealingRequest)
   const constraints: Constraint[] = starts.map(() => request.constraint);
   /** Distributions read at a start (by its tokens), as its constraint reads them, or the sampler's once spelt. */
   const known = new Map<string, SparseDistribution>();
+  const kept = keptReading(request, excluded);
+  if (kept) known.set(keyOf([]), kept);
   // Each step spells at least one more character, so this ends.
   for (let step = 0; step <= request.constraint.remaining.length; step++) {
     const pending = constraints.flatMap((constraint, trajectory) => (isSpelt(constraint) ? [] : [trajectory]));
@@ -276,6 +297,13 @@ function keyOf(start: readonly number[]): string {
   return start.join(",");
 }
 
+/** A reading kept at the prompt's end (an earlier keystroke's) that covers every token this constraint allows. */
+function keptReading(request: HealingRequest, excluded: ReadonlySet<number>): SparseDistribution | undefined {
+  if (!request.readings || !request.index) return undefined;
+  const among = allowedTokens(request.constraint, request.index, request.textOf, excluded);
+  return among && among.length > 0 ? request.readings.find(request.prompt, among) : undefined;
+}
+
 /**
  * The next-token distributions of some pending trajectories (by their start's key), as much of
  * each as its constraint needs: among the allowed tokens only when the target and the vocabulary
@@ -296,9 +324,7 @@ async function nextDistributions(
   const read = new Map<string, SparseDistribution>();
   if (index && "evaluateReadings" in target) {
     const readingOf = (constraint: Constraint): Reading => {
-      const among = candidatesFor(constraint, index)?.filter(
-        (token) => !excluded.has(token) && isAllowed(request.textOf(token), constraint),
-      );
+      const among = allowedTokens(constraint, index, request.textOf, excluded);
       return among && among.length > 0 ? { among } : { sampling: BROAD_DISTRIBUTION };
     };
     // Trajectories at one place share its reading (all of them at the first step): its token list is long.
@@ -329,6 +355,10 @@ async function nextDistributions(
         if (chain && position > 0) read.set(keyOf(chain.tokens.slice(0, position)), distribution);
       });
     });
+    // The first reading at the prompt's end, for the word's next keystroke (healingReadings.ts).
+    const firstReading = sharedReading(request.constraint);
+    const atPromptEnd = read.get(keyOf([]));
+    if (first && "among" in firstReading && atPromptEnd) request.readings?.keep(request.prompt, firstReading.among, atPromptEnd);
     return read;
   }
   const distributions = await target.evaluate(requests, BROAD_DISTRIBUTION, { signal: request.signal });

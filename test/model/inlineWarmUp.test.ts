@@ -1,6 +1,7 @@
 // The warm-up of an inline place on the embedded model (inlineCompletion.ts warmInline): after it,
 // a completion there, or one character typed there, evaluates far fewer tokens than cold, and a
-// greedy completion is the same. Tokens are counted at node-llama-cpp's controlledEvaluate.
+// greedy completion is the same; inside a word, token healing's reading is kept, so neither reads
+// the model for its start. Tokens are counted at node-llama-cpp's controlledEvaluate.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -47,6 +48,8 @@ describe("inline warm-up on the embedded model", () => {
     warmAt: number | undefined,
   ): Promise<{ items: string[]; evaluated: number }> => {
     const signal = new AbortController().signal;
+    // Only the warm-up may have kept a healing reading here, not an earlier test's completion.
+    session.healingReadings.clear();
     await completeInline(session, inlineRequestAt(session, TEXT, offsetOf(TEXT, 21, 0), settings), settings, signal);
     if (warmAt !== undefined) await warmInline(session, inlineRequestAt(session, TEXT, warmAt, settings), settings, signal);
     const before = evaluated();
@@ -79,6 +82,37 @@ describe("inline warm-up on the embedded model", () => {
       }
     });
   }
+
+  test("a warm-up inside a word keeps healing's reading: a completion there and one with the word typed on read no start", async () => {
+    const settings: StandSettings = { ...defaultSettings, inlineCandidates: 3, temperature: 0.7, inlineMaxTokens: 8 };
+    const signal = new AbortController().signal;
+    // "  return val|ues.map(…", then "u" typed: "  return valu|ues.map(…". Both back off to "  return"
+    // (" val" and " val" + "u"); typing a token that starts a new cut (".map" after ".ma") reads again.
+    const place = offsetOf(TEXT, 122, 12);
+    const typed = TEXT.slice(0, place) + "u" + TEXT.slice(place);
+    const target = await session.inlineTargetFor(settings.inlineCandidates);
+    const evaluateReadings = target.evaluateReadings.bind(target);
+    let healingReads = 0;
+    target.evaluateReadings = (...args) => {
+      healingReads++;
+      return evaluateReadings(...args);
+    };
+    try {
+      session.healingReadings.clear();
+      await completeInline(session, inlineRequestAt(session, TEXT, place, settings), settings, signal);
+      assert.ok(healingReads > 0, "without a kept reading, healing reads the model");
+
+      session.healingReadings.clear();
+      await warmInline(session, inlineRequestAt(session, TEXT, place, settings), settings, signal);
+      healingReads = 0;
+      const there = await completeInline(session, inlineRequestAt(session, TEXT, place, settings), settings, signal);
+      const typedOn = await completeInline(session, inlineRequestAt(session, typed, place + 1, settings), settings, signal);
+      assert.equal(healingReads, 0, "a healing read after the warm-up");
+      assert.ok(there.length > 0 && typedOn.length > 0, "both completions have items");
+    } finally {
+      Reflect.deleteProperty(target, "evaluateReadings");
+    }
+  });
 
   test("a warm-up whose signal is aborted stops, and the completion after it is the cold one", async () => {
     const settings: StandSettings = { ...defaultSettings, inlineCandidates: 1, temperature: 0, inlineMaxTokens: 16 };

@@ -1,7 +1,8 @@
 // Token healing without an extra model call: the healing call also evaluates the typed tokens, and
 // a trajectory whose healed start is what the user typed samples its first completion token from
-// that call's distribution (DecodeRequest.primed). On a synthetic target whose next token depends
-// on the last one: the calls are counted, and the completions' law is proved unchanged.
+// that call's distribution (DecodeRequest.primed); the next keystroke in the same word reads no
+// model at all for its start (HealingReadings). On a synthetic target whose next token depends on
+// the last one: the calls are counted, and the completions' law is proved unchanged.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
@@ -14,6 +15,7 @@ import {
   type SparseDistribution,
   type TargetRequest,
 } from "../../language-server/src/stand";
+import { HealingReadings } from "../../language-server/src/healingReadings";
 import {
   constrainedDistribution,
   healedStarts,
@@ -201,5 +203,70 @@ describe("token healing primes the decode with the healing call's distribution",
     const fit = goodnessOfFit(countOutcomes(outcomes), law);
     assert.deepEqual(fit.impossible, []);
     assert.ok(fit.pValue > 0.001, `chi-square ${fit.statistic.toFixed(1)} on ${fit.degreesOfFreedom} df, p = ${fit.pValue}`);
+  });
+});
+
+describe("a word's next keystroke samples its start from the reading its first keystroke kept", () => {
+  /** Healing at PROMPT as the user types on: `remaining` so far, the typed token its last. */
+  const keystroke = (remaining: string, seed: number, readings?: HealingReadings): HealingRequest => ({
+    ...healing(3, seed),
+    constraint: { remaining, thenCode: false },
+    typed: [token(remaining === " re" ? " ret" : remaining)],
+    readings,
+  });
+
+  test("the first keystroke calls the model once; the ones after it in the same word not at all", async () => {
+    const target = new LastTokenTarget(favoured);
+    const readings = new HealingReadings();
+    const first = await healedStarts(target, keystroke(" re", 1, readings));
+    assert.ok(first?.starts.every((start) => start.length === 1));
+    assert.equal(target.calls, 1);
+    for (const [seed, remaining] of [" ret", " return"].entries()) {
+      const healed = defined(await healedStarts(target, keystroke(remaining, seed, readings)), `starts for ${remaining}`);
+      assert.ok(healed.starts.every((start) => textOf(defined(start[0], "a start")).startsWith(remaining)));
+      // Nothing was evaluated, so nothing is primed: decoding evaluates each start in its first call.
+      assert.ok(healed.primed.every((distribution) => distribution === undefined));
+    }
+    assert.equal(target.calls, 1, "a later keystroke called the model");
+  });
+
+  test("the starts are those a new reading would give, seed for seed", async () => {
+    const target = new LastTokenTarget(favoured);
+    const readings = new HealingReadings();
+    await healedStarts(target, keystroke(" re", 0, readings));
+    for (let seed = 0; seed < 300; seed++) {
+      const kept = defined(await healedStarts(target, keystroke(" return", seed, readings)), "starts from the kept reading");
+      const fresh = defined(await healedStarts(new LastTokenTarget(favoured), keystroke(" return", seed)), "starts from a new reading");
+      assert.deepEqual(kept.starts, fresh.starts, `seed ${seed}`);
+    }
+    assert.equal(target.calls, 1);
+  });
+
+  test("a keystroke that allows a token the kept reading did not read (a deletion), or another place, reads the model again", async () => {
+    const target = new LastTokenTarget(favoured);
+    const readings = new HealingReadings();
+    await healedStarts(target, keystroke(" return", 0, readings));
+    assert.equal(target.calls, 1);
+    // " ret" allows " ret", which the reading among " return"'s tokens did not read.
+    await healedStarts(target, keystroke(" ret", 0, readings));
+    assert.equal(target.calls, 2);
+    await healedStarts(target, { ...keystroke(" return", 0, readings), prompt: PROMPT_WITH_RETURNS });
+    assert.equal(target.calls, 3, "another prompt has a reading of its own");
+    await healedStarts(target, keystroke(" return", 0, readings));
+    assert.equal(target.calls, 3, "the reading among \" ret\"'s tokens covers \" return\"");
+  });
+
+  test("the oldest place is forgotten past the capacity, and a place found is the newest again", () => {
+    const readings = new HealingReadings(2);
+    const distribution: SparseDistribution = { tokens: Int32Array.of(3, 4), probs: Float64Array.of(0.5, 0.5) };
+    readings.keep([1], [3, 4], distribution);
+    readings.keep([2], [3, 4], distribution);
+    assert.equal(readings.find([1], [3]), distribution);
+    readings.keep([3], [3, 4], distribution);
+    assert.equal(readings.find([2], [3]), undefined, "[2] was the least recently used");
+    assert.equal(readings.find([1], [3, 4]), distribution);
+    assert.equal(readings.find([1], [3, 5]), undefined, "5 was not read");
+    readings.clear();
+    assert.equal(readings.find([3], [3]), undefined);
   });
 });

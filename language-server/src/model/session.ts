@@ -7,6 +7,7 @@ import { TABLE_MAX_ENTRIES } from "../../../common/product";
 import type { BenchmarkRow, DraftShapeSetting, ModelInfo } from "../../../common/protocol";
 import { CHAIN_SHAPE, TREE_SHAPE } from "../draftShapes";
 import { DraftBudget, NgramTable, ShapeChoice, type TargetModel } from "../stand";
+import { HealingReadings } from "../healingReadings";
 import { LlamaTarget } from "./llamaTarget";
 import { MAX_CONTEXT_SEQUENCES } from "./sequencePool";
 import { loadModelFile } from "./modelFile";
@@ -53,6 +54,8 @@ export class ModelSession {
   private readonly choices: Partial<Record<Use, { readonly target: TargetModel; readonly choice: ShapeChoice }>> = {};
   /** Each token's text, the tokens by text, and the end-of-generation tokens, read once. */
   readonly vocabulary: Vocabulary;
+  /** Token healing's first readings at recent inline places, for the next keystroke there. */
+  readonly healingReadings = new HealingReadings();
 
   private constructor(
     private readonly runtime: Runtime,
