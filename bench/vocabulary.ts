@@ -1,11 +1,14 @@
 // `npm run bench:vocabulary`: what a 152k vocabulary costs around the model, on the cost fixture
 // (Qwen3-0.6B's shape and tokenizer, random Q8_0 weights; tools/fixtures builds it on first use).
-// 1. Inline completion latency with token healing and without it (the same requests, interleaved):
-//    p50 of each and p50 of the paired increase.
-// 2. The healing call of a request whose starts are primed (each is the typed token or a guess, see
+// 1. Typing: words typed one character at a time, an inline completion at every keystroke with
+//    token healing and without it (the same request, interleaved): p50 of the paired increase over
+//    all keystrokes, and apart for a word's first keystroke (which reads the model for its start)
+//    and the ones after it (which reuse that reading: healingReadings.ts).
+// 2. A word's first keystroke alone, with nothing kept: p50 of each and of the paired increase.
+// 3. The healing call of a request whose starts are primed (each is the typed token or a guess, see
 //    tokenHealing.ts): it replaces the unhealed decode's first call, so what it costs over that call
 //    is what healing adds to such a request. Both with 3 candidates, paired, interleaved.
-// 3. One healing step as it reads the model: among the allowed tokens (evaluateAmong, what the
+// 4. One healing step as it reads the model: among the allowed tokens (evaluateAmong, what the
 //    server does) against the whole vocabulary's distribution filtered in JavaScript (what it did
 //    before), interleaved, with a plain decode step of the same prompt for scale.
 // Options (--help): --repetitions N (default 7), --threads N (default 1: two threads spin against
@@ -17,14 +20,7 @@ import { completeInline } from "../language-server/src/inlineCompletion";
 import { ModelSession } from "../language-server/src/model/session";
 import { DraftTree } from "../language-server/src/stand";
 import { samplingFrom } from "../language-server/src/decoding";
-import {
-  candidatesFor,
-  constrainedDistribution,
-  healedStarts,
-  healingCut,
-  isAllowed,
-  type Constraint,
-} from "../language-server/src/tokenHealing";
+import { allowedTokens, constrainedDistribution, healedStarts, healingCut, type Constraint } from "../language-server/src/tokenHealing";
 import { fixtureModel } from "../tools/fixtures";
 
 const HELP = `Usage: npm run bench:vocabulary -- [options]
@@ -52,6 +48,12 @@ const PREFIX =
   'import { readFile } from "node:fs/promises";\n\nexport async function loadConfig(path: string) {\n  const text = await readFile(path, "utf8");\n';
 /** Cursor positions whose last word healing backs off. */
 const CURSORS = ["  ret", "  return JSON.pa", "  const value = text.tr"];
+/** Words typed one character at a time after their line so far. */
+const TYPED_WORDS = [
+  { line: "  ", word: "return" },
+  { line: "  return JSON.", word: "parse" },
+  { line: "  const value = text.", word: "trim" },
+];
 const SUFFIX = "\n}\n";
 /** The product's sampler at T = 0.7, for the calls timed apart from completeInline. */
 const SAMPLING = samplingFrom(defaultSettings, 0.7);
@@ -90,19 +92,44 @@ async function main(): Promise<void> {
   });
   try {
     const signal = new AbortController().signal;
+    /** One request with healing and without it, in the order the repetition says; the times, paired. */
+    const pair = async (prefix: string, repetition: number, beforeHealing?: () => void): Promise<[number, number]> => {
+      const run = (heal: boolean) => {
+        if (heal) beforeHealing?.();
+        return time(() => completeInline(session, { prefix, suffix: SUFFIX, heal }, settings, signal));
+      };
+      const healingFirst = repetition % 2 === 0;
+      const first = await run(healingFirst);
+      const second = await run(!healingFirst);
+      return healingFirst ? [first, second] : [second, first];
+    };
+    // One warm-up of each, then interleaved pairs (the order alternates).
+    for (const cursor of CURSORS) await completeInline(session, { prefix: PREFIX + cursor, suffix: SUFFIX }, settings, signal);
+
+    // Typing: each word from its first character, nothing kept from the repetition before.
+    const typingIncrease: number[] = [];
+    const firstKeystrokeIncrease: number[] = [];
+    const laterKeystrokeIncrease: number[] = [];
+    for (let repetition = 0; repetition < repetitions; repetition++) {
+      for (const { line, word } of TYPED_WORDS) {
+        session.healingReadings.clear();
+        for (let typed = 1; typed <= word.length; typed++) {
+          const [withHealing, without] = await pair(PREFIX + line + word.slice(0, typed), repetition + typed);
+          typingIncrease.push(withHealing - without);
+          (typed === 1 ? firstKeystrokeIncrease : laterKeystrokeIncrease).push(withHealing - without);
+        }
+      }
+    }
+
+    // A word's first keystroke: nothing kept at its place.
     const healed: number[] = [];
     const unhealed: number[] = [];
     const increase: number[] = [];
-    // One warm-up of each, then interleaved pairs (the order alternates).
-    for (const cursor of CURSORS) await completeInline(session, { prefix: PREFIX + cursor, suffix: SUFFIX }, settings, signal);
     for (let repetition = 0; repetition < repetitions; repetition++) {
       for (const cursor of CURSORS) {
-        const request = { prefix: PREFIX + cursor, suffix: SUFFIX };
-        const run = (heal: boolean) => time(() => completeInline(session, { ...request, heal }, settings, signal));
-        const healingFirst = repetition % 2 === 0;
-        const first = await run(healingFirst);
-        const second = await run(!healingFirst);
-        const [withHealing, without] = healingFirst ? [first, second] : [second, first];
+        const [withHealing, without] = await pair(PREFIX + cursor, repetition, () => {
+          session.healingReadings.clear();
+        });
         healed.push(withHealing);
         unhealed.push(without);
         increase.push(withHealing - without);
@@ -113,10 +140,8 @@ async function main(): Promise<void> {
     const inlineTarget = await session.inlineTargetFor(settings.inlineCandidates);
     const textOf = (token: number) => session.tokenText(token);
     /** The tokens healing may read first under a constraint, as the server lists them. */
-    const allowedTokens = (constraint: Constraint): number[] =>
-      (candidatesFor(constraint, session.vocabulary) ?? []).filter(
-        (token) => !session.stopTokens.includes(token) && isAllowed(textOf(token), constraint),
-      );
+    const allowedAt = (constraint: Constraint): number[] =>
+      allowedTokens(constraint, session.vocabulary, textOf, new Set(session.stopTokens)) ?? [];
     const healingCalls: number[] = [];
     const plainHealingCalls: number[] = [];
     const firstCalls: number[] = [];
@@ -154,7 +179,7 @@ async function main(): Promise<void> {
           );
         // What the healing call was before it drafted any start: the allowed tokens' reading alone.
         const plainHealing = async () => {
-          const among = allowedTokens(cut.constraint);
+          const among = allowedAt(cut.constraint);
           const requests = Array.from({ length: settings.inlineCandidates }, (_, trajectory) => ({
             trajectory,
             context: healingPrompt,
@@ -190,7 +215,7 @@ async function main(): Promise<void> {
     const cut = healingCut(prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf);
     if (!cut) throw new Error("the benchmark's cursor has nothing to heal");
     const prompt = await session.tokenize({ text: cut.text, kind: "code", suffix: SUFFIX });
-    const among = allowedTokens(cut.constraint);
+    const among = allowedAt(cut.constraint);
     const request = () => [{ trajectory: 0, context: prompt, draft: new DraftTree(prompt) }];
     const amongStep: number[] = [];
     const fullStep: number[] = [];
@@ -213,7 +238,12 @@ async function main(): Promise<void> {
     console.log(
       `cost fixture: Qwen3-0.6B shape, ${session.vocabulary.size} tokens, ${session.threads} thread(s), ${repetitions} repetitions`,
     );
-    console.log(`inline completion (3 candidates, ${settings.inlineMaxTokens} tokens), median [min–max] over ${healed.length} requests:`);
+    const typedWords = TYPED_WORDS.map(({ word }) => word).join(", ");
+    console.log(`typing ${typedWords} one character at a time (3 candidates, ${settings.inlineMaxTokens} tokens), increase from healing, paired, median [min–max]:`);
+    console.log(`  every keystroke        ${spread(typingIncrease)} over ${typingIncrease.length}`);
+    console.log(`  a word's first         ${spread(firstKeystrokeIncrease)} over ${firstKeystrokeIncrease.length}`);
+    console.log(`  the ones after it      ${spread(laterKeystrokeIncrease)} over ${laterKeystrokeIncrease.length}`);
+    console.log(`a word's first keystroke, nothing kept (3 candidates, ${settings.inlineMaxTokens} tokens), median [min–max] over ${healed.length} requests:`);
     console.log(`  with token healing     ${spread(healed)}`);
     console.log(`  without token healing  ${spread(unhealed)}`);
     console.log(`  increase from healing  ${spread(increase)} (paired, same request)`);
