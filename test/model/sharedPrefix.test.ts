@@ -1,5 +1,6 @@
 // Prefix sharing on the embedded model (language-server/src/model/sharedPrefix.ts): a prompt that
-// several trajectories need is evaluated once and copied, and what they decode does not change.
+// several trajectories need is evaluated once and copied, and what they decode does not change;
+// its end, read alike, is read once (LlamaTarget's shareContextEnds).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -102,6 +103,42 @@ describe("prefix sharing on the embedded model", () => {
         assert.equal(await tokensEvaluatedBy(target, [next, next, next]), 3);
       } finally {
         await target.dispose();
+      }
+    }
+  });
+
+  test("one context's end read alike by three trajectories is read once: one output, three equal distributions, and each sequence holds it", async () => {
+    for (const sharePrefixes of [true, false]) {
+      const target = await create(3, sharePrefixes);
+      const lone = await create(1, sharePrefixes);
+      try {
+        const sampling: SamplingOptions = { temperature: 0.8, topK: 40, topP: 0.95, minP: 0.05 };
+        const requests = (context: readonly number[], trajectories: number) =>
+          Array.from({ length: trajectories }, (_, trajectory) => ({ trajectory, context, draft: new DraftTree(context) }));
+        const outputsBefore = counter?.outputs ?? 0;
+        const shared = await target.evaluate(requests(prompt, 3), sampling);
+        assert.equal((counter?.outputs ?? 0) - outputsBefore, 1, `sharePrefixes: ${String(sharePrefixes)}: outputs computed`);
+        const [alone] = await lone.evaluate(requests(prompt, 1), sampling);
+        for (const [trajectory, distributions] of shared.entries()) {
+          const [first] = distributions;
+          const [expected] = alone ?? [];
+          assert.ok(first && expected, `trajectory ${String(trajectory)} has a distribution`);
+          assert.deepEqual([...first.tokens], [...expected.tokens]);
+          first.probs.forEach((probability, i) => assert.ok(Math.abs(probability - (expected.probs[i] ?? 0)) < 1e-5));
+        }
+        // Each sequence evaluated the context's end: the next step evaluates one token in each and reads each.
+        const before = { tokens: evaluated(), outputs: counter?.outputs ?? 0 };
+        const next = (token: number) => [...prompt, token];
+        const after = await target.evaluate(
+          [11, 12, 13].map((token, trajectory) => ({ trajectory, context: next(token), draft: new DraftTree(next(token)) })),
+          sampling,
+        );
+        assert.equal(evaluated() - before.tokens, 3);
+        assert.equal((counter?.outputs ?? 0) - before.outputs, 3, "contexts apart are read apart");
+        assert.notDeepEqual(after[0]?.[0]?.probs, after[1]?.[0]?.probs);
+      } finally {
+        await target.dispose();
+        await lone.dispose();
       }
     }
   });

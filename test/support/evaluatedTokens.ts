@@ -6,6 +6,8 @@ import type { LlamaContextSequence } from "node-llama-cpp" with { "resolution-mo
 export interface EvaluatedTokens {
   /** Tokens evaluated since the counter was installed or last reset. */
   readonly count: number;
+  /** Of them, those whose next-token distribution was read (each a product with the output matrix). */
+  readonly outputs: number;
   reset(): void;
   /** Puts node-llama-cpp's own method back. */
   restore(): void;
@@ -19,10 +21,12 @@ export async function countEvaluatedTokens(): Promise<EvaluatedTokens> {
   const controlledEvaluate: unknown = descriptor?.value;
   assert.ok(descriptor && typeof controlledEvaluate === "function");
   let count = 0;
+  let outputs = 0;
   Object.defineProperty(prototype, "controlledEvaluate", {
     ...descriptor,
     value: function (this: LlamaContextSequence, ...args: Parameters<LlamaContextSequence["controlledEvaluate"]>) {
       count += args[0].length;
+      outputs += args[0].filter((item) => Array.isArray(item) && item[1].generateNext !== undefined).length;
       return Reflect.apply(controlledEvaluate, this, args) as unknown;
     },
   });
@@ -30,8 +34,12 @@ export async function countEvaluatedTokens(): Promise<EvaluatedTokens> {
     get count() {
       return count;
     },
+    get outputs() {
+      return outputs;
+    },
     reset() {
       count = 0;
+      outputs = 0;
     },
     restore() {
       Object.defineProperty(prototype, "controlledEvaluate", descriptor);

@@ -38,6 +38,12 @@ interface Plan {
   readonly nodes: readonly (number | undefined)[] | undefined;
   /** Positions from outputFrom that the model samples: the outputs read, and any padding's (see LlamaTarget.padToStepWidth). */
   sampled: number;
+  /**
+   * A chain whose context an earlier plan of the call ends in too, read alike: that plan's index.
+   * It evaluates its context's end without reading it and takes that plan's first distribution
+   * (see shareContextEnds).
+   */
+  firstOutputOf?: number;
   /** What the model computes at each sampled position (by output; padding reads the last output's). */
   readonly generateNext: (output: number) => GenerateNext;
 }
@@ -255,6 +261,7 @@ export class LlamaTarget implements TargetModel {
     let plans = planAll();
     // Where several sequences need one prefix, it is evaluated once and copied; then they plan again.
     if (this.sharing?.mayShare(plans) && (await this.sharing.share(requests, plans, signal))) plans = planAll();
+    if (this.pool.branches === 1) shareContextEnds(plans, requests);
     if (this.stepWidth !== undefined) this.padToStepWidth(plans, this.stepWidth);
     else if (this.capabilities.padsToLongestDraft && plans.length > 1) this.pad(plans);
     // Erase every rejected tail first, then queue all evaluations together so they share a batch.
@@ -276,7 +283,7 @@ export class LlamaTarget implements TargetModel {
           : await this.evaluateDraftsApart(plans);
       await working;
       return this.pool.branches === 1
-        ? plans.map((plan, i) => this.distributionsOf(plan, outputs[i] ?? []))
+        ? plans.map((_, i) => this.distributionsOf(plans, outputs, i))
         : this.gather(requests, plans, outputs);
     } catch (error) {
       // The caller learns what the work would have learned itself; what the sequences hold is theirs to say.
@@ -470,10 +477,19 @@ export class LlamaTarget implements TargetModel {
     );
   }
 
-  /** A chain's distributions at the plan's outputs; afterwards the sequence holds the plan's input. */
-  private distributionsOf(plan: Plan, outputs: ControlledOutput): SparseDistribution[] {
+  /** A chain's distributions at the plan's outputs (its first maybe another plan's: see shareContextEnds); afterwards the sequence holds the plan's input. */
+  private distributionsOf(plans: readonly Plan[], outputs: readonly ControlledOutput[], index: number): SparseDistribution[] {
+    const plan = plans[index];
+    if (!plan) throw new RangeError(`no plan ${String(index)}`);
     this.recordHeld(plan);
-    return Array.from({ length: plan.outputs }, (_, output) => distributionAt(plan, outputs, output));
+    return Array.from({ length: plan.outputs }, (_, output) => {
+      const lead = output === 0 ? plan.firstOutputOf : undefined;
+      const leadPlan = lead === undefined ? undefined : plans[lead];
+      if (lead === undefined || !leadPlan) return distributionAt(plan, outputs[index] ?? [], output);
+      // A copy: a decoder may work on a trajectory's distribution in place.
+      const shared = distributionAt(leadPlan, outputs[lead] ?? [], 0);
+      return { tokens: shared.tokens.slice(), probs: shared.probs.slice() };
+    });
   }
 
   /** The sequence now holds what it kept and the plan's input. */
@@ -507,13 +523,14 @@ function samplerOutput(sampling: SamplingOptions): GenerateNext {
 }
 
 /** Evaluates a plan's input in its sequence, sampling at its outputs. */
-function evaluatePlan({ sequence, input, outputFrom, sampled, nodes, generateNext }: Plan): Promise<ControlledOutput> {
+function evaluatePlan({ sequence, input, outputFrom, sampled, nodes, generateNext, firstOutputOf }: Plan): Promise<ControlledOutput> {
   const items: ControlledInput = input.slice() as Token[];
   // Outputs read alike (all of them, outside token healing) share one item options object: this runs every step.
   let shared: { generateNext: GenerateNext } | undefined;
   for (let output = 0; output < sampled; output++) {
     // A node another branch reads is evaluated here but not sampled again (padding is sampled).
     if (nodes && output < nodes.length && nodes[output] === undefined) continue;
+    if (output === 0 && firstOutputOf !== undefined) continue;
     const token = input[outputFrom + output];
     if (token === undefined) continue;
     const next = generateNext(output);
@@ -521,6 +538,39 @@ function evaluatePlan({ sequence, input, outputFrom, sampled, nodes, generateNex
     items[outputFrom + output] = [token as Token, shared];
   }
   return sequence.controlledEvaluate(items);
+}
+
+/**
+ * Marks each chain whose request has the context of an earlier one, read alike at its end (the
+ * candidates of a solve or an inline request at their first step, and token healing's readings
+ * at the prompt's end): it takes that plan's first distribution instead of computing it again.
+ * Each such output is a product with the whole output matrix (a 152k-token vocabulary makes it
+ * most of an inline request's first call on a CPU). Contexts are compared from their end, so
+ * trajectories that went apart cost a comparison of a token or two.
+ */
+function shareContextEnds(plans: Plan[], requests: readonly TargetRequest[]): void {
+  for (let i = 1; i < plans.length; i++) {
+    const plan = plans[i];
+    const context = requests[plan?.request ?? -1]?.context;
+    if (!plan || !context || plan.outputFrom < 0) continue;
+    const reading = plan.generateNext(0);
+    for (let j = 0; j < i; j++) {
+      const lead = plans[j];
+      const leadContext = requests[lead?.request ?? -1]?.context;
+      if (!lead || lead.firstOutputOf !== undefined || lead.outputFrom < 0 || !leadContext || lead.generateNext(0) !== reading) continue;
+      if (sameTokens(context, leadContext)) {
+        plan.firstOutputOf = j;
+        break;
+      }
+    }
+  }
+}
+
+function sameTokens(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The sampler's distribution at one of the plan's outputs. */
