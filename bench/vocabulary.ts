@@ -1,10 +1,12 @@
 // `npm run bench:vocabulary`: what a 152k vocabulary costs around the model, on the cost fixture
 // (Qwen3-0.6B's shape and tokenizer, random Q8_0 weights; tools/fixtures builds it on first use).
-// 1. Typing: words typed one character at a time, an inline completion at every keystroke with
-//    token healing and without it (the same request, interleaved): p50 of the paired increase over
-//    all keystrokes, and apart for a word's first keystroke (which reads the model for its start)
-//    and the ones after it (which reuse that reading: healingReadings.ts).
-// 2. A word's first keystroke alone, with nothing kept: p50 of each and of the paired increase.
+// 1. Typing: words typed one character at a time; at every keystroke, the time until each of 3
+//    candidates has its first completion token with token healing and without it (paired,
+//    interleaved): p50 of the increase over all keystrokes, and apart for a word's first keystroke
+//    (which reads the model for its start) and the ones after it (which reuse that reading:
+//    healingReadings.ts). Healing changes nothing after that token.
+// 2. Whole inline completions at a word's first keystroke, nothing kept: p50 of each and of the
+//    paired increase (noisy: each decodes its own tokens).
 // 3. The healing call of a request whose starts are primed (each is the typed token or a guess, see
 //    tokenHealing.ts): it replaces the unhealed decode's first call, so what it costs over that call
 //    is what healing adds to such a request. Both with 3 candidates, paired, interleaved.
@@ -92,44 +94,96 @@ async function main(): Promise<void> {
   });
   try {
     const signal = new AbortController().signal;
-    /** One request with healing and without it, in the order the repetition says; the times, paired. */
-    const pair = async (prefix: string, repetition: number, beforeHealing?: () => void): Promise<[number, number]> => {
-      const run = (heal: boolean) => {
-        if (heal) beforeHealing?.();
-        return time(() => completeInline(session, { prefix, suffix: SUFFIX, heal }, settings, signal));
-      };
-      const healingFirst = repetition % 2 === 0;
-      const first = await run(healingFirst);
-      const second = await run(!healingFirst);
-      return healingFirst ? [first, second] : [second, first];
-    };
-    // One warm-up of each, then interleaved pairs (the order alternates).
-    for (const cursor of CURSORS) await completeInline(session, { prefix: PREFIX + cursor, suffix: SUFFIX }, settings, signal);
+    const inlineTarget = await session.inlineTargetFor(settings.inlineCandidates);
+    const textOf = (token: number) => session.tokenText(token);
+    /** The tokens healing may read first under a constraint, as the server lists them. */
+    const allowedAt = (constraint: Constraint): number[] =>
+      allowedTokens(constraint, session.vocabulary, textOf, new Set(session.stopTokens)) ?? [];
+    /** Every candidate's decoding of these prompts, in one call with nothing drafted (a decode's first call). */
+    const firstCallOf = (prompts: readonly (readonly number[])[]) =>
+      inlineTarget.evaluate(
+        prompts.map((context, trajectory) => ({ trajectory, context, draft: new DraftTree(context) })),
+        SAMPLING,
+      );
+    // One completion at each cursor first (the model's caches), with healing and without.
+    for (const cursor of CURSORS) {
+      for (const heal of [true, false]) await completeInline(session, { prefix: PREFIX + cursor, suffix: SUFFIX, heal }, settings, signal);
+    }
 
-    // Typing: each word from its first character, nothing kept from the repetition before.
+    // Typing: at each keystroke, the time until every candidate has its first completion token,
+    // which is all healing changes (each later step decodes one token per candidate either way):
+    // with healing, healedStarts as the server calls it (the readings kept at this session's places)
+    // and then, unless every start was primed, decoding's first call on the prompt and its start;
+    // without, decoding's first call on the whole prompt. Paired, the order alternating.
     const typingIncrease: number[] = [];
     const firstKeystrokeIncrease: number[] = [];
     const laterKeystrokeIncrease: number[] = [];
+    let keystrokes = 0;
+    let keystrokesWithoutCall = 0;
     for (let repetition = 0; repetition < repetitions; repetition++) {
       for (const { line, word } of TYPED_WORDS) {
+        // A word typed for the first time: nothing kept from the repetition before.
         session.healingReadings.clear();
         for (let typed = 1; typed <= word.length; typed++) {
-          const [withHealing, without] = await pair(PREFIX + line + word.slice(0, typed), repetition + typed);
-          typingIncrease.push(withHealing - without);
-          (typed === 1 ? firstKeystrokeIncrease : laterKeystrokeIncrease).push(withHealing - without);
+          const prefix = PREFIX + line + word.slice(0, typed);
+          const cut = healingCut(prefix, await session.tokenize({ text: line + word.slice(0, typed), kind: "code" }), textOf);
+          if (!cut) throw new Error(`nothing to heal in ${JSON.stringify(prefix.slice(-20))}`);
+          const healingPrompt = await session.tokenize({ text: cut.text, kind: "code", suffix: SUFFIX });
+          const unhealedPrompt = await session.tokenize({ text: prefix, kind: "code", suffix: SUFFIX });
+          const seed = repetition * 100 + typed;
+          const healingCalls = { count: 0 };
+          const target = new Proxy(inlineTarget, {
+            get(object, property, receiver) {
+              if (property === "evaluate" || property === "evaluateReadings") healingCalls.count++;
+              return Reflect.get(object, property, receiver) as unknown;
+            },
+          });
+          const withHealing = () =>
+            time(async () => {
+              const healed = await healedStarts(target, {
+                prompt: healingPrompt,
+                constraint: cut.constraint,
+                typed: cut.typed,
+                trajectories: settings.inlineCandidates,
+                sampling: SAMPLING,
+                seed,
+                textOf,
+                excluded: session.stopTokens,
+                index: session.vocabulary,
+                readings: session.healingReadings,
+              });
+              if (!healed) throw new Error(`no healed start in ${JSON.stringify(prefix.slice(-20))}`);
+              if (healed.primed.some((distribution) => distribution === undefined))
+                await firstCallOf(healed.starts.map((start) => [...healingPrompt, ...start]));
+            });
+          const without = () => time(() => firstCallOf(Array.from({ length: settings.inlineCandidates }, () => unhealedPrompt)));
+          const healingFirst = (repetition + typed) % 2 === 0;
+          const first = await (healingFirst ? withHealing() : without());
+          const second = await (healingFirst ? without() : withHealing());
+          const increase = healingFirst ? first - second : second - first;
+          typingIncrease.push(increase);
+          (typed === 1 ? firstKeystrokeIncrease : laterKeystrokeIncrease).push(increase);
+          keystrokes++;
+          if (healingCalls.count === 0) keystrokesWithoutCall++;
         }
       }
     }
 
-    // A word's first keystroke: nothing kept at its place.
+    // Whole requests at a word's first keystroke, nothing kept there: each decodes its own tokens
+    // (and the n-gram table drafts differently for each), so their spread is the completions' own.
     const healed: number[] = [];
     const unhealed: number[] = [];
     const increase: number[] = [];
     for (let repetition = 0; repetition < repetitions; repetition++) {
       for (const cursor of CURSORS) {
-        const [withHealing, without] = await pair(PREFIX + cursor, repetition, () => {
-          session.healingReadings.clear();
-        });
+        const run = (heal: boolean) => {
+          if (heal) session.healingReadings.clear();
+          return time(() => completeInline(session, { prefix: PREFIX + cursor, suffix: SUFFIX, heal }, settings, signal));
+        };
+        const healingFirst = repetition % 2 === 0;
+        const first = await run(healingFirst);
+        const second = await run(!healingFirst);
+        const [withHealing, without] = healingFirst ? [first, second] : [second, first];
         healed.push(withHealing);
         unhealed.push(without);
         increase.push(withHealing - without);
@@ -137,11 +191,6 @@ async function main(): Promise<void> {
     }
 
     // The healing call (typed and guessed starts drafted) against the unhealed decode's first call.
-    const inlineTarget = await session.inlineTargetFor(settings.inlineCandidates);
-    const textOf = (token: number) => session.tokenText(token);
-    /** The tokens healing may read first under a constraint, as the server lists them. */
-    const allowedAt = (constraint: Constraint): number[] =>
-      allowedTokens(constraint, session.vocabulary, textOf, new Set(session.stopTokens)) ?? [];
     const healingCalls: number[] = [];
     const plainHealingCalls: number[] = [];
     const firstCalls: number[] = [];
@@ -239,11 +288,16 @@ async function main(): Promise<void> {
       `cost fixture: Qwen3-0.6B shape, ${session.vocabulary.size} tokens, ${session.threads} thread(s), ${repetitions} repetitions`,
     );
     const typedWords = TYPED_WORDS.map(({ word }) => word).join(", ");
-    console.log(`typing ${typedWords} one character at a time (3 candidates, ${settings.inlineMaxTokens} tokens), increase from healing, paired, median [min–max]:`);
+    console.log(
+      `typing ${typedWords} one character at a time (3 candidates): increase from healing in the time to every candidate's first token, paired, median [min–max]:`,
+    );
     console.log(`  every keystroke        ${spread(typingIncrease)} over ${typingIncrease.length}`);
     console.log(`  a word's first         ${spread(firstKeystrokeIncrease)} over ${firstKeystrokeIncrease.length}`);
     console.log(`  the ones after it      ${spread(laterKeystrokeIncrease)} over ${laterKeystrokeIncrease.length}`);
-    console.log(`a word's first keystroke, nothing kept (3 candidates, ${settings.inlineMaxTokens} tokens), median [min–max] over ${healed.length} requests:`);
+    console.log(`  keystrokes whose healing called no model: ${keystrokesWithoutCall} of ${keystrokes}`);
+    console.log(
+      `whole inline completions at a word's first keystroke, nothing kept (3 candidates, ${settings.inlineMaxTokens} tokens; the spread is the completions' own), median [min–max] over ${healed.length}:`,
+    );
     console.log(`  with token healing     ${spread(healed)}`);
     console.log(`  without token healing  ${spread(unhealed)}`);
     console.log(`  increase from healing  ${spread(increase)} (paired, same request)`);
