@@ -22,7 +22,15 @@ import { completeInline } from "../language-server/src/inlineCompletion";
 import { ModelSession } from "../language-server/src/model/session";
 import { DraftTree } from "../language-server/src/stand";
 import { samplingFrom } from "../language-server/src/decoding";
-import { allowedTokens, constrainedDistribution, healedStarts, healingCut, type Constraint } from "../language-server/src/tokenHealing";
+import type { HealingReadings } from "../language-server/src/healingReadings";
+import {
+  allowedTokens,
+  constrainedDistribution,
+  healedStarts,
+  healingCut,
+  type Constraint,
+  type HealingRequest,
+} from "../language-server/src/tokenHealing";
 import { fixtureModel } from "../tools/fixtures";
 
 const HELP = `Usage: npm run bench:vocabulary -- [options]
@@ -105,6 +113,28 @@ async function main(): Promise<void> {
         prompts.map((context, trajectory) => ({ trajectory, context, draft: new DraftTree(context) })),
         SAMPLING,
       );
+    /** Where healing backs a prefix off, and the prompts with it and without it, as completeInline builds them. */
+    const placeOf = async (prefix: string) => {
+      const lineSoFar = prefix.slice(prefix.lastIndexOf("\n") + 1);
+      const cut = healingCut(prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf);
+      if (!cut) throw new Error(`nothing to heal in ${JSON.stringify(lineSoFar)}`);
+      const healingPrompt = await session.tokenize({ text: cut.text, kind: "code", suffix: SUFFIX });
+      const unhealedPrompt = await session.tokenize({ text: prefix, kind: "code", suffix: SUFFIX });
+      /** The healing request the server makes there. */
+      const healing = (seed: number, readings?: HealingReadings): HealingRequest => ({
+        prompt: healingPrompt,
+        constraint: cut.constraint,
+        typed: cut.typed,
+        trajectories: settings.inlineCandidates,
+        sampling: SAMPLING,
+        seed,
+        textOf,
+        excluded: session.stopTokens,
+        index: session.vocabulary,
+        readings,
+      });
+      return { cut, healingPrompt, unhealedPrompt, healing };
+    };
     // One completion at each cursor first (the model's caches), with healing and without.
     for (const cursor of CURSORS) {
       for (const heal of [true, false]) await completeInline(session, { prefix: PREFIX + cursor, suffix: SUFFIX, heal }, settings, signal);
@@ -125,12 +155,7 @@ async function main(): Promise<void> {
         // A word typed for the first time: nothing kept from the repetition before.
         session.healingReadings.clear();
         for (let typed = 1; typed <= word.length; typed++) {
-          const prefix = PREFIX + line + word.slice(0, typed);
-          const cut = healingCut(prefix, await session.tokenize({ text: line + word.slice(0, typed), kind: "code" }), textOf);
-          if (!cut) throw new Error(`nothing to heal in ${JSON.stringify(prefix.slice(-20))}`);
-          const healingPrompt = await session.tokenize({ text: cut.text, kind: "code", suffix: SUFFIX });
-          const unhealedPrompt = await session.tokenize({ text: prefix, kind: "code", suffix: SUFFIX });
-          const seed = repetition * 100 + typed;
+          const { healingPrompt, unhealedPrompt, healing } = await placeOf(PREFIX + line + word.slice(0, typed));
           const healingCalls = { count: 0 };
           const target = new Proxy(inlineTarget, {
             get(object, property, receiver) {
@@ -140,19 +165,8 @@ async function main(): Promise<void> {
           });
           const withHealing = () =>
             time(async () => {
-              const healed = await healedStarts(target, {
-                prompt: healingPrompt,
-                constraint: cut.constraint,
-                typed: cut.typed,
-                trajectories: settings.inlineCandidates,
-                sampling: SAMPLING,
-                seed,
-                textOf,
-                excluded: session.stopTokens,
-                index: session.vocabulary,
-                readings: session.healingReadings,
-              });
-              if (!healed) throw new Error(`no healed start in ${JSON.stringify(prefix.slice(-20))}`);
+              const healed = await healedStarts(target, healing(repetition * 100 + typed, session.healingReadings));
+              if (!healed) throw new Error(`no healed start typing ${word}`);
               if (healed.primed.some((distribution) => distribution === undefined))
                 await firstCallOf(healed.starts.map((start) => [...healingPrompt, ...start]));
             });
@@ -199,33 +213,9 @@ async function main(): Promise<void> {
     let starts = 0;
     for (let repetition = 0; repetition < repetitions; repetition++) {
       for (const cursor of CURSORS) {
-        const prefix = PREFIX + cursor;
-        const lineSoFar = prefix.slice(prefix.lastIndexOf("\n") + 1);
-        const cut = healingCut(prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf);
-        if (!cut) throw new Error(`nothing to heal at ${JSON.stringify(cursor)}`);
-        const healingPrompt = await session.tokenize({ text: cut.text, kind: "code", suffix: SUFFIX });
-        const unhealedPrompt = await session.tokenize({ text: prefix, kind: "code", suffix: SUFFIX });
-        const heal = () =>
-          healedStarts(inlineTarget, {
-            prompt: healingPrompt,
-            constraint: cut.constraint,
-            typed: cut.typed,
-            trajectories: settings.inlineCandidates,
-            sampling: SAMPLING,
-            seed: repetition,
-            textOf,
-            excluded: session.stopTokens,
-            index: session.vocabulary,
-          });
-        const firstCall = () =>
-          inlineTarget.evaluate(
-            Array.from({ length: settings.inlineCandidates }, (_, trajectory) => ({
-              trajectory,
-              context: unhealedPrompt,
-              draft: new DraftTree(unhealedPrompt),
-            })),
-            SAMPLING,
-          );
+        const { cut, healingPrompt, unhealedPrompt, healing: healingRequest } = await placeOf(PREFIX + cursor);
+        const heal = () => healedStarts(inlineTarget, healingRequest(repetition));
+        const firstCall = () => firstCallOf(Array.from({ length: settings.inlineCandidates }, () => unhealedPrompt));
         // What the healing call was before it drafted any start: the allowed tokens' reading alone.
         const plainHealing = async () => {
           const among = allowedAt(cut.constraint);
@@ -259,11 +249,7 @@ async function main(): Promise<void> {
 
     // One healing step, read two ways, and a plain step, on the cut of the first cursor.
     const target = await session.inlineTargetFor(1);
-    const prefix = PREFIX + (CURSORS[0] ?? "");
-    const lineSoFar = prefix.slice(prefix.lastIndexOf("\n") + 1);
-    const cut = healingCut(prefix, await session.tokenize({ text: lineSoFar, kind: "code" }), textOf);
-    if (!cut) throw new Error("the benchmark's cursor has nothing to heal");
-    const prompt = await session.tokenize({ text: cut.text, kind: "code", suffix: SUFFIX });
+    const { cut, healingPrompt: prompt } = await placeOf(PREFIX + (CURSORS[0] ?? ""));
     const among = allowedAt(cut.constraint);
     const request = () => [{ trajectory: 0, context: prompt, draft: new DraftTree(prompt) }];
     const amongStep: number[] = [];
