@@ -43,10 +43,10 @@ function run(command, args) {
 }
 
 if (!unit) run(process.execPath, ["scripts/build.mjs"]);
-// One test file at a time. Two at once took npm test from about 7 to under 5 minutes on a quiet
-// 2-core machine, but one CI run of it stopped inside test/cli/scripts.test.ts and never went on
-// (killed at CI's limit, nothing reported); one at a time has always finished.
-// A file that has not ended after FILE_TIMEOUT (the longest take a few minutes) is stopped and
+// One test file at a time. Two at once took npm test from 5–7 to 4.3–4.7 minutes on a quiet 2-core
+// machine, but one CI run of it stopped inside test/cli/scripts.test.ts and never went on (killed
+// at CI's limit, nothing reported); one at a time has always finished.
+// A file that has not ended after FILE_TIMEOUT_MS (the longest take a minute or two) is stopped and
 // reported by name, so a test that hangs fails CI with its name instead of running out its time.
 const slowOnly = files.every((file) => file.startsWith(join("test", "slow") + "/"));
 const FILE_TIMEOUT_MS = (slowOnly ? 20 : 10) * 60_000;

@@ -552,12 +552,12 @@ function shareContextEnds(plans: Plan[], requests: readonly TargetRequest[]): vo
   for (let i = 1; i < plans.length; i++) {
     const plan = plans[i];
     const context = requests[plan?.request ?? -1]?.context;
-    if (!plan || !context || plan.outputFrom < 0) continue;
+    if (!plan || !context) continue;
     const reading = plan.generateNext(0);
     for (let j = 0; j < i; j++) {
       const lead = plans[j];
       const leadContext = requests[lead?.request ?? -1]?.context;
-      if (!lead || lead.firstOutputOf !== undefined || lead.outputFrom < 0 || !leadContext || lead.generateNext(0) !== reading) continue;
+      if (!lead || lead.firstOutputOf !== undefined || !leadContext || lead.generateNext(0) !== reading) continue;
       if (sameTokens(context, leadContext)) {
         plan.firstOutputOf = j;
         break;
