@@ -202,7 +202,8 @@ export async function warmInline(
   const prompt = healing?.prompt ?? (await session.tokenize(promptOf(request)));
   // The healing prompt's end is read as a keystroke there would read it, and kept: typing on in
   // this word then samples its start with no model call (healingReadings.ts).
-  const among = healing && allowedTokens(healing.constraint, session.vocabulary, (token) => session.tokenText(token), new Set(session.stopTokens));
+  const among =
+    healing && allowedTokens(healing.constraint, session.vocabulary, (token) => session.tokenText(token), new Set(session.stopTokens));
   for (let end = 0; end < prompt.length;) {
     end = Math.min(end + WARM_UP_CHUNK_TOKENS, prompt.length);
     signal.throwIfAborted();

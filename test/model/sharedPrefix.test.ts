@@ -124,7 +124,9 @@ describe("prefix sharing on the embedded model", () => {
           const [expected] = alone ?? [];
           assert.ok(first && expected, `trajectory ${String(trajectory)} has a distribution`);
           assert.deepEqual([...first.tokens], [...expected.tokens]);
-          first.probs.forEach((probability, i) => assert.ok(Math.abs(probability - (expected.probs[i] ?? 0)) < 1e-5));
+          first.probs.forEach((probability, i) => {
+            assert.ok(Math.abs(probability - (expected.probs[i] ?? 0)) < 1e-5, `trajectory ${String(trajectory)}, token ${String(i)}`);
+          });
         }
         // Each sequence evaluated the context's end: the next step evaluates one token in each and reads each.
         const before = { tokens: evaluated(), outputs: counter?.outputs ?? 0 };

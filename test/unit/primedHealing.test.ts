@@ -253,7 +253,7 @@ describe("a word's next keystroke samples its start from the reading its first k
     await healedStarts(target, { ...keystroke(" return", 0, readings), prompt: PROMPT_WITH_RETURNS });
     assert.equal(target.calls, 3, "another prompt has a reading of its own");
     await healedStarts(target, keystroke(" return", 0, readings));
-    assert.equal(target.calls, 3, "the reading among \" ret\"'s tokens covers \" return\"");
+    assert.equal(target.calls, 3, 'the reading among " ret"\'s tokens covers " return"');
   });
 
   test("the oldest place is forgotten past the capacity, and a place found is the newest again", () => {
