@@ -549,15 +549,16 @@ function evaluatePlan({ sequence, input, outputFrom, sampled, nodes, generateNex
  * trajectories that went apart cost a comparison of a token or two.
  */
 function shareContextEnds(plans: Plan[], requests: readonly TargetRequest[]): void {
+  // Asked once per plan, not once per pair: this runs on every step.
+  const readings = plans.map((plan) => plan.generateNext(0));
+  const contexts = plans.map((plan) => requests[plan.request]?.context);
   for (let i = 1; i < plans.length; i++) {
     const plan = plans[i];
-    const context = requests[plan?.request ?? -1]?.context;
+    const context = contexts[i];
     if (!plan || !context) continue;
-    const reading = plan.generateNext(0);
     for (let j = 0; j < i; j++) {
-      const lead = plans[j];
-      const leadContext = requests[lead?.request ?? -1]?.context;
-      if (!lead || lead.firstOutputOf !== undefined || !leadContext || lead.generateNext(0) !== reading) continue;
+      const leadContext = contexts[j];
+      if (plans[j]?.firstOutputOf !== undefined || !leadContext || readings[j] !== readings[i]) continue;
       if (sameTokens(context, leadContext)) {
         plan.firstOutputOf = j;
         break;
