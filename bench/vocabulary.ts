@@ -85,6 +85,20 @@ async function time(work: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
+/** The times of one measurement with healing and one without, the one that `healingFirst` says run first. */
+async function paired(
+  healingFirst: boolean,
+  withHealing: () => Promise<number>,
+  without: () => Promise<number>,
+): Promise<[number, number]> {
+  if (healingFirst) {
+    const healed = await withHealing();
+    return [healed, await without()];
+  }
+  const unhealed = await without();
+  return [await withHealing(), unhealed];
+}
+
 async function main(): Promise<void> {
   if (values.help) {
     console.log(HELP);
@@ -171,10 +185,8 @@ async function main(): Promise<void> {
                 await firstCallOf(healed.starts.map((start) => [...healingPrompt, ...start]));
             });
           const without = () => time(() => firstCallOf(Array.from({ length: settings.inlineCandidates }, () => unhealedPrompt)));
-          const healingFirst = (repetition + typed) % 2 === 0;
-          const first = await (healingFirst ? withHealing() : without());
-          const second = await (healingFirst ? without() : withHealing());
-          const increase = healingFirst ? first - second : second - first;
+          const [healed, unhealed] = await paired((repetition + typed) % 2 === 0, withHealing, without);
+          const increase = healed - unhealed;
           typingIncrease.push(increase);
           (typed === 1 ? firstKeystrokeIncrease : laterKeystrokeIncrease).push(increase);
           keystrokes++;
@@ -194,10 +206,11 @@ async function main(): Promise<void> {
           if (heal) session.healingReadings.clear();
           return time(() => completeInline(session, { prefix: PREFIX + cursor, suffix: SUFFIX, heal }, settings, signal));
         };
-        const healingFirst = repetition % 2 === 0;
-        const first = await run(healingFirst);
-        const second = await run(!healingFirst);
-        const [withHealing, without] = healingFirst ? [first, second] : [second, first];
+        const [withHealing, without] = await paired(
+          repetition % 2 === 0,
+          () => run(true),
+          () => run(false),
+        );
         healed.push(withHealing);
         unhealed.push(without);
         increase.push(withHealing - without);
