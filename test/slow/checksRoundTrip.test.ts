@@ -25,6 +25,7 @@ import {
   type Sandbox,
 } from "../e2e/support/codeServer";
 import { defined } from "../support/defined";
+import { solveSelection } from "../e2e/support/solveSelection";
 import { waitUntil } from "../e2e/support/waitUntil";
 import { Workbench } from "../e2e/support/workbench";
 
@@ -81,9 +82,8 @@ describe("checks end to end (code-server + chromium)", { skip: missing && !stric
   async function solveFile(workbench: Workbench, panel: FrameLocator, relativePath: string): Promise<void> {
     await workbench.openFile(relativePath);
     await workbench.page.keyboard.press("Control+A");
-    await workbench.runCommand("STAND: Solve Selection with N Candidates");
-    await panel.locator('#solve[data-phase="running"], #solve[data-phase="done"]').first().waitFor({ timeout: 30_000 });
-    await panel.locator('#solve[data-phase="done"]').waitFor({ timeout: 120_000 });
+    const solveId = await solveSelection(workbench, panel);
+    await panel.locator(`#solve[data-solve-id="${solveId}"][data-phase="done"]`).waitFor({ timeout: 120_000 });
     assert.equal(await panel.locator('.candidate-card[data-finished="true"]').count(), await panel.locator(".candidate-card").count());
   }
 

@@ -20,6 +20,7 @@ import {
   type CodeServer,
   type Sandbox,
 } from "../e2e/support/codeServer";
+import { solveSelection } from "../e2e/support/solveSelection";
 import { waitUntil } from "../e2e/support/waitUntil";
 import { Workbench } from "../e2e/support/workbench";
 import { RECOMMENDED_MODELS } from "../../common/recommendedModels";
@@ -160,18 +161,6 @@ describe("the editor round trip (code-server + chromium)", { skip: missing && !s
     return typeof value === "number" ? value : undefined;
   }
 
-  /** Solves the selection; returns once the panel shows the new solve (a short one may be done by then). */
-  async function solveSelection(): Promise<void> {
-    const solveId = async (): Promise<string | null> =>
-      panel()
-        .locator("#solve")
-        .getAttribute("data-solve-id", { timeout: 1000 })
-        .catch(() => null);
-    const before = await solveId();
-    await workbench.runCommand("STAND: Solve Selection with N Candidates");
-    await waitUntil(solveId, (id) => id !== null && id !== before, "the new solve in the panel", 30_000);
-  }
-
   before(async () => {
     if (missing) throw new Error(`${missing}; STAND_TEST_STRICT=1 makes this a failure instead of a skip`);
     mkdirSync(SHOTS, { recursive: true });
@@ -234,7 +223,7 @@ describe("the editor round trip (code-server + chromium)", { skip: missing && !s
       const problem = original.slice(original.indexOf("/** Returns the largest"), original.lastIndexOf("}\n"));
       // The last function but its closing brace, as the first e2e suite selects it.
       await keys("Control+End", "ArrowUp", "Shift+ArrowUp", "Shift+ArrowUp", "Shift+ArrowUp");
-      await solveSelection();
+      await solveSelection(workbench, panel());
       await panel().locator('#solve[data-phase="done"]').waitFor({ timeout: 120_000 });
 
       // Two lines typed at the top of the file, after the solve.
@@ -361,7 +350,7 @@ describe("the editor round trip (code-server + chromium)", { skip: missing && !s
       // Markdown: no answer-end rule, so every candidate runs as long as the model's context allows.
       await workbench.openFile("README.md");
       await keys("Control+A");
-      await solveSelection();
+      await solveSelection(workbench, panel());
       const frame = await watchPanel();
       await panel().locator(".candidate-card[data-trajectory]").nth(15).waitFor({ timeout: 30_000 });
       await workbench.resizeSideBar(560);
@@ -382,7 +371,7 @@ describe("the editor round trip (code-server + chromium)", { skip: missing && !s
           .filter((entry) => / done at /.test(entry))
           .pop() ?? "",
       );
-      const lag = panelDone - (serverDone ?? panelDone);
+      const lag = panelDone - serverDone;
       diagnostic(
         `server: ${result?.[1] ?? "?"} tokens in ${result?.[2] ?? "?"} ms; panel said Done ${String(lag)} ms after the server's result; ${String(streamingNodes)} DOM elements in 16 streaming cards`,
       );
@@ -409,7 +398,7 @@ describe("the editor round trip (code-server + chromium)", { skip: missing && !s
     async (diagnostic) => {
       await workbench.openFile("README.md");
       await keys("Control+A");
-      await solveSelection();
+      await solveSelection(workbench, panel());
       const frame = await watchPanel();
       await waitUntil(
         async () => (await panel().locator(".candidate-card .candidate-text").first().textContent())?.length ?? 0,
@@ -431,7 +420,7 @@ describe("the editor round trip (code-server + chromium)", { skip: missing && !s
         "the server's log line for the cancel",
         15_000,
       );
-      const serverMs = (stopped ?? pressed) - pressed;
+      const serverMs = stopped - pressed;
       diagnostic(
         `Escape reached the panel ${String(pressed - sent)} ms after the driver sent it; from there: server stopped ${String(serverMs)} ms, panel said Cancelled ${String(panelCancelled - pressed)} ms`,
       );
@@ -464,7 +453,7 @@ describe("the editor round trip (code-server + chromium)", { skip: missing && !s
       await updateSettings({ "stand.trajectories": 4, "stand.maxTokens": 120, "stand.inline.enabled": true });
       await workbench.openFile("src/math.ts");
       await keys("Control+End", "ArrowUp", "Shift+ArrowUp", "Shift+ArrowUp", "Shift+ArrowUp");
-      await solveSelection();
+      await solveSelection(workbench, panel());
       await panel().locator('.phase[data-phase="done"]').waitFor({ state: "attached", timeout: 180_000 });
       await workbench.resizeSideBar(520);
       const sideBar = workbench.page.locator(".part.sidebar");

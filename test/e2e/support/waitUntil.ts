@@ -2,6 +2,13 @@
 import { setTimeout as delay } from "node:timers/promises";
 
 /** Polls `read` until it satisfies `done`; the last value's description goes into the error. */
+export async function waitUntil<T, Done extends T>(
+  read: () => T | Promise<T>,
+  done: (value: T) => value is Done,
+  what: string,
+  timeoutMs?: number,
+): Promise<Done>;
+export async function waitUntil<T>(read: () => T | Promise<T>, done: (value: T) => boolean, what: string, timeoutMs?: number): Promise<T>;
 export async function waitUntil<T>(read: () => T | Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
