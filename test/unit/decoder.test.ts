@@ -204,6 +204,36 @@ describe("decoder", () => {
     );
   });
 
+  test("a drafter that learns nothing gives the target no work to run meanwhile (plain decoding pays nothing for learning)", async () => {
+    const meanwhileOf = async (drafter: Drafter, shape: DraftShape): Promise<boolean[]> => {
+      const given: boolean[] = [];
+      const recording: TargetModel = {
+        capabilities: target.capabilities,
+        evaluate: (requests, options, evaluation) => {
+          given.push(evaluation?.meanwhile !== undefined);
+          return target.evaluate(requests, options, evaluation);
+        },
+      };
+      await new Decoder({ target: recording, drafter, shape }).decode({
+        prompts: [prompt(8), prompt(9)],
+        maxTokens: 30,
+        sampling,
+        seed: 5,
+      });
+      return given;
+    };
+    for (const [drafter, shape] of [
+      [new NoDrafter(), DraftShape.chain(0)],
+      [new PromptLookupDrafter(), DraftShape.chain(4)],
+    ] as const) {
+      const given = await meanwhileOf(drafter, shape);
+      assert.ok(given.length > 5 && given.every((work) => !work), `${drafter.name}: ${given.join(" ")}`);
+    }
+    // The control: a drafter that learns hands its lessons over on every call after the first.
+    const learning = await meanwhileOf(standDrafter(new NgramTable()), DraftShape.chain(4));
+    assert.deepEqual(learning, [false, ...learning.slice(1).map(() => true)]);
+  });
+
   test("a target that never runs the caller's work still has every lesson learned, each once, in order", async () => {
     const learnedWith = async (evaluate: TargetModel["evaluate"]): Promise<string[]> => {
       const drafter = standDrafter(new NgramTable());

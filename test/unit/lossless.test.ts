@@ -202,7 +202,7 @@ function cutBySampledContent(drafter: Drafter): Drafter {
     name: `${drafter.name}, cut by content`,
     assess: (context, temperature) => drafter.assess(context, temperature),
     learn: (draft, distributions, temperature) => {
-      drafter.learn(draft, distributions, temperature);
+      drafter.learn?.(draft, distributions, temperature);
     },
     acceptanceIfDrafted: (context, target, temperature) => drafter.acceptanceIfDrafted(context, target, temperature),
     draft: (request) => {

@@ -150,10 +150,11 @@ export class Decoder {
     this.commitPrimed(trajectories, request, stopTokens, random, total);
     /** What the last step's target call taught, not yet learned (see the evaluation below). */
     let lessons: Lesson[] = [];
+    const { drafter } = this.options;
     const learnLessons = (): void => {
       const learning = lessons;
       lessons = [];
-      for (const { draft, distributions } of learning) this.options.drafter.learn(draft, distributions, sampling.temperature);
+      for (const { draft, distributions } of learning) drafter.learn?.(draft, distributions, sampling.temperature);
     };
 
     for (let step = 0; ; step++) {
@@ -192,7 +193,7 @@ export class Decoder {
       const verifications = drafts.map((stepDraft, i) => {
         const nodeDistributions = distributions[i];
         if (!nodeDistributions) throw new Error(`the target returned ${distributions.length} results for ${drafts.length} requests`);
-        lessons.push({ draft: stepDraft.draft, distributions: nodeDistributions });
+        if (drafter.learn) lessons.push({ draft: stepDraft.draft, distributions: nodeDistributions });
         return this.commitStep(stepDraft, nodeDistributions, request, stopTokens, random, total, budget);
       });
       total.targetCalls++;

@@ -31,6 +31,10 @@ export interface Drafter {
    * the draft budget learn how good its evidence is on steps that did not draft, for free.
    */
   acceptanceIfDrafted(context: readonly number[], target: SparseDistribution, temperature: number): number | undefined;
-  /** Learns from the target's distribution at every node of a verified draft (index = node). */
-  learn(draft: DraftTree, distributions: readonly SparseDistribution[], temperature: number): void;
+  /**
+   * Learns from the target's distribution at every node of a verified draft (index = node). A
+   * drafter that learns nothing has none, and the decoder then keeps no lessons for it: plain
+   * decoding runs every step and should pay nothing for learning.
+   */
+  learn?(draft: DraftTree, distributions: readonly SparseDistribution[], temperature: number): void;
 }

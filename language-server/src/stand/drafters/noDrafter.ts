@@ -16,6 +16,4 @@ export class NoDrafter implements Drafter {
   acceptanceIfDrafted(): undefined {
     return undefined;
   }
-
-  learn(): void {}
 }

@@ -63,8 +63,6 @@ export class PromptLookupDrafter implements Drafter {
     return token === undefined ? undefined : probabilityOf(target, token);
   }
 
-  learn(): void {}
-
   /** The longest suffix n-gram with an earlier occurrence that something follows. */
   private match(context: readonly number[]): Match | undefined {
     for (let n = Math.min(this.maxNgram, context.length - 1); n >= this.minNgram; n--) {
