@@ -13,7 +13,7 @@ import {
 import { accepting, chain } from "../support/budgetFixtures";
 
 const tuning = { prior: 0.6, priorWeight: 2, decay: 0.995 };
-const kind = (description: string): Evidence => new Evidence("test", description);
+const kind = (description: string): Evidence => Evidence.of("acceptance test", description);
 
 describe("acceptance estimator", () => {
   test("learns a rate per kind of evidence and depth; a depth never reached goes as the one before, an unseen kind as the prior", () => {
@@ -26,7 +26,8 @@ describe("acceptance estimator", () => {
     assert.ok(estimator.estimate(twoSure, 3) < 0.05);
     assert.ok(estimator.estimate(twoSure, 4) < 0.05, "a depth never reached is expected to go as the one before it");
     assert.equal(estimator.estimate(kind("unseen"), 1), tuning.prior, "an unseen kind of evidence is at the prior");
-    assert.equal(estimator.estimate(new Evidence("test", "two sure tokens"), 1), tuning.prior, "kinds are told apart by identity");
+    assert.equal(estimator.estimate(Evidence.of("another source", "two sure tokens"), 1), tuning.prior, "kinds are told apart by source");
+    assert.equal(kind("two sure tokens"), twoSure, "one object per source and description");
   });
 
   test("reach multiplies the rates down the draft", () => {

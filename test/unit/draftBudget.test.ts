@@ -18,7 +18,7 @@ import {
 import { MarkovTarget } from "../../fixtures/markovTarget";
 import { accepting, chain, costModel } from "../support/budgetFixtures";
 
-const kind = (description: string): Evidence => new Evidence("test", description);
+const kind = (description: string): Evidence => Evidence.of("draft budget test", description);
 
 /** An estimator that has seen `samples` drafts of each kind accepted to the given depth. */
 function estimatorWith(...kinds: [Evidence, number, number][]): AcceptanceEstimator {
@@ -336,5 +336,31 @@ describe("draft budget: resting", () => {
     );
     const repetitive = resting.steps.filter(({ generated }) => generated >= switchAt + 30);
     assert.ok(repetitive.length < 50 / 2, `${repetitive.length} steps for the last 50 tokens`);
+  });
+
+  test("the budget keeps what it learned across decodes, each with a drafter of its own (the server makes one per request)", async () => {
+    const target = new MarkovTarget({ vocabularySize: 16, order: 2, support: 4, logitScale: 3, seed: 8 });
+    const sampling = { temperature: 1, topK: 0, topP: 1, minP: 0 };
+    const prompt = target.sample([3, 5], 24, sampling, 8);
+    const table = new NgramTable();
+    const budget = new DraftBudget({ cost: costModel((n, d) => n + 0.1 * d, [1]) });
+    const first = await new Decoder({ target, drafter: standDrafter(table), shape: DraftShape.chain(4), budget }).decode({
+      prompts: [prompt],
+      maxTokens: 80,
+      sampling,
+      seed: 3,
+    });
+    // A new drafter's evidence on the first decode's text is of kinds the budget learned there (some:
+    // the table has learned since, so a few places now give kinds the decode never met).
+    const context = [...prompt, ...(first.trajectories[0]?.tokens ?? [])];
+    const next = standDrafter(table);
+    const kinds = new Set<Evidence>();
+    for (let end = prompt.length; end <= context.length; end++) {
+      const evidence = next.assess(context.slice(0, end), sampling.temperature);
+      if (evidence) kinds.add(evidence);
+    }
+    assert.ok(kinds.size > 0, "the table gives evidence after a decode");
+    const learned = [...kinds].filter((evidence) => budget.acceptance.tries(evidence, 1) > 0);
+    assert.ok(learned.length > kinds.size / 2, `learned ${learned.length} of the ${kinds.size} kinds: ${[...kinds].join("; ")}`);
   });
 });

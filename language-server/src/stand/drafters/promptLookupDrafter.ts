@@ -33,7 +33,7 @@ export class PromptLookupDrafter implements Drafter {
   constructor(options: PromptLookupOptions = {}) {
     this.maxNgram = options.maxNgram ?? 3;
     this.minNgram = options.minNgram ?? 1;
-    this.matchKinds = Array.from({ length: this.maxNgram + 1 }, (_, n) => new Evidence(this.name, `${n}-token match`));
+    this.matchKinds = Array.from({ length: this.maxNgram + 1 }, (_, n) => Evidence.of(this.name, `${n}-token match`));
   }
 
   assess(context: readonly number[]): Evidence | undefined {

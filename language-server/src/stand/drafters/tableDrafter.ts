@@ -26,7 +26,7 @@ export class TableDrafter implements Drafter {
   private readonly chosen = new Int32Array(64);
   /** The last CONTEXT_WINDOW tokens of a context, right-aligned, for rootEntry (as a DraftTree's root window holds them). */
   private readonly rootWindow = new Int32Array(CONTEXT_WINDOW);
-  /** The evidence assess() hands out, made once: sampled drafts and greedy ones are different bets. */
+  /** The evidence assess() hands out: sampled drafts and greedy ones are different bets. */
   private readonly kinds: { readonly sampled: KindsByKey; readonly greedy: KindsByKey };
 
   constructor(
@@ -36,10 +36,8 @@ export class TableDrafter implements Drafter {
   ) {
     const kindsOf = (mode: string): KindsByKey =>
       Array.from({ length: CONTEXT_WINDOW + 1 }, (_, keyLength) =>
-        Array.from(
-          { length: PEAK_LEVELS },
-          (_, peak) =>
-            new Evidence(name, `${mode} draft, ${keyLength}-token key, top probability ${peak}/${PEAK_LEVELS}–${peak + 1}/${PEAK_LEVELS}`),
+        Array.from({ length: PEAK_LEVELS }, (_, peak) =>
+          Evidence.of(name, `${mode} draft, ${keyLength}-token key, top probability ${peak}/${PEAK_LEVELS}–${peak + 1}/${PEAK_LEVELS}`),
         ),
       );
     this.kinds = { sampled: kindsOf("sampled"), greedy: kindsOf("greedy") };
