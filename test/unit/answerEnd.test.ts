@@ -67,6 +67,8 @@ describe("the answer-end rule: braces", () => {
   test("a new top-level declaration ends a stub that never closed", () => {
     assert.equal(answer(JS_STUB, "javascript", "\n  return value\n\nexport function other() {\n  return 1;\n}\n"), "\n  return value");
     assert.equal(answer("function f(a: number) {", "typescript", "\n  return a;\ninterface Shape {\n}\n"), "\n  return a;");
+    // `export` is only valid at the top level, whatever follows it.
+    assert.equal(answer(JS_STUB, "javascript", "\n  return value\n\nexport default isString;\n"), "\n  return value");
   });
 
   test("with no stub, the answer is one declaration: imports first are kept, the next declaration ends it", () => {

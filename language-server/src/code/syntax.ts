@@ -29,7 +29,7 @@ const JAVASCRIPT: Syntax = {
   templateLiterals: true,
   regexLiterals: true,
   declaration: new RegExp(
-    String.raw`^(?:${MODIFIERS}(?:function\b|class\s|interface\s|type\s+\w|enum\s|const\s|let\s|var\s|namespace\s)|import\b|export\s*\{|module\.exports\b|exports\.\w|\/\*\*|@\w)`,
+    String.raw`^(?:${MODIFIERS}(?:function\b|class\s|interface\s|type\s+\w|enum\s|const\s|let\s|var\s|namespace\s)|import\b|export\b|module\.exports\b|exports\.\w|\/\*\*|@\w)`,
   ),
 };
 
