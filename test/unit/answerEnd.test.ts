@@ -47,9 +47,16 @@ describe("the answer-end rule: braces", () => {
     assert.equal(answer(JS_STUB, "javascript", `${body}\nconsole.log(1);\n`), body);
   });
 
-  test("the line that closes the stub is kept whole (`});`, `} // done`), and `} else {` goes on", () => {
+  test("the line that closes the stub keeps what closes with it (`});`, `} // done`), not what starts after it; `} else {` goes on", () => {
     const stub = 'describe("x", () => {';
     assert.equal(answer(stub, "javascript", "\n  it();\n}); // end\nmore();\n"), "\n  it();\n}); // end");
+    assert.equal(answer("(function () {", "javascript", "\n  run();\n})();  \nnext();\n"), "\n  run();\n})();");
+    // A sample seen in CI: the model closed the stub one level in and went on with a doc comment.
+    for (const chunk of [1, 4, 100])
+      assert.equal(
+        answer(JS_STUB, "javascript", "\n    return isString.valueOf(value);\n  } * @example\n */\n", "", chunk),
+        "\n    return isString.valueOf(value);\n  }",
+      );
     assert.equal(
       answer("function f(x) {", "javascript", "\n  if (x) {\n    return 1;\n  } else {\n    return 2;\n  }\n}\nf();"),
       "\n  if (x) {\n    return 1;\n  } else {\n    return 2;\n  }\n}",
@@ -152,6 +159,10 @@ describe("the answer-end rule as a decode uses it", () => {
     assert.equal(rule.find("\n  return 1;\n  return 2;\n}"), undefined);
     assert.equal(rule.settled, "\n  return 1;\n  return 2;\n".length, "a line at the stub's indentation waits for its end");
     assert.equal(rule.find("\n  return 1;\n  return 2;\n}\n"), "\n  return 1;\n  return 2;\n}".length);
+    const closing = AnswerEnd.for(JS_STUB, "javascript");
+    assert.ok(closing);
+    assert.equal(closing.find("\n  return 1;\n  } * @ex"), undefined);
+    assert.equal(closing.settled, "\n  return 1;\n  }".length, "after the brace that closed the stub, the line may still be cut");
   });
 
   test("an incomplete character at the end is not read yet; a text that changes rescans", () => {

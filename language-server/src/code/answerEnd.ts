@@ -2,7 +2,8 @@
 // not run on to the token limit, so that candidates can be compared and run. The rule reads the
 // selection's own structure (open braces, or a Python block header and its indentation) and then
 // watches the generated text grow:
-//   - braces: the blocks the selection opened are closed again (at that line's end), or a `}`
+//   - braces: the blocks the selection opened are closed again (at that line's end, keeping what
+//     closes with the block, `});` or a comment, but not code that starts after it), or a `}`
 //     closes a block that was open before the selection;
 //   - indentation: a line at or left of the stub's header, once the body has a line, or left of
 //     the selection;
@@ -42,6 +43,8 @@ export class AnswerEnd {
   private committedGenerated = "";
   private ended?: number;
   private settledLength = 0;
+  /** The `}` that closed the answer's blocks, when that is what ended it. */
+  private closingBrace?: number;
 
   private constructor(
     private readonly syntax: Syntax,
@@ -117,6 +120,8 @@ export class AnswerEnd {
     const stop = scanner.scan(full, this.committedTo, full.length, this.stops(scanner, progress, full));
     if (stop !== undefined) return this.end(stop, text);
     if (this.mayCutAt(full, this.committedTo)) this.settledLength = this.committedTo - this.prefix.length;
+    // The line closed the answer's blocks: what follows the brace may still be cut.
+    else if (this.closesAnswer(scanner, progress)) this.settledLength = progress.closedAt + 1 - this.prefix.length;
     return undefined;
   }
 
@@ -138,8 +143,33 @@ export class AnswerEnd {
   }
 
   private end(offset: number, text: string): number {
-    this.ended = Math.max(0, Math.min(text.length, offset - this.prefix.length));
+    const full = this.prefix + text;
+    const kept = this.closingBrace === undefined ? offset : this.keptAfterBrace(full, this.closingBrace, offset);
+    this.ended = Math.max(0, Math.min(text.length, kept - this.prefix.length));
     return this.ended;
+  }
+
+  /**
+   * Where the answer ends on the line whose `}` (at `brace`) closed it: brackets and punctuation
+   * that close with the block (`});`, `})();`) and a line comment stay; anything else the model
+   * wrote after the brace (`} * @example`) starts something new and goes.
+   */
+  private keptAfterBrace(full: string, brace: number, lineEnd: number): number {
+    const rest = full.slice(brace + 1, lineEnd);
+    const closers = /^[\s()[\];,]*/.exec(rest)?.[0] ?? "";
+    const after = rest.slice(closers.length);
+    if (this.syntax.lineComments.some((comment) => after.startsWith(comment))) return lineEnd;
+    return brace + 1 + closers.trimEnd().length;
+  }
+
+  /** The line being scanned closed every block the answer is in: the stub's, or one the answer opened on an earlier line (not `{ x }`). */
+  private closesAnswer(scanner: CodeScanner, progress: Progress): boolean {
+    return (
+      this.syntax.blocks === "brace" &&
+      scanner.braces === 0 &&
+      progress.closedAt >= scanner.lineOffset &&
+      (this.openBlocks > 0 || progress.closedAcrossLines)
+    );
   }
 
   private restart(): void {
@@ -174,14 +204,10 @@ export class AnswerEnd {
       open: (offset) => follow.open?.(offset),
       close: (offset, depth) => depth === 0 || (follow.close?.(offset, depth) ?? false),
       lineEnd: (offset) => {
-        // A block closed on this line: the stub's, or one the answer opened on an earlier line (not `{ x }`).
-        if (
-          this.syntax.blocks === "brace" &&
-          scanner.braces === 0 &&
-          progress.closedAt >= scanner.lineOffset &&
-          (this.openBlocks > 0 || progress.closedAcrossLines)
-        )
+        if (this.closesAnswer(scanner, progress)) {
+          this.closingBrace = progress.closedAt;
           return true;
+        }
         return follow.lineEnd?.(offset) ?? false;
       },
     };
