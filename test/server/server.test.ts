@@ -173,7 +173,7 @@ describe("language server", () => {
       // close it).
       const close = closingBraceOf(candidate.text, 1);
       assert.ok(
-        close === -1 || /^[\s()[\];,]*(?:\/\/.*)?$/.test(candidate.text.slice(close + 1)),
+        close === -1 || /^[\s;,]*(?:\/\/.*)?$/.test(candidate.text.slice(close + 1)),
         `nothing after the closing brace: ${JSON.stringify(candidate.text)}`,
       );
       if (candidate.finishReason !== "length") assert.ok(candidate.statistics.tokens < 200);

@@ -47,10 +47,12 @@ describe("the answer-end rule: braces", () => {
     assert.equal(answer(JS_STUB, "javascript", `${body}\nconsole.log(1);\n`), body);
   });
 
-  test("the line that closes the stub keeps what closes with it (`});`, `} // done`), not what starts after it; `} else {` goes on", () => {
+  test("the line that closes the stub keeps what closes with it (`});`, `}, 100);`, `} // done`), not what starts after it; `} else {` goes on", () => {
     const stub = 'describe("x", () => {';
     assert.equal(answer(stub, "javascript", "\n  it();\n}); // end\nmore();\n"), "\n  it();\n}); // end");
     assert.equal(answer("(function () {", "javascript", "\n  run();\n})();  \nnext();\n"), "\n  run();\n})();");
+    assert.equal(answer("setTimeout(() => {", "javascript", "\n  tick();\n}, 100);\nnext();\n"), "\n  tick();\n}, 100);");
+    assert.equal(answer("const f = () => {", "javascript", "\n  return 1;\n}; // f\nnext();\n"), "\n  return 1;\n}; // f");
     // A sample seen in CI: the model closed the stub one level in and went on with a doc comment.
     for (const chunk of [1, 4, 100])
       assert.equal(

@@ -2,9 +2,10 @@
 // not run on to the token limit, so that candidates can be compared and run. The rule reads the
 // selection's own structure (open braces, or a Python block header and its indentation) and then
 // watches the generated text grow:
-//   - braces: the blocks the selection opened are closed again (at that line's end, keeping what
-//     closes with the block, `});` or a comment, but not code that starts after it), or a `}`
-//     closes a block that was open before the selection;
+//   - braces: the blocks the selection opened are closed again (at that line's end, or right
+//     after the `}` and a `;` or comment when no bracket was open around the block: then what
+//     follows on the line is not part of it), or a `}` closes a block that was open before the
+//     selection;
 //   - indentation: a line at or left of the stub's header, once the body has a line, or left of
 //     the selection;
 //   - either: a new top-level declaration at the selection's indentation (after the stub, or after
@@ -25,6 +26,8 @@ interface Progress {
   /** Where the last `}` that closed every open block was, and whether that block began on an earlier line. */
   closedAt: number;
   closedAcrossLines: boolean;
+  /** Whether a `(` or `[` was open around the block that `}` closed (`setTimeout(() => {` … `}, 100);`). */
+  closedInBrackets: boolean;
   /** Where the line began that opened the outermost open block. */
   outerOpenedAt: number;
   /** Python: the outermost block header still open, and whether its body has a line yet. */
@@ -43,7 +46,7 @@ export class AnswerEnd {
   private committedGenerated = "";
   private ended?: number;
   private settledLength = 0;
-  /** The `}` that closed the answer's blocks, when that is what ended it. */
+  /** The `}` that closed the answer's blocks, when that is what ended it and no bracket was open around its block. */
   private closingBrace?: number;
 
   private constructor(
@@ -69,7 +72,14 @@ export class AnswerEnd {
     if (!syntax) return undefined;
     const prefix = linePrefix + selection;
     const scanner = new CodeScanner(syntax);
-    const progress: Progress = { contentSeen: false, closedAt: -1, closedAcrossLines: false, outerOpenedAt: -1, lineIndent: 0 };
+    const progress: Progress = {
+      contentSeen: false,
+      closedAt: -1,
+      closedAcrossLines: false,
+      closedInBrackets: false,
+      outerOpenedAt: -1,
+      lineIndent: 0,
+    };
     let firstIndent: number | undefined;
     const blockIndents: number[] = [];
     const follow = AnswerEnd.follow(syntax, scanner, progress);
@@ -121,7 +131,8 @@ export class AnswerEnd {
     if (stop !== undefined) return this.end(stop, text);
     if (this.mayCutAt(full, this.committedTo)) this.settledLength = this.committedTo - this.prefix.length;
     // The line closed the answer's blocks: what follows the brace may still be cut.
-    else if (this.closesAnswer(scanner, progress)) this.settledLength = progress.closedAt + 1 - this.prefix.length;
+    else if (this.closesAnswer(scanner, progress) && !progress.closedInBrackets)
+      this.settledLength = progress.closedAt + 1 - this.prefix.length;
     return undefined;
   }
 
@@ -150,16 +161,16 @@ export class AnswerEnd {
   }
 
   /**
-   * Where the answer ends on the line whose `}` (at `brace`) closed it: brackets and punctuation
-   * that close with the block (`});`, `})();`) and a line comment stay; anything else the model
-   * wrote after the brace (`} * @example`) starts something new and goes.
+   * Where the answer ends on the line whose `}` (at `brace`) closed a block no bracket was open
+   * around: a `;` or `,` and a line comment stay; anything else the model wrote after the brace
+   * (`} * @example`) starts something new and goes.
    */
   private keptAfterBrace(full: string, brace: number, lineEnd: number): number {
     const rest = full.slice(brace + 1, lineEnd);
-    const closers = /^[\s()[\];,]*/.exec(rest)?.[0] ?? "";
-    const after = rest.slice(closers.length);
+    const punctuation = /^[\s;,]*/.exec(rest)?.[0] ?? "";
+    const after = rest.slice(punctuation.length);
     if (this.syntax.lineComments.some((comment) => after.startsWith(comment))) return lineEnd;
-    return brace + 1 + closers.trimEnd().length;
+    return brace + 1 + punctuation.trimEnd().length;
   }
 
   /** The line being scanned closed every block the answer is in: the stub's, or one the answer opened on an earlier line (not `{ x }`). */
@@ -205,7 +216,7 @@ export class AnswerEnd {
       close: (offset, depth) => depth === 0 || (follow.close?.(offset, depth) ?? false),
       lineEnd: (offset) => {
         if (this.closesAnswer(scanner, progress)) {
-          this.closingBrace = progress.closedAt;
+          if (!progress.closedInBrackets) this.closingBrace = progress.closedAt;
           return true;
         }
         return follow.lineEnd?.(offset) ?? false;
@@ -232,6 +243,7 @@ export class AnswerEnd {
         if (depth === 1) {
           progress.closedAt = offset;
           progress.closedAcrossLines = progress.outerOpenedAt < scanner.lineOffset;
+          progress.closedInBrackets = scanner.brackets > 0;
         }
         return false;
       },
