@@ -168,9 +168,9 @@ describe("language server", () => {
           streamed.set(progress.trajectory, (streamed.get(progress.trajectory) ?? "") + progress.spans.map((span) => span.text).join(""));
     for (const candidate of result.candidates) {
       assert.equal(streamed.get(candidate.trajectory) ?? "", candidate.text);
-      // The brace that closes isString ends the answer: nothing comes after it but what closes with
-      // it (a candidate may also end earlier, at an end-of-text token the model samples, or never
-      // close it).
+      // The brace that closes isString ends the answer: nothing comes after it but a `;`, `,` or
+      // line comment (a candidate may also end earlier, at an end-of-text token the model samples,
+      // or never close it).
       const close = closingBraceOf(candidate.text, 1);
       assert.ok(
         close === -1 || /^[\s;,]*(?:\/\/.*)?$/.test(candidate.text.slice(close + 1)),

@@ -3,7 +3,7 @@
 // selection's own structure (open braces, or a Python block header and its indentation) and then
 // watches the generated text grow:
 //   - braces: the blocks the selection opened are closed again (at that line's end, or right
-//     after the `}` and a `;` or comment when no bracket was open around the block: then what
+//     after the `}` and a `;`, `,` or line comment when no bracket was open around the block: what
 //     follows on the line is not part of it), or a `}` closes a block that was open before the
 //     selection;
 //   - indentation: a line at or left of the stub's header, once the body has a line, or left of

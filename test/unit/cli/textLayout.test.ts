@@ -6,6 +6,7 @@ import { alignColumns, BASELINE_METHOD, formatBenchmarkTables, formatMethodTable
 import type { BenchmarkRow } from "../../../common/protocol";
 import { fit, stripAnsi } from "../../../cli/progress";
 import { makeStyle } from "../../../cli/style";
+import { benchmarkRow } from "../../support/benchmarkRow";
 
 const plain = makeStyle(false, false);
 const colour = makeStyle(true, true);
@@ -37,22 +38,8 @@ describe("benchmark tables", () => {
     );
   });
 
-  const row = (trajectories: number, temperature: number, method: string, overrides: Partial<BenchmarkRow> = {}): BenchmarkRow => ({
-    trajectories,
-    temperature,
-    method,
-    tokensPerSecond: 100,
-    speedup: 1,
-    speedupRange: { low: 0.96, high: 1.04 },
-    repetitions: 3,
-    withinNoise: true,
-    bound: 1.5,
-    tokensPerCall: 2,
-    draftedPerTrajectoryPerCall: 1,
-    drafterOverhead: 0.05,
-    costCurve: { 0: 1 },
-    ...overrides,
-  });
+  const row = (trajectories: number, temperature: number, method: string, overrides: Partial<BenchmarkRow> = {}): BenchmarkRow =>
+    benchmarkRow(method, { trajectories, temperature, ...overrides });
 
   test("formatBenchmarkTables gives each N and temperature its own heading and table, in the rows' order", () => {
     const text = formatBenchmarkTables([row(4, 0, "a"), row(4, 0.7, "a"), row(4, 0, "b")]);

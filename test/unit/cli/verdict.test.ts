@@ -4,23 +4,11 @@ import { verdict } from "../../../cli/report";
 import { makeStyle } from "../../../cli/style";
 import { BASELINE_METHOD, STAND_METHOD } from "../../../common/benchmarkTable";
 import type { BenchmarkRow } from "../../../common/protocol";
+import { benchmarkRow } from "../../support/benchmarkRow";
 
-const row = (method: string, overrides: Partial<BenchmarkRow>): BenchmarkRow => ({
-  trajectories: 4,
-  temperature: 0.7,
-  method,
-  tokensPerSecond: 100,
-  speedup: 1,
-  speedupRange: { low: 1, high: 1 },
-  repetitions: 3,
-  withinNoise: undefined,
-  bound: 1,
-  tokensPerCall: 1,
-  draftedPerTrajectoryPerCall: 0,
-  drafterOverhead: 0,
-  costCurve: { 0: 1 },
-  ...overrides,
-});
+/** A row with no noise verdict unless one is given: the verdict line then names no spread. */
+const row = (method: string, overrides: Partial<BenchmarkRow>): BenchmarkRow =>
+  benchmarkRow(method, { temperature: 0.7, speedupRange: { low: 1, high: 1 }, withinNoise: undefined, ...overrides });
 
 describe("the benchmark's verdict line", () => {
   test("states the speedup the table prints (the median paired ratio), not a ratio of the median rates", () => {
