@@ -385,11 +385,18 @@ describe("language server", () => {
  * Where the `}` that closes the `open` blocks before `text` is, or -1 if they stay open. A plain
  * count, independent of the server's rule: a brace inside a string would count too.
  */
+/**
+ * The `}` that closed the `open` blocks on the first line (or the text's unfinished last line) that
+ * ends with none open, or -1: `} else {` closes and reopens, so its line does not count.
+ */
 function closingBraceOf(text: string, open: number): number {
   let depth = open;
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === "{") depth++;
-    else if (text[i] === "}" && --depth === 0) return i;
+  let closedAt = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const char = text[i];
+    if (char === "{") depth++;
+    else if (char === "}" && --depth === 0) closedAt = i;
+    else if ((char === "\n" || char === undefined) && depth === 0 && closedAt >= 0) return closedAt;
   }
   return -1;
 }
