@@ -176,7 +176,9 @@ export function verdict(rows: readonly BenchmarkRow[], style: Style, backend = "
   // The table's speedup (the median of the repetitions' paired ratios, not a ratio of the median
   // rates, which can differ), judged as printed, to two decimals.
   const speedup = Number(stand.speedup.toFixed(2));
-  const numbers = `${stand.tokensPerSecond.toFixed(0)} tok/s against ${baseline.tokensPerSecond.toFixed(0)} tok/s for plain batched autoregressive decoding`;
+  // The rates are medians too, taken apart, so their ratio need not be the speedup: say so.
+  const rates = `${stand.tokensPerSecond.toFixed(0)} tok/s against ${baseline.tokensPerSecond.toFixed(0)} tok/s for plain batched autoregressive decoding`;
+  const numbers = stand.repetitions > 1 ? `median ${rates} (the speedup is the median of each repetition's own ratio)` : rates;
   const why =
     backend === "cpu"
       ? " On a CPU a verified draft token costs nearly as much as a decoded one (the drafted/call column shows how little pays); a GPU makes verification nearly free."
