@@ -6,11 +6,12 @@ import { hasModelProcessEnv } from "../../../common/modelProcess";
 import { SequencePool } from "./sequencePool";
 import { canCopySequences, copySequencePrefix } from "./sequenceCopy";
 import { PrefixSharing } from "./sharedPrefix";
+import { GenerationStreams } from "./generationStreams";
 
 type ControlledInput = Parameters<LlamaContextSequence["controlledEvaluate"]>[0];
 type ControlledOutput = Awaited<ReturnType<LlamaContextSequence["controlledEvaluate"]>>;
-/** What controlledEvaluate computes at a sampled position. */
-type GenerateNext = NonNullable<Extract<ControlledInput[number], unknown[]>[1]["generateNext"]>;
+/** What controlledEvaluate computes at a sampled position (a GenerationStreams step computes the same). */
+export type GenerateNext = NonNullable<Extract<ControlledInput[number], unknown[]>[1]["generateNext"]>;
 
 /** Added to the logits of the tokens evaluateAmong asks about: far above any logit gap between tokens. */
 const AMONG_BIAS = 100;
@@ -108,6 +109,8 @@ export class LlamaTarget implements TargetModel {
   /** Called when node-llama-cpp hands the next batch to its native thread (see create). */
   private onDispatch: (() => void) | undefined;
   private readonly sharing: PrefixSharing | undefined;
+  /** Plain steps of a chain pool run through these (see GenerationStreams); undefined with trees. */
+  private readonly streams: GenerationStreams | undefined;
 
   private constructor(
     readonly context: LlamaContext,
@@ -124,6 +127,7 @@ export class LlamaTarget implements TargetModel {
     const trees = treeBranches > 1 && sequences.every(canCopySequences);
     // A tree pool moves a trajectory between its sequences; prefix sharing assumes one sequence per trajectory.
     this.sharing = sharePrefixes && treeBranches === 1 ? PrefixSharing.for(sequences, this.held) : undefined;
+    this.streams = treeBranches === 1 ? new GenerationStreams(sequences) : undefined;
     // A padded batch is one pass; a step padded to a fixed width pads every drafting trajectory itself.
     this.capabilities = { trees, treeBranches: trees ? treeBranches : 1, padsToLongestDraft: batchesDrafts && stepWidth === undefined };
     listen(() => this.onDispatch?.());
@@ -260,10 +264,17 @@ export class LlamaTarget implements TargetModel {
         : requests.flatMap((request, index) => this.planTree(request, index, (output) => generateNextOf(index, output)));
     let plans = planAll();
     // Where several sequences need one prefix, it is evaluated once and copied; then they plan again.
-    if (this.sharing?.mayShare(plans) && (await this.sharing.share(requests, plans, signal))) plans = planAll();
+    if (this.sharing?.mayShare(plans)) {
+      await this.streams?.close();
+      if (await this.sharing.share(requests, plans, signal)) plans = planAll();
+    }
     if (this.pool.branches === 1) shareContextEnds(plans, requests);
     if (this.stepWidth !== undefined) this.padToStepWidth(plans, this.stepWidth);
     else if (this.capabilities.padsToLongestDraft && plans.length > 1) this.pad(plans);
+    const streams = this.streams;
+    const streamed = streams !== undefined && plans.every((plan) => this.streamable(plan));
+    // A stream's sequence changes only through the stream (see GenerationStreams).
+    if (streams && !streamed) await streams.close(plans.map((plan) => plan.slot));
     // Erase every rejected tail first, then queue all evaluations together so they share a batch.
     // Most steps of plain decoding erase nothing, and then skip the awaits. A tree's other branches
     // then copy their home's kept prefix (see SequencePool).
@@ -277,8 +288,9 @@ export class LlamaTarget implements TargetModel {
     try {
       // Without batchesDrafts, each sequence with a draft is evaluated on its own, after one batch of
       // the sequences without.
-      const outputs: ControlledOutput[] =
-        this.batchesDrafts || plans.every((plan) => plan.sampled === 1)
+      const outputs: ControlledOutput[] = streamed
+        ? await Promise.all(plans.map((plan) => streamPlan(streams, plan)))
+        : this.batchesDrafts || plans.every((plan) => plan.sampled === 1)
           ? await Promise.all(plans.map(evaluatePlan))
           : await this.evaluateDraftsApart(plans);
       await working;
@@ -289,6 +301,7 @@ export class LlamaTarget implements TargetModel {
       // The caller learns what the work would have learned itself; what the sequences hold is theirs to say.
       this.onDispatch = undefined;
       working?.catch(() => undefined);
+      await this.streams?.close(plans.map((plan) => plan.slot));
       plans.forEach((plan) => (this.held[plan.slot] = [...plan.sequence.contextTokens]));
       throw error;
     }
@@ -309,12 +322,14 @@ export class LlamaTarget implements TargetModel {
     await Promise.all(
       this.pool.slotsOf(trajectory).map(async (slot) => {
         const sequence = this.sequences[slot];
+        await this.streams?.close([slot]);
         if (sequence) await this.truncate(slot, sequence, 0);
       }),
     );
   }
 
   async dispose(): Promise<void> {
+    await this.streams?.close();
     await this.context.dispose();
   }
 
@@ -499,6 +514,22 @@ export class LlamaTarget implements TargetModel {
     for (const token of plan.input) held.push(token);
   }
 
+  /**
+   * Whether the plan is a plain step a stream can take: it reads one distribution, after its
+   * input's last token, evaluates after all its sequence holds, and is read by a sampler.
+   */
+  private streamable(plan: Plan): boolean {
+    return (
+      plan.sampled === 1 &&
+      plan.outputs === 1 &&
+      plan.outputFrom === plan.input.length - 1 &&
+      plan.copyFrom === undefined &&
+      plan.firstOutputOf === undefined &&
+      !this.erases(plan) &&
+      GenerationStreams.streams(plan.generateNext(0))
+    );
+  }
+
   /** Whether the plan keeps less than the sequence holds, so that its tail must be erased (or replaced by a copy) first. */
   private erases(plan: Plan): boolean {
     return plan.keep < (this.held[plan.slot]?.length ?? 0);
@@ -512,14 +543,34 @@ export class LlamaTarget implements TargetModel {
   }
 }
 
+/** samplerOutput's answer per sampling object: a decode passes one at every step (GenerationStreams keys its readings by object). */
+const samplerOutputs = new WeakMap<SamplingOptions, GenerateNext>();
+
 /** What evaluate computes at a position: the sampler's probabilities, or its token when greedy. */
 function samplerOutput(sampling: SamplingOptions): GenerateNext {
+  let output = samplerOutputs.get(sampling);
+  if (!output) {
+    output = newSamplerOutput(sampling);
+    samplerOutputs.set(sampling, output);
+  }
+  return output;
+}
+
+function newSamplerOutput(sampling: SamplingOptions): GenerateNext {
   return isGreedy(sampling)
     ? { token: true, options: { temperature: 0 } }
     : {
         probabilities: true,
         options: { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP, seed: 0 },
       };
+}
+
+/** A plain step's plan through its sequence's stream, as controlledEvaluate would have returned it. */
+async function streamPlan(streams: GenerationStreams, plan: Plan): Promise<ControlledOutput> {
+  const next = await streams.step(plan.slot, plan.input, plan.generateNext(0));
+  const output: ControlledOutput = [];
+  output[plan.outputFrom] = { next };
+  return output;
 }
 
 /** Evaluates a plan's input in its sequence, sampling at its outputs. */

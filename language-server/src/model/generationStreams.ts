@@ -1,0 +1,113 @@
+import type { LlamaContextSequence, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
+import type { GenerateNext } from "./llamaTarget";
+
+type Generation = AsyncGenerator<{ readonly token: Token; readonly probabilities?: Map<Token, number> }, void, Token[] | undefined>;
+
+/** What a plain step read: the sampler's probabilities, or its token at temperature 0. */
+export interface StreamedNext {
+  readonly token: Token;
+  readonly probabilities?: Map<Token, number>;
+}
+
+interface Stream {
+  readonly generation: Generation;
+  /** The reading it was started for (see readingKey): a step reading otherwise starts a new stream. */
+  readonly reading: string;
+}
+
+/**
+ * Plain steps (no draft: one token's next-token distribution) through node-llama-cpp's own
+ * generation loop, one per context sequence. controlledEvaluate, which every step with a draft
+ * needs, builds a sampler for each call and maps its input item by item; evaluateWithMetadata
+ * keeps one sampler for as long as its generator lives and takes the tokens it evaluates next
+ * from the caller, so a run of plain steps (all of autoregressive decoding, most of STAND's where
+ * drafts seldom pay) costs what node-llama-cpp's own loop costs. The generator samples a token
+ * too, which the engine ignores at T > 0: it draws from the returned probabilities with its own
+ * random numbers, so what is decoded does not depend on which path computed a step.
+ *
+ * A stream is valid while nothing else evaluates in, erases from or copies into its sequence:
+ * LlamaTarget closes it before it does.
+ */
+export class GenerationStreams {
+  private readonly streams: (Stream | undefined)[];
+
+  constructor(private readonly sequences: readonly LlamaContextSequence[]) {
+    this.streams = sequences.map(() => undefined);
+  }
+
+  /** Whether a step can read `reading` through a stream (sampler readings; not token healing's biased ones). */
+  static streams(reading: GenerateNext): boolean {
+    return readingKey(reading) !== undefined;
+  }
+
+  /**
+   * Evaluates `input` after what the slot's sequence holds and reads `reading` after its last
+   * token, in the slot's stream (started here if it has none for that reading).
+   */
+  async step(slot: number, input: readonly number[], reading: GenerateNext): Promise<StreamedNext> {
+    const key = readingKey(reading);
+    if (key === undefined) throw new Error("this reading cannot be streamed (see GenerationStreams.streams)");
+    let stream = this.streams[slot];
+    if (stream && stream.reading !== key) {
+      await this.close([slot]);
+      stream = undefined;
+    }
+    let result: IteratorResult<StreamedNext, void>;
+    try {
+      if (stream) result = await stream.generation.next(input as Token[]);
+      else {
+        const sequence = this.sequences[slot];
+        if (!sequence) throw new RangeError(`slot ${String(slot)} has no context sequence`);
+        const { temperature, topK, topP, minP, seed } = reading.options ?? {};
+        const generation: Generation = sequence.evaluateWithMetadata(
+          input as Token[],
+          { probabilities: reading.probabilities === true },
+          // Every token is read, end-of-generation ones too: the engine decides where decoding stops.
+          { temperature, topK, topP, minP, seed, yieldEogToken: true },
+        );
+        this.streams[slot] = { generation, reading: key };
+        result = await generation.next();
+      }
+    } catch (error) {
+      // A generator that threw is finished.
+      this.streams[slot] = undefined;
+      throw error;
+    }
+    if (result.done) {
+      this.streams[slot] = undefined;
+      throw new Error("the model returned no next-token distribution");
+    }
+    return result.value;
+  }
+
+  /** Ends the streams of these slots (all by default), leaving their sequences as they are. */
+  async close(slots: Iterable<number> = this.streams.keys()): Promise<void> {
+    const closing: Promise<unknown>[] = [];
+    for (const slot of slots) {
+      const stream = this.streams[slot];
+      this.streams[slot] = undefined;
+      if (stream) closing.push(stream.generation.return());
+    }
+    await Promise.all(closing);
+  }
+}
+
+/** Each reading's key, worked out once: a decode reads through one reading object at every step. */
+const readingKeys = new WeakMap<GenerateNext, string | undefined>();
+
+/** The sampler a reading asks for, as a key (undefined for what a stream cannot read: biases, logits). */
+function readingKey(reading: GenerateNext): string | undefined {
+  if (readingKeys.has(reading)) return readingKeys.get(reading);
+  const key = keyOf(reading);
+  readingKeys.set(reading, key);
+  return key;
+}
+
+function keyOf(reading: GenerateNext): string | undefined {
+  if (reading.logits !== undefined || reading.confidence === true || reading.totalLogitWeight === true) return undefined;
+  const options = reading.options ?? {};
+  if (options.tokenBias !== undefined || options.xtc !== undefined || options.repeatPenalty !== undefined) return undefined;
+  if (options.dryRepeatPenalty !== undefined) return undefined;
+  const { temperature, topK, topP, minP, seed } = options;
+  return `${String(reading.probabilities === true)} ${String(temperature)} ${String(topK)} ${String(topP)} ${String(minP)} ${String(seed)}`;
+}

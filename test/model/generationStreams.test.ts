@@ -1,0 +1,114 @@
+// LlamaTarget takes plain steps through node-llama-cpp's generation loop (GenerationStreams) and
+// steps with drafts through controlledEvaluate. Whichever path computed a step, it must read the
+// sampler's distribution that a bare controlledEvaluate reads after the same tokens.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
+import { LlamaTarget } from "../../language-server/src/model/llamaTarget";
+import { DraftTree, Random, sampleToken, type SamplingOptions, type SparseDistribution } from "../../language-server/src/stand";
+import { countEvaluatedTokens } from "../support/evaluatedTokens";
+import { loadGreedyReference, type GreedyReference } from "../support/greedyReference";
+
+const SAMPLING: SamplingOptions = { temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05 };
+const STEPS = 30;
+/**
+ * Most total-variation distance between the target's distribution and the reference's. Batches
+ * of other shapes compute logits that differ in their last digits, which moves probabilities by
+ * about 1e-4 and can move a token that sits on the top-p or min-p boundary across it; a reading
+ * at the wrong place in the sequence is another distribution altogether (distances of 0.3–1).
+ */
+const MAX_DISTANCE = 0.05;
+
+describe("LlamaTarget's plain steps and steps with drafts", () => {
+  let reference: GreedyReference;
+  let model: LlamaModel;
+  let prompts: Token[][];
+
+  before(async () => {
+    reference = await loadGreedyReference();
+    ({ model, prompts } = reference);
+  });
+
+  after(async () => {
+    await reference.dispose();
+  });
+
+  /** The sampler's distribution after `tokens`, evaluated afresh in the reference sequence by controlledEvaluate. */
+  async function referenceDistribution(sequence: LlamaContextSequence, tokens: readonly Token[]): Promise<Map<Token, number>> {
+    await sequence.clearHistory();
+    const options = { temperature: SAMPLING.temperature, topK: SAMPLING.topK, topP: SAMPLING.topP, minP: SAMPLING.minP, seed: 0 };
+    const items = tokens.map((token, i) =>
+      i === tokens.length - 1 ? ([token, { generateNext: { probabilities: true, options } }] as const) : token,
+    );
+    const output = await sequence.controlledEvaluate(items as Parameters<LlamaContextSequence["controlledEvaluate"]>[0]);
+    const probabilities = output[tokens.length - 1]?.next.probabilities;
+    assert.ok(probabilities, "the reference read a distribution");
+    return probabilities;
+  }
+
+  function assertSameDistribution(actual: SparseDistribution | undefined, expected: Map<Token, number>, where: string): void {
+    assert.ok(actual, `${where}: the target returned a distribution`);
+    const total = [...expected.values()].reduce((sum, p) => sum + p, 0);
+    let distance = 0;
+    for (const token of new Set<number>([...actual.tokens, ...expected.keys()])) {
+      const index = actual.tokens.indexOf(token);
+      const p = index < 0 ? 0 : (actual.probs[index] ?? 0);
+      distance += Math.abs(p - (expected.get(token as Token) ?? 0) / total) / 2;
+    }
+    assert.ok(distance <= MAX_DISTANCE, `${where}: ${distance.toFixed(4)} in total variation from what controlledEvaluate reads`);
+    // The sampler the request asked for, not another: top-k and min-p were applied (llama.cpp's
+    // chain applies min-p before the temperature, which raises probability ratios to 1/T).
+    const highest = Math.max(...actual.probs);
+    const lowest = SAMPLING.minP ** (1 / SAMPLING.temperature) * highest * (1 - 1e-6);
+    assert.ok(actual.tokens.length <= SAMPLING.topK, `${where}: ${actual.tokens.length} tokens, more than top-k`);
+    assert.ok(
+      actual.probs.every((p) => p >= lowest),
+      `${where}: a token below min-p of the likeliest`,
+    );
+  }
+
+  for (const trajectories of [1, 4]) {
+    test(`read what controlledEvaluate reads, before, between and after steps with drafts (N = ${trajectories})`, async () => {
+      const target = await LlamaTarget.create(model, { trajectories, contextSize: 256, threads: 1 });
+      const referenceContext = await model.createContext({ contextSize: 256, threads: 1 });
+      const counter = await countEvaluatedTokens();
+      try {
+        const sequence = referenceContext.getSequence();
+        const random = new Random(5);
+        const contexts = prompts.slice(0, trajectories).map((prompt) => [...prompt]);
+        let drafted = 0;
+        for (let step = 0; step < STEPS; step++) {
+          // Every fifth step, trajectory 0 drafts two tokens it will not keep: that step goes through
+          // controlledEvaluate, and the next erases them before it goes back to plain steps.
+          const requests = contexts.map((context, trajectory) => {
+            const draft = new DraftTree(context);
+            if (step % 5 === 4 && trajectory === 0) {
+              draft.addChild(draft.addChild(0, context[0] ?? 0, 1), context[1] ?? 0, 2);
+              drafted++;
+            }
+            return { trajectory, context, draft };
+          });
+          const distributions = await target.evaluate(requests, SAMPLING);
+          for (const [trajectory, context] of contexts.entries()) {
+            const next = distributions[trajectory]?.[0];
+            assertSameDistribution(next, await referenceDistribution(sequence, context), `step ${step}, trajectory ${trajectory}`);
+            if (next) context.push(sampleToken(next, random) as Token);
+          }
+        }
+        assert.equal(drafted, STEPS / 5, "steps with drafts came between the plain ones");
+        // Each step with a draft and the step after it (which erases the draft) go through
+        // controlledEvaluate in every sequence, and so may the first (prompts of other lengths are
+        // padded to one); every other step streams.
+        const streamedSteps = STEPS - 2 * drafted - 1;
+        assert.ok(
+          counter.streamedOutputs >= streamedSteps * trajectories,
+          `${counter.streamedOutputs} outputs streamed in ${STEPS} steps of ${trajectories} trajectories: plain steps did not stream`,
+        );
+      } finally {
+        counter.restore();
+        await referenceContext.dispose();
+        await target.dispose();
+      }
+    });
+  }
+});
