@@ -79,7 +79,7 @@ describe("LlamaTarget's plain steps and steps with drafts", () => {
         let drafted = 0;
         for (let step = 0; step < STEPS; step++) {
           // Every fifth step, trajectory 0 drafts two tokens it will not keep: that step goes through
-          // controlledEvaluate, and the next erases them before it goes back to plain steps.
+          // controlledEvaluate, and the next erases them and streams again.
           const requests = contexts.map((context, trajectory) => {
             const draft = new DraftTree(context);
             if (step % 5 === 4 && trajectory === 0) {
@@ -96,10 +96,10 @@ describe("LlamaTarget's plain steps and steps with drafts", () => {
           }
         }
         assert.equal(drafted, STEPS / 5, "steps with drafts came between the plain ones");
-        // Each step with a draft and the step after it (which erases the draft) go through
-        // controlledEvaluate in every sequence, and so may the first (prompts of other lengths are
-        // padded to one); every other step streams.
-        const streamedSteps = STEPS - 2 * drafted - 1;
+        // Each step with a draft goes through controlledEvaluate in every sequence, and so may the
+        // first (prompts of other lengths are padded to one); every other step streams, the steps
+        // that erase a draft's tail first too.
+        const streamedSteps = STEPS - drafted - 1;
         assert.ok(
           counter.streamedOutputs >= streamedSteps * trajectories,
           `${counter.streamedOutputs} outputs streamed in ${STEPS} steps of ${trajectories} trajectories: plain steps did not stream`,

@@ -20,13 +20,16 @@ interface Stream {
  * generation loop, one per context sequence. controlledEvaluate, which every step with a draft
  * needs, builds a sampler for each call and maps its input item by item; evaluateWithMetadata
  * keeps one sampler for as long as its generator lives and takes the tokens it evaluates next
- * from the caller, so a run of plain steps (all of autoregressive decoding, most of STAND's where
- * drafts seldom pay) costs what node-llama-cpp's own loop costs. The generator samples a token
- * too, which the engine ignores at T > 0: it draws from the returned probabilities with its own
- * random numbers, so what is decoded does not depend on which path computed a step.
+ * from the caller, so plain steps (all of autoregressive decoding, most of STAND's where drafts
+ * seldom pay) cost what node-llama-cpp's own loop costs. The generator samples a token too, which
+ * the engine ignores at T > 0: it draws from the returned probabilities with its own random
+ * numbers, so what is decoded does not depend on which path computed a step.
  *
- * A stream is valid while nothing else evaluates in, erases from or copies into its sequence:
- * LlamaTarget closes it before it does.
+ * A stream lives across steps with drafts: node-llama-cpp's generator keeps no position of its
+ * own and evaluates the tokens it is given where its sequence ends at that moment, so a draft
+ * verified through controlledEvaluate and its rejected tail erased in between leave it right
+ * (the version is pinned, and test/model/generationStreams.test.ts holds every step's reading to
+ * controlledEvaluate's).
  */
 export class GenerationStreams {
   private readonly streams: (Stream | undefined)[];

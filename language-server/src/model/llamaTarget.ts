@@ -264,17 +264,12 @@ export class LlamaTarget implements TargetModel {
         : requests.flatMap((request, index) => this.planTree(request, index, (output) => generateNextOf(index, output)));
     let plans = planAll();
     // Where several sequences need one prefix, it is evaluated once and copied; then they plan again.
-    if (this.sharing?.mayShare(plans)) {
-      await this.streams?.close();
-      if (await this.sharing.share(requests, plans, signal)) plans = planAll();
-    }
+    if (this.sharing?.mayShare(plans) && (await this.sharing.share(requests, plans, signal))) plans = planAll();
     if (this.pool.branches === 1) shareContextEnds(plans, requests);
     if (this.stepWidth !== undefined) this.padToStepWidth(plans, this.stepWidth);
     else if (this.capabilities.padsToLongestDraft && plans.length > 1) this.pad(plans);
     const streams = this.streams;
     const streamed = streams !== undefined && plans.every((plan) => this.streamable(plan));
-    // A stream's sequence changes only through the stream (see GenerationStreams).
-    if (streams && !streamed) await streams.close(plans.map((plan) => plan.slot));
     // Erase every rejected tail first, then queue all evaluations together so they share a batch.
     // Most steps of plain decoding erase nothing, and then skip the awaits. A tree's other branches
     // then copy their home's kept prefix (see SequencePool).
@@ -516,7 +511,7 @@ export class LlamaTarget implements TargetModel {
 
   /**
    * Whether the plan is a plain step a stream can take: it reads one distribution, after its
-   * input's last token, evaluates after all its sequence holds, and is read by a sampler.
+   * input's last token (which an erased draft's tail does not change), and is read by a sampler.
    */
   private streamable(plan: Plan): boolean {
     return (
@@ -525,7 +520,6 @@ export class LlamaTarget implements TargetModel {
       plan.outputFrom === plan.input.length - 1 &&
       plan.copyFrom === undefined &&
       plan.firstOutputOf === undefined &&
-      !this.erases(plan) &&
       GenerationStreams.streams(plan.generateNext(0))
     );
   }
