@@ -7,7 +7,10 @@
 // (tokens counted over all of them); plain and controlled still decode one sequence.
 //
 //   plain       node-llama-cpp's sequence.evaluate() loop (one sampler for the whole loop)
-//   controlled  one bare controlledEvaluate call per token (what every method of ours pays natively)
+//   controlled  one bare controlledEvaluate call per token (what a step with a draft pays natively)
+//   stream      node-llama-cpp's evaluateWithMetadata loop reading the probabilities, each token drawn
+//               from them by the engine's sampler and fed back (what a plain step pays natively:
+//               see language-server/src/model/generationStreams.ts); at T = 0 the generator's token
 //   target      LlamaTarget.evaluate per token, no decoder (our adapter)
 //   decoder     Decoder with NoDrafter: our batched AR row at N = 1
 //   stand       Decoder with STAND's drafter and the draft budget: STAND adaptive at N = 1
@@ -46,7 +49,7 @@ const { values } = parseArgs({
     temperature: { type: "string", default: "0" },
     threads: { type: "string", default: "1" },
     trajectories: { type: "string", default: "1" },
-    arms: { type: "string", default: "plain,controlled,target,decoder,stand" },
+    arms: { type: "string", default: "plain,controlled,stream,target,decoder,stand" },
     /** A copy of the repository (language-server/src and common) whose target, decoder and STAND arms run too, suffixed -base: an A/B in one run. */
     baseline: { type: "string" },
   },
@@ -81,6 +84,8 @@ async function main(): Promise<void> {
   const plain: LlamaContextSequence = plainContext.getSequence();
   const controlledContext = await model.createContext({ sequences: 1, contextSize, threads });
   const controlled: LlamaContextSequence = controlledContext.getSequence();
+  const streamContext = await model.createContext({ sequences: 1, contextSize, threads });
+  const streamed: LlamaContextSequence = streamContext.getSequence();
   const options =
     sampling.temperature === 0
       ? { temperature: 0 }
@@ -183,6 +188,24 @@ async function main(): Promise<void> {
         return count;
       },
     },
+    {
+      name: "stream",
+      run: async (seed) => {
+        await streamed.clearHistory();
+        const random = new stand.Random(seed);
+        const generation = streamed.evaluateWithMetadata(prompt, { probabilities: true }, { ...options, yieldEogToken: true });
+        let count = 0;
+        for (let result = await generation.next(); !result.done && count < tokens; count++) {
+          const { token, probabilities } = result.value;
+          const distribution = { tokens: Int32Array.from(probabilities.keys()), probs: Float64Array.from(probabilities.values()) };
+          // The generator's own token at T = 0 (the argmax), as the adapter takes it.
+          const next = sampling.temperature > 0 ? (stand.sampleToken(distribution, random) as Token) : token;
+          result = await generation.next([next]);
+        }
+        await generation.return();
+        return count;
+      },
+    },
     ...(await ourArms(stand, "")),
     ...(values.baseline
       ? await ourArms((await import(resolve(values.baseline, "language-server/src/stand/index.ts"))) as Stand, "-base", values.baseline)
@@ -271,7 +294,12 @@ async function main(): Promise<void> {
       `${arm.name} vs ${arm.name}-base: time ${paired(msPerToken)}, main thread ${paired(jsPerToken)}, cpu ${paired(cpuPerToken)}`,
     );
   });
-  await Promise.all([plainContext.dispose(), controlledContext.dispose(), ...targets.map((target) => target.dispose())]);
+  await Promise.all([
+    plainContext.dispose(),
+    controlledContext.dispose(),
+    streamContext.dispose(),
+    ...targets.map((target) => target.dispose()),
+  ]);
   await model.dispose();
   await runtime.llama.dispose();
 }
