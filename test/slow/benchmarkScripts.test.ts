@@ -191,6 +191,22 @@ describe("the benchmark scripts and the GPU kit", () => {
     }
   });
 
+  test("npm run bench:profile -- --temperature 0.7 --tokens 16 --rounds 2: a row per arm, each a time per token and a ratio to node-llama-cpp's loop, and STAND's tokens per call", (t) => {
+    const arms = ["plain", "controlled", "stream", "target", "decoder", "stand"];
+    const options = ["--temperature", "0.7", "--tokens", "16", "--rounds", "2", "--arms", arms.join(",")];
+    const run = runScript(t, "bench:profile", options, ROOT, 120_000);
+    assert.equal(run.code, 0, run.stderr);
+    for (const arm of arms) {
+      const row = new RegExp(`^${arm} +(\\d+\\.\\d+) +(\\d+\\.\\d+) \\((\\d+\\.\\d+)–(\\d+\\.\\d+)\\)`, "m").exec(run.stdout);
+      assert.ok(row, `no row for ${arm} in:\n${run.stdout}`);
+      const [, msPerToken = "", ratio = "", low = "", high = ""] = row;
+      assert.ok(Number(msPerToken) > 0, `${arm}: ${msPerToken} ms per token`);
+      assert.ok(Number(low) <= Number(ratio) && Number(ratio) <= Number(high), `${arm}: ${ratio} outside ${low}–${high}`);
+    }
+    assert.match(run.stdout, /^plain +\d+\.\d+ +1\.000 \(1\.000–1\.000\)/m, "the ratios are to the first arm");
+    assert.match(run.stdout, /^stand: tokens per call \d+\.\d\d/m);
+  });
+
   test("npm run bench:latency -- --requests 3 --solve-tokens 32 --session-steps 2: p50/p95 through the real server, idle (small, full-window and 10,000-line file), busy, a visit before each new place warm and cold, a solve's first token with and without prefix sharing, and a replayed editing session per arm", (t) => {
     const help = runScript(t, "bench:latency", ["--help"]);
     assert.equal(help.code, 0, help.stderr);
