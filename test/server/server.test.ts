@@ -382,12 +382,9 @@ describe("language server", () => {
 });
 
 /**
- * Where the `}` that closes the `open` blocks before `text` is, or -1 if they stay open. A plain
- * count, independent of the server's rule: a brace inside a string would count too.
- */
-/**
- * The `}` that closed the `open` blocks on the first line (or the text's unfinished last line) that
- * ends with none open, or -1: `} else {` closes and reopens, so its line does not count.
+ * The `}` that closed the `open` blocks before `text` on the first line (or the text's unfinished
+ * last line) that ends with none open, or -1: `} else {` closes and reopens, so its line does not
+ * count. A plain count, independent of the server's rule: a brace inside a string would count too.
  */
 function closingBraceOf(text: string, open: number): number {
   let depth = open;
