@@ -41,7 +41,7 @@ export class GenerationStreams {
   }
 
   /** Whether a step can read `reading` through a stream (sampler readings; not token healing's biased ones). */
-  static streams(reading: GenerateNext): boolean {
+  static canStream(reading: GenerateNext): boolean {
     return readingKey(reading) !== undefined;
   }
 
@@ -51,7 +51,7 @@ export class GenerationStreams {
    */
   async step(slot: number, input: readonly number[], reading: GenerateNext): Promise<StreamedNext> {
     const key = readingKey(reading);
-    if (key === undefined) throw new Error("this reading cannot be streamed (see GenerationStreams.streams)");
+    if (key === undefined) throw new Error("this reading cannot be streamed (see GenerationStreams.canStream)");
     let stream = this.streams[slot];
     if (stream && stream.reading !== key) {
       await this.close([slot]);

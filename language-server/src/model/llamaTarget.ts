@@ -520,7 +520,7 @@ export class LlamaTarget implements TargetModel {
       plan.outputFrom === plan.input.length - 1 &&
       plan.copyFrom === undefined &&
       plan.firstOutputOf === undefined &&
-      GenerationStreams.streams(plan.generateNext(0))
+      GenerationStreams.canStream(plan.generateNext(0))
     );
   }
 
