@@ -346,8 +346,9 @@ export interface BenchmarkRow {
   readonly withinNoise?: boolean;
   /**
    * The speedup the measured acceptance allows at the measured cost curve: (A / A of the baseline)
-   * · cost(0) / cost(k), with A tokens per call (the baseline's is a little below 1: a call that
-   * samples a stop token commits nothing).
+   * · cost(0) / mean cost of the method's calls, each priced for its own draft length (node-llama-cpp's
+   * loops, whose calls are not counted, at their mean draft), with A tokens per call (the baseline's
+   * is a little below 1: a call that samples a stop token commits nothing).
    */
   readonly bound: number;
   /** Why the bound is below the speedup, when it is (it is not a limit then). */
@@ -357,7 +358,7 @@ export interface BenchmarkRow {
   readonly drafterOverhead: number;
   /** node-llama-cpp's InputLookup: its own prediction counters over the timed runs, all sequences. */
   readonly predictions?: TokenPredictions;
-  /** Cost of a batched call with k draft tokens per trajectory, relative to none. */
+  /** Cost of a batched call with k draft tokens per trajectory, relative to none, at the row's sampling. */
   readonly costCurve: Record<number, number>;
 }
 

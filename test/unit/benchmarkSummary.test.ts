@@ -75,6 +75,49 @@ describe("benchmark summary", () => {
     assert.ok(Math.abs(defined(drafting, "drafting").bound - 2 / 1.5) < 1e-12);
   });
 
+  test("the bound prices each call by its own draft: plain calls and long drafts cost what the curve says for each, not for their mean", () => {
+    // A first draft token that is cheap and a second that is dear, as llama.cpp's CPU kernels
+    // price batches: half the calls plain and half with 2 tokens cost 2 on average, where the
+    // mean draft (1 token) costs 1.2.
+    const steep = { 0: 1, 1: 1.2, 2: 3 };
+    const counted = (callsByDraft: ReadonlyMap<number, number>): Run => ({ ...run(0.5, 100, 50, 1), callsByDraft });
+    const baseline = method("base", [1, 1]);
+    const bimodal: MethodRuns = {
+      method: "plain or 2",
+      ownLoop: false,
+      runs: [
+        [
+          counted(
+            new Map([
+              [0, 25],
+              [2, 25],
+            ]),
+          ),
+        ],
+        [
+          counted(
+            new Map([
+              [0, 25],
+              [2, 25],
+            ]),
+          ),
+        ],
+      ],
+    };
+    const even: MethodRuns = { method: "1 each", ownLoop: false, runs: [[counted(new Map([[1, 50]]))], [counted(new Map([[1, 50]]))]] };
+    const [, bimodalRow, evenRow] = summariseMethods([baseline, bimodal, even], 1, steep);
+    assert.ok(Math.abs(defined(bimodalRow, "bimodal").bound - 2 / 2) < 1e-12, String(defined(bimodalRow, "bimodal").bound));
+    assert.ok(Math.abs(defined(evenRow, "even").bound - 2 / 1.2) < 1e-12, String(defined(evenRow, "even").bound));
+    assert.equal(defined(bimodalRow, "bimodal").draftedPerTrajectoryPerCall, 1, "the mean draft is reported as before");
+    // A run that did not count its calls (node-llama-cpp's loops) is priced at its mean draft.
+    const [, uncounted] = summariseMethods(
+      [baseline, method("uncounted", [0.5, 0.5], false, { callsPerTrajectory: 50, draftedPerCall: 1 })],
+      1,
+      steep,
+    );
+    assert.ok(Math.abs(defined(uncounted, "uncounted").bound - 2 / 1.2) < 1e-12);
+  });
+
   test("boundBelowSpeedup: none when the bound is at or above the speedup as printed; noise when it lies within the spread", () => {
     assert.equal(boundBelowSpeedup(1.2, 1.1, { low: 1, high: 1.2 }, false), undefined);
     assert.equal(boundBelowSpeedup(1.104, 1.1, { low: 1, high: 1.2 }, false), undefined, "equal to two decimals");

@@ -15,6 +15,7 @@ import {
   standDrafter,
   type Drafter,
   type SamplingOptions,
+  type TargetModel,
 } from "../stand";
 import { BASELINE_METHOD, formatMethodTable, STAND_METHOD, TREE_ADAPTIVE_METHOD, TREE_FIXED_METHOD } from "../../../common/benchmarkTable";
 import type { BenchmarkRow, TokenPredictions } from "../../../common/protocol";
@@ -85,7 +86,6 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
     const plainContext = await model.createContext({ sequences: trajectories, contextSize, threads, batchSize: target.context.batchSize });
     const plainSequences = Array.from({ length: trajectories }, () => plainContext.getSequence());
     try {
-      const costCurve = await measureCostCurve(target, firstPrompt, trajectories);
       const ours = (
         name: string,
         drafter: (table: NgramTable) => Drafter,
@@ -109,7 +109,8 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         const run: Method["run"] = async (prompt, n, sampling, seed) => {
           for (let t = 0; t < n; t++) await on.reset(t);
           table.clear();
-          const decoder = new Decoder({ target: on, drafter: drafter(table), shape, budget, choice });
+          const callsByDraft = new Map<number, number>();
+          const decoder = new Decoder({ target: countingCalls(on, callsByDraft), drafter: drafter(table), shape, budget, choice });
           const started = performance.now();
           const result = await decoder.decode({ prompts: Array.from({ length: n }, () => prompt), maxTokens, sampling, seed, stopTokens });
           const seconds = (performance.now() - started) / 1000;
@@ -120,6 +121,7 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
             callsPerTrajectory: calls / n,
             draftedPerCall: calls === 0 ? 0 : result.statistics.drafted / calls,
             drafterSeconds: result.statistics.drafterMs / 1000,
+            callsByDraft,
           };
         };
         return { name, ownLoop: false, run };
@@ -183,6 +185,8 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
 
       for (const temperature of options.temperatures) {
         const sampling = benchmarkSampling(temperature, options.sampler);
+        // At the rows' own sampling: a draft's outputs at T > 0 read whole distributions, at T = 0 only tokens.
+        const costCurve = await measureCostCurve(target, firstPrompt, trajectories, sampling);
         // Untimed: the first runs of a method pay for allocations, compute graphs and the budget's first lessons.
         for (const method of methods) await method.run(firstPrompt, trajectories, sampling, WARM_UP_SEED);
         // runs[set][method][repetition][prompt]
@@ -252,15 +256,38 @@ async function generateNatively(
 }
 
 /**
- * Cost of one batched call with k draft tokens per trajectory, relative to a call with none,
- * measured on this machine now (median of repeated calls).
+ * The target, counting its calls by the draft tokens each trajectory evaluates in them: the
+ * longest draft's where the target pads every trajectory to it, else the mean (see Run.callsByDraft).
  */
-async function measureCostCurve(target: LlamaTarget, prompt: Token[], trajectories: number): Promise<Record<number, number>> {
+function countingCalls(target: TargetModel, callsByDraft: Map<number, number>): TargetModel {
+  return {
+    capabilities: target.capabilities,
+    evaluate: (requests, sampling, options) => {
+      const drafted = requests.map(({ draft }) => draft.draftedCount);
+      const draftTokens = target.capabilities.padsToLongestDraft
+        ? Math.max(0, ...drafted)
+        : drafted.reduce((sum, count) => sum + count, 0) / Math.max(1, drafted.length);
+      callsByDraft.set(draftTokens, (callsByDraft.get(draftTokens) ?? 0) + 1);
+      return target.evaluate(requests, sampling, options);
+    },
+  };
+}
+
+/**
+ * Cost of one batched call with k draft tokens per trajectory, relative to a call with none,
+ * measured on this machine now at this sampling (median of repeated calls).
+ */
+async function measureCostCurve(
+  target: LlamaTarget,
+  prompt: Token[],
+  trajectories: number,
+  sampling: SamplingOptions,
+): Promise<Record<number, number>> {
   const context = prompt.slice(0, Math.max(2, prompt.length - 8));
   const filler = prompt.slice(-8);
   const curve: Record<number, number> = {};
   for (let t = 0; t < trajectories; t++) await target.reset(t);
-  for (const k of [0, 1, 2, 3, 4, 6, 8]) {
+  for (const k of [0, 1, 2, 3, 4, 5, 6, 7, 8]) {
     const times: number[] = [];
     for (let repetition = 0; repetition < 15; repetition++) {
       const requests = Array.from({ length: trajectories }, (_, trajectory) => {
@@ -269,7 +296,7 @@ async function measureCostCurve(target: LlamaTarget, prompt: Token[], trajectori
         return { trajectory, context, draft };
       });
       const started = performance.now();
-      await target.evaluate(requests, { temperature: 0.7, topK: 40, topP: 1, minP: 0 });
+      await target.evaluate(requests, sampling);
       if (repetition > 0) times.push(performance.now() - started);
     }
     curve[k] = median(times);

@@ -11,6 +11,13 @@ export interface Run {
   readonly callsPerTrajectory: number;
   readonly draftedPerCall: number;
   readonly drafterSeconds: number;
+  /**
+   * Our loop's calls by the draft tokens each trajectory evaluated in them (the longest draft where
+   * the batch is padded to it): callsByDraft.get(k) calls with k. The bound prices each call on the
+   * cost curve; with the mean draft alone it would price a run of plain calls and 8-token drafts
+   * as a run of 2-token drafts, which the curve makes cheaper on a CPU. Absent for node-llama-cpp's loops.
+   */
+  readonly callsByDraft?: ReadonlyMap<number, number>;
   /** node-llama-cpp's own prediction counters for this run, where the method has them. */
   readonly predictions?: TokenPredictions;
 }
@@ -29,19 +36,37 @@ interface Repetition {
   readonly tokensPerSecond: number;
   readonly tokensPerCall: number;
   readonly draftedPerCall: number;
+  /** A call's mean cost on the curve, relative to a plain call. */
+  readonly callCost: number;
   readonly overhead: number;
 }
 
-function repetitionOf(runs: readonly Run[], trajectories: number): Repetition {
+function repetitionOf(runs: readonly Run[], trajectories: number, curve: Readonly<Record<number, number>>): Repetition {
   const sum = (value: (run: Run) => number): number => runs.reduce((total, run) => total + value(run), 0);
   const seconds = sum((run) => run.seconds);
   const calls = sum((run) => run.callsPerTrajectory);
+  const draftedPerCall = sum((run) => run.draftedPerCall * run.callsPerTrajectory) / calls;
   return {
     tokensPerSecond: sum((run) => run.tokens) / seconds,
     tokensPerCall: sum((run) => run.tokens) / trajectories / calls,
-    draftedPerCall: sum((run) => run.draftedPerCall * run.callsPerTrajectory) / calls,
+    draftedPerCall,
+    callCost: meanCallCost(runs, curve) ?? costAt(curve, draftedPerCall),
     overhead: sum((run) => run.drafterSeconds) / seconds,
   };
+}
+
+/** Each call priced by its own draft on the curve, averaged; undefined unless every run counted its calls. */
+function meanCallCost(runs: readonly Run[], curve: Readonly<Record<number, number>>): number | undefined {
+  let calls = 0;
+  let cost = 0;
+  for (const { callsByDraft } of runs) {
+    if (!callsByDraft) return undefined;
+    for (const [draftTokens, count] of callsByDraft) {
+      calls += count;
+      cost += count * costAt(curve, draftTokens);
+    }
+  }
+  return calls > 0 ? cost / calls : undefined;
 }
 
 /** Every method's row; the first method is the baseline every speedup is measured against. */
@@ -52,21 +77,22 @@ export function summariseMethods(
 ): SummaryRow[] {
   const [baseline] = methods;
   if (!baseline) return [];
-  const baselineSpeeds = baseline.runs.map((runs) => repetitionOf(runs, trajectories).tokensPerSecond);
+  const baselineSpeeds = baseline.runs.map((runs) => repetitionOf(runs, trajectories, curve).tokensPerSecond);
   const baselineSpeed = median(baselineSpeeds);
   // A call that samples a stop token commits nothing, so even plain decoding has A a little below 1:
   // the bound counts tokens per call relative to it.
-  const baselineTokensPerCall = median(baseline.runs.map((runs) => repetitionOf(runs, trajectories).tokensPerCall));
+  const baselineTokensPerCall = median(baseline.runs.map((runs) => repetitionOf(runs, trajectories, curve).tokensPerCall));
   return methods.map((method) => {
-    const repetitions = method.runs.map((runs) => repetitionOf(runs, trajectories));
+    const repetitions = method.runs.map((runs) => repetitionOf(runs, trajectories, curve));
     const tokensPerSecond = median(repetitions.map((r) => r.tokensPerSecond));
     const tokensPerCall = median(repetitions.map((r) => r.tokensPerCall));
     const draftedPerCall = median(repetitions.map((r) => r.draftedPerCall));
+    const callCost = median(repetitions.map((r) => r.callCost));
     const ratios = repetitions.map((r, i) => r.tokensPerSecond / (baselineSpeeds[i] ?? baselineSpeed));
     // The median of the paired ratios: a change of the machine's load between repetitions slows both sides of a pair.
     const speedup = method === baseline ? 1 : median(ratios);
     const speedupRange = method === baseline ? { low: 1, high: 1 } : { low: Math.min(...ratios), high: Math.max(...ratios) };
-    const bound = tokensPerCall / (baselineTokensPerCall > 0 ? baselineTokensPerCall : 1) / costAt(curve, draftedPerCall);
+    const bound = tokensPerCall / (baselineTokensPerCall > 0 ? baselineTokensPerCall : 1) / callCost;
     const withinNoise = method === baseline || ratios.length < 2 ? undefined : speedupRange.low <= 1 && speedupRange.high >= 1;
     const boundNote = boundBelowSpeedup(bound, speedup, speedupRange, method.ownLoop);
     const predictions = totalPredictions(method.runs.flat());
@@ -97,7 +123,7 @@ function totalPredictions(runs: readonly Run[]): TokenPredictions | undefined {
 
 /**
  * Why a bound (judged as printed, to two decimals) is below the speedup, or undefined when it is
- * not. The bound prices each call of our loop with a cost curve measured once before the runs.
+ * not. The bound prices each call of our loop with a cost curve measured before the temperature's runs.
  */
 export function boundBelowSpeedup(bound: number, speedup: number, range: SpeedupRange, ownLoop: boolean): string | undefined {
   const printed = (value: number): number => Number(value.toFixed(2));
