@@ -343,7 +343,19 @@ describe("draft budget: resting", () => {
     const sampling = { temperature: 1, topK: 0, topP: 1, minP: 0 };
     const prompt = target.sample([3, 5], 24, sampling, 8);
     const table = new NgramTable();
-    const budget = new DraftBudget({ cost: costModel((n, d) => n + 0.1 * d, [1]) });
+    const price = (n: number, d: number): number => n + 0.1 * d;
+    const budget = new DraftBudget({ cost: costModel(price, [1]) });
+    // The calls take what the prices say on a clock they move: timed by the wall clock, this
+    // synthetic target's calls made the budget's choices, and so the kinds the second decode
+    // assessed, depend on the machine's load (the test failed that way in one CI run).
+    let now = 0;
+    const timed: TargetModel = {
+      capabilities: target.capabilities,
+      evaluate: (requests, options, evaluation) => {
+        now += price(requests.length, Math.max(0, ...requests.map(({ draft }) => draft.draftedCount)));
+        return target.evaluate(requests, options, evaluation);
+      },
+    };
     /** Decodes the prompt with a new drafter on the shared table and budget; returns the kinds of evidence it gave. */
     const decode = async (seed: number): Promise<Evidence[]> => {
       const drafter = standDrafter(table);
@@ -354,7 +366,7 @@ describe("draft budget: resting", () => {
         if (evidence) kinds.push(evidence);
         return evidence;
       };
-      await new Decoder({ target, drafter, shape: DraftShape.chain(4), budget }).decode({
+      await new Decoder({ target: timed, drafter, shape: DraftShape.chain(4), budget, clock: () => now }).decode({
         prompts: [prompt],
         maxTokens: 80,
         sampling,
