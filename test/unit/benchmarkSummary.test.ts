@@ -82,29 +82,18 @@ describe("benchmark summary", () => {
     const steep = { 0: 1, 1: 1.2, 2: 3 };
     const counted = (callsByDraft: ReadonlyMap<number, number>): Run => ({ ...run(0.5, 100, 50, 1), callsByDraft });
     const baseline = method("base", [1, 1]);
-    const bimodal: MethodRuns = {
-      method: "plain or 2",
+    /** Two repetitions of one prompt, each with these calls. */
+    const twice = (name: string, callsByDraft: ReadonlyMap<number, number>): MethodRuns => ({
+      method: name,
       ownLoop: false,
-      runs: [
-        [
-          counted(
-            new Map([
-              [0, 25],
-              [2, 25],
-            ]),
-          ),
-        ],
-        [
-          counted(
-            new Map([
-              [0, 25],
-              [2, 25],
-            ]),
-          ),
-        ],
-      ],
-    };
-    const even: MethodRuns = { method: "1 each", ownLoop: false, runs: [[counted(new Map([[1, 50]]))], [counted(new Map([[1, 50]]))]] };
+      runs: [[counted(callsByDraft)], [counted(callsByDraft)]],
+    });
+    const halfPlainHalfTwo = new Map([
+      [0, 25],
+      [2, 25],
+    ]);
+    const bimodal = twice("plain or 2", halfPlainHalfTwo);
+    const even = twice("1 each", new Map([[1, 50]]));
     const [, bimodalRow, evenRow] = summariseMethods([baseline, bimodal, even], 1, steep);
     assert.ok(Math.abs(defined(bimodalRow, "bimodal").bound - 2 / 2) < 1e-12, String(defined(bimodalRow, "bimodal").bound));
     assert.ok(Math.abs(defined(evenRow, "even").bound - 2 / 1.2) < 1e-12, String(defined(evenRow, "even").bound));
