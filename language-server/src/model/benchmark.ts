@@ -13,6 +13,7 @@ import {
   ShapeChoice,
   ngramDrafter,
   standDrafter,
+  evaluatedDraftTokens,
   type Drafter,
   type SamplingOptions,
   type TargetModel,
@@ -263,10 +264,11 @@ function countingCalls(target: TargetModel, callsByDraft: Map<number, number>): 
   return {
     capabilities: target.capabilities,
     evaluate: (requests, sampling, options) => {
-      const drafted = requests.map(({ draft }) => draft.draftedCount);
-      const draftTokens = target.capabilities.padsToLongestDraft
-        ? Math.max(0, ...drafted)
-        : drafted.reduce((sum, count) => sum + count, 0) / Math.max(1, drafted.length);
+      const evaluated = evaluatedDraftTokens(
+        requests.map(({ draft }) => draft),
+        target.capabilities.padsToLongestDraft,
+      );
+      const draftTokens = evaluated / Math.max(1, requests.length);
       callsByDraft.set(draftTokens, (callsByDraft.get(draftTokens) ?? 0) + 1);
       return target.evaluate(requests, sampling, options);
     },

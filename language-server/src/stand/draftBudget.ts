@@ -4,7 +4,7 @@ import { CallCostModel, type CallCost } from "./callCostModel";
 import type { DraftShape } from "./draftShape";
 import type { DraftTree } from "./draftTree";
 import type { Evidence } from "./evidence";
-import type { TargetCapabilities } from "./target";
+import { evaluatedDraftTokens, type TargetCapabilities } from "./target";
 import type { Verification } from "./verifier";
 
 type Price = (sequences: number, draftTokens: number) => number;
@@ -128,9 +128,7 @@ export class DraftBudget {
     this.rest(drafted);
     if (milliseconds === undefined) return;
     // With a shared depth, the target evaluated every trajectory at the longest draft's length.
-    const draftTokens = this.sharedDepth
-      ? drafts.length * drafts.reduce((longest, draft) => Math.max(longest, draft.draftedCount), 0)
-      : drafts.reduce((sum, draft) => sum + draft.draftedCount, 0);
+    const draftTokens = evaluatedDraftTokens(drafts, this.sharedDepth);
     this.cost.record(drafts.length, draftTokens, milliseconds);
     if (draftTokens > 0) this.pricedDraftCalls++;
   }

@@ -50,3 +50,13 @@ export interface TargetModel {
   readonly capabilities: TargetCapabilities;
   evaluate(requests: readonly TargetRequest[], sampling: SamplingOptions, options?: EvaluationOptions): Promise<SparseDistribution[][]>;
 }
+
+/**
+ * Draft tokens a call evaluates for these drafts, all trajectories together: each at the longest
+ * draft's length where the target pads to it (TargetCapabilities.padsToLongestDraft), else each its own.
+ */
+export function evaluatedDraftTokens(drafts: readonly DraftTree[], padsToLongestDraft: boolean): number {
+  return padsToLongestDraft
+    ? drafts.length * drafts.reduce((longest, draft) => Math.max(longest, draft.draftedCount), 0)
+    : drafts.reduce((sum, draft) => sum + draft.draftedCount, 0);
+}
