@@ -345,10 +345,13 @@ export interface BenchmarkRow {
    */
   readonly withinNoise?: boolean;
   /**
-   * The speedup the measured acceptance allows at the measured cost curve: (A / A of the baseline)
-   * · cost(0) / mean cost of the method's calls, each priced for its own draft length (node-llama-cpp's
-   * loops, whose calls are not counted, at their mean draft), with A tokens per call (the baseline's
-   * is a little below 1: a call that samples a stop token commits nothing).
+   * The speedup the measured acceptance allows at the measured call costs: the row's tokens over
+   * the time of its model calls, timed in its own runs, plus the baseline's time between calls for
+   * each of them (what every step of our loop pays), against the baseline's speed; the gap to the
+   * speedup is what drafting, verification and learning cost outside the model. node-llama-cpp's
+   * loops, whose calls are not timed: (A / A of the baseline) / the cost curve at their mean draft,
+   * with A tokens per call (the baseline's is a little below 1: a call that samples a stop token
+   * commits nothing).
    */
   readonly bound: number;
   /** Why the bound is below the speedup, when it is (it is not a limit then). */

@@ -51,7 +51,7 @@ describe("benchmark summary", () => {
     assert.equal(defined(once, "once").repetitions, 1);
   });
 
-  test("the bound is A / cost(k) and comes with a reason whenever it is below the speedup", () => {
+  test("without timed calls the bound is A / cost(k) at the mean draft, with a reason whenever it is below the speedup", () => {
     // 2 tokens per call with one drafted token per call: bound 2 / 1.5.
     const drafting = method("drafting", [0.5, 0.55], false, { callsPerTrajectory: 50, draftedPerCall: 1 });
     const [, row] = summariseMethods([method("base", [1, 1]), drafting], 1, curve);
@@ -75,43 +75,43 @@ describe("benchmark summary", () => {
     assert.ok(Math.abs(defined(drafting, "drafting").bound - 2 / 1.5) < 1e-12);
   });
 
-  test("the bound prices each call by its own draft: plain calls and long drafts cost what the curve says for each, not for their mean", () => {
-    // A first draft token that is cheap and a second that is dear, as llama.cpp's CPU kernels
-    // price batches: half the calls plain and half with 2 tokens cost 2 on average, where the
-    // mean draft (1 token) costs 1.2.
-    const steep = { 0: 1, 1: 1.2, 2: 3 };
-    const counted = (callsByDraft: ReadonlyMap<number, number>): Run => ({ ...run(0.5, 100, 50, 1), callsByDraft });
-    const baseline = method("base", [1, 1]);
-    /** Two repetitions of one prompt, each with these calls. */
-    const twice = (name: string, callsByDraft: ReadonlyMap<number, number>): MethodRuns => ({
-      method: name,
-      ownLoop: false,
-      runs: [[counted(callsByDraft)], [counted(callsByDraft)]],
-    });
-    const halfPlainHalfTwo = new Map([
-      [0, 25],
-      [2, 25],
-    ]);
-    const bimodal = twice("plain or 2", halfPlainHalfTwo);
-    const even = twice("1 each", new Map([[1, 50]]));
-    const [, bimodalRow, evenRow] = summariseMethods([baseline, bimodal, even], 1, steep);
-    assert.ok(Math.abs(defined(bimodalRow, "bimodal").bound - 2 / 2) < 1e-12, String(defined(bimodalRow, "bimodal").bound));
-    assert.ok(Math.abs(defined(evenRow, "even").bound - 2 / 1.2) < 1e-12, String(defined(evenRow, "even").bound));
-    assert.equal(defined(bimodalRow, "bimodal").draftedPerTrajectoryPerCall, 1, "the mean draft is reported as before");
-    // A run that did not count its calls (node-llama-cpp's loops) is priced at its mean draft.
+  test("the bound charges each step its timed model call plus the baseline's time between calls", () => {
+    /** Two repetitions of one prompt: 100 tokens in `seconds`, `count` model calls taking `inCalls` of them. */
+    const timed = (name: string, seconds: number, count: number, inCalls: number): MethodRuns => {
+      const timedRun: Run = { ...run(seconds, 100, count), modelCalls: { count, seconds: inCalls } };
+      return { method: name, ownLoop: false, runs: [[timedRun], [timedRun]] };
+    };
+    // The baseline spends 0.9 s in 100 calls and 1 ms between each call and the next.
+    const baseline = timed("base", 1, 100, 0.9);
+    // 40 calls in 0.5 s and 0.1 s between them (2.5 ms each): charged 1 ms each, it would take 0.54 s.
+    const drafting = timed("drafting", 0.6, 40, 0.5);
+    // 40 calls in 0.49 s and 0.25 ms between each: less than the baseline, so the bound is below the speedup.
+    const lean = timed("lean", 0.5, 40, 0.49);
+    const [base, draftingRow, leanRow] = summariseMethods([baseline, drafting, lean], 1, curve);
+    assert.ok(Math.abs(defined(base, "baseline").bound - 1) < 1e-12, String(defined(base, "baseline").bound));
+    const row = defined(draftingRow, "drafting");
+    assert.ok(Math.abs(row.bound - 1 / 0.54) < 1e-9, String(row.bound));
+    assert.ok(Math.abs(row.speedup - 1 / 0.6) < 1e-9);
+    assert.equal(row.boundNote, undefined);
+    const leanBound = defined(leanRow, "lean");
+    assert.ok(Math.abs(leanBound.bound - 1 / 0.53) < 1e-9, String(leanBound.bound));
+    assert.match(leanBound.boundNote ?? "", /between model calls/);
+    // A run that did not time its calls (node-llama-cpp's loops) is priced on the curve at its mean draft.
     const [, uncounted] = summariseMethods(
       [baseline, method("uncounted", [0.5, 0.5], false, { callsPerTrajectory: 50, draftedPerCall: 1 })],
       1,
-      steep,
+      curve,
     );
-    assert.ok(Math.abs(defined(uncounted, "uncounted").bound - 2 / 1.2) < 1e-12);
+    assert.ok(Math.abs(defined(uncounted, "uncounted").bound - 2 / 1.5) < 1e-12);
   });
 
   test("boundBelowSpeedup: none when the bound is at or above the speedup as printed; noise when it lies within the spread", () => {
-    assert.equal(boundBelowSpeedup(1.2, 1.1, { low: 1, high: 1.2 }, false), undefined);
-    assert.equal(boundBelowSpeedup(1.104, 1.1, { low: 1, high: 1.2 }, false), undefined, "equal to two decimals");
-    assert.match(boundBelowSpeedup(1.05, 1.1, { low: 1, high: 1.2 }, false) ?? "", /noise/);
-    assert.match(boundBelowSpeedup(0.95, 1.41, { low: 1.3, high: 1.5 }, false) ?? "", /cost curve/);
+    assert.equal(boundBelowSpeedup(1.2, 1.1, { low: 1, high: 1.2 }, "timed calls"), undefined);
+    assert.equal(boundBelowSpeedup(1.104, 1.1, { low: 1, high: 1.2 }, "timed calls"), undefined, "equal to two decimals");
+    assert.match(boundBelowSpeedup(1.05, 1.1, { low: 1, high: 1.2 }, "timed calls") ?? "", /noise/);
+    assert.match(boundBelowSpeedup(0.95, 1.41, { low: 1.3, high: 1.5 }, "timed calls") ?? "", /between model calls/);
+    assert.match(boundBelowSpeedup(0.95, 1.41, { low: 1.3, high: 1.5 }, "cost curve") ?? "", /cost curve/);
+    assert.match(boundBelowSpeedup(1.05, 1.1, { low: 1, high: 1.2 }, "own loop") ?? "", /own loop/);
   });
 
   test("costAt interpolates the curve and extrapolates past its end", () => {

@@ -37,7 +37,7 @@ const COLUMNS: readonly Column[] = [
   {
     title: "bound",
     explanation:
-      "The speedup the measured draft acceptance allows at what a model call with drafts costs on this machine; the gap to the speedup is overhead.",
+      "The speedup the measured draft acceptance allows at what the method's model calls cost in these runs; the gap to the speedup is what drafting, verification and learning cost outside the model.",
     cell: (row) => `${formatSpeedup(row.bound)}${row.boundNote ? " *" : ""}`,
   },
   {

@@ -13,7 +13,6 @@ import {
   ShapeChoice,
   ngramDrafter,
   standDrafter,
-  evaluatedDraftTokens,
   type Drafter,
   type SamplingOptions,
   type TargetModel,
@@ -110,8 +109,8 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         const run: Method["run"] = async (prompt, n, sampling, seed) => {
           for (let t = 0; t < n; t++) await on.reset(t);
           table.clear();
-          const callsByDraft = new Map<number, number>();
-          const decoder = new Decoder({ target: countingCalls(on, callsByDraft), drafter: drafter(table), shape, budget, choice });
+          const modelCalls = { count: 0, seconds: 0 };
+          const decoder = new Decoder({ target: timingCalls(on, modelCalls), drafter: drafter(table), shape, budget, choice });
           const started = performance.now();
           const result = await decoder.decode({ prompts: Array.from({ length: n }, () => prompt), maxTokens, sampling, seed, stopTokens });
           const seconds = (performance.now() - started) / 1000;
@@ -122,7 +121,7 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
             callsPerTrajectory: calls / n,
             draftedPerCall: calls === 0 ? 0 : result.statistics.drafted / calls,
             drafterSeconds: result.statistics.drafterMs / 1000,
-            callsByDraft,
+            modelCalls,
           };
         };
         return { name, ownLoop: false, run };
@@ -256,21 +255,17 @@ async function generateNatively(
   return count;
 }
 
-/**
- * The target, counting its calls by the draft tokens each trajectory evaluates in them: the
- * longest draft's where the target pads every trajectory to it, else the mean (see Run.callsByDraft).
- */
-function countingCalls(target: TargetModel, callsByDraft: Map<number, number>): TargetModel {
+/** The target, adding each call and the seconds it took to `modelCalls` (see Run.modelCalls). */
+function timingCalls(target: TargetModel, modelCalls: { count: number; seconds: number }): TargetModel {
   return {
     capabilities: target.capabilities,
     evaluate: (requests, sampling, options) => {
-      const evaluated = evaluatedDraftTokens(
-        requests.map(({ draft }) => draft),
-        target.capabilities.padsToLongestDraft,
-      );
-      const draftTokens = evaluated / Math.max(1, requests.length);
-      callsByDraft.set(draftTokens, (callsByDraft.get(draftTokens) ?? 0) + 1);
-      return target.evaluate(requests, sampling, options);
+      const started = performance.now();
+      return target.evaluate(requests, sampling, options).then((distributions) => {
+        modelCalls.count++;
+        modelCalls.seconds += (performance.now() - started) / 1000;
+        return distributions;
+      });
     },
   };
 }

@@ -12,14 +12,18 @@ export interface Run {
   readonly draftedPerCall: number;
   readonly drafterSeconds: number;
   /**
-   * Our loop's calls by the draft tokens each trajectory evaluated in them (the longest draft where
-   * the batch is padded to it): callsByDraft.get(k) calls with k. The bound prices each call on the
-   * cost curve; with the mean draft alone it would price a run of plain calls and 8-token drafts
-   * as a run of 2-token drafts, which the curve makes cheaper on a CPU. Absent for node-llama-cpp's loops.
+   * Our loop's model calls (one batched target call each) and the seconds spent inside them,
+   * timed in the run itself; absent for node-llama-cpp's loops, whose calls we cannot see. The
+   * bound prices a run by them: at the load, shapes and compute-graph rebuilds of the run.
    */
-  readonly callsByDraft?: ReadonlyMap<number, number>;
+  readonly modelCalls?: ModelCalls;
   /** node-llama-cpp's own prediction counters for this run, where the method has them. */
   readonly predictions?: TokenPredictions;
+}
+
+export interface ModelCalls {
+  readonly count: number;
+  readonly seconds: number;
 }
 
 export interface MethodRuns {
@@ -33,40 +37,48 @@ export interface MethodRuns {
 export type SummaryRow = Omit<BenchmarkRow, "trajectories" | "temperature" | "promptSet" | "costCurve">;
 
 interface Repetition {
+  readonly tokens: number;
+  readonly seconds: number;
   readonly tokensPerSecond: number;
   readonly tokensPerCall: number;
   readonly draftedPerCall: number;
-  /** A call's mean cost on the curve, relative to a plain call. */
-  readonly callCost: number;
+  /** The repetition's model calls, where every run timed them. */
+  readonly modelCalls: ModelCalls | undefined;
   readonly overhead: number;
 }
 
-function repetitionOf(runs: readonly Run[], trajectories: number, curve: Readonly<Record<number, number>>): Repetition {
+function repetitionOf(runs: readonly Run[], trajectories: number): Repetition {
   const sum = (value: (run: Run) => number): number => runs.reduce((total, run) => total + value(run), 0);
+  const tokens = sum((run) => run.tokens);
   const seconds = sum((run) => run.seconds);
   const calls = sum((run) => run.callsPerTrajectory);
-  const draftedPerCall = sum((run) => run.draftedPerCall * run.callsPerTrajectory) / calls;
+  const timed = runs.every((run) => run.modelCalls !== undefined);
   return {
-    tokensPerSecond: sum((run) => run.tokens) / seconds,
-    tokensPerCall: sum((run) => run.tokens) / trajectories / calls,
-    draftedPerCall,
-    callCost: meanCallCost(runs, curve) ?? costAt(curve, draftedPerCall),
+    tokens,
+    seconds,
+    tokensPerSecond: tokens / seconds,
+    tokensPerCall: tokens / trajectories / calls,
+    draftedPerCall: sum((run) => run.draftedPerCall * run.callsPerTrajectory) / calls,
+    modelCalls: timed
+      ? { count: sum((run) => run.modelCalls?.count ?? 0), seconds: sum((run) => run.modelCalls?.seconds ?? 0) }
+      : undefined,
     overhead: sum((run) => run.drafterSeconds) / seconds,
   };
 }
 
-/** Each call priced by its own draft on the curve, averaged; undefined unless every run counted its calls. */
-function meanCallCost(runs: readonly Run[], curve: Readonly<Record<number, number>>): number | undefined {
-  let calls = 0;
-  let cost = 0;
-  for (const { callsByDraft } of runs) {
-    if (!callsByDraft) return undefined;
-    for (const [draftTokens, count] of callsByDraft) {
-      calls += count;
-      cost += count * costAt(curve, draftTokens);
-    }
-  }
-  return calls > 0 ? cost / calls : undefined;
+/**
+ * The speedup a repetition would have had if each of its steps cost its model call plus what the
+ * baseline spent between its own calls (planning, sampling, statistics: what every method of our
+ * loop pays): its acceptance at its measured call costs. The gap to the speedup is what drafting,
+ * verification and learning cost outside the model. Undefined unless both timed their calls.
+ */
+function timedBound(repetition: Repetition, baseline: Repetition): number | undefined {
+  const own = repetition.modelCalls;
+  const base = baseline.modelCalls;
+  if (!own || !base || base.count === 0) return undefined;
+  const baselineBetweenCalls = Math.max(0, baseline.seconds - base.seconds) / base.count;
+  const priced = own.seconds + own.count * baselineBetweenCalls;
+  return repetition.tokens / priced / baseline.tokensPerSecond;
 }
 
 /** Every method's row; the first method is the baseline every speedup is measured against. */
@@ -77,24 +89,33 @@ export function summariseMethods(
 ): SummaryRow[] {
   const [baseline] = methods;
   if (!baseline) return [];
-  const baselineSpeeds = baseline.runs.map((runs) => repetitionOf(runs, trajectories, curve).tokensPerSecond);
+  const baselineRepetitions = baseline.runs.map((runs) => repetitionOf(runs, trajectories));
+  const baselineSpeeds = baselineRepetitions.map((r) => r.tokensPerSecond);
   const baselineSpeed = median(baselineSpeeds);
   // A call that samples a stop token commits nothing, so even plain decoding has A a little below 1:
-  // the bound counts tokens per call relative to it.
-  const baselineTokensPerCall = median(baseline.runs.map((runs) => repetitionOf(runs, trajectories, curve).tokensPerCall));
+  // the curve's bound counts tokens per call relative to it.
+  const baselineTokensPerCall = median(baselineRepetitions.map((r) => r.tokensPerCall));
   return methods.map((method) => {
-    const repetitions = method.runs.map((runs) => repetitionOf(runs, trajectories, curve));
+    const repetitions = method.runs.map((runs) => repetitionOf(runs, trajectories));
     const tokensPerSecond = median(repetitions.map((r) => r.tokensPerSecond));
     const tokensPerCall = median(repetitions.map((r) => r.tokensPerCall));
     const draftedPerCall = median(repetitions.map((r) => r.draftedPerCall));
-    const callCost = median(repetitions.map((r) => r.callCost));
     const ratios = repetitions.map((r, i) => r.tokensPerSecond / (baselineSpeeds[i] ?? baselineSpeed));
     // The median of the paired ratios: a change of the machine's load between repetitions slows both sides of a pair.
     const speedup = method === baseline ? 1 : median(ratios);
     const speedupRange = method === baseline ? { low: 1, high: 1 } : { low: Math.min(...ratios), high: Math.max(...ratios) };
-    const bound = tokensPerCall / (baselineTokensPerCall > 0 ? baselineTokensPerCall : 1) / callCost;
+    const timedBounds = repetitions.flatMap((r, i) => {
+      const paired = baselineRepetitions[i];
+      const timedOne = paired && timedBound(r, paired);
+      return timedOne === undefined ? [] : [timedOne];
+    });
+    // Every repetition timed, or the curve for all of them.
+    const timed = timedBounds.length > 0 && timedBounds.length === repetitions.length;
+    const bound = timed
+      ? median(timedBounds)
+      : tokensPerCall / (baselineTokensPerCall > 0 ? baselineTokensPerCall : 1) / costAt(curve, draftedPerCall);
     const withinNoise = method === baseline || ratios.length < 2 ? undefined : speedupRange.low <= 1 && speedupRange.high >= 1;
-    const boundNote = boundBelowSpeedup(bound, speedup, speedupRange, method.ownLoop);
+    const boundNote = boundBelowSpeedup(bound, speedup, speedupRange, method.ownLoop ? "own loop" : timed ? "timed calls" : "cost curve");
     const predictions = totalPredictions(method.runs.flat());
     return {
       method: method.method,
@@ -122,15 +143,21 @@ function totalPredictions(runs: readonly Run[]): TokenPredictions | undefined {
 }
 
 /**
- * Why a bound (judged as printed, to two decimals) is below the speedup, or undefined when it is
- * not. The bound prices each call of our loop with a cost curve measured before the temperature's runs.
+ * How a row's bound priced its calls: by the run's own timings of them (our loop), or at its mean
+ * draft on the cost curve measured before the temperature's runs (node-llama-cpp's loops, whose
+ * calls we cannot see, and runs that did not time theirs).
  */
-export function boundBelowSpeedup(bound: number, speedup: number, range: SpeedupRange, ownLoop: boolean): string | undefined {
+export type BoundPricing = "timed calls" | "own loop" | "cost curve";
+
+/** Why a bound (judged as printed, to two decimals) is below the speedup, or undefined when it is not. */
+export function boundBelowSpeedup(bound: number, speedup: number, range: SpeedupRange, pricing: BoundPricing): string | undefined {
   const printed = (value: number): number => Number(value.toFixed(2));
   if (printed(bound) >= printed(speedup)) return undefined;
-  if (ownLoop) return "node-llama-cpp's own loop: the bound prices our loop's calls, not its";
+  if (pricing === "own loop") return "node-llama-cpp's own loop: the bound prices our loop's calls, not its";
   if (printed(bound) >= printed(range.low)) return "within the speedup's spread over repetitions (noise)";
-  return "calls cost less during the runs than in the cost curve measured before them (the machine's load changed)";
+  if (pricing === "timed calls")
+    return "its steps spent less time between model calls than batched AR's, which the bound charges each of them";
+  return "calls cost less during the runs than on the cost curve measured before them";
 }
 
 /** Relative cost of a call with `k` draft tokens per trajectory, interpolated from the curve. */
