@@ -2,6 +2,7 @@
 // the candidates panel runs in the webview's browser sandbox.
 import { copyFileSync, mkdirSync } from "node:fs";
 import * as esbuild from "esbuild";
+import { NODE_BUNDLE } from "./nodeBundle.mjs";
 
 const production = process.argv.includes("--production");
 const watch = process.argv.includes("--watch");
@@ -26,14 +27,11 @@ const bundles = [
   },
   {
     ...common,
+    ...NODE_BUNDLE,
     entryPoints: ["language-server/src/server.ts"],
     outfile: "dist/language-server.js",
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    // node-llama-cpp is ESM-only and loads its native binaries from its own package folder; so
-    // does esbuild (checks compile TypeScript candidates with it).
-    external: ["node-llama-cpp", "@node-llama-cpp/*", "esbuild"],
+    // esbuild too loads its native binary from its own package folder (checks compile TypeScript candidates with it).
+    external: [...NODE_BUNDLE.external, "esbuild"],
   },
   // The harness each candidate's checks run under, in a process of its own (language-server/src/checks/).
   {

@@ -26,6 +26,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import * as esbuild from "esbuild";
+import { NODE_BUNDLE } from "./nodeBundle.mjs";
 import { copyPackages, nodeLlamaCppClosure } from "./runtimeClosure.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -68,22 +69,12 @@ try {
   const cudaBinaries = join(root, "node_modules", "@node-llama-cpp", "linux-x64-cuda");
   copyPackages(root, [cudaBinaries], app, (path) => path.endsWith("libggml-cuda.so"));
   if (values.cpu) copyPackages(root, [join(root, "node_modules", "@node-llama-cpp", "linux-x64")], app);
-  // …the benchmark and the twin writer, each in one CommonJS file (node-llama-cpp stays a package:
-  // it finds its binaries by path)…
+  // …the benchmark and the twin writer, each in one file…
   for (const [entry, bundle] of [
     [join(root, "bench", "model.ts"), "bench.cjs"],
     [join(root, "tools", "twin", "cli.ts"), "twin.cjs"],
   ]) {
-    await esbuild.build({
-      entryPoints: [entry],
-      outfile: join(app, bundle),
-      bundle: true,
-      platform: "node",
-      format: "cjs",
-      target: "node20",
-      external: ["node-llama-cpp", "@node-llama-cpp/*"],
-      logLevel: "warning",
-    });
+    await esbuild.build({ ...NODE_BUNDLE, entryPoints: [entry], outfile: join(app, bundle), logLevel: "warning" });
   }
   // …and what it reads by default.
   mkdirSync(join(app, "models"));
