@@ -44,6 +44,6 @@ export { Random } from "./random";
 export { greedySampling, isGreedy, samplerDistribution, type SamplingOptions } from "./sampling";
 export { SHAPE_CHOICE_TUNING, ShapeChoice, type ShapeArm, type ShapeChoiceTuning } from "./shapeChoice";
 export { DecodeStatistics } from "./statistics";
-export { evaluatedDraftTokens, type EvaluationOptions, type TargetCapabilities, type TargetModel, type TargetRequest } from "./target";
+export type { EvaluationOptions, TargetCapabilities, TargetModel, TargetRequest } from "./target";
 export { AcceptanceCounter, optimiseShape } from "./treeOptimiser";
 export { distributionAt, verifyDraft, type Verification, type Verifier } from "./verifier";
