@@ -1,5 +1,5 @@
 // `npm test`: build the bundles (server tests spawn them), then run every test/**/*.test.ts
-// with Node's own runner, whose summary CI reads. Extra arguments filter by path substring.
+// with Node's own runner, in two runs (test/unit/, then the rest: see below), each ending with its summary. Extra arguments filter by path substring.
 // `npm run test:unit` (--unit): test/unit/ alone, for fast feedback: the engine, the panel state and
 // the extension's and CLI's logic, with no build (nothing there starts a bundle). The chi-square
 // proofs of losslessness take minutes and run in `npm test` only.
@@ -43,19 +43,30 @@ function run(command, args) {
 }
 
 if (!unit) run(process.execPath, ["scripts/build.mjs"]);
-// One test file at a time. Two at once took npm test from 5–7 to 4.3–4.7 minutes on a quiet 2-core
-// machine, but one CI run of it stopped inside test/cli/scripts.test.ts and never went on (killed
-// at CI's limit, nothing reported); one at a time has always finished.
+// test/unit/ is pure in-process JavaScript (no model, no child process, no editor): its files run
+// two at a time, one per core, which takes a third off their minute (the chi-square proofs are
+// most of it). Every other file runs one at a time. Two at once took the whole of npm test from
+// 5–7 to 4.3–4.7 minutes on a quiet 2-core machine, but one CI run of it stopped inside
+// test/cli/scripts.test.ts (which starts processes and servers) and never went on (killed at CI's
+// limit, nothing reported); one at a time has always finished.
 // A file that has not ended after FILE_TIMEOUT_MS (the longest take a minute or two) is stopped and
 // reported by name, so a test that hangs fails CI with its name instead of running out its time.
 const slowOnly = files.every((file) => file.startsWith(join("test", "slow") + "/"));
 const FILE_TIMEOUT_MS = (slowOnly ? 20 : 10) * 60_000;
-run(process.execPath, [
-  "--import",
-  "tsx",
-  "--test",
-  "--test-concurrency=1",
-  `--test-timeout=${FILE_TIMEOUT_MS}`,
-  "--test-reporter=spec",
-  ...files,
-]);
+const inProcess = files.filter((file) => file.startsWith(join("test", "unit") + "/"));
+const withProcesses = files.filter((file) => !inProcess.includes(file));
+for (const [group, concurrency] of [
+  [inProcess, 2],
+  [withProcesses, 1],
+]) {
+  if (group.length === 0) continue;
+  run(process.execPath, [
+    "--import",
+    "tsx",
+    "--test",
+    `--test-concurrency=${concurrency}`,
+    `--test-timeout=${FILE_TIMEOUT_MS}`,
+    "--test-reporter=spec",
+    ...group,
+  ]);
+}

@@ -2,7 +2,7 @@
 // README.md, finds every npm command it mentions (in code blocks, tables and prose alike) and
 // checks that package.json has the script and that .ci/run runs the command or a test runs it.
 // A test that runs one is listed in COVERED_BY_TESTS below with the text in it that proves so;
-// CI runs every test through `npm test`.
+// CI runs every test (`npm test`, then test:models and test:slow).
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,21 +18,21 @@ const ROOT = join(__dirname, "..", "..");
  */
 const COVERED_BY_TESTS: Readonly<Record<string, { readonly file: string; readonly evidence: string }>> = {
   "npm start": { file: "test/cli/start.test.ts", evidence: "scripts/start.mjs" },
-  "npm run package": { file: "test/cli/package.test.ts", evidence: "scripts/package.mjs" },
+  "npm run package": { file: "test/slow/package.test.ts", evidence: "scripts/package.mjs" },
   // Skipped without code-server and chromium, except under STAND_TEST_STRICT=1, as in CI.
   "npm run editor": { file: "test/e2e/editor.test.ts", evidence: "scripts/editor.mjs" },
   "npm run bench": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench",' },
   "npm run gpu-kit": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "gpu-kit",' },
-  "npm run bench:engine": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:engine",' },
+  "npm run bench:engine": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:engine",' },
   "npm run bench:cost": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:cost",' },
-  "npm run bench:table": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:table")' },
+  "npm run bench:table": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:table")' },
   "npm run bench:profile": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:profile",' },
   "npm run bench:latency": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:latency",' },
   "npm run bench:healing": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:healing",' },
   "npm run bench:checks": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:checks",' },
-  "npm run tree:optimise": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "tree:optimise",' },
+  "npm run tree:optimise": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "tree:optimise",' },
   "npm run model:check": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "model:check",' },
-  "npm run model:twin": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "model:twin",' },
+  "npm run model:twin": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "model:twin",' },
   "npm run build": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "build",' },
   "npm run watch": { file: "test/cli/scripts.test.ts", evidence: 'scriptArguments("watch")' },
 };
@@ -96,8 +96,12 @@ describe("every npm command in the README is run by CI or by a test", () => {
     );
   });
 
-  test("CI runs npm test, so the tests listed below run in CI", () => {
+  test("CI runs the suite of every test listed below (npm test, and npm run test:slow for test/slow/)", () => {
     assert.ok(ciCommands.has("npm test"), `.ci/run runs ${[...ciCommands].join(", ")}`);
+    for (const { file } of Object.values(COVERED_BY_TESTS)) {
+      if (file.startsWith("test/slow/"))
+        assert.ok(ciCommands.has("npm run test:slow"), `${file} runs in npm run test:slow, which .ci/run does not run`);
+    }
   });
 
   const readme = read("README.md");

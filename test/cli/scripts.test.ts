@@ -2,8 +2,9 @@
 // test/cli/readmeCommands.test.ts checks that every README command is run somewhere). Each run is
 // tiny, and each asserts what the script is for, not only its exit status. The command line comes
 // from package.json itself (`node F …` and `tsx F …` run in this Node), so a renamed or rewired
-// script fails here. scripts/test.mjs has built dist/ before this file runs. The benchmarks' runs, which take
-// minutes together, are in test/slow/benchmarkScripts.test.ts (npm run test:slow).
+// script fails here. scripts/test.mjs has built dist/ before this file runs. The benchmarks' and
+// the model tools' runs (bench, bench:engine, bench:table, tree:optimise, model:twin, the GPU kit),
+// which take minutes together, are in test/slow/benchmarkScripts.test.ts (npm run test:slow).
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { spawn } from "node:child_process";
@@ -72,89 +73,6 @@ describe("package.json scripts no other test runs", () => {
     ]) {
       assert.ok(run.stdout.includes(option), `--help does not mention ${option}`);
     }
-  });
-
-  test("npm run model:twin -- --shape tiny --out FILE: the tiny cost twin's GGUF; a bad shape or type is refused", async (t) => {
-    const out = join(folder, "tiny-twin.gguf");
-    const run = runScript(t, "model:twin", ["--shape", "tiny", "--out", out, "--sparse"]);
-    assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /tiny twin of models\/stand-code-mini\.gguf \(width 384, 8 layers, 9:3 heads of 128, feed-forward 1024\)/);
-    const { readGgufFileInfo } = await import("node-llama-cpp");
-    const info = await readGgufFileInfo(out, { readTensorInfo: true });
-    assert.equal(info.architectureMetadata.embedding_length, 384);
-    assert.equal(info.fullTensorInfo?.length, 3 + 9 * 8);
-    for (const [args, message] of [
-      [["--shape", "qwen9-1t", "--out", out], /unknown shape "qwen9-1t"; the shapes are qwen2\.5-0\.5b, /],
-      [["--shape", "tiny", "--out", out, "--type", "q4_0"], /--type is f16 or q8_0, not "q4_0"/],
-    ] as const) {
-      const refused = runScript(t, "model:twin", [...args]);
-      assert.equal(refused.code, 1);
-      assert.match(refused.stderr, message);
-    }
-  });
-
-  test("npm run bench:engine: tokens per target call of every drafter at N = 1, 4, 16", (t) => {
-    const run = runScript(t, "bench:engine", ["--json"]);
-    assert.equal(run.code, 0, run.stderr);
-    const result = JSON.parse(run.stdout) as {
-      rows: { method: string; trajectories: number; temperature: number; tokensPerCall: number; drafterMicrosecondsPerToken: number }[];
-    };
-    for (const temperature of [0, 1]) {
-      for (const trajectories of [1, 4, 16]) {
-        const rows = result.rows.filter((row) => row.temperature === temperature && row.trajectories === trajectories);
-        const autoregressive = rows.find((row) => row.method === "autoregressive");
-        const stand = rows.filter((row) => row.method.startsWith("STAND"));
-        assert.equal(
-          autoregressive?.tokensPerCall,
-          1,
-          `T = ${temperature}, N = ${trajectories}: autoregressive decoding is one token per call`,
-        );
-        assert.equal(stand.length, 2, `T = ${temperature}, N = ${trajectories}: a STAND chain and tree`);
-        for (const row of stand) {
-          assert.ok(
-            row.tokensPerCall > 1,
-            `${row.method} at T = ${temperature}, N = ${trajectories}: ${row.tokensPerCall} tokens per call`,
-          );
-          assert.ok(row.drafterMicrosecondsPerToken > 0);
-        }
-      }
-    }
-  });
-
-  test("npm run bench:table: n-gram table throughput and bytes per entry", (t) => {
-    const run = runScript(t, "bench:table");
-    assert.equal(run.code, 0, run.stderr);
-    const observations = /observations .*: (\d+) k\/s = ([\d.]+) M entry updates\/s/.exec(run.stdout);
-    const lookups = /longest-match lookups: ([\d.]+) M\/s \((\d+) % hits\)/.exec(run.stdout);
-    const entries = /entries: (\d+) of (\d+); (\d+) bytes per entry slot/.exec(run.stdout);
-    assert.ok(observations && lookups && entries, run.stdout);
-    assert.ok(Number(observations[1]) > 0 && Number(lookups[1]) > 0, run.stdout);
-    assert.ok(Number(entries[1]) > 0 && Number(entries[1]) <= Number(entries[2]), "the table stays within its size");
-    assert.ok(Number(entries[3]) > 0);
-  });
-
-  test("npm run tree:optimise -- --nodes 10: a connected 10-node draft tree, saved and compared", (t) => {
-    const out = join(folder, "tree.json");
-    const run = runScript(t, "tree:optimise", ["--nodes", "10", "--out", out]);
-    assert.equal(run.code, 0, run.stderr);
-    const tree = JSON.parse(readFileSync(out, "utf8")) as {
-      parents: number[];
-      widths: number[];
-      calibration: { nodes: number; steps: number };
-    };
-    assert.equal(tree.parents.length, 10, "10 nodes, the root included");
-    assert.equal(tree.parents[0], -1);
-    for (const [i, parent] of tree.parents.slice(1).entries())
-      assert.ok(parent >= 0 && parent <= i, `node ${i + 1}'s parent ${parent} comes before it`);
-    assert.equal(
-      tree.widths.reduce((a, b) => a + b, 0),
-      9,
-      "the widths by depth count the draft nodes",
-    );
-    assert.equal(tree.calibration.nodes, 625);
-    assert.ok(tree.calibration.steps > 0);
-    assert.match(run.stdout, /kept 10 nodes/);
-    assert.match(run.stdout, /held-out tokens per target call, optimised 10-node tree: [\d.]+/);
   });
 
   test("npm run model:check: the embedded model's export parity and tokenizer round trip pass", (t) => {

@@ -26,6 +26,13 @@ import { countOutcomes, goodnessOfFit } from "../support/chiSquare";
 import { MarkovTarget } from "../../fixtures/markovTarget";
 
 const SEQUENCES = 20_000;
+/**
+ * The negative controls decode half as many: a broken decoder that the test rejects at half the
+ * sample size is rejected at the full one with room to spare (χ² grows with the sample for a
+ * fixed difference: at half the sample the weakest control gives χ² ≈ 140 on 19-24 degrees of
+ * freedom, where the bar is about 50), so the controls prove the positive tests' power in half the time.
+ */
+const CONTROL_SEQUENCES = SEQUENCES / 2;
 const LENGTH = 3;
 const TRAJECTORIES = 16;
 /** Family-wise significance of the whole suite (Bonferroni: each test runs at this / its count). */
@@ -90,13 +97,18 @@ function samplePrompt(length: number): number[] {
   return [...passage, ...passage];
 }
 
-/** Decodes SEQUENCES continuations of LENGTH tokens; one drafter (one table) serves all of them. */
-async function sampleSequences(drafter: Drafter, shape: DraftShape, sampling: SamplingOptions, verifier?: Verifier, budget?: DraftBudget) {
+/** Decodes `sequences` continuations of LENGTH tokens; one drafter (one table) serves all of them. */
+async function sampleSequences(
+  drafter: Drafter,
+  shape: DraftShape,
+  sampling: SamplingOptions,
+  { verifier, budget, sequences = SEQUENCES }: { verifier?: Verifier; budget?: DraftBudget; sequences?: number } = {},
+) {
   const decoder = new Decoder({ target, drafter, shape, verifier, budget });
   const outcomes: string[] = [];
   let fromDraft = 0;
   let tokens = 0;
-  for (let batch = 0; outcomes.length < SEQUENCES; batch++) {
+  for (let batch = 0; outcomes.length < sequences; batch++) {
     const result = await decoder.decode({
       prompts: Array.from({ length: TRAJECTORIES }, () => prompt),
       maxTokens: LENGTH,
@@ -124,13 +136,9 @@ describe("decoding is lossless: the joint law of the first tokens equals the tar
     const exact = target.sequenceProbabilities(prompt, LENGTH, sampling);
     for (const configuration of configurations) {
       test(`${configuration.name}, ${samplingName}`, async () => {
-        const { counts, draftShare } = await sampleSequences(
-          configuration.drafter(),
-          configuration.shape,
-          sampling,
-          undefined,
-          configuration.budget?.(),
-        );
+        const { counts, draftShare } = await sampleSequences(configuration.drafter(), configuration.shape, sampling, {
+          budget: configuration.budget?.(),
+        });
         const fit = goodnessOfFit(counts, exact);
         console.log(
           `  ${configuration.name}, ${samplingName}: p = ${fit.pValue.toFixed(4)}, χ² = ${fit.statistic.toFixed(1)}, df = ${fit.degreesOfFreedom}, tokens from drafts ${(100 * draftShare).toFixed(1)} %`,
@@ -278,10 +286,14 @@ describe("negative controls: the same test rejects broken decoders", () => {
     const exact = target.sequenceProbabilities(prompt, LENGTH, sampling);
     for (const control of controls) {
       test(`${control.name}, ${samplingName}`, async () => {
-        const { counts } = await sampleSequences(control.drafter(), control.shape, sampling, control.verifier, control.budget?.());
+        const { counts } = await sampleSequences(control.drafter(), control.shape, sampling, {
+          verifier: control.verifier,
+          budget: control.budget?.(),
+          sequences: CONTROL_SEQUENCES,
+        });
         const fit = goodnessOfFit(counts, exact);
         console.log(
-          `  broken decoder (${control.name}, ${samplingName}): p = ${fit.pValue.toExponential(2)}, χ² = ${fit.statistic.toFixed(1)}`,
+          `  broken decoder (${control.name}, ${samplingName}): p = ${fit.pValue.toExponential(2)}, χ² = ${fit.statistic.toFixed(1)}, df = ${fit.degreesOfFreedom}`,
         );
         assert.ok(fit.pValue < SIGNIFICANCE, `the broken decoder went unnoticed: p = ${fit.pValue}`);
       });

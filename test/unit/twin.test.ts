@@ -1,6 +1,6 @@
 // The cost twin's parts (tools/twin): half-precision and Q8_0 encoding as ggml does it, the GGUF
 // header reader against node-llama-cpp's, the padding plan, and the files it writes. Whether a
-// twin computes the embedded model's function is test/model/twin.test.ts.
+// twin computes the embedded model's function is test/slow/twin.test.ts.
 import assert from "node:assert/strict";
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

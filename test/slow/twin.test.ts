@@ -1,8 +1,9 @@
 // A cost twin (tools/twin, `npm run model:twin`) computes the embedded model's function: made at
 // test time into a temporary folder and loaded by node-llama-cpp on the CPU, it gives the same
 // greedy continuations and the same logits up to F16 rounding. The tiny shape has every kind of
-// padding the real shapes need, a longer head included; test/slow/twinRealSize.test.ts checks
-// qwen2.5-0.5b (npm run test:slow).
+// padding the real shapes need, a longer head included; twinRealSize.test.ts beside it checks
+// qwen2.5-0.5b. Both run in `npm run test:slow`: writing and loading twins takes a quarter of a
+// minute even at the tiny shape.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
