@@ -230,15 +230,19 @@ export class LlamaTarget implements TargetModel {
         return [next.probabilities ? toDistribution(next.probabilities) : pointMass(next.token)];
       });
     } catch (error) {
-      // As in run(): what the sequences hold is theirs to say.
       this.onDispatch = undefined;
       working?.catch(() => undefined);
-      await streams.close(slots);
-      for (const slot of slots) {
-        const sequence = this.sequences[slot];
-        if (sequence) this.held[slot] = [...sequence.contextTokens];
-      }
+      await this.afterFailedCall(slots);
       throw error;
+    }
+  }
+
+  /** After a call that failed: these slots' streams end, and what their sequences hold is theirs to say. */
+  private async afterFailedCall(slots: readonly number[]): Promise<void> {
+    await this.streams?.close(slots);
+    for (const slot of slots) {
+      const sequence = this.sequences[slot];
+      if (sequence) this.held[slot] = [...sequence.contextTokens];
     }
   }
 
@@ -350,11 +354,10 @@ export class LlamaTarget implements TargetModel {
         ? plans.map((_, i) => this.distributionsOf(plans, outputs, i))
         : this.gather(requests, plans, outputs);
     } catch (error) {
-      // The caller learns what the work would have learned itself; what the sequences hold is theirs to say.
+      // The caller learns what the work would have learned itself.
       this.onDispatch = undefined;
       working?.catch(() => undefined);
-      await this.streams?.close(plans.map((plan) => plan.slot));
-      plans.forEach((plan) => (this.held[plan.slot] = [...plan.sequence.contextTokens]));
+      await this.afterFailedCall(plans.map((plan) => plan.slot));
       throw error;
     }
   }
