@@ -1,5 +1,6 @@
 // `npm test`: build the bundles (server tests spawn them), then run every test/**/*.test.ts
-// with Node's own runner, in two runs (test/unit/, then the rest: see below), each ending with its summary. Extra arguments filter by path substring.
+// with Node's own runner, in two runs (test/unit/, then the rest: see below), each ending with its
+// summary. Extra arguments filter by path substring.
 // `npm run test:unit` (--unit): test/unit/ alone, for fast feedback: the engine, the panel state and
 // the extension's and CLI's logic, with no build (nothing there starts a bundle). The chi-square
 // proofs of losslessness take minutes and run in `npm test` only.
@@ -44,7 +45,7 @@ function run(command, args) {
 
 if (!unit) run(process.execPath, ["scripts/build.mjs"]);
 // test/unit/ is pure in-process JavaScript (no model, no child process, no editor): its files run
-// two at a time, one per core, which takes a third off their minute (the chi-square proofs are
+// two at a time, one per core: 42 s instead of 76 s on a 2-core VM (the chi-square proofs are
 // most of it). Every other file runs one at a time. Two at once took the whole of npm test from
 // 5–7 to 4.3–4.7 minutes on a quiet 2-core machine, but one CI run of it stopped inside
 // test/cli/scripts.test.ts (which starts processes and servers) and never went on (killed at CI's
