@@ -1,9 +1,9 @@
 // A cost twin (tools/twin, `npm run model:twin`) computes the embedded model's function: made at
 // test time into a temporary folder and loaded by node-llama-cpp on the CPU, it gives the same
 // greedy continuations and the same logits up to F16 rounding. The tiny shape has every kind of
-// padding the real shapes need, a longer head included; twinRealSize.test.ts beside it checks
-// qwen2.5-0.5b. Both run in `npm run test:slow`: writing and loading twins takes a quarter of a
-// minute even at the tiny shape.
+// padding the real shapes need, a longer head included; qwen2.5-0.5b (731 MB) is a real size. One
+// fixture (the embedded model's reference) serves both. In `npm run test:slow` (CI runs it):
+// writing and loading twins takes a quarter of a minute at the tiny shape and a minute at 0.5b.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
@@ -12,7 +12,7 @@ import { shapeNamed } from "../../tools/twin/shapes";
 import { sourceShape } from "../../tools/twin/twinPlan";
 import { EMBEDDED_MODEL, F16_TOLERANCE, TwinFixture } from "../support/twinFixture";
 
-describe("a tiny cost twin computes the embedded model's function", () => {
+describe("cost twins compute the embedded model's function", () => {
   let fixture: TwinFixture;
   before(async () => {
     fixture = await TwinFixture.create();
@@ -27,6 +27,12 @@ describe("a tiny cost twin computes the embedded model's function", () => {
 
   test("the tiny twin (F16) is greedy-identical to the embedded model, logits within F16 tolerance", async (t) => {
     const measured = await fixture.compare(t, fixture.makeTwin("tiny", shapeNamed("tiny"), "F16"), { greedy: true });
+    assert.equal(measured.argmaxDisagreements, 0);
+    assert.ok(measured.maxLogitDifference <= F16_TOLERANCE, `logits differ by up to ${measured.maxLogitDifference}`);
+  });
+
+  test("the qwen2.5-0.5b twin (F16) is greedy-identical to the embedded model, logits within F16 tolerance", async (t) => {
+    const measured = await fixture.compare(t, fixture.makeTwin("qwen2.5-0.5b", shapeNamed("qwen2.5-0.5b"), "F16"), { greedy: true });
     assert.equal(measured.argmaxDisagreements, 0);
     assert.ok(measured.maxLogitDifference <= F16_TOLERANCE, `logits differ by up to ${measured.maxLogitDifference}`);
   });
