@@ -3,6 +3,7 @@ import type { Reading } from "../tokenHealing";
 import type { EvaluationOptions, SamplingOptions, SparseDistribution, TargetCapabilities, TargetModel, TargetRequest } from "../stand";
 import { isGreedy, pointMass } from "../stand";
 import { hasModelProcessEnv } from "../../../common/modelProcess";
+import { commonPrefix } from "./commonPrefix";
 import { SequencePool } from "./sequencePool";
 import { canCopySequences, copySequencePrefix } from "./sequenceCopy";
 import { PrefixSharing } from "./sharedPrefix";
@@ -201,8 +202,7 @@ export class LlamaTarget implements TargetModel {
       const last = context[context.length - 1];
       if (draft.size !== 1 || !held || last === undefined || held.length !== context.length - 1) return undefined;
       // run() says why a context does not fit.
-      if (context.length > this.context.contextSize) return undefined;
-      for (let i = held.length - 1; i >= 0; i--) if (held[i] !== context[i]) return undefined;
+      if (context.length > this.context.contextSize || commonPrefix(held, context) !== held.length) return undefined;
       // Alike contexts are read once (shareContextEnds), which only run() does.
       for (let j = 0; j < index; j++) if (sameTokens(context, requests[j]?.context ?? [])) return undefined;
       tokens.push(last);
@@ -227,7 +227,7 @@ export class LlamaTarget implements TargetModel {
       if (working) await working;
       return nexts.map((next, i) => {
         this.held[slots[i] ?? -1]?.push(lastTokens[i] ?? 0);
-        return [next.probabilities ? toDistribution(next.probabilities) : pointMass(next.token)];
+        return [distributionOf(next)];
       });
     } catch (error) {
       this.onDispatch = undefined;
@@ -430,8 +430,7 @@ export class LlamaTarget implements TargetModel {
         `${String(context.length + chain.length)} tokens do not fit the context of ${String(this.context.contextSize)} tokens`,
       );
     }
-    let keep = 0;
-    while (keep < held.length && keep < context.length && held[keep] === context[keep]) keep++;
+    let keep = commonPrefix(held, context);
     // The distribution after the context needs its last token evaluated in this call.
     if (keep === context.length) keep--;
     const outputs = chain.length + 1;
@@ -681,7 +680,13 @@ function sameTokens(a: readonly number[], b: readonly number[]): boolean {
 
 /** The sampler's distribution at one of the plan's outputs. */
 function distributionAt(plan: Plan, outputs: ControlledOutput, output: number): SparseDistribution {
-  const next = outputs[plan.outputFrom + output]?.next;
+  return distributionOf(outputs[plan.outputFrom + output]?.next);
+}
+
+/** What a position read (controlledEvaluate's output or a stream's step): its probabilities, or its token when greedy. */
+function distributionOf(
+  next: { readonly probabilities?: Map<Token, number>; readonly token?: Token | null } | undefined,
+): SparseDistribution {
   if (next?.probabilities) return toDistribution(next.probabilities);
   if (next?.token != null) return pointMass(next.token);
   throw new Error("the model returned no next-token distribution");

@@ -1,4 +1,5 @@
 import type { DraftTree, TargetRequest } from "../stand";
+import { commonPrefix } from "./commonPrefix";
 
 /** llama.cpp's LLAMA_MAX_SEQ: one context holds at most this many sequences (measured: 257 fails). */
 export const MAX_CONTEXT_SEQUENCES = 256;
@@ -71,7 +72,7 @@ export class SequencePool {
       );
     }
     const kept = this.slotsOf(trajectory)
-      .map((slot) => ({ slot, keep: Math.max(0, Math.min(sharedPrefix(held[slot] ?? [], context), context.length - 1)) }))
+      .map((slot) => ({ slot, keep: Math.max(0, Math.min(commonPrefix(held[slot] ?? [], context), context.length - 1)) }))
       .sort((a, b) => b.keep - a.keep || a.slot - b.slot);
     const home = kept[0];
     if (!home) throw new RangeError(`trajectory ${String(trajectory)} has no context sequence`);
@@ -82,10 +83,4 @@ export class SequencePool {
         : { slot, keep: home.keep, copyFrom: home.slot, path };
     });
   }
-}
-
-function sharedPrefix(a: readonly number[], b: readonly number[]): number {
-  let shared = 0;
-  while (shared < a.length && shared < b.length && a[shared] === b[shared]) shared++;
-  return shared;
 }

@@ -6,6 +6,7 @@
 // (sequenceCopy.ts), and a sequence that already holds what another needs is copied from.
 import type { LlamaContextSequence, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import type { TargetRequest } from "../stand";
+import { commonPrefix } from "./commonPrefix";
 import { copySequencePrefix } from "./sequenceCopy";
 
 /**
@@ -151,14 +152,6 @@ function groupOn(members: readonly Member[], length: number, minShared: number):
   const beneficiaries = members.filter((member) => member !== leader && length - member.start >= minShared);
   const saved = beneficiaries.reduce((sum, member) => sum + length - member.start, 0);
   return { leader, length, beneficiaries, saved };
-}
-
-/** How many first tokens `a` and `b` share, up to `limit`. */
-function commonPrefix(a: readonly number[], b: readonly number[], limit: number): number {
-  const end = Math.min(a.length, b.length, limit);
-  let i = 0;
-  while (i < end && a[i] === b[i]) i++;
-  return i;
 }
 
 /**
