@@ -16,13 +16,15 @@ function findTests(directory) {
   });
 }
 
+/** A folder of test/, as the paths findTests returns start with it. */
+const suite = (folder) => join("test", folder) + "/";
 const STATISTICAL_TESTS = [join("test", "unit", "lossless.test.ts")];
 // Suites of their own, which npm test leaves out and CI runs after it: test/models/ (the fixture
 // models with real tokenizers, `npm run test:models`: it builds about 1 GB of fixtures on its first
 // run) and test/slow/ (`npm run test:slow`: the real-size cost twin, the benchmark scripts and the
 // GPU kit, the chi-square proof of tree drafts on the real model, and the editor and checks round
 // trips in code-server: several minutes).
-const SEPARATE_SUITES = ["models", "slow"].map((folder) => join("test", folder) + "/");
+const SEPARATE_SUITES = ["models", "slow"].map(suite);
 
 const unit = process.argv.includes("--unit");
 const filters = process.argv.slice(2).filter((argument) => argument !== "--unit");
@@ -52,9 +54,9 @@ if (!unit) run(process.execPath, ["scripts/build.mjs"]);
 // limit, nothing reported); one at a time has always finished.
 // A file that has not ended after FILE_TIMEOUT_MS (the longest take a minute or two) is stopped and
 // reported by name, so a test that hangs fails CI with its name instead of running out its time.
-const slowOnly = files.every((file) => file.startsWith(join("test", "slow") + "/"));
+const slowOnly = files.every((file) => file.startsWith(suite("slow")));
 const FILE_TIMEOUT_MS = (slowOnly ? 20 : 10) * 60_000;
-const inProcess = files.filter((file) => file.startsWith(join("test", "unit") + "/"));
+const inProcess = files.filter((file) => file.startsWith(suite("unit")));
 const withProcesses = files.filter((file) => !inProcess.includes(file));
 for (const [group, concurrency] of [
   [inProcess, 2],
