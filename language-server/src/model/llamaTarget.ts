@@ -196,11 +196,13 @@ export class LlamaTarget implements TargetModel {
    */
   private plainStepTokens(requests: readonly TargetRequest[], reading: GenerateNext): number[] | undefined {
     if (!this.streams || this.stepWidth !== undefined || !GenerationStreams.canStream(reading)) return undefined;
+    // Any draft first, before comparing any context: a step with one goes to run(), which compares them again.
+    if (requests.some(({ draft }) => draft.size !== 1)) return undefined;
     const tokens: number[] = [];
-    for (const [index, { trajectory, context, draft }] of requests.entries()) {
+    for (const [index, { trajectory, context }] of requests.entries()) {
       const held = this.held[trajectory];
       const last = context[context.length - 1];
-      if (draft.size !== 1 || !held || last === undefined || held.length !== context.length - 1) return undefined;
+      if (!held || last === undefined || held.length !== context.length - 1) return undefined;
       // run() says why a context does not fit.
       if (context.length > this.context.contextSize || commonPrefix(held, context) !== held.length) return undefined;
       // Alike contexts are read once (shareContextEnds), which only run() does.
