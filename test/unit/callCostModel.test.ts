@@ -70,6 +70,42 @@ describe("call cost model", () => {
     assert.ok(planned < 2.3, `the plan prices a two-token draft at ${planned.toFixed(2)}× a plain call`);
   });
 
+  test("draft calls the linear fit cannot price are priced by what they cost: each shape within 10 % of its truth", () => {
+    // Four trajectories; a draft's cost is not linear in its tokens (as on a CPU, where a batch's
+    // cost steps with its size): no line through (0, 10) and (32, 60) passes within 25 % of
+    // (8, 30), so the fit alone misprices one shape or more by a quarter.
+    const truth = new Map([
+      [0, 10],
+      [8, 30],
+      [32, 60],
+    ]);
+    const model = new CallCostModel();
+    // Runs of one shape, as the budget drafts: plain calls, then two-token drafts, then eight-token ones.
+    for (let round = 0; round < 20; round++) {
+      for (const draftTokens of [0, 8, 0, 32]) {
+        for (let i = 0; i < 10; i++) model.record(4, draftTokens, truth.get(draftTokens) ?? NaN);
+        // After the first rounds, at every point of the cycle, every shape.
+        if (round < 10) continue;
+        for (const [shape, milliseconds] of truth) {
+          const priced = model.cost(4, shape);
+          assert.ok(
+            Math.abs(priced - milliseconds) < 0.1 * milliseconds,
+            `round ${round}, after ${draftTokens}-token calls: a call with ${shape} draft tokens is priced at ${priced.toFixed(1)} ms, truth ${milliseconds}`,
+          );
+        }
+      }
+    }
+    // A shape not seen yet is priced with what drafts of every shape cost against the fit: more
+    // than a plain call and less than the dearest draft seen.
+    const unseen = model.cost(4, 16);
+    assert.ok(unseen > model.cost(4, 0) && unseen < model.cost(4, 32), `a call with 16 draft tokens is priced at ${unseen.toFixed(1)} ms`);
+    // Where drafting stops, the calibration fades: after a few hundred plain calls a draft is
+    // priced by the fit again (about 21 ms here), so a budget that stopped drafting tries again.
+    for (let i = 0; i < 500; i++) model.record(4, 0, 10);
+    const faded = model.cost(4, 8);
+    assert.ok(faded < 0.8 * 30, `after 500 plain calls, a call with 8 draft tokens is priced at ${faded.toFixed(1)} ms`);
+  });
+
   test("the solver pivots past a zero on the diagonal and refuses a singular system", () => {
     // 0·x + 2·y = 4, 3·x + 1·y = 5 → x = 1, y = 2 (needs a row swap).
     const solution = solveLinear([0, 2, 3, 1], [4, 5]);

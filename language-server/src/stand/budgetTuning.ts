@@ -38,7 +38,20 @@ export const BUDGET_TUNING = {
      * before it. Its noise does not reach the plan, which compares prices at one load.
      */
     loadSmoothing: 0.3,
-    /** Calls before the load factor moves: until then the fit itself is still settling. */
+    /**
+     * Weight of the newest draft call in the calibration of draft prices (what draft calls of a
+     * shape cost against the fit's price): small, since drafts may be rare and one slow stretch
+     * must not price drafting out for long. A call the outlier clip caught is not learned from.
+     */
+    draftCalibrationSmoothing: 0.1,
+    /**
+     * Per call without drafts, how much of a draft calibration's distance from 1 remains (a
+     * half-life of about 70 plain calls). A budget that stopped drafting because drafts were
+     * dear learns nothing more about them; were an old calibration trusted for ever, one bad
+     * stretch (a busy moment, a graph being rebuilt) could keep it from drafting where drafts pay.
+     */
+    draftCalibrationFade: 0.99,
+    /** Calls before the load factor and the draft calibration move: until then the fit itself is still settling. */
     loadWarmUp: 16,
     /**
      * A call counts as at most this many times its predicted cost (and at least its inverse): on

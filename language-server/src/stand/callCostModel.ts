@@ -18,6 +18,21 @@ function features(sequences: number, draftTokens: number, reshapes: number): num
   return [1, sequences, draftTokens, sequences + draftTokens > 1 ? 1 : 0, reshapes];
 }
 
+/** What draft calls of a shape cost against the fit's price, and when it was learned. */
+interface Calibration {
+  readonly ratio: number;
+  /** CallCostModel's count of plain calls when it was learned. */
+  readonly plainCallsAt: number;
+}
+
+/**
+ * Names a call's shape in the per-shape draft calibration: a number, since the plans price
+ * several shapes a step and a string key would allocate for each.
+ */
+function shapeKey(sequences: number, draftTokens: number): number {
+  return sequences * 2 ** 24 + draftTokens;
+}
+
 /**
  * A fitted model's milliseconds for a call, never zero or negative: features() · coefficients,
  * written out because the plans price a call several times a step, and the array cost more than the sum.
@@ -45,6 +60,14 @@ function predict(coefficients: Coefficients, sequences: number, draftTokens: num
  * stop drafting on a machine that is quiet again (and draft too much after a quiet moment on a
  * busy one). So what a draft costs is, in effect, a ratio to the plain calls around it.
  *
+ * A draft call's price is also calibrated by what such calls did cost: the measured to predicted
+ * ratio of the recent draft calls of the same shape (or of any shape, for one not seen yet)
+ * multiplies the fit's price. The fit is linear in the draft tokens, and the budget drafts where
+ * its price looks best, so the calls it drafts are those the fit prices most optimistically:
+ * on the embedded model at N = 16 on a 2-core CPU, calls drafting two tokens per trajectory cost
+ * 5 % more than priced (168 calls) and four tokens 29 % more (19 calls), which made a 0.98× loss
+ * look like a 1.03× gain.
+ *
  * The last two terms are real:
  * - on a CPU, llama.cpp's first extra token in a batch costs far more than the ones after it (a
  *   one-token batch takes a faster path), so a draft pays only if it is long enough;
@@ -64,6 +87,11 @@ export class CallCostModel implements CallCost {
   private previous: { sequences: number; draftTokens: number } | undefined;
   /** How much slower calls run now than the fit predicts: a running mean over the last few calls. */
   private load = 1;
+  /** How much more draft calls cost than the fit predicts, at the load: over all of them, and per shape. */
+  private draftCalibration: Calibration = { ratio: 1, plainCallsAt: 0 };
+  private readonly draftCalibrationByShape = new Map<number, Calibration>();
+  /** Calls without drafts recorded, the clock by which a calibration fades. */
+  private plainCalls = 0;
 
   constructor(private readonly tuning: Tuning<"cost"> = BUDGET_TUNING.cost) {
     this.fit = new DecayedLeastSquares(TERMS.length, tuning.decay);
@@ -78,9 +106,15 @@ export class CallCostModel implements CallCost {
     // budget then stops drafting, which stops it learning that drafts are cheap again. So a call
     // counts as at most outlierRatio times what the model predicts (and at least 1/outlierRatio)
     // from the second call on. A lasting change of speed still moves the load within a few calls.
-    const expected = this.observations > 0 ? this.load * predict(this.coefficients(), sequences, draftTokens, reshapes) : milliseconds;
+    // Not fitted before the first call, which sets the prior's scale.
+    const fitted = this.observations > 0 ? this.load * predict(this.coefficients(), sequences, draftTokens, reshapes) : milliseconds;
+    const expected = fitted * this.calibration(sequences, draftTokens);
     const { outlierRatio } = this.tuning;
     const measured = Math.min(Math.max(milliseconds, expected / outlierRatio), expected * outlierRatio);
+    // A call clipped as an outlier says what the scheduler did, not what drafts cost.
+    const clipped = measured !== milliseconds;
+    if (draftTokens === 0) this.plainCalls++;
+    else if (this.observations >= this.tuning.loadWarmUp && !clipped) this.calibrate(sequences, draftTokens, measured / fitted);
     // Divided by the load before this call, so that a call's own surprise is fitted, not absorbed.
     const unloaded = measured / this.load;
     this.fit.add(features(sequences, draftTokens, reshapes), unloaded);
@@ -102,7 +136,7 @@ export class CallCostModel implements CallCost {
 
   /** Estimated milliseconds of a call of this shape in a run of calls of the same shape (relative units before any data). */
   cost(sequences: number, draftTokens: number): number {
-    return this.load * predict(this.coefficients(), sequences, draftTokens, 0);
+    return this.load * predict(this.coefficients(), sequences, draftTokens, 0) * this.calibration(sequences, draftTokens);
   }
 
   /**
@@ -116,8 +150,30 @@ export class CallCostModel implements CallCost {
     const load = this.load;
     return (sequences, draftTokens) => {
       const reshapes = this.reshapes(sequences, draftTokens) * (draftTokens > 0 ? 2 : 1);
-      return load * predict(coefficients, sequences, draftTokens, reshapes);
+      return load * predict(coefficients, sequences, draftTokens, reshapes) * this.calibration(sequences, draftTokens);
     };
+  }
+
+  /** The factor on the fit's price of a call of this shape: 1 without drafts. */
+  private calibration(sequences: number, draftTokens: number): number {
+    if (draftTokens === 0) return 1;
+    return this.faded(this.draftCalibrationByShape.get(shapeKey(sequences, draftTokens)) ?? this.draftCalibration);
+  }
+
+  /** Learns from a draft call, not an outlier, that cost `ratio` times the fit's price. */
+  private calibrate(sequences: number, draftTokens: number, ratio: number): void {
+    const smoothing = this.tuning.draftCalibrationSmoothing;
+    const key = shapeKey(sequences, draftTokens);
+    // A shape's first call starts from what draft calls of every shape have cost.
+    const shape = this.faded(this.draftCalibrationByShape.get(key) ?? this.draftCalibration);
+    this.draftCalibrationByShape.set(key, { ratio: (1 - smoothing) * shape + smoothing * ratio, plainCallsAt: this.plainCalls });
+    const all = this.faded(this.draftCalibration);
+    this.draftCalibration = { ratio: (1 - smoothing) * all + smoothing * ratio, plainCallsAt: this.plainCalls };
+  }
+
+  /** A calibration's ratio, faded towards 1 by the plain calls since it was learned (see BUDGET_TUNING.cost.draftCalibrationFade). */
+  private faded({ ratio, plainCallsAt }: Calibration): number {
+    return 1 + (ratio - 1) * this.tuning.draftCalibrationFade ** (this.plainCalls - plainCallsAt);
   }
 
   /** The fit, refreshed every refitInterval observations. */
