@@ -163,12 +163,14 @@ export class CallCostModel implements CallCost {
   /** Learns from a draft call, not an outlier, that cost `ratio` times the fit's price. */
   private calibrate(sequences: number, draftTokens: number, ratio: number): void {
     const smoothing = this.tuning.draftCalibrationSmoothing;
+    const learned = (calibration: Calibration): Calibration => ({
+      ratio: (1 - smoothing) * this.faded(calibration) + smoothing * ratio,
+      plainCallsAt: this.plainCalls,
+    });
     const key = shapeKey(sequences, draftTokens);
     // A shape's first call starts from what draft calls of every shape have cost.
-    const shape = this.faded(this.draftCalibrationByShape.get(key) ?? this.draftCalibration);
-    this.draftCalibrationByShape.set(key, { ratio: (1 - smoothing) * shape + smoothing * ratio, plainCallsAt: this.plainCalls });
-    const all = this.faded(this.draftCalibration);
-    this.draftCalibration = { ratio: (1 - smoothing) * all + smoothing * ratio, plainCallsAt: this.plainCalls };
+    this.draftCalibrationByShape.set(key, learned(this.draftCalibrationByShape.get(key) ?? this.draftCalibration));
+    this.draftCalibration = learned(this.draftCalibration);
   }
 
   /** A calibration's ratio, faded towards 1 by the plain calls since it was learned (see BUDGET_TUNING.cost.draftCalibrationFade). */
