@@ -110,8 +110,8 @@ export class LlamaTarget implements TargetModel {
   /** Called when node-llama-cpp hands the next batch to its native thread (see create). */
   private onDispatch: (() => void) | undefined;
   private readonly sharing: PrefixSharing | undefined;
-  /** Plain steps of a chain pool run through these (see GenerationStreams); undefined with trees. */
-  private readonly streams: GenerationStreams | undefined;
+  /** Plain steps run through these (see GenerationStreams): on branch 0's sequences, with trees. */
+  private readonly streams: GenerationStreams;
 
   private constructor(
     readonly context: LlamaContext,
@@ -128,7 +128,7 @@ export class LlamaTarget implements TargetModel {
     const trees = treeBranches > 1 && sequences.every(canCopySequences);
     // A tree pool moves a trajectory between its sequences; prefix sharing assumes one sequence per trajectory.
     this.sharing = sharePrefixes && treeBranches === 1 ? PrefixSharing.for(sequences, this.held) : undefined;
-    this.streams = treeBranches === 1 ? new GenerationStreams(sequences) : undefined;
+    this.streams = new GenerationStreams(sequences);
     // A padded batch is one pass; a step padded to a fixed width pads every drafting trajectory itself.
     this.capabilities = { trees, treeBranches: trees ? treeBranches : 1, padsToLongestDraft: batchesDrafts && stepWidth === undefined };
     listen(() => this.onDispatch?.());
@@ -195,7 +195,7 @@ export class LlamaTarget implements TargetModel {
    * (a 2 ms step) building them cost 20–40 µs a step. Undefined for any other step.
    */
   private plainStepTokens(requests: readonly TargetRequest[], reading: GenerateNext): number[] | undefined {
-    if (!this.streams || this.stepWidth !== undefined || !GenerationStreams.canStream(reading)) return undefined;
+    if (this.stepWidth !== undefined || !GenerationStreams.canStream(reading)) return undefined;
     // Any draft first, before comparing any context: a step with one goes to run(), which compares them again.
     if (requests.some(({ draft }) => draft.size !== 1)) return undefined;
     const tokens: number[] = [];
@@ -220,7 +220,6 @@ export class LlamaTarget implements TargetModel {
     { signal, meanwhile }: EvaluationOptions,
   ): Promise<SparseDistribution[][]> {
     const streams = this.streams;
-    if (!streams) throw new Error("a plain step needs the generation streams");
     signal?.throwIfAborted();
     const slots = requests.map((request) => request.trajectory);
     const working = meanwhile && this.runWhenDispatched(meanwhile);
@@ -241,7 +240,7 @@ export class LlamaTarget implements TargetModel {
 
   /** After a call that failed: these slots' streams end, and what their sequences hold is theirs to say. */
   private async afterFailedCall(slots: readonly number[]): Promise<void> {
-    await this.streams?.close(slots);
+    await this.streams.close(slots);
     for (const slot of slots) {
       const sequence = this.sequences[slot];
       if (sequence) this.held[slot] = [...sequence.contextTokens];
@@ -332,10 +331,10 @@ export class LlamaTarget implements TargetModel {
     if (this.stepWidth !== undefined) this.padToStepWidth(plans, this.stepWidth);
     else if (this.capabilities.padsToLongestDraft && plans.length > 1) this.pad(plans);
     const streams = this.streams;
-    const streamed = streams !== undefined && plans.every((plan) => this.streamable(plan));
+    const streamed = plans.every((plan) => this.streamable(plan));
     // Erase every rejected tail first, then queue all evaluations together so they share a batch.
-    // Most steps of plain decoding erase nothing, and then skip the awaits. A tree's other branches
-    // then copy their home's kept prefix (see SequencePool).
+    // Most steps of plain decoding erase nothing, and then skip the awaits. Branches
+    // then copy the kept prefix from the trajectory's sequence that held most (see SequencePool).
     if (plans.some((plan) => this.erases(plan)))
       await Promise.all(
         plans.filter((plan) => plan.copyFrom === undefined).map((plan) => this.truncate(plan.slot, plan.sequence, plan.keep)),
@@ -379,14 +378,14 @@ export class LlamaTarget implements TargetModel {
     await Promise.all(
       this.pool.slotsOf(trajectory).map(async (slot) => {
         const sequence = this.sequences[slot];
-        await this.streams?.close([slot]);
+        await this.streams.close([slot]);
         if (sequence) await this.truncate(slot, sequence, 0);
       }),
     );
   }
 
   async dispose(): Promise<void> {
-    await this.streams?.close();
+    await this.streams.close();
     await this.context.dispose();
   }
 
@@ -453,7 +452,7 @@ export class LlamaTarget implements TargetModel {
     };
   }
 
-  /** One plan per branch of the request's draft (a chain is one branch), the trajectory's home sequence first. */
+  /** One plan per branch of the request's draft (a chain is one branch), the first on branch 0's sequence. */
   private planTree(request: TargetRequest, index: number, generateNext: (output: number) => GenerateNext): Plan[] {
     const { trajectory, context, draft } = request;
     if (trajectory < 0 || trajectory >= this.pool.trajectories) {
@@ -485,12 +484,14 @@ export class LlamaTarget implements TargetModel {
     });
   }
 
-  /** Gives a tree's other branch its home's kept prefix, if the plan says so (see SequencePool). */
+  /** Gives a branch's sequence the kept prefix of the sequence that held most, if the plan says so (see SequencePool). */
   private async copyPrefix(plan: Plan): Promise<void> {
     const from = plan.copyFrom;
     if (from === undefined) return;
     const source = this.sequences[from];
     if (!source) throw new RangeError(`slot ${String(from)} has no context sequence`);
+    // A stream reads where its sequence ends; one started on what the copy replaces starts again.
+    await this.streams.close([plan.slot]);
     if (!(await copySequencePrefix(source, plan.sequence, plan.keep)))
       throw new Error(
         `copying ${String(plan.keep)} tokens between context sequences did not leave exactly them (the internal copy changed?)`,

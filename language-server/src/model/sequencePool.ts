@@ -31,10 +31,17 @@ export interface BranchPlacement {
 /**
  * Each trajectory's context sequences: `branches` of them, so that a draft tree is verified by
  * evaluating each root-to-leaf branch on its own sequence, all in one batched decode. Before a step,
- * the sequence that shares most of the committed context is the trajectory's home: it takes the first
- * branch, and every other branch's sequence gets the home's kept prefix by a sequence copy (unless
- * it holds that prefix already). After verification nothing moves: the branch that held the accepted
- * path shares the most with the next context, so it is the next step's home (a role swap, not a copy).
+ * the sequence that shares most of the committed context is the trajectory's source: every branch's
+ * sequence that lacks its prefix gets it by a sequence copy.
+ *
+ * The sequences are laid out branch by branch (slot = branch × trajectories + trajectory), and a
+ * draft's first branch, which a step without a draft evaluates alone, always goes to the
+ * trajectory's sequence of branch 0 (copied into from the source when another branch held the
+ * accepted path). So such steps use consecutive sequences, 0 to N − 1, as a chain pool's do:
+ * llama.cpp computes a batch's attention over every KV stream between its lowest and highest
+ * sequence, and splits it at gaps, so with each trajectory's branches side by side and the home
+ * wherever the last accepted path was, plain steps of 16 trajectories with 8 branches took 20.7 ms
+ * against a chain pool's 11.2 ms on the embedded model (4: 6.2 against 4.2 ms).
  */
 export class SequencePool {
   constructor(
@@ -54,15 +61,16 @@ export class SequencePool {
     return this.trajectories * this.branches;
   }
 
-  /** The slots (sequence indices) of a trajectory. */
+  /** The slots (sequence indices) of a trajectory, branch 0's first. */
   slotsOf(trajectory: number): number[] {
-    return Array.from({ length: this.branches }, (_, branch) => trajectory * this.branches + branch);
+    return Array.from({ length: this.branches }, (_, branch) => branch * this.trajectories + trajectory);
   }
 
   /**
-   * Places each branch of the request's draft on a sequence of its trajectory, the home first.
-   * `held[slot]` is what each sequence holds. At least the context's last token is re-evaluated, as
-   * its distribution is the root's.
+   * Places each branch of the request's draft on a sequence of its trajectory: the first on branch
+   * 0's, the others on the rest, those that hold most of the context first. `held[slot]` is what
+   * each sequence holds. At least the context's last token is re-evaluated, as its distribution is
+   * the root's.
    */
   place({ trajectory, context, draft }: TargetRequest, held: readonly (readonly number[])[]): BranchPlacement[] {
     const branches = branchesOf(draft);
@@ -71,16 +79,19 @@ export class SequencePool {
         `a draft with ${String(branches.length)} branches needs as many context sequences; trajectory ${String(trajectory)} has ${String(this.branches)}`,
       );
     }
-    const kept = this.slotsOf(trajectory)
-      .map((slot) => ({ slot, keep: Math.max(0, Math.min(commonPrefix(held[slot] ?? [], context), context.length - 1)) }))
-      .sort((a, b) => b.keep - a.keep || a.slot - b.slot);
-    const home = kept[0];
-    if (!home) throw new RangeError(`trajectory ${String(trajectory)} has no context sequence`);
+    const [first, ...others] = this.slotsOf(trajectory).map((slot) => ({
+      slot,
+      keep: Math.max(0, Math.min(commonPrefix(held[slot] ?? [], context), context.length - 1)),
+    }));
+    if (!first) throw new RangeError(`trajectory ${String(trajectory)} has no context sequence`);
+    others.sort((a, b) => b.keep - a.keep || a.slot - b.slot);
+    const source = others[0] && others[0].keep > first.keep ? others[0] : first;
+    const order = [first, ...others];
     return branches.map((path, branch) => {
-      const { slot, keep } = kept[branch] ?? home;
-      return keep >= home.keep
-        ? { slot, keep: home.keep, copyFrom: undefined, path }
-        : { slot, keep: home.keep, copyFrom: home.slot, path };
+      const { slot, keep } = order[branch] ?? first;
+      return keep >= source.keep
+        ? { slot, keep: source.keep, copyFrom: undefined, path }
+        : { slot, keep: source.keep, copyFrom: source.slot, path };
     });
   }
 }
