@@ -118,6 +118,48 @@ describe("STAND on the embedded model", () => {
     });
   }
 
+  test("when candidates finish early, the others move to consecutive sequences and decode as before, and so do the moved-out ones next time", async () => {
+    const target = await LlamaTarget.create(model, { trajectories: 4, contextSize: 256, threads: 1 });
+    try {
+      const decoder = new Decoder({
+        target,
+        drafter: standDrafter(new NgramTable()),
+        shape: DraftShape.chain(4),
+        budget: DraftBudget.for(target),
+      });
+      // Trajectories 0 and 2 stop after a few tokens, which leaves 1 and 3 with a gap between them.
+      const stops = new Map([
+        [0, 3],
+        [2, 6],
+      ]);
+      const early = await decoder.decode({
+        prompts,
+        maxTokens: MAX_TOKENS,
+        sampling: greedySampling,
+        seed: 3,
+        stopTokens,
+        stopAt: (trajectory, generated) => {
+          const stop = stops.get(trajectory);
+          return stop !== undefined && generated.length >= stop ? stop : undefined;
+        },
+      });
+      assert.deepEqual(
+        early.trajectories.map((trajectory) => trajectory.tokens),
+        greedy.map((tokens, trajectory) => tokens.slice(0, stops.get(trajectory) ?? tokens.length)),
+      );
+      const groups = [target.groupOf(1), target.groupOf(3)].sort((a, b) => a - b);
+      assert.equal((groups[1] ?? 0) - (groups[0] ?? 0), 1, `trajectories 1 and 3 ended in groups ${groups.join(" and ")}`);
+      // The displaced trajectories' sequences now hold another context: the next decode must not read it as theirs.
+      const again = await decoder.decode({ prompts, maxTokens: MAX_TOKENS, sampling: greedySampling, seed: 3, stopTokens });
+      assert.deepEqual(
+        again.trajectories.map((trajectory) => trajectory.tokens),
+        greedy,
+      );
+    } finally {
+      await target.dispose();
+    }
+  });
+
   test("at T = 0 with every step padded to one width, STAND reproduces plain greedy decoding (N = 1 and 4)", async () => {
     for (const trajectories of [1, 4]) {
       const target = await LlamaTarget.create(model, { trajectories, contextSize: 256, threads: 1, stepWidth: 5 });

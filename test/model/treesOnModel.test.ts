@@ -82,6 +82,43 @@ describe("draft trees on the embedded model", () => {
     }
   });
 
+  test("when candidates finish early, the others' branches move to consecutive sequences and decode as before", async () => {
+    const target = await LlamaTarget.create(model, { trajectories: 4, contextSize: 256, threads: 1, treeBranches: TREE.leaves });
+    try {
+      const table = new NgramTable();
+      // Trajectories 0 and 2 stop after a few tokens, which leaves 1 and 3 with a gap between them.
+      const stops = new Map([
+        [0, 3],
+        [2, 6],
+      ]);
+      // The second decode warms up the table, so that the trajectories that move verify trees.
+      for (let run = 0; run < 2; run++) {
+        const decoder = new Decoder({ target, drafter: standDrafter(table), shape: TREE });
+        const result = await decoder.decode({
+          prompts,
+          maxTokens: MAX_TOKENS,
+          sampling: greedySampling,
+          seed: 3,
+          stopTokens,
+          stopAt: (trajectory, generated) => {
+            const stop = stops.get(trajectory);
+            return stop !== undefined && generated.length >= stop ? stop : undefined;
+          },
+        });
+        assert.deepEqual(
+          result.trajectories.map((trajectory) => trajectory.tokens),
+          greedy.map((tokens, trajectory) => tokens.slice(0, stops.get(trajectory) ?? tokens.length)),
+          `run ${String(run)}`,
+        );
+        assert.ok(run === 0 || result.statistics.accepted > 0, "no draft was accepted, so the moved branches were never read");
+        const groups = [target.groupOf(1), target.groupOf(3)].sort((a, b) => a - b);
+        assert.equal((groups[1] ?? 0) - (groups[0] ?? 0), 1, `trajectories 1 and 3 ended in groups ${groups.join(" and ")}`);
+      }
+    } finally {
+      await target.dispose();
+    }
+  });
+
   for (const trajectories of [1, 4]) {
     test(`at T = 0 tree drafts reproduce plain greedy decoding token for token (N = ${trajectories})`, async () => {
       const target = await LlamaTarget.create(model, { trajectories, contextSize: 256, threads: 1, treeBranches: TREE.leaves });

@@ -8,6 +8,7 @@ import { SequencePool } from "./sequencePool";
 import { canCopySequences, copySequencePrefix } from "./sequenceCopy";
 import { PrefixSharing } from "./sharedPrefix";
 import { GenerationStreams } from "./generationStreams";
+import { TrajectoryPacking, type TrajectoryMove } from "./trajectoryPacking";
 
 type ControlledInput = Parameters<LlamaContextSequence["controlledEvaluate"]>[0];
 type ControlledOutput = Awaited<ReturnType<LlamaContextSequence["controlledEvaluate"]>>;
@@ -107,6 +108,8 @@ export class LlamaTarget implements TargetModel {
   /** Tokens held in each sequence's KV cache, as far as we put them there (by slot). */
   private readonly held: number[][];
   private readonly pool: SequencePool;
+  /** Which of the pool's groups of sequences each trajectory uses: a call's trajectories sit in consecutive ones. */
+  private readonly packing: TrajectoryPacking;
   /** Called when node-llama-cpp hands the next batch to its native thread (see create). */
   private onDispatch: (() => void) | undefined;
   private readonly sharing: PrefixSharing | undefined;
@@ -125,6 +128,7 @@ export class LlamaTarget implements TargetModel {
   ) {
     this.held = sequences.map(() => []);
     this.pool = new SequencePool(sequences.length / treeBranches, treeBranches);
+    this.packing = new TrajectoryPacking(this.pool.trajectories);
     const trees = treeBranches > 1 && sequences.every(canCopySequences);
     // A tree pool moves a trajectory between its sequences; prefix sharing assumes one sequence per trajectory.
     this.sharing = sharePrefixes && treeBranches === 1 ? PrefixSharing.for(sequences, this.held) : undefined;
@@ -177,14 +181,63 @@ export class LlamaTarget implements TargetModel {
     return this.context.contextSize;
   }
 
-  evaluate(
+  async evaluate(
     requests: readonly TargetRequest[],
     sampling: SamplingOptions,
     options: EvaluationOptions = {},
   ): Promise<SparseDistribution[][]> {
+    const placed = await this.packTrajectories(requests);
     const generateNext = samplerOutput(sampling);
-    const lastTokens = this.plainStepTokens(requests, generateNext);
-    return lastTokens ? this.plainStep(requests, lastTokens, generateNext, options) : this.run(requests, () => generateNext, options);
+    const lastTokens = this.plainStepTokens(placed, generateNext);
+    return lastTokens ? this.plainStep(placed, lastTokens, generateNext, options) : this.run(placed, () => generateNext, options);
+  }
+
+  /** The group of context sequences a trajectory uses now (see TrajectoryPacking); its sequences are the pool's for that group. */
+  groupOf(trajectory: number): number {
+    return this.packing.group(trajectory);
+  }
+
+  /**
+   * The requests with each trajectory's group of sequences in place of the trajectory (what the
+   * rest of the target calls a trajectory), after moving the call's trajectories into
+   * consecutive groups (see TrajectoryPacking).
+   */
+  private async packTrajectories(requests: readonly TargetRequest[]): Promise<readonly TargetRequest[]> {
+    const moves = this.packing.pack(requests.map((request) => request.trajectory));
+    for (const move of moves) {
+      const context = requests.find((request) => request.trajectory === move.trajectory)?.context ?? [];
+      await this.move(move, context);
+    }
+    if (requests.every((request) => this.packing.group(request.trajectory) === request.trajectory)) return requests;
+    return requests.map((request) => ({ ...request, trajectory: this.packing.group(request.trajectory) }));
+  }
+
+  /**
+   * Copies what a moving trajectory's old group holds of its context (with trees, from the
+   * sequence that holds most) into the first sequence of its new group. The displaced trajectory gets the
+   * old group as it is: `held` says what each sequence holds, so its next call evaluates what differs.
+   */
+  private async move({ from, to }: TrajectoryMove, context: readonly number[]): Promise<void> {
+    const [destination] = this.pool.slotsOf(to);
+    const target = destination === undefined ? undefined : this.sequences[destination];
+    if (destination === undefined || !target) throw new RangeError(`group ${String(to)} has no context sequence`);
+    let source = -1;
+    let length = 0;
+    for (const slot of this.pool.slotsOf(from)) {
+      const shared = commonPrefix(this.held[slot] ?? [], context);
+      if (shared > length) ({ source, length } = { source: slot, length: shared });
+    }
+    const sequence = this.sequences[source];
+    // The displaced trajectory's stream, if it had one, read a sequence that now holds another context.
+    await this.streams.close([destination]);
+    if (length === 0 || !sequence) return;
+    if (!(await copySequencePrefix(sequence, target, length))) {
+      this.held[destination] = [...target.contextTokens];
+      throw new Error(
+        `moving a trajectory between context sequences did not leave exactly its ${String(length)} tokens (the internal copy changed?)`,
+      );
+    }
+    this.held[destination] = (this.held[source] ?? []).slice(0, length);
   }
 
   /**
@@ -280,6 +333,7 @@ export class LlamaTarget implements TargetModel {
     readings: readonly (readonly Reading[])[],
     signal?: AbortSignal,
   ): Promise<SparseDistribution[][]> {
+    const placed = await this.packTrajectories(requests);
     const { TokenBias } = await import("node-llama-cpp");
     // Requests at one place share one Reading: its bias is built once.
     const built = new Map<Reading, GenerateNext>();
@@ -303,7 +357,7 @@ export class LlamaTarget implements TargetModel {
       const outputs = outputsOf[index] ?? [];
       return outputs[Math.min(output, outputs.length - 1)] ?? {};
     };
-    const distributions = await this.run(requests, generateNextOf, { signal });
+    const distributions = await this.run(placed, generateNextOf, { signal });
     return distributions.map((positions, index) =>
       positions.map((distribution, position) => {
         const positionReadings = readings[index] ?? [];
@@ -376,7 +430,7 @@ export class LlamaTarget implements TargetModel {
   /** Forgets everything a trajectory's sequence holds (a new prompt will be evaluated from scratch). */
   async reset(trajectory: number): Promise<void> {
     await Promise.all(
-      this.pool.slotsOf(trajectory).map(async (slot) => {
+      this.pool.slotsOf(this.packing.group(trajectory)).map(async (slot) => {
         const sequence = this.sequences[slot];
         await this.streams.close([slot]);
         if (sequence) await this.truncate(slot, sequence, 0);

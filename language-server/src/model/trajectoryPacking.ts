@@ -1,0 +1,88 @@
+/** A trajectory that moves to another group of context sequences, and the one whose group it takes. */
+export interface TrajectoryMove {
+  readonly trajectory: number;
+  readonly from: number;
+  readonly to: number;
+  /** The trajectory that had `to` (not in the call): it gets `from`. */
+  readonly displaced: number;
+}
+
+/**
+ * Which group of context sequences (a sequence per tree branch; one for chains) each trajectory
+ * of a target uses, kept so that the trajectories of a call sit in consecutive groups.
+ *
+ * With a KV stream per sequence (node-llama-cpp 3.22 does not unify them), llama.cpp splits a
+ * batch into one pass per run of consecutive sequence ids (split_equal, sequential), and each pass
+ * reads all the weights again. When some candidates of a solve have finished, the others would
+ * leave gaps: on the 0.5b twin (`npm run model:twin`) on this CPU, 6 live sequences of 16 took
+ * 174 ms a step consecutive and 310 ms spread out, 12 took 327 against 413 ms; on a GPU, where a
+ * pass costs about what a step costs, each gap would add a step. A window anywhere costs what one
+ * at the start costs. A move costs a sequence copy, once per gap.
+ */
+export class TrajectoryPacking {
+  private readonly groupOf: number[];
+  private readonly trajectoryIn: number[];
+
+  constructor(readonly trajectories: number) {
+    this.groupOf = Array.from({ length: trajectories }, (_, trajectory) => trajectory);
+    this.trajectoryIn = [...this.groupOf];
+  }
+
+  /** The group a trajectory uses now. */
+  group(trajectory: number): number {
+    const group = this.groupOf[trajectory];
+    if (group === undefined) {
+      throw new RangeError(`trajectory ${String(trajectory)} has no context sequence (this target has ${String(this.trajectories)})`);
+    }
+    return group;
+  }
+
+  /**
+   * Moves the trajectories of a call (`live`) into consecutive groups, with as few moves as
+   * possible: into the window of groups that holds most of them already. Each move swaps a
+   * trajectory with one outside the call. Returns the moves, already made in this map.
+   */
+  pack(live: Iterable<number>): TrajectoryMove[] {
+    const occupied = new Array<boolean>(this.trajectories).fill(false);
+    let lowest = Infinity;
+    let highest = -Infinity;
+    let count = 0;
+    for (const trajectory of new Set(live)) {
+      const group = this.group(trajectory);
+      occupied[group] = true;
+      lowest = Math.min(lowest, group);
+      highest = Math.max(highest, group);
+      count++;
+    }
+    if (highest - lowest + 1 <= count) return [];
+    // The window of `count` groups with most of the call's trajectories in it.
+    let inWindow = 0;
+    for (let group = 0; group < count; group++) if (occupied[group]) inWindow++;
+    let best = { start: 0, inWindow };
+    for (let start = 1; start + count <= this.trajectories; start++) {
+      if (occupied[start - 1]) inWindow--;
+      if (occupied[start + count - 1]) inWindow++;
+      if (inWindow > best.inWindow) best = { start, inWindow };
+    }
+    const end = best.start + count;
+    const free = [];
+    for (let group = best.start; group < end; group++) if (!occupied[group]) free.push(group);
+    const moves: TrajectoryMove[] = [];
+    for (let group = 0; group < this.trajectories; group++) {
+      if (!occupied[group] || (group >= best.start && group < end)) continue;
+      const to = free[moves.length];
+      const trajectory = this.trajectoryIn[group];
+      const displaced = to === undefined ? undefined : this.trajectoryIn[to];
+      if (to === undefined || trajectory === undefined || displaced === undefined) throw new Error("the packing map lost a group");
+      this.place(trajectory, to);
+      this.place(displaced, group);
+      moves.push({ trajectory, from: group, to, displaced });
+    }
+    return moves;
+  }
+
+  private place(trajectory: number, group: number): void {
+    this.groupOf[trajectory] = group;
+    this.trajectoryIn[group] = trajectory;
+  }
+}
