@@ -208,6 +208,26 @@ describe("the benchmark scripts, the model tools and the GPU kit", () => {
     assert.match(run.stdout, /^stand: tokens per call \d+\.\d\d/m);
   });
 
+  test("npm run bench:layout -- --trajectories 4 --steps 2 --rounds 2: a time per step, with its spread, for each layout of the sequences", (t) => {
+    const run = runScript(t, "bench:layout", ["--trajectories", "4", "--steps", "2", "--rounds", "2"], ROOT, 120_000);
+    assert.equal(run.code, 0, run.stderr);
+    for (const layout of [
+      "all 4",
+      "half, together \\(2\\)",
+      "half, spread \\(2\\)",
+      "LlamaTarget, chain",
+      "LlamaTarget, \\d+ per trajectory",
+    ]) {
+      const row = new RegExp(`^${layout} +(\\d+\\.\\d+) ms per step \\((\\d+\\.\\d+)–(\\d+\\.\\d+)\\)`, "m").exec(run.stdout);
+      assert.ok(row, `no row for ${layout} in:\n${run.stdout}`);
+      const [, median = "", low = "", high = ""] = row;
+      assert.ok(
+        Number(low) > 0 && Number(low) <= Number(median) && Number(median) <= Number(high),
+        `${layout}: ${median} outside ${low}–${high}`,
+      );
+    }
+  });
+
   test("npm run bench:latency -- --requests 3 --solve-tokens 32 --session-steps 2: p50/p95 through the real server, idle (small, full-window and 10,000-line file), busy, a visit before each new place warm and cold, a solve's first token with and without prefix sharing, and a replayed editing session per arm", (t) => {
     const help = runScript(t, "bench:latency", ["--help"]);
     assert.equal(help.code, 0, help.stderr);
