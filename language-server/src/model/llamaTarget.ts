@@ -214,8 +214,9 @@ export class LlamaTarget implements TargetModel {
 
   /**
    * Copies what a moving trajectory's old group holds of its context (with trees, from the
-   * sequence that holds most) into the first sequence of its new group. The displaced trajectory gets the
-   * old group as it is: `held` says what each sequence holds, so its next call evaluates what differs.
+   * sequence that holds most) into the first sequence of its new group. The displaced trajectory
+   * gets the old group as it is: `held` says what each sequence holds, so its next call evaluates
+   * what differs.
    */
   private async move({ from, to }: TrajectoryMove, context: readonly number[]): Promise<void> {
     const [destination] = this.pool.slotsOf(to);
@@ -387,8 +388,8 @@ export class LlamaTarget implements TargetModel {
     const streams = this.streams;
     const streamed = plans.every((plan) => this.streamable(plan));
     // Erase every rejected tail first, then queue all evaluations together so they share a batch.
-    // Most steps of plain decoding erase nothing, and then skip the awaits. Branches
-    // then copy the kept prefix from the trajectory's sequence that held most (see SequencePool).
+    // Most steps of plain decoding erase nothing, and then skip the awaits. Then the branches that
+    // lack the kept prefix copy it from the trajectory's sequence that held most (see SequencePool).
     if (plans.some((plan) => this.erases(plan)))
       await Promise.all(
         plans.filter((plan) => plan.copyFrom === undefined).map((plan) => this.truncate(plan.slot, plan.sequence, plan.keep)),

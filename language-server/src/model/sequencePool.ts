@@ -38,10 +38,10 @@ export interface BranchPlacement {
  * draft's first branch, which a step without a draft evaluates alone, always goes to the
  * trajectory's sequence of branch 0 (copied into from the source when another branch held the
  * accepted path). So such steps use consecutive sequences, as a chain pool's do: llama.cpp splits a
- * batch into one pass per run of consecutive sequences (see TrajectoryPacking), and with each
- * trajectory's branches side by side and its home wherever the last accepted path was, plain steps
- * of 16 trajectories with 8 branches took 20.7 ms against a chain pool's 11.2 ms on the embedded
- * model (4: 6.2 against 4.2 ms).
+ * batch into one pass per run of consecutive sequences (see TrajectoryPacking). With each
+ * trajectory's branches side by side and such a step on whichever held the last accepted path, 16
+ * trajectories with 8 branches took 22 ms a step on the embedded model against a chain pool's 10.5
+ * to 12 (`npm run bench:layout`); now 11.
  */
 export class SequencePool {
   constructor(

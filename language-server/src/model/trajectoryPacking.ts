@@ -14,8 +14,8 @@ export interface TrajectoryMove {
  * With a KV stream per sequence (node-llama-cpp 3.22 does not unify them), llama.cpp splits a
  * batch into one pass per run of consecutive sequence ids (split_equal, sequential), and each pass
  * reads all the weights again. When some candidates of a solve have finished, the others would
- * leave gaps: on the 0.5b twin (`npm run model:twin`) on this CPU, 6 live sequences of 16 took
- * 174 ms a step consecutive and 310 ms spread out, 12 took 327 against 413 ms; on a GPU, where a
+ * leave gaps: on the 0.5b cost twin on a 2-core CPU, 8 sequences of 16 took 244 ms a step side by
+ * side and 434 ms every other one, as much as all 16 (`npm run bench:layout`); on a GPU, where a
  * pass costs about what a step costs, each gap would add a step. A window anywhere costs what one
  * at the start costs. A move costs a sequence copy, once per gap.
  */
