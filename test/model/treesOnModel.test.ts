@@ -16,6 +16,7 @@ import {
   verifyDraft,
   type Verifier,
 } from "../../language-server/src/stand";
+import { assertLeftPacked, stopEarly, stoppedEarly } from "../support/earlyStops";
 import { loadGreedyReference, MAX_TOKENS, type GreedyReference } from "../support/greedyReference";
 
 /** A small skewed tree: 3 candidates for the next token, then chains and a few side branches. */
@@ -86,11 +87,6 @@ describe("draft trees on the embedded model", () => {
     const target = await LlamaTarget.create(model, { trajectories: 4, contextSize: 256, threads: 1, treeBranches: TREE.leaves });
     try {
       const table = new NgramTable();
-      // Trajectories 0 and 2 stop after a few tokens, which leaves 1 and 3 with a gap between them.
-      const stops = new Map([
-        [0, 3],
-        [2, 6],
-      ]);
       // The second decode warms up the table, so that the trajectories that move verify trees.
       for (let run = 0; run < 2; run++) {
         const decoder = new Decoder({ target, drafter: standDrafter(table), shape: TREE });
@@ -100,19 +96,15 @@ describe("draft trees on the embedded model", () => {
           sampling: greedySampling,
           seed: 3,
           stopTokens,
-          stopAt: (trajectory, generated) => {
-            const stop = stops.get(trajectory);
-            return stop !== undefined && generated.length >= stop ? stop : undefined;
-          },
+          stopAt: stopEarly,
         });
         assert.deepEqual(
           result.trajectories.map((trajectory) => trajectory.tokens),
-          greedy.map((tokens, trajectory) => tokens.slice(0, stops.get(trajectory) ?? tokens.length)),
+          stoppedEarly(greedy),
           `run ${String(run)}`,
         );
         assert.ok(run === 0 || result.statistics.accepted > 0, "no draft was accepted, so the moved branches were never read");
-        const groups = [target.groupOf(1), target.groupOf(3)].sort((a, b) => a - b);
-        assert.equal((groups[1] ?? 0) - (groups[0] ?? 0), 1, `trajectories 1 and 3 ended in groups ${groups.join(" and ")}`);
+        assertLeftPacked(target);
       }
     } finally {
       await target.dispose();
