@@ -5,7 +5,8 @@ import { cpus, hostname, loadavg, totalmem } from "node:os";
 import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runBenchmark } from "../language-server/src/model/benchmark";
-import { tokenizePrompt, type PromptKind } from "../language-server/src/model/prompt";
+import { tokenizePrompt } from "../language-server/src/model/prompt";
+import { readPrompts } from "./promptFile";
 import { loadRuntime, threadsForModel, type GpuChoice } from "../language-server/src/model/runtime";
 import { restartWithModelProcessEnv } from "../common/modelProcess";
 import { defaultSettings } from "../common/protocol";
@@ -58,19 +59,6 @@ function numberOf(value: string, name: string): number {
   const [first, ...rest] = numbers(value, name);
   if (first === undefined || rest.length > 0) throw new Error(`--${name} takes one number, not "${value}"`);
   return first;
-}
-
-function readPrompts(file: string): { text: string; kind: PromptKind }[] {
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter((line) => line.trim())
-    .map((line, i) => {
-      const parsed = JSON.parse(line) as { prompt?: unknown; kind?: unknown };
-      if (typeof parsed.prompt !== "string" || (parsed.kind !== "code" && parsed.kind !== "chat")) {
-        throw new Error(`${file}:${i + 1}: expected {"prompt": string, "kind": "code" | "chat"}`);
-      }
-      return { text: parsed.prompt, kind: parsed.kind };
-    });
 }
 
 const log = (...parts: unknown[]): void => {

@@ -9,11 +9,11 @@
 //   half, together   the first half
 //   half, spread     every other one (as many sequences, a run each)
 //
-// and through LlamaTarget, a step of every trajectory (each on a prompt of its own) without a draft, on a context of one sequence
-// per trajectory (chain) and on one that verifies trees (8 sequences per trajectory). Layouts run
+// and through LlamaTarget, a step of every trajectory (each on a prompt of its own) without a
+// draft, on a context of one sequence per trajectory (chain) and on one that verifies trees (8
+// sequences per trajectory). Layouts run
 // interleaved in rotated order, round after round; each is reported as its median time per step
 // with the min–max over rounds.
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { LlamaContextSequence, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
@@ -23,7 +23,9 @@ import { rotated } from "../language-server/src/model/benchmarkProtocol";
 import { LlamaTarget } from "../language-server/src/model/llamaTarget";
 import { tokenizePrompt } from "../language-server/src/model/prompt";
 import { loadRuntime } from "../language-server/src/model/runtime";
+import { median } from "../language-server/src/model/benchmarkSummary";
 import { DraftTree, greedySampling } from "../language-server/src/stand";
+import { readPrompts } from "./promptFile";
 
 const { values } = parseArgs({
   options: {
@@ -101,16 +103,7 @@ async function main(): Promise<void> {
   const threads = wholeNumber("threads", values.threads, 1);
   const runtime = await loadRuntime(false);
   const model = await runtime.llama.loadModel({ modelPath: resolve(values.model) });
-  const lines = readFileSync(resolve(values.prompts), "utf8")
-    .split("\n")
-    .filter((line) => line.trim());
-  const prompts = await Promise.all(
-    lines.map(async (line, i) => {
-      const parsed = JSON.parse(line) as { prompt?: unknown; kind?: "code" | "chat" };
-      if (typeof parsed.prompt !== "string") throw new Error(`${values.prompts}: line ${String(i + 1)} has no "prompt"`);
-      return tokenizePrompt(model, { text: parsed.prompt, kind: parsed.kind ?? "code" });
-    }),
-  );
+  const prompts = await Promise.all(readPrompts(resolve(values.prompts)).map((prompt) => tokenizePrompt(model, prompt)));
   const [prompt] = prompts;
   if (!prompt) throw new Error(`${values.prompts} has no prompt`);
   const contextSize = Math.max(...prompts.map((tokens) => tokens.length)) + steps + 64;
@@ -141,10 +134,8 @@ async function main(): Promise<void> {
     }
   }
   for (const [layout, ms] of times) {
-    const sorted = [...ms].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)] ?? NaN;
     console.log(
-      `${layout.name.padEnd(32)} ${median.toFixed(2)} ms per step (${(sorted[0] ?? NaN).toFixed(2)}–${(sorted[sorted.length - 1] ?? NaN).toFixed(2)})`,
+      `${layout.name.padEnd(32)} ${median(ms).toFixed(2)} ms per step (${Math.min(...ms).toFixed(2)}–${Math.max(...ms).toFixed(2)})`,
     );
   }
   await Promise.all([chain.dispose(), trees.dispose(), context.dispose()]);

@@ -22,7 +22,6 @@
 // wall time. With --baseline DIR (a copy of language-server/src and common, e.g. from
 // `git archive <commit> language-server/src common | tar -x -C DIR`) the arms that go through our
 // loop run from that copy too, suffixed -base, and each arm's paired ratio to its twin is printed.
-import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { PerformanceObserver } from "node:perf_hooks";
@@ -34,6 +33,7 @@ import { benchmarkSampling, rotated } from "../language-server/src/model/benchma
 import { tokenizePrompt } from "../language-server/src/model/prompt";
 import { loadRuntime } from "../language-server/src/model/runtime";
 import * as stand from "../language-server/src/stand";
+import { readPrompts } from "./promptFile";
 import type { SamplingOptions } from "../language-server/src/stand";
 
 type Stand = typeof stand;
@@ -71,12 +71,9 @@ async function main(): Promise<void> {
   const sampling: SamplingOptions = benchmarkSampling(Number(values.temperature));
   const runtime = await loadRuntime(false);
   const model = await runtime.llama.loadModel({ modelPath: resolve(values.model) });
-  const line =
-    readFileSync(values.prompts, "utf8")
-      .split("\n")
-      .filter((l) => l.trim())[Number(values.prompt)] ?? "";
-  const parsed = JSON.parse(line) as { prompt: string; kind: "code" | "chat" };
-  const prompt = await tokenizePrompt(model, { text: parsed.prompt, kind: parsed.kind });
+  const chosen = readPrompts(values.prompts)[Number(values.prompt)];
+  if (!chosen) throw new Error(`${values.prompts} has no prompt ${values.prompt} (counted from 0)`);
+  const prompt = await tokenizePrompt(model, chosen);
   const contextSize = prompt.length + tokens + 64;
   const prompts = Array.from({ length: trajectories }, () => prompt);
 

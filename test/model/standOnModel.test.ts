@@ -16,7 +16,7 @@ import {
   standDrafter,
   type Drafter,
 } from "../../language-server/src/stand";
-import { assertLeftPacked, stopEarly, stoppedEarly } from "../support/earlyStops";
+import { assertLeftPacked, decodingWithEarlyStops, stoppedEarly } from "../support/earlyStops";
 import { loadGreedyReference, MAX_TOKENS, type GreedyReference } from "../support/greedyReference";
 
 describe("STAND on the embedded model", () => {
@@ -128,14 +128,7 @@ describe("STAND on the embedded model", () => {
         shape: DraftShape.chain(4),
         budget: DraftBudget.for(target),
       });
-      const early = await decoder.decode({
-        prompts,
-        maxTokens: MAX_TOKENS,
-        sampling: greedySampling,
-        seed: 3,
-        stopTokens,
-        stopAt: stopEarly,
-      });
+      const early = await decoder.decode(decodingWithEarlyStops(reference));
       assert.deepEqual(
         early.trajectories.map((trajectory) => trajectory.tokens),
         stoppedEarly(greedy),

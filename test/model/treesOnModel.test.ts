@@ -16,7 +16,7 @@ import {
   verifyDraft,
   type Verifier,
 } from "../../language-server/src/stand";
-import { assertLeftPacked, stopEarly, stoppedEarly } from "../support/earlyStops";
+import { assertLeftPacked, decodingWithEarlyStops, stoppedEarly } from "../support/earlyStops";
 import { loadGreedyReference, MAX_TOKENS, type GreedyReference } from "../support/greedyReference";
 
 /** A small skewed tree: 3 candidates for the next token, then chains and a few side branches. */
@@ -90,14 +90,7 @@ describe("draft trees on the embedded model", () => {
       // The second decode warms up the table, so that the trajectories that move verify trees.
       for (let run = 0; run < 2; run++) {
         const decoder = new Decoder({ target, drafter: standDrafter(table), shape: TREE });
-        const result = await decoder.decode({
-          prompts,
-          maxTokens: MAX_TOKENS,
-          sampling: greedySampling,
-          seed: 3,
-          stopTokens,
-          stopAt: stopEarly,
-        });
+        const result = await decoder.decode(decodingWithEarlyStops(reference));
         assert.deepEqual(
           result.trajectories.map((trajectory) => trajectory.tokens),
           stoppedEarly(greedy),

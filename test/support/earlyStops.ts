@@ -3,6 +3,8 @@
 // tokens, which leaves 1 and 3 with a gap between their sequences.
 import assert from "node:assert/strict";
 import type { LlamaTarget } from "../../language-server/src/model/llamaTarget";
+import { greedySampling, type DecodeRequest } from "../../language-server/src/stand";
+import { MAX_TOKENS, type GreedyReference } from "./greedyReference";
 
 /** Tokens each early trajectory keeps. */
 const EARLY_STOPS: ReadonlyMap<number, number> = new Map([
@@ -10,8 +12,13 @@ const EARLY_STOPS: ReadonlyMap<number, number> = new Map([
   [2, 6],
 ]);
 
+/** The reference's prompts decoded greedily, with the early trajectories stopped (compare with stoppedEarly). */
+export function decodingWithEarlyStops({ prompts, stopTokens }: Pick<GreedyReference, "prompts" | "stopTokens">): DecodeRequest {
+  return { prompts, maxTokens: MAX_TOKENS, sampling: greedySampling, seed: 3, stopTokens, stopAt: stopEarly };
+}
+
 /** A decode's stopAt that stops the early trajectories. */
-export function stopEarly(trajectory: number, generated: readonly number[]): number | undefined {
+function stopEarly(trajectory: number, generated: readonly number[]): number | undefined {
   const stop = EARLY_STOPS.get(trajectory);
   return stop !== undefined && generated.length >= stop ? stop : undefined;
 }

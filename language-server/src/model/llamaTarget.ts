@@ -220,20 +220,20 @@ export class LlamaTarget implements TargetModel {
    */
   private async move({ from, to }: TrajectoryMove, context: readonly number[]): Promise<void> {
     const [destination] = this.pool.slotsOf(to);
-    const target = destination === undefined ? undefined : this.sequences[destination];
-    if (destination === undefined || !target) throw new RangeError(`group ${String(to)} has no context sequence`);
+    const destinationSequence = destination === undefined ? undefined : this.sequences[destination];
+    if (destination === undefined || !destinationSequence) throw new RangeError(`group ${String(to)} has no context sequence`);
     let source = -1;
     let length = 0;
     for (const slot of this.pool.slotsOf(from)) {
       const shared = commonPrefix(this.held[slot] ?? [], context);
       if (shared > length) ({ source, length } = { source: slot, length: shared });
     }
-    const sequence = this.sequences[source];
+    const sourceSequence = this.sequences[source];
     // The displaced trajectory's stream, if it had one, read a sequence that now holds another context.
     await this.streams.close([destination]);
-    if (length === 0 || !sequence) return;
-    if (!(await copySequencePrefix(sequence, target, length))) {
-      this.held[destination] = [...target.contextTokens];
+    if (length === 0 || !sourceSequence) return;
+    if (!(await copySequencePrefix(sourceSequence, destinationSequence, length))) {
+      this.held[destination] = [...destinationSequence.contextTokens];
       throw new Error(
         `moving a trajectory between context sequences did not leave exactly its ${String(length)} tokens (the internal copy changed?)`,
       );
