@@ -14,6 +14,7 @@ import {
   greedySampling,
   ngramDrafter,
   standDrafter,
+  standThenLookupDrafter,
   type Drafter,
 } from "../../language-server/src/stand";
 import { assertLeftPacked, decodingWithEarlyStops, stoppedEarly } from "../support/earlyStops";
@@ -52,6 +53,7 @@ describe("STAND on the embedded model", () => {
     ["STAND chain with the adaptive budget", () => standDrafter(new NgramTable()), DraftShape.chain(8), true],
     ["n-gram chain", () => ngramDrafter(new NgramTable()), DraftShape.chain(4), false],
     ["prompt lookup", () => new PromptLookupDrafter(), DraftShape.chain(4), false],
+    ["STAND, then prompt lookup, with the adaptive budget", () => standThenLookupDrafter(new NgramTable()), DraftShape.chain(8), true],
   ];
 
   test("the test processes batch every trajectory's draft in one decode (they start with MODEL_PROCESS_ENV)", async () => {

@@ -10,6 +10,7 @@ import {
   greedySampling,
   ngramDrafter,
   standDrafter,
+  standThenLookupDrafter,
   type DecodeResult,
   type Drafter,
   type SamplingOptions,
@@ -38,6 +39,7 @@ const drafters: [string, () => Drafter, DraftShape][] = [
   ["STAND tree", () => standDrafter(new NgramTable()), DraftShape.paperTree()],
   ["deterministic n-gram tree", () => ngramDrafter(new NgramTable()), DraftShape.paperTree()],
   ["prompt lookup", () => new PromptLookupDrafter(), DraftShape.chain(6)],
+  ["STAND, then prompt lookup", () => standThenLookupDrafter(new NgramTable()), DraftShape.chain(6)],
 ];
 
 describe("decoder", () => {

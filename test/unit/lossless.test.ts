@@ -7,6 +7,7 @@ import {
   DraftBudget,
   DraftShape,
   DraftTree,
+  FallbackDrafter,
   NgramTable,
   NoDrafter,
   PromptLookupDrafter,
@@ -89,7 +90,33 @@ const configurations: Configuration[] = [
     minDraftShare: 0.3,
   },
   { name: "prompt lookup chain of 4", drafter: () => new PromptLookupDrafter(), shape: DraftShape.chain(4), minDraftShare: 0.1 },
+  {
+    name: "STAND 80-node tree on a small table, then prompt lookup",
+    drafter: () => smallTableThenLookup(),
+    shape: DraftShape.paperTree(),
+    minDraftShare: 0.3,
+  },
 ];
+
+/**
+ * STAND on a three-entry table, which often has nothing after the context, and prompt lookup
+ * there: steps draft sampled trees and point-mass chains in turn (the test below counts both).
+ */
+function smallTableThenLookup(drafts = { table: 0, lookup: 0 }): Drafter {
+  const counted = (drafter: Drafter, source: keyof typeof drafts): Drafter => ({
+    name: drafter.name,
+    assess: (context, temperature) => drafter.assess(context, temperature),
+    draft: (request) => {
+      const tree = drafter.draft(request);
+      if (tree.draftedCount > 0) drafts[source]++;
+      return tree;
+    },
+    acceptanceIfDrafted: (context, next, temperature) => drafter.acceptanceIfDrafted(context, next, temperature),
+    learn: (tree, distributions, temperature) => drafter.learn?.(tree, distributions, temperature),
+  });
+  const table = new NgramTable({ minKeyLength: 1, maxKeyLength: 1, maxEntries: 3 });
+  return new FallbackDrafter([counted(standDrafter(table), "table"), counted(new PromptLookupDrafter(), "lookup")]);
+}
 
 /** A passage sampled from the target, then repeated, as code and reasoning repeat themselves. */
 function samplePrompt(length: number): number[] {
@@ -150,6 +177,18 @@ describe("decoding is lossless: the joint law of the first tokens equals the tar
       });
     }
   }
+
+  test("the fallback configuration drafts from the table and from prompt lookup, each on a good share of steps", async () => {
+    const drafts = { table: 0, lookup: 0 };
+    await sampleSequences(
+      smallTableThenLookup(drafts),
+      DraftShape.paperTree(),
+      { temperature: 1, topK: 3, topP: 0.9, minP: 0 },
+      { sequences: 2_000 },
+    );
+    const total = drafts.table + drafts.lookup;
+    assert.ok(drafts.table > 0.2 * total && drafts.lookup > 0.2 * total, `table ${drafts.table} drafts, prompt lookup ${drafts.lookup}`);
+  });
 });
 
 /** Wrong on purpose: after a rejection it samples from p instead of the residual max(p − q, 0). */

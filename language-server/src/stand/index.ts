@@ -27,6 +27,7 @@ export { DraftShape } from "./draftShape";
 export { DraftTree } from "./draftTree";
 export { Evidence } from "./evidence";
 export type { Drafter, DraftRequest } from "./drafters/drafter";
+export { FallbackDrafter, standThenLookupDrafter } from "./drafters/fallbackDrafter";
 export { NoDrafter } from "./drafters/noDrafter";
 export { PromptLookupDrafter, type PromptLookupOptions } from "./drafters/promptLookupDrafter";
 export { ngramDrafter, standDrafter, TableDrafter } from "./drafters/tableDrafter";
