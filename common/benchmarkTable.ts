@@ -7,6 +7,8 @@ import type { BenchmarkRow } from "./protocol";
 export const BASELINE_METHOD = "autoregressive (batched)";
 /** The method the server's solves use. */
 export const STAND_METHOD = "STAND chain, adaptive";
+/** STAND's adaptive chain with prompt lookup where the table has nothing after the context (the server does not use it yet). */
+export const STAND_THEN_LOOKUP_METHOD = "STAND, then prompt lookup, adaptive";
 /** Draft trees, each branch on a context sequence of its own: the server's choice between chain and tree, and the whole tree every step. */
 export const TREE_ADAPTIVE_METHOD = "STAND tree, adaptive";
 export const TREE_FIXED_METHOD = "STAND tree, fixed";

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { TREE_ADAPTIVE_METHOD, TREE_FIXED_METHOD } from "../../common/benchmarkTable";
+import { STAND_METHOD, STAND_THEN_LOOKUP_METHOD, TREE_ADAPTIVE_METHOD, TREE_FIXED_METHOD } from "../../common/benchmarkTable";
 import { defaultSettings, type BenchmarkRow } from "../../common/protocol";
 import { defined } from "../support/defined";
 import { ROOT, runScript } from "../support/packageScripts";
@@ -74,7 +74,7 @@ describe("the benchmark scripts, the model tools and the GPU kit", () => {
     assert.equal(autoregressive.speedup, 1, "the speedups are against batched autoregressive decoding");
     assert.equal(autoregressive.draftedPerTrajectoryPerCall, 0, "autoregressive decoding drafts nothing");
     assert.ok(autoregressive.tokensPerCall <= 1, `autoregressive: ${autoregressive.tokensPerCall} tokens per call`);
-    for (const method of ["autoregressive (batched)", "STAND chain, fixed 4", "STAND chain, adaptive"]) {
+    for (const method of ["autoregressive (batched)", "STAND chain, fixed 4", STAND_METHOD, STAND_THEN_LOOKUP_METHOD]) {
       const { tokensPerSecond, tokensPerCall, speedup, trajectories, temperature } = row(method);
       assert.ok(
         tokensPerSecond > 0 && tokensPerCall > 0 && speedup > 0,

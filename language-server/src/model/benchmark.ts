@@ -13,11 +13,19 @@ import {
   ShapeChoice,
   ngramDrafter,
   standDrafter,
+  standThenLookupDrafter,
   type Drafter,
   type SamplingOptions,
   type TargetModel,
 } from "../stand";
-import { BASELINE_METHOD, formatMethodTable, STAND_METHOD, TREE_ADAPTIVE_METHOD, TREE_FIXED_METHOD } from "../../../common/benchmarkTable";
+import {
+  BASELINE_METHOD,
+  formatMethodTable,
+  STAND_METHOD,
+  STAND_THEN_LOOKUP_METHOD,
+  TREE_ADAPTIVE_METHOD,
+  TREE_FIXED_METHOD,
+} from "../../../common/benchmarkTable";
 import type { BenchmarkRow, TokenPredictions } from "../../../common/protocol";
 import { CHAIN_SHAPE, TREE_SHAPE } from "../draftShapes";
 import { LlamaTarget } from "./llamaTarget";
@@ -172,6 +180,7 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         ours("n-gram", ngramDrafter, DraftShape.chain(8), true),
         ours("STAND chain, fixed 4", standDrafter, DraftShape.chain(4), false),
         ours(STAND_METHOD, standDrafter, DraftShape.chain(8), true),
+        ours(STAND_THEN_LOOKUP_METHOD, standThenLookupDrafter, DraftShape.chain(8), true),
         ...fixedShapeTargets.map(({ width, target: fixed }) =>
           ours(`STAND adaptive, width ${width}`, standDrafter, DraftShape.chain(width - 1), true, fixed),
         ),
