@@ -8,9 +8,9 @@ import { standDrafter } from "./tableDrafter";
 
 /**
  * Drafts with the first of its drafters that has evidence for the context (assess is defined),
- * and learns with all of them. Each step's draft comes whole from one drafter, with that drafter's
- * evidence and draft distributions, so the verifier and the budget see exactly what they would
- * from it alone; the budget tells the sources apart by their evidence kinds.
+ * and learns with each of them that learns. Each step's draft comes whole from one drafter, with
+ * that drafter's evidence and draft distributions, so the verifier and the budget see exactly what
+ * they would from it alone; the budget tells the sources apart by their evidence kinds.
  *
  * What it is for: STAND's table knows what the model said after contexts it has verified, prompt
  * lookup knows what the context itself says, and where the table has nothing yet (early in a
