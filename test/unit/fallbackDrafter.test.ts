@@ -15,8 +15,9 @@ const shape = DraftShape.chain(4);
 /** Tokens 1 2 3 4 5 6, then 1 2 again: prompt lookup proposes 3 4 5 6 after them. */
 const context = [1, 2, 3, 4, 5, 6, 1, 2];
 
-function draftedTokens(drafter: ReturnType<typeof standThenLookupDrafter>, temperature = 0): number[] {
-  const tree = drafter.draft({ context, shape, temperature, random: new Random(1) });
+/** What the drafter drafts after `context` at T = 0. */
+function draftedTokens(drafter: ReturnType<typeof standThenLookupDrafter>): number[] {
+  const tree = drafter.draft({ context, shape, temperature: 0, random: new Random(1) });
   return tree.tokens.slice(1);
 }
 
