@@ -88,6 +88,17 @@ describe("STAND on the embedded model", () => {
         await assert.rejects(target.evaluate(requests, greedySampling, { signal: controller.signal, meanwhile }));
         await new Promise((resolve) => setTimeout(resolve, 20));
         assert.equal(runs, 3, "an aborted call runs nothing");
+        // Each context one token past what its sequence holds: a plain step, through the streams.
+        const plainSteps = requests.map((request) => {
+          const context = [...request.context, request.context[0] ?? 0];
+          return { ...request, context, draft: new DraftTree(context) };
+        });
+        await assert.rejects(target.evaluate(plainSteps, greedySampling, { signal: controller.signal, meanwhile }));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(runs, 3, "an aborted plain step runs nothing");
+        const distributions = await target.evaluate(plainSteps, greedySampling, { meanwhile });
+        assert.equal(runs, 4, `N = ${trajectories}, a plain step`);
+        assert.equal(distributions.length, trajectories);
       } finally {
         await target.dispose();
       }

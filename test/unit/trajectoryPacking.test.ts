@@ -46,6 +46,21 @@ describe("TrajectoryPacking", () => {
     assert.deepEqual(groupsOf(packing, [0, 1, 2, 3]), [0, 1, 2, 3]);
   });
 
+  test("holdsInPlace says a call needs neither moves nor renumbering only when pack() would move nothing and every trajectory is in its own group", () => {
+    const packing = new TrajectoryPacking(6);
+    const calls = (...trajectories: number[]) => trajectories.map((trajectory) => ({ trajectory }));
+    assert.ok(packing.holdsInPlace(calls()));
+    assert.ok(packing.holdsInPlace(calls(0, 1, 2, 3, 4, 5)));
+    assert.ok(packing.holdsInPlace(calls(2, 3)));
+    assert.equal(packing.holdsInPlace(calls(1, 3)), false, "a gap");
+    assert.equal(packing.holdsInPlace(calls(3, 2)), false, "not ascending: pack() decides");
+    assert.equal(packing.holdsInPlace(calls(2, 2, 3)), false, "a duplicate: pack() decides");
+    assert.equal(packing.holdsInPlace(calls(0, 9)), false, "an unknown trajectory: pack() refuses it");
+    packing.pack([0, 1, 5]);
+    assert.equal(packing.holdsInPlace(calls(0, 1, 5)), false, "trajectory 5 now sits in group 2");
+    assert.equal(packing.holdsInPlace(calls(3, 4)), true, "those two did not move");
+  });
+
   test("over random calls the map stays a permutation, each call ends consecutive, and no call moves more than its trajectories outside the start's window", () => {
     const random = new Random(17);
     for (const size of [2, 5, 16]) {

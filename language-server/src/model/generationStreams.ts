@@ -49,40 +49,52 @@ export class GenerationStreams {
    * Evaluates `input` after what the slot's sequence holds and reads `reading` after its last
    * token, in the slot's stream (started here if it has none for that reading).
    */
-  async step(slot: number, input: readonly number[], reading: GenerateNext): Promise<StreamedNext> {
+  step(slot: number, input: readonly number[], reading: GenerateNext): Promise<StreamedNext> {
     const key = readingKey(reading);
-    if (key === undefined) throw new Error("this reading cannot be streamed (see GenerationStreams.canStream)");
-    let stream = this.streams[slot];
-    if (stream && stream.reading !== key) {
-      await this.close([slot]);
-      stream = undefined;
+    if (key === undefined) return Promise.reject(new Error("this reading cannot be streamed (see GenerationStreams.canStream)"));
+    const stream = this.streams[slot];
+    // Every step of a decode but its first: one promise from the generator to the caller, no
+    // async frames in between (each costs microseconds on a step of a millisecond).
+    if (stream?.reading === key) {
+      return stream.generation.next(input as Token[]).then(
+        (result) => this.nextOf(slot, result),
+        (error: unknown) => this.failed(slot, error),
+      );
     }
+    return this.start(slot, input, reading, key);
+  }
+
+  private async start(slot: number, input: readonly number[], reading: GenerateNext, key: string): Promise<StreamedNext> {
+    await this.close([slot]);
+    const sequence = this.sequences[slot];
+    if (!sequence) throw new RangeError(`slot ${String(slot)} has no context sequence`);
+    const { temperature, topK, topP, minP, seed } = reading.options ?? {};
+    const generation: Generation = sequence.evaluateWithMetadata(
+      input as Token[],
+      { probabilities: reading.probabilities === true },
+      // Every token is read, end-of-generation ones too: the engine decides where decoding stops.
+      { temperature, topK, topP, minP, seed, yieldEogToken: true },
+    );
+    this.streams[slot] = { generation, reading: key };
     let result: IteratorResult<StreamedNext, void>;
     try {
-      if (stream) result = await stream.generation.next(input as Token[]);
-      else {
-        const sequence = this.sequences[slot];
-        if (!sequence) throw new RangeError(`slot ${String(slot)} has no context sequence`);
-        const { temperature, topK, topP, minP, seed } = reading.options ?? {};
-        const generation: Generation = sequence.evaluateWithMetadata(
-          input as Token[],
-          { probabilities: reading.probabilities === true },
-          // Every token is read, end-of-generation ones too: the engine decides where decoding stops.
-          { temperature, topK, topP, minP, seed, yieldEogToken: true },
-        );
-        this.streams[slot] = { generation, reading: key };
-        result = await generation.next();
-      }
+      result = await generation.next();
     } catch (error) {
-      // A generator that threw is finished.
-      this.streams[slot] = undefined;
-      throw error;
+      return this.failed(slot, error);
     }
-    if (result.done) {
-      this.streams[slot] = undefined;
-      throw new Error("the model returned no next-token distribution");
-    }
-    return result.value;
+    return this.nextOf(slot, result);
+  }
+
+  private nextOf(slot: number, result: IteratorResult<StreamedNext, void>): StreamedNext {
+    if (!result.done) return result.value;
+    this.streams[slot] = undefined;
+    throw new Error("the model returned no next-token distribution");
+  }
+
+  /** A generator that threw is finished. */
+  private failed(slot: number, error: unknown): never {
+    this.streams[slot] = undefined;
+    throw error;
   }
 
   /** Ends the streams of these slots (all by default), leaving their sequences as they are. */

@@ -38,6 +38,21 @@ export class TrajectoryPacking {
   }
 
   /**
+   * Whether a call's trajectories, in ascending order, each sit in the group of their own number
+   * and fill consecutive groups: nothing to move or renumber. A test without allocations for what
+   * every step of a decode is until a trajectory finishes; pack() answers every other call.
+   */
+  holdsInPlace(calls: readonly { readonly trajectory: number }[]): boolean {
+    let previous = -1;
+    for (const { trajectory } of calls) {
+      if (trajectory <= previous || this.groupOf[trajectory] !== trajectory) return false;
+      previous = trajectory;
+    }
+    const first = calls[0]?.trajectory;
+    return first === undefined || previous - first + 1 === calls.length;
+  }
+
+  /**
    * Moves the trajectories of a call (`live`) into consecutive groups, with as few moves as
    * possible: into the window of groups that holds most of them already. Each move swaps a
    * trajectory with one outside the call. Returns the moves, already made in this map.
