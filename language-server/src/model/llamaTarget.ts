@@ -187,23 +187,20 @@ export class LlamaTarget implements TargetModel {
     options: EvaluationOptions = {},
   ): Promise<SparseDistribution[][]> {
     const generateNext = samplerOutput(sampling);
-    // Plain decoding's steps go straight to the streams: on a 1 ms step every microsecond of
-    // JavaScript between two tokens is a thousandth of the speed (see plainStepTokens).
-    if (this.packing.holdsInPlace(requests)) {
-      const lastTokens = this.plainStepTokens(requests, generateNext);
-      if (lastTokens) return this.plainStep(requests, lastTokens, generateNext, options);
-    }
-    return this.evaluatePacked(requests, generateNext, options);
+    // Most calls need no packing: they go on without an await, since on a 1 ms step of plain
+    // decoding each promise between two tokens costs microseconds.
+    if (this.packing.holdsInPlace(requests)) return this.evaluatePlaced(requests, generateNext, options);
+    return this.packTrajectories(requests).then((placed) => this.evaluatePlaced(placed, generateNext, options));
   }
 
-  private async evaluatePacked(
+  /** evaluate() for requests whose trajectories are their groups of sequences (see packTrajectories). */
+  private evaluatePlaced(
     requests: readonly TargetRequest[],
     generateNext: GenerateNext,
     options: EvaluationOptions,
   ): Promise<SparseDistribution[][]> {
-    const placed = await this.packTrajectories(requests);
-    const lastTokens = this.plainStepTokens(placed, generateNext);
-    return lastTokens ? this.plainStep(placed, lastTokens, generateNext, options) : this.run(placed, () => generateNext, options);
+    const lastTokens = this.plainStepTokens(requests, generateNext);
+    return lastTokens ? this.plainStep(requests, lastTokens, generateNext, options) : this.run(requests, () => generateNext, options);
   }
 
   /** The group of context sequences a trajectory uses now (see TrajectoryPacking); its sequences are the pool's for that group. */
