@@ -106,6 +106,30 @@ describe("call cost model", () => {
     assert.ok(faded < 0.8 * 30, `after 500 plain calls, a call with 8 draft tokens is priced at ${faded.toFixed(1)} ms`);
   });
 
+  test("sparse draft calls of a shape the fit misprices are priced by what they cost, not pulled back towards the fit between them", () => {
+    // The same nonlinear truth as above, but drafts as a budget makes them where they seldom pay:
+    // one draft call after every eleven plain calls, the two shapes in turn.
+    const truth = new Map([
+      [0, 10],
+      [8, 30],
+      [32, 60],
+    ]);
+    const model = new CallCostModel();
+    for (let cycle = 0; cycle < 60; cycle++) {
+      for (const draftTokens of [8, 32]) {
+        for (let i = 0; i < 11; i++) model.record(4, 0, 10);
+        model.record(4, draftTokens, truth.get(draftTokens) ?? NaN);
+      }
+    }
+    for (const [shape, milliseconds] of truth) {
+      const priced = model.cost(4, shape);
+      assert.ok(
+        Math.abs(priced - milliseconds) < 0.1 * milliseconds,
+        `${shape} draft tokens priced at ${priced.toFixed(1)} ms, truth ${milliseconds}`,
+      );
+    }
+  });
+
   test("the solver pivots past a zero on the diagonal and refuses a singular system", () => {
     // 0·x + 2·y = 4, 3·x + 1·y = 5 → x = 1, y = 2 (needs a row swap).
     const solution = solveLinear([0, 2, 3, 1], [4, 5]);

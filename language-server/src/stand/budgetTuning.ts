@@ -51,6 +51,14 @@ export const BUDGET_TUNING = {
      * stretch (a busy moment, a graph being rebuilt) could keep it from drafting where drafts pay.
      */
     draftCalibrationFade: 0.99,
+    /**
+     * Plain calls after a draft call before its calibration starts to fade. While drafts come at
+     * least this often, each is priced by what the ones before it cost: a fade between every two
+     * draft calls kept only part of a steady misprice (with one draft call in twelve, 44 %; at
+     * N = 4, T = 0.7 on a 2-core CPU the budget priced its draft calls 20–25 % low and drafted at
+     * a loss).
+     */
+    draftCalibrationGrace: 64,
     /** Calls before the load factor and the draft calibration move: until then the fit itself is still settling. */
     loadWarmUp: 16,
     /**

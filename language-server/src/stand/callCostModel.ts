@@ -173,9 +173,13 @@ export class CallCostModel implements CallCost {
     this.draftCalibration = learned(this.draftCalibration);
   }
 
-  /** A calibration's ratio, faded towards 1 by the plain calls since it was learned (see BUDGET_TUNING.cost.draftCalibrationFade). */
+  /**
+   * A calibration's ratio, faded towards 1 by the plain calls since it was learned beyond the
+   * grace (see BUDGET_TUNING.cost.draftCalibrationFade and draftCalibrationGrace).
+   */
   private faded({ ratio, plainCallsAt }: Calibration): number {
-    return 1 + (ratio - 1) * this.tuning.draftCalibrationFade ** (this.plainCalls - plainCallsAt);
+    const { draftCalibrationFade, draftCalibrationGrace } = this.tuning;
+    return 1 + (ratio - 1) * draftCalibrationFade ** Math.max(0, this.plainCalls - plainCallsAt - draftCalibrationGrace);
   }
 
   /** The fit, refreshed every refitInterval observations. */
