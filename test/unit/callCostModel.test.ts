@@ -4,6 +4,17 @@ import { solveLinear } from "../../language-server/src/stand/leastSquares";
 import { CallCostModel } from "../../language-server/src/stand";
 import { costModel } from "../support/budgetFixtures";
 
+/**
+ * Milliseconds of a call of four trajectories by its draft tokens. A draft's cost is not linear in
+ * its tokens (as on a CPU, where a batch's cost steps with its size): no line through (0, 10) and
+ * (32, 60) passes within 25 % of (8, 30), so the fit alone misprices one shape or more by a quarter.
+ */
+const NONLINEAR_DRAFT_COSTS: ReadonlyMap<number, number> = new Map([
+  [0, 10],
+  [8, 30],
+  [32, 60],
+]);
+
 describe("call cost model", () => {
   test("recovers a call cost with a batching step and a price for a change of shape", () => {
     const truth = (sequences: number, drafts: number, reshaped = false): number =>
@@ -71,14 +82,7 @@ describe("call cost model", () => {
   });
 
   test("draft calls the linear fit cannot price are priced by what they cost: each shape within 10 % of its truth", () => {
-    // Four trajectories; a draft's cost is not linear in its tokens (as on a CPU, where a batch's
-    // cost steps with its size): no line through (0, 10) and (32, 60) passes within 25 % of
-    // (8, 30), so the fit alone misprices one shape or more by a quarter.
-    const truth = new Map([
-      [0, 10],
-      [8, 30],
-      [32, 60],
-    ]);
+    const truth = NONLINEAR_DRAFT_COSTS;
     const model = new CallCostModel();
     // Runs of one shape, as the budget drafts: plain calls, then two-token drafts, then eight-token ones.
     for (let round = 0; round < 20; round++) {
@@ -107,13 +111,9 @@ describe("call cost model", () => {
   });
 
   test("sparse draft calls of a shape the fit misprices are priced by what they cost, not pulled back towards the fit between them", () => {
-    // The same nonlinear truth as above, but drafts as a budget makes them where they seldom pay:
-    // one draft call after every eleven plain calls, the two shapes in turn.
-    const truth = new Map([
-      [0, 10],
-      [8, 30],
-      [32, 60],
-    ]);
+    // Drafts as a budget makes them where they seldom pay: one draft call after every eleven
+    // plain calls, the two shapes in turn.
+    const truth = NONLINEAR_DRAFT_COSTS;
     const model = new CallCostModel();
     for (let cycle = 0; cycle < 60; cycle++) {
       for (const draftTokens of [8, 32]) {
