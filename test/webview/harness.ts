@@ -233,6 +233,7 @@ export const BRIDGE_SCRIPT = `(() => {
     posted,
     violations,
     get setStateCalls() { return setStateCalls; },
+    savedState: () => sessionStorage.getItem(KEY) ?? "",
     async deliver(messages, gapMs) {
       for (const message of messages) {
         window.postMessage(message, "*");

@@ -61,6 +61,8 @@ interface Harness {
   readonly posted: FromPanel[];
   readonly violations: Violation[];
   readonly setStateCalls: number;
+  /** What the panel last saved with setState, as JSON ("" before any save). */
+  savedState(): string;
   deliver(messages: readonly ToPanel[], gapMs: number): Promise<void>;
   takePosted(): FromPanel[];
   observe(selector: string): boolean;
@@ -767,6 +769,9 @@ describe("candidates panel (webview in Chromium)", () => {
       await page.keyboard.type("fibonacci(1) // => 1");
       const typed = (await takePosted()).filter((message) => message.type === "userChecksEdited");
       assert.deepEqual(typed.at(-1), { type: "userChecksEdited", problem, checks: "fibonacci(1) // => 1" });
+      // Saved with the keystroke, not at a later, deferred save: a view hidden now comes back with it.
+      const saved = await page.evaluate(() => (globalThis as unknown as InPage).__stand.savedState());
+      assert.ok(saved.includes(JSON.stringify("fibonacci(1) // => 1")), "the typed checks are in the saved state at once");
       await page.keyboard.press("Tab");
       await page.keyboard.press("Enter");
       await page.locator('[data-action="applyBest"]').click();

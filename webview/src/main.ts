@@ -28,16 +28,20 @@ let saveTimer: ReturnType<typeof setTimeout> | undefined;
 
 /** Saves now when the solve changed phase (or enough time passed), else soon: serialising a big state per frame costs. */
 function save(): void {
-  const phase = `${state.solve?.id ?? ""}:${state.solve?.phase ?? ""}:${state.benchmark?.phase ?? ""}`;
-  const now = Date.now();
   clearTimeout(saveTimer);
-  if (phase !== savedPhase || now - savedAt >= SAVE_INTERVAL_MS) {
-    bridge.save(state);
-    savedAt = now;
-    savedPhase = phase;
-  } else {
-    saveTimer = setTimeout(save, SAVE_INTERVAL_MS);
-  }
+  if (phaseOf(state) !== savedPhase || Date.now() - savedAt >= SAVE_INTERVAL_MS) saveNow();
+  else saveTimer = setTimeout(save, SAVE_INTERVAL_MS);
+}
+
+function saveNow(): void {
+  clearTimeout(saveTimer);
+  bridge.save(state);
+  savedAt = Date.now();
+  savedPhase = phaseOf(state);
+}
+
+function phaseOf(panel: PanelState): string {
+  return `${panel.solve?.id ?? ""}:${panel.solve?.phase ?? ""}:${panel.benchmark?.phase ?? ""}`;
 }
 
 function flush(): void {
@@ -90,7 +94,9 @@ root.addEventListener("input", (event) => {
   } as const;
   state = reducePanel(state, edited);
   bridge.post(edited);
-  save();
+  // What the user typed is saved at once: a view hidden or reloaded before a deferred save would
+  // come back without it (a keystroke is rare next to a solve's frames).
+  saveNow();
 });
 // Escape anywhere in the panel stops a running solve: keys pressed inside a webview do not reach
 // the workbench's keybindings with the panel's context.
