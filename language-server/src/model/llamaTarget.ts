@@ -300,7 +300,14 @@ export class LlamaTarget implements TargetModel {
     // promise it passes through costs microseconds, on a step of a millisecond.
     const [slot] = slots;
     if (slot !== undefined && slots.length === 1 && !working) {
-      return this.streams.step(slot, [lastTokens[0] ?? 0], reading).then((next) => [read(next, 0)], fail);
+      // A step that cannot be read fails as one that could not run does (as in Promise.all below).
+      return this.streams.step(slot, [lastTokens[0] ?? 0], reading).then((next) => {
+        try {
+          return [read(next, 0)];
+        } catch (error) {
+          return fail(error);
+        }
+      }, fail);
     }
     const stepped = Promise.all(
       slots.map((slot, i) => this.streams.step(slot, [lastTokens[i] ?? 0], reading).then((next) => read(next, i))),
