@@ -28,9 +28,12 @@ let saveTimer: ReturnType<typeof setTimeout> | undefined;
 
 /** Saves now when the solve changed phase (or enough time passed), else soon: serialising a big state per frame costs. */
 function save(): void {
-  clearTimeout(saveTimer);
-  if (phaseOf(state) !== savedPhase || Date.now() - savedAt >= SAVE_INTERVAL_MS) saveNow();
-  else saveTimer = setTimeout(save, SAVE_INTERVAL_MS);
+  if (phaseOf(state) !== savedPhase || Date.now() - savedAt >= SAVE_INTERVAL_MS) {
+    saveNow();
+  } else {
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(save, SAVE_INTERVAL_MS);
+  }
 }
 
 function saveNow(): void {
