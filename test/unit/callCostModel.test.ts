@@ -130,6 +130,28 @@ describe("call cost model", () => {
     }
   });
 
+  test("a fit of deep drafts alone never prices a short draft below a plain call: a term below its floor is held there and the others refitted", () => {
+    // One trajectory: a plain call costs 1, and only drafts of 5 to 8 tokens are seen, costing
+    // 0.9 a token less 0.5 (a line that meets zero draft tokens far below a plain call). Least squares alone
+    // puts batched at −1.5 and prices a one-token draft below half a plain call.
+    const model = new CallCostModel();
+    for (let cycle = 0; cycle < 100; cycle++) {
+      for (const draftTokens of [5, 6, 7, 8]) {
+        model.record(1, 0, 1);
+        model.record(1, 0, 1);
+        model.record(1, draftTokens, 0.9 * draftTokens - 0.5);
+      }
+    }
+    const plain = model.cost(1, 0);
+    const short = model.cost(1, 1);
+    assert.ok(short > 1.2 * plain, `a one-token draft is priced at ${short.toFixed(2)}, a plain call at ${plain.toFixed(2)}`);
+    for (const draftTokens of [5, 8]) {
+      const priced = model.cost(1, draftTokens);
+      const truth = 0.9 * draftTokens - 0.5;
+      assert.ok(Math.abs(priced - truth) < 0.1 * truth, `${draftTokens} draft tokens priced at ${priced.toFixed(2)}, truth ${truth}`);
+    }
+  });
+
   test("the solver pivots past a zero on the diagonal and refuses a singular system", () => {
     // 0·x + 2·y = 4, 3·x + 1·y = 5 → x = 1, y = 2 (needs a row swap).
     const solution = solveLinear([0, 2, 3, 1], [4, 5]);

@@ -198,8 +198,13 @@ export class CallCostModel implements CallCost {
 
   /**
    * Terms the data cannot separate (fixed and perSequence while N never changes) are split by the
-   * prior; perDraft and reshape are kept positive, so noise can never make drafting look free or
-   * a new shape look cheaper than the same.
+   * prior. perDraft, batched and reshape have floors (a draft token costs at least minDraftCost, a
+   * batch or a new shape nothing less than none), so noise can never make drafting look free or a
+   * new shape look cheaper than the same. A term the fit puts below its floor is held there and
+   * the others are fitted again around it, not just raised: at N = 1, where batched and perDraft
+   * are alike but for the depth, a fit of mostly deep drafts put batched at −4.7 and perDraft at
+   * 2.6 plain calls, which priced a one-token draft below a plain call (it cost 2.7), and raising
+   * batched alone would have priced deep drafts at twice their cost.
    */
   private solve(): Coefficients {
     const unit = this.scale > 0 ? this.scale : 1;
@@ -211,12 +216,26 @@ export class CallCostModel implements CallCost {
       batched: 0,
       reshape: 0,
     };
-    const solution = this.fit.solve(
-      TERMS.map((term) => prior[term]),
-      priorWeight,
-    );
-    if (!solution) return prior;
-    const [fixed = 0, perSequence = 0, perDraft = 0, batched = 0, reshape = 0] = solution;
-    return { fixed, perSequence, perDraft: Math.max(minDraftCost * unit, perDraft), batched, reshape: Math.max(0, reshape) };
+    const floors = new Map<number, number>([
+      [TERMS.indexOf("perDraft"), minDraftCost * unit],
+      [TERMS.indexOf("batched"), 0],
+      [TERMS.indexOf("reshape"), 0],
+    ]);
+    const pinned = new Map<number, number>();
+    // Each round pins at least one more term, so this ends within as many rounds as there are floors.
+    for (;;) {
+      const solution = this.fit.solve(
+        TERMS.map((term) => prior[term]),
+        priorWeight,
+        pinned,
+      );
+      if (!solution) return prior;
+      const below = [...floors].filter(([term, floor]) => !pinned.has(term) && (solution[term] ?? 0) < floor);
+      if (below.length === 0) {
+        const [fixed = 0, perSequence = 0, perDraft = 0, batched = 0, reshape = 0] = solution;
+        return { fixed, perSequence, perDraft, batched, reshape };
+      }
+      for (const [term, floor] of below) pinned.set(term, floor);
+    }
   }
 }

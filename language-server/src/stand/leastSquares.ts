@@ -28,12 +28,25 @@ export class DecayedLeastSquares {
     }
   }
 
-  /** β, pulled towards `prior` with weight `priorWeight` in every term; undefined when singular. */
-  solve(prior: readonly number[], priorWeight: number): number[] | undefined {
+  /**
+   * β, pulled towards `prior` with weight `priorWeight` in every term, with the terms `pinned`
+   * names held at its values and the others fitted around them; undefined when singular.
+   */
+  solve(prior: readonly number[], priorWeight: number, pinned: ReadonlyMap<number, number> = new Map()): number[] | undefined {
     const n = this.features;
     const a = Array.from(this.normal);
     const b = Array.from(this.moments, (moment, i) => moment + priorWeight * (prior[i] ?? 0));
     for (let i = 0; i < n; i++) a[(n + 1) * i] = (a[(n + 1) * i] ?? 0) + priorWeight;
+    // A pinned term's share of every other equation moves to the right-hand side; its own equation says its value.
+    for (const [term, value] of pinned) {
+      for (let i = 0; i < n; i++) {
+        b[i] = (b[i] ?? 0) - (a[n * i + term] ?? 0) * value;
+        a[n * i + term] = 0;
+        a[n * term + i] = 0;
+      }
+      a[(n + 1) * term] = 1;
+      b[term] = value;
+    }
     const solution = solveLinear(a, b);
     return solution?.every(Number.isFinite) ? solution : undefined;
   }
