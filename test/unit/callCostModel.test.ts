@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { solveLinear } from "../../language-server/src/stand/leastSquares";
-import { CallCostModel } from "../../language-server/src/stand";
+import { BUDGET_TUNING, CallCostModel, type Tuning } from "../../language-server/src/stand";
 import { costModel } from "../support/budgetFixtures";
 
 /**
@@ -128,6 +128,43 @@ describe("call cost model", () => {
         `${shape} draft tokens priced at ${priced.toFixed(1)} ms, truth ${milliseconds}`,
       );
     }
+  });
+
+  test("a draft's price includes its aftermath (the plain calls after it that run slower), once per run of draft calls", () => {
+    // One trajectory: a plain call costs 10 ms, a call with two draft tokens 16 ms; one draft call
+    // after every eleven plain calls. With an aftermath, the second to fourth plain calls after a
+    // draft cost 2, 1.5 and 1 ms more (4.5 ms in all); the first pays the reshape either way.
+    const calls = (aftermath: readonly number[]): CallCostModel => {
+      const model = new CallCostModel();
+      for (let cycle = 0; cycle < 60; cycle++) {
+        model.record(1, 2, 16);
+        model.record(1, 0, 12);
+        for (let i = 0; i < 10; i++) model.record(1, 0, 10 + (aftermath[i] ?? 0));
+      }
+      return model;
+    };
+    const slowed = calls([2, 1.5, 1]);
+    const clean = calls([]);
+    const extra = slowed.estimator()(1, 2) - clean.estimator()(1, 2);
+    assert.ok(Math.abs(extra - 4.5) < 0.15 * 4.5, `the aftermath adds ${extra.toFixed(2)} ms to a draft's price (truth 4.5)`);
+    const plain = slowed.estimator()(1, 0) / clean.estimator()(1, 0);
+    assert.ok(plain < 1.06, `a plain call is priced ${plain.toFixed(3)}× with the aftermath about`);
+    // A draft after a draft adds no aftermath of its own: the run pays it once, after its last call.
+    slowed.record(1, 2, 16);
+    clean.record(1, 2, 16);
+    const continuing = slowed.estimator()(1, 2) - clean.estimator()(1, 2);
+    assert.ok(Math.abs(continuing) < 0.5, `a draft after a draft is priced ${continuing.toFixed(2)} ms dearer with the aftermath about`);
+    // Draft calls that come every other call have no aftermath: the plain call between two pays
+    // the reshape only. Priced as by a model that measures none.
+    const alternating = (tuning: Tuning<"cost">): CallCostModel => {
+      const model = new CallCostModel(tuning);
+      for (let i = 0; i < 600; i++) model.record(1, i % 2 === 0 ? 2 : 0, i % 2 === 0 ? 16 : 12);
+      model.record(1, 0, 12);
+      return model;
+    };
+    const inAlternation =
+      alternating(BUDGET_TUNING.cost).estimator()(1, 2) - alternating({ ...BUDGET_TUNING.cost, aftermathCalls: 0 }).estimator()(1, 2);
+    assert.ok(Math.abs(inAlternation) < 0.1, `drafts every other call are priced ${inAlternation.toFixed(2)} ms dearer`);
   });
 
   test("a fit of deep drafts alone never prices a short draft below a plain call: a term below its floor is held there and the others refitted", () => {

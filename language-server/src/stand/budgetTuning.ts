@@ -59,6 +59,12 @@ export const BUDGET_TUNING = {
      * a loss).
      */
     draftCalibrationGrace: 64,
+    /**
+     * The plain calls after a draft call whose time counts towards the draft's price (from the
+     * second: see CallCostModel's aftermath). On the embedded model on a 2-core CPU a draft's
+     * aftermath had faded into the noise by the sixth.
+     */
+    aftermathCalls: 6,
     /** Calls before the load factor and the draft calibration move: until then the fit itself is still settling. */
     loadWarmUp: 16,
     /**

@@ -25,6 +25,17 @@ interface Calibration {
   readonly plainCallsAt: number;
 }
 
+/** The plain calls after a draft call, while CallCostModel measures what they cost beyond their price. */
+interface Aftermath {
+  readonly sequences: number;
+  /** A plain call's price for these sequences when the draft call was recorded (at that load). */
+  readonly plainPrice: number;
+  /** Plain calls recorded since the draft call. */
+  calls: number;
+  /** Their milliseconds beyond plainPrice, from the second of them on. */
+  excess: number;
+}
+
 /**
  * Names a call's shape in the per-shape draft calibration: a number, since the plans price
  * several shapes a step and a string key would allocate for each.
@@ -74,6 +85,13 @@ function predict(coefficients: Coefficients, sequences: number, draftTokens: num
  * - llama.cpp reuses the previous step's compute graph when a step has the same shape, so a call
  *   whose size differs from the one before costs more, and so does the plain call after a draft
  *   (measured on a 2-core CPU: +17 % for one trajectory, +6 to 11 % for sixteen).
+ *
+ * A draft also slows the plain calls after that one, less and less: on the embedded model on a
+ * 2-core CPU, three draft tokens per trajectory at N = 4 cost the second to fifth plain calls
+ * after them +5, +4, +3 and +2 % (+0.14 plain calls in all, on top of the draft call's +1.8 and the
+ * reshape's +0.18; at N = 1, +0.16 in all after +2.7 and +0.39). No term of the fit sees it (those calls have the plain shape), so the model
+ * measures it apart, as the aftermath (see BUDGET_TUNING.cost.aftermathCalls), and the plan's
+ * price of a draft includes it.
  */
 export class CallCostModel implements CallCost {
   private readonly fit: DecayedLeastSquares;
@@ -92,6 +110,10 @@ export class CallCostModel implements CallCost {
   private readonly draftCalibrationByShape = new Map<number, Calibration>();
   /** Calls without drafts recorded, the clock by which a calibration fades. */
   private plainCalls = 0;
+  /** What the plain calls after a draft call cost beyond their price, in plain calls, and when it was learned. */
+  private aftermath = { plainCalls: 0, plainCallsAt: 0 };
+  /** The plain calls after the last draft call, while they are measured. */
+  private following: Aftermath | undefined;
 
   constructor(private readonly tuning: Tuning<"cost"> = BUDGET_TUNING.cost) {
     this.fit = new DecayedLeastSquares(TERMS.length, tuning.decay);
@@ -115,6 +137,7 @@ export class CallCostModel implements CallCost {
     const clipped = measured !== milliseconds;
     if (draftTokens === 0) this.plainCalls++;
     else if (this.observations >= this.tuning.loadWarmUp && !clipped) this.calibrate(sequences, draftTokens, measured / fitted);
+    this.follow(sequences, draftTokens, measured);
     // Divided by the load before this call, so that a call's own surprise is fitted, not absorbed.
     const unloaded = measured / this.load;
     this.fit.add(features(sequences, draftTokens, reshapes), unloaded);
@@ -142,16 +165,54 @@ export class CallCostModel implements CallCost {
   /**
    * The price of the next call, for planning it: its cost after the last call recorded. A call of
    * a new shape pays the reshape, and one with drafts pays it twice, as the plain call after it
-   * will pay it again; so the plan drafts only where that pays too, and keeps a depth it has
-   * rather than switching for a marginal gain.
+   * will pay it again, and the first of a run of draft calls also pays the aftermath; so the plan
+   * drafts only where that pays too, and keeps a depth it has rather than switching for a marginal gain.
    */
   estimator(): (sequences: number, draftTokens: number) => number {
     const coefficients = this.coefficients();
     const load = this.load;
+    // A run of draft calls pays the aftermath once, after its last call: a draft after a draft adds none.
+    const aftermath = this.previous?.draftTokens ? 0 : this.fade(this.aftermath.plainCalls, this.aftermath.plainCallsAt);
     return (sequences, draftTokens) => {
-      const reshapes = this.reshapes(sequences, draftTokens) * (draftTokens > 0 ? 2 : 1);
-      return load * predict(coefficients, sequences, draftTokens, reshapes) * this.calibration(sequences, draftTokens);
+      if (draftTokens === 0) return load * predict(coefficients, sequences, 0, this.reshapes(sequences, 0));
+      const call =
+        predict(coefficients, sequences, draftTokens, 2 * this.reshapes(sequences, draftTokens)) * this.calibration(sequences, draftTokens);
+      return load * (call + aftermath * predict(coefficients, sequences, 0, 0));
     };
+  }
+
+  /**
+   * Measures the aftermath of a draft call: the milliseconds beyond a plain call's price (at the
+   * load of the draft call) of the plain calls of its width after it, from the second (the first
+   * pays the reshape, which the fit prices) to the aftermathCalls-th, or up to the next draft call
+   * where drafts come closer together than that (then that is their aftermath: none, after one
+   * plain call). Each call's excess is clipped to a plain call, as outliers are.
+   */
+  private follow(sequences: number, draftTokens: number, milliseconds: number): void {
+    const following = this.following;
+    if (following && (draftTokens > 0 || sequences !== following.sequences || following.calls >= this.tuning.aftermathCalls)) {
+      this.following = undefined;
+      // A call of another width ends it unlearned: what that call costs beyond its price is its own reshape.
+      if (sequences === following.sequences && following.calls > 0) this.learnAftermath(following.excess / following.plainPrice);
+    }
+    if (draftTokens > 0) {
+      if (this.observations >= this.tuning.loadWarmUp) {
+        this.following = { sequences, plainPrice: this.load * predict(this.coefficients(), sequences, 0, 0), calls: 0, excess: 0 };
+      }
+      return;
+    }
+    if (!this.following) return;
+    if (++this.following.calls > 1) {
+      const { plainPrice } = this.following;
+      this.following.excess += Math.min(Math.max(milliseconds - plainPrice, -plainPrice), plainPrice);
+    }
+  }
+
+  private learnAftermath(plainCalls: number): void {
+    const smoothing = this.tuning.draftCalibrationSmoothing;
+    const learned = (1 - smoothing) * this.fade(this.aftermath.plainCalls, this.aftermath.plainCallsAt) + smoothing * plainCalls;
+    // Noise cannot make a draft cheaper than its call: the aftermath is never negative.
+    this.aftermath = { plainCalls: Math.max(0, learned), plainCallsAt: this.plainCalls };
   }
 
   /** The factor on the fit's price of a call of this shape: 1 without drafts. */
@@ -178,8 +239,13 @@ export class CallCostModel implements CallCost {
    * grace (see BUDGET_TUNING.cost.draftCalibrationFade and draftCalibrationGrace).
    */
   private faded({ ratio, plainCallsAt }: Calibration): number {
+    return 1 + this.fade(ratio - 1, plainCallsAt);
+  }
+
+  /** A distance from what the fit says, learned when plainCalls was plainCallsAt, faded since (see faded). */
+  private fade(distance: number, plainCallsAt: number): number {
     const { draftCalibrationFade, draftCalibrationGrace } = this.tuning;
-    return 1 + (ratio - 1) * draftCalibrationFade ** Math.max(0, this.plainCalls - plainCallsAt - draftCalibrationGrace);
+    return distance * draftCalibrationFade ** Math.max(0, this.plainCalls - plainCallsAt - draftCalibrationGrace);
   }
 
   /** The fit, refreshed every refitInterval observations. */
