@@ -88,10 +88,10 @@ function predict(coefficients: Coefficients, sequences: number, draftTokens: num
  *
  * A draft also slows the plain calls after that one, less and less: on the embedded model on a
  * 2-core CPU, three draft tokens per trajectory at N = 4 cost the second to fifth plain calls
- * after them +5, +4, +3 and +2 % (+0.14 plain calls in all, on top of the draft call's +1.8 and the
- * reshape's +0.18; at N = 1, +0.16 in all after +2.7 and +0.39). No term of the fit sees it (those calls have the plain shape), so the model
- * measures it apart, as the aftermath (see BUDGET_TUNING.cost.aftermathCalls), and the plan's
- * price of a draft includes it.
+ * after them +5, +4, +3 and +2 % (+0.14 plain calls in all, on top of the draft call's +1.8 and
+ * the reshape's +0.18; at N = 1, +0.16 in all after +2.7 and +0.39). No term of the fit sees it
+ * (those calls have the plain shape), so the model measures it apart, as the aftermath (see
+ * BUDGET_TUNING.cost.aftermathCalls), and the plan's price of a draft includes it.
  */
 export class CallCostModel implements CallCost {
   private readonly fit: DecayedLeastSquares;
@@ -264,9 +264,9 @@ export class CallCostModel implements CallCost {
 
   /**
    * Terms the data cannot separate (fixed and perSequence while N never changes) are split by the
-   * prior. perDraft, batched and reshape have floors (a draft token costs at least minDraftCost, a
-   * batch or a new shape nothing less than none), so noise can never make drafting look free or a
-   * new shape look cheaper than the same. A term the fit puts below its floor is held there and
+   * prior. perDraft, batched and reshape have floors (a draft token costs at least minDraftCost;
+   * batching and a change of shape cost nothing or more), so noise can never make drafting look
+   * free or a new shape look cheaper than the same. A term the fit puts below its floor is held there and
    * the others are fitted again around it, not just raised: at N = 1, where batched and perDraft
    * are alike but for the depth, a fit of mostly deep drafts put batched at −4.7 and perDraft at
    * 2.6 plain calls, which priced a one-token draft below a plain call (it cost 2.7), and raising
