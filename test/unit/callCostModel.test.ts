@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { solveLinear } from "../../language-server/src/stand/leastSquares";
+import { DecayedLeastSquares, solveLinear } from "../../language-server/src/stand/leastSquares";
 import { BUDGET_TUNING, CallCostModel, type Tuning } from "../../language-server/src/stand";
 import { costModel } from "../support/budgetFixtures";
 
@@ -169,8 +169,8 @@ describe("call cost model", () => {
 
   test("a fit of deep drafts alone never prices a short draft below a plain call: a term below its floor is held there and the others refitted", () => {
     // One trajectory: a plain call costs 1, and only drafts of 5 to 8 tokens are seen, costing
-    // 0.9 a token less 0.5 (a line that meets zero draft tokens far below a plain call). Least squares alone
-    // puts batched at −1.5 and prices a one-token draft below half a plain call.
+    // 0.9 a token less 0.5 (a line that meets zero draft tokens far below a plain call). Least
+    // squares alone puts batched at −1.5 and prices a one-token draft below half a plain call.
     const model = new CallCostModel();
     for (let cycle = 0; cycle < 100; cycle++) {
       for (const draftTokens of [5, 6, 7, 8]) {
@@ -187,6 +187,16 @@ describe("call cost model", () => {
       const truth = 0.9 * draftTokens - 0.5;
       assert.ok(Math.abs(priced - truth) < 0.1 * truth, `${draftTokens} draft tokens priced at ${priced.toFixed(2)}, truth ${truth}`);
     }
+  });
+
+  test("a pinned term keeps its value and the others are fitted around it", () => {
+    // y = 2 + 3x at x = 0…4; with the slope pinned at 1, the best intercept is the mean of y − x = 6.
+    const fit = new DecayedLeastSquares(2, 1);
+    for (let x = 0; x <= 4; x++) fit.add([1, x], 2 + 3 * x);
+    const free = fit.solve([0, 0], 1e-9);
+    assert.ok(free && Math.abs((free[0] ?? NaN) - 2) < 1e-6 && Math.abs((free[1] ?? NaN) - 3) < 1e-6, `free fit ${String(free)}`);
+    const pinned = fit.solve([0, 0], 1e-9, new Map([[1, 1]]));
+    assert.ok(pinned && Math.abs((pinned[0] ?? NaN) - 6) < 1e-6 && pinned[1] === 1, `fit with the slope pinned at 1: ${String(pinned)}`);
   });
 
   test("the solver pivots past a zero on the diagonal and refuses a singular system", () => {
