@@ -18,15 +18,18 @@ function features(sequences: number, draftTokens: number, reshapes: number): num
   return [1, sequences, draftTokens, sequences + draftTokens > 1 ? 1 : 0, reshapes];
 }
 
-/** What draft calls of a shape cost against the fit's price, and when it was learned. */
-interface Calibration {
-  readonly ratio: number;
+/**
+ * What draft calls taught beyond the fit, as a distance from it (a draft calibration's ratio less
+ * 1; an aftermath in plain calls), and when: it fades back to the fit once drafting stops.
+ */
+interface Learned {
+  readonly distance: number;
   /** CallCostModel's count of plain calls when it was learned. */
   readonly plainCallsAt: number;
 }
 
 /** The plain calls after a draft call, while CallCostModel measures what they cost beyond their price. */
-interface Aftermath {
+interface AftermathMeasurement {
   readonly sequences: number;
   /** A plain call's price for these sequences when the draft call was recorded (at that load). */
   readonly plainPrice: number;
@@ -105,15 +108,15 @@ export class CallCostModel implements CallCost {
   private previous: { sequences: number; draftTokens: number } | undefined;
   /** How much slower calls run now than the fit predicts: a running mean over the last few calls. */
   private load = 1;
-  /** How much more draft calls cost than the fit predicts, at the load: over all of them, and per shape. */
-  private draftCalibration: Calibration = { ratio: 1, plainCallsAt: 0 };
-  private readonly draftCalibrationByShape = new Map<number, Calibration>();
+  /** How much more draft calls cost than the fit predicts, at the load, as a ratio less 1: over all of them, and per shape. */
+  private draftCalibration: Learned = { distance: 0, plainCallsAt: 0 };
+  private readonly draftCalibrationByShape = new Map<number, Learned>();
   /** Calls without drafts recorded, the clock by which a calibration fades. */
   private plainCalls = 0;
-  /** What the plain calls after a draft call cost beyond their price, in plain calls, and when it was learned. */
-  private aftermath = { plainCalls: 0, plainCallsAt: 0 };
+  /** What the plain calls after a draft call cost beyond their price, in plain calls. */
+  private aftermath: Learned = { distance: 0, plainCallsAt: 0 };
   /** The plain calls after the last draft call, while they are measured. */
-  private following: Aftermath | undefined;
+  private following: AftermathMeasurement | undefined;
 
   constructor(private readonly tuning: Tuning<"cost"> = BUDGET_TUNING.cost) {
     this.fit = new DecayedLeastSquares(TERMS.length, tuning.decay);
@@ -172,7 +175,7 @@ export class CallCostModel implements CallCost {
     const coefficients = this.coefficients();
     const load = this.load;
     // A run of draft calls pays the aftermath once, after its last call: a draft after a draft adds none.
-    const aftermath = this.previous?.draftTokens ? 0 : this.fade(this.aftermath.plainCalls, this.aftermath.plainCallsAt);
+    const aftermath = this.previous?.draftTokens ? 0 : this.faded(this.aftermath);
     return (sequences, draftTokens) => {
       if (draftTokens === 0) return load * predict(coefficients, sequences, 0, this.reshapes(sequences, 0));
       const call =
@@ -193,7 +196,11 @@ export class CallCostModel implements CallCost {
     if (following && (draftTokens > 0 || sequences !== following.sequences || following.calls >= this.tuning.aftermathCalls)) {
       this.following = undefined;
       // A call of another width ends it unlearned: what that call costs beyond its price is its own reshape.
-      if (sequences === following.sequences && following.calls > 0) this.learnAftermath(following.excess / following.plainPrice);
+      if (sequences === following.sequences && following.calls > 0) {
+        const learned = this.learned(this.aftermath, following.excess / following.plainPrice);
+        // Noise cannot make a draft cheaper than its call: the aftermath is never negative.
+        this.aftermath = { ...learned, distance: Math.max(0, learned.distance) };
+      }
     }
     if (draftTokens > 0) {
       if (this.observations >= this.tuning.loadWarmUp) {
@@ -208,42 +215,31 @@ export class CallCostModel implements CallCost {
     }
   }
 
-  private learnAftermath(plainCalls: number): void {
-    const smoothing = this.tuning.draftCalibrationSmoothing;
-    const learned = (1 - smoothing) * this.fade(this.aftermath.plainCalls, this.aftermath.plainCallsAt) + smoothing * plainCalls;
-    // Noise cannot make a draft cheaper than its call: the aftermath is never negative.
-    this.aftermath = { plainCalls: Math.max(0, learned), plainCallsAt: this.plainCalls };
-  }
-
   /** The factor on the fit's price of a call of this shape: 1 without drafts. */
   private calibration(sequences: number, draftTokens: number): number {
     if (draftTokens === 0) return 1;
-    return this.faded(this.draftCalibrationByShape.get(shapeKey(sequences, draftTokens)) ?? this.draftCalibration);
+    return 1 + this.faded(this.draftCalibrationByShape.get(shapeKey(sequences, draftTokens)) ?? this.draftCalibration);
   }
 
   /** Learns from a draft call, not an outlier, that cost `ratio` times the fit's price. */
   private calibrate(sequences: number, draftTokens: number, ratio: number): void {
-    const smoothing = this.tuning.draftCalibrationSmoothing;
-    const learned = (calibration: Calibration): Calibration => ({
-      ratio: (1 - smoothing) * this.faded(calibration) + smoothing * ratio,
-      plainCallsAt: this.plainCalls,
-    });
     const key = shapeKey(sequences, draftTokens);
     // A shape's first call starts from what draft calls of every shape have cost.
-    this.draftCalibrationByShape.set(key, learned(this.draftCalibrationByShape.get(key) ?? this.draftCalibration));
-    this.draftCalibration = learned(this.draftCalibration);
+    this.draftCalibrationByShape.set(key, this.learned(this.draftCalibrationByShape.get(key) ?? this.draftCalibration, ratio - 1));
+    this.draftCalibration = this.learned(this.draftCalibration, ratio - 1);
+  }
+
+  /** What was learned, moved towards a new observation of its distance from the fit (a running mean over draft calls). */
+  private learned(previous: Learned, distance: number): Learned {
+    const smoothing = this.tuning.draftCalibrationSmoothing;
+    return { distance: (1 - smoothing) * this.faded(previous) + smoothing * distance, plainCallsAt: this.plainCalls };
   }
 
   /**
-   * A calibration's ratio, faded towards 1 by the plain calls since it was learned beyond the
-   * grace (see BUDGET_TUNING.cost.draftCalibrationFade and draftCalibrationGrace).
+   * What was learned, faded towards the fit by the plain calls since, beyond the grace (see
+   * BUDGET_TUNING.cost.draftCalibrationFade and draftCalibrationGrace).
    */
-  private faded({ ratio, plainCallsAt }: Calibration): number {
-    return 1 + this.fade(ratio - 1, plainCallsAt);
-  }
-
-  /** A distance from what the fit says, learned when plainCalls was plainCallsAt, faded since (see faded). */
-  private fade(distance: number, plainCallsAt: number): number {
+  private faded({ distance, plainCallsAt }: Learned): number {
     const { draftCalibrationFade, draftCalibrationGrace } = this.tuning;
     return distance * draftCalibrationFade ** Math.max(0, this.plainCalls - plainCallsAt - draftCalibrationGrace);
   }
