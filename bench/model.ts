@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     })),
   );
   log(
-    `model ${basename(values.model)} (${(model.size / 1e6).toFixed(1)} MB), backend ${runtime.backend}${runtime.devices.length ? ` (${runtime.devices.join(", ")})` : ""}, ${threads} thread(s)`,
+    `model ${basename(values.model)} (${(model.size / 1e6).toFixed(1)} MB), backend ${runtime.backend}${runtime.devices.length ? ` (${runtime.devices.join(", ")})` : ""}${runtime.backend === "cuda" ? `, CUDA graphs ${runtime.cudaGraphs ? "on" : "off"}` : ""}, ${threads} thread(s)`,
   );
   log(
     `${promptSets.map((set) => `${set.name}: ${set.prompts.length} prompts`).join(", ")}; ${maxTokens} tokens; T > 0 samples with top-k ${sampler.topK}, top-p ${sampler.topP}, min-p ${sampler.minP}`,
@@ -132,6 +132,7 @@ async function main(): Promise<void> {
     model: { path: values.model, bytes: model.size, trainContextSize: model.trainContextSize },
     backend: runtime.backend,
     devices: runtime.devices,
+    ...(runtime.backend === "cuda" ? { cudaGraphs: runtime.cudaGraphs } : {}),
     threads,
     versions: { node: process.version, "node-llama-cpp": nodeLlamaCppVersion },
     settings: {

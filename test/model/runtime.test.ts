@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { loadRuntime, threadsForModel } from "../../language-server/src/model/runtime";
+import { cudaGraphsAllowed, loadRuntime, threadsForModel } from "../../language-server/src/model/runtime";
 
 test("the Vulkan backend loads where it can; elsewhere the runtime falls back to the CPU and says why", async () => {
   const runtime = await loadRuntime("vulkan");
@@ -23,4 +23,28 @@ test("threads: one for small models on a CPU, every math core for large ones", (
   assert.equal(threadsForModel(4e9, 8, false), 8);
   assert.equal(threadsForModel(4e9, 8, true), 4);
   assert.equal(threadsForModel(4e9, 0, false), 1);
+});
+
+test("CUDA graphs: off unless STAND_CUDA_GRAPHS=1 asks for them, and a GGML_CUDA_DISABLE_GRAPHS already set wins", () => {
+  const plain: NodeJS.ProcessEnv = {};
+  assert.equal(cudaGraphsAllowed(plain), false);
+  assert.equal(plain.GGML_CUDA_DISABLE_GRAPHS, "1", "llama.cpp turns graphs off when the variable is set");
+
+  const asked: NodeJS.ProcessEnv = { STAND_CUDA_GRAPHS: "1" };
+  assert.equal(cudaGraphsAllowed(asked), true);
+  assert.equal(asked.GGML_CUDA_DISABLE_GRAPHS, undefined);
+
+  const both: NodeJS.ProcessEnv = { STAND_CUDA_GRAPHS: "1", GGML_CUDA_DISABLE_GRAPHS: "" };
+  assert.equal(cudaGraphsAllowed(both), false, "llama.cpp disables graphs on the variable's presence, whatever its value");
+  assert.equal(cudaGraphsAllowed({ STAND_CUDA_GRAPHS: "yes" }), false);
+});
+
+test("the runtime reports CUDA graphs off on a backend other than CUDA, and leaves llama.cpp's variable set for one", async () => {
+  const runtime = await loadRuntime(false);
+  try {
+    assert.equal(runtime.cudaGraphs, false);
+    if (process.env.STAND_CUDA_GRAPHS !== "1") assert.notEqual(process.env.GGML_CUDA_DISABLE_GRAPHS, undefined);
+  } finally {
+    await runtime.llama.dispose();
+  }
 });

@@ -13,7 +13,7 @@ import { MAX_CONTEXT_SEQUENCES } from "./sequencePool";
 import { loadModelFile } from "./modelFile";
 import { chunkTokens, hasChatTemplate, supportsFillInTheMiddle, tokenizePrompt, type ContextChunk, type PromptInput } from "./prompt";
 import { runBenchmark, type BenchmarkOptions } from "./benchmark";
-import { loadRuntime, threadsForModel, type GpuChoice, type Runtime } from "./runtime";
+import { CUDA_GRAPHS_VARIABLE, loadRuntime, threadsForModel, type GpuChoice, type Runtime } from "./runtime";
 import { Vocabulary } from "./vocabulary";
 
 /** Contexts are sized for this much text at most (tiny models train on less). */
@@ -72,6 +72,8 @@ export class ModelSession {
 
   static async open(options: SessionOptions): Promise<ModelSession> {
     const runtime = await loadRuntime(options.gpu, options.log);
+    if (runtime.backend === "cuda" && !runtime.cudaGraphs)
+      options.log?.(`CUDA graphs are off, as they crashed at 16 trajectories on an H200 (${CUDA_GRAPHS_VARIABLE}=1 turns them on)`);
     try {
       const model = await loadModelFile(runtime.llama, options.path, "auto", options.signal);
       const threads = options.threads ?? threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
