@@ -161,7 +161,12 @@ describe("the benchmark scripts, the model tools and the GPU kit", () => {
     }
     const returned = readdirSync(results).map((name) => statSync(join(results, name)).size);
     assert.ok(returned.reduce((a, b) => a + b, 0) < 16 * 2 ** 20, "what comes back is small: the twins stay in the work folder");
+    // Run again, it resumes: what an earlier run wrote is kept, not run twice.
+    const again = proof("1");
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(readFileSync(join(results, "proof.log"), "utf8"), /bench-cpu-tiny-n1\.json: written by an earlier run/);
     // Past the budget, runs are skipped and said to be, and run.sh fails.
+    rmSync(join(results, "bench-cpu-tiny-n1.json"));
     const late = proof("1");
     assert.equal(late.status, 1);
     assert.match(readFileSync(join(results, "proof.log"), "utf8"), /bench-cpu-tiny-n1\.json: skipped, the budget is spent/);
