@@ -177,7 +177,12 @@ export class ModelSession {
    * their KV cache, branches times the chain's) would go unused.
    */
   private wantsTrees(draftShape: DraftShapeSetting): boolean {
-    return draftShape === "tree" || (draftShape === "auto" && this.runtime.llama.gpu !== false);
+    return draftShape === "tree" || (draftShape === "auto" && this.onGpu);
+  }
+
+  /** Whether the model runs on a GPU backend (CUDA, Vulkan, Metal). */
+  get onGpu(): boolean {
+    return this.runtime.llama.gpu !== false;
   }
 
   /** The draft budget of the context a target of this session decodes on. */
