@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { runBenchmark } from "../language-server/src/model/benchmark";
 import { tokenizePrompt } from "../language-server/src/model/prompt";
 import { readPrompts } from "./promptFile";
-import { loadRuntime, threadsForModel, type GpuChoice } from "../language-server/src/model/runtime";
+import { loadRuntime, parseGpuChoice, threadsForModel } from "../language-server/src/model/runtime";
 import { restartWithModelProcessEnv } from "../common/modelProcess";
 import { defaultSettings } from "../common/protocol";
 
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const repetitions = numberOf(values.repetitions, "repetitions");
   const stepWidths = values["step-widths"] ? numbers(values["step-widths"], "step-widths") : [];
   if (stepWidths.some((width) => !Number.isInteger(width) || width < 2)) throw new Error("--step-widths takes whole numbers of at least 2");
-  const gpu: GpuChoice = values.gpu === "false" ? false : (values.gpu as GpuChoice);
+  const gpu = parseGpuChoice(values.gpu);
   const promptFiles = values.prompts.split(",").filter((file) => file.trim());
   const prompts = promptFiles.map((file) => ({ file, prompts: readPrompts(file) }));
 

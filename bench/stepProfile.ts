@@ -4,7 +4,8 @@
 // is reported as the median over rounds of its ratio to the plain loop in the same round, with the
 // min–max. Garbage collection time per arm comes from the runtime's gc entries. With
 // --trajectories N, the arms through our loop decode N trajectories of the prompt in one batch
-// (tokens counted over all of them); plain and controlled still decode one sequence.
+// (tokens counted over all of them); plain and controlled still decode one sequence. --gpu MODE
+// runs it on a GPU backend (the GPU kit has it as profile.cjs: `run.sh RESULTS_DIR --profile …`).
 //
 //   plain       node-llama-cpp's sequence.evaluate() loop (one sampler for the whole loop)
 //   controlled  one bare controlledEvaluate call per token (what a step with a draft pays natively)
@@ -31,7 +32,7 @@ import { restartWithModelProcessEnv } from "../common/modelProcess";
 import { LlamaTarget } from "../language-server/src/model/llamaTarget";
 import { benchmarkSampling, rotated } from "../language-server/src/model/benchmarkProtocol";
 import { tokenizePrompt } from "../language-server/src/model/prompt";
-import { loadRuntime } from "../language-server/src/model/runtime";
+import { loadRuntime, parseGpuChoice } from "../language-server/src/model/runtime";
 import * as stand from "../language-server/src/stand";
 import { readPrompts } from "./promptFile";
 import type { SamplingOptions } from "../language-server/src/stand";
@@ -49,6 +50,8 @@ const { values } = parseArgs({
     temperature: { type: "string", default: "0" },
     threads: { type: "string", default: "1" },
     trajectories: { type: "string", default: "1" },
+    /** auto | cuda | vulkan | metal | false, as `npm run bench` takes it (the GPU kit's profile.cjs). */
+    gpu: { type: "string", default: "false" },
     arms: { type: "string", default: "plain,controlled,stream,target,decoder,stand" },
     /** A copy of the repository (language-server/src and common) whose target, decoder and STAND arms run too, suffixed -base: an A/B in one run. */
     baseline: { type: "string" },
@@ -69,7 +72,7 @@ async function main(): Promise<void> {
   const trajectories = Number(values.trajectories);
   if (!(Number.isInteger(trajectories) && trajectories >= 1)) throw new Error("--trajectories takes a whole number of at least 1");
   const sampling: SamplingOptions = benchmarkSampling(Number(values.temperature));
-  const runtime = await loadRuntime(false);
+  const runtime = await loadRuntime(parseGpuChoice(values.gpu));
   const model = await runtime.llama.loadModel({ modelPath: resolve(values.model) });
   const chosen = readPrompts(values.prompts)[Number(values.prompt)];
   if (!chosen) throw new Error(`${values.prompts} has no prompt ${values.prompt} (counted from 0)`);
@@ -91,10 +94,12 @@ async function main(): Promise<void> {
   /** Tokens per target call of each run of the drafting arms. */
   const calls = new Map<string, number[]>();
   /** The arms that go through our loop, with the engine and adapter of this tree or of a baseline copy (--baseline). */
-  async function ourArms(lib: Stand, suffix: string, root = "."): Promise<Arm[]> {
-    const { LlamaTarget: Target } = (await import(resolve(root, "language-server/src/model/llamaTarget.ts"))) as {
-      LlamaTarget: typeof LlamaTarget;
-    };
+  async function ourArms(lib: Stand, suffix: string, root?: string): Promise<Arm[]> {
+    // This tree's adapter is imported statically, so that the script also runs bundled (the GPU kit).
+    const Target =
+      root === undefined
+        ? LlamaTarget
+        : ((await import(resolve(root, "language-server/src/model/llamaTarget.ts"))) as { LlamaTarget: typeof LlamaTarget }).LlamaTarget;
     const target = await Target.create(model, { trajectories, contextSize, threads });
     const resetAll = async (): Promise<void> => {
       for (let t = 0; t < trajectories; t++) await target.reset(t);
@@ -252,7 +257,7 @@ async function main(): Promise<void> {
   };
   const reference = msPerToken[0] ?? [];
   console.log(
-    `N = ${trajectories}, T = ${sampling.temperature}, ${tokens} tokens, ${rounds} rounds, ${threads} thread(s), load ${loadavg()
+    `N = ${trajectories}, T = ${sampling.temperature}, ${tokens} tokens, ${rounds} rounds, backend ${runtime.backend}, ${threads} thread(s), load ${loadavg()
       .map((l) => l.toFixed(2))
       .join(" ")}`,
   );

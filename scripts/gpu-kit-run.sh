@@ -4,6 +4,8 @@
 #
 #   run.sh RESULTS_DIR                      the proof (on an H200 two 10-minute runs of it: see 3.)
 #   run.sh RESULTS_DIR [npm run bench flags…] one benchmark with those flags
+#   run.sh RESULTS_DIR --profile [npm run bench:profile flags…]
+#                                           where a step's time goes (bench/stepProfile.ts), printed
 #
 # 1. unpacks the kit into $STAND_GPU_WORK (default /tmp/stand-gpu-kit), once;
 # 2. builds libggml-cuda.so with this machine's nvcc for this machine's GPU, once, and puts it
@@ -114,7 +116,11 @@ else
 fi
 cd "$work/app"
 
-# 3a. One benchmark with the given flags.
+# 3a. One profile or one benchmark with the given flags.
+if [ "${1:-}" = "--profile" ]; then
+  shift
+  exec node profile.cjs --gpu "$gpu" "$@"
+fi
 if [ $# -gt 0 ]; then
   out=("--out" "$results/bench-$backend.json")
   for flag in "$@"; do

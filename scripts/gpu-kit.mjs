@@ -4,6 +4,7 @@
 //   npm run gpu-kit -- [--out DIR] [--no-node] [--cpu] [--fast]   here (default DIR: .gpu-kit, git-ignored)
 //   DIR/run.sh RESULTS_DIR                                        there, after copying DIR over: the proof
 //   DIR/run.sh RESULTS_DIR [npm run bench flags…]                 or one benchmark
+//   DIR/run.sh RESULTS_DIR --profile [npm run bench:profile flags…] or where a step's time goes
 //
 // node-llama-cpp's prebuilt CUDA backend only runs under a driver at least as new as the CUDA
 // toolkit it was built with. The kit lifts that without building node-llama-cpp: run.sh rebuilds
@@ -11,8 +12,8 @@
 // plugins), with the machine's own nvcc for the machine's own GPU, and drops it into the prebuilt
 // linux-x64-cuda binaries. It needs nvcc, CMake and a C++ compiler there (ninja if present).
 //
-// The kit holds: node.xz (this Node binary, unless --no-node), app.tar.xz (the benchmark and the
-// cost-twin writer (tools/twin) bundled into one file each, node-llama-cpp's runtime closure, the
+// The kit holds: node.xz (this Node binary, unless --no-node), app.tar.xz (the benchmark, the
+// step profile (bench/stepProfile.ts) and the cost-twin writer (tools/twin) bundled into one file each, node-llama-cpp's runtime closure, the
 // linux-x64-cuda binaries less the CUDA backend, the embedded model and the prompt set),
 // llama.cpp.tar.xz (the llama.cpp sources node-llama-cpp ships, cut to what the CUDA backend's
 // build reads) and run.sh. The proof run.sh runs without flags writes the twins on the GPU
@@ -73,6 +74,7 @@ try {
   for (const [entry, bundle] of [
     [join(root, "bench", "model.ts"), "bench.cjs"],
     [join(root, "tools", "twin", "cli.ts"), "twin.cjs"],
+    [join(root, "bench", "stepProfile.ts"), "profile.cjs"],
   ]) {
     await esbuild.build({ ...NODE_BUNDLE, entryPoints: [entry], outfile: join(app, bundle), logLevel: "warning" });
   }

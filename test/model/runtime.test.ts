@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cudaGraphsAllowed, loadRuntime, threadsForModel } from "../../language-server/src/model/runtime";
+import { cudaGraphsAllowed, loadRuntime, parseGpuChoice, threadsForModel } from "../../language-server/src/model/runtime";
 
 test("the Vulkan backend loads where it can; elsewhere the runtime falls back to the CPU and says why", async () => {
   const runtime = await loadRuntime("vulkan");
@@ -47,4 +47,11 @@ test("the runtime reports CUDA graphs off on a backend other than CUDA, and leav
   } finally {
     await runtime.llama.dispose();
   }
+});
+
+test("--gpu: each backend's name, false for the CPU; anything else is refused with the choices", () => {
+  assert.equal(parseGpuChoice("false"), false);
+  for (const choice of ["auto", "cuda", "vulkan", "metal"] as const) assert.equal(parseGpuChoice(choice), choice);
+  assert.throws(() => parseGpuChoice("CUDA"), /--gpu takes auto, cuda, vulkan, metal, false, not "CUDA"/);
+  assert.throws(() => parseGpuChoice(""), /--gpu takes/);
 });

@@ -3,6 +3,15 @@ import type { Llama, LlamaModel } from "node-llama-cpp" with { "resolution-mode"
 
 export type GpuChoice = "auto" | "cuda" | "vulkan" | "metal" | false;
 
+const GPU_CHOICES = ["auto", "cuda", "vulkan", "metal", "false"] as const;
+
+/** A --gpu flag's value as a GpuChoice ("false": the CPU); anything else is refused with the choices. */
+export function parseGpuChoice(value: string): GpuChoice {
+  const choice = GPU_CHOICES.find((candidate) => candidate === value);
+  if (choice === undefined) throw new Error(`--gpu takes ${GPU_CHOICES.join(", ")}, not "${value}"`);
+  return choice === "false" ? false : choice;
+}
+
 export interface Runtime {
   readonly llama: Llama;
   /** "cuda", "vulkan", "metal" or "cpu". */
