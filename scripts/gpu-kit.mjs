@@ -13,8 +13,9 @@
 // linux-x64-cuda binaries. It needs nvcc, CMake and a C++ compiler there (ninja if present).
 //
 // The kit holds: node.xz (this Node binary, unless --no-node), app.tar.xz (the benchmark, the
-// step profile (bench/stepProfile.ts) and the cost-twin writer (tools/twin) bundled into one file each, node-llama-cpp's runtime closure, the
-// linux-x64-cuda binaries less the CUDA backend, the embedded model and the prompt set),
+// step profile (bench/stepProfile.ts) and the cost-twin writer (tools/twin) bundled into one file
+// each, node-llama-cpp's runtime closure, the linux-x64-cuda binaries less the CUDA backend, the
+// embedded model and the prompt set),
 // llama.cpp.tar.xz (the llama.cpp sources node-llama-cpp ships, cut to what the CUDA backend's
 // build reads) and run.sh. The proof run.sh runs without flags writes the twins on the GPU
 // machine: a 13 GB 7b twin never travels. --cpu adds the linux-x64 CPU binaries, so that run.sh

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cudaGraphsAllowed, loadRuntime, parseGpuChoice, threadsForModel } from "../../language-server/src/model/runtime";
+import { configureCudaGraphs, loadRuntime, parseGpuChoice, threadsForModel } from "../../language-server/src/model/runtime";
 
 test("the Vulkan backend loads where it can; elsewhere the runtime falls back to the CPU and says why", async () => {
   const runtime = await loadRuntime("vulkan");
@@ -27,16 +27,16 @@ test("threads: one for small models on a CPU, every math core for large ones", (
 
 test("CUDA graphs: off unless STAND_CUDA_GRAPHS=1 asks for them, and a GGML_CUDA_DISABLE_GRAPHS already set wins", () => {
   const plain: NodeJS.ProcessEnv = {};
-  assert.equal(cudaGraphsAllowed(plain), false);
+  assert.equal(configureCudaGraphs(plain), false);
   assert.equal(plain.GGML_CUDA_DISABLE_GRAPHS, "1", "llama.cpp turns graphs off when the variable is set");
 
   const asked: NodeJS.ProcessEnv = { STAND_CUDA_GRAPHS: "1" };
-  assert.equal(cudaGraphsAllowed(asked), true);
+  assert.equal(configureCudaGraphs(asked), true);
   assert.equal(asked.GGML_CUDA_DISABLE_GRAPHS, undefined);
 
   const both: NodeJS.ProcessEnv = { STAND_CUDA_GRAPHS: "1", GGML_CUDA_DISABLE_GRAPHS: "" };
-  assert.equal(cudaGraphsAllowed(both), false, "llama.cpp disables graphs on the variable's presence, whatever its value");
-  assert.equal(cudaGraphsAllowed({ STAND_CUDA_GRAPHS: "yes" }), false);
+  assert.equal(configureCudaGraphs(both), false, "llama.cpp disables graphs on the variable's presence, whatever its value");
+  assert.equal(configureCudaGraphs({ STAND_CUDA_GRAPHS: "yes" }), false);
 });
 
 test("the runtime reports CUDA graphs off on a backend other than CUDA, and leaves llama.cpp's variable set for one", async () => {

@@ -20,23 +20,24 @@ export interface Runtime {
   readonly devices: string[];
   /** Why the requested GPU backend was not used, when we fell back to the CPU. */
   readonly fallbackReason?: string;
-  /** Whether llama.cpp's CUDA backend may capture and replay CUDA graphs (see cudaGraphsAllowed). */
+  /** Whether llama.cpp's CUDA backend may capture and replay CUDA graphs (see configureCudaGraphs). */
   readonly cudaGraphs: boolean;
 }
 
-/** Set to 1 to let llama.cpp's CUDA backend use CUDA graphs (off by default: see cudaGraphsAllowed). */
+/** Set to 1 to let llama.cpp's CUDA backend use CUDA graphs (off by default: see configureCudaGraphs). */
 export const CUDA_GRAPHS_VARIABLE = "STAND_CUDA_GRAPHS";
 
 /**
- * Whether the CUDA backend may use CUDA graphs in this process, and turns them off (llama.cpp's
- * GGML_CUDA_DISABLE_GRAPHS) unless STAND_CUDA_GRAPHS=1 asks for them or the variable is already set.
+ * Settles whether the CUDA backend may use CUDA graphs in this process, and says which: turns them
+ * off (llama.cpp's GGML_CUDA_DISABLE_GRAPHS) unless STAND_CUDA_GRAPHS=1 asks for them or that
+ * variable is already set.
  * On an H200 (node-llama-cpp 3.22.1, its llama.cpp built with CUDA 13.0 by the GPU kit) every run
  * at N = 16 on the 1.5b and 7b cost twins died within seconds with "CUDA error: an illegal
  * instruction was encountered" in a replayed graph, and the same runs with graphs off completed;
  * a crash takes the language server and every request in it down, a graph saves a kernel launch
  * per node. llama.cpp reads the variable once, at its first graph: this runs before any model loads.
  */
-export function cudaGraphsAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
+export function configureCudaGraphs(env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.GGML_CUDA_DISABLE_GRAPHS !== undefined) return false;
   if (env[CUDA_GRAPHS_VARIABLE] === "1") return true;
   env.GGML_CUDA_DISABLE_GRAPHS = "1";
@@ -49,7 +50,7 @@ export function cudaGraphsAllowed(env: NodeJS.ProcessEnv = process.env): boolean
  * cannot be loaded, falls back to the CPU and says why.
  */
 export async function loadRuntime(gpu: GpuChoice, log: (message: string) => void = writeToStderr): Promise<Runtime> {
-  const cudaGraphs = cudaGraphsAllowed();
+  const cudaGraphs = configureCudaGraphs();
   const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
   // llama.cpp's messages must never reach stdout: in the language server that is the LSP channel.
   const options = {
