@@ -34,8 +34,8 @@ export function decoderFor(session: ModelSession, target: TargetModel, settings:
  * STAND's table; on a GPU, where a call verifying 8 draft tokens costs about a plain step, prompt
  * lookup drafts where the table has nothing after the context. On an H200 with the 7b cost twin that
  * was 1.28–1.47× STAND's table alone at T = 0 (N = 1, 4, 16) and level at T = 0.7; on a 2-core CPU,
- * where a draft token costs a good part of a step, it was level to 2 % slower, so there the table
- * drafts alone (README, "On a GPU machine without network or Node").
+ * where a draft token costs a good part of a step, it ran 0.99× (the median of 40 benchmark cells),
+ * so there the table drafts alone (README, "On a GPU machine without network or Node").
  */
 export function drafterFor(onGpu: boolean, table: NgramTable): Drafter {
   return onGpu ? standThenLookupDrafter(table) : standDrafter(table);
