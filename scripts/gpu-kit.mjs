@@ -80,9 +80,9 @@ try {
     await esbuild.build({ ...NODE_BUNDLE, entryPoints: [entry], outfile: join(app, bundle), logLevel: "warning" });
   }
   // …and what it reads by default.
-  mkdirSync(join(app, "models"));
+  // The embedded model and its F16 source (what the twins are made of).
+  cpSync(join(root, "models"), join(app, "models"), { recursive: true });
   mkdirSync(join(app, "bench"));
-  copyFileSync(join(root, "models", "stand-code-mini.gguf"), join(app, "models", "stand-code-mini.gguf"));
   for (const prompts of ["prompts.jsonl", "prompts-unseen.jsonl"]) copyFileSync(join(root, "bench", prompts), join(app, "bench", prompts));
   run("tar", ["-cJf", join(kit, "app.tar.xz"), "-C", staging, "app"], { env: xz });
 

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { EMBEDDED_MODEL_FILE } from "../../common/product";
 import { STAND_METHOD, STAND_THEN_LOOKUP_METHOD, TREE_ADAPTIVE_METHOD, TREE_FIXED_METHOD } from "../../common/benchmarkTable";
 import { defaultSettings, type BenchmarkRow } from "../../common/protocol";
 import { defined } from "../support/defined";
@@ -131,7 +132,7 @@ describe("the benchmark scripts, the model tools and the GPU kit", () => {
     const proved = proof("300");
     assert.equal(proved.status, 0, proved.stderr);
     const log = readFileSync(join(results, "proof.log"), "utf8");
-    assert.match(log, /tiny twin of models\/stand-code-mini\.gguf \(width 384, 8 layers/);
+    assert.match(log, /tiny twin of models\/source\/stand-code-mini-f16\.gguf \(width 384, 8 layers/);
     assert.match(log, /proof done in \d+ s; 0 run\(s\) missing/);
     const twin = join(work, "twins", "tiny.gguf");
     assert.ok(existsSync(twin), "the twin is written in the work folder");
@@ -345,11 +346,23 @@ describe("the benchmark scripts, the model tools and the GPU kit", () => {
     const out = join(folder, "tiny-twin.gguf");
     const run = runScript(t, "model:twin", ["--shape", "tiny", "--out", out, "--sparse"]);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /tiny twin of models\/stand-code-mini\.gguf \(width 384, 8 layers, 9:3 heads of 128, feed-forward 1024\)/);
+    assert.match(
+      run.stdout,
+      /tiny twin of models\/source\/stand-code-mini-f16\.gguf \(width 384, 8 layers, 9:3 heads of 128, feed-forward 1024\)/,
+    );
     const { readGgufFileInfo } = await import("node-llama-cpp");
     const info = await readGgufFileInfo(out, { readTensorInfo: true });
     assert.equal(info.architectureMetadata.embedding_length, 384);
     assert.equal(info.fullTensorInfo?.length, 3 + 9 * 8);
+    // --shape source: the source's own shape in --type, as the build makes the shipped Q8_0 model.
+    const copy = join(folder, "q8_0-copy.gguf");
+    const copied = runScript(t, "model:twin", ["--shape", "source", "--type", "q8_0", "--out", copy]);
+    assert.equal(copied.code, 0, copied.stderr);
+    assert.match(
+      copied.stdout,
+      /a copy at the shape of models\/source\/stand-code-mini-f16\.gguf \(width 256, 6 layers, 4:2 heads of 64, feed-forward 768\).*Q8_0/,
+    );
+    assert.ok(readFileSync(copy).equals(readFileSync(join(ROOT, EMBEDDED_MODEL_FILE))), "the shipped model, byte for byte");
     for (const [args, message] of [
       [["--shape", "qwen9-1t", "--out", out], /unknown shape "qwen9-1t"; the shapes are qwen2\.5-0\.5b, /],
       [["--shape", "tiny", "--out", out, "--type", "q4_0"], /--type is f16 or q8_0, not "q4_0"/],

@@ -142,6 +142,11 @@ describe("npm run package", { skip: !host && `no llama.cpp binaries for ${proces
       "no source maps",
     );
     assert.ok(!names.has("extension/node_modules/node-llama-cpp/llama/gitRelease.bundle"), "no llama.cpp source bundle");
+    assert.deepEqual(
+      entries.filter((entry) => entry.name.startsWith("extension/models/source/")).map((entry) => entry.name),
+      [],
+      "not the model's F16 source, only the Q8_0 file made from it",
+    );
   });
 
   test(`carries only ${host.target} binaries`, () => {

@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { readHeader } from "../../tools/twin/gguf";
 import { shapeNamed } from "../../tools/twin/shapes";
 import { sourceShape } from "../../tools/twin/twinPlan";
-import { EMBEDDED_MODEL, F16_TOLERANCE, TwinFixture } from "../support/twinFixture";
+import { EMBEDDED_MODEL_SOURCE, F16_TOLERANCE, TwinFixture } from "../support/twinFixture";
 
 describe("cost twins compute the embedded model's function", () => {
   let fixture: TwinFixture;
@@ -47,7 +47,7 @@ describe("cost twins compute the embedded model's function", () => {
     // differences of 1e-7 can move an activation by one Q8_0 step: a Q8_0 twin reproduces the
     // Q8_0 model up to Q8_0's rounding, not F16's (the block layout itself is checked byte for byte
     // in test/unit/twin.test.ts).
-    const sameShape = await fixture.compare(t, fixture.makeTwin("source", sourceShape(readHeader(EMBEDDED_MODEL)), "Q8_0"), {
+    const sameShape = await fixture.compare(t, fixture.makeTwin("source", sourceShape(readHeader(EMBEDDED_MODEL_SOURCE)), "Q8_0"), {
       greedy: false,
     });
     const twin = await fixture.compare(t, fixture.makeTwin("tiny", shapeNamed("tiny"), "Q8_0"), { greedy: false });

@@ -7,13 +7,15 @@ import { join } from "node:path";
 import type { TestContext } from "node:test";
 import type { LlamaModel } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { loadRuntime, type Runtime } from "../../language-server/src/model/runtime";
+import { EMBEDDED_MODEL_SOURCE_FILE } from "../../common/product";
 import { readHeader } from "../../tools/twin/gguf";
 import type { ModelShape } from "../../tools/twin/shapes";
 import { planTwin, type MatrixType } from "../../tools/twin/twinPlan";
 import { writeTwin } from "../../tools/twin/writeTwin";
 import { agreement, greedyContinuations, greedyReference, type Agreement, type Reference } from "./modelAgreement";
 
-export const EMBEDDED_MODEL = join(__dirname, "..", "..", "models", "stand-code-mini.gguf");
+/** What twins are made of and compared with: the embedded model's F16 source (the shipped file is its Q8_0 copy). */
+export const EMBEDDED_MODEL_SOURCE = join(__dirname, "..", "..", EMBEDDED_MODEL_SOURCE_FILE);
 /** Code prompts whose greedy continuations have no near tie (top-2 logit gap ≥ 0.05 at every position). */
 const PROMPTS = [
   'import { readFile } from "node:fs/promises";\n\nexport async function readJson<T>(path: string): Promise<T> {\n',
@@ -40,7 +42,7 @@ export class TwinFixture {
 
   static async create(): Promise<TwinFixture> {
     const runtime = await loadRuntime(false);
-    const embedded = await runtime.llama.loadModel({ modelPath: EMBEDDED_MODEL });
+    const embedded = await runtime.llama.loadModel({ modelPath: EMBEDDED_MODEL_SOURCE });
     return new TwinFixture(runtime, embedded, await greedyReference(embedded, PROMPTS, CONTINUATION));
   }
 
@@ -50,9 +52,9 @@ export class TwinFixture {
   }
 
   makeTwin(shapeName: string, shape: ModelShape, matrixType: MatrixType, sparse = false): string {
-    const header = readHeader(EMBEDDED_MODEL);
+    const header = readHeader(EMBEDDED_MODEL_SOURCE);
     const out = join(this.folder, `${shapeName}-${matrixType}${sparse ? "-sparse" : ""}.gguf`);
-    writeTwin(EMBEDDED_MODEL, header, planTwin(header, shape, { matrixType, shapeName }), out, { sparse });
+    writeTwin(EMBEDDED_MODEL_SOURCE, header, planTwin(header, shape, { matrixType, shapeName }), out, { sparse });
     return out;
   }
 

@@ -6,6 +6,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, write
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { EMBEDDED_MODEL_FILE, EMBEDDED_MODEL_SOURCE_FILE } from "../../common/product";
 import { floatToHalf, halfToFloat } from "../../tools/twin/float16";
 import { GgufError, readHeader, rowBytes, type Header, type TensorInfo } from "../../tools/twin/gguf";
 import { dequantizeRowQ8_0, quantizeRowQ8_0 } from "../../tools/twin/q8_0";
@@ -14,7 +15,8 @@ import { planTwin, sourceShape, type MatrixType } from "../../tools/twin/twinPla
 import { writeTwin } from "../../tools/twin/writeTwin";
 import { string, uint32, writeGguf } from "../support/ggufFile";
 
-const EMBEDDED_MODEL = join(__dirname, "..", "..", "models", "stand-code-mini.gguf");
+const EMBEDDED_MODEL = join(__dirname, "..", "..", EMBEDDED_MODEL_FILE);
+const EMBEDDED_MODEL_SOURCE = join(__dirname, "..", "..", EMBEDDED_MODEL_SOURCE_FILE);
 const folder = mkdtempSync(join(tmpdir(), "stand-twin-unit-"));
 after(() => {
   rmSync(folder, { recursive: true, force: true });
@@ -103,24 +105,28 @@ describe("Q8_0 blocks", () => {
 });
 
 describe("GGUF header", () => {
-  test("reads the embedded model's header as node-llama-cpp does", async () => {
-    const header = readHeader(EMBEDDED_MODEL);
-    const { readGgufFileInfo } = await import("node-llama-cpp");
-    const info = await readGgufFileInfo(EMBEDDED_MODEL, { readTensorInfo: true });
-    assert.equal(header.version, info.version);
-    assert.deepEqual(
-      header.tensors.map(({ name, dims, type, offset }) => ({ name, dims, type, offset })),
-      (info.fullTensorInfo ?? []).map(({ name, dimensions, ggmlType, offset }) => ({
-        name,
-        dims: dimensions.map(Number),
-        type: ggmlType,
-        offset: Number(offset),
-      })),
-    );
-    assert.equal(header.dataStart, Number(info.fullTensorInfo?.[0]?.fileOffset), "the data section starts where node-llama-cpp says");
-    assert.equal(header.entries.get("llama.embedding_length")?.value, info.architectureMetadata.embedding_length);
-    assert.deepEqual(header.entries.get("tokenizer.ggml.tokens")?.value, { elementType: 8, length: 4096 });
-  });
+  for (const [name, file] of [
+    ["the embedded model (Q8_0)", EMBEDDED_MODEL],
+    ["its F16 source", EMBEDDED_MODEL_SOURCE],
+  ] as const)
+    test(`reads ${name}'s header as node-llama-cpp does`, async () => {
+      const header = readHeader(file);
+      const { readGgufFileInfo } = await import("node-llama-cpp");
+      const info = await readGgufFileInfo(file, { readTensorInfo: true });
+      assert.equal(header.version, info.version);
+      assert.deepEqual(
+        header.tensors.map(({ name, dims, type, offset }) => ({ name, dims, type, offset })),
+        (info.fullTensorInfo ?? []).map(({ name, dimensions, ggmlType, offset }) => ({
+          name,
+          dims: dimensions.map(Number),
+          type: ggmlType,
+          offset: Number(offset),
+        })),
+      );
+      assert.equal(header.dataStart, Number(info.fullTensorInfo?.[0]?.fileOffset), "the data section starts where node-llama-cpp says");
+      assert.equal(header.entries.get("llama.embedding_length")?.value, info.architectureMetadata.embedding_length);
+      assert.deepEqual(header.entries.get("tokenizer.ggml.tokens")?.value, { elementType: 8, length: 4096 });
+    });
 
   test("refuses a file that is not GGUF and one cut short, with a clear error", () => {
     const notGguf = join(folder, "not.gguf");
@@ -139,7 +145,7 @@ describe("GGUF header", () => {
 });
 
 describe("the twin plan", () => {
-  const header = readHeader(EMBEDDED_MODEL);
+  const header = readHeader(EMBEDDED_MODEL_SOURCE);
   const tiny = shapeNamed("tiny");
   const plan = planTwin(header, tiny, { matrixType: "F16", shapeName: "tiny" });
   const metadata = (key: string): unknown => plan.entries.find((entry) => entry.key === key)?.value;
@@ -220,16 +226,34 @@ describe("the twin plan", () => {
     const gpt2 = join(folder, "gpt2.gguf");
     writeGguf(gpt2, { "general.architecture": string("gpt2"), "gpt2.embedding_length": uint32(8) }, [], 0);
     assert.throws(() => planTwin(readHeader(gpt2), tiny, { matrixType: "F16", shapeName: "x" }), /must be a llama model, not gpt2/);
+    assert.throws(
+      () => planTwin(readHeader(EMBEDDED_MODEL), tiny, { matrixType: "F16", shapeName: "x" }),
+      /token_embd\.weight is of ggml type 8; a twin's source must be F16 or F32/,
+      "the shipped Q8_0 file is not a source: its F16 original is",
+    );
   });
 });
 
 describe("twin files", () => {
-  const header = readHeader(EMBEDDED_MODEL);
+  const header = readHeader(EMBEDDED_MODEL_SOURCE);
   const write = (shape: ModelShape, matrixType: MatrixType, name: string): { path: string; header: Header } => {
     const path = join(folder, name);
-    writeTwin(EMBEDDED_MODEL, header, planTwin(header, shape, { matrixType, shapeName: name }), path);
+    writeTwin(EMBEDDED_MODEL_SOURCE, header, planTwin(header, shape, { matrixType, shapeName: name }), path);
     return { path, header: readHeader(path) };
   };
+
+  test("the shipped model is its F16 source quantised to Q8_0 at its own shape, byte for byte, under the source's name", () => {
+    // One source of truth: tools/model/build.sh writes the F16 file and derives the shipped one so.
+    const copy = write(sourceShape(header), "Q8_0", "source-q8_0.gguf");
+    assert.ok(
+      readFileSync(copy.path).equals(readFileSync(EMBEDDED_MODEL)),
+      "npm run model:twin -- --shape source --type q8_0 rewrites models/stand-code-mini.gguf",
+    );
+    assert.equal(copy.header.entries.get("general.name")?.value, header.entries.get("general.name")?.value);
+    assert.equal(copy.header.entries.get("general.file_type")?.value, 7, "llama.cpp's MOSTLY_Q8_0");
+    assert.equal(copy.header.entries.has("stand.twin.shape"), false, "a copy at the source's shape is not marked a twin");
+    assert.equal(write(shapeNamed("tiny"), "F16", "tiny-marked.gguf").header.entries.get("stand.twin.shape")?.value, "tiny-marked.gguf");
+  });
 
   test("node-llama-cpp reads a twin's header: the twin's shape, every tensor where the plan put it", async () => {
     const twin = write(shapeNamed("tiny"), "F16", "tiny.gguf");

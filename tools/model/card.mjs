@@ -103,6 +103,7 @@ const kept = pkgs.filter((p) => p.kept);
 const cpu = os.cpus()[0]?.model ?? "unknown CPU";
 const c = log.config;
 const mb = (fs.statSync(modelPath).size / 1e6).toFixed(2);
+const sourceMb = (fs.statSync(path.join(root, "models", "source", "stand-code-mini-f16.gguf")).size / 1e6).toFixed(2);
 const evals = log.evals;
 const pick = evals.filter((_, i) => i === 0 || i === evals.length - 1 || i % Math.max(1, Math.round(evals.length / 8)) === 0);
 
@@ -112,7 +113,9 @@ A tiny TypeScript/JavaScript code model with fill-in-the-middle, trained from sc
 repository's build machine for STAND's tests, demos and benchmarks. It writes code-shaped text,
 not correct programs.
 
-- **File**: \`models/stand-code-mini.gguf\` (GGUF v3, ${mb} MB; F16 matrices, F32 norms; no chat template)
+- **File**: \`models/stand-code-mini.gguf\` (GGUF v3, ${mb} MB; Q8_0 matrices, F32 norms; no chat template), the
+  Q8_0 copy of the F16 export \`models/source/stand-code-mini-f16.gguf\` (${sourceMb} MB; not shipped: the original for
+  the parity check and the source of cost twins), made by \`npm run model:twin -- --shape source --type q8_0\`
 - **Licence of the model**: MIT. The training data keeps its own licences (all permissive, listed below).
 - **Architecture**: llama (RMSNorm, RoPE in ggml NORM layout, SwiGLU, grouped KV heads, tied input/output embeddings
   — \`output.weight\` is written as a copy of \`token_embd.weight\`)
@@ -141,7 +144,8 @@ median of 3 runs: **${tokPerS.toFixed(0)} tok/s** (runs: ${speeds.map((s) => s.t
 ## Checks (\`npm run model:check\`)
 - export parity, PyTorch (weights rounded to F16) vs node-llama-cpp, log-probabilities centred by their mean over the vocabulary,
   ${check.parity.positions} positions × ${check.parity.idsPerPosition} token ids: max |Δ| = **${check.parity.maxAbsDiff.toExponential(2)}** (tolerance 1e-2);
-  argmax agreement ${check.parity.argmaxAgree}/${check.parity.argmaxTotal} positions
+  argmax agreement ${check.parity.argmaxAgree}/${check.parity.argmaxTotal} positions; the shipped Q8_0 file: max |Δ| = ${check.shippedParity.maxDiff.toExponential(2)}
+  (tolerance ${check.shippedParity.tolerance}), argmax agreement ${check.shippedParity.argmaxAgree}/${check.shippedParity.argmaxTotal}
 - tokenizer round trip (tokenize → detokenize) over the ${check.roundTrip.files} held-out files: **${check.roundTrip.files - check.roundTrip.failures}/${check.roundTrip.files} exact**
   (${check.roundTrip.charsPerToken.toFixed(2)} characters per token)${check.pythonEncoderAgreement ? `; the Python encoder used for training gives the same ids as llama.cpp on ${check.pythonEncoderAgreement.identical}/${check.pythonEncoderAgreement.files} of them` : ""}
 
@@ -197,7 +201,7 @@ ${pkgs.map((p) => `| ${p.name} | ${p.version} | ${p.license}${p.kept ? "" : " (n
 ## Rebuild
 \`npm run model:build\` (= \`bash tools/model/build.sh\`): needs Debian's \`python3-torch python3-numpy libopenblas0-openmp\`
 (for \`/usr/bin/python3\`) and the npm registry. It runs corpus (\`corpus.mjs\`) → tokenizer, FIM and tokenisation (\`prepare.py\`)
-→ training (\`train.py\`) → GGUF export and parity reference (\`export.py\`) → checks (\`check.mjs\`) → this card (\`card.mjs\`).
+→ training (\`train.py\`) → F16 GGUF export and parity reference (\`export.py\`) → the Q8_0 copy (\`tools/twin\`) → checks (\`check.mjs\`) → this card (\`card.mjs\`).
 Intermediate data goes to \`tools/model/.work/\` (not committed). Without \`--deadline\` the schedule depends only on the token budget and seed;
 with a deadline (as used for this file) the learning-rate schedule follows wall-clock progress, so a rebuild gives a similar but not bit-identical model.
 `;

@@ -1,4 +1,5 @@
-"""Export .work/ckpt.pt to models/stand-code-mini.gguf (GGUF v3, F16 matrices, F32 norms)
+"""Export .work/ckpt.pt to models/source/stand-code-mini-f16.gguf (GGUF v3, F16 matrices, F32 norms;
+build.sh then quantises it into the shipped models/stand-code-mini.gguf)
 and write tools/model/parity-reference.json (PyTorch log-probabilities for check.mjs).
 """
 import json
@@ -17,7 +18,7 @@ from model import Config, Model  # noqa: E402
 
 WORK = os.path.join(HERE, ".work")
 ROOT = os.path.dirname(os.path.dirname(HERE))
-OUT = os.path.join(ROOT, "models", "stand-code-mini.gguf")
+OUT = os.path.join(ROOT, "models", "source", "stand-code-mini-f16.gguf")
 REF = os.path.join(HERE, "parity-reference.json")
 PARITY_TOKENS = 128
 PARITY_POSITIONS = 16
@@ -127,7 +128,7 @@ def main():
     ref = {
         "description": "PyTorch (weights rounded to F16) log-probabilities centred by their mean over the vocabulary, "
                        "for the next token after tokens[0..position]. Written by tools/model/export.py.",
-        "model": "models/stand-code-mini.gguf",
+        "model": "models/source/stand-code-mini-f16.gguf",
         "source": f"{doc['pkg']} {doc['path']}",
         "vocabSize": n_tokens,
         "tokens": ids,

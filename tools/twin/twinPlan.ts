@@ -261,6 +261,9 @@ function twinMetadata(
     ["stand.twin.shape", text(options.shapeName)],
     ["stand.twin.source", text(textOf(header, "general.name") ?? "")],
   ]);
+  // At the source's own shape nothing is padded: the file is the model itself in another matrix type
+  // (how the embedded model is quantised), so it keeps its name and is not marked a twin.
+  if (sameShape(source, target)) for (const name of ["general.name", "stand.twin.shape", "stand.twin.source"]) changes.delete(name);
   if (headRatio !== 1 || header.entries.has(key("rope.scaling.attn_factor")))
     changes.set(key("rope.scaling.attn_factor"), f32(number(header, "rope.scaling.attn_factor", 1) * headRatio ** 0.25));
   const entries: Entry[] = [];
@@ -280,6 +283,10 @@ function twinMetadata(
   }
   for (const [name, change] of changes) entries.push(entry(name, change));
   return entries;
+}
+
+function sameShape(a: ModelShape, b: ModelShape): boolean {
+  return (Object.keys(a) as (keyof ModelShape)[]).every((key) => a[key] === b[key]);
 }
 
 function textOf(header: Header, key: string): string | undefined {
