@@ -7,6 +7,7 @@ import {
   DraftBudget,
   DraftShape,
   DraftTree,
+  isGreedy,
   NgramTable,
   NoDrafter,
   PromptLookupDrafter,
@@ -281,7 +282,8 @@ function timingCalls(target: TargetModel, modelCalls: { count: number; seconds: 
 
 /**
  * Cost of one batched call with k draft tokens per trajectory, relative to a call with none,
- * measured on this machine now at this sampling (median of repeated calls).
+ * measured on this machine now at this sampling (median of repeated calls). At T = 0 the N
+ * trajectories of one prompt are one decode (stand/alikeContexts.ts), so a call evaluates one of them.
  */
 async function measureCostCurve(
   target: LlamaTarget,
@@ -292,11 +294,12 @@ async function measureCostCurve(
   const context = prompt.slice(0, Math.max(2, prompt.length - 8));
   const filler = prompt.slice(-8);
   const curve: Record<number, number> = {};
+  const evaluated = isGreedy(sampling) ? 1 : trajectories;
   for (let t = 0; t < trajectories; t++) await target.reset(t);
   for (const k of [0, 1, 2, 3, 4, 5, 6, 7, 8]) {
     const times: number[] = [];
     for (let repetition = 0; repetition < 15; repetition++) {
-      const requests = Array.from({ length: trajectories }, (_, trajectory) => {
+      const requests = Array.from({ length: evaluated }, (_, trajectory) => {
         const draft = new DraftTree(context);
         for (let i = 0, node = 0; i < k; i++) node = draft.addChild(node, filler[i % filler.length] ?? 0, i + 1);
         return { trajectory, context, draft };

@@ -6,10 +6,11 @@ import { sampleToken, type SparseDistribution } from "./distribution";
 import { DraftTree } from "./draftTree";
 import type { Evidence } from "./evidence";
 import { Random } from "./random";
-import type { SamplingOptions } from "./sampling";
+import { isGreedy, type SamplingOptions } from "./sampling";
 import { DecodeStatistics } from "./statistics";
 import type { TargetModel, TargetRequest } from "./target";
 import { verifyDraft, type Verification, type Verifier } from "./verifier";
+import { leadersOf } from "./alikeContexts";
 
 export type FinishReason = "stop" | "length" | "cancelled";
 
@@ -95,6 +96,11 @@ interface Trajectory {
   readonly promptLength: number;
   readonly statistics: DecodeStatistics;
   finishReason?: FinishReason;
+  /**
+   * At temperature 0, an earlier live trajectory with this one's context: this one commits what
+   * that one's step commits, and the target evaluates only that one (see leadersOf).
+   */
+  leader?: Trajectory;
 }
 
 /** One live trajectory's part of a step: what it drafted and why. */
@@ -148,6 +154,10 @@ export class Decoder {
     }));
     if (request.maxTokens <= 0) for (const trajectory of trajectories) trajectory.finishReason = "length";
     this.commitPrimed(trajectories, request, stopTokens, random, total);
+    // At T = 0, N candidates of one prompt are one decode (the setting says so: every candidate is
+    // the same), and the target evaluates one of them instead of all N.
+    const alike = isGreedy(sampling);
+    let regroup = alike;
     /** What the last step's target call taught, not yet learned (see the evaluation below). */
     let lessons: Lesson[] = [];
     const { drafter } = this.options;
@@ -165,10 +175,17 @@ export class Decoder {
         break;
       }
 
+      if (regroup) {
+        const leaders = leadersOf(live.map((trajectory) => trajectory.context));
+        live.forEach((trajectory, i) => (trajectory.leader = live[leaders[i] ?? -1]));
+        regroup = false;
+      }
+      const leading = alike ? live.filter((trajectory) => trajectory.leader === undefined) : live;
+
       const draftStart = this.clock();
       const arm: ShapeArm | undefined = choice?.next();
       const { shape, budget } = arm ?? this.options;
-      const drafts = this.draftStep(live, request, random, shape, budget);
+      const drafts = this.draftStep(leading, request, random, shape, budget);
       const requests: TargetRequest[] = drafts.map(({ trajectory, draft }) => ({
         trajectory: trajectory.index,
         context: trajectory.context,
@@ -196,6 +213,7 @@ export class Decoder {
         if (drafter.learn) lessons.push({ draft: stepDraft.draft, distributions: nodeDistributions });
         return this.commitStep(stepDraft, nodeDistributions, request, stopTokens, random, total, budget);
       });
+      if (leading.length < live.length) regroup = this.commitFollowers(live, drafts, verifications, request, stopTokens, total);
       total.targetCalls++;
       const stepEnd = this.clock();
       // The budget prices the whole step, not the target call alone: a draft also costs its
@@ -312,6 +330,44 @@ export class Decoder {
       const acceptance = drafter.acceptanceIfDrafted(trajectory.context, next, request.sampling.temperature);
       if (acceptance !== undefined) budget.recordUndrafted(evidence, acceptance);
     }
+    this.commitVerified(trajectory, draft, verification, request, stopTokens, total);
+    return verification;
+  }
+
+  /**
+   * Commits to each follower (see Trajectory.leader) what its leader's step committed, counted as
+   * its own. Returns whether any of them ended up unlike its leader (a stopAt that tells
+   * trajectories apart), so the groups are worked out again.
+   */
+  private commitFollowers(
+    live: readonly Trajectory[],
+    drafts: readonly StepDraft[],
+    verifications: readonly Verification[],
+    request: DecodeRequest,
+    stopTokens: ReadonlySet<number>,
+    total: DecodeStatistics,
+  ): boolean {
+    const steps = new Map(drafts.map(({ trajectory, draft }, i) => [trajectory, { draft, verification: verifications[i] }]));
+    let diverged = false;
+    for (const follower of live) {
+      const { leader } = follower;
+      const step = leader && steps.get(leader);
+      if (!leader || !step?.verification) continue;
+      this.commitVerified(follower, step.draft, step.verification, request, stopTokens, total);
+      if (follower.context.length !== leader.context.length || follower.finishReason !== leader.finishReason) diverged = true;
+    }
+    return diverged;
+  }
+
+  /** Commits a verified draft's tokens to a trajectory, counts them and streams them. */
+  private commitVerified(
+    trajectory: Trajectory,
+    draft: DraftTree,
+    verification: Verification,
+    request: DecodeRequest,
+    stopTokens: ReadonlySet<number>,
+    total: DecodeStatistics,
+  ): void {
     const committed = this.commit(trajectory, verification.tokens, request, stopTokens);
     trajectory.statistics.targetCalls++;
     trajectory.statistics.tokens += committed;
@@ -324,7 +380,6 @@ export class Decoder {
       fromDraft: Math.min(committed, verification.acceptedCount),
       statistics: trajectory.statistics,
     });
-    return verification;
   }
 
   /** Appends verified tokens up to the first stop condition; returns how many were kept. */
