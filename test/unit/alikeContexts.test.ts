@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { leadersOf } from "../../language-server/src/stand/alikeContexts";
 import {
   Decoder,
   DraftBudget,
@@ -8,6 +7,8 @@ import {
   NgramTable,
   NoDrafter,
   greedySampling,
+  leadersOf,
+  sameTokens,
   standDrafter,
   type DecodeRequest,
   type StepUpdate,
@@ -71,6 +72,7 @@ describe("alike contexts", () => {
       ]),
       [undefined, undefined, undefined],
     );
+    assert.ok(sameTokens([4, 5], [4, 5]) && !sameTokens([4, 5], [4, 6]) && !sameTokens([4], [4, 4]));
   });
 
   for (const { name, make } of decoders) {

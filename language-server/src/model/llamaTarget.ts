@@ -1,7 +1,7 @@
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import type { Reading } from "../tokenHealing";
 import type { EvaluationOptions, SamplingOptions, SparseDistribution, TargetCapabilities, TargetModel, TargetRequest } from "../stand";
-import { isGreedy, pointMass } from "../stand";
+import { isGreedy, pointMass, sameTokens } from "../stand";
 import { hasModelProcessEnv } from "../../../common/modelProcess";
 import { commonPrefix } from "./commonPrefix";
 import { SequencePool } from "./sequencePool";
@@ -750,13 +750,6 @@ function shareContextEnds(plans: Plan[], requests: readonly TargetRequest[]): vo
       }
     }
   }
-}
-
-function sameTokens(a: readonly number[], b: readonly number[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** The sampler's distribution at one of the plan's outputs. */

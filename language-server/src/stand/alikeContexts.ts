@@ -12,7 +12,9 @@ export function leadersOf(contexts: readonly (readonly number[])[]): (number | u
   });
 }
 
-function sameTokens(a: readonly number[], b: readonly number[]): boolean {
+/** Whether two contexts hold the same tokens. */
+export function sameTokens(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   // From the end: contexts that differ mostly differ in what was generated.
   for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;

@@ -31,6 +31,7 @@ export { FallbackDrafter, standThenLookupDrafter } from "./drafters/fallbackDraf
 export { NoDrafter } from "./drafters/noDrafter";
 export { PromptLookupDrafter, type PromptLookupOptions } from "./drafters/promptLookupDrafter";
 export { ngramDrafter, standDrafter, TableDrafter } from "./drafters/tableDrafter";
+export { leadersOf, sameTokens } from "./alikeContexts";
 export { gumbelTopK } from "./gumbelTopK";
 export { CONTEXT_WINDOW, ENTRY_TOP_K, NgramTable, type EntryCursor, type NgramTableOptions, type TableEntry } from "./ngramTable";
 export {
