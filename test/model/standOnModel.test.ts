@@ -16,6 +16,7 @@ import {
   standDrafter,
   standThenLookupDrafter,
   type Drafter,
+  type TargetModel,
 } from "../../language-server/src/stand";
 import { assertLeftPacked, decodingWithEarlyStops, stoppedEarly } from "../support/earlyStops";
 import { loadGreedyReference, MAX_TOKENS, type GreedyReference } from "../support/greedyReference";
@@ -131,6 +132,50 @@ describe("STAND on the embedded model", () => {
       }
     });
   }
+
+  test("at T = 0 alike prompts are decoded once, and followers whose leader stops early decode on alone, as greedy", async () => {
+    const target = await LlamaTarget.create(model, { trajectories: 4, contextSize: 256, threads: 1 });
+    try {
+      const [a, b] = prompts;
+      const [greedyA, greedyB] = greedy;
+      assert.ok(a && b && greedyA && greedyB && greedyA.length > 3);
+      const evaluated: number[][] = [];
+      const recording: TargetModel = {
+        capabilities: target.capabilities,
+        evaluate: (requests, sampling, options) => {
+          evaluated.push(requests.map((request) => request.trajectory));
+          return target.evaluate(requests, sampling, options);
+        },
+      };
+      const decoder = new Decoder({
+        target: recording,
+        drafter: standDrafter(new NgramTable()),
+        shape: DraftShape.chain(4),
+        budget: DraftBudget.for(target),
+      });
+      const result = await decoder.decode({
+        prompts: [a, a, b, a],
+        maxTokens: MAX_TOKENS,
+        sampling: greedySampling,
+        seed: 3,
+        stopTokens,
+        // The first trajectory, the leader of prompt a's three, stops after three tokens.
+        stopAt: (trajectory, generated) => (trajectory === 0 && generated.length >= 3 ? 3 : undefined),
+      });
+      assert.deepEqual(
+        result.trajectories.map((trajectory) => trajectory.tokens),
+        [greedyA.slice(0, 3), greedyA, greedyB, greedyA],
+      );
+      assert.deepEqual(evaluated[0], [0, 2], "one sequence per prompt");
+      assert.ok(evaluated.every((call) => call.length <= 2));
+      assert.ok(
+        evaluated.some((call) => call.includes(1)),
+        "trajectory 1 took over from trajectory 0",
+      );
+    } finally {
+      await target.dispose();
+    }
+  });
 
   test("when candidates finish early, the others move to consecutive sequences and decode as before, and so do the moved-out ones next time", async () => {
     const target = await LlamaTarget.create(model, { trajectories: 4, contextSize: 256, threads: 1 });
