@@ -1,3 +1,4 @@
+import { leadersOf } from "./alikeContexts";
 import type { DraftBudget } from "./draftBudget";
 import type { ShapeArm, ShapeChoice } from "./shapeChoice";
 import type { DraftShape } from "./draftShape";
@@ -10,7 +11,6 @@ import { isGreedy, type SamplingOptions } from "./sampling";
 import { DecodeStatistics } from "./statistics";
 import type { TargetModel, TargetRequest } from "./target";
 import { verifyDraft, type Verification, type Verifier } from "./verifier";
-import { leadersOf } from "./alikeContexts";
 
 export type FinishReason = "stop" | "length" | "cancelled";
 
