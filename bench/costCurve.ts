@@ -1,7 +1,8 @@
 // `npm run bench:cost`: what a call with k draft tokens per trajectory costs relative to a plain
 // step (k = 0), for each model and N, measured on this machine. Every model, N and k is timed in
-// every round, in a rotated order, and each ratio is taken within one round, so a machine that gets
-// busier or quieter moves both sides of a ratio alike; the spread over rounds is reported. A cost
+// every round, in a balanced order (runOrder), and each ratio is taken within one round, so a
+// machine that gets busier or quieter moves both sides of a ratio alike; the spread over rounds is
+// reported. A cost
 // twin (`npm run model:twin`) gives a real model's curve with the embedded model's function.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
     const text = readFileSync(resolve("bench/prompts.jsonl"), "utf8").split("\n")[0] ?? "";
     const context = firstModel.tokenize((JSON.parse(text) as { prompt: string }).prompt).slice(0, CONTEXT_TOKENS);
     log(
-      `${rounds} rounds × ${calls} calls per model, N and k (${drafts.join(", ")}), rotated order; sampler T = ${SAMPLING.temperature}\n`,
+      `${rounds} rounds × ${calls} calls per model, N and k (${drafts.join(", ")}), balanced order; sampler T = ${SAMPLING.temperature}\n`,
     );
 
     const started = performance.now();

@@ -104,7 +104,9 @@ async function main(): Promise<void> {
   log(
     `${promptSets.map((set) => `${set.name}: ${set.prompts.length} prompts`).join(", ")}; ${maxTokens} tokens; T > 0 samples with top-k ${sampler.topK}, top-p ${sampler.topP}, min-p ${sampler.minP}`,
   );
-  log(`a warm-up, then ${repetitions} repetitions, methods interleaved in rotated order; medians, spread min–max over repetitions\n`);
+  log(
+    `a warm-up, then ${repetitions} repetitions, methods interleaved in a balanced order (each after every other equally often); medians, spread min–max over repetitions\n`,
+  );
   const rows = await runBenchmark(model, {
     promptSets,
     trajectoryCounts,

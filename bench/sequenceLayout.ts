@@ -12,14 +12,14 @@
 // and through LlamaTarget, a step of every trajectory (each on a prompt of its own) without a
 // draft, on a context of one sequence per trajectory (chain) and on one that verifies trees (8
 // sequences per trajectory). Layouts run
-// interleaved in rotated order, round after round; each is reported as its median time per step
-// with the min–max over rounds.
+// interleaved in a balanced order (runOrder), round after round; each is reported as its median
+// time per step with the min–max over rounds.
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { LlamaContextSequence, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { restartWithModelProcessEnv } from "../common/modelProcess";
 import { TREE_SHAPE } from "../language-server/src/draftShapes";
-import { rotated } from "../language-server/src/model/benchmarkProtocol";
+import { runOrder } from "../language-server/src/model/benchmarkProtocol";
 import { LlamaTarget } from "../language-server/src/model/llamaTarget";
 import { tokenizePrompt } from "../language-server/src/model/prompt";
 import { loadRuntime } from "../language-server/src/model/runtime";
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
     `${values.model}, ${String(trajectories)} sequences, ${String(steps)} steps × ${String(rounds)} rounds, ${String(threads)} thread(s)`,
   );
   for (let round = 0; round < rounds; round++) {
-    for (const layout of rotated(layouts, round)) {
+    for (const layout of runOrder(layouts, round)) {
       await layout.prepare();
       // The first step after another layout rebuilds the compute graph: untimed.
       await layout.step();

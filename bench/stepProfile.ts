@@ -1,7 +1,7 @@
 // `npm run bench:profile`: where a step's time goes at N = 1 (or --trajectories N), layer by layer, against
 // node-llama-cpp's own evaluate() loop. Each arm decodes the same prompt for the same number of
-// tokens; arms run interleaved in rotated order, round after round, and each arm's time per token
-// is reported as the median over rounds of its ratio to the plain loop in the same round, with the
+// tokens; arms run interleaved in a balanced order (runOrder), round after round, and each arm's
+// time per token is reported as the median over rounds of its ratio to the plain loop in the same round, with the
 // min–max. Garbage collection time per arm comes from the runtime's gc entries. With
 // --trajectories N, the arms through our loop decode N trajectories of the prompt in one batch
 // (tokens counted over all of them); plain and controlled still decode one sequence. --gpu MODE
@@ -30,7 +30,7 @@ import { parseArgs } from "node:util";
 import type { LlamaContextSequence, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { restartWithModelProcessEnv } from "../common/modelProcess";
 import { LlamaTarget } from "../language-server/src/model/llamaTarget";
-import { benchmarkSampling, rotated } from "../language-server/src/model/benchmarkProtocol";
+import { benchmarkSampling, runOrder } from "../language-server/src/model/benchmarkProtocol";
 import { tokenizePrompt } from "../language-server/src/model/prompt";
 import { loadRuntime, parseGpuChoice } from "../language-server/src/model/runtime";
 import * as stand from "../language-server/src/stand";
@@ -230,7 +230,7 @@ async function main(): Promise<void> {
   const jsPerToken: number[][] = arms.map(() => []);
   const cpuPerToken: number[][] = arms.map(() => []);
   for (let round = 0; round < rounds; round++) {
-    for (const a of rotated([...arms.keys()], round)) {
+    for (const a of runOrder([...arms.keys()], round)) {
       const arm = arms[a];
       if (!arm) continue;
       await new Promise((resolve) => setImmediate(resolve));

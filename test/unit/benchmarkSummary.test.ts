@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { boundBelowSpeedup, costAt, summariseMethods, type MethodRuns, type Run } from "../../language-server/src/model/benchmarkSummary";
-import { benchmarkSampling, rotated, runSeed } from "../../language-server/src/model/benchmarkProtocol";
+import { benchmarkSampling, runOrder, runSeed } from "../../language-server/src/model/benchmarkProtocol";
 import { greedySampling } from "../../language-server/src/stand";
 import { defaultSettings } from "../../common/protocol";
 import { defined } from "../support/defined";
@@ -134,14 +134,31 @@ describe("benchmark protocol", () => {
     assert.deepEqual(benchmarkSampling(0), greedySampling);
   });
 
-  test("each turn rotates the methods by one place, so every method runs in every place", () => {
-    const methods = ["a", "b", "c"];
-    assert.deepEqual(rotated(methods, 0), ["a", "b", "c"]);
-    assert.deepEqual(rotated(methods, 1), ["b", "c", "a"]);
-    assert.deepEqual(rotated(methods, 5), ["c", "a", "b"]);
-    const firsts = new Set([0, 1, 2].map((turn) => rotated(methods, turn)[0]));
-    assert.equal(firsts.size, 3);
-    assert.deepEqual(rotated([], 3), []);
+  test("the run order is balanced: over M turns (2M for an odd M) every method runs in every place and right after every other equally often", () => {
+    for (let count = 1; count <= 11; count++) {
+      const methods = Array.from({ length: count }, (_, i) => i);
+      const cycle = count % 2 === 0 ? count : 2 * count;
+      const places = new Map<string, number>();
+      const pairs = new Map<string, number>();
+      for (let turn = 0; turn < cycle; turn++) {
+        const order = runOrder(methods, turn);
+        assert.deepEqual(
+          [...order].sort((a, b) => a - b),
+          methods,
+          "each method once a turn",
+        );
+        order.forEach((method, place) => places.set(`${place}:${method}`, (places.get(`${place}:${method}`) ?? 0) + 1));
+        for (let i = 1; i < count; i++) pairs.set(`${order[i - 1]}>${order[i]}`, (pairs.get(`${order[i - 1]}>${order[i]}`) ?? 0) + 1);
+      }
+      const times = cycle / count;
+      assert.equal(places.size, count * count, `M = ${count}: every place`);
+      for (const seen of places.values()) assert.equal(seen, times);
+      assert.equal(pairs.size, count * (count - 1), `M = ${count}: every ordered pair`);
+      for (const seen of pairs.values()) assert.equal(seen, times);
+    }
+    assert.deepEqual(runOrder(["a", "b", "c", "d"], 0), ["a", "b", "d", "c"]);
+    assert.deepEqual(runOrder(["a", "b", "c", "d"], 5), runOrder(["a", "b", "c", "d"], 1));
+    assert.deepEqual(runOrder([], 3), []);
   });
 
   test("seeds differ across repetitions, prompt sets and prompts", () => {

@@ -32,7 +32,7 @@ import { CHAIN_SHAPE, TREE_SHAPE } from "../draftShapes";
 import { LlamaTarget } from "./llamaTarget";
 import { MAX_CONTEXT_SEQUENCES } from "./sequencePool";
 import { median, summariseMethods, type Run } from "./benchmarkSummary";
-import { benchmarkSampling, rotated, runSeed, WARM_UP_SEED } from "./benchmarkProtocol";
+import { benchmarkSampling, runOrder, runSeed, WARM_UP_SEED } from "./benchmarkProtocol";
 import { endOfGenerationTokens } from "./vocabulary";
 
 export interface PromptSet {
@@ -206,7 +206,7 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
           let turn = repetition;
           for (const [s, set] of promptSets.entries()) {
             for (const [p, prompt] of set.prompts.entries()) {
-              for (const m of rotated([...methods.keys()], turn++)) {
+              for (const m of runOrder([...methods.keys()], turn++)) {
                 const method = methods[m];
                 if (!method) continue;
                 const run = await method.run(prompt, trajectories, sampling, runSeed(repetition, s, p));
