@@ -2,8 +2,8 @@
 // step (k = 0), for each model and N, measured on this machine. Every model, N and k is timed in
 // every round, in a balanced order (runOrder), and each ratio is taken within one round, so a
 // machine that gets busier or quieter moves both sides of a ratio alike; the spread over rounds is
-// reported. A cost
-// twin (`npm run model:twin`) gives a real model's curve with the embedded model's function.
+// reported. A cost twin (`npm run model:twin`) gives a real model's curve with the embedded
+// model's function.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
 import { basename, dirname, resolve } from "node:path";

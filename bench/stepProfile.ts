@@ -1,8 +1,8 @@
 // `npm run bench:profile`: where a step's time goes at N = 1 (or --trajectories N), layer by layer, against
 // node-llama-cpp's own evaluate() loop. Each arm decodes the same prompt for the same number of
 // tokens; arms run interleaved in a balanced order (runOrder), round after round, and each arm's
-// time per token is reported as the median over rounds of its ratio to the plain loop in the same round, with the
-// min–max. Garbage collection time per arm comes from the runtime's gc entries. With
+// time per token is reported as the median over rounds of its ratio to the plain loop in the same
+// round, with the min–max. Garbage collection time per arm comes from the runtime's gc entries. With
 // --trajectories N, the arms through our loop decode N trajectories of the prompt in one batch
 // (tokens counted over all of them); plain and controlled still decode one sequence. --gpu MODE
 // runs it on a GPU backend (the GPU kit has it as profile.cjs: `run.sh RESULTS_DIR --profile …`).
