@@ -40,6 +40,10 @@ function recording(): { target: TargetModel; calls: number[][] } {
 const decoders = [
   { name: "plain", make: (target: TargetModel) => new Decoder({ target, drafter: new NoDrafter(), shape: DraftShape.chain(0) }) },
   {
+    name: "STAND, drafting every step",
+    make: (target: TargetModel) => new Decoder({ target, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(6) }),
+  },
+  {
     name: "STAND adaptive",
     make: (target: TargetModel) =>
       new Decoder({ target, drafter: standDrafter(new NgramTable()), shape: DraftShape.chain(6), budget: DraftBudget.for(target) }),
@@ -99,6 +103,12 @@ describe("alike contexts", () => {
         result.statistics.tokens,
         result.trajectories.reduce((sum, t) => sum + t.tokens.length, 0),
       );
+      if (name === "STAND, drafting every step") {
+        // Followers take their leader's accepted drafts too.
+        const accepted = result.trajectories.map((t) => t.statistics.accepted);
+        assert.ok((accepted[0] ?? 0) > 0, "drafts were accepted");
+        assert.deepEqual(accepted, [accepted[0], accepted[0], accepted[2], accepted[0], accepted[2]]);
+      }
     });
 
     test(`${name}: trajectories a stopAt tells apart decode on alone, each as it would alone`, async () => {
