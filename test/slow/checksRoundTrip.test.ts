@@ -53,7 +53,8 @@ const SETTINGS = {
 /** The little of the DOM that functions run in the page use (this project compiles without DOM types). */
 interface PageElement {
   getAttribute(name: string): string | null;
-  readonly ownerDocument: { readonly activeElement: unknown };
+  matches(selector: string): boolean;
+  readonly ownerDocument: { readonly activeElement: unknown; hasFocus(): boolean };
 }
 
 /** Whitespace-insensitive text, for comparing what different parts of the UI render. */
@@ -91,7 +92,16 @@ describe("checks end to end (code-server + chromium)", { skip: missing && !stric
   async function typeChecks(panel: FrameLocator, text: string): Promise<void> {
     // The textarea inside vscode-textarea's shadow root (Playwright's CSS pierces open shadow roots).
     const box = panel.locator("#checks-input textarea");
-    await box.click();
+    // Keys go to whatever has the keyboard: if a click left the editor holding it, Control+A and
+    // Delete would empty the solved file. So click until the box has it, as a user would look.
+    await waitUntil(
+      async () => {
+        await box.click();
+        return box.evaluate((area: PageElement) => area.ownerDocument.hasFocus() && area.matches(":focus"));
+      },
+      (focused) => focused,
+      "a click to put the keyboard in the checks box",
+    );
     await box.press("Control+A");
     await box.press("Delete");
     await box.pressSequentially(text, { delay: 10 });
@@ -184,6 +194,7 @@ describe("checks end to end (code-server + chromium)", { skip: missing && !stric
     );
     await workbench.page.keyboard.press("Enter");
     await checksDone(panel);
+    assert.equal(file("src/isString.js"), PROBLEM, "the keys went to the checks box, not the file");
     const statuses = await shownStatuses(panel);
     assert.equal(statuses.length, await panel.locator(".candidate-card").count());
     assert.ok(
@@ -227,6 +238,7 @@ describe("checks end to end (code-server + chromium)", { skip: missing && !stric
       await typeChecks(panel, "isString.length === 1");
       await panel.locator('[data-action="runChecks"]').click();
       await checksDone(panel);
+      assert.equal(file("src/isStringStub.js"), STUB, "the keys went to the checks box, not the file");
       if ((await panel.locator('.candidate-card[data-check-status="passed"]').count()) > 0) break;
     }
     assert.equal(await panel.locator(".candidate-card").first().getAttribute("data-check-status"), "passed", "a passing card is first");
