@@ -7,6 +7,7 @@ import { bestCandidate, checkResultOf, type ChecksAvailability, type ChecksState
 import type { CandidateCheckResult, CandidateCheckStatus, Check, CheckResult } from "../../common/protocol";
 import { h, setAttribute, setText } from "./dom";
 import { plural } from "./format";
+import { isTextEditingShortcut } from "./textEditingKeys";
 
 /** The checks box's element id: main.ts folds what is typed there into the state. */
 export const CHECKS_INPUT_ID = "checks-input";
@@ -32,6 +33,11 @@ export class ChecksView {
       placeholder: PLACEHOLDER,
       "aria-describedby": "checks-summary",
       label: "Checks",
+    });
+    // Kept from VS Code, which would run them in the editor (see textEditingKeys.ts); the box's
+    // own Select All, Undo and Redo apply instead.
+    this.input.addEventListener("keydown", (event) => {
+      if (isTextEditingShortcut(event)) event.stopPropagation();
     });
     this.runButton = h("vscode-button", { "data-action": "runChecks", icon: "beaker" }, "Run checks");
     this.bestButton = h("vscode-button", { "data-action": "applyBest", icon: "check-all", secondary: true }, "Apply best");
