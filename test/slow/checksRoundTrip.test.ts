@@ -92,8 +92,9 @@ describe("checks end to end (code-server + chromium)", { skip: missing && !stric
   async function typeChecks(panel: FrameLocator, text: string): Promise<void> {
     // The textarea inside vscode-textarea's shadow root (Playwright's CSS pierces open shadow roots).
     const box = panel.locator("#checks-input textarea");
-    // Keys go to whatever has the keyboard: if a click left the editor holding it, Control+A and
-    // Delete would empty the solved file. So click until the box has it, as a user would look.
+    // Keys go to whatever has the keyboard, so click until the box has it, as a user would look.
+    // Control+A right after the click is what once emptied the solved file (VS Code ran it in the
+    // editor: see webview/src/textEditingKeys.ts); the steps check the file after typing.
     await waitUntil(
       async () => {
         await box.click();
