@@ -105,6 +105,7 @@ describe("checks end to end (code-server + chromium)", { skip: missing && !stric
     );
     await box.press("Control+A");
     await box.press("Delete");
+    assert.equal(await box.inputValue(), "", "Control+A, Delete emptied the checks box");
     await box.pressSequentially(text, { delay: 10 });
     assert.equal(await box.inputValue(), text, "the checks box holds what was typed");
   }
@@ -185,6 +186,8 @@ describe("checks end to end (code-server + chromium)", { skip: missing && !stric
   );
 
   step("c. Run checks (from the keyboard) shows pass or fail per card, sorted, the best marked", 60_000, async (workbench, panel) => {
+    // A first check, then the one meant: Control+A, Delete in the box replace what it held.
+    await typeChecks(panel, "isString(1) // => false");
     await typeChecks(panel, "isString(null) // => false");
     // Tab from the checks box to Run checks, then Enter.
     await workbench.page.keyboard.press("Tab");
