@@ -1,7 +1,8 @@
 // Shortcuts that a text box in the panel keeps to itself. VS Code forwards the keys pressed in a
-// webview to the workbench and learns that the webview has focus only when it next polls (every
-// 250 ms); until then it runs Select All, Undo and Redo in the last active editor, and focuses it.
-// Control+A then Delete, typed quickly after clicking into the box, would empty the user's file.
+// webview to the workbench, which runs Select All, Undo and Redo in the webview only once it has
+// marked the webview focused, and that can lag the click (the webview host polls for focus every
+// 250 ms); until then it runs them in the last active editor, and focuses it. Control+A then
+// Delete, typed quickly after clicking into the box, would empty the user's file.
 // No DOM types here: the predicate is unit-tested under Node.
 
 /** A key press as a KeyboardEvent describes it. */
