@@ -7,6 +7,7 @@ import {
   NgramTable,
   NoDrafter,
   PromptLookupDrafter,
+  ShapeChoice,
   greedySampling,
   ngramDrafter,
   standDrafter,
@@ -203,6 +204,37 @@ describe("decoder", () => {
     assert.ok(
       learnedDuringCall.slice(1, 5).every((count) => count === 2),
       `learned during calls: ${learnedDuringCall.join(" ")}`,
+    );
+  });
+
+  test("a plain step of a shape choice asks the drafter nothing, learns from the call, and decodes what plain decoding does", async () => {
+    const drafter = standThenLookupDrafter(new NgramTable());
+    const asked = { assess: 0, draft: 0, learn: 0 };
+    const counting: Drafter = {
+      name: drafter.name,
+      assess: (context, temperature) => {
+        asked.assess++;
+        return drafter.assess(context, temperature);
+      },
+      draft: (request) => {
+        asked.draft++;
+        return drafter.draft(request);
+      },
+      acceptanceIfDrafted: (context, next, temperature) => drafter.acceptanceIfDrafted(context, next, temperature),
+      learn: (draft, distributions, temperature) => {
+        asked.learn++;
+        drafter.learn?.(draft, distributions, temperature);
+      },
+    };
+    const request = { prompts: [prompt(8), prompt(9)], maxTokens: 24, sampling, seed: 12 };
+    const plainOnly = new ShapeChoice([{ shape: DraftShape.chain(0) }]);
+    const chosen = await new Decoder({ target, drafter: counting, shape: DraftShape.chain(6), choice: plainOnly }).decode(request);
+    const plain = await new Decoder({ target, drafter: new NoDrafter(), shape: DraftShape.chain(0) }).decode(request);
+    assert.equal(asked.assess + asked.draft, 0, "no assessing, no drafting");
+    assert.equal(asked.learn, chosen.statistics.targetCalls * 2, "the table learns from every call");
+    assert.deepEqual(
+      chosen.trajectories.map((trajectory) => trajectory.tokens),
+      plain.trajectories.map((trajectory) => trajectory.tokens),
     );
   });
 

@@ -11,6 +11,7 @@ import {
   NgramTable,
   NoDrafter,
   PromptLookupDrafter,
+  ShapeChoice,
   ngramDrafter,
   pointMass,
   probabilityOf,
@@ -67,6 +68,8 @@ interface Configuration {
   readonly drafter: () => Drafter;
   readonly shape: DraftShape;
   readonly budget?: () => DraftBudget;
+  /** Chooses the step's arm instead of shape and budget (see ShapeChoice). */
+  readonly choice?: () => ShapeChoice;
   /** Smallest share of committed tokens that must come from accepted drafts, so the test is not vacuous. */
   readonly minDraftShare: number;
 }
@@ -88,6 +91,21 @@ const configurations: Configuration[] = [
     shape: DraftShape.paperTree(),
     budget: fixedPriceBudget,
     minDraftShare: 0.3,
+  },
+  {
+    name: "STAND chain of 4 under the budget and plain steps, chosen step by step",
+    drafter: () => standDrafter(mixingTable()),
+    shape: DraftShape.chain(4),
+    // Each arm gets two steps in every six whatever it measured, so both take part.
+    choice: () =>
+      new ShapeChoice(
+        [
+          { shape: DraftShape.chain(4), budget: fixedPriceBudget() },
+          { shape: DraftShape.chain(0), requiredGain: 1 },
+        ],
+        { warmUpSteps: 2, exploreInterval: 6, exploreSteps: 2, decay: 1 },
+      ),
+    minDraftShare: 0.1,
   },
   { name: "prompt lookup chain of 4", drafter: () => new PromptLookupDrafter(), shape: DraftShape.chain(4), minDraftShare: 0.1 },
   {
@@ -129,9 +147,14 @@ async function sampleSequences(
   drafter: Drafter,
   shape: DraftShape,
   sampling: SamplingOptions,
-  { verifier, budget, sequences = SEQUENCES }: { verifier?: Verifier; budget?: DraftBudget; sequences?: number } = {},
+  {
+    verifier,
+    budget,
+    choice,
+    sequences = SEQUENCES,
+  }: { verifier?: Verifier; budget?: DraftBudget; choice?: ShapeChoice; sequences?: number } = {},
 ) {
-  const decoder = new Decoder({ target, drafter, shape, verifier, budget });
+  const decoder = new Decoder({ target, drafter, shape, verifier, budget, choice });
   const outcomes: string[] = [];
   let fromDraft = 0;
   let tokens = 0;
@@ -165,6 +188,7 @@ describe("decoding is lossless: the joint law of the first tokens equals the tar
       test(`${configuration.name}, ${samplingName}`, async () => {
         const { counts, draftShare } = await sampleSequences(configuration.drafter(), configuration.shape, sampling, {
           budget: configuration.budget?.(),
+          choice: configuration.choice?.(),
         });
         const fit = goodnessOfFit(counts, exact);
         console.log(

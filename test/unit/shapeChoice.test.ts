@@ -4,7 +4,8 @@ import { DraftBudget, DraftShape, Random, ShapeChoice, type ShapeArm } from "../
 
 const target = { capabilities: { trees: true, padsToLongestDraft: false } };
 const chainArm: ShapeArm = { shape: DraftShape.chain(8), budget: DraftBudget.for(target) };
-const treeArm: ShapeArm = { shape: DraftShape.fromWidths([3, 4, 4, 3, 2, 1, 1]), budget: DraftBudget.for(target) };
+const treeArm: ShapeArm = { shape: DraftShape.fromWidths([3, 4, 4, 3, 2, 1, 1]), budget: DraftBudget.for(target), requiredGain: 1.15 };
+const plainArm: ShapeArm = { shape: DraftShape.chain(0), requiredGain: 1.03 };
 
 /**
  * What one step of each shape commits and evaluates, as measured in kind on the embedded model: a
@@ -67,20 +68,60 @@ describe("shape choice: the shape that measured the most tokens per millisecond"
   });
 
   test("a tree must beat the chain by the required gain; until each is measured, each is tried", () => {
-    const choice = new ShapeChoice([chainArm, treeArm], {
+    const choice = new ShapeChoice([chainArm, { ...treeArm, requiredGain: 1.05 }], {
       warmUpSteps: 4,
       exploreInterval: 100,
       exploreSteps: 2,
-      requiredGain: 1.05,
       decay: 1,
     });
     const tried = Array.from({ length: 8 }, () => {
       const arm = choice.next();
       // Trees measure 3 % faster: not enough.
-      choice.record(arm, arm === treeArm ? 1.03 : 1, 1);
+      choice.record(arm, arm === chainArm ? 1 : 1.03, 1);
       return choice.arms.indexOf(arm);
     });
     assert.deepEqual(tried, [0, 0, 1, 1, 0, 0, 1, 1]);
     assert.equal(choice.best(), 0);
+  });
+
+  test("plain steps are chosen where the chain, assessing on every step and seldom drafting, measures slower by more than their required gain", () => {
+    const choice = new ShapeChoice([chainArm, plainArm]);
+    const random = new Random(5);
+    for (let step = 0; step < 2000; step++) {
+      const arm = choice.next();
+      // Four trajectories a step; the chain's steps cost 5 % more (assessing) and one in twenty drafts.
+      const noise = 0.95 + 0.1 * random.next();
+      if (arm === plainArm) choice.record(arm, 4, 1.4 * noise, 0);
+      else if (step % 20 === 0) choice.record(arm, 6, 2.4 * noise, 4);
+      else choice.record(arm, 4, 1.47 * noise, 0);
+    }
+    assert.equal(choice.best(), 1, `throughputs ${choice.throughputs().join(" ")}`);
+    assert.ok((choice.throughputs()[0] ?? 0) > 0, "the chain is measured on the steps it assessed and did not draft too");
+  });
+
+  test("the chain stays chosen where its drafts pay, though its steps vary several-fold and plain steps measure steadily", () => {
+    // At T = 0, N = 1 on the embedded model on a 2-core CPU: two steps in five draft and commit one
+    // to four tokens; the chain runs about 1.2× plain steps.
+    const plainShares = [1, 2, 3, 4, 5, 6].map((seed) => {
+      const choice = new ShapeChoice([chainArm, plainArm]);
+      const random = new Random(seed);
+      let plainSteps = 0;
+      for (let step = 0; step < 3000; step++) {
+        const arm = choice.next();
+        if (arm === plainArm) {
+          choice.record(arm, 1, 0.7 * (0.95 + 0.1 * random.next()), 0);
+          if (step >= 100) plainSteps++;
+          continue;
+        }
+        const drafted = random.next() < 0.4 ? 4 : 0;
+        const tokens = drafted === 0 ? 1 : 1 + Math.floor(random.next() * 3.5);
+        choice.record(arm, tokens, (drafted === 0 ? 0.72 : 1.1) * (0.95 + 0.1 * random.next()), drafted);
+      }
+      assert.equal(choice.best(), 0, `seed ${String(seed)}: throughputs ${choice.throughputs().join(" ")}`);
+      return plainSteps / 2900;
+    });
+    const mean = plainShares.reduce((sum, share) => sum + share, 0) / plainShares.length;
+    assert.ok(mean < 0.05, `plain steps took ${plainShares.map((share) => share.toFixed(3)).join(", ")} of the steps`);
+    assert.ok(Math.min(...plainShares) > 0, "plain steps are still tried now and then");
   });
 });

@@ -74,8 +74,8 @@ export interface DecoderOptions {
    */
   readonly budget?: DraftBudget;
   /**
-   * Chooses the shape step by step from what each measured on this machine (see ShapeChoice);
-   * replaces shape and budget, which are then ignored.
+   * Chooses step by step between plain steps and shapes with their budgets, from what each
+   * measured on this machine (see ShapeChoice); replaces shape and budget, which are then ignored.
    */
   readonly choice?: ShapeChoice;
   /** Replaceable for tests only (the negative control uses a deliberately wrong one). */
@@ -256,7 +256,7 @@ export class Decoder {
   /**
    * Each live trajectory's draft for this step. Under a budget the drafters assess first (only
    * when a draft could pay at all), the budget plans a depth for each, and a trajectory without
-   * one gets the empty draft at no drafter cost.
+   * one gets the empty draft at no drafter cost; so does every trajectory of a plain step.
    */
   private draftStep(
     live: readonly Trajectory[],
@@ -267,6 +267,11 @@ export class Decoder {
   ): StepDraft[] {
     const { drafter } = this.options;
     const { temperature } = request.sampling;
+    // A plain step (a shape without draft nodes) asks the drafter nothing: a fallback drafter would
+    // assess the context to choose its source, on every step.
+    if (!budget && shape.maxDepth === 0) {
+      return live.map((trajectory) => ({ trajectory, evidence: undefined, draft: new DraftTree(trajectory.context) }));
+    }
     if (!budget) {
       return live.map((trajectory) => ({
         trajectory,

@@ -1,10 +1,19 @@
 import type { DraftBudget } from "./draftBudget";
 import type { DraftShape } from "./draftShape";
 
-/** One shape the decoder may draft, with the budget that plans its depth (none to the whole shape) and learns its costs. */
+/**
+ * One way the decoder may take a step: a shape with the budget that plans its depth and learns its
+ * costs, or without one, the whole shape every step; the empty chain without a budget is the plain
+ * step (no draft, and nothing assessed for one).
+ */
 export interface ShapeArm {
   readonly shape: DraftShape;
-  readonly budget: DraftBudget;
+  readonly budget?: DraftBudget;
+  /**
+   * How much faster than the first arm this arm must measure to be chosen (1 when absent): the
+   * choice takes the arm with the most tokens per millisecond divided by it.
+   */
+  readonly requiredGain?: number;
 }
 
 export interface ShapeChoiceTuning {
@@ -13,13 +22,6 @@ export interface ShapeChoiceTuning {
   /** After that, every this many steps the arms not chosen get exploreSteps each. */
   readonly exploreInterval: number;
   readonly exploreSteps: number;
-  /**
-   * How much faster a later arm (a tree) must have measured than the first (the chain) to be
-   * chosen. Clearly: on a CPU the two measure within noise of each other (the tree's budget then
-   * rarely drafts), and a tree chosen by chance drafts at a loss while its budget learns; on a GPU
-   * trees measure 1.5–2× faster.
-   */
-  readonly requiredGain: number;
   /**
    * Per step of the arm: about its last fifty steps count (one step's tokens vary several-fold).
    * An arm tried again after a pause starts afresh, so an exploring block measures the machine
@@ -32,18 +34,19 @@ export const SHAPE_CHOICE_TUNING: ShapeChoiceTuning = {
   warmUpSteps: 16,
   exploreInterval: 512,
   exploreSteps: 8,
-  requiredGain: 1.15,
   decay: 0.98,
 };
 
 /**
- * Chooses, step by step, which shape to draft (a chain or a tree), from what each has measured on
- * this machine: the tokens it committed per millisecond of its steps (target call and drafting).
- * Within a shape, its budget still plans how deep to draft, down to not drafting at all. A tree
- * verified on a CPU pays for every branch it evaluates, and loses; on a GPU extra positions are
- * nearly free, and it wins: the measurement decides, without a setting. The first arm is the
- * default, which the others must beat by requiredGain; the others are tried for a few steps now
- * and then, so a change of load can change the choice.
+ * Chooses, step by step, how to take the step (a chain, a tree or a plain step), from what each has
+ * measured on this machine: the tokens it committed per millisecond of its steps (target call and
+ * drafting). Within a shape, its budget still plans how deep to draft, down to not drafting at
+ * all. A tree verified on a CPU pays for every branch it evaluates, and loses; on a GPU extra
+ * positions are nearly free, and it wins. Plain steps skip the budget's and the drafter's work,
+ * which the budget's plans do not price (on the embedded model on a 2-core CPU at T = 0.7 a chain
+ * that seldom drafted still ran 3–6 % slower than plain steps): the measurement decides, without
+ * a setting. The first arm is the default, which the others must beat by their requiredGain; the
+ * others are tried for a few steps now and then, so a change of load or of text can change the choice.
  */
 export class ShapeChoice {
   private readonly tokens: number[];
@@ -54,6 +57,10 @@ export class ShapeChoice {
   private step = 0;
   /** The arm of the last step, which a warm-up block continues. */
   private last = 0;
+  /** The first arm with a budget, which the steps of any arm with a budget that drafted nothing count for. */
+  private readonly firstDrafting: number;
+  /** The arm that planned the last step recorded. */
+  private lastPlanned = -1;
 
   constructor(
     readonly arms: readonly ShapeArm[],
@@ -64,6 +71,10 @@ export class ShapeChoice {
     this.milliseconds = arms.map(() => 0);
     this.steps = arms.map(() => 0);
     this.lastRecorded = arms.map(() => 0);
+    this.firstDrafting = Math.max(
+      0,
+      arms.findIndex((arm) => arm.budget !== undefined),
+    );
   }
 
   /** The arm for the next step. */
@@ -74,16 +85,24 @@ export class ShapeChoice {
 
   /**
    * Learns from a step planned with `arm`: the tokens it committed, what the step cost, and how
-   * many tokens it drafted. A step that drafted nothing is the same whichever arm planned it, so
-   * it counts for the first arm (the chain's budget also chooses not to draft): a tree is measured
-   * only where it drafted, and its budget's choosing not to draft never makes trees look faster.
+   * many tokens it drafted. A step with a budget that drafted nothing is the same whichever budget
+   * planned it, so it counts for the first arm with one (the chain's budget also chooses not to
+   * draft): a tree is measured only where it drafted, and its budget's choosing not to draft never
+   * makes trees look faster. The chain is measured on all its steps, those that paid for assessing
+   * and drafted nothing too, which is what plain steps are measured against. The first step after
+   * another arm's is not measured: it pays for the change (llama.cpp builds its compute graph
+   * again for a call of another shape, about a fifth of a step on a CPU), which over a block of
+   * exploreSteps would make the arm tried look a few per cent slower than it runs.
    */
   record(arm: ShapeArm, tokens: number, milliseconds: number, drafted = 1): void {
     this.step++;
     const planned = this.arms.indexOf(arm);
     if (planned < 0 || !(milliseconds > 0)) return;
     this.steps[planned] = (this.steps[planned] ?? 0) + 1;
-    const index = drafted > 0 ? planned : 0;
+    const switched = planned !== this.lastPlanned;
+    this.lastPlanned = planned;
+    if (switched) return;
+    const index = drafted > 0 || !arm.budget ? planned : this.firstDrafting;
     const { decay, exploreInterval } = this.tuning;
     if (this.step - (this.lastRecorded[index] ?? 0) > exploreInterval / 2) {
       this.tokens[index] = 0;
@@ -102,12 +121,15 @@ export class ShapeChoice {
     });
   }
 
-  /** The arm it would choose now, exploration aside. */
+  /** The arm it would choose now, exploration aside: the most tokens per millisecond for its required gain. */
   best(): number {
-    const throughputs = this.throughputs();
     let best = 0;
-    throughputs.forEach((throughput, index) => {
-      if (index > 0 && throughput > (throughputs[best] ?? 0) * (best === 0 ? this.tuning.requiredGain : 1)) best = index;
+    let bestScore = 0;
+    this.throughputs().forEach((throughput, index) => {
+      const score = throughput / (this.arms[index]?.requiredGain ?? 1);
+      if (index > 0 && !(score > bestScore)) return;
+      best = index;
+      bestScore = score;
     });
     return best;
   }
