@@ -5,11 +5,11 @@ import type { BenchmarkRow } from "./protocol";
 
 /** The method every speedup is measured against. */
 export const BASELINE_METHOD = "autoregressive (batched)";
-/** The method the server's solves use. */
+/** The method the server's solves use on a CPU: step by step, STAND's adaptive chain or plain steps, whichever measures faster. */
 export const STAND_METHOD = "STAND chain, adaptive";
-/** STAND's adaptive chain with prompt lookup where the table has nothing after the context (the server does not use it yet). */
+/** The same with prompt lookup where the table has nothing after the context: the server's drafter on a GPU backend. */
 export const STAND_THEN_LOOKUP_METHOD = "STAND, then prompt lookup, adaptive";
-/** Draft trees, each branch on a context sequence of its own: the server's choice between chain and tree, and the whole tree every step. */
+/** Draft trees, each branch on a context sequence of its own: the server's choice between plain steps, chain and tree, and the whole tree every step. */
 export const TREE_ADAPTIVE_METHOD = "STAND tree, adaptive";
 export const TREE_FIXED_METHOD = "STAND tree, fixed";
 

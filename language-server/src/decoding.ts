@@ -18,15 +18,17 @@ export function samplingFrom(settings: StandSettings, temperature = settings.tem
 }
 
 /**
- * A decoder for this session. `auto`: where the target verifies trees, the shape (adaptive chain or
- * adaptive tree) that measures faster on this machine (see ShapeChoice), else adaptive chains;
- * `tree`: the adaptive tree where the target verifies trees; `chain`: the whole chain every step.
+ * A decoder for this session. `auto`: step by step, whichever of plain steps, the adaptive chain
+ * and (where the target verifies trees) the adaptive tree measures faster on this machine (see
+ * ShapeChoice); `tree`: the adaptive tree where the target verifies trees; `chain`: the whole chain
+ * every step.
  */
 export function decoderFor(session: ModelSession, target: TargetModel, settings: StandSettings): Decoder {
   const drafter = drafterFor(session.onGpu, session.table);
   if (settings.draftShape === "chain") return new Decoder({ target, drafter, shape: CHAIN_SHAPE });
-  if (!target.capabilities.trees) return new Decoder({ target, drafter, shape: CHAIN_SHAPE, budget: session.budgetFor(target) });
-  if (settings.draftShape === "tree") return new Decoder({ target, drafter, shape: TREE_SHAPE, budget: session.treeBudgetFor(target) });
+  if (settings.draftShape === "tree" && target.capabilities.trees) {
+    return new Decoder({ target, drafter, shape: TREE_SHAPE, budget: session.treeBudgetFor(target) });
+  }
   return new Decoder({ target, drafter, shape: CHAIN_SHAPE, choice: session.shapeChoiceFor(target) });
 }
 

@@ -1,5 +1,5 @@
 // The shapes STAND drafts on a real model, in one place: the server, the benchmark and the GPU kit use these.
-import { DraftShape } from "./stand";
+import { DraftShape, type DraftBudget, type ShapeArm } from "./stand";
 
 /** The longest chain drafted: the adaptive budget drafts a prefix of it. */
 export const CHAIN_SHAPE = DraftShape.chain(8);
@@ -10,3 +10,36 @@ export const CHAIN_SHAPE = DraftShape.chain(8);
  * so that 32 trajectories still fit llama.cpp's 256 sequences.
  */
 export const TREE_SHAPE = DraftShape.fromWidths([3, 4, 4, 3, 2, 1, 1]);
+
+/** Plain steps: no draft, and nothing assessed for one. */
+export const PLAIN_SHAPE = DraftShape.chain(0);
+
+/**
+ * How much faster than the adaptive chain plain steps must measure to be chosen (see ShapeChoice).
+ * The chain is the default because its measurement is the noisy one: its steps commit from one to
+ * nine tokens each, so a short stretch of them (an arm tried again is measured over 8 steps) can
+ * look slow by chance where drafting pays (1.1–1.2× at T = 0 on a 2-core CPU); plain steps, one
+ * token per trajectory each, measure steadily. Where drafting does not pay they win by more than
+ * this: at N = 4, T = 0.7 on that CPU a chain that seldom drafted ran 3–6 % slower than plain steps,
+ * from assessing on most steps and from its few drafts.
+ */
+export const PLAIN_REQUIRED_GAIN = 1.03;
+
+/**
+ * How much faster than the chain the adaptive tree must measure to be chosen: on a CPU the two
+ * measure within noise of each other (the tree's budget then rarely drafts), and a tree chosen by
+ * chance drafts at a loss while its budget learns; on a GPU trees measure 1.5–2× faster.
+ */
+export const TREE_REQUIRED_GAIN = 1.15;
+
+/**
+ * What `stand.draftShape: "auto"` chooses between, step by step (see ShapeChoice): the adaptive
+ * chain, plain steps and, where the target verifies trees, the adaptive tree.
+ */
+export function adaptiveArms(chainBudget: DraftBudget, treeBudget?: DraftBudget): ShapeArm[] {
+  return [
+    { shape: CHAIN_SHAPE, budget: chainBudget },
+    { shape: PLAIN_SHAPE, requiredGain: PLAIN_REQUIRED_GAIN },
+    ...(treeBudget ? [{ shape: TREE_SHAPE, budget: treeBudget, requiredGain: TREE_REQUIRED_GAIN }] : []),
+  ];
+}

@@ -28,7 +28,7 @@ import {
   TREE_FIXED_METHOD,
 } from "../../../common/benchmarkTable";
 import type { BenchmarkRow, TokenPredictions } from "../../../common/protocol";
-import { CHAIN_SHAPE, TREE_SHAPE } from "../draftShapes";
+import { adaptiveArms, CHAIN_SHAPE, TREE_SHAPE } from "../draftShapes";
 import { LlamaTarget } from "./llamaTarget";
 import { MAX_CONTEXT_SEQUENCES } from "./sequencePool";
 import { median, summariseMethods, type Run } from "./benchmarkSummary";
@@ -99,20 +99,18 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         name: string,
         drafter: (table: NgramTable) => Drafter,
         shape: DraftShape,
-        adaptive: boolean | "shape",
+        adaptive: boolean | "choice",
         on = target,
       ): Method => {
         // As in the language server, one budget learns this machine's costs across requests, and
         // one table's memory serves every run; each run still starts with the table empty. With
-        // "shape", the server's stand.draftShape "auto" where trees are verified: a choice between
-        // the adaptive chain and the adaptive tree, which likewise learns across requests.
+        // "choice", the server's stand.draftShape "auto": step by step, plain steps, the adaptive
+        // chain or (where the target verifies trees) the adaptive tree, whichever measures
+        // fastest, a choice that likewise learns across requests.
         const budget = adaptive === true ? DraftBudget.for(on) : undefined;
         const choice =
-          adaptive === "shape"
-            ? new ShapeChoice([
-                { shape: CHAIN_SHAPE, budget: DraftBudget.for(on) },
-                { shape: TREE_SHAPE, budget: DraftBudget.for(on) },
-              ])
+          adaptive === "choice"
+            ? new ShapeChoice(adaptiveArms(DraftBudget.for(on), on.capabilities.trees ? DraftBudget.for(on) : undefined))
             : undefined;
         const table = new NgramTable();
         const run: Method["run"] = async (prompt, n, sampling, seed) => {
@@ -180,14 +178,14 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         ours("prompt lookup", () => new PromptLookupDrafter(), DraftShape.chain(8), true),
         ours("n-gram", ngramDrafter, DraftShape.chain(8), true),
         ours("STAND chain, fixed 4", standDrafter, DraftShape.chain(4), false),
-        ours(STAND_METHOD, standDrafter, DraftShape.chain(8), true),
-        ours(STAND_THEN_LOOKUP_METHOD, standThenLookupDrafter, DraftShape.chain(8), true),
+        ours(STAND_METHOD, standDrafter, CHAIN_SHAPE, "choice"),
+        ours(STAND_THEN_LOOKUP_METHOD, standThenLookupDrafter, CHAIN_SHAPE, "choice"),
         ...fixedShapeTargets.map(({ width, target: fixed }) =>
           ours(`STAND adaptive, width ${width}`, standDrafter, DraftShape.chain(width - 1), true, fixed),
         ),
         ...(treeTarget
           ? [
-              ours(TREE_ADAPTIVE_METHOD, standDrafter, CHAIN_SHAPE, "shape", treeTarget),
+              ours(TREE_ADAPTIVE_METHOD, standDrafter, CHAIN_SHAPE, "choice", treeTarget),
               ours(TREE_FIXED_METHOD, standDrafter, TREE_SHAPE, false, treeTarget),
             ]
           : []),

@@ -5,7 +5,7 @@ import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode"
 import { basename } from "node:path";
 import { TABLE_MAX_ENTRIES } from "../../../common/product";
 import type { BenchmarkRow, DraftShapeSetting, ModelInfo } from "../../../common/protocol";
-import { CHAIN_SHAPE, TREE_SHAPE } from "../draftShapes";
+import { adaptiveArms, TREE_SHAPE } from "../draftShapes";
 import { DraftBudget, NgramTable, ShapeChoice, type TargetModel } from "../stand";
 import { HealingReadings } from "../healingReadings";
 import { LlamaTarget } from "./llamaTarget";
@@ -196,15 +196,14 @@ export class ModelSession {
     return (this.treeBudgets[this.useOf(target)] ??= DraftBudget.for(target));
   }
 
-  /** The choice between the adaptive chain and the adaptive tree on a target of this session. */
+  /** The choice between plain steps, the adaptive chain and, where the target verifies trees, the adaptive tree. */
   shapeChoiceFor(target: TargetModel): ShapeChoice {
     const use = this.useOf(target);
     const held = this.choices[use];
     if (held?.target === target) return held.choice;
-    const choice = new ShapeChoice([
-      { shape: CHAIN_SHAPE, budget: this.budgetFor(target) },
-      { shape: TREE_SHAPE, budget: this.treeBudgetFor(target) },
-    ]);
+    const choice = new ShapeChoice(
+      adaptiveArms(this.budgetFor(target), target.capabilities.trees ? this.treeBudgetFor(target) : undefined),
+    );
     this.choices[use] = { target, choice };
     return choice;
   }
