@@ -17,9 +17,9 @@ export const PLAIN_SHAPE = DraftShape.chain(0);
 /**
  * How much faster than the adaptive chain plain steps must measure to be chosen (see ShapeChoice).
  * The chain is the default because its measurement is the noisy one: its steps commit from one to
- * nine tokens each, so a short stretch of them (an arm tried again is measured over 8 steps) can
- * look slow by chance where drafting pays (1.1–1.2× at T = 0 on a 2-core CPU); plain steps, one
- * token per trajectory each, measure steadily. Where drafting does not pay they win by more than
+ * nine tokens each, so a short stretch of them (an arm tried again is measured over a block of 8
+ * steps) can look slow by chance where drafting pays (1.1–1.2× at T = 0 on a 2-core CPU); plain
+ * steps, one token per trajectory each, measure steadily. Where drafting does not pay they win by more than
  * this: at N = 4, T = 0.7 on that CPU a chain that seldom drafted ran 3–6 % slower than plain steps,
  * from assessing on most steps and from its few drafts.
  */

@@ -267,20 +267,16 @@ export class Decoder {
   ): StepDraft[] {
     const { drafter } = this.options;
     const { temperature } = request.sampling;
-    // A plain step (a shape without draft nodes) asks the drafter nothing: a fallback drafter would
-    // assess the context to choose its source, on every step.
-    if (!budget && shape.maxDepth === 0) {
-      return live.map((trajectory) => ({ trajectory, evidence: undefined, draft: new DraftTree(trajectory.context) }));
-    }
+    // No draft this step when the shape has none (a plain step) or the budget sees none that could
+    // pay: then the drafter is not asked (a fallback drafter would assess the context to choose its source).
+    const mayDraft = budget ? budget.needsEvidence(live.length, shape) : shape.maxDepth > 0;
+    if (!mayDraft) return live.map((trajectory) => ({ trajectory, evidence: undefined, draft: new DraftTree(trajectory.context) }));
     if (!budget) {
       return live.map((trajectory) => ({
         trajectory,
         evidence: undefined,
         draft: drafter.draft({ context: trajectory.context, shape, temperature, random }),
       }));
-    }
-    if (!budget.needsEvidence(live.length, shape)) {
-      return live.map((trajectory) => ({ trajectory, evidence: undefined, draft: new DraftTree(trajectory.context) }));
     }
     const evidence = live.map((trajectory) => drafter.assess(trajectory.context, temperature));
     const depths = budget.plan(evidence, shape);
