@@ -9,6 +9,7 @@ import { canCopySequences, copySequencePrefix } from "./sequenceCopy";
 import { PrefixSharing } from "./sharedPrefix";
 import { GenerationStreams, type StreamedNext } from "./generationStreams";
 import { TrajectoryPacking, type TrajectoryMove } from "./trajectoryPacking";
+import { keepsCoreAwake, type IdleCoreSpinner } from "./idleCoreSpinner";
 
 type ControlledInput = Parameters<LlamaContextSequence["controlledEvaluate"]>[0];
 type ControlledOutput = Awaited<ReturnType<LlamaContextSequence["controlledEvaluate"]>>;
@@ -80,6 +81,8 @@ export interface LlamaTargetOptions {
    * (llama.cpp allows 256 in all) and verifies each branch on its own. 1, the default: chains only.
    */
   readonly treeBranches?: number;
+  /** Pinged as a call of one trajectory begins, to keep an idle core awake while the model computes (see keepsCoreAwake). */
+  readonly spinner?: IdleCoreSpinner;
 }
 
 /**
@@ -125,6 +128,7 @@ export class LlamaTarget implements TargetModel {
     /** Registers the target's dispatch listener with the context's batching schedule. */
     listen: (listener: () => void) => void,
     sharePrefixes = true,
+    private readonly spinner?: IdleCoreSpinner,
   ) {
     this.held = sequences.map(() => []);
     this.pool = new SequencePool(sequences.length / treeBranches, treeBranches);
@@ -170,6 +174,7 @@ export class LlamaTarget implements TargetModel {
       batchesDrafts(),
       (registered) => (listener = registered),
       options.sharePrefixes,
+      options.spinner,
     );
   }
 
@@ -186,6 +191,7 @@ export class LlamaTarget implements TargetModel {
     sampling: SamplingOptions,
     options: EvaluationOptions = {},
   ): Promise<SparseDistribution[][]> {
+    if (keepsCoreAwake(requests.length)) this.spinner?.ping();
     const generateNext = samplerOutput(sampling);
     // Most calls need no packing: they go on without an await, since on a 1 ms step of plain
     // decoding each promise between two tokens costs microseconds.
@@ -357,6 +363,7 @@ export class LlamaTarget implements TargetModel {
     readings: readonly (readonly Reading[])[],
     signal?: AbortSignal,
   ): Promise<SparseDistribution[][]> {
+    if (keepsCoreAwake(requests.length)) this.spinner?.ping();
     const placed = await this.packTrajectories(requests);
     const { TokenBias } = await import("node-llama-cpp");
     // Requests at one place share one Reading: its bias is built once.

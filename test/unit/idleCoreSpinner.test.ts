@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { IdleCoreSpinner } from "../../language-server/src/model/idleCoreSpinner";
+
+/** Linux's view of a thread of this process: its state letter (R runnable, S asleep, …) and its scheduling policy (5: SCHED_IDLE). */
+function threadStat(threadId: number): { state: string; policy: number } {
+  const stat = readFileSync(`/proc/self/task/${String(threadId)}/stat`, "utf8");
+  // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, policy field 41.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { state: fields[0] ?? "", policy: Number(fields[38]) };
+}
+
+const spinning = (spinner: IdleCoreSpinner): boolean => threadStat(spinner.threadId).state === "R";
+
+/** Polls until `condition` holds, or fails after `ms`. */
+async function eventually(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > deadline) assert.fail(`${what} within ${String(ms)} ms`);
+    await sleep(2);
+  }
+}
+
+describe("IdleCoreSpinner", { skip: process.platform !== "linux" && "the spinner runs on Linux only" }, () => {
+  test("runs in the idle scheduling class, spins after a ping, sleeps once pings stop, and not at all while disabled", async () => {
+    const spinner = await IdleCoreSpinner.start();
+    assert.ok(spinner, "a spinner starts on Linux (with chrt, from util-linux)");
+    try {
+      assert.equal(threadStat(spinner.threadId).policy, 5, "SCHED_IDLE");
+      // Linux reports the thread runnable (R) while it spins, sleeping (S) once it waits.
+      await eventually(() => !spinning(spinner), 2000, "asleep before any ping");
+      spinner.ping();
+      await eventually(() => spinning(spinner), 2000, "spinning after a ping");
+      await eventually(() => !spinning(spinner), 2000, "asleep once pings stop");
+
+      spinner.enabled = false;
+      spinner.ping();
+      await sleep(5);
+      assert.equal(spinning(spinner), false, "a disabled spinner ignores pings");
+    } finally {
+      await spinner.dispose();
+    }
+  });
+
+  test("spins for as long as spinWhile's work runs, past the linger after its last ping", async () => {
+    const spinner = await IdleCoreSpinner.start();
+    assert.ok(spinner);
+    try {
+      const states: boolean[] = [];
+      const result = await spinner.spinWhile(async () => {
+        // 5 samples 30 ms apart: every one after the 20 ms linger of the hold's own ping.
+        for (let i = 0; i < 5; i++) {
+          await sleep(30);
+          states.push(spinning(spinner));
+        }
+        return "done";
+      });
+      assert.equal(result, "done");
+      assert.deepEqual(states, [true, true, true, true, true]);
+      await eventually(() => !spinning(spinner), 2000, "asleep after the work");
+    } finally {
+      await spinner.dispose();
+    }
+  });
+
+  test("pauses while other processes keep the cores busy, and spins again once they stop", async () => {
+    const spinner = await IdleCoreSpinner.start();
+    assert.ok(spinner);
+    // Every core but one busy: less than 1.5 cores left for this process.
+    const cores = readFileSync("/proc/stat", "utf8")
+      .split("\n")
+      .filter((line) => /^cpu\d/.test(line)).length;
+    const hogs: ChildProcess[] = [];
+    try {
+      await spinner.spinWhile(async () => {
+        await eventually(() => spinning(spinner), 2000, "spinning while held");
+        for (let i = 0; i < Math.max(1, cores - 1); i++) hogs.push(spawn(process.execPath, ["-e", "for (;;) {}"], { stdio: "ignore" }));
+        await eventually(() => !spinning(spinner), 3000, "paused beside the busy cores");
+        for (const hog of hogs) hog.kill("SIGKILL");
+        await eventually(() => spinning(spinner), 3000, "spinning again once they stop");
+      });
+    } finally {
+      for (const hog of hogs) hog.kill("SIGKILL");
+      await spinner.dispose();
+    }
+  });
+
+  test("a model on every core gets no spinner", async () => {
+    assert.equal(await IdleCoreSpinner.forModel(4, 4), undefined);
+    const spinner = await IdleCoreSpinner.forModel(1, 2);
+    assert.ok(spinner);
+    await spinner.dispose();
+  });
+});
