@@ -33,6 +33,8 @@ export interface StandSettings {
   readonly inlineMaxTokens: number;
   /** Keep the n-gram table per model and workspace between sessions. */
   readonly persistTable: boolean;
+  /** Keep an idle CPU core awake while the model decodes (see IdleCoreSpinner). */
+  readonly busyWait: boolean;
 }
 
 export const defaultSettings: StandSettings = {
@@ -48,6 +50,7 @@ export const defaultSettings: StandSettings = {
   inlineCandidates: 3,
   inlineMaxTokens: 48,
   persistTable: true,
+  busyWait: true,
 };
 
 export interface InitializationOptions {

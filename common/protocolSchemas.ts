@@ -137,6 +137,7 @@ const settingSchemas = {
   inlineCandidates: wholeNumber(Limits.inlineCandidates),
   inlineMaxTokens: wholeNumber(Limits.inlineMaxTokens),
   persistTable: z.boolean({ error: "must be true or false" }),
+  busyWait: z.boolean({ error: "must be true or false" }),
 } satisfies { [K in keyof StandSettings]-?: z.ZodType<StandSettings[K]> };
 
 /**

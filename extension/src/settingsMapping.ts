@@ -57,6 +57,7 @@ export function serverSettingsFrom(get: Get): ExtensionSettings {
       inlineCandidates: integer("inline.candidates", defaultSettings.inlineCandidates, 1, 8),
       inlineMaxTokens: integer("inline.maxTokens", defaultSettings.inlineMaxTokens, 1, 256),
       persistTable: get("persistTable") !== false,
+      busyWait: get("busyWait") !== false,
     },
     inline: {
       enabled: get("inline.enabled") !== false,

@@ -147,6 +147,7 @@ export class ModelHost {
 
   /** Runs a request on its queue, counted in the status. */
   async run<T>(queue: Queue, work: () => Promise<T>): Promise<T> {
+    if (this.session) this.session.busyWait = this.settings().busyWait;
     this.requestsInFlight++;
     clearTimeout(this.idleTimer);
     this.publish();
@@ -227,9 +228,11 @@ export class ModelHost {
         signal: options.signal,
         embedded: path === this.embeddedModel,
       });
+      opened.busyWait = settings.busyWait;
       this.info = await opened.info();
       if (this.info.fallbackReason) this.events.warn(`STAND: ${this.info.fallbackReason}`);
-      this.events.log(`loaded ${path} on ${this.info.backend} (${this.info.threads} thread(s))`);
+      const busyWait = opened.busyWait ? ", an idle core kept awake while decoding" : "";
+      this.events.log(`loaded ${path} on ${this.info.backend} (${this.info.threads} thread(s)${busyWait})`);
       return opened;
     } finally {
       progress.done();

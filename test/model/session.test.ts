@@ -1,5 +1,6 @@
 // ModelSession on the embedded model: what it keeps between requests.
 import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { LlamaTarget } from "../../language-server/src/model/llamaTarget";
@@ -11,6 +12,19 @@ import { greedySampling } from "../../language-server/src/stand";
 import { defaultSettings } from "../../common/protocol";
 
 const EMBEDDED = join(__dirname, "..", "..", "models", "stand-code-mini.gguf");
+
+/** The state letters (R runnable, S asleep, …) of this process's threads in Linux's idle scheduling class (policy 5): the idle-core spinner's. */
+function idleClassThreadStates(): string[] {
+  return readdirSync("/proc/self/task").flatMap((task) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return fields[38] === "5" ? [fields[0] ?? ""] : [];
+    } catch {
+      return []; // a thread that ended meanwhile
+    }
+  });
+}
 
 describe("model session", () => {
   let session: ModelSession | undefined;
@@ -66,6 +80,41 @@ describe("model session", () => {
     });
     assert.equal(result.trajectories.length, 2);
     assert.equal(await opened().solveTargetFor(2, "tree"), forced, "the same setting keeps its context");
+  });
+
+  test("stand.busyWait: an idle core is kept awake through a decode of one trajectory, not of several, and not when it is off", async (t) => {
+    const session = opened();
+    if (!session.busyWait) {
+      t.skip("this machine leaves the model no core to spare, or is not Linux");
+      return;
+    }
+    const awakeShare = async (trajectories: number, busyWait: boolean): Promise<number> => {
+      session.busyWait = busyWait;
+      const target = await session.solveTargetFor(trajectories);
+      // Past the spinner's linger after any earlier call, so that it starts asleep.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const states: string[] = [];
+      const sampler = setInterval(() => states.push(...idleClassThreadStates()), 1);
+      try {
+        await decoderFor(session, target, defaultSettings).decode({
+          prompts: Array.from({ length: trajectories }, () => session.model.tokenize("function add(a, b) {")),
+          maxTokens: 64,
+          sampling: { temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05 },
+          seed: 3,
+        });
+      } finally {
+        clearInterval(sampler);
+      }
+      assert.ok(states.length > 0, "the spinner thread is there, in the idle class");
+      return states.filter((state) => state === "R").length / states.length;
+    };
+    try {
+      assert.ok((await awakeShare(1, true)) > 0.8, "awake through a decode of one trajectory");
+      assert.ok((await awakeShare(2, true)) < 0.2, "asleep through a decode of two");
+      assert.ok((await awakeShare(1, false)) < 0.2, "asleep with stand.busyWait off");
+    } finally {
+      session.busyWait = true;
+    }
   });
 
   test("context chunks come before the FIM prompt, each after llama.cpp's snippet header (this model has no file separator token)", async () => {

@@ -8,6 +8,7 @@ import type { BenchmarkRow, DraftShapeSetting, ModelInfo } from "../../../common
 import { adaptiveArms, TREE_SHAPE } from "../draftShapes";
 import { DraftBudget, NgramTable, ShapeChoice, type TargetModel } from "../stand";
 import { HealingReadings } from "../healingReadings";
+import { IdleCoreSpinner } from "./idleCoreSpinner";
 import { LlamaTarget } from "./llamaTarget";
 import { MAX_CONTEXT_SEQUENCES } from "./sequencePool";
 import { loadModelFile } from "./modelFile";
@@ -65,6 +66,8 @@ export class ModelSession {
     readonly threads: number,
     table: NgramTable | undefined,
     private readonly embedded: boolean,
+    /** Where the model leaves a core free (see IdleCoreSpinner.forModel); every target pings it. */
+    private readonly spinner: IdleCoreSpinner | undefined,
   ) {
     this.table = table ?? new NgramTable({ maxEntries: TABLE_MAX_ENTRIES });
     this.vocabulary = Vocabulary.of(model);
@@ -77,10 +80,13 @@ export class ModelSession {
     try {
       const model = await loadModelFile(runtime.llama, options.path, "auto", options.signal);
       const threads = options.threads ?? threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
+      let spinner: IdleCoreSpinner | undefined;
       try {
         const table = await options.loadTable?.(vocabularySizeOf(model));
-        return new ModelSession(runtime, model, options.path, threads, table, options.embedded ?? false);
+        spinner = await IdleCoreSpinner.forModel(threads, runtime.llama.cpuMathCores);
+        return new ModelSession(runtime, model, options.path, threads, table, options.embedded ?? false, spinner);
       } catch (error) {
+        await spinner?.dispose();
         await model.dispose();
         throw error;
       }
@@ -157,9 +163,21 @@ export class ModelSession {
     return this.vocabulary.textOf(token);
   }
 
-  /** `npm run bench`'s comparison on this model, at this session's thread count. */
-  benchmark(options: Omit<BenchmarkOptions, "threads">): Promise<BenchmarkRow[]> {
-    return runBenchmark(this.model, { ...options, threads: this.threads });
+  /**
+   * Whether an idle core is kept awake while the model decodes (the stand.busyWait setting):
+   * false where the model leaves no core free, or no thread can run in Linux's idle scheduling class.
+   */
+  get busyWait(): boolean {
+    return this.spinner?.enabled ?? false;
+  }
+
+  set busyWait(on: boolean) {
+    if (this.spinner) this.spinner.enabled = on;
+  }
+
+  /** `npm run bench`'s comparison on this model, at this session's thread count and busy wait. */
+  benchmark(options: Omit<BenchmarkOptions, "threads" | "spinner">): Promise<BenchmarkRow[]> {
+    return runBenchmark(this.model, { ...options, threads: this.threads, spinner: this.spinner });
   }
 
   /** The target for a solve with `trajectories` candidates (recreated when N or whether it verifies trees changes). */
@@ -222,6 +240,7 @@ export class ModelSession {
 
   async dispose(): Promise<void> {
     await Promise.all(Object.values(this.targets).map((target) => target.dispose()));
+    await this.spinner?.dispose();
     await this.model.dispose();
     await this.runtime.llama.dispose();
   }
@@ -246,7 +265,7 @@ export class ModelSession {
    * be made (its KV cache is one per sequence, so it takes branches times the memory).
    */
   private async createTarget(trajectories: number, trees: boolean): Promise<LlamaTarget> {
-    const options = { trajectories, contextSize: this.contextSize, threads: this.threads };
+    const options = { trajectories, contextSize: this.contextSize, threads: this.threads, spinner: this.spinner };
     const treeBranches = TREE_SHAPE.leaves;
     if (!trees || trajectories * treeBranches > MAX_CONTEXT_SEQUENCES) return LlamaTarget.create(this.model, options);
     try {

@@ -25,6 +25,7 @@ describe("extension logic", () => {
       "inline.debounceMs": 75,
       draftShape: "chain",
       persistTable: false,
+      busyWait: false,
     };
     const settings = serverSettingsFrom((key) => values[key]);
     assert.equal(settings.server.model, "/models/x.gguf");
@@ -38,6 +39,7 @@ describe("extension logic", () => {
     assert.equal(shapeOf("tree"), "tree");
     assert.equal(shapeOf("bush"), "auto");
     assert.equal(settings.server.persistTable, false);
+    assert.equal(settings.server.busyWait, false);
     assert.deepEqual(settings.inline, { enabled: false, disabledLanguages: ["markdown"], debounceMs: 75 });
   });
 
