@@ -5,6 +5,7 @@ import { cpus, hostname, loadavg, totalmem } from "node:os";
 import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runBenchmark } from "../language-server/src/model/benchmark";
+import { IdleCoreSpinner } from "../language-server/src/model/idleCoreSpinner";
 import { tokenizePrompt } from "../language-server/src/model/prompt";
 import { readPrompts } from "./promptFile";
 import { loadRuntime, parseGpuChoice, threadsForModel } from "../language-server/src/model/runtime";
@@ -23,6 +24,9 @@ const HELP = `Usage: npm run bench -- [options]
   --repetitions N       interleaved repetitions; medians are reported with their spread (default: 2)
   --gpu MODE            auto | cuda | vulkan | metal | false (default: false)
   --threads N           CPU threads (default: as the product chooses for the model's size and backend)
+  --busy-wait on|off    keep an idle core awake, as stand.busyWait does in the server where the model
+                        leaves a core free: through the cells where the server would, every method
+                        of the cell alike (default: on)
   --step-widths LIST    also run STAND adaptive with every step padded to each width (one shape per step; for GPUs)
   --json                print only the JSON result
   --out FILE            where to write the JSON (default: bench/results/<model>-<date>.json)`;
@@ -40,6 +44,7 @@ const { values } = parseArgs({
     repetitions: { type: "string", default: "2" },
     gpu: { type: "string", default: "false" },
     threads: { type: "string" },
+    "busy-wait": { type: "string", default: "on" },
     "step-widths": { type: "string", default: "" },
     json: { type: "boolean", default: false },
     out: { type: "string" },
@@ -81,6 +86,8 @@ async function main(): Promise<void> {
   const repetitions = numberOf(values.repetitions, "repetitions");
   const stepWidths = values["step-widths"] ? numbers(values["step-widths"], "step-widths") : [];
   if (stepWidths.some((width) => !Number.isInteger(width) || width < 2)) throw new Error("--step-widths takes whole numbers of at least 2");
+  if (values["busy-wait"] !== "on" && values["busy-wait"] !== "off")
+    throw new Error(`--busy-wait takes on or off, not "${values["busy-wait"]}"`);
   const gpu = parseGpuChoice(values.gpu);
   const promptFiles = values.prompts.split(",").filter((file) => file.trim());
   const prompts = promptFiles.map((file) => ({ file, prompts: readPrompts(file) }));
@@ -92,6 +99,7 @@ async function main(): Promise<void> {
   if (requestedThreads !== undefined && !(Number.isInteger(requestedThreads) && requestedThreads >= 1))
     throw new Error("--threads takes a whole number of at least 1");
   const threads = requestedThreads ?? threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
+  const spinner = values["busy-wait"] === "on" ? await IdleCoreSpinner.forModel(threads, runtime.llama.cpuMathCores) : undefined;
   const promptSets = await Promise.all(
     prompts.map(async ({ file, prompts: set }) => ({
       name: basename(file),
@@ -99,7 +107,7 @@ async function main(): Promise<void> {
     })),
   );
   log(
-    `model ${basename(values.model)} (${(model.size / 1e6).toFixed(1)} MB), backend ${runtime.backend}${runtime.devices.length ? ` (${runtime.devices.join(", ")})` : ""}${runtime.backend === "cuda" ? `, CUDA graphs ${runtime.cudaGraphs ? "on" : "off"}` : ""}, ${threads} thread(s)`,
+    `model ${basename(values.model)} (${(model.size / 1e6).toFixed(1)} MB), backend ${runtime.backend}${runtime.devices.length ? ` (${runtime.devices.join(", ")})` : ""}${runtime.backend === "cuda" ? `, CUDA graphs ${runtime.cudaGraphs ? "on" : "off"}` : ""}, ${threads} thread(s), ${spinner ? "an idle core kept awake" : "no busy wait"}`,
   );
   log(
     `${promptSets.map((set) => `${set.name}: ${set.prompts.length} prompts`).join(", ")}; ${maxTokens} tokens; T > 0 samples with top-k ${sampler.topK}, top-p ${sampler.topP}, min-p ${sampler.minP}`,
@@ -117,7 +125,9 @@ async function main(): Promise<void> {
     threads,
     stepWidths,
     log,
+    spinner,
   });
+  await spinner?.dispose();
 
   const nodeLlamaCppVersion = (JSON.parse(readFileSync(resolve("node_modules/node-llama-cpp/package.json"), "utf8")) as { version: string })
     .version;
@@ -136,6 +146,7 @@ async function main(): Promise<void> {
     devices: runtime.devices,
     ...(runtime.backend === "cuda" ? { cudaGraphs: runtime.cudaGraphs } : {}),
     threads,
+    busyWait: spinner !== undefined,
     versions: { node: process.version, "node-llama-cpp": nodeLlamaCppVersion },
     settings: {
       maxTokens,

@@ -207,6 +207,56 @@ describe("the benchmark scripts, the model tools and the GPU kit", () => {
     }
   });
 
+  test("npm run bench:busy-wait: processes with the busy wait on and off, a ratio per pair and method, per N and T", (t) => {
+    const prompts = join(folder, "busy-wait-prompts.jsonl");
+    writeFileSync(prompts, JSON.stringify({ prompt: "function add(a, b) {", kind: "code" }) + "\n");
+    const out = join(folder, "busy-wait.json");
+    const args = [
+      "--trajectories",
+      "1,2",
+      "--temperature",
+      "0.7",
+      "--pairs",
+      "2",
+      "--max-tokens",
+      "8",
+      "--prompts",
+      prompts,
+      "--json",
+      "--out",
+      out,
+    ];
+    const run = runScript(t, "bench:busy-wait", args, ROOT, 120_000);
+    assert.equal(run.code, 0, run.stderr);
+    type Spread = { median: number; low: number; high: number; ratios: number[] };
+    type Throughputs = { autoregressive: number; stand: number };
+    const result = JSON.parse(run.stdout) as {
+      cells: { trajectories: number; temperature: number; autoregressive: Spread; stand: Spread; on: Throughputs[]; off: Throughputs[] }[];
+    };
+    assert.deepEqual(JSON.parse(readFileSync(out, "utf8")), result, "--json prints exactly what --out writes");
+    assert.deepEqual(
+      result.cells.map(({ trajectories, temperature }) => [trajectories, temperature]),
+      [
+        [1, 0.7],
+        [2, 0.7],
+      ],
+    );
+    for (const cell of result.cells) {
+      assert.equal(cell.on.length, 2, "one process per side of each pair");
+      assert.equal(cell.off.length, 2);
+      for (const method of ["autoregressive", "stand"] as const) {
+        const { median, low, high, ratios } = cell[method];
+        const expected = cell.on.map((side, i) => side[method] / (cell.off[i]?.[method] ?? Number.NaN));
+        assert.deepEqual(ratios, expected, "each ratio is one pair's, on over off");
+        assert.ok(
+          ratios.every((ratio) => Number.isFinite(ratio) && ratio > 0),
+          `${method}: ${JSON.stringify(ratios)}`,
+        );
+        assert.ok(low <= median && median <= high);
+      }
+    }
+  });
+
   test("npm run bench:profile -- --temperature 0.7 --tokens 16 --rounds 2: a row per arm, each a time per token and a ratio to node-llama-cpp's loop, and STAND's tokens per call", (t) => {
     const arms = ["plain", "controlled", "stream", "target", "decoder", "stand"];
     const options = ["--temperature", "0.7", "--tokens", "16", "--rounds", "2", "--arms", arms.join(",")];

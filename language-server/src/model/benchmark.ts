@@ -29,6 +29,7 @@ import {
 } from "../../../common/benchmarkTable";
 import type { BenchmarkRow, TokenPredictions } from "../../../common/protocol";
 import { adaptiveArms, CHAIN_SHAPE, TREE_SHAPE } from "../draftShapes";
+import { keepsCoreAwake, type IdleCoreSpinner } from "./idleCoreSpinner";
 import { LlamaTarget } from "./llamaTarget";
 import { MAX_CONTEXT_SEQUENCES } from "./sequencePool";
 import { median, summariseMethods, type Run } from "./benchmarkSummary";
@@ -55,6 +56,11 @@ export interface BenchmarkOptions {
   readonly stepWidths?: number[];
   /** Progress lines for a terminal. */
   readonly log?: (line: string) => void;
+  /**
+   * Keeps a core awake through the cells where the server's targets would (see keepsCoreAwake),
+   * for every method of the cell alike: node-llama-cpp's own loops gain from it as ours do.
+   */
+  readonly spinner?: IdleCoreSpinner;
 }
 
 interface Method {
@@ -193,26 +199,33 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
 
       for (const temperature of options.temperatures) {
         const sampling = benchmarkSampling(temperature, options.sampler);
-        // At the rows' own sampling: a draft's outputs at T > 0 read whole distributions, at T = 0 only tokens.
-        const costCurve = await measureCostCurve(target, firstPrompt, trajectories, sampling);
-        // Untimed: the first runs of a method pay for allocations, compute graphs and the budget's first lessons.
-        for (const method of methods) await method.run(firstPrompt, trajectories, sampling, WARM_UP_SEED);
         // runs[set][method][repetition][prompt]
         const runs: Run[][][][] = promptSets.map(() => methods.map(() => []));
-        for (let repetition = 0; repetition < repetitions; repetition++) {
-          for (const perSet of runs) for (const perMethod of perSet) perMethod.push([]);
-          let turn = repetition;
-          for (const [s, set] of promptSets.entries()) {
-            for (const [p, prompt] of set.prompts.entries()) {
-              for (const m of runOrder([...methods.keys()], turn++)) {
-                const method = methods[m];
-                if (!method) continue;
-                const run = await method.run(prompt, trajectories, sampling, runSeed(repetition, s, p));
-                runs[s]?.[m]?.[repetition]?.push(run);
+        const runCell = async (): Promise<Record<number, number>> => {
+          // At the rows' own sampling: a draft's outputs at T > 0 read whole distributions, at T = 0 only tokens.
+          const costCurve = await measureCostCurve(target, firstPrompt, trajectories, sampling);
+          // Untimed: the first runs of a method pay for allocations, compute graphs and the budget's first lessons.
+          for (const method of methods) await method.run(firstPrompt, trajectories, sampling, WARM_UP_SEED);
+          for (let repetition = 0; repetition < repetitions; repetition++) {
+            for (const perSet of runs) for (const perMethod of perSet) perMethod.push([]);
+            let turn = repetition;
+            for (const [s, set] of promptSets.entries()) {
+              for (const [p, prompt] of set.prompts.entries()) {
+                for (const m of runOrder([...methods.keys()], turn++)) {
+                  const method = methods[m];
+                  if (!method) continue;
+                  const run = await method.run(prompt, trajectories, sampling, runSeed(repetition, s, p));
+                  runs[s]?.[m]?.[repetition]?.push(run);
+                }
               }
             }
           }
-        }
+          return costCurve;
+        };
+        // At T = 0 our decoders evaluate the alike candidates once: one trajectory.
+        const { spinner } = options;
+        const costCurve =
+          spinner && keepsCoreAwake(temperature === 0 ? 1 : trajectories) ? await spinner.spinWhile(runCell) : await runCell();
         for (const [s, set] of promptSets.entries()) {
           const summary = summariseMethods(
             methods.map((method, m) => ({ method: method.name, ownLoop: method.ownLoop, runs: runs[s]?.[m] ?? [] })),
