@@ -159,6 +159,8 @@ async function main(): Promise<void> {
     if (!values.json) console.log(line);
   };
   const pairs = numbers(values.pairs, "pairs", true)[0] ?? 3;
+  if (pairs < 1) throw new Error("--pairs takes a whole number of at least 1");
+  if ((numbers(values["max-tokens"], "max-tokens", true)[0] ?? 0) < 1) throw new Error("--max-tokens takes a whole number of at least 1");
   const cells = [];
   for (const trajectories of numbers(values.trajectories, "trajectories", true)) {
     for (const temperature of numbers(values.temperature, "temperature", false)) {
