@@ -222,10 +222,9 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
           }
           return costCurve;
         };
-        // At T = 0 our decoders evaluate the alike candidates once: one trajectory.
         const { spinner } = options;
         const costCurve =
-          spinner && keepsCoreAwake(temperature === 0 ? 1 : trajectories) ? await spinner.spinWhile(runCell) : await runCell();
+          spinner && keepsCoreAwake(evaluatedTrajectories(trajectories, sampling)) ? await spinner.spinWhile(runCell) : await runCell();
         for (const [s, set] of promptSets.entries()) {
           const summary = summariseMethods(
             methods.map((method, m) => ({ method: method.name, ownLoop: method.ownLoop, runs: runs[s]?.[m] ?? [] })),
@@ -293,9 +292,17 @@ function timingCalls(target: TargetModel, modelCalls: { count: number; seconds: 
 
 /**
  * Cost of one batched call with k draft tokens per trajectory, relative to a call with none,
- * measured on this machine now at this sampling (median of repeated calls). At T = 0 the N
- * trajectories of one prompt are one decode (stand/alikeContexts.ts), so a call evaluates one of them.
+ * measured on this machine now at this sampling (median of repeated calls), each call of
+ * evaluatedTrajectories' requests.
  */
+/**
+ * Trajectories our decoders evaluate per call when N decode one prompt: at T = 0 the N are one
+ * decode (stand/alikeContexts.ts), so a call evaluates one of them.
+ */
+function evaluatedTrajectories(trajectories: number, sampling: SamplingOptions): number {
+  return isGreedy(sampling) ? 1 : trajectories;
+}
+
 async function measureCostCurve(
   target: LlamaTarget,
   prompt: Token[],
@@ -305,7 +312,7 @@ async function measureCostCurve(
   const context = prompt.slice(0, Math.max(2, prompt.length - 8));
   const filler = prompt.slice(-8);
   const curve: Record<number, number> = {};
-  const evaluated = isGreedy(sampling) ? 1 : trajectories;
+  const evaluated = evaluatedTrajectories(trajectories, sampling);
   for (let t = 0; t < trajectories; t++) await target.reset(t);
   for (const k of [0, 1, 2, 3, 4, 5, 6, 7, 8]) {
     const times: number[] = [];

@@ -91,7 +91,7 @@ while (Atomics.load(state, ${String(STOPPED)}) === 0) {
  * threads idle between hand-offs, and the spinner made AR 6–16 % and STAND 6–13 % faster (N = 1
  * at T = 0 and 0.7, and N = 4 at T = 0, where alike candidates are one decode); with 4 or 16 the
  * worker has a queue of samples and the main thread their distributions, and it measured level
- * (N = 4, T = 0.7: 0.94–1.08) or a little slower (N = 16, T = 0.7: 0.93–1.06, mean 0.98).
+ * (N = 4, T = 0.7: 0.94–1.13) or a little slower (N = 16, T = 0.7: 0.93–1.06, means 0.99 and 0.98).
  */
 export function keepsCoreAwake(evaluatedTrajectories: number): boolean {
   return evaluatedTrajectories === 1;
