@@ -69,12 +69,11 @@ interface Throughputs {
 }
 
 /** One side of a pair: this process decodes every prompt with both methods, the spinner on or off. */
-async function runSide({ trajectories, temperature, busyWait }: Side): Promise<Throughputs & { spinning: boolean }> {
+async function runSide({ trajectories, temperature, busyWait }: Side, maxTokens: number): Promise<Throughputs & { spinning: boolean }> {
   const runtime = await loadRuntime(false);
   const model = await runtime.llama.loadModel({ modelPath: resolve(values.model) });
   const threads = threadsForModel(model.size, runtime.llama.cpuMathCores, false);
   const spinner = busyWait ? await IdleCoreSpinner.forModel(threads, runtime.llama.cpuMathCores) : undefined;
-  const maxTokens = numbers(values["max-tokens"], "max-tokens", true)[0] ?? 64;
   const prompts = await Promise.all(
     values.prompts.split(",").flatMap((file) => readPrompts(file).map((prompt) => tokenizePrompt(model, prompt))),
   );
@@ -151,16 +150,17 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
+  const pairs = numbers(values.pairs, "pairs", true)[0] ?? 3;
+  const maxTokens = numbers(values["max-tokens"], "max-tokens", true)[0] ?? 64;
+  if (pairs < 1) throw new Error("--pairs takes a whole number of at least 1");
+  if (maxTokens < 1) throw new Error("--max-tokens takes a whole number of at least 1");
   if (values.side !== undefined) {
-    console.log(JSON.stringify(await runSide(JSON.parse(values.side) as Side)));
+    console.log(JSON.stringify(await runSide(JSON.parse(values.side) as Side, maxTokens)));
     return;
   }
   const log = (line: string): void => {
     if (!values.json) console.log(line);
   };
-  const pairs = numbers(values.pairs, "pairs", true)[0] ?? 3;
-  if (pairs < 1) throw new Error("--pairs takes a whole number of at least 1");
-  if ((numbers(values["max-tokens"], "max-tokens", true)[0] ?? 0) < 1) throw new Error("--max-tokens takes a whole number of at least 1");
   const cells = [];
   for (const trajectories of numbers(values.trajectories, "trajectories", true)) {
     for (const temperature of numbers(values.temperature, "temperature", false)) {
