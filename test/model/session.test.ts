@@ -1,6 +1,6 @@
 // ModelSession on the embedded model: what it keeps between requests.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { LlamaTarget } from "../../language-server/src/model/llamaTarget";
@@ -10,6 +10,7 @@ import { decoderFor } from "../../language-server/src/decoding";
 import { TREE_SHAPE } from "../../language-server/src/draftShapes";
 import { greedySampling } from "../../language-server/src/stand";
 import { defaultSettings } from "../../common/protocol";
+import { threadStat } from "../support/threadStat";
 
 const EMBEDDED = join(__dirname, "..", "..", "models", "stand-code-mini.gguf");
 
@@ -17,9 +18,8 @@ const EMBEDDED = join(__dirname, "..", "..", "models", "stand-code-mini.gguf");
 function idleClassThreadStates(): string[] {
   return readdirSync("/proc/self/task").flatMap((task) => {
     try {
-      const stat = readFileSync(`/proc/self/task/${task}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      return fields[38] === "5" ? [fields[0] ?? ""] : [];
+      const { state, policy } = threadStat(task);
+      return policy === 5 ? [state] : [];
     } catch {
       return []; // a thread that ended meanwhile
     }

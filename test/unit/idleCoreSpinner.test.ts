@@ -4,14 +4,7 @@ import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { IdleCoreSpinner } from "../../language-server/src/model/idleCoreSpinner";
-
-/** Linux's view of a thread of this process: its state letter (R runnable, S asleep, …) and its scheduling policy (5: SCHED_IDLE). */
-function threadStat(threadId: number): { state: string; policy: number } {
-  const stat = readFileSync(`/proc/self/task/${String(threadId)}/stat`, "utf8");
-  // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, policy field 41.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { state: fields[0] ?? "", policy: Number(fields[38]) };
-}
+import { threadStat } from "../support/threadStat";
 
 const spinning = (spinner: IdleCoreSpinner): boolean => threadStat(spinner.threadId).state === "R";
 
