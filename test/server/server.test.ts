@@ -25,6 +25,8 @@ import {
   type SolveResult,
 } from "../../common/protocol";
 import { startServer, type ServerHandle } from "../../fixtures/serverProcess";
+import { CodeScanner } from "../../language-server/src/code/scanner";
+import { syntaxOf } from "../../language-server/src/code/syntax";
 import { defined } from "../support/defined";
 import { string, uint32, writeGguf } from "../support/ggufFile";
 
@@ -384,16 +386,26 @@ describe("language server", () => {
 /**
  * The `}` that closed the `open` blocks before `text` on the first line (or the text's unfinished
  * last line) that ends with none open, or -1: `} else {` closes and reopens, so its line does not
- * count. A plain count, independent of the server's rule: a brace inside a string would count too.
+ * count. Blocks are counted by the project's lexical scanner (code/scanner.ts, tested on its own in
+ * answerEnd.test.ts): a plain count took a `}` inside a template literal the model never closed for
+ * the end of isString, where JavaScript, and the server, see text.
  */
 function closingBraceOf(text: string, open: number): number {
-  let depth = open;
+  const syntax = syntaxOf("javascript") ?? assert.fail("no syntax for javascript");
+  // The stub's open blocks, then the text: offsets below are into both, less the prefix.
+  const prefix = "{".repeat(open);
+  let depth = 0;
   let closedAt = -1;
-  for (let i = 0; i <= text.length; i++) {
-    const char = text[i];
-    if (char === "{") depth++;
-    else if (char === "}" && --depth === 0) closedAt = i;
-    else if ((char === "\n" || char === undefined) && depth === 0 && closedAt >= 0) return closedAt;
-  }
-  return -1;
+  const endsAfterClose = (): boolean => depth === 0 && closedAt >= 0;
+  const stopped = new CodeScanner(syntax).scan(prefix + text, 0, prefix.length + text.length, {
+    open: () => {
+      depth++;
+    },
+    close: (offset) => {
+      if (--depth === 0) closedAt = offset - prefix.length;
+      return false;
+    },
+    lineEnd: endsAfterClose,
+  });
+  return stopped !== undefined || endsAfterClose() ? closedAt : -1;
 }
