@@ -7,6 +7,7 @@ import { commonPrefix } from "./commonPrefix";
 import { SequencePool } from "./sequencePool";
 import { canCopySequences, copySequencePrefix } from "./sequenceCopy";
 import { PrefixSharing } from "./sharedPrefix";
+import { startInSlotOrder } from "./sequenceOrder";
 import { GenerationStreams, type StreamedNext } from "./generationStreams";
 import { TrajectoryPacking, type TrajectoryMove } from "./trajectoryPacking";
 import { keepsCoreAwake, type IdleCoreSpinner } from "./idleCoreSpinner";
@@ -165,6 +166,7 @@ export class LlamaTarget implements TargetModel {
       },
     });
     // plan() refuses anything that would overflow, so llama.cpp never shifts a sequence under us.
+    // A fresh context hands out its sequences in order: a slot is its sequence's id (see startInSlotOrder).
     const sequences = Array.from({ length: pool.size }, () => context.getSequence());
     return new LlamaTarget(
       context,
@@ -315,8 +317,10 @@ export class LlamaTarget implements TargetModel {
         }
       }, fail);
     }
-    const stepped = Promise.all(
-      slots.map((slot, i) => this.streams.step(slot, [lastTokens[i] ?? 0], reading).then((next) => read(next, i))),
+    const stepped = startInSlotOrder(
+      slots,
+      (slot) => slot,
+      (slot, i) => this.streams.step(slot, [lastTokens[i] ?? 0], reading).then((next) => read(next, i)),
     );
     return Promise.all([stepped, working]).then(([distributions]) => distributions, fail);
   }
@@ -431,9 +435,9 @@ export class LlamaTarget implements TargetModel {
       // Without batchesDrafts, each sequence with a draft is evaluated on its own, after one batch of
       // the sequences without.
       const outputs: ControlledOutput[] = streamed
-        ? await Promise.all(plans.map((plan) => streamPlan(streams, plan)))
+        ? await startInSlotOrder(plans, slotOf, (plan) => streamPlan(streams, plan))
         : this.batchesDrafts || plans.every((plan) => plan.sampled === 1)
-          ? await Promise.all(plans.map(evaluatePlan))
+          ? await startInSlotOrder(plans, slotOf, evaluatePlan)
           : await this.evaluateDraftsApart(plans);
       if (working) await working;
       return this.pool.branches === 1
@@ -452,7 +456,7 @@ export class LlamaTarget implements TargetModel {
   private async evaluateDraftsApart(plans: readonly Plan[]): Promise<ControlledOutput[]> {
     const outputs: ControlledOutput[] = [];
     const undrafted = plans.filter((plan) => plan.sampled === 1);
-    const undraftedOutputs = await Promise.all(undrafted.map(evaluatePlan));
+    const undraftedOutputs = await startInSlotOrder(undrafted, slotOf, evaluatePlan);
     undrafted.forEach((plan, i) => (outputs[plans.indexOf(plan)] = undraftedOutputs[i] ?? []));
     for (const [i, plan] of plans.entries()) if (plan.sampled !== 1) outputs[i] = await evaluatePlan(plan);
     return outputs;
@@ -715,6 +719,8 @@ async function streamPlan(streams: GenerationStreams, plan: Plan): Promise<Contr
 }
 
 /** Evaluates a plan's input in its sequence, sampling at its outputs. */
+const slotOf = (plan: Plan): number => plan.slot;
+
 function evaluatePlan({ sequence, input, outputFrom, sampled, nodes, generateNext, firstOutputOf }: Plan): Promise<ControlledOutput> {
   const items: ControlledInput = input.slice() as Token[];
   // Outputs read alike (all of them, outside token healing) share one item options object: this runs every step.

@@ -8,6 +8,7 @@ import type { LlamaContextSequence, Token } from "node-llama-cpp" with { "resolu
 import type { TargetRequest } from "../stand";
 import { commonPrefix } from "./commonPrefix";
 import { copySequencePrefix } from "./sequenceCopy";
+import { startInSlotOrder } from "./sequenceOrder";
 
 /**
  * A copy is made only where it saves this many token evaluations. Sharing costs a decode of its
@@ -203,7 +204,11 @@ export class PrefixSharing {
     try {
       await Promise.all(plan.fromHolders.map((copy) => this.copy(copy)));
       signal?.throwIfAborted();
-      await Promise.all(plan.leads.map((lead) => this.evaluate(lead)));
+      await startInSlotOrder(
+        plan.leads,
+        (lead) => lead.trajectory,
+        (lead) => this.evaluate(lead),
+      );
       signal?.throwIfAborted();
       await Promise.all(plan.spreads.map((copy) => this.copy(copy)));
     } catch (error) {
