@@ -26,6 +26,15 @@ export const PLAIN_SHAPE = DraftShape.chain(0);
 export const PLAIN_REQUIRED_GAIN = 1.03;
 
 /**
+ * While plain steps are chosen, the chain is tried every this many steps, not every 512: chosen
+ * after a prompt its table could not draft, plain steps kept the next several decodes from drafts
+ * that paid 1.1–1.2× (2 of 10 paired replays at N = 1, T = 0; one of two repetitions at N = 16, T = 0
+ * in a benchmark run). A try costs about one step in this many where drafting does not pay (eight
+ * chain steps, a few per cent slower each, and two changes of shape).
+ */
+export const PLAIN_OTHERS_TRIED_EVERY = 128;
+
+/**
  * How much faster than the chain the adaptive tree must measure to be chosen: on a CPU the two
  * measure within noise of each other (the tree's budget then rarely drafts), and a tree chosen by
  * chance drafts at a loss while its budget learns; on a GPU trees measure 1.5–2× faster.
@@ -39,7 +48,7 @@ export const TREE_REQUIRED_GAIN = 1.15;
 export function adaptiveArms(chainBudget: DraftBudget, treeBudget?: DraftBudget): ShapeArm[] {
   return [
     { shape: CHAIN_SHAPE, budget: chainBudget },
-    { shape: PLAIN_SHAPE, requiredGain: PLAIN_REQUIRED_GAIN },
+    { shape: PLAIN_SHAPE, requiredGain: PLAIN_REQUIRED_GAIN, othersTriedEvery: PLAIN_OTHERS_TRIED_EVERY },
     ...(treeBudget ? [{ shape: TREE_SHAPE, budget: treeBudget, requiredGain: TREE_REQUIRED_GAIN }] : []),
   ];
 }

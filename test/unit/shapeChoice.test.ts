@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { PLAIN_OTHERS_TRIED_EVERY, PLAIN_REQUIRED_GAIN, PLAIN_SHAPE } from "../../language-server/src/draftShapes";
 import { DraftBudget, DraftShape, Random, ShapeChoice, type ShapeArm } from "../../language-server/src/stand";
 
 const target = { capabilities: { trees: true, padsToLongestDraft: false } };
 const chainArm: ShapeArm = { shape: DraftShape.chain(8), budget: DraftBudget.for(target) };
 const treeArm: ShapeArm = { shape: DraftShape.fromWidths([3, 4, 4, 3, 2, 1, 1]), budget: DraftBudget.for(target), requiredGain: 1.15 };
-const plainArm: ShapeArm = { shape: DraftShape.chain(0), requiredGain: 1.03 };
+/** As adaptiveArms makes it. */
+const plainArm: ShapeArm = { shape: PLAIN_SHAPE, requiredGain: PLAIN_REQUIRED_GAIN, othersTriedEvery: PLAIN_OTHERS_TRIED_EVERY };
 
 /**
  * What one step of each shape commits and evaluates, as measured in kind on the embedded model: a
@@ -123,5 +125,40 @@ describe("shape choice: the shape that measured the most tokens per millisecond"
     const mean = plainShares.reduce((sum, share) => sum + share, 0) / plainShares.length;
     assert.ok(mean < 0.05, `plain steps took ${plainShares.map((share) => share.toFixed(3)).join(", ")} of the steps`);
     assert.ok(Math.min(...plainShares) > 0, "plain steps are still tried now and then");
+  });
+
+  test("while plain steps are chosen the chain is tried every othersTriedEvery steps, each try measured afresh, so it is chosen again soon after its drafts begin to pay", () => {
+    const plainWithoutTries: ShapeArm = { shape: plainArm.shape, requiredGain: plainArm.requiredGain };
+    const stepsToReturn = (plain: ShapeArm, seed: number): number => {
+      const choice = new ShapeChoice([chainArm, plain]);
+      const random = new Random(seed);
+      const noise = (): number => 0.95 + 0.1 * random.next();
+      // A prompt the table cannot draft: the chain assesses on every step, drafts nothing, and is 5 % slower.
+      for (let step = 0; step < 600; step++) {
+        const arm = choice.next();
+        choice.record(arm, 1, (arm === plain ? 0.7 : 0.735) * noise(), 0);
+      }
+      assert.equal(choice.best(), 1, "plain steps are chosen while the chain cannot draft");
+      // Then its drafts pay, as at T = 0, N = 1 on the embedded model (about 1.2× plain steps).
+      for (let step = 1; step <= 3000; step++) {
+        const arm = choice.next();
+        if (arm === plain) {
+          choice.record(arm, 1, 0.7 * noise(), 0);
+          continue;
+        }
+        const drafted = random.next() < 0.4 ? 4 : 0;
+        const tokens = drafted === 0 ? 1 : 1 + Math.floor(random.next() * 3.5);
+        choice.record(arm, tokens, (drafted === 0 ? 0.72 : 1.1) * noise(), drafted);
+        if (choice.best() === 0) return step;
+      }
+      return Infinity;
+    };
+    const seeds = [1, 2, 3, 4, 5, 6, 7, 8];
+    const withTries = seeds.map((seed) => stepsToReturn(plainArm, seed));
+    const without = seeds.map((seed) => stepsToReturn(plainWithoutTries, seed));
+    const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Infinity;
+    assert.ok(median(withTries) <= 2 * PLAIN_OTHERS_TRIED_EVERY, `steps until the chain was chosen again: ${withTries.join(", ")}`);
+    // The control: without it, the chain waits for the tuning's 512-step exploration with its stale measurement.
+    assert.ok(median(without) > 2 * PLAIN_OTHERS_TRIED_EVERY, `without othersTriedEvery: ${without.join(", ")}`);
   });
 });

@@ -17,7 +17,9 @@ export interface TrajectoryMove {
  * leave gaps: on the 0.5b cost twin on a 2-core CPU, 8 sequences of 16 took 244 ms a step side by
  * side and 434 ms every other one, as much as all 16 (`npm run bench:layout`); on a GPU, where a
  * pass costs about what a step costs, each gap would add a step. A window anywhere costs what one
- * at the start costs. A move costs a sequence copy, once per gap.
+ * at the start costs. A move costs a sequence copy, once per gap. The runs are counted in the
+ * batch's order, so the target also starts a call's decodes in slot order (startInSlotOrder):
+ * after moves, the call's trajectories in their own order are not in that of their groups.
  */
 export class TrajectoryPacking {
   private readonly groupOf: number[];

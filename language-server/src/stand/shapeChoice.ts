@@ -14,6 +14,12 @@ export interface ShapeArm {
    * choice takes the arm with the most tokens per millisecond divided by it.
    */
   readonly requiredGain?: number;
+  /**
+   * While this arm is chosen, the others are tried every this many steps (the tuning's
+   * exploreInterval when absent): a plain step never drafts, so it cannot see the table begin to
+   * predict the text.
+   */
+  readonly othersTriedEvery?: number;
 }
 
 export interface ShapeChoiceTuning {
@@ -61,6 +67,8 @@ export class ShapeChoice {
   private readonly firstDrafting: number;
   /** The arm that planned the last step recorded. */
   private lastPlanned = -1;
+  /** Steps between two tries of the arms not chosen, as the chosen arm asks (see othersTriedEvery). */
+  private exploreInterval: number;
 
   constructor(
     readonly arms: readonly ShapeArm[],
@@ -71,6 +79,7 @@ export class ShapeChoice {
     this.milliseconds = arms.map(() => 0);
     this.steps = arms.map(() => 0);
     this.lastRecorded = arms.map(() => 0);
+    this.exploreInterval = tuning.exploreInterval;
     this.firstDrafting = Math.max(
       0,
       arms.findIndex((arm) => arm.budget !== undefined),
@@ -103,8 +112,8 @@ export class ShapeChoice {
     this.lastPlanned = planned;
     if (switched) return;
     const index = drafted > 0 || !arm.budget ? planned : this.firstDrafting;
-    const { decay, exploreInterval } = this.tuning;
-    if (this.step - (this.lastRecorded[index] ?? 0) > exploreInterval / 2) {
+    const { decay } = this.tuning;
+    if (this.step - (this.lastRecorded[index] ?? 0) > this.exploreInterval / 2) {
       this.tokens[index] = 0;
       this.milliseconds[index] = 0;
     }
@@ -135,15 +144,16 @@ export class ShapeChoice {
   }
 
   private nextIndex(): number {
-    const { warmUpSteps, exploreInterval, exploreSteps } = this.tuning;
+    const { warmUpSteps, exploreSteps } = this.tuning;
     // Until every arm has had its warm-up, the least tried, in blocks (a shape's first step after another pays a reshape).
     const lastSteps = this.steps[this.last] ?? 0;
     if (lastSteps < warmUpSteps && lastSteps % exploreSteps !== 0) return this.last;
     const leastTried = this.steps.reduce((least, steps, index) => (steps < (this.steps[least] ?? 0) ? index : least), 0);
     if ((this.steps[leastTried] ?? 0) < warmUpSteps) return (this.last = leastTried);
     const best = this.best();
+    this.exploreInterval = this.arms[best]?.othersTriedEvery ?? this.tuning.exploreInterval;
     const others = this.arms.map((_, index) => index).filter((index) => index !== best);
-    const phase = this.step % exploreInterval;
+    const phase = this.step % this.exploreInterval;
     return (this.last = phase < others.length * exploreSteps ? (others[Math.floor(phase / exploreSteps)] ?? best) : best);
   }
 }
