@@ -161,4 +161,13 @@ describe("shape choice: the shape that measured the most tokens per millisecond"
     // The control: without it, the chain waits for the tuning's 512-step exploration with its stale measurement.
     assert.ok(median(without) > 2 * PLAIN_OTHERS_TRIED_EVERY, `without othersTriedEvery: ${without.join(", ")}`);
   });
+
+  test("refuses an othersTriedEvery that leaves the chosen arm no steps between tries", () => {
+    assert.throws(
+      () => new ShapeChoice([chainArm, { ...plainArm, othersTriedEvery: 8 }]),
+      /othersTriedEvery must be a whole number of steps above 8, not 8/,
+    );
+    assert.throws(() => new ShapeChoice([chainArm, { ...plainArm, othersTriedEvery: 64.5 }]), /not 64\.5/);
+    assert.doesNotThrow(() => new ShapeChoice([chainArm, { ...plainArm, othersTriedEvery: 9 }]));
+  });
 });

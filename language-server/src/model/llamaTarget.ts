@@ -718,9 +718,10 @@ async function streamPlan(streams: GenerationStreams, plan: Plan): Promise<Contr
   return output;
 }
 
-/** Evaluates a plan's input in its sequence, sampling at its outputs. */
+/** A plan's slot, by which a call's plans start (see startInSlotOrder). */
 const slotOf = (plan: Plan): number => plan.slot;
 
+/** Evaluates a plan's input in its sequence, sampling at its outputs. */
 function evaluatePlan({ sequence, input, outputFrom, sampled, nodes, generateNext, firstOutputOf }: Plan): Promise<ControlledOutput> {
   const items: ControlledInput = input.slice() as Token[];
   // Outputs read alike (all of them, outside token healing) share one item options object: this runs every step.

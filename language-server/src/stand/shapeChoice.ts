@@ -75,6 +75,13 @@ export class ShapeChoice {
     private readonly tuning: ShapeChoiceTuning = SHAPE_CHOICE_TUNING,
   ) {
     if (arms.length === 0) throw new RangeError("a shape choice needs at least one shape");
+    // Each try gives every other arm a block of exploreSteps; the chosen arm needs steps in between.
+    const exploringSteps = (arms.length - 1) * tuning.exploreSteps;
+    for (const { othersTriedEvery: every } of arms) {
+      if (every !== undefined && !(Number.isInteger(every) && every > exploringSteps)) {
+        throw new RangeError(`othersTriedEvery must be a whole number of steps above ${String(exploringSteps)}, not ${String(every)}`);
+      }
+    }
     this.tokens = arms.map(() => 0);
     this.milliseconds = arms.map(() => 0);
     this.steps = arms.map(() => 0);
