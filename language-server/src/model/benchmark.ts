@@ -291,11 +291,6 @@ function timingCalls(target: TargetModel, modelCalls: { count: number; seconds: 
 }
 
 /**
- * Cost of one batched call with k draft tokens per trajectory, relative to a call with none,
- * measured on this machine now at this sampling (median of repeated calls), each call of
- * evaluatedTrajectories' requests.
- */
-/**
  * Trajectories our decoders evaluate per call when N decode one prompt: at T = 0 the N are one
  * decode (stand/alikeContexts.ts), so a call evaluates one of them.
  */
@@ -303,6 +298,11 @@ function evaluatedTrajectories(trajectories: number, sampling: SamplingOptions):
   return isGreedy(sampling) ? 1 : trajectories;
 }
 
+/**
+ * Cost of one batched call with k draft tokens per trajectory, relative to a call with none,
+ * measured on this machine now at this sampling (median of repeated calls), each call of
+ * evaluatedTrajectories' requests.
+ */
 async function measureCostCurve(
   target: LlamaTarget,
   prompt: Token[],
