@@ -21,6 +21,7 @@ import { tokenizePrompt } from "../language-server/src/model/prompt";
 import { loadRuntime, threadsForModel } from "../language-server/src/model/runtime";
 import { endOfGenerationTokens } from "../language-server/src/model/vocabulary";
 import { Decoder, DraftBudget, DraftShape, NgramTable, NoDrafter, ShapeChoice, standDrafter } from "../language-server/src/stand";
+import { numberList, numberOf } from "./optionNumbers";
 import { readPrompts } from "./promptFile";
 
 const HELP = `Usage: npm run bench:busy-wait -- [options]
@@ -48,13 +49,6 @@ const { values } = parseArgs({
     side: { type: "string" },
   },
 });
-
-function numbers(list: string, name: string, whole: boolean): number[] {
-  const parsed = list.split(",").map(Number);
-  if (parsed.some((value) => !Number.isFinite(value) || value < 0 || (whole && !Number.isInteger(value))))
-    throw new Error(`--${name} takes comma-separated ${whole ? "whole" : "non-negative"} numbers, not "${list}"`);
-  return parsed;
-}
 
 interface Side {
   readonly trajectories: number;
@@ -150,10 +144,8 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const pairs = numbers(values.pairs, "pairs", true)[0] ?? 3;
-  const maxTokens = numbers(values["max-tokens"], "max-tokens", true)[0] ?? 64;
-  if (pairs < 1) throw new Error("--pairs takes a whole number of at least 1");
-  if (maxTokens < 1) throw new Error("--max-tokens takes a whole number of at least 1");
+  const pairs = numberOf(values.pairs, "pairs", { whole: true, least: 1 });
+  const maxTokens = numberOf(values["max-tokens"], "max-tokens", { whole: true, least: 1 });
   if (values.side !== undefined) {
     console.log(JSON.stringify(await runSide(JSON.parse(values.side) as Side, maxTokens)));
     return;
@@ -162,8 +154,8 @@ async function main(): Promise<void> {
     if (!values.json) console.log(line);
   };
   const cells = [];
-  for (const trajectories of numbers(values.trajectories, "trajectories", true)) {
-    for (const temperature of numbers(values.temperature, "temperature", false)) {
+  for (const trajectories of numberList(values.trajectories, "trajectories", { whole: true })) {
+    for (const temperature of numberList(values.temperature, "temperature")) {
       const on: Throughputs[] = [];
       const off: Throughputs[] = [];
       let spinning = false;

@@ -12,6 +12,9 @@ import { EMBEDDED_MODEL_NAME } from "../common/product";
 import { RunChecksRequest, SolveRequest, type RunChecksResult, type SolveResult } from "../common/protocol";
 import { languageOf } from "../cli/options";
 import { LanguageServer } from "../cli/server";
+import { numberOf } from "./optionNumbers";
+
+const AT_LEAST_ONE = { whole: true, least: 1 };
 
 const ROOT = join(__dirname, "..");
 const PROBLEMS = join(ROOT, "cli", "problems");
@@ -42,12 +45,6 @@ const { values } = parseArgs({
     help: { type: "boolean", default: false },
   },
 });
-
-function positive(text: string, name: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number of at least 1, not "${text}"`);
-  return value;
-}
 
 interface SolveRecord {
   readonly seed: number;
@@ -82,9 +79,9 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const seeds = positive(values.seeds, "seeds");
-  const trajectories = positive(values.trajectories, "trajectories");
-  const maxTokens = positive(values["max-tokens"], "max-tokens");
+  const seeds = numberOf(values.seeds, "seeds", AT_LEAST_ONE);
+  const trajectories = numberOf(values.trajectories, "trajectories", AT_LEAST_ONE);
+  const maxTokens = numberOf(values["max-tokens"], "max-tokens", AT_LEAST_ONE);
   const temperature = Number(values.temperature);
   const problems = values.problems?.split(",").map((name) => name.trim()) ?? bundledProblems();
   const files = problems.map((name) => {

@@ -15,6 +15,7 @@ import { defaultSettings } from "../common/protocol";
 import { LlamaTarget } from "../language-server/src/model/llamaTarget";
 import { loadRuntime, threadsForModel } from "../language-server/src/model/runtime";
 import { DraftTree, type SamplingOptions } from "../language-server/src/stand";
+import { numberList } from "./optionNumbers";
 
 const HELP = `Usage: npm run bench:cost -- [options]
   --model LIST          comma-separated GGUF models, measured side by side (default: ${EMBEDDED_MODEL_FILE})
@@ -49,13 +50,6 @@ const SAMPLING: SamplingOptions = {
 };
 const CONTEXT_TOKENS = 48;
 
-function wholeNumbers(list: string, name: string, least: number): number[] {
-  const parsed = list.split(",").map(Number);
-  if (parsed.some((value) => !Number.isInteger(value) || value < least))
-    throw new Error(`--${name} takes comma-separated whole numbers of at least ${least}, not "${list}"`);
-  return parsed;
-}
-
 interface Arm {
   readonly model: string;
   readonly trajectories: number;
@@ -74,12 +68,12 @@ async function main(): Promise<void> {
     if (!values.json) console.log(line);
   };
   const paths = values.model.split(",");
-  const trajectoryCounts = wholeNumbers(values.trajectories, "trajectories", 1);
-  const drafts = wholeNumbers(values.drafts, "drafts", 0);
+  const trajectoryCounts = numberList(values.trajectories, "trajectories", { whole: true, least: 1 });
+  const drafts = numberList(values.drafts, "drafts", { whole: true, least: 0 });
   if (!drafts.includes(0)) drafts.unshift(0);
-  const [rounds = 8] = wholeNumbers(values.rounds, "rounds", 1);
-  const [calls = 3] = wholeNumbers(values.calls, "calls", 1);
-  const threadsOverride = values.threads === undefined ? undefined : wholeNumbers(values.threads, "threads", 1)[0];
+  const [rounds = 8] = numberList(values.rounds, "rounds", { whole: true, least: 1 });
+  const [calls = 3] = numberList(values.calls, "calls", { whole: true, least: 1 });
+  const threadsOverride = values.threads === undefined ? undefined : numberList(values.threads, "threads", { whole: true, least: 1 })[0];
 
   const runtime = await loadRuntime(false);
   const models: { path: string; model: LlamaModel; threads: number }[] = [];

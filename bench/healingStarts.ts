@@ -11,6 +11,7 @@ import { defaultSettings } from "../common/protocol";
 import { samplingFrom } from "../language-server/src/decoding";
 import { ModelSession } from "../language-server/src/model/session";
 import { healedStarts, healingCut } from "../language-server/src/tokenHealing";
+import { numberOf } from "./optionNumbers";
 
 const HELP = `Usage: npm run bench:healing -- [options]
   --seeds N   requests per cursor, each with its own seed (default: 20)`;
@@ -38,8 +39,7 @@ async function main(): Promise<void> {
     return;
   }
   restartWithModelProcessEnv();
-  const seeds = Number(values.seeds);
-  if (!Number.isInteger(seeds) || seeds < 1) throw new Error(`--seeds takes a whole number of at least 1, not "${values.seeds}"`);
+  const seeds = numberOf(values.seeds, "seeds", { whole: true, least: 1 });
   const candidates = defaultSettings.inlineCandidates;
   const session = await ModelSession.open({
     path: join(__dirname, "..", EMBEDDED_MODEL_FILE),

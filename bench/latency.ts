@@ -29,6 +29,7 @@ import { join } from "node:path";
 import { LlamaTarget } from "../language-server/src/model/llamaTarget";
 import { ModelSession } from "../language-server/src/model/session";
 import { Decoder, DraftShape, greedySampling, standDrafter } from "../language-server/src/stand";
+import { numberOf } from "./optionNumbers";
 
 const HELP = `Usage: npm run bench:latency -- [options]
   --requests N       inline completion requests per measurement (default: 30)
@@ -45,10 +46,7 @@ const { values } = parseArgs({
 });
 
 function count(name: "requests" | "solve-tokens" | "session-steps"): number {
-  const text = values[name];
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number of at least 1, not "${text}"`);
-  return value;
+  return numberOf(values[name] ?? "", name, { whole: true, least: 1 });
 }
 
 const SETTINGS = { inlineCandidates: 3, inlineMaxTokens: 24, trajectories: 4 };

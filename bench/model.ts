@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { runBenchmark } from "../language-server/src/model/benchmark";
 import { IdleCoreSpinner } from "../language-server/src/model/idleCoreSpinner";
 import { tokenizePrompt } from "../language-server/src/model/prompt";
+import { numberList, numberOf } from "./optionNumbers";
 import { readPrompts } from "./promptFile";
 import { loadRuntime, parseGpuChoice, threadsForModel } from "../language-server/src/model/runtime";
 import { restartWithModelProcessEnv } from "../common/modelProcess";
@@ -52,20 +53,6 @@ const { values } = parseArgs({
   },
 });
 
-function numbers(list: string, name: string): number[] {
-  const parsed = list.split(",").map(Number);
-  if (parsed.some((value) => !Number.isFinite(value) || value < 0))
-    throw new Error(`--${name} takes comma-separated non-negative numbers, not "${list}"`);
-  return parsed;
-}
-
-/** The one number an option takes. */
-function numberOf(value: string, name: string): number {
-  const [first, ...rest] = numbers(value, name);
-  if (first === undefined || rest.length > 0) throw new Error(`--${name} takes one number, not "${value}"`);
-  return first;
-}
-
 const log = (...parts: unknown[]): void => {
   if (!values.json) console.log(...parts);
 };
@@ -75,8 +62,8 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const trajectoryCounts = numbers(values.trajectories, "trajectories");
-  const temperatures = numbers(values.temperature, "temperature");
+  const trajectoryCounts = numberList(values.trajectories, "trajectories");
+  const temperatures = numberList(values.temperature, "temperature");
   const sampler = {
     topK: numberOf(values["top-k"], "top-k"),
     topP: numberOf(values["top-p"], "top-p"),
@@ -84,8 +71,7 @@ async function main(): Promise<void> {
   };
   const maxTokens = numberOf(values["max-tokens"], "max-tokens");
   const repetitions = numberOf(values.repetitions, "repetitions");
-  const stepWidths = values["step-widths"] ? numbers(values["step-widths"], "step-widths") : [];
-  if (stepWidths.some((width) => !Number.isInteger(width) || width < 2)) throw new Error("--step-widths takes whole numbers of at least 2");
+  const stepWidths = values["step-widths"] ? numberList(values["step-widths"], "step-widths", { whole: true, least: 2 }) : [];
   if (values["busy-wait"] !== "on" && values["busy-wait"] !== "off")
     throw new Error(`--busy-wait takes on or off, not "${values["busy-wait"]}"`);
   const gpu = parseGpuChoice(values.gpu);
@@ -95,9 +81,7 @@ async function main(): Promise<void> {
   const runtime = await loadRuntime(gpu);
   if (runtime.fallbackReason) log(`note: ${runtime.fallbackReason}`);
   const model = await runtime.llama.loadModel({ modelPath: resolve(values.model) });
-  const requestedThreads = values.threads === undefined ? undefined : numberOf(values.threads, "threads");
-  if (requestedThreads !== undefined && !(Number.isInteger(requestedThreads) && requestedThreads >= 1))
-    throw new Error("--threads takes a whole number of at least 1");
+  const requestedThreads = values.threads === undefined ? undefined : numberOf(values.threads, "threads", { whole: true, least: 1 });
   const threads = requestedThreads ?? threadsForModel(model.size, runtime.llama.cpuMathCores, runtime.backend !== "cpu");
   const spinner = values["busy-wait"] === "on" ? await IdleCoreSpinner.forModel(threads, runtime.llama.cpuMathCores) : undefined;
   const promptSets = await Promise.all(

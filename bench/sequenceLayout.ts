@@ -26,6 +26,7 @@ import { loadRuntime } from "../language-server/src/model/runtime";
 import { median } from "../language-server/src/model/benchmarkSummary";
 import { DraftTree, greedySampling } from "../language-server/src/stand";
 import { readPrompts } from "./promptFile";
+import { numberOf } from "./optionNumbers";
 
 const { values } = parseArgs({
   options: {
@@ -37,12 +38,6 @@ const { values } = parseArgs({
     threads: { type: "string", default: "1" },
   },
 });
-
-function wholeNumber(name: string, value: string, least: number): number {
-  const number = Number(value);
-  if (!(Number.isInteger(number) && number >= least)) throw new Error(`--${name} takes a whole number of at least ${String(least)}`);
-  return number;
-}
 
 interface Layout {
   readonly name: string;
@@ -97,10 +92,10 @@ function targetLayout(name: string, target: LlamaTarget, prompts: readonly (read
 
 async function main(): Promise<void> {
   restartWithModelProcessEnv();
-  const trajectories = wholeNumber("trajectories", values.trajectories, 2);
-  const steps = wholeNumber("steps", values.steps, 1);
-  const rounds = wholeNumber("rounds", values.rounds, 1);
-  const threads = wholeNumber("threads", values.threads, 1);
+  const trajectories = numberOf(values.trajectories, "trajectories", { whole: true, least: 2 });
+  const steps = numberOf(values.steps, "steps", { whole: true, least: 1 });
+  const rounds = numberOf(values.rounds, "rounds", { whole: true, least: 1 });
+  const threads = numberOf(values.threads, "threads", { whole: true, least: 1 });
   const runtime = await loadRuntime(false);
   const model = await runtime.llama.loadModel({ modelPath: resolve(values.model) });
   const prompts = await Promise.all(readPrompts(resolve(values.prompts)).map((prompt) => tokenizePrompt(model, prompt)));

@@ -36,6 +36,7 @@ import { loadRuntime, parseGpuChoice } from "../language-server/src/model/runtim
 import * as stand from "../language-server/src/stand";
 import { readPrompts } from "./promptFile";
 import type { SamplingOptions } from "../language-server/src/stand";
+import { numberOf } from "./optionNumbers";
 
 type Stand = typeof stand;
 type ControlledInput = Parameters<LlamaContextSequence["controlledEvaluate"]>[0];
@@ -69,8 +70,7 @@ async function main(): Promise<void> {
   const tokens = Number(values.tokens);
   const rounds = Number(values.rounds);
   const threads = Number(values.threads);
-  const trajectories = Number(values.trajectories);
-  if (!(Number.isInteger(trajectories) && trajectories >= 1)) throw new Error("--trajectories takes a whole number of at least 1");
+  const trajectories = numberOf(values.trajectories, "trajectories", { whole: true, least: 1 });
   const sampling: SamplingOptions = benchmarkSampling(Number(values.temperature));
   const runtime = await loadRuntime(parseGpuChoice(values.gpu));
   const model = await runtime.llama.loadModel({ modelPath: resolve(values.model) });

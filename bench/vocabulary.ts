@@ -32,6 +32,7 @@ import {
   type HealingRequest,
 } from "../language-server/src/tokenHealing";
 import { fixtureModel } from "../tools/fixtures";
+import { numberOf } from "./optionNumbers";
 
 const HELP = `Usage: npm run bench:vocabulary -- [options]
   --repetitions N   interleaved repetitions of every measurement (default: 7)
@@ -48,10 +49,7 @@ const { values } = parseArgs({
 });
 
 function count(name: "repetitions" | "threads" | "max-tokens"): number {
-  const text = values[name];
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number of at least 1, not "${text}"`);
-  return value;
+  return numberOf(values[name], name, { whole: true, least: 1 });
 }
 
 const PREFIX =
