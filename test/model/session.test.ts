@@ -8,7 +8,7 @@ import { SNIPPET_HEADER } from "../../language-server/src/model/prompt";
 import { ModelSession } from "../../language-server/src/model/session";
 import { decoderFor } from "../../language-server/src/decoding";
 import { TREE_SHAPE } from "../../language-server/src/draftShapes";
-import { greedySampling } from "../../language-server/src/stand";
+import { Decoder, DraftShape, greedySampling, NoDrafter } from "../../language-server/src/stand";
 import { defaultSettings } from "../../common/protocol";
 import { threadStat } from "../support/threadStat";
 
@@ -96,7 +96,10 @@ describe("model session", () => {
       const states: string[] = [];
       const sampler = setInterval(() => states.push(...idleClassThreadStates()), 1);
       try {
-        await decoderFor(session, target, defaultSettings).decode({
+        // Plain decoding: every trajectory commits one token a step, so N of them end together. Under
+        // the server's shape choice a trajectory whose drafts were accepted can end first, and the
+        // other then decodes alone, as one trajectory does (with the spinner awake, as it should be).
+        await new Decoder({ target, drafter: new NoDrafter(), shape: DraftShape.chain(0) }).decode({
           prompts: Array.from({ length: trajectories }, () => session.model.tokenize("function add(a, b) {")),
           maxTokens: 64,
           sampling: { temperature: 0.7, topK: 40, topP: 0.95, minP: 0.05 },
