@@ -126,10 +126,11 @@ export async function solve(
     },
     { once: true },
   );
-  const result = await decoderFor(session, target, settings).decode({
+  const sampling = samplingFrom(settings, plan.temperature);
+  const result = await decoderFor(session, target, settings, sampling).decode({
     prompts: Array.from({ length: trajectories }, () => prompt),
     maxTokens: plan.maxTokens,
-    sampling: samplingFrom(settings, plan.temperature),
+    sampling,
     seed: params.seed ?? Math.floor(Math.random() * 2 ** 31),
     stopTokens: session.stopTokens,
     stopAt: (trajectory, generated) => {

@@ -112,17 +112,25 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         // one table's memory serves every run; each run still starts with the table empty. With
         // "choice", the server's stand.draftShape "auto": step by step, plain steps, the adaptive
         // chain or (where the target verifies trees) the adaptive tree, whichever measures
-        // fastest, a choice that likewise learns across requests.
+        // fastest, a choice that likewise learns across requests, greedy and sampled ones apart
+        // (see ModelSession.shapeChoiceFor).
         const budget = adaptive === true ? DraftBudget.for(on) : undefined;
-        const choice =
-          adaptive === "choice"
-            ? new ShapeChoice(adaptiveArms(DraftBudget.for(on), on.capabilities.trees ? DraftBudget.for(on) : undefined))
-            : undefined;
+        const chainBudget = DraftBudget.for(on);
+        const treeBudget = on.capabilities.trees ? DraftBudget.for(on) : undefined;
+        const choices = new Map<boolean, ShapeChoice>();
+        const choiceFor = (sampling: SamplingOptions): ShapeChoice | undefined => {
+          if (adaptive !== "choice") return undefined;
+          const greedy = isGreedy(sampling);
+          const choice = choices.get(greedy) ?? new ShapeChoice(adaptiveArms(chainBudget, treeBudget));
+          choices.set(greedy, choice);
+          return choice;
+        };
         const table = new NgramTable();
         const run: Method["run"] = async (prompt, n, sampling, seed) => {
           for (let t = 0; t < n; t++) await on.reset(t);
           table.clear();
           const modelCalls = { count: 0, seconds: 0 };
+          const choice = choiceFor(sampling);
           const decoder = new Decoder({ target: timingCalls(on, modelCalls), drafter: drafter(table), shape, budget, choice });
           const started = performance.now();
           const result = await decoder.decode({ prompts: Array.from({ length: n }, () => prompt), maxTokens, sampling, seed, stopTokens });

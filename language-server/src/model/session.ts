@@ -6,7 +6,7 @@ import { basename } from "node:path";
 import { TABLE_MAX_ENTRIES } from "../../../common/product";
 import type { BenchmarkRow, DraftShapeSetting, ModelInfo } from "../../../common/protocol";
 import { adaptiveArms, TREE_SHAPE } from "../draftShapes";
-import { DraftBudget, NgramTable, ShapeChoice, type TargetModel } from "../stand";
+import { DraftBudget, isGreedy, NgramTable, ShapeChoice, type SamplingOptions, type TargetModel } from "../stand";
 import { HealingReadings } from "../healingReadings";
 import { IdleCoreSpinner } from "./idleCoreSpinner";
 import { LlamaTarget } from "./llamaTarget";
@@ -35,6 +35,11 @@ export interface SessionOptions {
   readonly embedded?: boolean;
 }
 
+/** A context's shape choices: greedy decodes' and sampled ones' (see ModelSession.shapeChoiceFor). */
+interface ShapeChoices {
+  greedy?: ShapeChoice;
+  sampled?: ShapeChoice;
+}
 type Use = "solve" | "inline";
 
 export class ModelSession {
@@ -51,8 +56,11 @@ export class ModelSession {
   private readonly treesAsked: Partial<Record<Use, boolean>> = {};
   /** The same for the tree shape, where a context verifies trees. */
   private readonly treeBudgets: Partial<Record<Use, DraftBudget>> = {};
-  /** Which shape each context drafts, with the target it measured (a new context measures again). */
-  private readonly choices: Partial<Record<Use, { readonly target: TargetModel; readonly choice: ShapeChoice }>> = {};
+  /**
+   * Which shape each context drafts, with the target it measured (a new context measures again):
+   * one choice for greedy decodes and one for sampled ones (see shapeChoiceFor).
+   */
+  private readonly choices: Partial<Record<Use, { readonly target: TargetModel; readonly byMode: ShapeChoices }>> = {};
   /** Each token's text, the tokens by text, and the end-of-generation tokens, read once. */
   readonly vocabulary: Vocabulary;
   /** Token healing's first readings at recent inline places, for the next keystroke there. */
@@ -214,16 +222,22 @@ export class ModelSession {
     return (this.treeBudgets[this.useOf(target)] ??= DraftBudget.for(target));
   }
 
-  /** The choice between plain steps, the adaptive chain and, where the target verifies trees, the adaptive tree. */
-  shapeChoiceFor(target: TargetModel): ShapeChoice {
+  /**
+   * The choice between plain steps, the adaptive chain and, where the target verifies trees, the
+   * adaptive tree, for decodes sampled as `sampling` is. Greedy and sampled decodes choose apart, as
+   * the budget keeps their acceptance apart: on a CPU a greedy chain's drafts pay 1.1–1.2× where at
+   * T = 0.7 plain steps often measure faster, and one choice for both (inline completions are greedy
+   * for one candidate and sampled for several; a solve may be either) carried each one's verdict
+   * into the other's decodes until the arm it had left was tried again.
+   */
+  shapeChoiceFor(target: TargetModel, sampling: SamplingOptions): ShapeChoice {
     const use = this.useOf(target);
-    const held = this.choices[use];
-    if (held?.target === target) return held.choice;
-    const choice = new ShapeChoice(
+    let held = this.choices[use];
+    if (held?.target !== target) this.choices[use] = held = { target, byMode: {} };
+    const mode = isGreedy(sampling) ? "greedy" : "sampled";
+    return (held.byMode[mode] ??= new ShapeChoice(
       adaptiveArms(this.budgetFor(target), target.capabilities.trees ? this.treeBudgetFor(target) : undefined),
-    );
-    this.choices[use] = { target, choice };
-    return choice;
+    ));
   }
 
   private useOf(target: TargetModel): Use {
