@@ -1,5 +1,5 @@
 // The shapes STAND drafts on a real model, in one place: the server, the benchmark and the GPU kit use these.
-import { DraftShape, type DraftBudget, type ShapeArm } from "./stand";
+import { DraftShape, isGreedy, type DraftBudget, type SamplingOptions, type ShapeArm } from "./stand";
 
 /** The longest chain drafted: the adaptive budget drafts a prefix of it. */
 export const CHAIN_SHAPE = DraftShape.chain(8);
@@ -18,7 +18,7 @@ export const PLAIN_SHAPE = DraftShape.chain(0);
  * How much faster than the adaptive chain plain steps must measure to be chosen (see ShapeChoice).
  * The chain is the default because its measurement is the noisy one: its steps commit from one to
  * nine tokens each, so a short stretch of them (an arm tried again is measured over a block of 8
- * steps) can look slow by chance where drafting pays (1.1–1.2× at T = 0 on a 2-core CPU); plain
+ * steps) can look slow by chance where drafting pays (at N = 1, T = 0.7 on a 2-core CPU, 1.0–1.1×); plain
  * steps, one token per trajectory each, measure steadily. Where drafting does not pay they win by more than
  * this: at N = 4, T = 0.7 on that CPU a chain that seldom drafted ran 3–6 % slower than plain steps,
  * from assessing on most steps and from its few drafts.
@@ -28,9 +28,10 @@ export const PLAIN_REQUIRED_GAIN = 1.03;
 /**
  * While plain steps are chosen, the chain is tried every this many steps, not every 512: chosen
  * after a prompt its table could not draft, plain steps kept the next several decodes from drafts
- * that paid 1.1–1.2× (2 of 10 paired replays at N = 1, T = 0; one of two repetitions at N = 16, T = 0
- * in a benchmark run). A try costs about one step in this many where drafting does not pay (eight
- * chain steps, a few per cent slower each, and two changes of shape).
+ * that paid 1.1–1.2× (seen while greedy decodes took plain steps too: 2 of 10 paired replays at
+ * N = 1, T = 0; one of two repetitions at N = 16, T = 0 in a benchmark run; a sampled chain's drafts
+ * begin to pay likewise where the text starts to repeat). A try costs about one step in this many
+ * where drafting does not pay (eight chain steps, a few per cent slower each, and two changes of shape).
  */
 export const PLAIN_OTHERS_TRIED_EVERY = 128;
 
@@ -42,13 +43,21 @@ export const PLAIN_OTHERS_TRIED_EVERY = 128;
 export const TREE_REQUIRED_GAIN = 1.15;
 
 /**
- * What `stand.draftShape: "auto"` chooses between, step by step (see ShapeChoice): the adaptive
- * chain, plain steps and, where the target verifies trees, the adaptive tree.
+ * What `stand.draftShape: "auto"` chooses between, step by step (see ShapeChoice), for decodes
+ * sampled as `sampling` is: the adaptive chain, plain steps where decodes are sampled, and, where
+ * the target verifies trees, the adaptive tree. A greedy decode takes no plain steps: its chain
+ * drafts the table's argmax only where that is a good bet and rests where none is (see
+ * DraftBudget.needsEvidence), so plain steps could save it little more than the assessments, and
+ * once chosen after text the table could not draft they kept it from drafts that paid 1.1–1.2×
+ * until the next try. Our n-gram drafter, which drafts at T = 0 what the chain drafts and never
+ * takes plain steps, ran a median 1.017× (0.95–1.09) STAND adaptive at T = 0 in the 46 benchmark
+ * cells of 9 runs on a 2-core CPU since plain steps joined the choice, against 0.995× (0.92–1.09)
+ * in 65 cells of 15 runs before.
  */
-export function adaptiveArms(chainBudget: DraftBudget, treeBudget?: DraftBudget): ShapeArm[] {
+export function adaptiveArms(sampling: SamplingOptions, chainBudget: DraftBudget, treeBudget?: DraftBudget): ShapeArm[] {
   return [
     { shape: CHAIN_SHAPE, budget: chainBudget },
-    { shape: PLAIN_SHAPE, requiredGain: PLAIN_REQUIRED_GAIN, othersTriedEvery: PLAIN_OTHERS_TRIED_EVERY },
+    ...(isGreedy(sampling) ? [] : [{ shape: PLAIN_SHAPE, requiredGain: PLAIN_REQUIRED_GAIN, othersTriedEvery: PLAIN_OTHERS_TRIED_EVERY }]),
     ...(treeBudget ? [{ shape: TREE_SHAPE, budget: treeBudget, requiredGain: TREE_REQUIRED_GAIN }] : []),
   ];
 }

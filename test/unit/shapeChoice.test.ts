@@ -1,13 +1,32 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { PLAIN_OTHERS_TRIED_EVERY, PLAIN_REQUIRED_GAIN, PLAIN_SHAPE } from "../../language-server/src/draftShapes";
-import { DraftBudget, DraftShape, Random, ShapeChoice, type ShapeArm } from "../../language-server/src/stand";
+import { adaptiveArms, CHAIN_SHAPE, PLAIN_OTHERS_TRIED_EVERY, PLAIN_SHAPE, TREE_SHAPE } from "../../language-server/src/draftShapes";
+import { DraftBudget, DraftShape, greedySampling, Random, ShapeChoice, type ShapeArm } from "../../language-server/src/stand";
 
 const target = { capabilities: { trees: true, padsToLongestDraft: false } };
 const chainArm: ShapeArm = { shape: DraftShape.chain(8), budget: DraftBudget.for(target) };
 const treeArm: ShapeArm = { shape: DraftShape.fromWidths([3, 4, 4, 3, 2, 1, 1]), budget: DraftBudget.for(target), requiredGain: 1.15 };
-/** As adaptiveArms makes it. */
-const plainArm: ShapeArm = { shape: PLAIN_SHAPE, requiredGain: PLAIN_REQUIRED_GAIN, othersTriedEvery: PLAIN_OTHERS_TRIED_EVERY };
+const sampled = { ...greedySampling, temperature: 0.7 };
+/** As adaptiveArms makes it for sampled decodes. */
+const plainArm = ((): ShapeArm => {
+  const arm = adaptiveArms(sampled, DraftBudget.for(target)).find(({ shape }) => shape === PLAIN_SHAPE);
+  assert.ok(arm, "sampled decodes may take plain steps");
+  return arm;
+})();
+
+test("adaptiveArms: the chain first; plain steps for sampled decodes, not greedy ones; a tree where it has a budget", () => {
+  const chainBudget = DraftBudget.for(target);
+  const treeBudget = DraftBudget.for(target);
+  const shapes = (arms: readonly ShapeArm[]): DraftShape[] => arms.map(({ shape }) => shape);
+  assert.deepEqual(shapes(adaptiveArms(greedySampling, chainBudget)), [CHAIN_SHAPE]);
+  assert.deepEqual(shapes(adaptiveArms(greedySampling, chainBudget, treeBudget)), [CHAIN_SHAPE, TREE_SHAPE]);
+  assert.deepEqual(shapes(adaptiveArms(sampled, chainBudget, treeBudget)), [CHAIN_SHAPE, PLAIN_SHAPE, TREE_SHAPE]);
+  const [chain, plain, tree] = adaptiveArms(sampled, chainBudget, treeBudget);
+  assert.equal(chain?.budget, chainBudget);
+  assert.equal(plain?.budget, undefined, "a plain step plans nothing");
+  assert.ok((plain?.requiredGain ?? 1) > 1, "plain steps must beat the chain by more than noise");
+  assert.equal(tree?.budget, treeBudget);
+});
 
 /**
  * What one step of each shape commits and evaluates, as measured in kind on the embedded model: a
@@ -102,8 +121,9 @@ describe("shape choice: the shape that measured the most tokens per millisecond"
   });
 
   test("the chain stays chosen where its drafts pay, though its steps vary several-fold and plain steps measure steadily", () => {
-    // At T = 0, N = 1 on the embedded model on a 2-core CPU: two steps in five draft and commit one
-    // to four tokens; the chain runs about 1.2× plain steps.
+    // As a greedy chain at N = 1 on the embedded model on a 2-core CPU (a sampled one where the text
+    // repeats comes close): two steps in five draft and commit one to four tokens; the chain runs
+    // about 1.2× plain steps.
     const plainShares = [1, 2, 3, 4, 5, 6].map((seed) => {
       const choice = new ShapeChoice([chainArm, plainArm]);
       const random = new Random(seed);
@@ -139,7 +159,7 @@ describe("shape choice: the shape that measured the most tokens per millisecond"
         choice.record(arm, 1, (arm === plain ? 0.7 : 0.735) * noise(), 0);
       }
       assert.equal(choice.best(), 1, "plain steps are chosen while the chain cannot draft");
-      // Then its drafts pay, as at T = 0, N = 1 on the embedded model (about 1.2× plain steps).
+      // Then its drafts pay 1.2× plain steps (as a greedy chain's do at N = 1 on the embedded model; a sampled one's pay less).
       for (let step = 1; step <= 3000; step++) {
         const arm = choice.next();
         if (arm === plain) {

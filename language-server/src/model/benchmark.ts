@@ -121,7 +121,7 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         const choiceFor = (sampling: SamplingOptions): ShapeChoice | undefined => {
           if (adaptive !== "choice") return undefined;
           const greedy = isGreedy(sampling);
-          const choice = choices.get(greedy) ?? new ShapeChoice(adaptiveArms(chainBudget, treeBudget));
+          const choice = choices.get(greedy) ?? new ShapeChoice(adaptiveArms(sampling, chainBudget, treeBudget));
           choices.set(greedy, choice);
           return choice;
         };

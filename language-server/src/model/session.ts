@@ -223,12 +223,12 @@ export class ModelSession {
   }
 
   /**
-   * The choice between plain steps, the adaptive chain and, where the target verifies trees, the
-   * adaptive tree, for decodes sampled as `sampling` is. Greedy and sampled decodes choose apart, as
-   * the budget keeps their acceptance apart: on a CPU a greedy chain's drafts pay 1.1–1.2× where at
-   * T = 0.7 plain steps often measure faster, and one choice for both (inline completions are greedy
-   * for one candidate and sampled for several; a solve may be either) carried each one's verdict
-   * into the other's decodes until the arm it had left was tried again.
+   * The choice between the adaptive chain, plain steps and, where the target verifies trees, the
+   * adaptive tree, for decodes sampled as `sampling` is (a greedy one takes no plain steps: see
+   * adaptiveArms). Greedy and sampled decodes choose apart, as the budget keeps their acceptance
+   * apart: one choice for both (inline completions are greedy for one candidate and sampled for
+   * several; a solve may be either) carried a sampled decode's verdict for plain steps into the
+   * greedy ones, whose chain pays 1.1–1.2× on a CPU, until the chain was tried again.
    */
   shapeChoiceFor(target: TargetModel, sampling: SamplingOptions): ShapeChoice {
     const use = this.useOf(target);
@@ -236,7 +236,7 @@ export class ModelSession {
     if (held?.target !== target) this.choices[use] = held = { target, byMode: {} };
     const mode = isGreedy(sampling) ? "greedy" : "sampled";
     return (held.byMode[mode] ??= new ShapeChoice(
-      adaptiveArms(this.budgetFor(target), target.capabilities.trees ? this.treeBudgetFor(target) : undefined),
+      adaptiveArms(sampling, this.budgetFor(target), target.capabilities.trees ? this.treeBudgetFor(target) : undefined),
     ));
   }
 
