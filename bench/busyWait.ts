@@ -6,9 +6,8 @@
 // prompt with autoregressive decoding and STAND (the server's choice of shape), interleaved, on
 // targets made as the server makes them. See `--help`.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
-import { basename, dirname, resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { restartWithModelProcessEnv } from "../common/modelProcess";
 import { EMBEDDED_MODEL_FILE } from "../common/product";
@@ -23,6 +22,7 @@ import { endOfGenerationTokens } from "../language-server/src/model/vocabulary";
 import { Decoder, DraftBudget, DraftShape, NgramTable, NoDrafter, ShapeChoice, standDrafter } from "../language-server/src/stand";
 import { numberList, numberOf } from "./optionNumbers";
 import { readPrompts } from "./promptFile";
+import { writeFileAtomically } from "../tools/writeFileAtomically";
 
 const HELP = `Usage: npm run bench:busy-wait -- [options]
   --model PATH          GGUF model (default: ${EMBEDDED_MODEL_FILE})
@@ -186,8 +186,7 @@ async function main(): Promise<void> {
     cells,
   };
   const out = values.out ?? `bench/results/busy-wait-${result.date.slice(0, 10)}.local.json`;
-  mkdirSync(dirname(resolve(out)), { recursive: true });
-  writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
+  writeFileAtomically(out, JSON.stringify(result, null, 2) + "\n");
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else log(`written ${out}`);
 }

@@ -4,7 +4,7 @@
 // many pass, how often the top-ranked candidate passes, how often a candidate picked at random
 // would, and how often the majority vote's pick (no checks) would. It also checks that the ranking
 // puts every passing candidate first (a violation fails the run).
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { checksRequest } from "../common/checks";
@@ -13,6 +13,7 @@ import { RunChecksRequest, SolveRequest, type RunChecksResult, type SolveResult 
 import { languageOf } from "../cli/options";
 import { LanguageServer } from "../cli/server";
 import { numberOf } from "./optionNumbers";
+import { writeFileAtomically } from "../tools/writeFileAtomically";
 
 const AT_LEAST_ONE = { whole: true, least: 1 };
 
@@ -136,8 +137,10 @@ async function main(): Promise<void> {
   if (values.out !== "-") {
     const date = new Date().toISOString();
     const out = values.out ?? join("bench", "results", `checks-${EMBEDDED_MODEL_NAME}-${date.slice(0, 10)}.json`);
-    mkdirSync(join(out, ".."), { recursive: true });
-    writeFileSync(out, `${JSON.stringify({ date, model, seeds, trajectories, temperature, maxTokens, problems: summaries }, null, 2)}\n`);
+    writeFileAtomically(
+      out,
+      `${JSON.stringify({ date, model, seeds, trajectories, temperature, maxTokens, problems: summaries }, null, 2)}\n`,
+    );
     console.log(`wrote ${out}`);
   }
   if (violations > 0) process.exitCode = 1;

@@ -4,9 +4,9 @@
 // machine that gets busier or quieter moves both sides of a ratio alike; the spread over rounds is
 // reported. A cost twin (`npm run model:twin`) gives a real model's curve with the embedded
 // model's function.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
-import { basename, dirname, resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { restartWithModelProcessEnv } from "../common/modelProcess";
@@ -16,6 +16,7 @@ import { LlamaTarget } from "../language-server/src/model/llamaTarget";
 import { loadRuntime, threadsForModel } from "../language-server/src/model/runtime";
 import { DraftTree, type SamplingOptions } from "../language-server/src/stand";
 import { numberList } from "./optionNumbers";
+import { writeFileAtomically } from "../tools/writeFileAtomically";
 
 const HELP = `Usage: npm run bench:cost -- [options]
   --model LIST          comma-separated GGUF models, measured side by side (default: ${EMBEDDED_MODEL_FILE})
@@ -128,8 +129,7 @@ async function main(): Promise<void> {
       rows,
     };
     const out = values.out ?? `bench/results/cost-curve-${result.date.slice(0, 10)}.local.json`;
-    mkdirSync(dirname(resolve(out)), { recursive: true });
-    writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
+    writeFileAtomically(out, JSON.stringify(result, null, 2) + "\n");
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else log(`\nwritten ${out}`);
   } finally {

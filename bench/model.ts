@@ -1,6 +1,6 @@
 // `npm run bench`: STAND on a real model against every model-free baseline, same model, same
 // machine, one run (see language-server/src/model/benchmark.ts). See `--help`.
-import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cpus, hostname, loadavg, totalmem } from "node:os";
 import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -12,6 +12,7 @@ import { readPrompts } from "./promptFile";
 import { loadRuntime, parseGpuChoice, threadsForModel } from "../language-server/src/model/runtime";
 import { restartWithModelProcessEnv } from "../common/modelProcess";
 import { defaultSettings } from "../common/protocol";
+import { writeFileAtomically } from "../tools/writeFileAtomically";
 
 const HELP = `Usage: npm run bench -- [options]
   --model PATH          GGUF model (default: the embedded models/stand-code-mini.gguf)
@@ -143,8 +144,7 @@ async function main(): Promise<void> {
     rows,
   };
   const out = values.out ?? `bench/results/${basename(values.model, ".gguf")}-${result.date.slice(0, 10)}.json`;
-  mkdirSync(resolve(out, ".."), { recursive: true });
-  writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
+  writeFileAtomically(out, JSON.stringify(result, null, 2) + "\n");
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else log(`written ${out}`);
   await model.dispose();

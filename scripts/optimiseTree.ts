@@ -2,7 +2,6 @@
 // calibration prompts with a large 625-node, depth-20 tree, counts how often each node's draft
 // is accepted, keeps the best nodes as a connected subtree and saves it as JSON. Then compares
 // it with the default 80-node tree on held-out prompts.
-import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
   AcceptanceCounter,
@@ -15,6 +14,7 @@ import {
   type SamplingOptions,
 } from "../language-server/src/stand";
 import { MarkovTarget } from "../fixtures/markovTarget";
+import { writeFileAtomically } from "../tools/writeFileAtomically";
 
 const { values } = parseArgs({
   options: {
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const heldOut = Array.from({ length: 8 }, (_, i) => 101 + i);
   await meanTokensPerCall(large, calibration, counter);
   const optimised = optimiseShape(large, counter.counts, maxNodes);
-  writeFileSync(
+  writeFileAtomically(
     values.out,
     JSON.stringify(
       { ...optimised.toJSON(), calibration: { steps: counter.steps, nodes: large.size, target: "synthetic Markov" } },

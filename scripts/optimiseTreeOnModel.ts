@@ -4,7 +4,7 @@
 // how often each node's draft is accepted, keeps the best nodes as a connected subtree, and reports
 // the acceptance length A (tokens per target call) on the held-out bench/prompts-unseen.jsonl for
 // the optimised tree, the paper-like 80-node tree and every chain. Saves the tree and the numbers as JSON.
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { restartWithModelProcessEnv } from "../common/modelProcess";
@@ -22,6 +22,7 @@ import {
   verifyDraft,
   type SamplingOptions,
 } from "../language-server/src/stand";
+import { writeFileAtomically } from "../tools/writeFileAtomically";
 
 const { values } = parseArgs({
   options: {
@@ -118,8 +119,7 @@ async function main(): Promise<void> {
       },
       heldOutAcceptanceLength: evaluated,
     };
-    writeFileSync(`${out}.tmp`, JSON.stringify(json, null, 2) + "\n");
-    renameSync(`${out}.tmp`, out);
+    writeFileAtomically(out, JSON.stringify(json, null, 2) + "\n");
     console.log(`kept ${String(optimised.size)} nodes, widths by depth ${optimised.widths().join("/")}; saved ${out}`);
   } finally {
     await target.dispose();

@@ -4,7 +4,7 @@
 // `sparse`, left as holes that read as zeros. The file appears under its name only when complete
 // (written to a temporary file beside it, flushed, then renamed).
 import { closeSync, fsyncSync, ftruncateSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { temporaryPathFor } from "../writeFileAtomically";
 import { floatToHalf, halfTable } from "./float16";
 import { encodeHeader, rowBytes, tensorBytes, type Header } from "./gguf";
 import { quantizeRowQ8_0 } from "./q8_0";
@@ -17,7 +17,7 @@ export interface WriteTwinOptions {
 
 /** Writes `plan` to `outPath` from the source GGUF at `sourcePath` (whose header is `source`); returns the file's size. */
 export function writeTwin(sourcePath: string, source: Header, plan: TwinPlan, outPath: string, options: WriteTwinOptions = {}): number {
-  const temporary = join(dirname(outPath), `.${basename(outPath)}.partial-${process.pid}`);
+  const temporary = temporaryPathFor(outPath);
   const header = encodeHeader(
     plan.entries,
     plan.tensors.map((tensor) => tensor.info),
