@@ -206,4 +206,38 @@ describe("call cost model", () => {
     assert.ok(Math.abs((solution[0] ?? NaN) - 1) < 1e-12 && Math.abs((solution[1] ?? NaN) - 2) < 1e-12, `solution ${String(solution)}`);
     assert.equal(solveLinear([1, 2, 2, 4], [1, 2]), undefined);
   });
+  test("a fit whose opening drafts price plain calls at nothing recovers from the plain calls after them, and the load stays bounded", () => {
+    // An opening of draft calls only (as a decode's first steps draft on every call), one of them
+    // building its graph, whose costs a line fits with a plain call at nothing. Each later plain
+    // call was clipped to twice that, the load followed them up without end (to 500 000), and a
+    // one-token draft was priced at 600 000 plain calls: the budget never drafted again.
+    const opening: readonly (readonly [number, number])[] = [
+      [1, 0.9],
+      [2, 1.0],
+      [2, 0.95],
+      [3, 1.1],
+      [4, 5.4],
+      [6, 6.5],
+      [8, 8.0],
+      [8, 7.8],
+      [4, 3.2],
+      [2, 1.0],
+      [8, 8.1],
+      [6, 6.0],
+      [4, 3.1],
+      [8, 7.9],
+      [3, 2.0],
+      [8, 8.0],
+    ];
+    const model = new CallCostModel();
+    for (const [draftTokens, milliseconds] of opening) model.record(1, draftTokens, milliseconds);
+    // Then plain calls of about 0.5 ms and, every sixteenth call, a one-token draft of 0.75 ms.
+    for (let i = 0; i < 400; i++) model.record(1, i % 16 === 15 ? 1 : 0, i % 16 === 15 ? 0.75 : 0.5 + 0.02 * (i % 3));
+    const plain = model.cost(1, 0);
+    assert.ok(plain > 0.35 && plain < 0.7, `a plain call is priced at ${plain.toPrecision(3)} ms (truth 0.5)`);
+    const price = model.estimator();
+    const planned = price(1, 1) / price(1, 0);
+    // The opening's drafts cost up to 1 ms a token, the last ones 0.25: the fit may still remember them.
+    assert.ok(planned < 20, `the plan prices a one-token draft at ${planned.toPrecision(3)}× a plain call`);
+  });
 });

@@ -74,6 +74,16 @@ export const BUDGET_TUNING = {
      * a plain call (the truth on this CPU is about 1.6×).
      */
     outlierRatio: 2,
+    /**
+     * Plain calls clipped as outliers the same way this many times in a row count as measured:
+     * the prediction, not the machine, is what is off.
+     */
+    outlierRun: 3,
+    /**
+     * The load factor stays within this factor of the fit (either way); a lasting change beyond it
+     * is learned by the fit itself (a busy machine's plain calls ran up to about 2× slower).
+     */
+    maxLoad: 8,
   },
   planning: {
     /**

@@ -108,6 +108,8 @@ export class CallCostModel implements CallCost {
   private previous: { sequences: number; draftTokens: number } | undefined;
   /** How much slower calls run now than the fit predicts: a running mean over the last few calls. */
   private load = 1;
+  /** Plain calls clipped as outliers in a row, counted up when above their prediction and down when below. */
+  private clippedRun = 0;
   /** How much more draft calls cost than the fit predicts, at the load, as a ratio less 1: over all of them, and per shape. */
   private draftCalibration: Learned = { distance: 0, plainCallsAt: 0 };
   private readonly draftCalibrationByShape = new Map<number, Learned>();
@@ -134,8 +136,18 @@ export class CallCostModel implements CallCost {
     // Not fitted before the first call, which sets the prior's scale.
     const fitted = this.observations > 0 ? this.load * predict(this.coefficients(), sequences, draftTokens, reshapes) : milliseconds;
     const expected = fitted * this.calibration(sequences, draftTokens);
-    const { outlierRatio } = this.tuning;
-    const measured = Math.min(Math.max(milliseconds, expected / outlierRatio), expected * outlierRatio);
+    const { outlierRatio, outlierRun } = this.tuning;
+    const limited = Math.min(Math.max(milliseconds, expected / outlierRatio), expected * outlierRatio);
+    // Outliers come alone. Plain calls clipped the same way outlierRun times in a row say that the
+    // prediction is wrong, not the calls, and count as they are: a fit made of a decode's first
+    // calls (all drafts, one of them building its graph) once priced plain calls at nothing, and,
+    // each clipped to that, no later call taught it otherwise (the budget never drafted again).
+    // Draft calls the fit misprices have their calibration.
+    if (draftTokens === 0) {
+      const direction = limited === milliseconds ? 0 : milliseconds > limited ? 1 : -1;
+      this.clippedRun = direction !== 0 && Math.sign(this.clippedRun) === direction ? this.clippedRun + direction : direction;
+    }
+    const measured = draftTokens === 0 && Math.abs(this.clippedRun) >= outlierRun ? milliseconds : limited;
     // A call clipped as an outlier says what the scheduler did, not what drafts cost.
     const clipped = measured !== milliseconds;
     if (draftTokens === 0) this.plainCalls++;
@@ -150,7 +162,10 @@ export class CallCostModel implements CallCost {
     // its draft's price into the load, and the ratio of draft to plain would never be corrected.
     if (this.observations >= this.tuning.loadWarmUp && reshapes === 0 && draftTokens === 0) {
       const ratio = measured / predict(this.coefficients(), sequences, draftTokens, reshapes);
-      this.load = (1 - this.tuning.loadSmoothing) * this.load + this.tuning.loadSmoothing * ratio;
+      // Bounded, so that a lasting change of level goes into the fit: the load and the fit share
+      // one scale, and a load left to follow a fit that priced calls at nothing grew without end.
+      const { loadSmoothing, maxLoad } = this.tuning;
+      this.load = Math.min(Math.max((1 - loadSmoothing) * this.load + loadSmoothing * ratio, 1 / maxLoad), maxLoad);
     }
     this.previous = { sequences, draftTokens };
     const perSequence = unloaded / sequences;
