@@ -206,6 +206,75 @@ describe("call cost model", () => {
     assert.ok(Math.abs((solution[0] ?? NaN) - 1) < 1e-12 && Math.abs((solution[1] ?? NaN) - 2) < 1e-12, `solution ${String(solution)}`);
     assert.equal(solveLinear([1, 2, 2, 4], [1, 2]), undefined);
   });
+  test("a decode's opening of ever deeper drafts, then plain calls, prices drafts at what they cost (a recorded decode)", () => {
+    // The first 40 calls of a decode at N = 1, T = 0 on the embedded model on a 2-core CPU (draft
+    // tokens, milliseconds): drafts on every call, deeper and deeper, each new depth's first call
+    // allocating for it (the first 8-token draft 4.7 ms, the next 2.5), then plain calls. Replayed
+    // from a session whose budget then stopped drafting for 600 calls: it priced a one-token draft
+    // at 4.1 plain calls and a four-token one at 8.1. Measured on that machine: 1.44 and 2.7.
+    const recorded: readonly (readonly [number, number])[] = [
+      [2, 1.057],
+      [2, 0.923],
+      [3, 1.211],
+      [2, 0.988],
+      [3, 1.185],
+      [4, 1.47],
+      [2, 0.999],
+      [1, 0.805],
+      [2, 1.077],
+      [5, 1.773],
+      [5, 1.716],
+      [6, 1.91],
+      [7, 2.068],
+      [8, 4.71],
+      [8, 2.468],
+      [4, 1.683],
+      [0, 0.874],
+      [0, 0.733],
+      [0, 0.752],
+      [0, 0.679],
+      [0, 0.539],
+      [0, 0.523],
+      [0, 0.514],
+      [0, 0.496],
+      [0, 0.57],
+      [0, 0.516],
+      [0, 0.502],
+      [0, 0.546],
+      [0, 0.505],
+      [0, 0.526],
+      [0, 0.565],
+      [0, 0.514],
+      [0, 0.578],
+      [0, 0.514],
+      [0, 0.502],
+      [0, 0.543],
+      [0, 0.531],
+      [0, 0.524],
+      [0, 0.532],
+      [0, 0.521],
+    ];
+    const model = new CallCostModel();
+    for (const [draftTokens, milliseconds] of recorded) model.record(1, draftTokens, milliseconds);
+    const price = model.estimator();
+    const one = price(1, 1) / price(1, 0);
+    const four = price(1, 4) / price(1, 0);
+    assert.ok(one < 2, `the plan prices a one-token draft at ${one.toFixed(2)}× a plain call (measured 1.44×)`);
+    assert.ok(four < 3.5, `the plan prices a four-token draft at ${four.toFixed(2)}× a plain call (measured 2.7×)`);
+  });
+
+  test("the first plain calls after an opening of drafts teach the fit what a plain call costs, not the load", () => {
+    // A call with k draft tokens costs 1.2 + 0.2 k ms, a plain call 0.5: the opening's drafts
+    // alone cannot say how much of their 1.2 ms a plain call pays. Had the load moved on the first
+    // plain calls, it would have taken the fit's error for a faster machine and kept the fit's
+    // split, pricing drafts against a plain call the fit still had wrong.
+    const model = new CallCostModel();
+    for (const depth of [2, 3, 4, 5, 6, 7, 8, 4, 6, 8, 3, 5, 7, 2, 8, 6, 4, 5, 3, 7]) model.record(1, depth, 1.2 + 0.2 * depth);
+    for (let i = 0; i < 40; i++) model.record(1, 0, 0.5);
+    const four = model.cost(1, 4) / model.cost(1, 0);
+    assert.ok(Math.abs(four - 4) < 0.4, `a four-token draft costs ${four.toFixed(2)}× a plain call (truth 4×)`);
+  });
+
   test("a fit whose opening drafts price plain calls at nothing recovers from the plain calls after them, and the load stays bounded", () => {
     // An opening of draft calls only (as a decode's first steps draft on every call), one of them
     // building its graph, whose costs a line fits with a plain call at nothing. Each later plain

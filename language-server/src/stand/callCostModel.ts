@@ -108,6 +108,8 @@ export class CallCostModel implements CallCost {
   private previous: { sequences: number; draftTokens: number } | undefined;
   /** How much slower calls run now than the fit predicts: a running mean over the last few calls. */
   private load = 1;
+  /** The shapes (see shapeKey) of the calls recorded. */
+  private readonly shapesSeen = new Set<number>();
   /** Plain calls clipped as outliers in a row, counted up when above their prediction and down when below. */
   private clippedRun = 0;
   /** How much more draft calls cost than the fit predicts, at the load, as a ratio less 1: over all of them, and per shape. */
@@ -126,6 +128,21 @@ export class CallCostModel implements CallCost {
 
   record(sequences: number, draftTokens: number, milliseconds: number): void {
     if (!(milliseconds > 0) || sequences <= 0) return;
+    // The first call of a shape is not learned from (the very first call aside, which sets the
+    // scale): llama.cpp allocates for it, and a decode's opening, which drafts deeper and deeper,
+    // is made of such calls (the first 8-token draft took 4.7 ms, the next 2.5); learned from,
+    // even clipped, they priced a draft token at 0.8 plain calls against 0.4, and the budget
+    // stopped drafting for hundreds of calls.
+    const shape = shapeKey(sequences, draftTokens);
+    if (!this.shapesSeen.has(shape)) {
+      this.shapesSeen.add(shape);
+      if (this.observations > 0) {
+        if (draftTokens === 0) this.plainCalls++;
+        this.following = undefined;
+        this.previous = { sequences, draftTokens };
+        return;
+      }
+    }
     const reshapes = this.reshapes(sequences, draftTokens);
     // A call the scheduler held up (another program took the core mid-call), or the first call of
     // a new shape (llama.cpp builds and allocates its compute graph), is many times its price;
@@ -160,7 +177,12 @@ export class CallCostModel implements CallCost {
     // (a change of shape costs what few calls have shown), and a draft is to be priced against
     // them. Were draft calls to move it, a budget that drafts every step would fold the misfit of
     // its draft's price into the load, and the ratio of draft to plain would never be corrected.
-    if (this.observations >= this.tuning.loadWarmUp && reshapes === 0 && draftTokens === 0) {
+    // Nor before the fit has seen loadWarmUp plain calls: a fit of draft calls alone (a decode's
+    // first steps at T = 0 all draft) once priced plain calls at 0.07 ms against 0.5, and a load
+    // that moved at once took the gap for a busy machine (load 4–8) where the fit should have
+    // learned it; drafts, priced in the fit's units times that load, then looked 3–17× a plain
+    // call, and the budget stopped drafting for hundreds of calls.
+    if (this.plainCalls > this.tuning.loadWarmUp && reshapes === 0 && draftTokens === 0) {
       const ratio = measured / predict(this.coefficients(), sequences, draftTokens, reshapes);
       // Bounded, so that a lasting change of level goes into the fit: the load and the fit share
       // one scale, and a load left to follow a fit that priced calls at nothing grew without end.
