@@ -171,30 +171,6 @@ describe("draft budget: exploring", () => {
     assert.deepEqual(exploringPlan(true), [1, 1, 0]);
   });
 
-  test("while the cost model remembers few calls with drafts, every exploring step drafts where drafts are likely accepted, not one in 256", () => {
-    const sure = kind("sure, stale price");
-    const acceptance = estimatorWith([sure, 4, 4]);
-    // A price learned from a decode's opening: drafts dear enough that no plan drafts.
-    const dear: CallCost = { record: () => undefined, estimator: () => (n, d) => n + 10 * d };
-    const budget = new DraftBudget({ acceptance, cost: dear });
-    const { explorationInterval, pricedDraftCalls, recentDraftCalls } = BUDGET_TUNING.planning;
-    for (let i = 0; i < pricedDraftCalls; i++) budget.record([sure], [chain(2)], [accepting(2)], 21);
-    /** The plan of the next exploring step, after plain steps up to it. */
-    const nextExploringPlan = (): number[] => {
-      for (let step = 0; step < explorationInterval - 1; step++) plainStep(budget, 1);
-      const plan = budget.plan([sure], DraftShape.chain(4));
-      plainStep(budget, 1);
-      return plan;
-    };
-    assert.deepEqual(nextExploringPlan(), [0], "just after calls with drafts, an exploring step drafts only one step in 256");
-    // The cost model forgets a call as its decay says; once those left weigh less than recentDraftCalls:
-    const plainStepsToStale = Math.ceil(Math.log(recentDraftCalls / pricedDraftCalls) / Math.log(BUDGET_TUNING.cost.decay));
-    const intervals = Math.ceil(plainStepsToStale / explorationInterval);
-    for (let step = explorationInterval; step < intervals * explorationInterval; step++) plainStep(budget, 1);
-    const plans = [nextExploringPlan(), nextExploringPlan()];
-    assert.deepEqual(plans, [[4], [4]], "each exploring step drafts the likely depths again");
-  });
-
   test("where drafts cannot pay, the decoder drafts nothing and asks the drafter for evidence only on exploring steps", async () => {
     const target = new MarkovTarget({ vocabularySize: 16, order: 2, support: 4, logitScale: 3, seed: 5 });
     const stand = standDrafter(new NgramTable());
@@ -215,8 +191,7 @@ describe("draft budget: exploring", () => {
     // times this synthetic target's calls by the wall clock, which on a busy machine makes any
     // shape look as cheap as any other (the test failed that way under load).
     const tenStepsPerDraft: CallCost = { record: () => undefined, estimator: () => (n, d) => n + 10 * d };
-    // These prices are exact, so the budget need not draft to measure them again (recentDraftCalls: see the next test).
-    const budget = new DraftBudget({ cost: tenStepsPerDraft, tuning: { ...BUDGET_TUNING.planning, recentDraftCalls: 0 } });
+    const budget = new DraftBudget({ cost: tenStepsPerDraft });
     const { explorationInterval, pricedDraftCalls } = BUDGET_TUNING.planning;
     for (let i = 0; i < pricedDraftCalls; i++) budget.record([kind("seen")], [chain(2)], [accepting(1)], 21);
     const tokens = 160;

@@ -106,15 +106,6 @@ export const BUDGET_TUNING = {
     pricedDraftCalls: 16,
     /** After that, one exploring step in this many drafts (the machine's load changes). */
     settledExplorationInterval: 256,
-    /**
-     * Every exploring step drafts again while the calls with drafts in the cost model's memory
-     * (each fading as it does: see cost.decay) weigh less than this: its price of a draft is then
-     * what a few old calls said. A decode's opening drafts on every call, some held up by the
-     * scheduler; priced from them, drafts that paid looked two to four times dearer than they
-     * were, and with one exploring draft in 256 steps the budget took 500–600 calls to learn
-     * otherwise. An exploring step drafts only where a draft is likely to be accepted.
-     */
-    recentDraftCalls: 4,
     /** An exploring step drafts the depths at least this likely to be reached and accepted. */
     explorationMinReach: 0.5,
     /**

@@ -49,8 +49,6 @@ export class DraftBudget {
   private readonly tuning: Tuning<"planning">;
   private steps = 0;
   private pricedDraftCalls = 0;
-  /** Calls with drafts, each weighing less per call since as the cost model's memory of it does (see BUDGET_TUNING.planning.recentDraftCalls). */
-  private recentDraftCalls = 0;
   /** Calls in a row with drafts (see BUDGET_TUNING.planning.plainInterval). */
   private draftCallsInARow = 0;
   /** Plain steps still to run before drafting again: two, since only the second prices the load. */
@@ -133,7 +131,6 @@ export class DraftBudget {
     const draftTokens = evaluatedDraftTokens(drafts, this.sharedDepth);
     this.cost.record(drafts.length, draftTokens, milliseconds);
     if (draftTokens > 0) this.pricedDraftCalls++;
-    this.recentDraftCalls = this.recentDraftCalls * BUDGET_TUNING.cost.decay + (draftTokens > 0 ? 1 : 0);
   }
 
   /** Whether a plan with the best evidence seen so far, for every trajectory, would draft (see needsEvidence). */
@@ -223,9 +220,8 @@ export class DraftBudget {
    * drafts deeper anyway.
    */
   private explore(evidence: readonly (Evidence | undefined)[], maxDepth: number, depths: number[]): void {
-    const { pricedDraftCalls, recentDraftCalls, settledExplorationInterval, explorationMinReach } = this.tuning;
-    const settled = this.pricedDraftCalls >= pricedDraftCalls && this.recentDraftCalls >= recentDraftCalls;
-    if (settled && (this.steps + 1) % settledExplorationInterval !== 0) return;
+    const { pricedDraftCalls, settledExplorationInterval, explorationMinReach } = this.tuning;
+    if (this.pricedDraftCalls >= pricedDraftCalls && (this.steps + 1) % settledExplorationInterval !== 0) return;
     const planned = Math.max(0, ...depths);
     evidence.forEach((kind, trajectory) => {
       if (!kind) return;
