@@ -26,6 +26,7 @@ const COVERED_BY_TESTS: Readonly<Record<string, { readonly file: string; readonl
   "npm run bench:engine": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:engine",' },
   "npm run bench:cost": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:cost",' },
   "npm run bench:busy-wait": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:busy-wait",' },
+  "npm run bench:budget": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:budget",' },
   "npm run bench:table": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:table")' },
   "npm run bench:profile": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:profile",' },
   "npm run bench:layout": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:layout",' },

@@ -207,6 +207,37 @@ describe("the benchmark scripts, the model tools and the GPU kit", () => {
     }
   });
 
+  test("npm run bench:budget: fresh budgets decode the prompts in turn, with each decode's drafted tokens a call and the longest run without drafts", (t) => {
+    const prompts = join(folder, "budget-prompts.jsonl");
+    writeFileSync(
+      prompts,
+      [
+        { prompt: "function add(a, b) {\n  return a + b;\n}\nfunction add(a, b) {", kind: "code" },
+        { prompt: "const leven = (left, right) => {", kind: "code" },
+      ]
+        .map((line) => JSON.stringify(line))
+        .join("\n") + "\n",
+    );
+    const out = join(folder, "budget.json");
+    const args = ["--attempts", "2", "--max-tokens", "8", "--stall", "1", "--prompts", prompts, "--json", "--out", out];
+    const run = runScript(t, "bench:budget", args, ROOT, 120_000);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as { stalled: number; attempts: { draftedPerCall: number[]; longestStall: number }[] };
+    assert.deepEqual(JSON.parse(readFileSync(out, "utf8")), result, "--json prints exactly what --out writes");
+    assert.equal(result.attempts.length, 2);
+    for (const { draftedPerCall, longestStall } of result.attempts) {
+      assert.equal(draftedPerCall.length, 2, "one figure per prompt");
+      assert.ok(
+        draftedPerCall.every((drafted) => drafted >= 0 && drafted <= 8),
+        JSON.stringify(draftedPerCall),
+      );
+      const notDrafting = draftedPerCall.map((drafted) => drafted < 0.2);
+      const expected = notDrafting.every(Boolean) ? 2 : notDrafting.some(Boolean) ? 1 : 0;
+      assert.equal(longestStall, expected, JSON.stringify(draftedPerCall));
+    }
+    assert.equal(result.stalled, result.attempts.filter(({ longestStall }) => longestStall >= 1).length);
+  });
+
   test("npm run bench:busy-wait: processes with the busy wait on and off, a ratio per pair and method, per N and T", (t) => {
     const prompts = join(folder, "busy-wait-prompts.jsonl");
     writeFileSync(prompts, JSON.stringify({ prompt: "function add(a, b) {", kind: "code" }) + "\n");
