@@ -26,7 +26,8 @@ export const PLAIN_SHAPE = DraftShape.chain(0);
 export const PLAIN_REQUIRED_GAIN = 1.03;
 
 /**
- * While plain steps are chosen, the chain is tried every this many steps, not every 512: chosen
+ * While plain steps are chosen, the chain is tried every this many steps at first, not every 512
+ * (then further apart while the tries leave plain steps chosen, back to 512: see ShapeChoice): chosen
  * after a prompt its table could not draft, plain steps kept the next several decodes from drafts
  * that paid 1.1–1.2× (seen while greedy decodes took plain steps too: 2 of 10 paired replays at
  * N = 1, T = 0; one of two repetitions at N = 16, T = 0 in a benchmark run; a sampled chain's drafts

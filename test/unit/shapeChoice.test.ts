@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { adaptiveArms, CHAIN_SHAPE, PLAIN_OTHERS_TRIED_EVERY, PLAIN_SHAPE, TREE_SHAPE } from "../../language-server/src/draftShapes";
-import { DraftBudget, DraftShape, greedySampling, Random, ShapeChoice, type ShapeArm } from "../../language-server/src/stand";
+import {
+  DraftBudget,
+  DraftShape,
+  greedySampling,
+  Random,
+  SHAPE_CHOICE_TUNING,
+  ShapeChoice,
+  type ShapeArm,
+} from "../../language-server/src/stand";
 
 const target = { capabilities: { trees: true, padsToLongestDraft: false } };
 const chainArm: ShapeArm = { shape: DraftShape.chain(8), budget: DraftBudget.for(target) };
@@ -147,7 +155,7 @@ describe("shape choice: the shape that measured the most tokens per millisecond"
     assert.ok(Math.min(...plainShares) > 0, "plain steps are still tried now and then");
   });
 
-  test("while plain steps are chosen the chain is tried every othersTriedEvery steps, each try measured afresh, so it is chosen again soon after its drafts begin to pay", () => {
+  test("while plain steps are chosen the chain is tried every othersTriedEvery steps at first, then less often up to the tuning's interval, each try measured afresh", () => {
     const plainWithoutTries: ShapeArm = { shape: plainArm.shape, requiredGain: plainArm.requiredGain };
     const stepsToReturn = (plain: ShapeArm, seed: number): number => {
       const choice = new ShapeChoice([chainArm, plain]);
@@ -177,9 +185,33 @@ describe("shape choice: the shape that measured the most tokens per millisecond"
     const withTries = seeds.map((seed) => stepsToReturn(plainArm, seed));
     const without = seeds.map((seed) => stepsToReturn(plainWithoutTries, seed));
     const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Infinity;
-    assert.ok(median(withTries) <= 2 * PLAIN_OTHERS_TRIED_EVERY, `steps until the chain was chosen again: ${withTries.join(", ")}`);
-    // The control: without it, the chain waits for the tuning's 512-step exploration with its stale measurement.
-    assert.ok(median(without) > 2 * PLAIN_OTHERS_TRIED_EVERY, `without othersTriedEvery: ${without.join(", ")}`);
+    // After 600 steps of plain steps the rounds of tries are 512 steps apart again, but each try
+    // is measured afresh, so the first round after the drafts begin to pay chooses the chain.
+    const { exploreInterval } = SHAPE_CHOICE_TUNING;
+    assert.ok(median(withTries) <= exploreInterval, `steps until the chain was chosen again: ${withTries.join(", ")}`);
+    // The control: without it, the chain's stale measurement outlives a round of tries.
+    assert.ok(median(without) > median(withTries), `without othersTriedEvery: ${without.join(", ")}`);
+  });
+
+  test("rounds of tries come further apart while they leave the choice as it was: othersTriedEvery, twice that, up to the tuning's interval", () => {
+    const choice = new ShapeChoice([chainArm, plainArm]);
+    const roundStarts: number[] = [];
+    let previous: ShapeArm | undefined;
+    for (let step = 0; step < 3000; step++) {
+      const arm = choice.next();
+      // The chain runs 10 % slower everywhere: every round of tries confirms plain steps.
+      choice.record(arm, 1, arm === plainArm ? 1 : 1.1, 0);
+      if (arm === chainArm && previous === plainArm) roundStarts.push(step);
+      previous = arm;
+    }
+    const gaps = roundStarts.slice(1).map((start, i) => start - (roundStarts[i] ?? 0));
+    const { exploreInterval } = SHAPE_CHOICE_TUNING;
+    // The first gap is the warm-up's (blocks of each arm); then the rounds, from the first after plain steps were chosen.
+    assert.deepEqual(
+      gaps.slice(1, 5),
+      [PLAIN_OTHERS_TRIED_EVERY, 2 * PLAIN_OTHERS_TRIED_EVERY, exploreInterval, exploreInterval],
+      `rounds began at ${roundStarts.join(", ")}`,
+    );
   });
 
   test("refuses an othersTriedEvery that leaves the chosen arm no steps between tries", () => {

@@ -67,8 +67,14 @@ export class ShapeChoice {
   private readonly firstDrafting: number;
   /** The arm that planned the last step recorded. */
   private lastPlanned = -1;
-  /** Steps between two tries of the arms not chosen, as the chosen arm asks (see othersTriedEvery). */
+  /** Steps between two rounds of tries of the arms not chosen (see nextIndex). */
   private exploreInterval: number;
+  /** The step the current round of tries began. */
+  private roundStart = 0;
+  /** The arm chosen when it began. */
+  private roundBest = -1;
+  /** How many times the chosen arm's othersTriedEvery the rounds are apart now. */
+  private backoff = 1;
 
   constructor(
     readonly arms: readonly ShapeArm[],
@@ -157,10 +163,26 @@ export class ShapeChoice {
     if (lastSteps < warmUpSteps && lastSteps % exploreSteps !== 0) return this.last;
     const leastTried = this.steps.reduce((least, steps, index) => (steps < (this.steps[least] ?? 0) ? index : least), 0);
     if ((this.steps[leastTried] ?? 0) < warmUpSteps) return (this.last = leastTried);
+    // Rounds of tries come every exploreInterval steps, or as often as the chosen arm asks
+    // (othersTriedEvery) right after it was chosen, then twice as far apart after each round that
+    // leaves it chosen, back to exploreInterval. A try of the chain where drafting does not pay
+    // costs several steps: at N = 4, T = 0.7 on a 2-core CPU its budget drafted six tokens a step,
+    // each such step taking 2.6 plain ones, and a round every 128 steps made STAND 7–11 % slower
+    // than plain decoding.
     const best = this.best();
-    this.exploreInterval = this.arms[best]?.othersTriedEvery ?? this.tuning.exploreInterval;
+    const { exploreInterval } = this.tuning;
+    const interval = (): number => {
+      const asked = this.arms[best]?.othersTriedEvery ?? exploreInterval;
+      return asked >= exploreInterval ? asked : Math.min(asked * this.backoff, exploreInterval);
+    };
+    if (this.roundBest < 0 || this.step - this.roundStart >= interval()) {
+      this.backoff = best === this.roundBest ? Math.min(2 * this.backoff, exploreInterval) : 1;
+      this.roundStart = this.step;
+      this.roundBest = best;
+    }
+    this.exploreInterval = interval();
     const others = this.arms.map((_, index) => index).filter((index) => index !== best);
-    const phase = this.step % this.exploreInterval;
+    const phase = this.step - this.roundStart;
     return (this.last = phase < others.length * exploreSteps ? (others[Math.floor(phase / exploreSteps)] ?? best) : best);
   }
 }
