@@ -18,10 +18,10 @@ export function samplingFrom(settings: StandSettings, temperature = settings.tem
 }
 
 /**
- * A decoder for this session, for decodes sampled as `sampling` is. `auto`: step by step, whichever of plain steps, the adaptive chain
- * and (where the target verifies trees) the adaptive tree measures faster on this machine (see
- * ShapeChoice); `tree`: the adaptive tree where the target verifies trees; `chain`: the whole chain
- * every step.
+ * A decoder for this session, for decodes sampled as `sampling` is. `auto`: step by step, whichever
+ * of the adaptive chain, plain steps (sampled decodes only) and (where the target verifies trees)
+ * the adaptive tree measures faster on this machine (see adaptiveArms, ShapeChoice); `tree`: the
+ * adaptive tree where the target verifies trees; `chain`: the whole chain every step.
  */
 export function decoderFor(session: ModelSession, target: TargetModel, settings: StandSettings, sampling: SamplingOptions): Decoder {
   const drafter = drafterFor(session.onGpu, session.table);

@@ -18,21 +18,20 @@ export const PLAIN_SHAPE = DraftShape.chain(0);
  * How much faster than the adaptive chain plain steps must measure to be chosen (see ShapeChoice).
  * The chain is the default because its measurement is the noisy one: its steps commit from one to
  * nine tokens each, so a short stretch of them (an arm tried again is measured over a block of 8
- * steps) can look slow by chance where drafting pays (at N = 1, T = 0.7 on a 2-core CPU, 1.0–1.1×); plain
- * steps, one token per trajectory each, measure steadily. Where drafting does not pay they win by more than
- * this: at N = 4, T = 0.7 on that CPU a chain that seldom drafted ran 3–6 % slower than plain steps,
- * from assessing on most steps and from its few drafts.
+ * steps) can look slow by chance where drafting pays (at N = 1, T = 0.7 on a 2-core CPU, 1.0–1.1×);
+ * plain steps, one token per trajectory each, measure steadily. Where drafting does not pay they win
+ * by more than this: at N = 4, T = 0.7 on that CPU a chain that seldom drafted ran 3–6 % slower than
+ * plain steps, from assessing on most steps and from its few drafts.
  */
 export const PLAIN_REQUIRED_GAIN = 1.03;
 
 /**
- * While plain steps are chosen, the chain is tried every this many steps at first, not every 512
- * (then further apart while the tries leave plain steps chosen, back to 512: see ShapeChoice): chosen
- * after a prompt its table could not draft, plain steps kept the next several decodes from drafts
- * that paid 1.1–1.2× (seen while greedy decodes took plain steps too: 2 of 10 paired replays at
- * N = 1, T = 0; one of two repetitions at N = 16, T = 0 in a benchmark run; a sampled chain's drafts
- * begin to pay likewise where the text starts to repeat). A try costs about one step in this many
- * where drafting does not pay (eight chain steps, a few per cent slower each, and two changes of shape).
+ * Once plain steps are chosen, the chain is tried after this many steps, not 512 (then further
+ * apart while the tries leave plain steps chosen, back to 512: see ShapeChoice): chosen after a
+ * prompt its table could not draft, plain steps kept the next several decodes from drafts that paid
+ * 1.1–1.2× (seen while greedy decodes took plain steps too: 2 of 10 paired replays at N = 1, T = 0;
+ * one of two repetitions at N = 16, T = 0 in a benchmark run; a sampled chain's drafts begin to pay
+ * likewise where the text starts to repeat).
  */
 export const PLAIN_OTHERS_TRIED_EVERY = 128;
 
