@@ -1,5 +1,5 @@
 // The shapes STAND drafts on a real model, in one place: the server, the benchmark and the GPU kit use these.
-import { DraftShape, isGreedy, type DraftBudget, type SamplingOptions, type ShapeArm } from "./stand";
+import { DraftShape, isGreedy, ShapeChoice, type DraftBudget, type SamplingOptions, type ShapeArm } from "./stand";
 
 /** The longest chain drafted: the adaptive budget drafts a prefix of it. */
 export const CHAIN_SHAPE = DraftShape.chain(8);
@@ -60,4 +60,28 @@ export function adaptiveArms(sampling: SamplingOptions, chainBudget: DraftBudget
     ...(isGreedy(sampling) ? [] : [{ shape: PLAIN_SHAPE, requiredGain: PLAIN_REQUIRED_GAIN, othersTriedEvery: PLAIN_OTHERS_TRIED_EVERY }]),
     ...(treeBudget ? [{ shape: TREE_SHAPE, budget: treeBudget, requiredGain: TREE_REQUIRED_GAIN }] : []),
   ];
+}
+
+/**
+ * One context's shape choices over adaptiveArms, one for greedy decodes and one for sampled ones,
+ * as the budget keeps their acceptance apart: one choice for both (inline completions are greedy
+ * for one candidate and sampled for several; a solve may be either) carried a sampled decode's
+ * verdict for plain steps into the greedy ones, whose chain pays 1.1–1.2× on a CPU, until the
+ * chain was tried again. Both learn the context's costs in its budgets.
+ */
+export class ShapeChoicesByMode {
+  private readonly choices = new Map<boolean, ShapeChoice>();
+
+  constructor(
+    private readonly chainBudget: DraftBudget,
+    private readonly treeBudget?: DraftBudget,
+  ) {}
+
+  /** The choice for decodes sampled as `sampling` is. */
+  for(sampling: SamplingOptions): ShapeChoice {
+    const greedy = isGreedy(sampling);
+    let choice = this.choices.get(greedy);
+    if (!choice) this.choices.set(greedy, (choice = new ShapeChoice(adaptiveArms(sampling, this.chainBudget, this.treeBudget))));
+    return choice;
+  }
 }

@@ -11,7 +11,6 @@ import {
   NgramTable,
   NoDrafter,
   PromptLookupDrafter,
-  ShapeChoice,
   ngramDrafter,
   standDrafter,
   standThenLookupDrafter,
@@ -28,7 +27,7 @@ import {
   TREE_FIXED_METHOD,
 } from "../../../common/benchmarkTable";
 import type { BenchmarkRow, TokenPredictions } from "../../../common/protocol";
-import { adaptiveArms, CHAIN_SHAPE, TREE_SHAPE } from "../draftShapes";
+import { CHAIN_SHAPE, ShapeChoicesByMode, TREE_SHAPE } from "../draftShapes";
 import { keepsCoreAwake, type IdleCoreSpinner } from "./idleCoreSpinner";
 import { LlamaTarget } from "./llamaTarget";
 import { MAX_CONTEXT_SEQUENCES } from "./sequencePool";
@@ -113,24 +112,18 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         // "choice", the server's stand.draftShape "auto": step by step, plain steps, the adaptive
         // chain or (where the target verifies trees) the adaptive tree, whichever measures
         // fastest, a choice that likewise learns across requests, greedy and sampled ones apart
-        // (see ModelSession.shapeChoiceFor).
+        // (see ShapeChoicesByMode).
         const budget = adaptive === true ? DraftBudget.for(on) : undefined;
-        const chainBudget = DraftBudget.for(on);
-        const treeBudget = on.capabilities.trees ? DraftBudget.for(on) : undefined;
-        const choices = new Map<boolean, ShapeChoice>();
-        const choiceFor = (sampling: SamplingOptions): ShapeChoice | undefined => {
-          if (adaptive !== "choice") return undefined;
-          const greedy = isGreedy(sampling);
-          const choice = choices.get(greedy) ?? new ShapeChoice(adaptiveArms(sampling, chainBudget, treeBudget));
-          choices.set(greedy, choice);
-          return choice;
-        };
+        const choices =
+          adaptive === "choice"
+            ? new ShapeChoicesByMode(DraftBudget.for(on), on.capabilities.trees ? DraftBudget.for(on) : undefined)
+            : undefined;
         const table = new NgramTable();
         const run: Method["run"] = async (prompt, n, sampling, seed) => {
           for (let t = 0; t < n; t++) await on.reset(t);
           table.clear();
           const modelCalls = { count: 0, seconds: 0 };
-          const choice = choiceFor(sampling);
+          const choice = choices?.for(sampling);
           const decoder = new Decoder({ target: timingCalls(on, modelCalls), drafter: drafter(table), shape, budget, choice });
           const started = performance.now();
           const result = await decoder.decode({ prompts: Array.from({ length: n }, () => prompt), maxTokens, sampling, seed, stopTokens });

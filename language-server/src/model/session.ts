@@ -5,8 +5,8 @@ import type { LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode"
 import { basename } from "node:path";
 import { TABLE_MAX_ENTRIES } from "../../../common/product";
 import type { BenchmarkRow, DraftShapeSetting, ModelInfo } from "../../../common/protocol";
-import { adaptiveArms, TREE_SHAPE } from "../draftShapes";
-import { DraftBudget, isGreedy, NgramTable, ShapeChoice, type SamplingOptions, type TargetModel } from "../stand";
+import { ShapeChoicesByMode, TREE_SHAPE } from "../draftShapes";
+import { DraftBudget, NgramTable, type SamplingOptions, type ShapeChoice, type TargetModel } from "../stand";
 import { HealingReadings } from "../healingReadings";
 import { IdleCoreSpinner } from "./idleCoreSpinner";
 import { LlamaTarget } from "./llamaTarget";
@@ -35,11 +35,6 @@ export interface SessionOptions {
   readonly embedded?: boolean;
 }
 
-/** A context's shape choices: greedy decodes' and sampled ones' (see ModelSession.shapeChoiceFor). */
-interface ShapeChoices {
-  greedy?: ShapeChoice;
-  sampled?: ShapeChoice;
-}
 type Use = "solve" | "inline";
 
 export class ModelSession {
@@ -56,11 +51,8 @@ export class ModelSession {
   private readonly treesAsked: Partial<Record<Use, boolean>> = {};
   /** The same for the tree shape, where a context verifies trees. */
   private readonly treeBudgets: Partial<Record<Use, DraftBudget>> = {};
-  /**
-   * Which shape each context drafts, with the target it measured (a new context measures again):
-   * one choice for greedy decodes and one for sampled ones (see shapeChoiceFor).
-   */
-  private readonly choices: Partial<Record<Use, { readonly target: TargetModel; readonly byMode: ShapeChoices }>> = {};
+  /** Which shape each context drafts, with the target it measured (a new context measures again). */
+  private readonly choices: Partial<Record<Use, { readonly target: TargetModel; readonly choices: ShapeChoicesByMode }>> = {};
   /** Each token's text, the tokens by text, and the end-of-generation tokens, read once. */
   readonly vocabulary: Vocabulary;
   /** Token healing's first readings at recent inline places, for the next keystroke there. */
@@ -224,20 +216,17 @@ export class ModelSession {
 
   /**
    * The choice between the adaptive chain, plain steps and, where the target verifies trees, the
-   * adaptive tree, for decodes sampled as `sampling` is (a greedy one takes no plain steps: see
-   * adaptiveArms). Greedy and sampled decodes choose apart, as the budget keeps their acceptance
-   * apart: one choice for both (inline completions are greedy for one candidate and sampled for
-   * several; a solve may be either) carried a sampled decode's verdict for plain steps into the
-   * greedy ones, whose chain pays 1.1–1.2× on a CPU, until the chain was tried again.
+   * adaptive tree, for decodes sampled as `sampling` is: greedy and sampled decodes choose apart,
+   * and a greedy one takes no plain steps (see ShapeChoicesByMode, adaptiveArms).
    */
   shapeChoiceFor(target: TargetModel, sampling: SamplingOptions): ShapeChoice {
     const use = this.useOf(target);
     let held = this.choices[use];
-    if (held?.target !== target) this.choices[use] = held = { target, byMode: {} };
-    const mode = isGreedy(sampling) ? "greedy" : "sampled";
-    return (held.byMode[mode] ??= new ShapeChoice(
-      adaptiveArms(sampling, this.budgetFor(target), target.capabilities.trees ? this.treeBudgetFor(target) : undefined),
-    ));
+    if (held?.target !== target) {
+      const choices = new ShapeChoicesByMode(this.budgetFor(target), target.capabilities.trees ? this.treeBudgetFor(target) : undefined);
+      this.choices[use] = held = { target, choices };
+    }
+    return held.choices.for(sampling);
   }
 
   private useOf(target: TargetModel): Use {
