@@ -28,6 +28,10 @@ describe("IdleCoreSpinner", { skip: process.platform !== "linux" && "the spinner
       spinner.ping();
       await eventually(() => spinning(spinner), 2000, "spinning after a ping");
       await eventually(() => !spinning(spinner), 2000, "asleep once pings stop");
+      // A spinning thread can be seen off the CPU for an instant (its load check reads /proc);
+      // asleep for good means still asleep after the linger (20 ms) has passed.
+      await sleep(40);
+      await eventually(() => !spinning(spinner), 2000, "still asleep after the linger");
 
       spinner.enabled = false;
       spinner.ping();
