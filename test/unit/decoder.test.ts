@@ -354,6 +354,30 @@ describe("decoder", () => {
     );
   });
 
+  test("a shape choice learns each step's tokens per trajectory for its cost in plain calls, whatever the machine's speed", async () => {
+    // A fake clock: the machine runs five times slower after 100 calls; drafting and verifying take no time.
+    let now = 0;
+    let calls = 0;
+    const timed: TargetModel = {
+      capabilities: target.capabilities,
+      evaluate: (requests, options, evaluation) => {
+        now += calls++ < 100 ? 1 : 5;
+        return target.evaluate(requests, options, evaluation);
+      },
+    };
+    const plainOnly = new ShapeChoice([{ shape: DraftShape.chain(0) }]);
+    const decoder = new Decoder({
+      target: timed,
+      drafter: new NoDrafter(),
+      shape: DraftShape.chain(0),
+      choice: plainOnly,
+      clock: () => now,
+    });
+    await decoder.decode({ prompts: [prompt(4), prompt(5), prompt(6)], maxTokens: 300, sampling, seed: 2 });
+    // Three trajectories a step, each a token: in milliseconds, 3 tokens a millisecond and then 0.6.
+    assert.equal(plainOnly.throughputs()[0], 1);
+  });
+
   test("the budget prices a draft by its whole step: drafts whose drawing, verification and learning cost more than the call saves stop", async () => {
     // A fake clock: each target call takes 1 ms plus 0.05 ms per draft token (drafts nearly free
     // in the call), and drawing a draft takes msPerDrawnToken per token it holds (the work a

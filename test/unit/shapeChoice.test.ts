@@ -5,6 +5,7 @@ import {
   DraftBudget,
   DraftShape,
   greedySampling,
+  PlainCallReference,
   Random,
   SHAPE_CHOICE_TUNING,
   ShapeChoice,
@@ -65,7 +66,7 @@ function run(choice: ShapeChoice, cost: (positions: number) => number, steps: nu
   return counts.map((count) => count / (steps - 100));
 }
 
-describe("shape choice: the shape that measured the most tokens per millisecond", () => {
+describe("shape choice: the shape that measured the most progress for its cost", () => {
   test("a CPU-like cost curve keeps chains, a GPU-like one gets trees", () => {
     const [cpuChains = 0, cpuTrees = 0] = run(new ShapeChoice([chainArm, treeArm]), cpu, 2000, 1);
     assert.ok(cpuChains > 0.95, `on a CPU chains got only ${String(cpuChains)} of the steps`);
@@ -212,6 +213,32 @@ describe("shape choice: the shape that measured the most tokens per millisecond"
       [PLAIN_OTHERS_TRIED_EVERY, 2 * PLAIN_OTHERS_TRIED_EVERY, exploreInterval, exploreInterval],
       `rounds began at ${roundStarts.join(", ")}`,
     );
+  });
+
+  test("steps priced in plain calls keep plain steps chosen while the machine's speed drifts; in milliseconds the drift chose a slower chain", () => {
+    // At N = 4, T = 0.7: the chain assesses on every step and drafts nothing, which costs 4.5 % of a
+    // call (plain steps 0.5 %), while the machine's speed drifts by ±30 % over a few hundred steps.
+    const chainShare = (priced: boolean, seed: number): number => {
+      const choice = new ShapeChoice([chainArm, plainArm]);
+      const reference = new PlainCallReference();
+      const random = new Random(seed);
+      let chainSteps = 0;
+      for (let step = 0; step < 4000; step++) {
+        const arm = choice.next();
+        const call = (1 + 0.3 * Math.sin(step / 100)) * (0.95 + 0.1 * random.next());
+        const milliseconds = call + (arm === chainArm ? 0.045 : 0.005);
+        const cost = priced ? reference.price(4, true, milliseconds, call) : milliseconds;
+        if (cost !== undefined) choice.record(arm, priced ? 1 : 4, cost, 0);
+        if (step >= 200 && arm === chainArm) chainSteps++;
+      }
+      return chainSteps / 3800;
+    };
+    for (const seed of [1, 2, 3]) {
+      const priced = chainShare(true, seed);
+      const inMilliseconds = chainShare(false, seed);
+      assert.ok(priced < 0.03, `seed ${String(seed)}: the chain took ${priced.toFixed(3)} of the steps`);
+      assert.ok(inMilliseconds > 0.3, `seed ${String(seed)}: the control, in milliseconds: ${inMilliseconds.toFixed(3)}`);
+    }
   });
 
   test("refuses an othersTriedEvery that leaves the chosen arm no steps between tries", () => {

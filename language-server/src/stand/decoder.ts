@@ -6,6 +6,7 @@ import type { Drafter } from "./drafters/drafter";
 import { sampleToken, type SparseDistribution } from "./distribution";
 import { DraftTree } from "./draftTree";
 import type { Evidence } from "./evidence";
+import { PlainCallReference } from "./plainCallReference";
 import { Random } from "./random";
 import { isGreedy, type SamplingOptions } from "./sampling";
 import { DecodeStatistics } from "./statistics";
@@ -161,6 +162,7 @@ export class Decoder {
     /** What the last step's target call taught, not yet learned (see the evaluation below). */
     let lessons: Lesson[] = [];
     const { drafter } = this.options;
+    const plainCalls = new PlainCallReference();
     const learnLessons = (): void => {
       const learning = lessons;
       lessons = [];
@@ -228,10 +230,14 @@ export class Decoder {
         step === 0 ? undefined : stepEnd - draftStart,
       );
       const drafterMs = targetStart - draftStart + (stepEnd - targetEnd);
-      // Like the budget, the choice learns nothing from the first call, which evaluates the prompts.
-      if (arm && step > 0) {
+      if (arm) {
+        // Each trajectory's progress for the step's cost in plain calls: the arms are measured
+        // hundreds of steps apart, while the load and the number of live trajectories move a
+        // step's milliseconds by more than the arms differ (see PlainCallReference). Like the
+        // budget, the choice learns nothing from the first call, which evaluates the prompts.
         const drafted = drafts.reduce((sum, { draft }) => sum + draft.draftedCount, 0);
-        choice?.record(arm, total.tokens - tokensBefore, stepEnd - draftStart, drafted);
+        const cost = plainCalls.price(requests.length, step > 0 && drafted === 0, stepEnd - draftStart, targetEnd - targetStart);
+        if (step > 0 && cost !== undefined) choice?.record(arm, (total.tokens - tokensBefore) / live.length, cost, drafted);
       }
       total.drafterMs += drafterMs;
       total.targetMs += targetEnd - targetStart;

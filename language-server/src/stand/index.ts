@@ -42,6 +42,7 @@ export {
   TableFormatError,
   type LoadedTable,
 } from "./ngramTableFormat";
+export { PlainCallReference } from "./plainCallReference";
 export { Random } from "./random";
 export { greedySampling, isGreedy, samplerDistribution, type SamplingOptions } from "./sampling";
 export { SHAPE_CHOICE_TUNING, ShapeChoice, type ShapeArm, type ShapeChoiceTuning } from "./shapeChoice";

@@ -11,7 +11,7 @@ export interface ShapeArm {
   readonly budget?: DraftBudget;
   /**
    * How much faster than the first arm this arm must measure to be chosen (1 when absent): the
-   * choice takes the arm with the most tokens per millisecond divided by it.
+   * choice takes the arm with the most progress per cost divided by it.
    */
   readonly requiredGain?: number;
   /**
@@ -29,7 +29,7 @@ export interface ShapeChoiceTuning {
   readonly exploreInterval: number;
   readonly exploreSteps: number;
   /**
-   * Per step of the arm: about its last fifty steps count (one step's tokens vary several-fold).
+   * Per step of the arm: about its last fifty steps count (one step's progress varies several-fold).
    * An arm tried again after a pause starts afresh, so an exploring block measures the machine
    * as it is now (its load may have changed since).
    */
@@ -45,8 +45,8 @@ export const SHAPE_CHOICE_TUNING: ShapeChoiceTuning = {
 
 /**
  * Chooses, step by step, how to take the step (a chain, a tree or a plain step), from what each has
- * measured on this machine: the tokens it committed per millisecond of its steps (target call and
- * drafting). Within a shape, its budget still plans how deep to draft, down to not drafting at
+ * measured on this machine: the progress its steps made for what they cost (the decoder gives
+ * each trajectory's tokens for the step's time in plain calls of its size, see PlainCallReference). Within a shape, its budget still plans how deep to draft, down to not drafting at
  * all. A tree verified on a CPU pays for every branch it evaluates, and loses; on a GPU extra
  * positions are nearly free, and it wins. Plain steps skip the budget's and the drafter's work,
  * which the budget's plans do not price (on the embedded model on a 2-core CPU at T = 0.7 a chain
@@ -55,8 +55,8 @@ export const SHAPE_CHOICE_TUNING: ShapeChoiceTuning = {
  * others are tried for a few steps now and then, so a change of load or of text can change the choice.
  */
 export class ShapeChoice {
-  private readonly tokens: number[];
-  private readonly milliseconds: number[];
+  private readonly progress: number[];
+  private readonly costs: number[];
   private readonly steps: number[];
   /** The step each arm last recorded. */
   private readonly lastRecorded: number[];
@@ -88,8 +88,8 @@ export class ShapeChoice {
         throw new RangeError(`othersTriedEvery must be a whole number of steps above ${String(exploringSteps)}, not ${String(every)}`);
       }
     }
-    this.tokens = arms.map(() => 0);
-    this.milliseconds = arms.map(() => 0);
+    this.progress = arms.map(() => 0);
+    this.costs = arms.map(() => 0);
     this.steps = arms.map(() => 0);
     this.lastRecorded = arms.map(() => 0);
     this.exploreInterval = tuning.exploreInterval;
@@ -106,8 +106,8 @@ export class ShapeChoice {
   }
 
   /**
-   * Learns from a step planned with `arm`: the tokens it committed, what the step cost, and how
-   * many tokens it drafted. A step with a budget that drafted nothing is the same whichever budget
+   * Learns from a step planned with `arm`: the progress it made (tokens per trajectory), what the
+   * step cost (in plain calls), and how many tokens it drafted. A step with a budget that drafted nothing is the same whichever budget
    * planned it, so it counts for the first arm with one (the chain's budget also chooses not to
    * draft): a tree is measured only where it drafted, and its budget's choosing not to draft never
    * makes trees look faster. The chain is measured on all its steps, those that paid for assessing
@@ -116,10 +116,10 @@ export class ShapeChoice {
    * again for a call of another shape, about a fifth of a step on a CPU), which over a block of
    * exploreSteps would make the arm tried look a few per cent slower than it runs.
    */
-  record(arm: ShapeArm, tokens: number, milliseconds: number, drafted = 1): void {
+  record(arm: ShapeArm, progress: number, cost: number, drafted = 1): void {
     this.step++;
     const planned = this.arms.indexOf(arm);
-    if (planned < 0 || !(milliseconds > 0)) return;
+    if (planned < 0 || !(cost > 0)) return;
     this.steps[planned] = (this.steps[planned] ?? 0) + 1;
     const switched = planned !== this.lastPlanned;
     this.lastPlanned = planned;
@@ -127,23 +127,23 @@ export class ShapeChoice {
     const index = drafted > 0 || !arm.budget ? planned : this.firstDrafting;
     const { decay } = this.tuning;
     if (this.step - (this.lastRecorded[index] ?? 0) > this.exploreInterval / 2) {
-      this.tokens[index] = 0;
-      this.milliseconds[index] = 0;
+      this.progress[index] = 0;
+      this.costs[index] = 0;
     }
     this.lastRecorded[index] = this.step;
-    this.tokens[index] = (this.tokens[index] ?? 0) * decay + tokens;
-    this.milliseconds[index] = (this.milliseconds[index] ?? 0) * decay + milliseconds;
+    this.progress[index] = (this.progress[index] ?? 0) * decay + progress;
+    this.costs[index] = (this.costs[index] ?? 0) * decay + cost;
   }
 
-  /** Tokens per millisecond each arm has measured (0 before it is tried). */
+  /** Progress per cost each arm has measured (0 before it is tried). */
   throughputs(): number[] {
     return this.arms.map((_, index) => {
-      const milliseconds = this.milliseconds[index] ?? 0;
-      return milliseconds > 0 ? (this.tokens[index] ?? 0) / milliseconds : 0;
+      const cost = this.costs[index] ?? 0;
+      return cost > 0 ? (this.progress[index] ?? 0) / cost : 0;
     });
   }
 
-  /** The arm it would choose now, exploration aside: the most tokens per millisecond for its required gain. */
+  /** The arm it would choose now, exploration aside: the most progress per cost for its required gain. */
   best(): number {
     let best = 0;
     let bestScore = 0;
