@@ -145,18 +145,22 @@ export class ShapeChoice {
 
   /** The arm it would choose now, exploration aside: the most progress per cost for its required gain. */
   best(): number {
+    // Asked every step: a loop, where arrays of throughputs cost a per cent of a step on a CPU.
     let best = 0;
     let bestScore = 0;
-    this.throughputs().forEach((throughput, index) => {
-      const score = throughput / (this.arms[index]?.requiredGain ?? 1);
-      if (index > 0 && !(score > bestScore)) return;
+    for (let index = 0; index < this.arms.length; index++) {
+      const cost = this.costs[index] ?? 0;
+      const score = (cost > 0 ? (this.progress[index] ?? 0) / cost : 0) / (this.arms[index]?.requiredGain ?? 1);
+      if (index > 0 && !(score > bestScore)) continue;
       best = index;
       bestScore = score;
-    });
+    }
     return best;
   }
 
   private nextIndex(): number {
+    // One arm (a greedy decode's chain where the target verifies no trees) has nothing to choose.
+    if (this.arms.length === 1) return 0;
     const { warmUpSteps, exploreSteps } = this.tuning;
     // Until every arm has had its warm-up, the least tried, in blocks (a shape's first step after another pays a reshape).
     const lastSteps = this.steps[this.last] ?? 0;
@@ -170,19 +174,21 @@ export class ShapeChoice {
     // each such step taking 2.6 plain ones, and a round every 128 steps made STAND 7–11 % slower
     // than plain decoding.
     const best = this.best();
-    const { exploreInterval } = this.tuning;
-    const interval = (): number => {
-      const asked = this.arms[best]?.othersTriedEvery ?? exploreInterval;
-      return asked >= exploreInterval ? asked : Math.min(asked * this.backoff, exploreInterval);
-    };
-    if (this.roundBest < 0 || this.step - this.roundStart >= interval()) {
-      this.backoff = best === this.roundBest ? Math.min(2 * this.backoff, exploreInterval) : 1;
+    if (this.roundBest < 0 || this.step - this.roundStart >= this.roundInterval(best)) {
+      this.backoff = best === this.roundBest ? Math.min(2 * this.backoff, this.tuning.exploreInterval) : 1;
       this.roundStart = this.step;
       this.roundBest = best;
     }
-    this.exploreInterval = interval();
-    const others = this.arms.map((_, index) => index).filter((index) => index !== best);
-    const phase = this.step - this.roundStart;
-    return (this.last = phase < others.length * exploreSteps ? (others[Math.floor(phase / exploreSteps)] ?? best) : best);
+    this.exploreInterval = this.roundInterval(best);
+    // A round tries the arms other than the best one in turn, a block of exploreSteps each.
+    const block = Math.floor((this.step - this.roundStart) / exploreSteps);
+    return (this.last = block < this.arms.length - 1 ? (block < best ? block : block + 1) : best);
+  }
+
+  /** Steps from one round of tries to the next while `best` is chosen (see nextIndex). */
+  private roundInterval(best: number): number {
+    const { exploreInterval } = this.tuning;
+    const asked = this.arms[best]?.othersTriedEvery ?? exploreInterval;
+    return asked >= exploreInterval ? asked : Math.min(asked * this.backoff, exploreInterval);
   }
 }
