@@ -31,9 +31,10 @@ export interface EvaluationOptions {
   readonly signal?: AbortSignal;
   /**
    * Work the caller wants done while the target computes (learning from the previous call). The
-   * target runs it once per call, where it delays the computation least: a target that computes
-   * on another thread runs it once that computation is under way; one that computes on this
-   * thread runs it first. If it throws, the call fails with its error.
+   * target runs it once per call, before the call's result, where it delays the call least: a
+   * target that computes on another thread runs it once that computation is under way (or after
+   * it, where the result's path is then shorter); one that computes on this thread runs it first.
+   * If it throws, the call fails with its error.
    */
   readonly meanwhile?: () => void;
 }
