@@ -167,6 +167,24 @@ describe("call cost model", () => {
     assert.ok(Math.abs(inAlternation) < 0.1, `drafts every other call are priced ${inAlternation.toFixed(2)} ms dearer`);
   });
 
+  test("the plain call after a draft counts towards its aftermath: what changing the shape back cost is measured, not left to the fit", () => {
+    // One trajectory, one draft call in twelve: a plain call costs 10 ms, one with two draft tokens
+    // 16 ms, and the plain call after it 14 ms (the change of shape back, the erased tail). The
+    // fit's reshape term cannot price that call alone: at T = 0 draft calls change depth on most
+    // calls, and the fit mixed the term up with what every draft call pays.
+    const model = (tuning: Tuning<"cost">): CallCostModel => {
+      const costs = new CallCostModel(tuning);
+      for (let cycle = 0; cycle < 60; cycle++) {
+        costs.record(1, 2, 16);
+        costs.record(1, 0, 14);
+        for (let i = 0; i < 10; i++) costs.record(1, 0, 10);
+      }
+      return costs;
+    };
+    const aftermath = model(BUDGET_TUNING.cost).estimator()(1, 2) - model({ ...BUDGET_TUNING.cost, aftermathCalls: 0 }).estimator()(1, 2);
+    assert.ok(Math.abs(aftermath - 4) < 0.15 * 4, `the plain call after a draft adds ${aftermath.toFixed(2)} ms to its price (truth 4)`);
+  });
+
   test("a fit of deep drafts alone never prices a short draft below a plain call: a term below its floor is held there and the others refitted", () => {
     // One trajectory: a plain call costs 1, and only drafts of 5 to 8 tokens are seen, costing
     // 0.9 a token less 0.5 (a line that meets zero draft tokens far below a plain call). Least

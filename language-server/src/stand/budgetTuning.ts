@@ -60,9 +60,9 @@ export const BUDGET_TUNING = {
      */
     draftCalibrationGrace: 64,
     /**
-     * The plain calls after a draft call whose time counts towards the draft's price (from the
-     * second: see CallCostModel's aftermath). On the embedded model on a 2-core CPU a draft's
-     * aftermath had faded into the noise by the sixth.
+     * The plain calls after a draft call whose time counts towards the draft's price (the first
+     * changes the shape back: see CallCostModel's aftermath). On the embedded model on a 2-core
+     * CPU a draft's aftermath had faded into the noise by the sixth.
      */
     aftermathCalls: 6,
     /**

@@ -35,7 +35,7 @@ interface AftermathMeasurement {
   readonly plainPrice: number;
   /** Plain calls recorded since the draft call. */
   calls: number;
-  /** Their milliseconds beyond plainPrice, from the second of them on. */
+  /** Their milliseconds beyond plainPrice. */
   excess: number;
 }
 
@@ -89,12 +89,12 @@ function predict(coefficients: Coefficients, sequences: number, draftTokens: num
  *   whose size differs from the one before costs more, and so does the plain call after a draft
  *   (measured on a 2-core CPU: +17 % for one trajectory, +6 to 11 % for sixteen).
  *
- * A draft also slows the plain calls after that one, less and less: on the embedded model on a
- * 2-core CPU, three draft tokens per trajectory at N = 4 cost the second to fifth plain calls
- * after them +5, +4, +3 and +2 % (+0.14 plain calls in all, on top of the draft call's +1.8 and
- * the reshape's +0.18; at N = 1, +0.16 in all after +2.7 and +0.39). No term of the fit sees it
- * (those calls have the plain shape), so the model measures it apart, as the aftermath (see
- * BUDGET_TUNING.cost.aftermathCalls), and the plan's price of a draft includes it.
+ * A draft also slows the plain calls after it, less and less: on the embedded model on a 2-core
+ * CPU, three draft tokens per trajectory at N = 4 cost the first plain call after them +0.18 (the
+ * change of shape back) and the second to fifth +5, +4, +3 and +2 % (+0.32 plain calls in all, on
+ * top of the draft call's +1.8; at N = 1, +0.55 in all after +2.7). The model measures these
+ * calls apart, as the aftermath (see BUDGET_TUNING.cost.aftermathCalls), and the plan's price of a
+ * draft includes it.
  */
 export class CallCostModel implements CallCost {
   private readonly fit: DecayedLeastSquares;
@@ -204,8 +204,8 @@ export class CallCostModel implements CallCost {
 
   /**
    * The price of the next call, for planning it: its cost after the last call recorded. A call of
-   * a new shape pays the reshape, and one with drafts pays it twice, as the plain call after it
-   * will pay it again, and the first of a run of draft calls also pays the aftermath; so the plan
+   * a new shape pays the reshape, and the first of a run of draft calls also pays the aftermath
+   * (the plain calls after the run, the first of them changing the shape back); so the plan
    * drafts only where that pays too, and keeps a depth it has rather than switching for a marginal gain.
    */
   estimator(): (sequences: number, draftTokens: number) => number {
@@ -216,17 +216,25 @@ export class CallCostModel implements CallCost {
     return (sequences, draftTokens) => {
       if (draftTokens === 0) return load * predict(coefficients, sequences, 0, this.reshapes(sequences, 0));
       const call =
-        predict(coefficients, sequences, draftTokens, 2 * this.reshapes(sequences, draftTokens)) * this.calibration(sequences, draftTokens);
+        predict(coefficients, sequences, draftTokens, this.reshapes(sequences, draftTokens)) * this.calibration(sequences, draftTokens);
       return load * (call + aftermath * predict(coefficients, sequences, 0, 0));
     };
   }
 
   /**
    * Measures the aftermath of a draft call: the milliseconds beyond a plain call's price (at the
-   * load of the draft call) of the plain calls of its width after it, from the second (the first
-   * pays the reshape, which the fit prices) to the aftermathCalls-th, or up to the next draft call
-   * where drafts come closer together than that (then that is their aftermath: none, after one
-   * plain call). Each call's excess is clipped to a plain call, as outliers are.
+   * load of the draft call) of the plain calls of its width after it, from the first (which changes
+   * the shape back and erases the rejected tail) to the aftermathCalls-th, or up to the next draft
+   * call where drafts come closer together than that (then that is their aftermath: the one plain
+   * call between them). Each call's excess is clipped to a plain call, as outliers are.
+   *
+   * The first plain call's excess was once priced by the fit's reshape term, twice over for every
+   * draft (its own call and the one after). But at T = 0 nearly every draft call changes depth, so
+   * the fit cannot tell that term from the batched one (every draft call has both), and one fit
+   * put the whole cost of a draft call's first token on the reshape: doubled, it priced a one-token
+   * draft at 3.35 plain calls (measured 1.44 plus the 0.2 of the call after), and fresh budgets
+   * stopped drafting for whole decodes (replays at T = 0: 11 of 30 budgets at N = 1, 4 of 20 at
+   * N = 4, 4 of 10 at N = 16, against 4, 1 and 1 with the call after measured instead).
    */
   private follow(sequences: number, draftTokens: number, milliseconds: number): void {
     const following = this.following;
@@ -246,10 +254,9 @@ export class CallCostModel implements CallCost {
       return;
     }
     if (!this.following) return;
-    if (++this.following.calls > 1) {
-      const { plainPrice } = this.following;
-      this.following.excess += Math.min(Math.max(milliseconds - plainPrice, -plainPrice), plainPrice);
-    }
+    this.following.calls++;
+    const { plainPrice } = this.following;
+    this.following.excess += Math.min(Math.max(milliseconds - plainPrice, -plainPrice), plainPrice);
   }
 
   /** The factor on the fit's price of a call of this shape: 1 without drafts. */
