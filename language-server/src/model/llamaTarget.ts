@@ -306,9 +306,9 @@ export class LlamaTarget implements TargetModel {
     // One promise from the stream to the caller where one trajectory decodes: each further
     // promise it passes through costs microseconds, on a step of a millisecond. The caller's work
     // then runs after the step: during it, it kept the step off that path and ran beside the idle
-    // core's spinner, and plain steps with a table to learn ran 0.985–0.994× batched AR at N = 1,
-    // T = 0.7 on the embedded model on a 2-core CPU, against 0.999–1.001× with the work after them
-    // (interleaved replays).
+    // core's spinner, and plain steps with a table to learn ran 0.975–0.994× batched AR at N = 1,
+    // T = 0.7 on the embedded model on a 2-core CPU, against 0.985–1.001× with the work after them
+    // (4 interleaved replays).
     const [slot] = slots;
     if (slot !== undefined && slots.length === 1) {
       // A step that cannot be read fails as one that could not run does (as in Promise.all below).
