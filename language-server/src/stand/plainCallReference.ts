@@ -6,12 +6,13 @@
  * the 3–5 % between the arms, and the choice kept an arm that had measured fast while the machine
  * was quick (a chain 4 % slower than plain steps took up to 60 % of a run's steps).
  *
- * A call of one new token per sequence (no draft, not a prompt) after another of the same size is a plain call:
- * its own target time is the reference for its step (which then costs 1 plus what the decoder did
- * around the call), and it updates the size's reference. Any other step is priced against the
- * size's reference: a draft call, and the plain call after one, which erases the rejected tail
- * and pays for a change of shape (part of what the draft cost). Before a size has a reference its
- * steps have no price.
+ * A call of one new token per sequence (no draft, not a prompt) after another of the same size
+ * is a plain call: its own target time is the reference for its step (which then costs 1 plus
+ * what the decoder did around the call), and it moves the size's reference, a running mean of
+ * such calls (a mean, so that calls the scheduler held up count for draft steps as they do for
+ * plain ones). Any other step is priced against the size's reference: a draft call, and the plain
+ * call after one, which erases the rejected tail and pays for a change of shape (part of what the
+ * draft cost). Before a size has a reference its steps have no price.
  */
 export class PlainCallReference {
   /** Milliseconds of a plain call, by the number of sequences it evaluated (a running mean). */

@@ -46,8 +46,9 @@ export const SHAPE_CHOICE_TUNING: ShapeChoiceTuning = {
 /**
  * Chooses, step by step, how to take the step (a chain, a tree or a plain step), from what each has
  * measured on this machine: the progress its steps made for what they cost (the decoder gives
- * each trajectory's tokens for the step's time in plain calls of its size, see PlainCallReference). Within a shape, its budget still plans how deep to draft, down to not drafting at
- * all. A tree verified on a CPU pays for every branch it evaluates, and loses; on a GPU extra
+ * each trajectory's tokens for the step's time in plain calls of its size, see
+ * PlainCallReference). Within a shape, its budget still plans how deep to draft, down to not
+ * drafting at all. A tree verified on a CPU pays for every branch it evaluates, and loses; on a GPU extra
  * positions are nearly free, and it wins. Plain steps skip the budget's and the drafter's work,
  * which the budget's plans do not price (on the embedded model on a 2-core CPU at T = 0.7 a chain
  * that seldom drafted still ran 3–6 % slower than plain steps): the measurement decides, without
@@ -107,10 +108,10 @@ export class ShapeChoice {
 
   /**
    * Learns from a step planned with `arm`: the progress it made (tokens per trajectory), what the
-   * step cost (in plain calls), and how many tokens it drafted. A step with a budget that drafted nothing is the same whichever budget
-   * planned it, so it counts for the first arm with one (the chain's budget also chooses not to
-   * draft): a tree is measured only where it drafted, and its budget's choosing not to draft never
-   * makes trees look faster. The chain is measured on all its steps, those that paid for assessing
+   * step cost (in plain calls), and how many tokens it drafted. A step with a budget that drafted
+   * nothing is the same whichever budget planned it, so it counts for the first arm with one (the
+   * chain's budget also chooses not to draft): a tree is measured only where it drafted, and its
+   * budget's choosing not to draft never makes trees look faster. The chain is measured on all its steps, those that paid for assessing
    * and drafted nothing too, which is what plain steps are measured against. The first step after
    * another arm's is not measured: it pays for the change (llama.cpp builds its compute graph
    * again for a call of another shape, about a fifth of a step on a CPU), which over a block of
