@@ -48,8 +48,8 @@ export const SHAPE_CHOICE_TUNING: ShapeChoiceTuning = {
  * measured on this machine: the progress its steps made for what they cost (the decoder gives
  * each trajectory's tokens for the step's time in plain calls of its size, see
  * PlainCallReference). Within a shape, its budget still plans how deep to draft, down to not
- * drafting at all. A tree verified on a CPU pays for every branch it evaluates, and loses; on a GPU extra
- * positions are nearly free, and it wins. Plain steps skip the budget's and the drafter's work,
+ * drafting at all. A tree verified on a CPU pays for every branch it evaluates, and loses; on a
+ * GPU extra positions are nearly free, and it wins. Plain steps skip the budget's and the drafter's work,
  * which the budget's plans do not price (on the embedded model on a 2-core CPU at T = 0.7 a chain
  * that seldom drafted still ran 3–6 % slower than plain steps): the measurement decides, without
  * a setting. The first arm is the default, which the others must beat by their requiredGain; the
@@ -111,11 +111,12 @@ export class ShapeChoice {
    * step cost (in plain calls), and how many tokens it drafted. A step with a budget that drafted
    * nothing is the same whichever budget planned it, so it counts for the first arm with one (the
    * chain's budget also chooses not to draft): a tree is measured only where it drafted, and its
-   * budget's choosing not to draft never makes trees look faster. The chain is measured on all its steps, those that paid for assessing
-   * and drafted nothing too, which is what plain steps are measured against. The first step after
-   * another arm's is not measured: it pays for the change (llama.cpp builds its compute graph
-   * again for a call of another shape, about a fifth of a step on a CPU), which over a block of
-   * exploreSteps would make the arm tried look a few per cent slower than it runs.
+   * budget's choosing not to draft never makes trees look faster. The chain is measured on all
+   * its steps, those that paid for assessing and drafted nothing too, which is what plain steps
+   * are measured against. The first step after another arm's is not measured: it pays for the
+   * change (llama.cpp builds its compute graph again for a call of another shape, about a fifth of
+   * a step on a CPU), which over a block of exploreSteps would make the arm tried look a few per
+   * cent slower than it runs.
    */
   record(arm: ShapeArm, progress: number, cost: number, drafted = 1): void {
     this.step++;
@@ -138,10 +139,12 @@ export class ShapeChoice {
 
   /** Progress per cost each arm has measured (0 before it is tried). */
   throughputs(): number[] {
-    return this.arms.map((_, index) => {
-      const cost = this.costs[index] ?? 0;
-      return cost > 0 ? (this.progress[index] ?? 0) / cost : 0;
-    });
+    return this.arms.map((_, index) => this.throughput(index));
+  }
+
+  private throughput(index: number): number {
+    const cost = this.costs[index] ?? 0;
+    return cost > 0 ? (this.progress[index] ?? 0) / cost : 0;
   }
 
   /** The arm it would choose now, exploration aside: the most progress per cost for its required gain. */
@@ -150,8 +153,7 @@ export class ShapeChoice {
     let best = 0;
     let bestScore = 0;
     for (let index = 0; index < this.arms.length; index++) {
-      const cost = this.costs[index] ?? 0;
-      const score = (cost > 0 ? (this.progress[index] ?? 0) / cost : 0) / (this.arms[index]?.requiredGain ?? 1);
+      const score = this.throughput(index) / (this.arms[index]?.requiredGain ?? 1);
       if (index > 0 && !(score > bestScore)) continue;
       best = index;
       bestScore = score;
