@@ -12,8 +12,8 @@ export interface Run {
   readonly draftedPerCall: number;
   readonly drafterSeconds: number;
   /**
-   * Our loop's model calls (one batched target call each) and the seconds spent inside them,
-   * timed in the run itself; absent for node-llama-cpp's loops, whose calls we cannot see. The
+   * Our loop's model calls (one batched target call each) and the seconds spent inside them, as
+   * the decoder timed them in the run itself (DecodeStatistics); absent for node-llama-cpp's loops, whose calls we cannot see. The
    * bound prices a run by them: at the load, shapes and compute-graph rebuilds of the run.
    */
   readonly modelCalls?: ModelCalls;
