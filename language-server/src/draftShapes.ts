@@ -26,16 +26,6 @@ export const PLAIN_SHAPE = DraftShape.chain(0);
 export const PLAIN_REQUIRED_GAIN = 1.03;
 
 /**
- * Once plain steps are chosen, the chain is tried after this many steps, not 512 (then further
- * apart while the tries leave plain steps chosen, back to 512: see ShapeChoice): chosen after a
- * prompt its table could not draft, plain steps kept the next several decodes from drafts that paid
- * 1.1–1.2× (seen while greedy decodes took plain steps too: 2 of 10 paired replays at N = 1, T = 0;
- * one of two repetitions at N = 16, T = 0 in a benchmark run; a sampled chain's drafts begin to pay
- * likewise where the text starts to repeat).
- */
-export const PLAIN_OTHERS_TRIED_EVERY = 128;
-
-/**
  * How much faster than the chain the adaptive tree must measure to be chosen: on a CPU the two
  * measure within noise of each other (the tree's budget then rarely drafts), and a tree chosen by
  * chance drafts at a loss while its budget learns; on a GPU trees measure 1.5–2× faster.
@@ -57,7 +47,7 @@ export const TREE_REQUIRED_GAIN = 1.15;
 export function adaptiveArms(sampling: SamplingOptions, chainBudget: DraftBudget, treeBudget?: DraftBudget): ShapeArm[] {
   return [
     { shape: CHAIN_SHAPE, budget: chainBudget },
-    ...(isGreedy(sampling) ? [] : [{ shape: PLAIN_SHAPE, requiredGain: PLAIN_REQUIRED_GAIN, othersTriedEvery: PLAIN_OTHERS_TRIED_EVERY }]),
+    ...(isGreedy(sampling) ? [] : [{ shape: PLAIN_SHAPE, requiredGain: PLAIN_REQUIRED_GAIN }]),
     ...(treeBudget ? [{ shape: TREE_SHAPE, budget: treeBudget, requiredGain: TREE_REQUIRED_GAIN }] : []),
   ];
 }

@@ -14,12 +14,6 @@ export interface ShapeArm {
    * choice takes the arm with the most progress per cost divided by it.
    */
   readonly requiredGain?: number;
-  /**
-   * While this arm is chosen, the others are tried every this many steps (the tuning's
-   * exploreInterval when absent): a plain step never drafts, so it cannot see the table begin to
-   * predict the text.
-   */
-  readonly othersTriedEvery?: number;
 }
 
 export interface ShapeChoiceTuning {
@@ -68,32 +62,16 @@ export class ShapeChoice {
   private readonly firstDrafting: number;
   /** The arm that planned the last step recorded. */
   private lastPlanned = -1;
-  /** Steps between two rounds of tries of the arms not chosen (see nextIndex). */
-  private exploreInterval: number;
-  /** The step the current round of tries began. */
-  private roundStart = 0;
-  /** The arm chosen when it began. */
-  private roundBest = -1;
-  /** How many times the chosen arm's othersTriedEvery the rounds are apart now. */
-  private backoff = 1;
 
   constructor(
     readonly arms: readonly ShapeArm[],
     private readonly tuning: ShapeChoiceTuning = SHAPE_CHOICE_TUNING,
   ) {
     if (arms.length === 0) throw new RangeError("a shape choice needs at least one shape");
-    // Each try gives every other arm a block of exploreSteps; the chosen arm needs steps in between.
-    const exploringSteps = (arms.length - 1) * tuning.exploreSteps;
-    for (const { othersTriedEvery: every } of arms) {
-      if (every !== undefined && !(Number.isInteger(every) && every > exploringSteps)) {
-        throw new RangeError(`othersTriedEvery must be a whole number of steps above ${String(exploringSteps)}, not ${String(every)}`);
-      }
-    }
     this.progress = arms.map(() => 0);
     this.costs = arms.map(() => 0);
     this.steps = arms.map(() => 0);
     this.lastRecorded = arms.map(() => 0);
-    this.exploreInterval = tuning.exploreInterval;
     this.firstDrafting = Math.max(
       0,
       arms.findIndex((arm) => arm.budget !== undefined),
@@ -127,8 +105,8 @@ export class ShapeChoice {
     this.lastPlanned = planned;
     if (switched) return;
     const index = drafted > 0 || !arm.budget ? planned : this.firstDrafting;
-    const { decay } = this.tuning;
-    if (this.step - (this.lastRecorded[index] ?? 0) > this.exploreInterval / 2) {
+    const { decay, exploreInterval } = this.tuning;
+    if (this.step - (this.lastRecorded[index] ?? 0) > exploreInterval / 2) {
       this.progress[index] = 0;
       this.costs[index] = 0;
     }
@@ -164,34 +142,19 @@ export class ShapeChoice {
   private nextIndex(): number {
     // One arm (a greedy decode's chain where the target verifies no trees) has nothing to choose.
     if (this.arms.length === 1) return 0;
-    const { warmUpSteps, exploreSteps } = this.tuning;
+    const { warmUpSteps, exploreInterval, exploreSteps } = this.tuning;
     // Until every arm has had its warm-up, the least tried, in blocks (a shape's first step after another pays a reshape).
     const lastSteps = this.steps[this.last] ?? 0;
     if (lastSteps < warmUpSteps && lastSteps % exploreSteps !== 0) return this.last;
     const leastTried = this.steps.reduce((least, steps, index) => (steps < (this.steps[least] ?? 0) ? index : least), 0);
     if ((this.steps[leastTried] ?? 0) < warmUpSteps) return (this.last = leastTried);
-    // Rounds of tries come every exploreInterval steps, or as often as the chosen arm asks
-    // (othersTriedEvery) right after it was chosen, then twice as far apart after each round that
-    // leaves it chosen, back to exploreInterval. A try of the chain where drafting does not pay
-    // costs several steps: at N = 4, T = 0.7 on a 2-core CPU its budget drafted six tokens a step,
-    // each such step taking 2.6 plain ones, and a round every 128 steps made STAND 7–11 % slower
-    // than plain decoding.
+    // Every exploreInterval steps a round tries the arms other than the best one in turn, a block
+    // of exploreSteps each. Not more often while plain steps are chosen: a try of the chain where
+    // drafting does not pay costs several steps (its budget drafts at a loss while it measures),
+    // and rounds starting 128 steps apart, as greedy decodes needed before they stopped taking
+    // plain steps, made STAND 1.1 % slower at N = 1, T = 0.7 on a 2-core CPU (8 paired replays).
     const best = this.best();
-    if (this.roundBest < 0 || this.step - this.roundStart >= this.roundInterval(best)) {
-      this.backoff = best === this.roundBest ? Math.min(2 * this.backoff, this.tuning.exploreInterval) : 1;
-      this.roundStart = this.step;
-      this.roundBest = best;
-    }
-    this.exploreInterval = this.roundInterval(best);
-    // A round tries the arms other than the best one in turn, a block of exploreSteps each.
-    const block = Math.floor((this.step - this.roundStart) / exploreSteps);
+    const block = Math.floor((this.step % exploreInterval) / exploreSteps);
     return (this.last = block < this.arms.length - 1 ? (block < best ? block : block + 1) : best);
-  }
-
-  /** Steps from one round of tries to the next while `best` is chosen (see nextIndex). */
-  private roundInterval(best: number): number {
-    const { exploreInterval } = this.tuning;
-    const asked = this.arms[best]?.othersTriedEvery ?? exploreInterval;
-    return asked >= exploreInterval ? asked : Math.min(asked * this.backoff, exploreInterval);
   }
 }
