@@ -8,6 +8,7 @@ import { SequencePool } from "./sequencePool";
 import { canCopySequences, copySequencePrefix } from "./sequenceCopy";
 import { PrefixSharing } from "./sharedPrefix";
 import { startInSlotOrder } from "./sequenceOrder";
+import { BatchSampling } from "./batchSampling";
 import { GenerationStreams, type StreamedNext } from "./generationStreams";
 import { TrajectoryPacking, type TrajectoryMove } from "./trajectoryPacking";
 import { keepsCoreAwake, type IdleCoreSpinner } from "./idleCoreSpinner";
@@ -119,8 +120,11 @@ export class LlamaTarget implements TargetModel {
   private readonly sharing: PrefixSharing | undefined;
   /** Plain steps run through these (see GenerationStreams): on branch 0's sequences, with trees. */
   private readonly streams: GenerationStreams;
+  /** Reads a call's outputs at once, where this node-llama-cpp and process allow it. */
+  private readonly batchSampling: BatchSampling | undefined;
 
   private constructor(
+    model: LlamaModel,
     readonly context: LlamaContext,
     private readonly sequences: LlamaContextSequence[],
     treeBranches: number,
@@ -138,6 +142,7 @@ export class LlamaTarget implements TargetModel {
     // A tree pool moves a trajectory between its sequences; prefix sharing assumes one sequence per trajectory.
     this.sharing = sharePrefixes && treeBranches === 1 ? PrefixSharing.for(sequences, this.held) : undefined;
     this.streams = new GenerationStreams(sequences);
+    this.batchSampling = sequences[0] && BatchSampling.for(model, sequences[0]);
     // A padded batch is one pass; a step padded to a fixed width pads every drafting trajectory itself.
     this.capabilities = { trees, treeBranches: trees ? treeBranches : 1, padsToLongestDraft: batchesDrafts && stepWidth === undefined };
     listen(() => this.onDispatch?.());
@@ -169,6 +174,7 @@ export class LlamaTarget implements TargetModel {
     // A fresh context hands out its sequences in order: a slot is its sequence's id (see startInSlotOrder).
     const sequences = Array.from({ length: pool.size }, () => context.getSequence());
     return new LlamaTarget(
+      model,
       context,
       sequences,
       treeBranches,
@@ -443,7 +449,7 @@ export class LlamaTarget implements TargetModel {
       const outputs: ControlledOutput[] = streamed
         ? await startInSlotOrder(plans, slotOf, (plan) => streamPlan(streams, plan))
         : this.batchesDrafts || plans.every((plan) => plan.sampled === 1)
-          ? await startInSlotOrder(plans, slotOf, evaluatePlan)
+          ? await startInSlotOrder(plans, slotOf, (plan) => evaluatePlan(plan, this.batchSampling))
           : await this.evaluateDraftsApart(plans);
       if (working) await working;
       return this.pool.branches === 1
@@ -462,9 +468,9 @@ export class LlamaTarget implements TargetModel {
   private async evaluateDraftsApart(plans: readonly Plan[]): Promise<ControlledOutput[]> {
     const outputs: ControlledOutput[] = [];
     const undrafted = plans.filter((plan) => plan.sampled === 1);
-    const undraftedOutputs = await startInSlotOrder(undrafted, slotOf, evaluatePlan);
+    const undraftedOutputs = await startInSlotOrder(undrafted, slotOf, (plan) => evaluatePlan(plan, this.batchSampling));
     undrafted.forEach((plan, i) => (outputs[plans.indexOf(plan)] = undraftedOutputs[i] ?? []));
-    for (const [i, plan] of plans.entries()) if (plan.sampled !== 1) outputs[i] = await evaluatePlan(plan);
+    for (const [i, plan] of plans.entries()) if (plan.sampled !== 1) outputs[i] = await evaluatePlan(plan, this.batchSampling);
     return outputs;
   }
 
@@ -481,6 +487,7 @@ export class LlamaTarget implements TargetModel {
 
   async dispose(): Promise<void> {
     await this.streams.close();
+    this.batchSampling?.dispose();
     await this.context.dispose();
   }
 
@@ -727,21 +734,37 @@ async function streamPlan(streams: GenerationStreams, plan: Plan): Promise<Contr
 /** A plan's slot, by which a call's plans start (see startInSlotOrder). */
 const slotOf = (plan: Plan): number => plan.slot;
 
-/** Evaluates a plan's input in its sequence, sampling at its outputs. */
-function evaluatePlan({ sequence, input, outputFrom, sampled, nodes, generateNext, firstOutputOf }: Plan): Promise<ControlledOutput> {
-  const items: ControlledInput = input.slice() as Token[];
-  // Outputs read alike (all of them, outside token healing) share one item options object: this runs every step.
-  let shared: { generateNext: GenerateNext } | undefined;
+/**
+ * Evaluates a plan's input in its sequence, sampling at its outputs: all at once where they are
+ * read alike (see BatchSampling), otherwise through controlledEvaluate.
+ */
+function evaluatePlan(
+  { sequence, input, outputFrom, sampled, nodes, generateNext, firstOutputOf }: Plan,
+  batchSampling: BatchSampling | undefined,
+): Promise<ControlledOutput> {
+  const outputs: number[] = [];
+  const readings: GenerateNext[] = [];
   for (let output = 0; output < sampled; output++) {
     // A node another branch reads is evaluated here but not sampled again (padding is sampled).
     if (nodes && output < nodes.length && nodes[output] === undefined) continue;
     if (output === 0 && firstOutputOf !== undefined) continue;
-    const token = input[outputFrom + output];
-    if (token === undefined) continue;
-    const next = generateNext(output);
-    if (shared?.generateNext !== next) shared = { generateNext: next };
-    items[outputFrom + output] = [token as Token, shared];
+    if (input[outputFrom + output] === undefined) continue;
+    outputs.push(outputFrom + output);
+    readings.push(generateNext(output));
   }
+  const [reading] = readings;
+  const readAlike = reading !== undefined && readings.every((other) => other === reading);
+  const atOnce = readAlike ? batchSampling?.evaluate(sequence, input as Token[], outputs, reading) : undefined;
+  if (atOnce) return atOnce;
+  const items: ControlledInput = input.slice() as Token[];
+  // Outputs read alike (all of them, outside token healing) share one item options object: this runs every step.
+  let shared: { generateNext: GenerateNext } | undefined;
+  outputs.forEach((index, i) => {
+    const next = readings[i];
+    if (next === undefined) return;
+    if (shared?.generateNext !== next) shared = { generateNext: next };
+    items[index] = [(input[index] ?? 0) as Token, shared];
+  });
   return sequence.controlledEvaluate(items);
 }
 

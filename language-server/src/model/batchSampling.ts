@@ -1,0 +1,185 @@
+// Sampling every output of a call at once. node-llama-cpp's controlledEvaluate builds a sampler
+// for each call and samples the call's outputs one after another: each output is a round trip
+// to the native thread pool, and its dispatcher chains an output's sampling after the one before.
+// On the embedded model on a 2-core CPU that made each verified draft position cost about 12 %
+// of a plain step on top of its compute (0.99 ms for a 4-position call against 0.80 ms for the
+// same call read at its last position only); queued all at once, with samplers kept across
+// calls, the outputs cost about 2 % each (1.09 ms). node-llama-cpp reaches neither through a
+// public API, so this is the one place that uses its internals for it (3.22.1, which package.json
+// pins; test/model/batchSampling.test.ts holds every reading to controlledEvaluate's).
+import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
+import { hasModelProcessEnv } from "../../../common/modelProcess";
+import type { GenerateNext } from "./llamaTarget";
+
+type ControlledOutput = Awaited<ReturnType<LlamaContextSequence["controlledEvaluate"]>>;
+
+/** node-llama-cpp's native sampler (AddonSampler), as 3.22.1 defines what this file uses of it. */
+interface NativeSampler {
+  applyConfig(config: unknown): void;
+  dispose(): void;
+}
+
+/** The internals of a context sequence this file uses, as node-llama-cpp 3.22.1 defines them. */
+interface InternalSequence {
+  _decodeTokens(
+    tokens: Token[],
+    logits: boolean[],
+    evaluationPriority: number,
+    tokenMeter: unknown,
+    contextShift: { readonly size: unknown; readonly strategy: unknown },
+    logitDataMapper: (batchLogitIndex: number, tokenIndex: number) => unknown,
+  ): Promise<unknown>;
+  _resolveSamplerConfig(options: SamplerOptions): unknown;
+  readonly _tokenMeter: unknown;
+  readonly _contextShift: { readonly size: unknown; readonly strategy: unknown };
+  readonly _context: {
+    readonly _ctx: {
+      sampleToken(batchLogitIndex: number, sampler: NativeSampler, probabilities: boolean, confidence: boolean): Promise<unknown>;
+    };
+  };
+}
+
+interface InternalModel {
+  readonly _model: unknown;
+  readonly _llama: { readonly _bindings: { readonly AddonSampler: new (model: unknown) => NativeSampler } };
+}
+
+interface SamplerOptions {
+  readonly temperature?: number;
+  readonly topK?: number;
+  readonly topP?: number;
+  readonly minP?: number;
+  readonly seed?: number;
+}
+
+/** controlledEvaluate's priority when none is given (node-llama-cpp's defaultEvaluationPriority). */
+const EVALUATION_PRIORITY = 5;
+
+/**
+ * Samplers differ by their options only; a server sees a few sets of them (a solve's, an inline
+ * request's), and each one kept costs a native sampler chain.
+ */
+const MAX_SAMPLERS = 8;
+
+/**
+ * Evaluates inputs in a model's context sequences, reading every output at once. Only readings
+ * of the sampler's token or probabilities (what a step's verification reads) are read here;
+ * evaluate() answers undefined for any other, and the caller asks controlledEvaluate.
+ */
+export class BatchSampling {
+  /** A native sampler per set of options, the most recently used last. */
+  private readonly samplers = new Map<string, NativeSampler>();
+
+  private constructor(private readonly model: InternalModel) {}
+
+  /**
+   * Sampling at once in this model's sequences, or undefined where it cannot be done: without
+   * the internals, or in a process not started with MODEL_PROCESS_ENV, whose native thread pool
+   * may have more than one thread. With one, every
+   * output's sampling is queued behind the decode that computed it and ahead of any decode after
+   * it; with more, a later decode could overwrite the outputs being read.
+   */
+  static for(model: LlamaModel, sequence: LlamaContextSequence): BatchSampling | undefined {
+    if (!hasModelProcessEnv() || !isInternalModel(model) || !isInternalSequence(sequence)) return undefined;
+    return new BatchSampling(model);
+  }
+
+  /**
+   * Evaluates `input` after what `sequence` holds and reads `reading` at each of the `outputs`
+   * (indexes into the input), as controlledEvaluate would have returned it; undefined, having
+   * evaluated nothing, for a reading this cannot read.
+   */
+  evaluate(
+    sequence: LlamaContextSequence,
+    input: readonly Token[],
+    outputs: readonly number[],
+    reading: GenerateNext,
+  ): Promise<ControlledOutput> | undefined {
+    const options = samplerOptions(reading);
+    if (!options || !isInternalSequence(sequence)) return undefined;
+    const sampler = this.sampler(sequence, options);
+    const probabilities = reading.probabilities === true;
+    const logits = input.map(() => false);
+    for (const output of outputs) logits[output] = true;
+    const sampled: Promise<readonly [number, unknown]>[] = [];
+    // The mapper queues each output's sampling as the decode hands it over and returns no promise,
+    // so that node-llama-cpp does not wait for one before it queues the next.
+    const mapper = (batchLogitIndex: number, tokenIndex: number): undefined => {
+      sampled.push(
+        sequence._context._ctx.sampleToken(batchLogitIndex, sampler, probabilities, false).then((result) => [tokenIndex, result]),
+      );
+      return undefined;
+    };
+    const { size, strategy } = sequence._contextShift;
+    return sequence
+      ._decodeTokens(input.slice(), logits, EVALUATION_PRIORITY, sequence._tokenMeter, { size, strategy }, mapper)
+      .then(() => Promise.all(sampled))
+      .then((results) => {
+        const output: ControlledOutput = [];
+        for (const [index, result] of results) output[index] = { next: nextOf(result, reading) };
+        return output;
+      });
+  }
+
+  /** Disposes the native samplers (none may be sampling). */
+  dispose(): void {
+    for (const sampler of this.samplers.values()) sampler.dispose();
+    this.samplers.clear();
+  }
+
+  private sampler(sequence: InternalSequence, options: SamplerOptions): NativeSampler {
+    const key = `${String(options.temperature)} ${String(options.topK)} ${String(options.topP)} ${String(options.minP)} ${String(options.seed)}`;
+    const kept = this.samplers.get(key);
+    if (kept) {
+      this.samplers.delete(key);
+      this.samplers.set(key, kept);
+      return kept;
+    }
+    const sampler = new this.model._llama._bindings.AddonSampler(this.model._model);
+    sampler.applyConfig(sequence._resolveSamplerConfig(options));
+    this.samplers.set(key, sampler);
+    // Between calls nothing is sampling, so the least recently used can go.
+    for (const [oldest, unused] of this.samplers) {
+      if (this.samplers.size <= MAX_SAMPLERS) break;
+      unused.dispose();
+      this.samplers.delete(oldest);
+    }
+    return sampler;
+  }
+}
+
+function isInternalModel(model: unknown): model is InternalModel {
+  return typeof (model as Partial<InternalModel> | null)?._llama?._bindings.AddonSampler === "function";
+}
+
+function isInternalSequence(sequence: unknown): sequence is InternalSequence {
+  const internal = sequence as Partial<InternalSequence> | null;
+  return (
+    typeof internal?._decodeTokens === "function" &&
+    typeof internal._resolveSamplerConfig === "function" &&
+    typeof internal._context?._ctx.sampleToken === "function" &&
+    internal._contextShift !== undefined
+  );
+}
+
+/** The sampler options of a reading of the token or the probabilities alone; undefined for any other reading. */
+function samplerOptions(reading: GenerateNext): SamplerOptions | undefined {
+  const { token, probabilities, options, ...others } = reading;
+  if (Object.keys(others).length > 0 || (token !== true && probabilities !== true)) return undefined;
+  const { temperature, topK, topP, minP, seed, ...otherOptions } = options ?? {};
+  if (Object.keys(otherOptions).length > 0) return undefined;
+  return { temperature, topK, topP, minP, seed };
+}
+
+/** An output as controlledEvaluate returns it: the token where asked for, the probabilities where returned. */
+function nextOf(result: unknown, reading: GenerateNext): { token?: Token | null; probabilities?: Map<Token, number> } {
+  const [token, pairs] = Array.isArray(result) ? (result as [number, number[] | undefined]) : [result as number, undefined];
+  const next: { token?: Token | null; probabilities?: Map<Token, number> } = {};
+  if (reading.token === true) next.token = token === -1 ? null : (token as Token);
+  if (pairs) {
+    const probabilities = new Map<Token, number>();
+    for (let i = 1; i < pairs.length; i += 2) probabilities.set(pairs[i - 1] as Token, pairs[i] ?? 0);
+    next.probabilities = probabilities;
+  }
+  return next;
+}
