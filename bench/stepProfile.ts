@@ -10,8 +10,8 @@
 //   plain       node-llama-cpp's sequence.evaluate() loop (one sampler for the whole loop)
 //   controlled  one bare controlledEvaluate call per token (what a step with a draft pays natively)
 //   stream      node-llama-cpp's evaluateWithMetadata loop reading the probabilities, each token drawn
-//               from them by the engine's sampler and fed back (what a plain step pays natively:
-//               see language-server/src/model/generationStreams.ts); at T = 0 the generator's token
+//               from them by the engine's sampler and fed back (what our plain steps paid natively
+//               before they read at once: see language-server/src/model/batchSampling.ts); at T = 0 the generator's token
 //   target      LlamaTarget.evaluate per token, no decoder (our adapter)
 //   decoder     Decoder with NoDrafter: our batched AR row at N = 1
 //   stand       Decoder with STAND's drafter and the draft budget: STAND adaptive at N = 1

@@ -13,6 +13,12 @@ import type { GenerateNext } from "./llamaTarget";
 
 type ControlledOutput = Awaited<ReturnType<LlamaContextSequence["controlledEvaluate"]>>;
 
+/** What an output read: the token where asked for, the probabilities where returned (controlledEvaluate's `next`). */
+export interface SampledNext {
+  readonly token?: Token | null;
+  readonly probabilities?: Map<Token, number>;
+}
+
 /** node-llama-cpp's native sampler (AddonSampler), as 3.22.1 defines what this file uses of it. */
 interface NativeSampler {
   applyConfig(config: unknown): void;
@@ -52,6 +58,12 @@ interface SamplerOptions {
   readonly seed?: number;
 }
 
+/** A reading's sampler options, and a key that names them (readings alike share a sampler). */
+interface SamplerChoice {
+  readonly options: SamplerOptions;
+  readonly key: string;
+}
+
 /** controlledEvaluate's priority when none is given (node-llama-cpp's defaultEvaluationPriority). */
 const EVALUATION_PRIORITY = 5;
 
@@ -82,6 +94,11 @@ export class BatchSampling {
   static for(model: LlamaModel, sequence: LlamaContextSequence): BatchSampling | undefined {
     if (!hasModelProcessEnv() || !isInternalModel(model) || !isInternalSequence(sequence)) return undefined;
     return new BatchSampling(model);
+  }
+
+  /** Whether this reads `reading` (evaluate and readAfter answer undefined for any other). */
+  canRead(reading: GenerateNext): boolean {
+    return samplerOptions(reading) !== undefined;
   }
 
   /**
@@ -121,14 +138,36 @@ export class BatchSampling {
       });
   }
 
+  /**
+   * Evaluates `input` after what `sequence` holds and reads `reading` after its last token, as
+   * controlledEvaluate would have read it there (a plain step: one output, no array to gather);
+   * undefined, having evaluated nothing, for a reading this cannot read.
+   */
+  readAfter(sequence: LlamaContextSequence, input: readonly Token[], reading: GenerateNext): Promise<SampledNext> | undefined {
+    const options = samplerOptions(reading);
+    if (!options || !isInternalSequence(sequence)) return undefined;
+    const sampler = this.sampler(sequence, options);
+    const probabilities = reading.probabilities === true;
+    const logits = input.map((_, index) => index === input.length - 1);
+    let sampled: Promise<unknown> | undefined;
+    const mapper = (batchLogitIndex: number): undefined => {
+      sampled = sequence._context._ctx.sampleToken(batchLogitIndex, sampler, probabilities, false);
+      return undefined;
+    };
+    const { size, strategy } = sequence._contextShift;
+    return sequence
+      ._decodeTokens(input.slice(), logits, EVALUATION_PRIORITY, sequence._tokenMeter, { size, strategy }, mapper)
+      .then(() => sampled ?? Promise.reject(new Error("the model returned no next-token distribution")))
+      .then((result) => nextOf(result, reading));
+  }
+
   /** Disposes the native samplers (none may be sampling). */
   dispose(): void {
     for (const sampler of this.samplers.values()) sampler.dispose();
     this.samplers.clear();
   }
 
-  private sampler(sequence: InternalSequence, options: SamplerOptions): NativeSampler {
-    const key = `${String(options.temperature)} ${String(options.topK)} ${String(options.topP)} ${String(options.minP)} ${String(options.seed)}`;
+  private sampler(sequence: InternalSequence, { options, key }: SamplerChoice): NativeSampler {
     const kept = this.samplers.get(key);
     if (kept) {
       this.samplers.delete(key);
@@ -162,8 +201,21 @@ function isInternalSequence(sequence: unknown): sequence is InternalSequence {
   );
 }
 
+/** samplerOptions' answer per reading: a decode passes one reading object at every step. */
+const readingChoices = new WeakMap<GenerateNext, SamplerChoice | null>();
+
 /** The sampler options of a reading of the token or the probabilities alone; undefined for any other reading. */
-function samplerOptions(reading: GenerateNext): SamplerOptions | undefined {
+function samplerOptions(reading: GenerateNext): SamplerChoice | undefined {
+  let choice = readingChoices.get(reading);
+  if (choice === undefined) {
+    const options = optionsOf(reading);
+    choice = options ? { options, key: JSON.stringify(options) } : null;
+    readingChoices.set(reading, choice);
+  }
+  return choice ?? undefined;
+}
+
+function optionsOf(reading: GenerateNext): SamplerOptions | undefined {
   const { token, probabilities, options, ...others } = reading;
   if (Object.keys(others).length > 0 || (token !== true && probabilities !== true)) return undefined;
   const { temperature, topK, topP, minP, seed, ...otherOptions } = options ?? {};
@@ -172,7 +224,7 @@ function samplerOptions(reading: GenerateNext): SamplerOptions | undefined {
 }
 
 /** An output as controlledEvaluate returns it: the token where asked for, the probabilities where returned. */
-function nextOf(result: unknown, reading: GenerateNext): { token?: Token | null; probabilities?: Map<Token, number> } {
+function nextOf(result: unknown, reading: GenerateNext): SampledNext {
   const [token, pairs] = Array.isArray(result) ? (result as [number, number[] | undefined]) : [result as number, undefined];
   const next: { token?: Token | null; probabilities?: Map<Token, number> } = {};
   if (reading.token === true) next.token = token === -1 ? null : (token as Token);

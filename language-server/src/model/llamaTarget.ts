@@ -8,14 +8,13 @@ import { SequencePool } from "./sequencePool";
 import { canCopySequences, copySequencePrefix } from "./sequenceCopy";
 import { PrefixSharing } from "./sharedPrefix";
 import { startInSlotOrder } from "./sequenceOrder";
-import { BatchSampling } from "./batchSampling";
-import { GenerationStreams, type StreamedNext } from "./generationStreams";
+import { BatchSampling, type SampledNext } from "./batchSampling";
 import { TrajectoryPacking, type TrajectoryMove } from "./trajectoryPacking";
 import { keepsCoreAwake, type IdleCoreSpinner } from "./idleCoreSpinner";
 
 type ControlledInput = Parameters<LlamaContextSequence["controlledEvaluate"]>[0];
 type ControlledOutput = Awaited<ReturnType<LlamaContextSequence["controlledEvaluate"]>>;
-/** What controlledEvaluate computes at a sampled position (a GenerationStreams step computes the same). */
+/** What controlledEvaluate computes at a sampled position (BatchSampling reads the same). */
 export type GenerateNext = NonNullable<Extract<ControlledInput[number], unknown[]>[1]["generateNext"]>;
 
 /** Added to the logits of the tokens evaluateAmong asks about: far above any logit gap between tokens. */
@@ -118,8 +117,6 @@ export class LlamaTarget implements TargetModel {
   /** Called when node-llama-cpp hands the next batch to its native thread (see create). */
   private onDispatch: (() => void) | undefined;
   private readonly sharing: PrefixSharing | undefined;
-  /** Plain steps run through these (see GenerationStreams): on branch 0's sequences, with trees. */
-  private readonly streams: GenerationStreams;
   /** Reads a call's outputs at once, where this node-llama-cpp and process allow it. */
   private readonly batchSampling: BatchSampling | undefined;
 
@@ -141,7 +138,6 @@ export class LlamaTarget implements TargetModel {
     const trees = treeBranches > 1 && sequences.every(canCopySequences);
     // A tree pool moves a trajectory between its sequences; prefix sharing assumes one sequence per trajectory.
     this.sharing = sharePrefixes && treeBranches === 1 ? PrefixSharing.for(sequences, this.held) : undefined;
-    this.streams = new GenerationStreams(sequences);
     this.batchSampling = sequences[0] && BatchSampling.for(model, sequences[0]);
     // A padded batch is one pass; a step padded to a fixed width pads every drafting trajectory itself.
     this.capabilities = { trees, treeBranches: trees ? treeBranches : 1, padsToLongestDraft: batchesDrafts && stepWidth === undefined };
@@ -254,8 +250,6 @@ export class LlamaTarget implements TargetModel {
       if (shared > length) ({ source, length } = { source: slot, length: shared });
     }
     const sourceSequence = this.sequences[source];
-    // The displaced trajectory's stream, if it had one, read a sequence that now holds another context.
-    await this.streams.close([destination]);
     if (length === 0 || !sourceSequence) return;
     if (!(await copySequencePrefix(sourceSequence, destinationSequence, length))) {
       this.held[destination] = [...destinationSequence.contextTokens];
@@ -269,12 +263,12 @@ export class LlamaTarget implements TargetModel {
   /**
    * Each request's last context token, when the step is one that plain decoding takes at every
    * token: no request has a draft, each trajectory's sequence holds its context but that token, no
-   * two contexts are alike, and a stream can read the sampler. Such a step needs none of the plans
+   * two contexts are alike, and BatchSampling can read the sampler. Such a step needs none of the plans
    * run() builds for drafts, trees, padding and shared prefixes; at N = 1 on the embedded model
    * (a 2 ms step) building them cost 20–40 µs a step. Undefined for any other step.
    */
   private plainStepTokens(requests: readonly TargetRequest[], reading: GenerateNext): number[] | undefined {
-    if (this.stepWidth !== undefined || !GenerationStreams.canStream(reading)) return undefined;
+    if (this.stepWidth !== undefined || !this.batchSampling?.canRead(reading)) return undefined;
     // Any draft first, before comparing any context: a step with one goes to run(), which compares them again.
     if (requests.some(({ draft }) => draft.size !== 1)) return undefined;
     const tokens: number[] = [];
@@ -291,7 +285,7 @@ export class LlamaTarget implements TargetModel {
     return tokens;
   }
 
-  /** A plain step (see plainStepTokens): each trajectory's last token through its stream. */
+  /** A plain step (see plainStepTokens): each trajectory's last token, read at once (see BatchSampling). */
   private plainStep(
     requests: readonly TargetRequest[],
     lastTokens: readonly number[],
@@ -300,16 +294,16 @@ export class LlamaTarget implements TargetModel {
   ): Promise<SparseDistribution[][]> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const slots = requests.map((request) => request.trajectory);
-    const read = (next: StreamedNext, i: number): SparseDistribution[] => {
+    const read = (next: SampledNext, i: number): SparseDistribution[] => {
       this.held[slots[i] ?? -1]?.push(lastTokens[i] ?? 0);
       return [distributionOf(next)];
     };
-    const fail = async (error: unknown): Promise<never> => {
+    const fail = (error: unknown): never => {
       this.onDispatch = undefined;
-      await this.afterFailedCall(slots);
+      this.afterFailedCall(slots);
       throw error;
     };
-    // One promise from the stream to the caller where one trajectory decodes: each further
+    // One chain of promises from the sampling to the caller where one trajectory decodes: each further
     // promise it passes through costs microseconds, on a step of a millisecond. The caller's work
     // then runs after the step: during it, it kept the step off that path and ran beside the idle
     // core's spinner, and plain steps with a table to learn ran 0.975–0.994× batched AR at N = 1,
@@ -318,7 +312,7 @@ export class LlamaTarget implements TargetModel {
     const [slot] = slots;
     if (slot !== undefined && slots.length === 1) {
       // A step that cannot be read fails as one that could not run does (as in Promise.all below).
-      return this.streams.step(slot, [lastTokens[0] ?? 0], reading).then((next) => {
+      return this.plainRead(slot, lastTokens[0] ?? 0, reading).then((next) => {
         try {
           const distributions = [read(next, 0)];
           meanwhile?.();
@@ -332,14 +326,20 @@ export class LlamaTarget implements TargetModel {
     const stepped = startInSlotOrder(
       slots,
       (slot) => slot,
-      (slot, i) => this.streams.step(slot, [lastTokens[i] ?? 0], reading).then((next) => read(next, i)),
+      (slot, i) => this.plainRead(slot, lastTokens[i] ?? 0, reading).then((next) => read(next, i)),
     );
     return Promise.all([stepped, working]).then(([distributions]) => distributions, fail);
   }
 
-  /** After a call that failed: these slots' streams end, and what their sequences hold is theirs to say. */
-  private async afterFailedCall(slots: readonly number[]): Promise<void> {
-    await this.streams.close(slots);
+  /** A slot's next token evaluated and read (plainStepTokens checked that BatchSampling reads the reading). */
+  private plainRead(slot: number, token: number, reading: GenerateNext): Promise<SampledNext> {
+    const sequence = this.sequences[slot];
+    const read = sequence && this.batchSampling?.readAfter(sequence, [token as Token], reading);
+    return read ?? Promise.reject(new Error(`slot ${String(slot)} cannot take a plain step (see plainStepTokens)`));
+  }
+
+  /** After a call that failed: what these slots' sequences hold is theirs to say. */
+  private afterFailedCall(slots: readonly number[]): void {
     for (const slot of slots) {
       const sequence = this.sequences[slot];
       if (sequence) this.held[slot] = [...sequence.contextTokens];
@@ -431,8 +431,6 @@ export class LlamaTarget implements TargetModel {
     if (this.pool.branches === 1) shareContextEnds(plans, requests);
     if (this.stepWidth !== undefined) this.padToStepWidth(plans, this.stepWidth);
     else if (this.capabilities.padsToLongestDraft && plans.length > 1) this.pad(plans);
-    const streams = this.streams;
-    const streamed = plans.every((plan) => this.streamable(plan));
     // Erase every rejected tail first, then queue all evaluations together so they share a batch.
     // Most steps of plain decoding erase nothing, and then skip the awaits. Then the branches that
     // lack the kept prefix copy it from the trajectory's sequence that held most (see SequencePool).
@@ -446,9 +444,8 @@ export class LlamaTarget implements TargetModel {
     try {
       // Without batchesDrafts, each sequence with a draft is evaluated on its own, after one batch of
       // the sequences without.
-      const outputs: ControlledOutput[] = streamed
-        ? await startInSlotOrder(plans, slotOf, (plan) => streamPlan(streams, plan))
-        : this.batchesDrafts || plans.every((plan) => plan.sampled === 1)
+      const outputs: ControlledOutput[] =
+        this.batchesDrafts || plans.every((plan) => plan.sampled === 1)
           ? await startInSlotOrder(plans, slotOf, (plan) => evaluatePlan(plan, this.batchSampling))
           : await this.evaluateDraftsApart(plans);
       if (working) await working;
@@ -459,7 +456,7 @@ export class LlamaTarget implements TargetModel {
       // The caller learns what the work would have learned itself.
       this.onDispatch = undefined;
       working?.catch(() => undefined);
-      await this.afterFailedCall(plans.map((plan) => plan.slot));
+      this.afterFailedCall(plans.map((plan) => plan.slot));
       throw error;
     }
   }
@@ -479,14 +476,12 @@ export class LlamaTarget implements TargetModel {
     await Promise.all(
       this.pool.slotsOf(this.packing.group(trajectory)).map(async (slot) => {
         const sequence = this.sequences[slot];
-        await this.streams.close([slot]);
         if (sequence) await this.truncate(slot, sequence, 0);
       }),
     );
   }
 
   async dispose(): Promise<void> {
-    await this.streams.close();
     this.batchSampling?.dispose();
     await this.context.dispose();
   }
@@ -592,8 +587,6 @@ export class LlamaTarget implements TargetModel {
     if (from === undefined) return;
     const source = this.sequences[from];
     if (!source) throw new RangeError(`slot ${String(from)} has no context sequence`);
-    // A stream reads where its sequence ends; one started on what the copy replaces starts again.
-    await this.streams.close([plan.slot]);
     if (!(await copySequencePrefix(source, plan.sequence, plan.keep)))
       throw new Error(
         `copying ${String(plan.keep)} tokens between context sequences did not leave exactly them (the internal copy changed?)`,
@@ -673,21 +666,6 @@ export class LlamaTarget implements TargetModel {
     for (const token of plan.input) held.push(token);
   }
 
-  /**
-   * Whether the plan is a plain step a stream can take: it reads one distribution, after its
-   * input's last token (which an erased draft's tail does not change), and is read by a sampler.
-   */
-  private streamable(plan: Plan): boolean {
-    return (
-      plan.sampled === 1 &&
-      plan.outputs === 1 &&
-      plan.outputFrom === plan.input.length - 1 &&
-      plan.copyFrom === undefined &&
-      plan.firstOutputOf === undefined &&
-      GenerationStreams.canStream(plan.generateNext(0))
-    );
-  }
-
   /** Whether the plan keeps less than the sequence holds, so that its tail must be erased (or replaced by a copy) first. */
   private erases(plan: Plan): boolean {
     return plan.keep < (this.held[plan.slot]?.length ?? 0);
@@ -701,7 +679,7 @@ export class LlamaTarget implements TargetModel {
   }
 }
 
-/** samplerOutput's answer per sampling object: a decode passes one at every step (GenerationStreams keys its readings by object). */
+/** samplerOutput's answer per sampling object: a decode passes one at every step (BatchSampling keys its readings by object). */
 const samplerOutputs = new WeakMap<SamplingOptions, GenerateNext>();
 
 /** What evaluate computes at a position: the sampler's probabilities, or its token when greedy. */
@@ -721,14 +699,6 @@ function newSamplerOutput(sampling: SamplingOptions): GenerateNext {
         probabilities: true,
         options: { temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, minP: sampling.minP, seed: 0 },
       };
-}
-
-/** A plain step's plan through its sequence's stream, as controlledEvaluate would have returned it. */
-async function streamPlan(streams: GenerationStreams, plan: Plan): Promise<ControlledOutput> {
-  const next = await streams.step(plan.slot, plan.input, plan.generateNext(0));
-  const output: ControlledOutput = [];
-  output[plan.outputFrom] = { next };
-  return output;
 }
 
 /** A plan's slot, by which a call's plans start (see startInSlotOrder). */
@@ -800,7 +770,7 @@ function distributionAt(plan: Plan, outputs: ControlledOutput, output: number): 
   return distributionOf(outputs[plan.outputFrom + output]?.next);
 }
 
-/** What a position read (controlledEvaluate's output or a stream's step): its probabilities, or its token when greedy. */
+/** What a position read (controlledEvaluate's or BatchSampling's output): its probabilities, or its token when greedy. */
 function distributionOf(
   next: { readonly probabilities?: Map<Token, number>; readonly token?: Token | null } | undefined,
 ): SparseDistribution {
