@@ -1,12 +1,13 @@
 // Sampling every output of a call at once. node-llama-cpp's controlledEvaluate builds a sampler
 // for each call and samples the call's outputs one after another: each output is a round trip
 // to the native thread pool, and its dispatcher chains an output's sampling after the one before.
-// On the embedded model on a 2-core CPU that made each verified draft position cost about 12 %
-// of a plain step on top of its compute (0.99 ms for a 4-position call against 0.80 ms for the
-// same call read at its last position only); queued all at once, with samplers kept across
-// calls, the outputs cost about 2 % each (1.09 ms). node-llama-cpp reaches neither through a
-// public API, so this is the one place that uses its internals for it (3.22.1, which package.json
-// pins; test/model/batchSampling.test.ts holds every reading to controlledEvaluate's).
+// On the embedded model on a 2-core CPU a 4-position call took 1.33 ms read at every position and
+// 1.10 ms read at its last only: each output read cost half as much as computing its position.
+// Queued all at once, with samplers kept across calls, the outputs cost next to nothing (1.09 ms),
+// and one position read took 0.62 ms against 0.67 ms through node-llama-cpp's own generation loop.
+// node-llama-cpp reaches neither through a public API, so this is the one place that uses its
+// internals for it (3.22.1, which package.json pins; test/model/batchSampling.test.ts holds every
+// reading to controlledEvaluate's).
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { hasModelProcessEnv } from "../../../common/modelProcess";
 import type { GenerateNext } from "./llamaTarget";
@@ -87,9 +88,9 @@ export class BatchSampling {
   /**
    * Sampling at once in this model's sequences, or undefined where it cannot be done: without
    * the internals, or in a process not started with MODEL_PROCESS_ENV, whose native thread pool
-   * may have more than one thread. With one, every
-   * output's sampling is queued behind the decode that computed it and ahead of any decode after
-   * it; with more, a later decode could overwrite the outputs being read.
+   * may have more than one thread. With one, every output's sampling is queued behind the decode
+   * that computed it and ahead of any decode after it; with more, a later decode could overwrite
+   * the outputs being read.
    */
   static for(model: LlamaModel, sequence: LlamaContextSequence): BatchSampling | undefined {
     if (!hasModelProcessEnv() || !isInternalModel(model) || !isInternalSequence(sequence)) return undefined;
@@ -127,9 +128,7 @@ export class BatchSampling {
       );
       return undefined;
     };
-    const { size, strategy } = sequence._contextShift;
-    return sequence
-      ._decodeTokens(input.slice(), logits, EVALUATION_PRIORITY, sequence._tokenMeter, { size, strategy }, mapper)
+    return decode(sequence, input, logits, mapper)
       .then(() => Promise.all(sampled))
       .then((results) => {
         const output: ControlledOutput = [];
@@ -154,9 +153,7 @@ export class BatchSampling {
       sampled = sequence._context._ctx.sampleToken(batchLogitIndex, sampler, probabilities, false);
       return undefined;
     };
-    const { size, strategy } = sequence._contextShift;
-    return sequence
-      ._decodeTokens(input.slice(), logits, EVALUATION_PRIORITY, sequence._tokenMeter, { size, strategy }, mapper)
+    return decode(sequence, input, logits, mapper)
       .then(() => sampled ?? Promise.reject(new Error("the model returned no next-token distribution")))
       .then((result) => nextOf(result, reading));
   }
@@ -185,6 +182,17 @@ export class BatchSampling {
     }
     return sampler;
   }
+}
+
+/** Queues `input` for the sequence's next batch, as controlledEvaluate does, with `mapper` called on each output read. */
+function decode(
+  sequence: InternalSequence,
+  input: readonly Token[],
+  logits: boolean[],
+  mapper: (batchLogitIndex: number, tokenIndex: number) => undefined,
+): Promise<unknown> {
+  const { size, strategy } = sequence._contextShift;
+  return sequence._decodeTokens(input.slice(), logits, EVALUATION_PRIORITY, sequence._tokenMeter, { size, strategy }, mapper);
 }
 
 function isInternalModel(model: unknown): model is InternalModel {
