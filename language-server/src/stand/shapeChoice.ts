@@ -152,7 +152,7 @@ export class ShapeChoice {
     // of exploreSteps each. Not more often while plain steps are chosen: a try of the chain where
     // drafting does not pay costs several steps (its budget drafts at a loss while it measures),
     // and rounds starting 128 steps apart, as greedy decodes needed before they stopped taking
-    // plain steps, made STAND 1.1 % slower at N = 1, T = 0.7 on a 2-core CPU (8 paired replays).
+    // plain steps, made STAND 1.2 % slower at N = 1, T = 0.7 on a 2-core CPU (8 paired replays).
     const best = this.best();
     const block = Math.floor((this.step % exploreInterval) / exploreSteps);
     return (this.last = block < this.arms.length - 1 ? (block < best ? block : block + 1) : best);
