@@ -59,6 +59,14 @@ interface SamplerOptions {
   readonly seed?: number;
 }
 
+/** A native sampler, with how many calls are using it (it may not be disposed while one is). */
+interface KeptSampler {
+  readonly native: NativeSampler;
+  users: number;
+  /** Dropped from the cache while in use: disposed when its last call ends. */
+  dropped: boolean;
+}
+
 /** A reading's sampler options, and a key that names them (readings alike share a sampler). */
 interface SamplerChoice {
   readonly options: SamplerOptions;
@@ -81,7 +89,7 @@ const MAX_SAMPLERS = 8;
  */
 export class BatchSampling {
   /** A native sampler per set of options, the most recently used last. */
-  private readonly samplers = new Map<string, NativeSampler>();
+  private readonly samplers = new Map<string, KeptSampler>();
 
   private constructor(private readonly model: InternalModel) {}
 
@@ -124,17 +132,20 @@ export class BatchSampling {
     // so that node-llama-cpp does not wait for one before it queues the next.
     const mapper = (batchLogitIndex: number, tokenIndex: number): undefined => {
       sampled.push(
-        sequence._context._ctx.sampleToken(batchLogitIndex, sampler, probabilities, false).then((result) => [tokenIndex, result]),
+        sequence._context._ctx.sampleToken(batchLogitIndex, sampler.native, probabilities, false).then((result) => [tokenIndex, result]),
       );
       return undefined;
     };
-    return decode(sequence, input, logits, mapper)
-      .then(() => Promise.all(sampled))
-      .then((results) => {
-        const output: ControlledOutput = [];
-        for (const [index, result] of results) output[index] = { next: nextOf(result, reading) };
-        return output;
-      });
+    return this.using(
+      sampler,
+      decode(sequence, input, logits, mapper)
+        .then(() => Promise.all(sampled))
+        .then((results) => {
+          const output: ControlledOutput = [];
+          for (const [index, result] of results) output[index] = { next: nextOf(result, reading) };
+          return output;
+        }),
+    );
   }
 
   /**
@@ -150,37 +161,50 @@ export class BatchSampling {
     const logits = input.map((_, index) => index === input.length - 1);
     let sampled: Promise<unknown> | undefined;
     const mapper = (batchLogitIndex: number): undefined => {
-      sampled = sequence._context._ctx.sampleToken(batchLogitIndex, sampler, probabilities, false);
+      sampled = sequence._context._ctx.sampleToken(batchLogitIndex, sampler.native, probabilities, false);
       return undefined;
     };
-    return decode(sequence, input, logits, mapper)
-      .then(() => sampled ?? Promise.reject(new Error("the model returned no next-token distribution")))
-      .then((result) => nextOf(result, reading));
+    return this.using(
+      sampler,
+      decode(sequence, input, logits, mapper)
+        .then(() => sampled ?? Promise.reject(new Error("the model returned no next-token distribution")))
+        .then((result) => nextOf(result, reading)),
+    );
   }
 
-  /** Disposes the native samplers (none may be sampling). */
+  /** Disposes the native samplers (none may be sampling: the target's calls have ended). */
   dispose(): void {
-    for (const sampler of this.samplers.values()) sampler.dispose();
+    for (const sampler of this.samplers.values()) sampler.native.dispose();
     this.samplers.clear();
   }
 
-  private sampler(sequence: InternalSequence, { options, key }: SamplerChoice): NativeSampler {
-    const kept = this.samplers.get(key);
-    if (kept) {
+  /** The sampler for these options, counted as in use until the caller hands it back (see using). */
+  private sampler(sequence: InternalSequence, { options, key }: SamplerChoice): KeptSampler {
+    let sampler = this.samplers.get(key);
+    if (sampler) {
       this.samplers.delete(key);
-      this.samplers.set(key, kept);
-      return kept;
+    } else {
+      const native = new this.model._llama._bindings.AddonSampler(this.model._model);
+      native.applyConfig(sequence._resolveSamplerConfig(options));
+      sampler = { native, users: 0, dropped: false };
     }
-    const sampler = new this.model._llama._bindings.AddonSampler(this.model._model);
-    sampler.applyConfig(sequence._resolveSamplerConfig(options));
     this.samplers.set(key, sampler);
-    // Between calls nothing is sampling, so the least recently used can go.
+    sampler.users++;
+    // The least recently used go; one in use (by another request of the same call) when its call ends.
     for (const [oldest, unused] of this.samplers) {
       if (this.samplers.size <= MAX_SAMPLERS) break;
-      unused.dispose();
       this.samplers.delete(oldest);
+      unused.dropped = true;
+      if (unused.users === 0) unused.native.dispose();
     }
     return sampler;
+  }
+
+  /** `call`, after which `sampler` is no longer in use by it. */
+  private using<T>(sampler: KeptSampler, call: Promise<T>): Promise<T> {
+    return call.finally(() => {
+      if (--sampler.users === 0 && sampler.dropped) sampler.native.dispose();
+    });
   }
 }
 
