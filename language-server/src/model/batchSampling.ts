@@ -67,6 +67,13 @@ interface KeptSampler {
   dropped: boolean;
 }
 
+/** One call's reading: the sequence it evaluates in, its sampler, and the sampling of an output of its batch. */
+interface Reader {
+  readonly sequence: InternalSequence;
+  readonly sampler: KeptSampler;
+  sample(batchLogitIndex: number): Promise<unknown>;
+}
+
 /** A reading's sampler options, and a key that names them (readings alike share a sampler). */
 interface SamplerChoice {
   readonly options: SamplerOptions;
@@ -121,24 +128,20 @@ export class BatchSampling {
     outputs: readonly number[],
     reading: GenerateNext,
   ): Promise<ControlledOutput> | undefined {
-    const options = samplerOptions(reading);
-    if (!options || !isInternalSequence(sequence)) return undefined;
-    const sampler = this.sampler(sequence, options);
-    const probabilities = reading.probabilities === true;
+    const reader = this.reader(sequence, reading);
+    if (!reader) return undefined;
     const logits = input.map(() => false);
     for (const output of outputs) logits[output] = true;
     const sampled: Promise<readonly [number, unknown]>[] = [];
     // The mapper queues each output's sampling as the decode hands it over and returns no promise,
     // so that node-llama-cpp does not wait for one before it queues the next.
     const mapper = (batchLogitIndex: number, tokenIndex: number): undefined => {
-      sampled.push(
-        sequence._context._ctx.sampleToken(batchLogitIndex, sampler.native, probabilities, false).then((result) => [tokenIndex, result]),
-      );
+      sampled.push(reader.sample(batchLogitIndex).then((result) => [tokenIndex, result]));
       return undefined;
     };
     return this.using(
-      sampler,
-      decode(sequence, input, logits, mapper)
+      reader.sampler,
+      decode(reader.sequence, input, logits, mapper)
         .then(() => Promise.all(sampled))
         .then((results) => {
           const output: ControlledOutput = [];
@@ -154,19 +157,17 @@ export class BatchSampling {
    * undefined, having evaluated nothing, for a reading this cannot read.
    */
   readAfter(sequence: LlamaContextSequence, input: readonly Token[], reading: GenerateNext): Promise<SampledNext> | undefined {
-    const options = samplerOptions(reading);
-    if (!options || !isInternalSequence(sequence)) return undefined;
-    const sampler = this.sampler(sequence, options);
-    const probabilities = reading.probabilities === true;
+    const reader = this.reader(sequence, reading);
+    if (!reader) return undefined;
     const logits = input.map((_, index) => index === input.length - 1);
     let sampled: Promise<unknown> | undefined;
     const mapper = (batchLogitIndex: number): undefined => {
-      sampled = sequence._context._ctx.sampleToken(batchLogitIndex, sampler.native, probabilities, false);
+      sampled = reader.sample(batchLogitIndex);
       return undefined;
     };
     return this.using(
-      sampler,
-      decode(sequence, input, logits, mapper)
+      reader.sampler,
+      decode(reader.sequence, input, logits, mapper)
         .then(() => sampled ?? Promise.reject(new Error("the model returned no next-token distribution")))
         .then((result) => nextOf(result, reading)),
     );
@@ -176,6 +177,23 @@ export class BatchSampling {
   dispose(): void {
     for (const sampler of this.samplers.values()) sampler.native.dispose();
     this.samplers.clear();
+  }
+
+  /**
+   * What reading `reading` in `sequence` takes: the sequence's internals, the sampler for the
+   * reading's options (in use until the call hands it back, see using) and the sampling of one
+   * output of its batch; undefined for a reading or sequence this cannot read.
+   */
+  private reader(sequence: LlamaContextSequence, reading: GenerateNext): Reader | undefined {
+    const choice = samplerOptions(reading);
+    if (!choice || !isInternalSequence(sequence)) return undefined;
+    const sampler = this.sampler(sequence, choice);
+    const probabilities = reading.probabilities === true;
+    return {
+      sequence,
+      sampler,
+      sample: (batchLogitIndex) => sequence._context._ctx.sampleToken(batchLogitIndex, sampler.native, probabilities, false),
+    };
   }
 
   /** The sampler for these options, counted as in use until the caller hands it back (see using). */
