@@ -124,6 +124,44 @@ describe("BatchSampling: every output of a call at once", () => {
     }
   });
 
+  test("evaluates an input nobody reads without building a native sampler (controlledEvaluate builds one)", async () => {
+    const sequence = context.getSequence();
+    const batch = sampling(sequence);
+    // Counts the native samplers built, through a proxy in the constructor's place.
+    const bindings = (model as unknown as { _llama: { _bindings: { AddonSampler: new (...args: unknown[]) => object } } })._llama._bindings;
+    const AddonSampler = bindings.AddonSampler;
+    let built = 0;
+    bindings.AddonSampler = new Proxy(AddonSampler, {
+      construct(target, args, newTarget) {
+        built++;
+        return Reflect.construct(target, args, newTarget) as object;
+      },
+    });
+    try {
+      const prompt = prompts[2] ?? [];
+      const [prefix, input, last] = [prompt.slice(0, -4), prompt.slice(-4, -1), prompt.slice(-1)];
+      const expected = await controlled(sequence, [...prefix, ...input], last, [0], GREEDY);
+      await sequence.clearHistory();
+      await sequence.evaluateWithoutGeneratingNewTokens(prefix);
+      built = 0;
+      await sequence.controlledEvaluate(input.slice());
+      assert.equal(built, 1, "the control: controlledEvaluate builds a sampler for a call that reads nothing");
+      await sequence.eraseContextTokenRanges([{ start: prefix.length, end: prefix.length + input.length }]);
+      built = 0;
+      const unread = await batch.evaluateUnread(sequence, input);
+      assert.equal(built, 0, "no sampler built");
+      assert.deepEqual(unread, [], "no output");
+      assert.deepEqual(sequence.contextTokens, [...prefix, ...input], "the sequence holds what it held and the input");
+      const actual = await batch.evaluate(sequence, last, [0], GREEDY);
+      assert.ok(actual);
+      assertSameOutputs(actual, expected, [0], "the read after it");
+    } finally {
+      bindings.AddonSampler = AddonSampler;
+      await sequence.dispose();
+      batch.dispose();
+    }
+  });
+
   test("two sequences in one batch each read their own outputs", async () => {
     const [first, second] = [context.getSequence(), context.getSequence()];
     const batch = sampling(first);

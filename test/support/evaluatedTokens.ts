@@ -11,6 +11,8 @@ export interface EvaluatedTokens {
   readonly outputs: number;
   /** Outputs read through controlledEvaluate (the rest were read at once, see BatchSampling, or by a generator). */
   readonly controlledOutputs: number;
+  /** controlledEvaluate's calls, each of which builds a native sampler, outputs or not. */
+  readonly controlledCalls: number;
   reset(): void;
   /** Puts node-llama-cpp's own methods back. */
   restore(): void;
@@ -29,9 +31,11 @@ export async function countEvaluatedTokens(): Promise<EvaluatedTokens> {
   let count = 0;
   let outputs = 0;
   let controlledOutputs = 0;
+  let controlledCalls = 0;
   Object.defineProperty(prototype, "controlledEvaluate", {
     ...controlledDescriptor,
     value: function (this: LlamaContextSequence, ...args: Parameters<LlamaContextSequence["controlledEvaluate"]>) {
+      controlledCalls++;
       controlledOutputs += args[0].filter((item) => Array.isArray(item) && item[1].generateNext !== undefined).length;
       return Reflect.apply(controlledEvaluate, this, args) as unknown;
     },
@@ -55,10 +59,14 @@ export async function countEvaluatedTokens(): Promise<EvaluatedTokens> {
     get controlledOutputs() {
       return controlledOutputs;
     },
+    get controlledCalls() {
+      return controlledCalls;
+    },
     reset() {
       count = 0;
       outputs = 0;
       controlledOutputs = 0;
+      controlledCalls = 0;
     },
     restore() {
       Object.defineProperty(prototype, "controlledEvaluate", controlledDescriptor);

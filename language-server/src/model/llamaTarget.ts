@@ -724,7 +724,12 @@ function evaluatePlan(
   }
   const [reading] = readings;
   const readAlike = reading !== undefined && readings.every((other) => other === reading);
-  const atOnce = readAlike ? batchSampling?.evaluate(sequence, input as Token[], outputs, reading) : undefined;
+  const atOnce =
+    reading === undefined
+      ? batchSampling?.evaluateUnread(sequence, input as Token[])
+      : readAlike
+        ? batchSampling?.evaluate(sequence, input as Token[], outputs, reading)
+        : undefined;
   if (atOnce) return atOnce;
   const items: ControlledInput = input.slice() as Token[];
   // Outputs read alike (all of them, outside token healing) share one item options object: this runs every step.
