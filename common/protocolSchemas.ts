@@ -122,6 +122,8 @@ export const VisitedParamsSchema = z.object({
 export const InlineCompletionParamsSchema = z.object({
   textDocument: z.object({ uri: text() }),
   position: position(),
+  // LSP's InlineCompletionTriggerKind: 1 when the user asked (a trigger, Alt+] or Alt+[), 2 while typing.
+  context: z.object({ triggerKind: z.union([z.literal(1), z.literal(2)]) }).optional(),
 });
 
 const settingSchemas = {

@@ -9,7 +9,7 @@
 // request evaluates only what the user changed since; any work for the model cancels it.
 import type { TextDocument } from "vscode-languageserver-textdocument";
 import type { InlineFeatures, InlineStatistics, StandSettings } from "../../common/protocol";
-import { CompletionCache } from "./completionCache";
+import { CompletionCache, type CacheHit } from "./completionCache";
 import { completeInline, contextBudget, inlineRequestAt, warmInline, type InlineRequest } from "./inlineCompletion";
 import type { ModelSession } from "./model/session";
 import type { ModelHost } from "./modelHost";
@@ -79,8 +79,12 @@ export class InlineRequests {
     return { ...this.counts, cacheEntries: this.cache.size, lastContext: { ...this.lastContext } };
   }
 
-  /** The completions at `offset` in `document`; [] when cancelled (by `signal` or by a newer request for the document). */
-  async complete(document: TextDocument, offset: number, signal: AbortSignal): Promise<string[]> {
+  /**
+   * The completions at `offset` in `document`; [] when cancelled (by `signal` or by a newer request
+   * for the document). `explicit`: the user asked for them (a trigger, or Alt+] / Alt+[, when VS
+   * Code asks for every alternative) rather than typed.
+   */
+  async complete(document: TextDocument, offset: number, signal: AbortSignal, explicit = false): Promise<string[]> {
     // A new request for the same document cancels the one before it.
     this.byDocument.get(document.uri)?.abort();
     const controller = new AbortController();
@@ -89,13 +93,17 @@ export class InlineRequests {
     try {
       const { session, settings, request } = await this.prepare(document, offset);
       this.counts.requests++;
-      const cached = await this.cached(request, cancelled);
-      if (cached) return cached;
+      const hit = await this.cached(request, cancelled);
+      // Typed through a cached completion, the cache has that one alone: asked for alternatives,
+      // the window's own are computed too, after it.
+      if (hit && !(explicit && hit.typedThrough > 0)) return hit.completions;
+      if (hit) this.stopBackgroundWork();
       this.noteWarmUpUse(document.uri, request);
-      const completions = await this.host().run("inline", async () =>
+      const computed = await this.host().run("inline", async () =>
         cancelled.aborted ? [] : completeInline(session, request, settings, cancelled),
       );
       if (cancelled.aborted) return [];
+      const completions = hit ? [...new Set([...hit.completions, ...computed])] : computed;
       if (this.features.cache) this.cache.set(request.prefix, request.suffix, completions);
       return completions;
     } finally {
@@ -200,10 +208,10 @@ export class InlineRequests {
   }
 
   /**
-   * The cache's completions for the request, waiting for a prefetch that is computing them; any
-   * other prefetch in flight is cancelled, since this request needs the model.
+   * The cache's completions for the request, waiting for a prefetch that is computing them; on a
+   * miss any other prefetch or warm-up in flight is stopped, since this request needs the model.
    */
-  private async cached(request: InlineRequest, signal: AbortSignal): Promise<string[] | undefined> {
+  private async cached(request: InlineRequest, signal: AbortSignal): Promise<CacheHit | undefined> {
     const prefetch = this.prefetching;
     if (prefetch && !prefetch.settled && prefetch.request && leadsTo(prefetch.request, request)) {
       const cancelled = new Promise((resolve) => {
@@ -216,11 +224,16 @@ export class InlineRequests {
       this.counts.cacheHits++;
       if (hit.typedThrough > 0) this.counts.typedThroughHits++;
       if (hit.prefetched) this.counts.prefetchesUsed++;
-      return hit.completions;
+      return hit;
     }
+    this.stopBackgroundWork();
+    return undefined;
+  }
+
+  /** Stops a prefetch or warm-up in flight: a request needs the model. */
+  private stopBackgroundWork(): void {
     this.cancelPrefetch();
     this.cancelWarmUp();
-    return undefined;
   }
 
   private cancelPrefetch(): void {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import {
   createConnection,
+  InlineCompletionTriggerKind,
   LSPErrorCodes,
   MessageType,
   ProposedFeatures,
@@ -246,7 +247,12 @@ function serve(channel: Socket): void {
     const position = document.positionAt(offset);
     const requested = performance.now();
     const signal = abortSignalOf(token);
-    const completions = await inline.complete(document, offset, signal);
+    const completions = await inline.complete(
+      document,
+      offset,
+      signal,
+      params.context?.triggerKind === InlineCompletionTriggerKind.Invoked,
+    );
     // One line per request, with its time (a newer request for the document answers this one with none).
     const where = [document.uri.slice(document.uri.lastIndexOf("/") + 1), position.line + 1, position.character + 1].join(":");
     const took = milliseconds(performance.now() - requested);

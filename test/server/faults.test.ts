@@ -113,6 +113,11 @@ describe("fault suite: one server, hostile requests and files", () => {
       ["stand/benchmark", { prompt: "x", trajectories: [2, "many"] }, /trajectories\.1/],
       [InlineCompletionRequest.method, { textDocument: { uri: "file:///x.ts" }, position: { line: -1, character: 0 } }, /position\.line/],
       [InlineCompletionRequest.method, { textDocument: { uri: "file:///x.ts" }, position: { line: 0 } }, /position\.character/],
+      [
+        InlineCompletionRequest.method,
+        { textDocument: { uri: "file:///x.ts" }, position: { line: 0, character: 0 }, context: { triggerKind: 3 } },
+        /context\.triggerKind/,
+      ],
     ];
     for (const [method, params, field] of cases) {
       await assert.rejects(running().connection.sendRequest(method, params), (error: ErrorLike) => {

@@ -7,6 +7,7 @@ import {
   DidChangeConfigurationNotification,
   DidChangeTextDocumentNotification,
   DidOpenTextDocumentNotification,
+  InlineCompletionTriggerKind,
   type Position,
 } from "vscode-languageserver-protocol";
 import { AcceptedCompletionNotification, InlineStatisticsRequest, VisitedNotification, type InlineStatistics } from "../../common/protocol";
@@ -173,6 +174,31 @@ describe("inline requests over LSP", () => {
       afterVisit.tokens > afterEdit.tokens && afterVisit.tokens <= budget,
       `${String(afterVisit.tokens)} tokens, budget ${String(budget)}`,
     );
+  });
+
+  test("asked for alternatives after typing through a cached completion, the window's own are computed after it", async () => {
+    const position = { line: 9, character: 2 };
+    await configure({ ...SETTINGS, inlineMaxTokens: 24 });
+    const [cached] = (await complete(position)).filter((completion) => completion.trim().length > 1);
+    if (cached === undefined) throw new Error("no completion of two characters or more to type through");
+    // The user types the completion's first character: the cache answers with the rest of it alone.
+    const typed = cached.slice(0, 1);
+    const next = cursorAfter(position, typed);
+    await insert(position, typed);
+    const before = await statistics();
+    const typedThrough = await complete(next);
+    assert.deepEqual(typedThrough[0], cached.slice(1));
+    assert.equal((await statistics()).typedThroughHits - before.typedThroughHits, 1, "a typed-through hit");
+    // Alt+]: VS Code asks again, explicitly, for every alternative.
+    const alternatives = await inlineTexts(server().connection, uri, next, InlineCompletionTriggerKind.Invoked);
+    assert.equal(alternatives[0], cached.slice(1), "what the user was looking at stays first");
+    assert.equal(new Set(alternatives).size, alternatives.length, "no completion twice");
+    // Computed for this window and cached under it: typing pauses again, and the cache has them all.
+    const again = await complete(next);
+    const now = await statistics();
+    assert.deepEqual(again, alternatives);
+    assert.equal(now.typedThroughHits - before.typedThroughHits, 2, "the alternatives request typed through too, the last one did not");
+    assert.equal(now.cacheHits - before.cacheHits, 3);
   });
 
   test("an acceptance the document has moved past starts no prefetch", async () => {
