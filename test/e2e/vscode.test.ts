@@ -172,6 +172,28 @@ describe("VS Code end to end (code-server + chromium)", { skip: missing && !stri
     await workbench.screenshot("6-accepted");
   });
 
+  step("d2. typing the start of ghost text, then Alt+] shows the place's alternatives", 60_000, async (workbench) => {
+    // A new line inside the function: ghost text there, then the first characters it shows typed
+    // by hand. The completion cache answers with the rest of that one completion; Alt+] asks
+    // explicitly, and the server computes the place's own candidates after it.
+    await workbench.page.keyboard.press("End");
+    await workbench.page.keyboard.press("Enter");
+    const ghost = async (): Promise<string[]> => (await workbench.ghostLines()).map(normalise);
+    const [line = ""] = await waitUntil(ghost, (lines) => (lines[0] ?? "").trim().length >= 2, "ghost text on the new line", 30_000);
+    const start = line.trim().slice(0, 2);
+    await workbench.page.keyboard.type(start, { delay: 20 });
+    await waitUntil(ghost, (lines) => (lines[0] ?? "").trim().startsWith(start) && (lines[0] ?? "").trim().length > 2, "the rest of it");
+    await workbench.page.keyboard.press("Alt+BracketRight");
+    const counter = workbench.page.locator(".inlineSuggestionsHints");
+    await waitUntil(
+      async () => normalise((await counter.allInnerTexts()).join(" ")),
+      (text) => /\b\d+\/([2-9]|\d\d)\b/.test(text),
+      "Alt+] to offer more than the typed-through completion",
+    );
+    await workbench.screenshot("6b-alternatives-after-typing-through");
+    await workbench.page.keyboard.press("Escape");
+  });
+
   step("e. selecting a model file that does not exist shows the server's error", 60_000, async (workbench) => {
     await workbench.runCommand("STAND: Select Model…");
     await workbench.quickInput().fill("Enter a path");
