@@ -103,7 +103,7 @@ const configurations: Configuration[] = [
           { shape: DraftShape.chain(4), budget: fixedPriceBudget() },
           { shape: DraftShape.chain(0), requiredGain: 1 },
         ],
-        { warmUpSteps: 2, exploreInterval: 6, exploreSteps: 2, decay: 1 },
+        { warmUpSteps: 2, exploreInterval: 6, exploreSteps: 2, draftWaitSteps: 3, decay: 1 },
       ),
     minDraftShare: 0.1,
   },
