@@ -79,8 +79,7 @@ export class ShapeChoice {
   /** The arm being tried, and the steps its try has left. */
   private trying: number | undefined;
   private tryStepsLeft = 0;
-  /** Whether the try waits for its budget's first draft, and how many more steps it may. */
-  private awaitingDraft = false;
+  /** How many more steps the try may wait for its budget's first draft (0: it does not wait, or has drafted). */
   private waitStepsLeft = 0;
 
   constructor(
@@ -139,12 +138,12 @@ export class ShapeChoice {
 
   /** Counts a step of the arm being tried: one of its exploreSteps, or of its wait for a first draft. */
   private countTryStep(drafted: number): void {
-    if (this.awaitingDraft && drafted === 0) {
+    if (this.waitStepsLeft > 0 && drafted === 0) {
       // A try whose budget never drafted ends with its wait: it measured the arm where it would not draft.
-      if (--this.waitStepsLeft <= 0) this.tryStepsLeft = 0;
+      if (--this.waitStepsLeft === 0) this.tryStepsLeft = 0;
       return;
     }
-    this.awaitingDraft = false;
+    this.waitStepsLeft = 0;
     this.tryStepsLeft--;
   }
 
@@ -196,8 +195,7 @@ export class ShapeChoice {
     this.trying = this.roundArms.shift();
     if (this.trying === undefined) return (this.last = best);
     this.tryStepsLeft = exploreSteps;
-    this.awaitingDraft = this.arms[this.trying]?.budget !== undefined && this.tuning.draftWaitSteps > 0;
-    this.waitStepsLeft = this.tuning.draftWaitSteps;
+    this.waitStepsLeft = this.arms[this.trying]?.budget === undefined ? 0 : this.tuning.draftWaitSteps;
     return (this.last = this.trying);
   }
 }
