@@ -130,6 +130,42 @@ describe("shape choice: the shape that measured the most progress for its cost",
     assert.ok((choice.throughputs()[0] ?? 0) > 0, "the chain is measured on the steps it assessed and did not draft too");
   });
 
+  test("plain steps need their required gain only while the chain's drafts pay: where they lose, a chain slower by less than the gain is not kept", () => {
+    // As at N = 16, T = 0.7 on the embedded model on a 2-core CPU: the chain's steps that draft
+    // nothing cost 1.5 % more than plain ones (assessing), under plain steps' required gain; in one
+    // stretch of 100 steps in every 400 its budget drafts on one step in ten. Where each draft
+    // commits 2.3 tokens for 1.6 plain steps, staying ready for the next stretch pays; where it
+    // commits 2 for 2.4, the chain is plain steps with a cost on top (2.4 % slower in all, which
+    // the required gain of 3 % alone would keep).
+    const run = (draftCost: number, draftTokens: number, seed: number): { plainShare: number; throughput: number } => {
+      const choice = new ShapeChoice([chainArm, plainArm]);
+      const random = new Random(seed);
+      let plainSteps = 0;
+      let progress = 0;
+      let cost = 0;
+      for (let step = 0; step < 8000; step++) {
+        const arm = choice.next();
+        const drafted = arm === chainArm && step % 400 < 100 && random.next() < 0.1 ? 4 : 0;
+        const tokens = drafted === 0 ? 1 : draftTokens;
+        const stepCost = (arm === plainArm ? 1 : drafted === 0 ? 1.015 : draftCost) * (0.98 + 0.04 * random.next());
+        choice.record(arm, tokens, stepCost, drafted);
+        if (step < 1000) continue;
+        if (arm === plainArm) plainSteps++;
+        progress += tokens;
+        cost += stepCost;
+      }
+      return { plainShare: plainSteps / 7000, throughput: progress / cost };
+    };
+    for (const seed of [1, 2, 3]) {
+      const losing = run(2.4, 2, seed);
+      const paying = run(1.6, 2.3, seed);
+      const detail = `seed ${String(seed)}: drafts losing ${JSON.stringify(losing)}, paying ${JSON.stringify(paying)}`;
+      assert.ok(losing.plainShare > 0.8, detail);
+      assert.ok(losing.throughput > 0.996, detail);
+      assert.ok(paying.plainShare < 0.1, detail);
+    }
+  });
+
   test("the chain stays chosen where its drafts pay, though its steps vary several-fold and plain steps measure steadily", () => {
     // As a greedy chain at N = 1 on the embedded model on a 2-core CPU (a sampled one where the text
     // repeats comes close): two steps in five draft and commit one to four tokens; the chain runs

@@ -11,7 +11,11 @@ export interface ShapeArm {
   readonly budget?: DraftBudget;
   /**
    * How much faster than the first arm this arm must measure to be chosen (1 when absent): the
-   * choice takes the arm with the most progress per cost divided by it.
+   * choice takes the arm with the most progress per cost divided by it. For plain steps (an arm
+   * without a budget) it holds only once the first arm with a budget has drafted, and while its
+   * drafting steps measure no slower than plain ones by more than the gain: staying ready for the
+   * next stretch of text it drafts in is what the gain buys, and where its drafts lose it is plain
+   * steps with a cost on top.
    */
   readonly requiredGain?: number;
 }
@@ -56,12 +60,16 @@ export const SHAPE_CHOICE_TUNING: ShapeChoiceTuning = {
  * GPU extra positions are nearly free, and it wins. Plain steps skip the budget's and the drafter's work,
  * which the budget's plans do not price (on the embedded model on a 2-core CPU at T = 0.7 a chain
  * that seldom drafted still ran 3–6 % slower than plain steps): the measurement decides, without
- * a setting. The first arm is the default, which the others must beat by their requiredGain; the
- * others are tried for a few steps now and then, so a change of load or of text can change the choice.
+ * a setting. The first arm is the default, which the others must beat by their requiredGain (plain
+ * steps only while drafts pay); the others are tried for a few steps now and then, so a change of
+ * load or of text can change the choice.
  */
 export class ShapeChoice {
   private readonly progress: number[];
   private readonly costs: number[];
+  /** The first arm with a budget measured on its drafting steps alone. */
+  private draftingProgress = 0;
+  private draftingCost = 0;
   private readonly steps: number[];
   /** The step each arm last recorded. */
   private readonly lastRecorded: number[];
@@ -127,6 +135,11 @@ export class ShapeChoice {
     if (switched) return;
     const index = drafted > 0 || !arm.budget ? planned : this.firstDrafting;
     const { decay, exploreInterval } = this.tuning;
+    if (drafted > 0 && planned === this.firstDrafting) {
+      // Not measured afresh after a pause: a stretch's first drafting step alone would decide.
+      this.draftingProgress = this.draftingProgress * decay + progress;
+      this.draftingCost = this.draftingCost * decay + cost;
+    }
     if (this.step - (this.lastRecorded[index] ?? 0) > exploreInterval / 2) {
       this.progress[index] = 0;
       this.costs[index] = 0;
@@ -163,12 +176,21 @@ export class ShapeChoice {
     let best = 0;
     let bestScore = 0;
     for (let index = 0; index < this.arms.length; index++) {
-      const score = this.throughput(index) / (this.arms[index]?.requiredGain ?? 1);
+      const score = this.throughput(index) / this.requiredGain(index);
       if (index > 0 && !(score > bestScore)) continue;
       best = index;
       bestScore = score;
     }
     return best;
+  }
+
+  /** The arm's required gain, which plain steps need only where drafts pay (see ShapeArm.requiredGain). */
+  private requiredGain(index: number): number {
+    const arm = this.arms[index];
+    if (!arm?.requiredGain || arm.budget) return arm?.requiredGain ?? 1;
+    // Drafting steps slower than these by less than the gain are within the noise it allows for.
+    const draftsPay = this.draftingCost > 0 && (this.draftingProgress / this.draftingCost) * arm.requiredGain >= this.throughput(index);
+    return draftsPay ? arm.requiredGain : 1;
   }
 
   private nextIndex(): number {
