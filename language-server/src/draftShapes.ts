@@ -21,7 +21,7 @@ export const PLAIN_SHAPE = DraftShape.chain(0);
  * tried again is measured over a block of 8 steps) can look slow by chance where drafting pays (at
  * N = 1, T = 0.7 on a 2-core CPU, 1.0–1.1×); plain steps, one token per trajectory each, measure
  * steadily. Where its drafts do not pay the gain is waived: at N = 16, T = 0.7 on that CPU the
- * chain's steps that drafted nothing cost 1.3 % more than plain ones, under the gain, so the chain
+ * chain's steps that drafted nothing cost 1.3–1.5 % more than plain ones, under the gain, so the chain
  * stayed chosen and drafted at a loss now and then (STAND 0.967–0.976× batched AR, then
  * 0.989–1.000× with the gain waived, in two interleaved diagnostic replays of 24 prompts).
  */
