@@ -1,10 +1,11 @@
 // "Every command in the README is run by a test or by CI, so the README cannot rot." This test reads
-// README.md, finds every npm command it mentions (in code blocks, tables and prose alike) and
-// checks that package.json has the script and that .ci/run runs the command or a test runs it.
+// README.md and the documents in docs/ (the benchmark history), finds every npm command they
+// mention (in code blocks, tables and prose alike) and checks that package.json has the script and
+// that .ci/run runs the command or a test runs it.
 // A test that runs one is listed in COVERED_BY_TESTS below with the text in it that proves so;
 // CI runs every test (`npm test`, then test:models and test:slow).
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { defined } from "../support/defined";
@@ -66,7 +67,7 @@ const ciCommands = new Set(
   ),
 );
 
-describe("every npm command in the README is run by CI or by a test", () => {
+describe("every npm command in the README and docs/ is run by CI or by a test", () => {
   test("the extraction: code blocks, tables, prose and flags; not other words after npm", () => {
     const fixture = [
       "```sh",
@@ -108,24 +109,32 @@ describe("every npm command in the README is run by CI or by a test", () => {
   });
 
   const readme = read("README.md");
-  const commands = npmCommands(readme);
+  /** The README and the Markdown documents it links in docs/: a command there is one a reader runs too. */
+  const documents = [
+    "README.md",
+    ...readdirSync(join(ROOT, "docs"))
+      .filter((name) => name.endsWith(".md"))
+      .map((name) => `docs/${name}`),
+  ];
+  const commands = npmCommands(documents.map(read).join("\n"));
 
   test("README.md mentions the quick start: npm ci, npm start, npm test", () => {
-    for (const command of ["npm ci", "npm start", "npm test"]) assert.ok(commands.includes(command), `README.md never says ${command}`);
+    const quickStart = npmCommands(readme);
+    for (const command of ["npm ci", "npm start", "npm test"]) assert.ok(quickStart.includes(command), `README.md never says ${command}`);
   });
 
   for (const command of commands) {
     test(`${command}: the script exists and CI or a test runs it`, () => {
       const name = scriptName(command);
       if (name === undefined) assert.ok(existsSync(join(ROOT, "package-lock.json")), "npm ci needs package-lock.json");
-      else assert.ok(scripts[name], `README.md mentions \`${command}\`, but package.json has no "${name}" script`);
+      else assert.ok(scripts[name], `The README or docs/ mention \`${command}\`, but package.json has no "${name}" script`);
 
       if (ciCommands.has(command)) return;
       const coverage = COVERED_BY_TESTS[command];
       assert.ok(
         coverage,
-        `README.md mentions \`${command}\`, but neither .ci/run nor any test runs it. Add coverage: run it in .ci/run, or ` +
-          `write a test that runs it and add that test to COVERED_BY_TESTS in test/cli/readmeCommands.test.ts; or take it out of the README.`,
+        `The README or docs/ mention \`${command}\`, but neither .ci/run nor any test runs it. Add coverage: run it in .ci/run, or ` +
+          `write a test that runs it and add that test to COVERED_BY_TESTS in test/cli/readmeCommands.test.ts; or take it out of the document.`,
       );
     });
   }
