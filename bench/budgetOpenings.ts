@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     const results = [];
     for (let attempt = 0; attempt < attempts; attempt++) {
       // As the server makes them for a new context (see ModelSession.shapeChoiceFor).
-      const choice = new ShapeChoice(adaptiveArms(sampling, DraftBudget.for(target)));
+      const choice = new ShapeChoice(adaptiveArms(sampling, trajectories, DraftBudget.for(target)));
       const draftedPerCall: number[] = [];
       // Each budget meets the prompts in an order of its own: how a budget starts depends on the opening it meets.
       const order = shuffled(

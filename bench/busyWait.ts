@@ -76,7 +76,7 @@ async function runSide({ trajectories, temperature, busyWait }: Side, maxTokens:
   const contextSize = Math.max(...prompts.map((prompt) => prompt.length)) + maxTokens + 64;
   const target = await LlamaTarget.create(model, { trajectories, contextSize, threads, spinner });
   // As in the server: one choice (and budget) learns across requests, one table is reused.
-  const choice = new ShapeChoice(adaptiveArms(sampling, DraftBudget.for(target)));
+  const choice = new ShapeChoice(adaptiveArms(sampling, trajectories, DraftBudget.for(target)));
   const table = new NgramTable();
   const methods = {
     autoregressive: () => new Decoder({ target, drafter: new NoDrafter(), shape: DraftShape.chain(0) }),

@@ -18,18 +18,25 @@ export function samplingFrom(settings: StandSettings, temperature = settings.tem
 }
 
 /**
- * A decoder for this session, for decodes sampled as `sampling` is. `auto`: step by step, whichever
- * of the adaptive chain, plain steps (sampled decodes only) and (where the target verifies trees)
+ * A decoder for this session, for decodes sampled as `sampling` is of `trajectories` trajectories.
+ * `auto`: step by step, whichever of the adaptive chain, plain steps (sampled decodes of several
+ * trajectories only) and (where the target verifies trees)
  * the adaptive tree measures faster on this machine (see adaptiveArms, ShapeChoice); `tree`: the
  * adaptive tree where the target verifies trees; `chain`: the whole chain every step.
  */
-export function decoderFor(session: ModelSession, target: TargetModel, settings: StandSettings, sampling: SamplingOptions): Decoder {
+export function decoderFor(
+  session: ModelSession,
+  target: TargetModel,
+  settings: StandSettings,
+  sampling: SamplingOptions,
+  trajectories: number,
+): Decoder {
   const drafter = drafterFor(session.onGpu, session.table);
   if (settings.draftShape === "chain") return new Decoder({ target, drafter, shape: CHAIN_SHAPE });
   if (settings.draftShape === "tree" && target.capabilities.trees) {
     return new Decoder({ target, drafter, shape: TREE_SHAPE, budget: session.treeBudgetFor(target) });
   }
-  return new Decoder({ target, drafter, shape: CHAIN_SHAPE, choice: session.shapeChoiceFor(target, sampling) });
+  return new Decoder({ target, drafter, shape: CHAIN_SHAPE, choice: session.shapeChoiceFor(target, sampling, trajectories) });
 }
 
 /**

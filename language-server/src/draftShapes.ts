@@ -36,8 +36,9 @@ export const TREE_REQUIRED_GAIN = 1.15;
 
 /**
  * What `stand.draftShape: "auto"` chooses between, step by step (see ShapeChoice), for decodes
- * sampled as `sampling` is: the adaptive chain, plain steps where decodes are sampled, and, where
- * the target verifies trees, the adaptive tree. A greedy decode takes no plain steps: its chain
+ * sampled as `sampling` is of `trajectories` trajectories side by side: the adaptive chain, plain
+ * steps where decodes are sampled and several trajectories share a step, and, where the target
+ * verifies trees, the adaptive tree. A greedy decode takes no plain steps: its chain
  * drafts the table's argmax only where that is a good bet and rests where none is (see
  * DraftBudget.needsEvidence), so plain steps could save it little more than the assessments, and
  * once chosen after text the table could not draft they kept it from drafts that paid 1.1–1.2×
@@ -45,35 +46,62 @@ export const TREE_REQUIRED_GAIN = 1.15;
  * takes plain steps, ran a median 1.017× (0.95–1.09) STAND adaptive at T = 0 in the 46 benchmark
  * cells of 9 runs on a 2-core CPU since plain steps joined the choice, against 0.995× (0.92–1.09)
  * in 65 cells of 15 runs before.
+ *
+ * Nor does a sampled decode of one trajectory. There a step's draft lengthens no other
+ * trajectory's step, drafting pays more often than in a batch, and plain steps save only the
+ * assessing of steps that draft nothing (about 3 % of such a step), while the choice's tries of
+ * the chain (8 steps every 512) measure it too noisily: chosen after a stretch the table could not
+ * draft, plain steps kept the decode from drafts that paid until the next try. In diagnostic
+ * replays on a 2-core CPU (N = 1, T = 0.7, 256 tokens, both prompt sets, interleaved, 6 processes)
+ * the chain alone ran a median 1.048× (1.027–1.066) the choice with plain steps on one set and
+ * 1.014× (0.94–1.07) on the other, and 1.05–1.14× with a CPU hog (2 processes); at N = 4 plain
+ * steps still gain (the chain alone 0.95× and 0.98× the choice with them, 6 repetitions).
  */
-export function adaptiveArms(sampling: SamplingOptions, chainBudget: DraftBudget, treeBudget?: DraftBudget): ShapeArm[] {
+export function adaptiveArms(
+  sampling: SamplingOptions,
+  trajectories: number,
+  chainBudget: DraftBudget,
+  treeBudget?: DraftBudget,
+): ShapeArm[] {
   return [
     { shape: CHAIN_SHAPE, budget: chainBudget },
-    ...(isGreedy(sampling) ? [] : [{ shape: PLAIN_SHAPE, requiredGain: PLAIN_REQUIRED_GAIN }]),
+    ...(takesPlainSteps(sampling, trajectories) ? [{ shape: PLAIN_SHAPE, requiredGain: PLAIN_REQUIRED_GAIN }] : []),
     ...(treeBudget ? [{ shape: TREE_SHAPE, budget: treeBudget, requiredGain: TREE_REQUIRED_GAIN }] : []),
   ];
 }
 
+/** Whether adaptiveArms offers plain steps: to sampled decodes of several trajectories. */
+function takesPlainSteps(sampling: SamplingOptions, trajectories: number): boolean {
+  return !isGreedy(sampling) && trajectories > 1;
+}
+
+/** Decodes that choose apart, by the arms they have and the acceptance their budget keeps apart. */
+type DecodeMode = "greedy" | "sampled" | "sampled side by side";
+
 /**
- * One context's shape choices over adaptiveArms, one for greedy decodes and one for sampled ones,
- * as the budget keeps their acceptance apart: one choice for both (inline completions are greedy
- * for one candidate and sampled for several; a solve may be either) carried a sampled decode's
- * verdict for plain steps into the greedy ones, whose chain pays 1.1–1.2× on a CPU, until the
- * chain was tried again. Both learn the context's costs in its budgets.
+ * One context's shape choices over adaptiveArms: one for greedy decodes, one for sampled decodes
+ * of one trajectory and one for sampled decodes of several, as the budget keeps greedy and sampled
+ * acceptance apart and only the last take plain steps. One choice for greedy and sampled decodes
+ * (inline completions are greedy for one candidate and sampled for several; a solve may be
+ * either) carried a sampled decode's verdict for plain steps into the greedy ones, whose chain pays
+ * 1.1–1.2× on a CPU, until the chain was tried again. All learn the context's costs in its budgets.
  */
 export class ShapeChoicesByMode {
-  private readonly choices = new Map<boolean, ShapeChoice>();
+  private readonly choices = new Map<DecodeMode, ShapeChoice>();
 
   constructor(
     private readonly chainBudget: DraftBudget,
     private readonly treeBudget?: DraftBudget,
   ) {}
 
-  /** The choice for decodes sampled as `sampling` is. */
-  for(sampling: SamplingOptions): ShapeChoice {
-    const greedy = isGreedy(sampling);
-    let choice = this.choices.get(greedy);
-    if (!choice) this.choices.set(greedy, (choice = new ShapeChoice(adaptiveArms(sampling, this.chainBudget, this.treeBudget))));
+  /** The choice for decodes sampled as `sampling` is, of `trajectories` trajectories side by side. */
+  for(sampling: SamplingOptions, trajectories: number): ShapeChoice {
+    const mode: DecodeMode = isGreedy(sampling) ? "greedy" : takesPlainSteps(sampling, trajectories) ? "sampled side by side" : "sampled";
+    let choice = this.choices.get(mode);
+    if (!choice) {
+      choice = new ShapeChoice(adaptiveArms(sampling, trajectories, this.chainBudget, this.treeBudget));
+      this.choices.set(mode, choice);
+    }
     return choice;
   }
 }

@@ -141,7 +141,7 @@ export async function completeInline(
   const longest = Math.max(...prompts.map((prompt) => prompt.length));
   const maxTokens = Math.min(settings.inlineMaxTokens, session.contextSize - longest - 8);
   if (maxTokens <= 0) return [];
-  const result = await decoderFor(session, target, settings, sampling).decode({
+  const result = await decoderFor(session, target, settings, sampling, prompts.length).decode({
     prompts,
     maxTokens,
     sampling,

@@ -127,7 +127,7 @@ export async function solve(
     { once: true },
   );
   const sampling = samplingFrom(settings, plan.temperature);
-  const result = await decoderFor(session, target, settings, sampling).decode({
+  const result = await decoderFor(session, target, settings, sampling, trajectories).decode({
     prompts: Array.from({ length: trajectories }, () => prompt),
     maxTokens: plan.maxTokens,
     sampling,

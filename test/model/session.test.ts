@@ -69,7 +69,7 @@ describe("model session", () => {
     assert.equal(forced.capabilities.trees, true);
     assert.equal(forced.capabilities.treeBranches, TREE_SHAPE.leaves);
     const settings = { ...defaultSettings, draftShape: "tree" as const };
-    const result = await decoderFor(opened(), forced, settings, greedySampling).decode({
+    const result = await decoderFor(opened(), forced, settings, greedySampling, 2).decode({
       prompts: [
         [1, 2, 3],
         [1, 2, 3],
@@ -82,21 +82,27 @@ describe("model session", () => {
     assert.equal(await opened().solveTargetFor(2, "tree"), forced, "the same setting keeps its context");
   });
 
-  test("greedy and sampled decodes choose their shapes apart, on each context, and a new context chooses afresh", async () => {
+  test("greedy decodes, sampled ones of one trajectory and sampled ones of several choose their shapes apart, on each context, and a new context chooses afresh", async () => {
     const session = opened();
     const solve = await session.solveTargetFor(2);
     const inline = await session.inlineTargetFor(2);
     const sampled = { ...greedySampling, temperature: 0.7 };
-    const greedyChoice = session.shapeChoiceFor(solve, greedySampling);
-    assert.equal(session.shapeChoiceFor(solve, greedySampling), greedyChoice, "one choice serves a context's greedy decodes");
-    assert.equal(session.shapeChoiceFor(solve, { ...sampled, temperature: 1.2 }), session.shapeChoiceFor(solve, sampled));
-    assert.notEqual(session.shapeChoiceFor(solve, sampled), greedyChoice, "sampled decodes have their own");
-    assert.notEqual(session.shapeChoiceFor(inline, greedySampling), greedyChoice, "the inline context has its own");
+    const greedyChoice = session.shapeChoiceFor(solve, greedySampling, 2);
+    assert.equal(session.shapeChoiceFor(solve, greedySampling, 1), greedyChoice, "one choice serves a context's greedy decodes");
+    assert.equal(session.shapeChoiceFor(solve, { ...sampled, temperature: 1.2 }, 2), session.shapeChoiceFor(solve, sampled, 3));
+    const batchChoice = session.shapeChoiceFor(solve, sampled, 2);
+    assert.notEqual(batchChoice, greedyChoice, "sampled decodes have their own");
+    const singleChoice = session.shapeChoiceFor(solve, sampled, 1);
+    assert.notEqual(singleChoice, batchChoice, "a sampled decode of one trajectory has its own, without plain steps");
+    assert.equal(singleChoice.arms.length, 1);
+    assert.equal(batchChoice.arms.length, 2);
+    assert.notEqual(session.shapeChoiceFor(inline, greedySampling, 2), greedyChoice, "the inline context has its own");
     const [chainArm] = greedyChoice.arms;
-    assert.equal(chainArm?.budget, session.shapeChoiceFor(solve, sampled).arms[0]?.budget, "both learn the context's costs in one budget");
+    for (const choice of [batchChoice, singleChoice])
+      assert.equal(chainArm?.budget, choice.arms[0]?.budget, "all learn the context's costs in one budget");
     await session.releaseContextOver("solve", 1);
     const remade = await session.solveTargetFor(2);
-    assert.notEqual(session.shapeChoiceFor(remade, greedySampling), greedyChoice, "a new context measures again");
+    assert.notEqual(session.shapeChoiceFor(remade, greedySampling, 2), greedyChoice, "a new context measures again");
   });
 
   test("stand.busyWait: an idle core is kept awake through a decode of one trajectory, not of several, and not when it is off", async (t) => {

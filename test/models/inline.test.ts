@@ -23,7 +23,7 @@ const signal = new AbortController().signal;
 /** Decodes greedily from a prompt with the product's decoder and stop tokens. */
 async function decodeGreedily(session: ModelSession, prompt: number[], maxTokens: number) {
   const target = await session.inlineTargetFor(1);
-  const result = await decoderFor(session, target, settings, greedySampling).decode({
+  const result = await decoderFor(session, target, settings, greedySampling, 1).decode({
     prompts: [prompt],
     maxTokens,
     sampling: greedySampling,

@@ -18,19 +18,20 @@ const treeArm: ShapeArm = { shape: DraftShape.fromWidths([3, 4, 4, 3, 2, 1, 1]),
 const sampled = { ...greedySampling, temperature: 0.7 };
 /** As adaptiveArms makes it for sampled decodes. */
 const plainArm = ((): ShapeArm => {
-  const arm = adaptiveArms(sampled, DraftBudget.for(target)).find(({ shape }) => shape === PLAIN_SHAPE);
-  assert.ok(arm, "sampled decodes may take plain steps");
+  const arm = adaptiveArms(sampled, 4, DraftBudget.for(target)).find(({ shape }) => shape === PLAIN_SHAPE);
+  assert.ok(arm, "sampled decodes of several trajectories may take plain steps");
   return arm;
 })();
 
-test("adaptiveArms: the chain first; plain steps for sampled decodes, not greedy ones; a tree where it has a budget", () => {
+test("adaptiveArms: the chain first; plain steps for sampled decodes of several trajectories, not greedy ones or one trajectory; a tree where it has a budget", () => {
   const chainBudget = DraftBudget.for(target);
   const treeBudget = DraftBudget.for(target);
   const shapes = (arms: readonly ShapeArm[]): DraftShape[] => arms.map(({ shape }) => shape);
-  assert.deepEqual(shapes(adaptiveArms(greedySampling, chainBudget)), [CHAIN_SHAPE]);
-  assert.deepEqual(shapes(adaptiveArms(greedySampling, chainBudget, treeBudget)), [CHAIN_SHAPE, TREE_SHAPE]);
-  assert.deepEqual(shapes(adaptiveArms(sampled, chainBudget, treeBudget)), [CHAIN_SHAPE, PLAIN_SHAPE, TREE_SHAPE]);
-  const [chain, plain, tree] = adaptiveArms(sampled, chainBudget, treeBudget);
+  assert.deepEqual(shapes(adaptiveArms(greedySampling, 4, chainBudget)), [CHAIN_SHAPE]);
+  assert.deepEqual(shapes(adaptiveArms(greedySampling, 4, chainBudget, treeBudget)), [CHAIN_SHAPE, TREE_SHAPE]);
+  assert.deepEqual(shapes(adaptiveArms(sampled, 1, chainBudget, treeBudget)), [CHAIN_SHAPE, TREE_SHAPE]);
+  assert.deepEqual(shapes(adaptiveArms(sampled, 2, chainBudget, treeBudget)), [CHAIN_SHAPE, PLAIN_SHAPE, TREE_SHAPE]);
+  const [chain, plain, tree] = adaptiveArms(sampled, 4, chainBudget, treeBudget);
   assert.equal(chain?.budget, chainBudget);
   assert.equal(plain?.budget, undefined, "a plain step plans nothing");
   assert.ok((plain?.requiredGain ?? 1) > 1, "plain steps must beat the chain by more than noise");

@@ -110,8 +110,8 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         // one table's memory serves every run; each run still starts with the table empty. With
         // "choice", the server's stand.draftShape "auto": step by step, plain steps, the adaptive
         // chain or (where the target verifies trees) the adaptive tree, whichever measures
-        // fastest, a choice that likewise learns across requests, greedy and sampled ones apart
-        // (see ShapeChoicesByMode).
+        // fastest, a choice that likewise learns across requests, greedy and sampled ones apart,
+        // and sampled ones of one trajectory apart from those of several (see ShapeChoicesByMode).
         const budget = adaptive === true ? DraftBudget.for(on) : undefined;
         const choices =
           adaptive === "choice"
@@ -121,7 +121,7 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         const run: Method["run"] = async (prompt, n, sampling, seed) => {
           for (let t = 0; t < n; t++) await on.reset(t);
           table.clear();
-          const choice = choices?.for(sampling);
+          const choice = choices?.for(sampling, n);
           const decoder = new Decoder({ target: on, drafter: drafter(table), shape, budget, choice });
           const started = performance.now();
           const result = await decoder.decode({ prompts: Array.from({ length: n }, () => prompt), maxTokens, sampling, seed, stopTokens });

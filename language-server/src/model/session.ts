@@ -216,17 +216,18 @@ export class ModelSession {
 
   /**
    * The choice between the adaptive chain, plain steps and, where the target verifies trees, the
-   * adaptive tree, for decodes sampled as `sampling` is: greedy and sampled decodes choose apart,
-   * and a greedy one takes no plain steps (see ShapeChoicesByMode, adaptiveArms).
+   * adaptive tree, for decodes sampled as `sampling` is of `trajectories` trajectories: greedy
+   * decodes, sampled ones of one trajectory and sampled ones of several choose apart, and only the
+   * last take plain steps (see ShapeChoicesByMode, adaptiveArms).
    */
-  shapeChoiceFor(target: TargetModel, sampling: SamplingOptions): ShapeChoice {
+  shapeChoiceFor(target: TargetModel, sampling: SamplingOptions, trajectories: number): ShapeChoice {
     const use = this.useOf(target);
     let held = this.choices[use];
     if (held?.target !== target) {
       const choices = new ShapeChoicesByMode(this.budgetFor(target), target.capabilities.trees ? this.treeBudgetFor(target) : undefined);
       this.choices[use] = held = { target, choices };
     }
-    return held.choices.for(sampling);
+    return held.choices.for(sampling, trajectories);
   }
 
   private useOf(target: TargetModel): Use {
