@@ -54,8 +54,8 @@ export const TREE_REQUIRED_GAIN = 1.15;
  * draft, plain steps kept the decode from drafts that paid until the next try. In diagnostic
  * replays on a 2-core CPU (N = 1, T = 0.7, 256 tokens, both prompt sets, interleaved, 6 processes)
  * the chain alone ran a median 1.048× (1.027–1.066) the choice with plain steps on one set and
- * 1.014× (0.94–1.07) on the other, and 1.05–1.14× with a CPU hog (2 processes); at N = 4 plain
- * steps still gain (the chain alone 0.95× and 0.98× the choice with them, 6 repetitions).
+ * 1.014× (0.94–1.07) on the other, and 1.05–1.14× with a CPU hog (2 processes); at N = 2 and 4
+ * plain steps still gain (the chain alone 0.98× and 0.95–0.98× the choice with them, 6 repetitions).
  */
 export function adaptiveArms(
   sampling: SamplingOptions,
