@@ -284,10 +284,18 @@ function evaluatedTrajectories(trajectories: number, sampling: SamplingOptions):
   return isGreedy(sampling) ? 1 : trajectories;
 }
 
+/** Rounds of the cost curve, and timed calls of each draft length in a round (after one untimed). */
+const COST_CURVE_ROUNDS = 6;
+const COST_CURVE_TIMED_CALLS = 3;
+
 /**
  * Cost of one batched call with k draft tokens per trajectory, relative to a call with none,
- * measured on this machine now at this sampling (median of repeated calls), each call of
- * evaluatedTrajectories' requests.
+ * measured on this machine now at this sampling, each call of evaluatedTrajectories' requests. Each
+ * round takes every k in an order of its own, a block of calls each: the block's first call is not
+ * timed (it pays for llama.cpp's compute graph of a new shape, and for the context the last block
+ * left), and a k's cost is the median of its timed calls over the rounds. Measured k by k in one
+ * pass instead, the machine's drift over the pass read as cost: a one-token draft measured 0.73× a
+ * plain call in one run.
  */
 async function measureCostCurve(
   target: LlamaTarget,
@@ -297,23 +305,26 @@ async function measureCostCurve(
 ): Promise<Record<number, number>> {
   const context = prompt.slice(0, Math.max(2, prompt.length - 8));
   const filler = prompt.slice(-8);
-  const curve: Record<number, number> = {};
+  const draftLengths = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const times = draftLengths.map((): number[] => []);
   const evaluated = evaluatedTrajectories(trajectories, sampling);
   for (let t = 0; t < trajectories; t++) await target.reset(t);
-  for (const k of [0, 1, 2, 3, 4, 5, 6, 7, 8]) {
-    const times: number[] = [];
-    for (let repetition = 0; repetition < 15; repetition++) {
-      const requests = Array.from({ length: evaluated }, (_, trajectory) => {
-        const draft = new DraftTree(context);
-        for (let i = 0, node = 0; i < k; i++) node = draft.addChild(node, filler[i % filler.length] ?? 0, i + 1);
-        return { trajectory, context, draft };
-      });
-      const started = performance.now();
-      await target.evaluate(requests, sampling);
-      if (repetition > 0) times.push(performance.now() - started);
+  for (let round = 0; round < COST_CURVE_ROUNDS; round++) {
+    for (const k of runOrder(draftLengths, round)) {
+      for (let call = 0; call <= COST_CURVE_TIMED_CALLS; call++) {
+        const requests = Array.from({ length: evaluated }, (_, trajectory) => {
+          const draft = new DraftTree(context);
+          for (let i = 0, node = 0; i < k; i++) node = draft.addChild(node, filler[i % filler.length] ?? 0, i + 1);
+          return { trajectory, context, draft };
+        });
+        const started = performance.now();
+        await target.evaluate(requests, sampling);
+        if (call > 0) times[k]?.push(performance.now() - started);
+      }
     }
-    curve[k] = median(times);
   }
+  const curve: Record<number, number> = {};
+  for (const k of draftLengths) curve[k] = median(times[k] ?? []);
   const unit = curve[0] ?? 1;
   for (const [k, cost] of Object.entries(curve)) curve[Number(k)] = cost / unit;
   return curve;
