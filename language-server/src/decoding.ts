@@ -20,9 +20,9 @@ export function samplingFrom(settings: StandSettings, temperature = settings.tem
 /**
  * A decoder for this session, for decodes sampled as `sampling` is of `trajectories` trajectories.
  * `auto`: step by step, whichever of the adaptive chain, plain steps (sampled decodes of several
- * trajectories only) and (where the target verifies trees)
- * the adaptive tree measures faster on this machine (see adaptiveArms, ShapeChoice); `tree`: the
- * adaptive tree where the target verifies trees; `chain`: the whole chain every step.
+ * trajectories only) and (where the target verifies trees) the adaptive tree measures faster on
+ * this machine (see adaptiveArms, ShapeChoice); `tree`: the adaptive tree where the target
+ * verifies trees; `chain`: the whole chain every step.
  */
 export function decoderFor(
   session: ModelSession,
