@@ -65,18 +65,21 @@ export function adaptiveArms(
 ): ShapeArm[] {
   return [
     { shape: CHAIN_SHAPE, budget: chainBudget },
-    ...(takesPlainSteps(sampling, trajectories) ? [{ shape: PLAIN_SHAPE, requiredGain: PLAIN_REQUIRED_GAIN }] : []),
+    ...(decodeModeOf(sampling, trajectories) === "sampled side by side" ? [{ shape: PLAIN_SHAPE, requiredGain: PLAIN_REQUIRED_GAIN }] : []),
     ...(treeBudget ? [{ shape: TREE_SHAPE, budget: treeBudget, requiredGain: TREE_REQUIRED_GAIN }] : []),
   ];
 }
 
-/** Whether adaptiveArms offers plain steps: to sampled decodes of several trajectories. */
-function takesPlainSteps(sampling: SamplingOptions, trajectories: number): boolean {
-  return !isGreedy(sampling) && trajectories > 1;
-}
-
-/** Decodes that choose apart, by the arms they have and the acceptance their budget keeps apart. */
+/**
+ * Decodes that choose apart, by the arms they have and the acceptance their budget keeps apart:
+ * only sampled decodes of several trajectories side by side are offered plain steps.
+ */
 type DecodeMode = "greedy" | "sampled" | "sampled side by side";
+
+function decodeModeOf(sampling: SamplingOptions, trajectories: number): DecodeMode {
+  if (isGreedy(sampling)) return "greedy";
+  return trajectories > 1 ? "sampled side by side" : "sampled";
+}
 
 /**
  * One context's shape choices over adaptiveArms: one for greedy decodes, one for sampled decodes
@@ -96,7 +99,7 @@ export class ShapeChoicesByMode {
 
   /** The choice for decodes sampled as `sampling` is, of `trajectories` trajectories side by side. */
   for(sampling: SamplingOptions, trajectories: number): ShapeChoice {
-    const mode: DecodeMode = isGreedy(sampling) ? "greedy" : takesPlainSteps(sampling, trajectories) ? "sampled side by side" : "sampled";
+    const mode = decodeModeOf(sampling, trajectories);
     let choice = this.choices.get(mode);
     if (!choice) {
       choice = new ShapeChoice(adaptiveArms(sampling, trajectories, this.chainBudget, this.treeBudget));
