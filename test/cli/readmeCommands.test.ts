@@ -109,7 +109,7 @@ describe("every npm command in the README and docs/ is run by CI or by a test", 
   });
 
   const readme = read("README.md");
-  /** The README and the Markdown documents it links in docs/: a command there is one a reader runs too. */
+  /** The README and the Markdown documents in docs/: a command there is one a reader runs too. */
   const documents = [
     "README.md",
     ...readdirSync(join(ROOT, "docs"))

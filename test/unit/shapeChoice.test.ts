@@ -16,7 +16,7 @@ const target = { capabilities: { trees: true, padsToLongestDraft: false } };
 const chainArm: ShapeArm = { shape: DraftShape.chain(8), budget: DraftBudget.for(target) };
 const treeArm: ShapeArm = { shape: DraftShape.fromWidths([3, 4, 4, 3, 2, 1, 1]), budget: DraftBudget.for(target), requiredGain: 1.15 };
 const sampled = { ...greedySampling, temperature: 0.7 };
-/** As adaptiveArms makes it for sampled decodes. */
+/** As adaptiveArms makes it for sampled decodes of several trajectories. */
 const plainArm = ((): ShapeArm => {
   const arm = adaptiveArms(sampled, 4, DraftBudget.for(target)).find(({ shape }) => shape === PLAIN_SHAPE);
   assert.ok(arm, "sampled decodes of several trajectories may take plain steps");
