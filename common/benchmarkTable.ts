@@ -5,6 +5,15 @@ import type { BenchmarkRow } from "./protocol";
 
 /** The method every speedup is measured against. */
 export const BASELINE_METHOD = "autoregressive (batched)";
+/** node-llama-cpp's own generation loop, and the same with its InputLookup token predictor. */
+export const NATIVE_LOOP_METHOD = "node-llama-cpp plain";
+export const NATIVE_LOOKUP_METHOD = "node-llama-cpp InputLookup";
+/** Classic n-gram drafting from STAND's table: the table's most likely tokens, under the same budget as STAND adaptive. */
+export const NGRAM_METHOD = "n-gram";
+/** STAND's sampled chain of 4, drafted every step: the ablation without a budget. */
+export const FIXED_CHAIN_METHOD = "STAND chain, fixed 4";
+/** STAND adaptive with every step padded to one width (`--step-widths`), named by the prefix and the width. */
+export const STEP_WIDTH_METHOD_PREFIX = "STAND adaptive, width ";
 /** The method the server's solves use on a CPU: step by step, STAND's adaptive chain or plain steps, whichever measures faster. */
 export const STAND_METHOD = "STAND chain, adaptive";
 /** The same with prompt lookup where the table has nothing after the context: the server's drafter on a GPU backend. */

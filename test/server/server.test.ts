@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CancellationTokenSource } from "vscode-jsonrpc/node";
 import { DidOpenTextDocumentNotification, InlineCompletionRequest, InlineCompletionTriggerKind } from "vscode-languageserver-protocol";
-import { BASELINE_METHOD, STAND_METHOD } from "../../common/benchmarkTable";
+import { BASELINE_METHOD, NATIVE_LOOKUP_METHOD, STAND_METHOD } from "../../common/benchmarkTable";
 import { EMBEDDED_MODEL_FILE, EMBEDDED_MODEL_NAME } from "../../common/product";
 import {
   BenchmarkRequest,
@@ -273,7 +273,7 @@ describe("language server", () => {
     });
     const methods = result.rows.map((row) => row.method);
     assert.ok(
-      methods.includes(BASELINE_METHOD) && methods.includes("node-llama-cpp InputLookup") && methods.includes(STAND_METHOD),
+      methods.includes(BASELINE_METHOD) && methods.includes(NATIVE_LOOKUP_METHOD) && methods.includes(STAND_METHOD),
       methods.join(", "),
     );
     assert.equal(result.rows.find((row) => row.method === BASELINE_METHOD)?.speedup, 1);

@@ -9,7 +9,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { EMBEDDED_MODEL_FILE } from "../../common/product";
-import { STAND_METHOD, STAND_THEN_LOOKUP_METHOD, TREE_ADAPTIVE_METHOD, TREE_FIXED_METHOD } from "../../common/benchmarkTable";
+import {
+  BASELINE_METHOD,
+  FIXED_CHAIN_METHOD,
+  NATIVE_LOOKUP_METHOD,
+  STAND_METHOD,
+  STAND_THEN_LOOKUP_METHOD,
+  TREE_ADAPTIVE_METHOD,
+  TREE_FIXED_METHOD,
+} from "../../common/benchmarkTable";
 import { defaultSettings, type BenchmarkRow } from "../../common/protocol";
 import { defined } from "../support/defined";
 import { ROOT, runScript } from "../support/packageScripts";
@@ -60,7 +68,7 @@ describe("the benchmark scripts, the model tools and the GPU kit", () => {
       ["prompts.jsonl", "unseen.jsonl"],
       "each prompt set has rows of its own",
     );
-    const lookup = result.rows.find((candidate) => candidate.method === "node-llama-cpp InputLookup");
+    const lookup = result.rows.find((candidate) => candidate.method === NATIVE_LOOKUP_METHOD);
     assert.ok(lookup?.predictions, "node-llama-cpp's InputLookup row carries its own prediction counters");
     for (const r of result.rows) {
       assert.equal(r.repetitions, 2);
@@ -75,7 +83,7 @@ describe("the benchmark scripts, the model tools and the GPU kit", () => {
     assert.equal(autoregressive.speedup, 1, "the speedups are against batched autoregressive decoding");
     assert.equal(autoregressive.draftedPerTrajectoryPerCall, 0, "autoregressive decoding drafts nothing");
     assert.ok(autoregressive.tokensPerCall <= 1, `autoregressive: ${autoregressive.tokensPerCall} tokens per call`);
-    for (const method of ["autoregressive (batched)", "STAND chain, fixed 4", STAND_METHOD, STAND_THEN_LOOKUP_METHOD]) {
+    for (const method of [BASELINE_METHOD, FIXED_CHAIN_METHOD, STAND_METHOD, STAND_THEN_LOOKUP_METHOD]) {
       const { tokensPerSecond, tokensPerCall, speedup, trajectories, temperature } = row(method);
       assert.ok(
         tokensPerSecond > 0 && tokensPerCall > 0 && speedup > 0,

@@ -19,8 +19,13 @@ import {
 } from "../stand";
 import {
   BASELINE_METHOD,
+  FIXED_CHAIN_METHOD,
   formatMethodTable,
+  NATIVE_LOOKUP_METHOD,
+  NATIVE_LOOP_METHOD,
+  NGRAM_METHOD,
   STAND_METHOD,
+  STEP_WIDTH_METHOD_PREFIX,
   STAND_THEN_LOOKUP_METHOD,
   TREE_ADAPTIVE_METHOD,
   TREE_FIXED_METHOD,
@@ -180,15 +185,15 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
       });
       const methods: Method[] = [
         ours(BASELINE_METHOD, () => new NoDrafter(), DraftShape.chain(0), false),
-        native("node-llama-cpp plain", plainSequences, false),
-        native("node-llama-cpp InputLookup", lookupSequences, true),
+        native(NATIVE_LOOP_METHOD, plainSequences, false),
+        native(NATIVE_LOOKUP_METHOD, lookupSequences, true),
         ours("prompt lookup", () => new PromptLookupDrafter(), DraftShape.chain(8), true),
-        ours("n-gram", ngramDrafter, DraftShape.chain(8), true),
-        ours("STAND chain, fixed 4", standDrafter, DraftShape.chain(4), false),
+        ours(NGRAM_METHOD, ngramDrafter, DraftShape.chain(8), true),
+        ours(FIXED_CHAIN_METHOD, standDrafter, DraftShape.chain(4), false),
         ours(STAND_METHOD, standDrafter, CHAIN_SHAPE, "choice"),
         ours(STAND_THEN_LOOKUP_METHOD, standThenLookupDrafter, CHAIN_SHAPE, "choice"),
         ...fixedShapeTargets.map(({ width, target: fixed }) =>
-          ours(`STAND adaptive, width ${width}`, standDrafter, DraftShape.chain(width - 1), true, fixed),
+          ours(`${STEP_WIDTH_METHOD_PREFIX}${width}`, standDrafter, DraftShape.chain(width - 1), true, fixed),
         ),
         ...(treeTarget
           ? [
