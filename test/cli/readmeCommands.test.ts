@@ -30,6 +30,7 @@ const COVERED_BY_TESTS: Readonly<Record<string, { readonly file: string; readonl
   "npm run bench:budget": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:budget",' },
   "npm run bench:table": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:table")' },
   "npm run bench:profile": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:profile",' },
+  "npm run bench:report": { file: "test/cli/scripts.test.ts", evidence: 'runScript(t, "bench:report",' },
   "npm run bench:layout": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:layout",' },
   "npm run bench:latency": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:latency",' },
   "npm run bench:healing": { file: "test/slow/benchmarkScripts.test.ts", evidence: 'runScript(t, "bench:healing",' },

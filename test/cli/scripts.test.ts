@@ -75,6 +75,34 @@ describe("package.json scripts no other test runs", () => {
     }
   });
 
+  test("npm run bench:report: committed results read back as the README's tables, pooled, other JSON skipped", (t) => {
+    const results = ["2026-12-05-epyc-q8_0-256-tokens-t0", "2026-12-06-epyc-q8_0-256-tokens-final"].map(
+      (run) => `bench/results/stand-code-mini-${run}.json`,
+    );
+    const other = "bench/results/cost-curve-cpu-twins-2026-12-02.json";
+    const run = runScript(t, "bench:report", [...results, other]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /skipped bench\/results\/cost-curve-cpu-twins-2026-12-02\.json: not an `npm run bench` result/);
+    // The final run's first line, as the README quotes it.
+    assert.ok(
+      run.stdout.includes(
+        "| N = 1, T = 0 | 1.35× (1.28–1.41) / 1.27× (1.27–1.28) | n-gram 1.40× / 1.34× | 0.96 / 0.95 | 0.98× / 0.99× | 1764 / 1757 | 3.17 / 2.44 |",
+      ),
+      run.stdout,
+    );
+    assert.match(run.stdout, /Pooled over 2 runs/);
+    assert.match(run.stdout, /\| N = 1, T = 0 \| 2 \| 0\.\d\d \(\d\.\d\d–\d\.\d\d; /);
+
+    const since = runScript(t, "bench:report", ["--since", "2026-12-06", "--pooled", ...results]);
+    assert.equal(since.code, 0, since.stderr);
+    assert.match(since.stdout, /^Pooled over 1 run:/);
+    assert.doesNotMatch(since.stdout, /\| STAND adaptive \|/, "--pooled prints no run's own table");
+
+    const none = runScript(t, "bench:report", [other]);
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /no benchmark results to report/);
+  });
+
   test("npm run model:check: the embedded model's export parity and tokenizer round trip pass", (t) => {
     const out = join(folder, "check.json");
     const run = runScript(t, "model:check", ["--json", out]);

@@ -1,0 +1,273 @@
+// What `npm run bench:report` reads out of `npm run bench` result files: each run's cells as the
+// README's table (STAND adaptive against the fastest other row), and STAND's ratios to the other
+// rows pooled over runs, because one run on a noisy machine cannot tell a 2 % difference.
+import { z } from "zod";
+import {
+  BASELINE_METHOD,
+  FIXED_CHAIN_METHOD,
+  NATIVE_LOOKUP_METHOD,
+  NATIVE_LOOP_METHOD,
+  NGRAM_METHOD,
+  STAND_METHOD,
+  STAND_THEN_LOOKUP_METHOD,
+  STEP_WIDTH_METHOD_PREFIX,
+  TREE_ADAPTIVE_METHOD,
+  TREE_FIXED_METHOD,
+} from "../common/benchmarkTable";
+
+/** The issue's bar for STAND against the fastest other row, and for batched AR against node-llama-cpp's loop. */
+export const PARITY = 0.98;
+
+/** The fields of a result row the report reads (a result file holds more). */
+const ReportedRow = z.object({
+  trajectories: z.number().int().positive(),
+  temperature: z.number().nonnegative(),
+  promptSet: z.string().optional(),
+  method: z.string(),
+  tokensPerSecond: z.number().nonnegative(),
+  speedup: z.number().positive(),
+  speedupRange: z.object({ low: z.number(), high: z.number() }),
+  draftedPerTrajectoryPerCall: z.number().nonnegative(),
+});
+export type ReportedRow = z.infer<typeof ReportedRow>;
+
+const ResultFile = z.object({ date: z.string(), rows: z.array(ReportedRow).min(1) });
+export interface BenchmarkRun {
+  readonly name: string;
+  readonly date: string;
+  readonly rows: readonly ReportedRow[];
+}
+
+/** A parsed result file, or why it is not one (another script's JSON, or a damaged file). */
+export function parseRun(name: string, text: string): BenchmarkRun | { readonly name: string; readonly error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { name, error: `not JSON (${(error as Error).message})` };
+  }
+  const parsed = ResultFile.safeParse(json);
+  if (!parsed.success) return { name, error: `not an \`npm run bench\` result (${parsed.error.issues[0]?.message ?? "unexpected shape"})` };
+  return { name, date: parsed.data.date, rows: parsed.data.rows };
+}
+
+/**
+ * Whether a row is a decoder a user could run instead of STAND adaptive: not STAND itself, not its
+ * ablations (the fixed chain, steps padded to a width) and not the trees, which are the GPU's shape.
+ */
+export function competes(method: string): boolean {
+  return (
+    method !== STAND_METHOD &&
+    method !== FIXED_CHAIN_METHOD &&
+    method !== TREE_ADAPTIVE_METHOD &&
+    method !== TREE_FIXED_METHOD &&
+    !method.startsWith(STEP_WIDTH_METHOD_PREFIX)
+  );
+}
+
+/** One N, T and prompt set of a run, read for the report. */
+export interface CellReading {
+  readonly trajectories: number;
+  readonly temperature: number;
+  readonly promptSet: string | undefined;
+  readonly baseline: ReportedRow;
+  readonly stand: ReportedRow;
+  /** The fastest of the rows that compete (the baseline among them). */
+  readonly fastestOther: ReportedRow;
+  readonly ngram: ReportedRow | undefined;
+  /** What the n-gram row is held to when it swaps places with STAND: the fastest of the other rows, STAND among them, the n-gram row not. */
+  readonly fastestBesideNgram: ReportedRow | undefined;
+  readonly nativeLoop: ReportedRow | undefined;
+}
+
+/** A run's cells in the order of its rows; a cell without STAND adaptive or the baseline is left out. */
+export function readCells(run: BenchmarkRun): CellReading[] {
+  const cells = new Map<string, ReportedRow[]>();
+  for (const row of run.rows) {
+    const key = JSON.stringify([row.trajectories, row.temperature, row.promptSet ?? null]);
+    cells.set(key, [...(cells.get(key) ?? []), row]);
+  }
+  return [...cells.values()].flatMap((rows) => {
+    const named = (method: string): ReportedRow | undefined => rows.find((row) => row.method === method);
+    const baseline = named(BASELINE_METHOD);
+    const stand = named(STAND_METHOD);
+    const fastestOther = fastestOf(rows.filter((row) => competes(row.method)));
+    if (!baseline || !stand || !fastestOther) return [];
+    const { trajectories, temperature, promptSet } = stand;
+    return [
+      {
+        trajectories,
+        temperature,
+        promptSet,
+        baseline,
+        stand,
+        fastestOther,
+        ngram: named(NGRAM_METHOD),
+        fastestBesideNgram: fastestOf(rows.filter((row) => (competes(row.method) && row.method !== NGRAM_METHOD) || row === stand)),
+        nativeLoop: named(NATIVE_LOOP_METHOD),
+      },
+    ];
+  });
+}
+
+function fastestOf(rows: readonly ReportedRow[]): ReportedRow | undefined {
+  return rows.reduce<ReportedRow | undefined>(
+    (fastest, row) => (fastest === undefined || row.speedup > fastest.speedup ? row : fastest),
+    undefined,
+  );
+}
+
+/** Rows as the README names them. */
+export function displayName(method: string): string {
+  if (method === BASELINE_METHOD) return "batched AR";
+  if (method === NATIVE_LOOP_METHOD) return "node-llama-cpp's loop";
+  if (method === NATIVE_LOOKUP_METHOD) return "node-llama-cpp's InputLookup";
+  if (method === STAND_THEN_LOOKUP_METHOD) return "STAND, then prompt lookup";
+  return method;
+}
+
+const times = (x: number): string => `${x.toFixed(2)}×`;
+const ratio = (x: number): string => x.toFixed(2);
+
+/** Values of a run's prompt sets, "a / b", or one value where the run has one set. */
+function perSet(cells: readonly CellReading[], format: (cell: CellReading) => string): string {
+  return cells.map(format).join(" / ");
+}
+
+/** Greedy cells first, then by N, as the README's tables run. */
+function byTemperatureThenN(a: { temperature: number; trajectories: number }, b: { temperature: number; trajectories: number }): number {
+  return a.temperature - b.temperature || a.trajectories - b.trajectories;
+}
+
+/**
+ * A run as the README's Markdown table: a line per N and T, each column "prompt set 1 / prompt
+ * set 2" where the run has two.
+ */
+export function runTable(run: BenchmarkRun): string {
+  const byCell = new Map<string, CellReading[]>();
+  for (const cell of readCells(run).sort(byTemperatureThenN)) {
+    const key = `N = ${cell.trajectories}, T = ${cell.temperature}`;
+    byCell.set(key, [...(byCell.get(key) ?? []), cell]);
+  }
+  const header = [
+    "| | STAND adaptive | fastest other row | STAND vs it | node-llama-cpp's loop | batched AR tok/s | drafted a call |",
+    "|---|---|---|---|---|---|---|",
+  ];
+  const lines = [...byCell].map(([key, cells]) => {
+    const fastestNames = new Set(cells.map((cell) => cell.fastestOther.method));
+    // One name where every set's fastest row is the same: "n-gram 1.54× / 1.49×".
+    const fastest =
+      fastestNames.size === 1
+        ? `${displayName(cells[0]?.fastestOther.method ?? "")} ${perSet(cells, (cell) => times(cell.fastestOther.speedup))}`
+        : perSet(cells, (cell) => `${displayName(cell.fastestOther.method)} ${times(cell.fastestOther.speedup)}`);
+    const columns = [
+      key,
+      perSet(cells, ({ stand }) => `${times(stand.speedup)} (${stand.speedupRange.low.toFixed(2)}–${stand.speedupRange.high.toFixed(2)})`),
+      fastest,
+      perSet(cells, (cell) => ratio(cell.stand.speedup / cell.fastestOther.speedup)),
+      perSet(cells, (cell) => (cell.nativeLoop ? times(cell.nativeLoop.speedup) : "–")),
+      perSet(cells, (cell) => cell.baseline.tokensPerSecond.toFixed(0)),
+      perSet(cells, (cell) => cell.stand.draftedPerTrajectoryPerCall.toFixed(2)),
+    ];
+    return `| ${columns.join(" | ")} |`;
+  });
+  return [...header, ...lines].join("\n");
+}
+
+/** A sample's spread: median, 10th and 90th percentiles, extremes, and how many fall below PARITY. */
+export interface Spread {
+  readonly count: number;
+  readonly median: number;
+  readonly p10: number;
+  readonly p90: number;
+  readonly min: number;
+  readonly max: number;
+  readonly belowParity: number;
+}
+
+/** The q-quantile of sorted values, interpolated linearly between neighbours. */
+export function quantile(sorted: readonly number[], q: number): number {
+  const position = (sorted.length - 1) * q;
+  const below = sorted[Math.floor(position)];
+  const above = sorted[Math.ceil(position)];
+  if (below === undefined || above === undefined) return NaN;
+  return below + (above - below) * (position - Math.floor(position));
+}
+
+export function spreadOf(values: readonly number[]): Spread | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    count: sorted.length,
+    median: quantile(sorted, 0.5),
+    p10: quantile(sorted, 0.1),
+    p90: quantile(sorted, 0.9),
+    min: sorted[0] ?? NaN,
+    max: sorted[sorted.length - 1] ?? NaN,
+    belowParity: sorted.filter((x) => x < PARITY).length,
+  };
+}
+
+/** The ratios the issue's targets are about, pooled over every run's cells of one N and T. */
+export interface PooledCell {
+  readonly trajectories: number;
+  readonly temperature: number;
+  /** How many runs had the cell (each prompt set of a run is a cell of its own). */
+  readonly runs: number;
+  /** STAND adaptive over the n-gram row: at T = 0 one algorithm, so an A/A test of the benchmark. */
+  readonly standVsNgram: Spread | undefined;
+  readonly standVsFastestOther: Spread | undefined;
+  /**
+   * The n-gram row against the same bar with the two swapped: at T = 0, where it and STAND are one
+   * algorithm, what an equal decoder scores against the fastest of several noisy rows.
+   */
+  readonly ngramVsFastestBeside: Spread | undefined;
+  /** Batched AR over node-llama-cpp's own loop. */
+  readonly baselineVsNativeLoop: Spread | undefined;
+}
+
+export function poolCells(runs: readonly BenchmarkRun[]): PooledCell[] {
+  const pooled = new Map<string, { trajectories: number; temperature: number; runs: Set<string>; cells: CellReading[] }>();
+  for (const run of runs) {
+    for (const cell of readCells(run)) {
+      const key = `${cell.trajectories}/${cell.temperature}`;
+      const entry = pooled.get(key) ?? { trajectories: cell.trajectories, temperature: cell.temperature, runs: new Set(), cells: [] };
+      entry.runs.add(run.name);
+      entry.cells.push(cell);
+      pooled.set(key, entry);
+    }
+  }
+  return [...pooled.values()].sort(byTemperatureThenN).map(({ trajectories, temperature, runs: names, cells }) => ({
+    trajectories,
+    temperature,
+    runs: names.size,
+    standVsNgram: spreadOf(cells.flatMap((cell) => (cell.ngram ? [cell.stand.speedup / cell.ngram.speedup] : []))),
+    standVsFastestOther: spreadOf(cells.map((cell) => cell.stand.speedup / cell.fastestOther.speedup)),
+    ngramVsFastestBeside: spreadOf(
+      cells.flatMap(({ ngram, fastestBesideNgram }) => (ngram && fastestBesideNgram ? [ngram.speedup / fastestBesideNgram.speedup] : [])),
+    ),
+    baselineVsNativeLoop: spreadOf(cells.flatMap((cell) => (cell.nativeLoop ? [1 / cell.nativeLoop.speedup] : []))),
+  }));
+}
+
+function formatSpread(spread: Spread | undefined): string {
+  if (!spread) return "–";
+  const { median, p10, p90, min, max, belowParity, count } = spread;
+  return `${ratio(median)} (${ratio(p10)}–${ratio(p90)}; ${ratio(min)}–${ratio(max)}; ${belowParity} of ${count})`;
+}
+
+/** The pooled ratios as a Markdown table: a line per N and T, each ratio as its median (10th–90th percentile; extremes; cells below PARITY). */
+export function pooledTable(cells: readonly PooledCell[]): string {
+  const header = [
+    `Each ratio: median (10th–90th percentile; extremes; cells below ${PARITY}) over the cells.`,
+    "",
+    "| | runs | STAND vs n-gram | STAND vs fastest other row | n-gram vs fastest other row, STAND in its place | batched AR vs node-llama-cpp's loop |",
+    "|---|---|---|---|---|---|",
+  ];
+  const lines = cells.map(
+    (cell) =>
+      `| N = ${cell.trajectories}, T = ${cell.temperature} | ${cell.runs} | ${formatSpread(cell.standVsNgram)} | ` +
+      `${formatSpread(cell.standVsFastestOther)} | ${formatSpread(cell.ngramVsFastestBeside)} | ${formatSpread(cell.baselineVsNativeLoop)} |`,
+  );
+  return [...header, ...lines].join("\n");
+}
