@@ -9,6 +9,7 @@ import { IdleCoreSpinner } from "../language-server/src/model/idleCoreSpinner";
 import { tokenizePrompt } from "../language-server/src/model/prompt";
 import { numberList, numberOf } from "./optionNumbers";
 import { readPrompts } from "./promptFile";
+import { runTable } from "./resultsReport";
 import { loadRuntime, parseGpuChoice, threadsForModel } from "../language-server/src/model/runtime";
 import { restartWithModelProcessEnv } from "../common/modelProcess";
 import { defaultSettings } from "../common/protocol";
@@ -146,7 +147,12 @@ async function main(): Promise<void> {
   const out = values.out ?? `bench/results/${basename(values.model, ".gguf")}-${result.date.slice(0, 10)}.json`;
   writeFileAtomically(out, JSON.stringify(result, null, 2) + "\n");
   if (values.json) console.log(JSON.stringify(result, null, 2));
-  else log(`written ${out}`);
+  else {
+    log(`written ${out}\n`);
+    log(
+      `STAND adaptive against the fastest other row (as \`npm run bench:report\` reads the file):\n\n${runTable({ name: out, ...result })}`,
+    );
+  }
   await model.dispose();
   await runtime.llama.dispose();
 }

@@ -2,11 +2,14 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
+import { serverMethodOn, STAND_METHOD } from "../common/benchmarkTable";
 import { parseRun, pooledTable, poolCells, runTable, PARITY, type BenchmarkRun } from "./resultsReport";
 
 const HELP = `Usage: npm run bench:report -- [options] FILE…
   Reads \`npm run bench\` result files (bench/results/*.json). For each run: its cells as a Markdown
   table, STAND adaptive against the fastest other row (every row but STAND's fixed and tree ones).
+  STAND adaptive is the row the server decodes with on the run's backend: on a GPU, STAND then
+  prompt lookup.
   With two runs or more, also STAND's ratio to the n-gram row and to the fastest other row, the
   n-gram row's to that bar with the two swapped (at T = 0 they are one algorithm: an A/A control),
   and batched AR's to node-llama-cpp's loop, pooled over the runs' cells: median, 10th–90th
@@ -42,7 +45,11 @@ function main(): void {
   }
   if (runs.length === 0) throw new Error("no benchmark results to report");
   if (!values.pooled) {
-    for (const run of runs) console.log(`${run.name} (${run.date.slice(0, 10)})\n\n${runTable(run)}\n`);
+    for (const run of runs) {
+      const stand = serverMethodOn(run.backend);
+      const row = stand === STAND_METHOD ? "" : `, STAND adaptive is the server's row there: "${stand}"`;
+      console.log(`${run.name} (${run.date.slice(0, 10)}, ${run.backend}${row})\n\n${runTable(run)}\n`);
+    }
   }
   if (runs.length > 1 || values.pooled) {
     console.log(`Pooled over ${runs.length} run${runs.length === 1 ? "" : "s"}: each prompt set of a run is a cell\n`);

@@ -1,6 +1,7 @@
 // What `npm run bench:report` reads out of `npm run bench` result files: each run's cells as the
-// README's table (STAND adaptive against the fastest other row), and STAND's ratios to the other
-// rows pooled over runs, because one run on a noisy machine cannot tell a 2 % difference.
+// README's table (STAND adaptive, the row the server decodes with on the run's backend, against
+// the fastest other row), and STAND's ratios to the other rows pooled over runs, because one run on
+// a noisy machine cannot tell a 2 % difference.
 import { z } from "zod";
 import {
   BASELINE_METHOD,
@@ -8,7 +9,7 @@ import {
   NATIVE_LOOKUP_METHOD,
   NATIVE_LOOP_METHOD,
   NGRAM_METHOD,
-  STAND_METHOD,
+  serverMethodOn,
   STAND_THEN_LOOKUP_METHOD,
   STEP_WIDTH_METHOD_PREFIX,
   TREE_ADAPTIVE_METHOD,
@@ -31,10 +32,11 @@ const ReportedRow = z.object({
 });
 export type ReportedRow = z.infer<typeof ReportedRow>;
 
-const ResultFile = z.object({ date: z.string(), rows: z.array(ReportedRow).min(1) });
+const ResultFile = z.object({ date: z.string(), backend: z.string(), rows: z.array(ReportedRow).min(1) });
 export interface BenchmarkRun {
   readonly name: string;
   readonly date: string;
+  readonly backend: string;
   readonly rows: readonly ReportedRow[];
 }
 
@@ -47,17 +49,23 @@ export function parseRun(name: string, text: string): BenchmarkRun | { readonly 
     return { name, error: `not JSON (${(error as Error).message})` };
   }
   const parsed = ResultFile.safeParse(json);
-  if (!parsed.success) return { name, error: `not an \`npm run bench\` result (${parsed.error.issues[0]?.message ?? "unexpected shape"})` };
-  return { name, date: parsed.data.date, rows: parsed.data.rows };
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+    return { name, error: `not an \`npm run bench\` result (${where}${issue?.message ?? "unexpected shape"})` };
+  }
+  const { date, backend, rows } = parsed.data;
+  return { name, date, backend, rows };
 }
 
 /**
- * Whether a row is a decoder a user could run instead of STAND adaptive: not STAND itself, not its
- * ablations (the fixed chain, steps padded to a width) and not the trees, which are the GPU's shape.
+ * Whether a row is a decoder a user could run instead of STAND adaptive (`stand`, the server's row
+ * on the backend): not that row, not STAND's ablations (the fixed chain, steps padded to a width)
+ * and not the trees. STAND's other adaptive row competes: the server could have drafted with it.
  */
-export function competes(method: string): boolean {
+export function competes(method: string, stand: string): boolean {
   return (
-    method !== STAND_METHOD &&
+    method !== stand &&
     method !== FIXED_CHAIN_METHOD &&
     method !== TREE_ADAPTIVE_METHOD &&
     method !== TREE_FIXED_METHOD &&
@@ -71,6 +79,7 @@ export interface CellReading {
   readonly temperature: number;
   readonly promptSet: string | undefined;
   readonly baseline: ReportedRow;
+  /** STAND adaptive as the server runs it on the run's backend (serverMethodOn). */
   readonly stand: ReportedRow;
   /** The fastest of the rows that compete (the baseline among them). */
   readonly fastestOther: ReportedRow;
@@ -82,6 +91,7 @@ export interface CellReading {
 
 /** A run's cells in the order of its rows; a cell without STAND adaptive or the baseline is left out. */
 export function readCells(run: BenchmarkRun): CellReading[] {
+  const standMethod = serverMethodOn(run.backend);
   const cells = new Map<string, ReportedRow[]>();
   for (const row of run.rows) {
     const key = JSON.stringify([row.trajectories, row.temperature, row.promptSet ?? null]);
@@ -90,8 +100,8 @@ export function readCells(run: BenchmarkRun): CellReading[] {
   return [...cells.values()].flatMap((rows) => {
     const named = (method: string): ReportedRow | undefined => rows.find((row) => row.method === method);
     const baseline = named(BASELINE_METHOD);
-    const stand = named(STAND_METHOD);
-    const fastestOther = fastestOf(rows.filter((row) => competes(row.method)));
+    const stand = named(standMethod);
+    const fastestOther = fastestOf(rows.filter((row) => competes(row.method, standMethod)));
     if (!baseline || !stand || !fastestOther) return [];
     const { trajectories, temperature, promptSet } = stand;
     return [
@@ -103,7 +113,9 @@ export function readCells(run: BenchmarkRun): CellReading[] {
         stand,
         fastestOther,
         ngram: named(NGRAM_METHOD),
-        fastestBesideNgram: fastestOf(rows.filter((row) => (competes(row.method) && row.method !== NGRAM_METHOD) || row === stand)),
+        fastestBesideNgram: fastestOf(
+          rows.filter((row) => (competes(row.method, standMethod) && row.method !== NGRAM_METHOD) || row === stand),
+        ),
         nativeLoop: named(NATIVE_LOOP_METHOD),
       },
     ];

@@ -6,7 +6,7 @@
 // the model tools' runs (bench, bench:engine, bench:table, tree:optimise, model:twin, the GPU kit),
 // which take minutes together, are in test/slow/benchmarkScripts.test.ts (npm run test:slow).
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -97,6 +97,21 @@ describe("package.json scripts no other test runs", () => {
     assert.equal(since.code, 0, since.stderr);
     assert.match(since.stdout, /^Pooled over 1 run:/);
     assert.doesNotMatch(since.stdout, /\| STAND adaptive \|/, "--pooled prints no run's own table");
+
+    // The README's pooled table is this command's output on the committed results.
+    const committed = readdirSync(join(ROOT, "bench", "results"))
+      .filter((name) => name.endsWith(".json"))
+      .map((name) => `bench/results/${name}`);
+    const pooled = runScript(t, "bench:report", ["--since", "2026-12-05T07:40", "--pooled", ...committed]);
+    assert.equal(pooled.code, 0, pooled.stderr);
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    assert.ok(
+      readme.includes("npm run bench:report -- --since 2026-12-05T07:40 --pooled\nbench/results/*.json"),
+      "the README names the command",
+    );
+    const lines = pooled.stdout.split("\n").filter((line) => line.startsWith("| N = "));
+    assert.equal(lines.length, 6, pooled.stdout);
+    for (const line of lines) assert.ok(readme.includes(line), `the README's pooled table lacks ${line}`);
 
     const none = runScript(t, "bench:report", [other]);
     assert.notEqual(none.code, 0);

@@ -155,6 +155,12 @@ describe("the benchmark scripts, the model tools and the GPU kit", () => {
       };
       assert.equal(result.backend, "cpu");
       assert.equal(result.model.path, path);
+      const printed = readFileSync(join(results, `bench-cpu-${model}-n1.txt`), "utf8");
+      assert.match(
+        printed,
+        /STAND adaptive against the fastest other row[^\n]*\n\n\| \| STAND adaptive \| fastest other row \|.*\n\|---.*\n\| N = 1, T = 0 \| \d+\.\d\d× /,
+        `${model}: the run ends with its summary, as bench:report reads the file`,
+      );
       const autoregressive = result.rows.find((row) => row.method === "autoregressive (batched)");
       assert.ok(autoregressive && autoregressive.tokensPerSecond > 0, `${model}: no autoregressive row`);
       // The tree route end to end: each branch on a sequence of its own, the whole tree every step.

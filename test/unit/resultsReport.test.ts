@@ -36,7 +36,12 @@ function cell(speedups: Record<string, number>, at: Partial<BenchmarkRow> = {}):
   );
 }
 
-const run = (name: string, rows: BenchmarkRow[]): BenchmarkRun => ({ name, date: "2026-12-06T00:00:00.000Z", rows });
+const run = (name: string, rows: BenchmarkRow[], backend = "cpu"): BenchmarkRun => ({
+  name,
+  date: "2026-12-06T00:00:00.000Z",
+  backend,
+  rows,
+});
 
 describe("bench:report", () => {
   test("STAND is held to the decoders a user could run instead, not to its own ablations or the trees", () => {
@@ -48,9 +53,9 @@ describe("bench:report", () => {
       "prompt lookup",
       STAND_THEN_LOOKUP_METHOD,
     ])
-      assert.ok(competes(method), method);
+      assert.ok(competes(method, STAND_METHOD), method);
     for (const method of [STAND_METHOD, FIXED_CHAIN_METHOD, TREE_ADAPTIVE_METHOD, TREE_FIXED_METHOD, `${STEP_WIDTH_METHOD_PREFIX}4`])
-      assert.ok(!competes(method), method);
+      assert.ok(!competes(method, STAND_METHOD), method);
 
     const [reading] = readCells(
       run(
@@ -66,6 +71,16 @@ describe("bench:report", () => {
       STAND_METHOD,
       "swapped: the n-gram row is held to STAND and the rest",
     );
+  });
+
+  test("on a GPU backend STAND adaptive is the server's row there, STAND then prompt lookup, and STAND's table alone competes", () => {
+    const rows = cell({ [BASELINE_METHOD]: 1, [STAND_METHOD]: 1.9, [STAND_THEN_LOOKUP_METHOD]: 2.4, ["prompt lookup"]: 2.3 });
+    const [onGpu] = readCells(run("r", rows, "cuda"));
+    assert.equal(defined(onGpu, "the cell").stand.method, STAND_THEN_LOOKUP_METHOD);
+    assert.equal(defined(onGpu, "the cell").fastestOther.method, "prompt lookup");
+    const [onCpu] = readCells(run("r", rows));
+    assert.equal(defined(onCpu, "the cell").stand.method, STAND_METHOD);
+    assert.equal(defined(onCpu, "the cell").fastestOther.method, STAND_THEN_LOOKUP_METHOD);
   });
 
   test("a cell without STAND adaptive or the baseline is left out; the baseline alone competes when nothing else does", () => {
@@ -157,7 +172,7 @@ describe("bench:report", () => {
       refusal(JSON.stringify({ date: "2026-12-06", rows: [{ ...rows[0], speedup: "fast" }] })),
       /^not an `npm run bench` result/,
     );
-    const parsed = parseRun("r.json", JSON.stringify({ date: "2026-12-06T00:00:00Z", command: "npm run bench", rows }));
+    const parsed = parseRun("r.json", JSON.stringify({ date: "2026-12-06T00:00:00Z", command: "npm run bench", backend: "cpu", rows }));
     assert.ok(!("error" in parsed), "a run refused");
     assert.deepEqual(
       parsed.rows.map((row) => row.method),
