@@ -4,10 +4,12 @@
 // time per token is reported as the median over rounds of its ratio to the plain loop in the same
 // round, with the min–max. Garbage collection time per arm comes from the runtime's gc entries. With
 // --trajectories N, the arms through our loop decode N trajectories of the prompt in one batch
-// (tokens counted over all of them); plain and controlled still decode one sequence. --gpu MODE
+// (tokens counted over all of them), as does parallel; plain, controlled and stream still decode one sequence. --gpu MODE
 // runs it on a GPU backend (the GPU kit has it as profile.cjs: `run.sh RESULTS_DIR --profile …`).
 //
 //   plain       node-llama-cpp's sequence.evaluate() loop (one sampler for the whole loop)
+//   parallel    the same loop on N sequences of one context at once, a seed each (the benchmark's
+//               node-llama-cpp plain row at N; with --trajectories 1, the plain arm again)
 //   controlled  one bare controlledEvaluate call per token (what a step with a draft pays natively)
 //   stream      node-llama-cpp's evaluateWithMetadata loop reading the probabilities, each token drawn
 //               from them by the engine's sampler and fed back (what our plain steps paid natively
@@ -19,15 +21,18 @@
 //   stand4      STAND's fixed 4-chain, no budget
 //
 // Also per token: the main thread's busy time (the event loop's active time: all JavaScript and
-// the handoffs to the native worker) and the process's CPU time, which load disturbs less than
-// wall time. With --baseline DIR (a copy of language-server/src and common, e.g. from
+// the handoffs to the native worker), the process's CPU time, which load disturbs less than wall
+// time, and llama.cpp decodes (a batch of N trajectories' one-token steps: 1/N a token; counted
+// through node-llama-cpp 3.22.1's internal decodeBatch, "–" where a version lacks it). On an H200
+// our batched AR at N = 16, T = 0.7 ran at 0.4× node-llama-cpp's loop on 16 sequences, while on a
+// CPU it made one decode per step: the parallel arm and this column are that measurement. With --baseline DIR (a copy of language-server/src and common, e.g. from
 // `git archive <commit> language-server/src common | tar -x -C DIR`) the arms that go through our
 // loop run from that copy too, suffixed -base, and each arm's paired ratio to its twin is printed.
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { PerformanceObserver } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import type { LlamaContextSequence, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
+import type { LlamaContext, LlamaContextSequence, Token } from "node-llama-cpp" with { "resolution-mode": "import" };
 import { restartWithModelProcessEnv } from "../common/modelProcess";
 import { LlamaTarget } from "../language-server/src/model/llamaTarget";
 import { benchmarkSampling, runOrder } from "../language-server/src/model/benchmarkProtocol";
@@ -63,6 +68,32 @@ interface Arm {
   readonly name: string;
   /** Decodes `tokens` tokens after the prompt; returns how many it decoded. */
   readonly run: (seed: number) => Promise<number>;
+  /** Counts the decodes of the context the arm runs in. */
+  readonly decodes: DecodeCounter | undefined;
+}
+
+interface DecodeCounter {
+  readonly count: number;
+}
+
+/**
+ * Counts the llama.cpp decodes of a context by wrapping node-llama-cpp's internal `_ctx.decodeBatch`
+ * (3.22.1, which package.json pins); undefined where the internal is not there.
+ */
+function countDecodes(context: LlamaContext): DecodeCounter | undefined {
+  const native = (context as unknown as { _ctx?: { decodeBatch?: unknown } })._ctx;
+  const decodeBatch = native?.decodeBatch;
+  if (!native || typeof decodeBatch !== "function") return undefined;
+  const counter = { count: 0 };
+  // An own property over the prototype's method, which is read-only for assignment.
+  Object.defineProperty(native, "decodeBatch", {
+    configurable: true,
+    value: (...args: unknown[]): unknown => {
+      counter.count++;
+      return (decodeBatch as (...args: unknown[]) => unknown).apply(native, args);
+    },
+  });
+  return counter;
 }
 
 async function main(): Promise<void> {
@@ -86,6 +117,8 @@ async function main(): Promise<void> {
   const controlled: LlamaContextSequence = controlledContext.getSequence();
   const streamContext = await model.createContext({ sequences: 1, contextSize, threads });
   const streamed: LlamaContextSequence = streamContext.getSequence();
+  const parallelContext = await model.createContext({ sequences: trajectories, contextSize, threads });
+  const parallelSequences = Array.from({ length: trajectories }, () => parallelContext.getSequence());
   const options =
     sampling.temperature === 0
       ? { temperature: 0 }
@@ -105,6 +138,7 @@ async function main(): Promise<void> {
       for (let t = 0; t < trajectories; t++) await target.reset(t);
     };
     targets.push(target);
+    const decodes = countDecodes(target.context);
     const budget = lib.DraftBudget.for(target);
     const table = new lib.NgramTable();
     const learnOnly = new lib.DraftBudget({
@@ -119,6 +153,7 @@ async function main(): Promise<void> {
       { learns = true, recordCalls = false } = {},
     ): Arm => ({
       name,
+      decodes,
       run: async (seed) => {
         await resetAll();
         if (learns) table.clear();
@@ -130,6 +165,7 @@ async function main(): Promise<void> {
     return [
       {
         name: `target${suffix}`,
+        decodes,
         run: async () => {
           await resetAll();
           const contexts: number[][] = prompts.map((p) => [...p]);
@@ -161,20 +197,28 @@ async function main(): Promise<void> {
   }
   const generateNext = sampling.temperature === 0 ? { token: true, options } : { token: true, options: { ...options, seed: 1 } };
 
+  /** node-llama-cpp's own loop on one sequence: `tokens` tokens after the prompt, or fewer at an end of generation. */
+  const evaluateLoop = async (sequence: LlamaContextSequence, seed: number): Promise<number> => {
+    await sequence.clearHistory();
+    let count = 0;
+    const generated = sequence.evaluate(prompt, sampling.temperature === 0 ? options : { ...options, seed });
+    while (count < tokens && !(await generated.next()).done) count++;
+    await generated.return();
+    return count;
+  };
   const all: Arm[] = [
+    { name: "plain", decodes: countDecodes(plainContext), run: (seed) => evaluateLoop(plain, seed) },
     {
-      name: "plain",
+      name: "parallel",
+      decodes: countDecodes(parallelContext),
       run: async (seed) => {
-        await plain.clearHistory();
-        let count = 0;
-        const generated = plain.evaluate(prompt, sampling.temperature === 0 ? options : { ...options, seed });
-        while (count < tokens && !(await generated.next()).done) count++;
-        await generated.return();
-        return count;
+        const counts = await Promise.all(parallelSequences.map((sequence, i) => evaluateLoop(sequence, seed + i)));
+        return counts.reduce((sum, count) => sum + count, 0);
       },
     },
     {
       name: "controlled",
+      decodes: countDecodes(controlledContext),
       run: async () => {
         await controlled.clearHistory();
         let input: Token[] = prompt;
@@ -192,6 +236,7 @@ async function main(): Promise<void> {
     },
     {
       name: "stream",
+      decodes: countDecodes(streamContext),
       run: async (seed) => {
         await streamed.clearHistory();
         const random = new stand.Random(seed);
@@ -229,6 +274,7 @@ async function main(): Promise<void> {
   /** Main-thread busy time (the event loop's active time) and process CPU time (both threads), per token. */
   const jsPerToken: number[][] = arms.map(() => []);
   const cpuPerToken: number[][] = arms.map(() => []);
+  const decodesPerToken: number[][] = arms.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const a of runOrder([...arms.keys()], round)) {
       const arm = arms[a];
@@ -237,6 +283,7 @@ async function main(): Promise<void> {
       const gcBefore = gcMs;
       const eluBefore = performance.eventLoopUtilization();
       const cpuBefore = process.cpuUsage();
+      const decodesBefore = arm.decodes?.count;
       const started = performance.now();
       const count = await arm.run(1000 + round);
       const elapsed = performance.now() - started;
@@ -244,6 +291,7 @@ async function main(): Promise<void> {
       const elu = performance.eventLoopUtilization(performance.eventLoopUtilization(), eluBefore);
       jsPerToken[a]?.push(elu.active / Math.max(1, count));
       cpuPerToken[a]?.push((cpu.user + cpu.system) / 1000 / Math.max(1, count));
+      if (arm.decodes && decodesBefore !== undefined) decodesPerToken[a]?.push((arm.decodes.count - decodesBefore) / Math.max(1, count));
       await new Promise((resolve) => setTimeout(resolve, 1));
       msPerToken[a]?.push(elapsed / Math.max(1, count));
       gcPerToken[a]?.push((gcMs - gcBefore) / Math.max(1, count));
@@ -262,7 +310,7 @@ async function main(): Promise<void> {
       .join(" ")}`,
   );
   console.log(
-    `arm         ms/token   time vs ${arms[0]?.name ?? "?"} (median, min–max)   main-thread ms/token   cpu ms/token   gc ms/token`,
+    `arm         ms/token   time vs ${arms[0]?.name ?? "?"} (median, min–max)   main-thread ms/token   cpu ms/token   gc ms/token   decodes/token`,
   );
   arms.forEach((arm, a) => {
     const ratios = (msPerToken[a] ?? []).map((ms, r) => ms / (reference[r] ?? ms));
@@ -277,7 +325,9 @@ async function main(): Promise<void> {
         .toFixed(3)
         .padStart(8)}   ${median(cpuPerToken[a] ?? [])
         .toFixed(3)
-        .padStart(8)}   ${median(gcPerToken[a] ?? []).toFixed(4)}`,
+        .padStart(
+          8,
+        )}   ${median(gcPerToken[a] ?? []).toFixed(4)}        ${decodesPerToken[a]?.length ? median(decodesPerToken[a]).toFixed(3) : "–"}`,
     );
   });
   for (const [name, perCall] of calls)
@@ -300,6 +350,7 @@ async function main(): Promise<void> {
     plainContext.dispose(),
     controlledContext.dispose(),
     streamContext.dispose(),
+    parallelContext.dispose(),
     ...targets.map((target) => target.dispose()),
   ]);
   await model.dispose();

@@ -302,7 +302,7 @@ describe("the benchmark scripts, the model tools and the GPU kit", () => {
     }
   });
 
-  test("npm run bench:profile -- --temperature 0.7 --tokens 16 --rounds 2: a row per arm, each a time per token and a ratio to node-llama-cpp's loop, and STAND's tokens per call", (t) => {
+  test("npm run bench:profile -- --temperature 0.7 --tokens 16 --rounds 2: a row per arm, each a time per token and a ratio to node-llama-cpp's loop, and STAND's tokens per call; with --trajectories 4, one decode a step", (t) => {
     const arms = ["plain", "controlled", "stream", "target", "decoder", "stand"];
     const options = ["--temperature", "0.7", "--tokens", "16", "--rounds", "2", "--arms", arms.join(",")];
     const run = runScript(t, "bench:profile", options, ROOT, 120_000);
@@ -316,6 +316,30 @@ describe("the benchmark scripts, the model tools and the GPU kit", () => {
     }
     assert.match(run.stdout, /^plain +\d+\.\d+ +1\.000 \(1\.000–1\.000\)/m, "the ratios are to the first arm");
     assert.match(run.stdout, /^stand: tokens per call \d+\.\d\d/m);
+
+    // N sequences at once: node-llama-cpp's loop on 4 sequences and our batch of 4 make one decode
+    // per step (a quarter a token), its loop on one sequence one a token.
+    const batched = runScript(t, "bench:profile", [
+      "--trajectories",
+      "4",
+      "--tokens",
+      "16",
+      "--rounds",
+      "1",
+      "--arms",
+      "plain,parallel,target",
+    ]);
+    assert.equal(batched.code, 0, batched.stderr);
+    const decodesPerToken = (arm: string): number => {
+      const row = new RegExp(`^${arm} .* (\\d+\\.\\d{3})$`, "m").exec(batched.stdout);
+      assert.ok(row?.[1], `no decodes for ${arm} in:\n${batched.stdout}`);
+      return Number(row[1]);
+    };
+    assert.equal(decodesPerToken("plain"), 1);
+    for (const arm of ["parallel", "target"]) {
+      const decodes = decodesPerToken(arm);
+      assert.ok(decodes >= 0.25 && decodes < 0.4, `${arm}: ${decodes} decodes a token, not one a step of 4`);
+    }
   });
 
   test("npm run bench:layout -- --trajectories 4 --steps 2 --rounds 2: a time per step, with its spread, for each layout of the sequences", (t) => {
