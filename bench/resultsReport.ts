@@ -5,18 +5,16 @@
 import { z } from "zod";
 import {
   BASELINE_METHOD,
-  FIXED_CHAIN_METHOD,
+  competes,
+  fastestRow,
   NATIVE_LOOKUP_METHOD,
   NATIVE_LOOP_METHOD,
   NGRAM_METHOD,
   serverMethodOn,
   STAND_THEN_LOOKUP_METHOD,
-  STEP_WIDTH_METHOD_PREFIX,
-  TREE_ADAPTIVE_METHOD,
-  TREE_FIXED_METHOD,
 } from "../common/benchmarkTable";
 
-/** The issue's bar for STAND against the fastest other row, and for batched AR against node-llama-cpp's loop. */
+/** The speed targets' bar: STAND against the fastest other row, and batched AR against node-llama-cpp's loop. */
 export const PARITY = 0.98;
 
 /** The fields of a result row the report reads (a result file holds more). */
@@ -58,21 +56,6 @@ export function parseRun(name: string, text: string): BenchmarkRun | { readonly 
   return { name, date, backend, rows };
 }
 
-/**
- * Whether a row is a decoder a user could run instead of STAND adaptive (`stand`, the server's row
- * on the backend): not that row, not STAND's ablations (the fixed chain, steps padded to a width)
- * and not the trees. STAND's other adaptive row competes: the server could have drafted with it.
- */
-export function competes(method: string, stand: string): boolean {
-  return (
-    method !== stand &&
-    method !== FIXED_CHAIN_METHOD &&
-    method !== TREE_ADAPTIVE_METHOD &&
-    method !== TREE_FIXED_METHOD &&
-    !method.startsWith(STEP_WIDTH_METHOD_PREFIX)
-  );
-}
-
 /** One N, T and prompt set of a run, read for the report. */
 export interface CellReading {
   readonly trajectories: number;
@@ -101,7 +84,7 @@ export function readCells(run: BenchmarkRun): CellReading[] {
     const named = (method: string): ReportedRow | undefined => rows.find((row) => row.method === method);
     const baseline = named(BASELINE_METHOD);
     const stand = named(standMethod);
-    const fastestOther = fastestOf(rows.filter((row) => competes(row.method, standMethod)));
+    const fastestOther = fastestRow(rows.filter((row) => competes(row.method, standMethod)));
     if (!baseline || !stand || !fastestOther) return [];
     const { trajectories, temperature, promptSet } = stand;
     return [
@@ -113,7 +96,7 @@ export function readCells(run: BenchmarkRun): CellReading[] {
         stand,
         fastestOther,
         ngram: named(NGRAM_METHOD),
-        fastestBesideNgram: fastestOf(
+        fastestBesideNgram: fastestRow(
           rows.filter((row) => (competes(row.method, standMethod) && row.method !== NGRAM_METHOD) || row === stand),
         ),
         nativeLoop: named(NATIVE_LOOP_METHOD),
@@ -122,15 +105,8 @@ export function readCells(run: BenchmarkRun): CellReading[] {
   });
 }
 
-function fastestOf(rows: readonly ReportedRow[]): ReportedRow | undefined {
-  return rows.reduce<ReportedRow | undefined>(
-    (fastest, row) => (fastest === undefined || row.speedup > fastest.speedup ? row : fastest),
-    undefined,
-  );
-}
-
 /** Rows as the README names them. */
-export function displayName(method: string): string {
+function displayName(method: string): string {
   if (method === BASELINE_METHOD) return "batched AR";
   if (method === NATIVE_LOOP_METHOD) return "node-llama-cpp's loop";
   if (method === NATIVE_LOOKUP_METHOD) return "node-llama-cpp's InputLookup";

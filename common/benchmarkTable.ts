@@ -26,6 +26,27 @@ export const STAND_THEN_LOOKUP_METHOD = "STAND, then prompt lookup, adaptive";
 export function serverMethodOn(backend: string): string {
   return backend === "cpu" ? STAND_METHOD : STAND_THEN_LOOKUP_METHOD;
 }
+/**
+ * Whether a row is a decoder a user could run instead of STAND adaptive (`stand`, the server's row
+ * on the backend): not that row, not STAND's ablations (the fixed chain, steps padded to a width)
+ * and not the trees. STAND's other adaptive row competes: the server could have drafted with it.
+ */
+export function competes(method: string, stand: string): boolean {
+  return (
+    method !== stand &&
+    method !== FIXED_CHAIN_METHOD &&
+    method !== TREE_ADAPTIVE_METHOD &&
+    method !== TREE_FIXED_METHOD &&
+    !method.startsWith(STEP_WIDTH_METHOD_PREFIX)
+  );
+}
+/** The row with the highest speedup (the first of equals), or undefined for none. */
+export function fastestRow<Row extends Pick<BenchmarkRow, "speedup">>(rows: readonly Row[]): Row | undefined {
+  return rows.reduce<Row | undefined>(
+    (fastest, row) => (fastest === undefined || row.speedup > fastest.speedup ? row : fastest),
+    undefined,
+  );
+}
 /** Draft trees, each branch on a context sequence of its own: the server's choice between plain steps, chain and tree, and the whole tree every step. */
 export const TREE_ADAPTIVE_METHOD = "STAND tree, adaptive";
 export const TREE_FIXED_METHOD = "STAND tree, fixed";

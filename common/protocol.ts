@@ -377,6 +377,12 @@ export interface BenchmarkResult {
   readonly rows: BenchmarkRow[];
   /** The same rows as a plain-text table. */
   readonly table: string;
+  /**
+   * The backend the rows were measured on (cpu, cuda, vulkan, metal), which says which STAND row is
+   * the one the server decodes with (serverMethodOn). Absent from a result of an earlier version,
+   * which a restored panel may still show: read as cpu.
+   */
+  readonly backend?: string;
 }
 export const BenchmarkRequest = new RequestType<BenchmarkParams, BenchmarkResult, void>("stand/benchmark");
 

@@ -233,7 +233,7 @@ function serve(channel: Socket): void {
           repetitions: params.repetitions ?? 3,
         }),
       );
-      return { rows, table: formatBenchmarkTables(rows) };
+      return { rows, table: formatBenchmarkTables(rows), backend: current.backend };
     }),
   );
 

@@ -282,6 +282,7 @@ describe("language server", () => {
       assert.ok(row.tokensPerSecond > 0 && row.tokensPerCall >= 1);
     }
     assert.match(result.table, /N = 2, T = 0\n.*method.*tok\/s/s);
+    assert.equal(result.backend, "cpu", "the panel reads the server's STAND row by the backend");
   });
 
   test("each bad model gives its own error, and the server goes back to the model it had", async () => {

@@ -508,7 +508,10 @@ describe("the editor round trip (code-server + chromium)", { skip: missing && !s
       for (let index = 0; index < (await headers.count()); index++) titles.push((await headers.nth(index).getAttribute("title")) ?? "");
       assert.ok(titles.length >= 6 && titles.every((title) => title.length > 10), `every column is explained: ${JSON.stringify(titles)}`);
       // Each ratio's spread, and whether it is within noise, in the headline and the table.
-      assert.match((await panel().locator(".benchmark-headline").textContent()) ?? "", /noise|single run|in each of/);
+      const headline = (await panel().locator(".benchmark-headline").textContent()) ?? "";
+      assert.match(headline, /noise|single run|in each of/);
+      // The server runs on the CPU here: its STAND row is the table alone, held to the fastest other method.
+      assert.match(headline, /^STAND chain, adaptive: .* The fastest (other )?method(, | here was ).*(noise|every run)/);
       await sideBar.screenshot({ path: join(SHOTS, "benchmark.png") });
     },
   );

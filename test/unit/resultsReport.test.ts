@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import {
   BASELINE_METHOD,
+  competes,
   FIXED_CHAIN_METHOD,
   NATIVE_LOOKUP_METHOD,
   NATIVE_LOOP_METHOD,
@@ -15,17 +16,7 @@ import {
   TREE_FIXED_METHOD,
 } from "../../common/benchmarkTable";
 import type { BenchmarkRow } from "../../common/protocol";
-import {
-  competes,
-  parseRun,
-  poolCells,
-  pooledTable,
-  quantile,
-  readCells,
-  runTable,
-  spreadOf,
-  type BenchmarkRun,
-} from "../../bench/resultsReport";
+import { parseRun, poolCells, pooledTable, quantile, readCells, runTable, spreadOf, type BenchmarkRun } from "../../bench/resultsReport";
 import { benchmarkRow } from "../support/benchmarkRow";
 import { defined } from "../support/defined";
 

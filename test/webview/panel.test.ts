@@ -17,8 +17,8 @@ import {
   type PanelState,
   type ToPanel,
 } from "../../common/panel";
-import { BASELINE_METHOD, formatSpeedupRange, noiseVerdict, STAND_METHOD } from "../../common/benchmarkTable";
-import type { Candidate, CandidateCheckResult, RunChecksResult, SolveResult } from "../../common/protocol";
+import { BASELINE_METHOD, formatSpeedupRange, noiseVerdict, STAND_METHOD, STAND_THEN_LOOKUP_METHOD } from "../../common/benchmarkTable";
+import type { BenchmarkRow, Candidate, CandidateCheckResult, RunChecksResult, SolveResult } from "../../common/protocol";
 import { contentSecurityPolicy, panelHtml } from "../../extension/src/panelHtml";
 import { defined } from "../support/defined";
 import { BRIDGE_SCRIPT, NONCE, startPanelServer, type PanelServer, type ThemeName } from "./harness";
@@ -347,6 +347,12 @@ describe("candidates panel (webview in Chromium)", () => {
           : /^STAND chain, adaptive: .* plain decoding in each of 3 interleaved runs/,
         "the headline says whether the difference is more than noise",
       );
+      // The recording's fastest other method (plain decoding and STAND's fixed chain aside) and its spread against STAND's.
+      assert.match(
+        (await page.locator(".benchmark-headline").textContent()) ?? "",
+        /on this machine and model\. The fastest method here was node-llama-cpp InputLookup, 3\.16×: faster than STAND in every run\.$/,
+        "the headline names the fastest method a user could run instead",
+      );
       const perStep = tokensPerStep(result.candidates.map((candidate) => candidate.statistics));
       assert.match(
         (await page.locator(".solve-stats").textContent()) ?? "",
@@ -494,6 +500,29 @@ describe("candidates panel (webview in Chromium)", () => {
       assert.equal(await card(page, 1).locator(".candidate-text").textContent(), finalState.solve?.cards[1]?.candidate?.text);
       assert.equal(await page.locator("svg.chart-speedup").count(), 1);
       assert.deepEqual(await takePosted(), [{ type: "ready" }]);
+      await assertClean();
+    });
+
+    test("a benchmark on a GPU backend is headed by the row the server decodes with there, STAND then prompt lookup", async () => {
+      const { page, deliver, assertClean } = await open("dark");
+      const row = (method: string, speedup: number, low: number, high: number): BenchmarkRow => ({
+        ...defined(benchmark.rows[0], "a row of the recording"),
+        method,
+        speedup,
+        speedupRange: { low, high },
+        withinNoise: method === BASELINE_METHOD ? undefined : low <= 1 && high >= 1,
+      });
+      const rows = [
+        row(BASELINE_METHOD, 1, 1, 1),
+        row("prompt lookup", 2.3, 2.2, 2.45),
+        row(STAND_METHOD, 1.9, 1.85, 1.95),
+        row(STAND_THEN_LOOKUP_METHOD, 2.4, 2.35, 2.5),
+      ];
+      await deliver([snapshot({ benchmark: { phase: "done", startedAt: 1, result: { rows, table: "", backend: "cuda" } } })]);
+      assert.match(
+        (await page.locator(".benchmark-headline").textContent()) ?? "",
+        /^STAND, then prompt lookup, adaptive: 2\.40×, faster than plain decoding in each of 3 interleaved runs .* The fastest other method, prompt lookup, 2\.30×, was within this run's noise of it\.$/,
+      );
       await assertClean();
     });
 

@@ -3,8 +3,8 @@
 // columns are explained (in their headers' tooltips and in a key under it) and never wrap: a
 // narrow side bar scrolls the table sideways instead.
 import type { BenchmarkState } from "../../common/panel";
-import { BASELINE_METHOD, formatSpeedupRange, noiseVerdict, STAND_METHOD } from "../../common/benchmarkTable";
-import type { BenchmarkRow } from "../../common/protocol";
+import { BASELINE_METHOD, competes, fastestRow, formatSpeedupRange, noiseVerdict, serverMethodOn } from "../../common/benchmarkTable";
+import type { BenchmarkResult, BenchmarkRow } from "../../common/protocol";
 import { speedupChart } from "./charts";
 import { h, setAttribute } from "./dom";
 import { formatRate, formatSpeedup } from "./format";
@@ -60,9 +60,15 @@ function spreadText(row: BenchmarkRow): string {
   return `${formatSpeedupRange(row)}, ${verdict}`;
 }
 
-/** One sentence: STAND (adaptive) against plain decoding, at the benchmark's N and T, and whether it is more than noise. */
-function headline(rows: readonly BenchmarkRow[]): string {
-  const stand = rows.find((row) => row.method === STAND_METHOD) ?? rows.find((row) => row.method.startsWith("STAND"));
+/**
+ * What the benchmark found: STAND as the server decodes on this backend against plain decoding, at
+ * the benchmark's N and T, and against the fastest method a user could run instead; each with
+ * whether the run can tell them apart.
+ */
+function headline(result: BenchmarkResult): string {
+  const { rows } = result;
+  const stand =
+    rows.find((row) => row.method === serverMethodOn(result.backend ?? "cpu")) ?? rows.find((row) => row.method.startsWith("STAND"));
   if (!stand) return "";
   const candidates = `${String(stand.trajectories)} candidate${stand.trajectories === 1 ? "" : "s"} at T = ${String(stand.temperature)}`;
   const runs = `${String(stand.repetitions)} interleaved runs`;
@@ -73,7 +79,29 @@ function headline(rows: readonly BenchmarkRow[]): string {
       : stand.withinNoise
         ? `within noise of plain decoding (its speedup ranged ${formatSpeedupRange(stand)} over ${runs})`
         : `${direction} plain decoding in each of ${runs} (${formatSpeedupRange(stand)})`;
-  return `${stand.method}: ${formatSpeedup(stand.speedup)}, ${verdict}; ${candidates}, on this machine and model.`;
+  return `${stand.method}: ${formatSpeedup(stand.speedup)}, ${verdict}; ${candidates}, on this machine and model.${againstTheRest(stand, rows)}`;
+}
+
+/**
+ * STAND against the fastest of the other methods (plain decoding aside) of its N and T: " The
+ * fastest other method, …" or " The fastest method here was …", with whether their spreads
+ * overlap (then this run cannot tell them apart); "" where there is none.
+ */
+function againstTheRest(stand: BenchmarkRow, rows: readonly BenchmarkRow[]): string {
+  const rivals = rows.filter(
+    (row) =>
+      row.method !== BASELINE_METHOD &&
+      competes(row.method, stand.method) &&
+      row.trajectories === stand.trajectories &&
+      row.temperature === stand.temperature,
+  );
+  const fastest = fastestRow(rivals);
+  if (!fastest) return "";
+  const overlap = stand.speedupRange.low <= fastest.speedupRange.high && fastest.speedupRange.low <= stand.speedupRange.high;
+  const speed = `${fastest.method}, ${formatSpeedup(fastest.speedup)}`;
+  if (stand.speedup >= fastest.speedup)
+    return ` The fastest other method, ${speed}, ${overlap ? "was within this run's noise of it" : "was slower in every run"}.`;
+  return ` The fastest method here was ${speed}: ${overlap ? "within this run's noise of STAND" : "faster than STAND in every run"}.`;
 }
 
 /** Why a bound is below its speedup (then it is no limit), under the table. */
@@ -159,7 +187,7 @@ export class BenchmarkView {
     }
     const result = benchmark.result;
     if (result && result.rows.length > 0) {
-      const summary = headline(result.rows);
+      const summary = headline(result);
       if (summary) parts.push(h("p", { class: "benchmark-headline" }, summary));
       parts.push(
         h(

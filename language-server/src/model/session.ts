@@ -198,6 +198,11 @@ export class ModelSession {
     return draftShape === "tree" || (draftShape === "auto" && this.onGpu);
   }
 
+  /** The backend the model runs on: cpu, cuda, vulkan or metal. */
+  get backend(): string {
+    return this.runtime.backend;
+  }
+
   /** Whether the model runs on a GPU backend (CUDA, Vulkan, Metal). */
   get onGpu(): boolean {
     return this.runtime.llama.gpu !== false;
