@@ -150,7 +150,7 @@ async function main(): Promise<void> {
   else {
     log(`written ${out}\n`);
     log(
-      `STAND adaptive against the fastest other row (as \`npm run bench:report\` reads the file):\n\n${runTable({ name: out, ...result })}`,
+      `STAND adaptive against the fastest other row (as \`npm run bench:report\` reads the file):\n\n${runTable({ ...result, name: out, model: basename(values.model) })}`,
     );
   }
   await model.dispose();

@@ -2,6 +2,7 @@
 // README's table (STAND adaptive, the row the server decodes with on the run's backend, against
 // the fastest other row), and STAND's ratios to the other rows pooled over runs, because one run on
 // a noisy machine cannot tell a 2 % difference.
+import { basename } from "node:path";
 import { z } from "zod";
 import {
   BASELINE_METHOD,
@@ -30,11 +31,18 @@ const ReportedRow = z.object({
 });
 export type ReportedRow = z.infer<typeof ReportedRow>;
 
-const ResultFile = z.object({ date: z.string(), backend: z.string(), rows: z.array(ReportedRow).min(1) });
+const ResultFile = z.object({
+  date: z.string(),
+  backend: z.string(),
+  model: z.object({ path: z.string() }),
+  rows: z.array(ReportedRow).min(1),
+});
 export interface BenchmarkRun {
   readonly name: string;
   readonly date: string;
   readonly backend: string;
+  /** The model's file name. */
+  readonly model: string;
   readonly rows: readonly ReportedRow[];
 }
 
@@ -52,8 +60,8 @@ export function parseRun(name: string, text: string): BenchmarkRun | { readonly 
     const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
     return { name, error: `not an \`npm run bench\` result (${where}${issue?.message ?? "unexpected shape"})` };
   }
-  const { date, backend, rows } = parsed.data;
-  return { name, date, backend, rows };
+  const { date, backend, model, rows } = parsed.data;
+  return { name, date, backend, model: basename(model.path), rows };
 }
 
 /** One N, T and prompt set of a run, read for the report. */
@@ -196,8 +204,10 @@ export function spreadOf(values: readonly number[]): Spread | undefined {
   };
 }
 
-/** The ratios the issue's targets are about, pooled over every run's cells of one N and T. */
+/** The ratios the speed targets are about, pooled over every run's cells of one model, backend, N and T. */
 export interface PooledCell {
+  readonly model: string;
+  readonly backend: string;
   readonly trajectories: number;
   readonly temperature: number;
   /** How many runs had the cell (each prompt set of a run is a cell of its own). */
@@ -214,28 +224,38 @@ export interface PooledCell {
   readonly baselineVsNativeLoop: Spread | undefined;
 }
 
+/** Each model and backend pooled apart: a GPU's or another model's cells say nothing about this CPU's. */
 export function poolCells(runs: readonly BenchmarkRun[]): PooledCell[] {
-  const pooled = new Map<string, { trajectories: number; temperature: number; runs: Set<string>; cells: CellReading[] }>();
+  const pooled = new Map<
+    string,
+    { model: string; backend: string; trajectories: number; temperature: number; runs: Set<string>; cells: CellReading[] }
+  >();
   for (const run of runs) {
+    const { model, backend } = run;
     for (const cell of readCells(run)) {
-      const key = `${cell.trajectories}/${cell.temperature}`;
-      const entry = pooled.get(key) ?? { trajectories: cell.trajectories, temperature: cell.temperature, runs: new Set(), cells: [] };
+      const { trajectories, temperature } = cell;
+      const key = JSON.stringify([model, backend, trajectories, temperature]);
+      const entry = pooled.get(key) ?? { model, backend, trajectories, temperature, runs: new Set(), cells: [] };
       entry.runs.add(run.name);
       entry.cells.push(cell);
       pooled.set(key, entry);
     }
   }
-  return [...pooled.values()].sort(byTemperatureThenN).map(({ trajectories, temperature, runs: names, cells }) => ({
-    trajectories,
-    temperature,
-    runs: names.size,
-    standVsNgram: spreadOf(cells.flatMap((cell) => (cell.ngram ? [cell.stand.speedup / cell.ngram.speedup] : []))),
-    standVsFastestOther: spreadOf(cells.map((cell) => cell.stand.speedup / cell.fastestOther.speedup)),
-    ngramVsFastestBeside: spreadOf(
-      cells.flatMap(({ ngram, fastestBesideNgram }) => (ngram && fastestBesideNgram ? [ngram.speedup / fastestBesideNgram.speedup] : [])),
-    ),
-    baselineVsNativeLoop: spreadOf(cells.flatMap((cell) => (cell.nativeLoop ? [1 / cell.nativeLoop.speedup] : []))),
-  }));
+  return [...pooled.values()]
+    .sort((a, b) => a.model.localeCompare(b.model) || a.backend.localeCompare(b.backend) || byTemperatureThenN(a, b))
+    .map(({ model, backend, trajectories, temperature, runs: names, cells }) => ({
+      model,
+      backend,
+      trajectories,
+      temperature,
+      runs: names.size,
+      standVsNgram: spreadOf(cells.flatMap((cell) => (cell.ngram ? [cell.stand.speedup / cell.ngram.speedup] : []))),
+      standVsFastestOther: spreadOf(cells.map((cell) => cell.stand.speedup / cell.fastestOther.speedup)),
+      ngramVsFastestBeside: spreadOf(
+        cells.flatMap(({ ngram, fastestBesideNgram }) => (ngram && fastestBesideNgram ? [ngram.speedup / fastestBesideNgram.speedup] : [])),
+      ),
+      baselineVsNativeLoop: spreadOf(cells.flatMap((cell) => (cell.nativeLoop ? [1 / cell.nativeLoop.speedup] : []))),
+    }));
 }
 
 function formatSpread(spread: Spread | undefined): string {
@@ -252,9 +272,11 @@ export function pooledTable(cells: readonly PooledCell[]): string {
     "| | runs | STAND vs n-gram | STAND vs fastest other row | n-gram vs fastest other row, STAND in its place | batched AR vs node-llama-cpp's loop |",
     "|---|---|---|---|---|---|",
   ];
+  // The model and backend in each line only where the runs pooled have more than one.
+  const setups = new Set(cells.map((cell) => `${cell.model} ${cell.backend}`)).size;
   const lines = cells.map(
     (cell) =>
-      `| N = ${cell.trajectories}, T = ${cell.temperature} | ${cell.runs} | ${formatSpread(cell.standVsNgram)} | ` +
+      `| N = ${cell.trajectories}, T = ${cell.temperature}${setups > 1 ? `, ${cell.model}, ${cell.backend}` : ""} | ${cell.runs} | ${formatSpread(cell.standVsNgram)} | ` +
       `${formatSpread(cell.standVsFastestOther)} | ${formatSpread(cell.ngramVsFastestBeside)} | ${formatSpread(cell.baselineVsNativeLoop)} |`,
   );
   return [...header, ...lines].join("\n");

@@ -27,10 +27,11 @@ function cell(speedups: Record<string, number>, at: Partial<BenchmarkRow> = {}):
   );
 }
 
-const run = (name: string, rows: BenchmarkRow[], backend = "cpu"): BenchmarkRun => ({
+const run = (name: string, rows: BenchmarkRow[], backend = "cpu", model = "stand-code-mini.gguf"): BenchmarkRun => ({
   name,
   date: "2026-12-06T00:00:00.000Z",
   backend,
+  model,
   rows,
 });
 
@@ -134,6 +135,20 @@ describe("bench:report", () => {
         ...cell({ [BASELINE_METHOD]: 1, [STAND_METHOD]: 1.1, [NGRAM_METHOD]: 1, [NATIVE_LOOP_METHOD]: 1 }, { trajectories: 4 }),
       ]),
     ];
+    // Another model on a GPU: pooled apart, and each line then says which.
+    const apart = poolCells([
+      ...runs,
+      run("gpu", cell({ [BASELINE_METHOD]: 1, [STAND_THEN_LOOKUP_METHOD]: 2.4, [NGRAM_METHOD]: 1.9 }), "cuda", "twin.gguf"),
+    ]);
+    assert.deepEqual(
+      apart.map((pooled) => [pooled.model, pooled.backend, pooled.trajectories, pooled.runs]),
+      [
+        ["stand-code-mini.gguf", "cpu", 1, 2],
+        ["stand-code-mini.gguf", "cpu", 4, 1],
+        ["twin.gguf", "cuda", 1, 1],
+      ],
+    );
+    assert.match(pooledTable(apart), /^\| N = 1, T = 0, twin\.gguf, cuda \| 1 \| 1\.26 /m);
     const [first, second] = poolCells(runs);
     const n1 = defined(first, "N = 1");
     const n4 = defined(second, "N = 4");
@@ -159,12 +174,16 @@ describe("bench:report", () => {
     assert.match(refusal("{"), /^not JSON/);
     assert.match(refusal(JSON.stringify({ date: "2026-12-06", points: [] })), /^not an `npm run bench` result/);
     const rows = cell({ [BASELINE_METHOD]: 1, [STAND_METHOD]: 1.2 });
+    const file = { date: "2026-12-06T00:00:00Z", command: "npm run bench", backend: "cpu", model: { path: "models/m.gguf" }, rows };
     assert.match(
-      refusal(JSON.stringify({ date: "2026-12-06", rows: [{ ...rows[0], speedup: "fast" }] })),
-      /^not an `npm run bench` result/,
+      refusal(JSON.stringify({ ...file, rows: [{ ...rows[0], speedup: "fast" }] })),
+      /\(rows\.0\.speedup: /,
+      "the refusal says where",
     );
-    const parsed = parseRun("r.json", JSON.stringify({ date: "2026-12-06T00:00:00Z", command: "npm run bench", backend: "cpu", rows }));
+    assert.match(refusal(JSON.stringify({ ...file, backend: undefined })), /\(backend: /);
+    const parsed = parseRun("r.json", JSON.stringify(file));
     assert.ok(!("error" in parsed), "a run refused");
+    assert.equal(parsed.model, "m.gguf");
     assert.deepEqual(
       parsed.rows.map((row) => row.method),
       [BASELINE_METHOD, STAND_METHOD],
