@@ -18,6 +18,10 @@ export const STEP_WIDTH_METHOD_PREFIX = "STAND adaptive, width ";
 export const STAND_METHOD = "STAND chain, adaptive";
 /** The same with prompt lookup where the table has nothing after the context: the server's drafter on a GPU backend. */
 export const STAND_THEN_LOOKUP_METHOD = "STAND, then prompt lookup, adaptive";
+/** Draft trees, each branch on a context sequence of its own: the server's choice between plain steps, chain and tree, and the whole tree every step. */
+export const TREE_ADAPTIVE_METHOD = "STAND tree, adaptive";
+export const TREE_FIXED_METHOD = "STAND tree, fixed";
+
 /**
  * The row of what the server decodes with on a backend (`cpu`, `cuda`, `vulkan`, `metal`): STAND's
  * table alone on a CPU, and with prompt lookup where the table has nothing on a GPU, as
@@ -47,9 +51,6 @@ export function fastestRow<Row extends Pick<BenchmarkRow, "speedup">>(rows: read
     undefined,
   );
 }
-/** Draft trees, each branch on a context sequence of its own: the server's choice between plain steps, chain and tree, and the whole tree every step. */
-export const TREE_ADAPTIVE_METHOD = "STAND tree, adaptive";
-export const TREE_FIXED_METHOD = "STAND tree, fixed";
 
 /** Rows of cells in columns two spaces apart: the first column left-aligned, the others right-aligned. */
 export function alignColumns(lines: readonly (readonly string[])[]): string[] {

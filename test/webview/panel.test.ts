@@ -523,6 +523,18 @@ describe("candidates panel (webview in Chromium)", () => {
         (await page.locator(".benchmark-headline").textContent()) ?? "",
         /^STAND, then prompt lookup, adaptive: 2\.40×, faster than plain decoding in each of 3 interleaved runs .* The fastest other method, prompt lookup, 2\.30×, was within this run's noise of it\.$/,
       );
+      // One repetition has no spread: the sentence names the method and judges nothing.
+      const single = rows.map((one) => ({
+        ...one,
+        repetitions: 1,
+        withinNoise: undefined,
+        speedupRange: { low: one.speedup, high: one.speedup },
+      }));
+      await deliver([snapshot({ benchmark: { phase: "done", startedAt: 2, result: { rows: single, table: "", backend: "cuda" } } })]);
+      assert.match(
+        (await page.locator(".benchmark-headline").textContent()) ?? "",
+        /in a single run, which has no spread to judge by; .* The fastest other method: prompt lookup, 2\.30×\.$/,
+      );
       await assertClean();
     });
 

@@ -97,10 +97,12 @@ function againstTheRest(stand: BenchmarkRow, rows: readonly BenchmarkRow[]): str
   );
   const fastest = fastestRow(rivals);
   if (!fastest) return "";
-  const overlap = stand.speedupRange.low <= fastest.speedupRange.high && fastest.speedupRange.low <= stand.speedupRange.high;
   const speed = `${fastest.method}, ${formatSpeedup(fastest.speedup)}`;
-  if (stand.speedup >= fastest.speedup)
-    return ` The fastest other method, ${speed}, ${overlap ? "was within this run's noise of it" : "was slower in every run"}.`;
+  const ahead = stand.speedup >= fastest.speedup;
+  // One repetition has no spread to judge by.
+  if (stand.repetitions < 2) return ahead ? ` The fastest other method: ${speed}.` : ` The fastest method here was ${speed}.`;
+  const overlap = stand.speedupRange.low <= fastest.speedupRange.high && fastest.speedupRange.low <= stand.speedupRange.high;
+  if (ahead) return ` The fastest other method, ${speed}, ${overlap ? "was within this run's noise of it" : "was slower in every run"}.`;
   return ` The fastest method here was ${speed}: ${overlap ? "within this run's noise of STAND" : "faster than STAND in every run"}.`;
 }
 
