@@ -4,8 +4,9 @@
 // time per token is reported as the median over rounds of its ratio to the plain loop in the same
 // round, with the min–max. Garbage collection time per arm comes from the runtime's gc entries. With
 // --trajectories N, the arms through our loop decode N trajectories of the prompt in one batch
-// (tokens counted over all of them), as does parallel; plain, controlled and stream still decode one sequence. --gpu MODE
-// runs it on a GPU backend (the GPU kit has it as profile.cjs: `run.sh RESULTS_DIR --profile …`).
+// (tokens counted over all of them), as does parallel; plain, controlled and stream still decode
+// one sequence. --gpu MODE runs it on a GPU backend (the GPU kit has it as profile.cjs:
+// `run.sh RESULTS_DIR --profile …`).
 //
 //   plain       node-llama-cpp's sequence.evaluate() loop (one sampler for the whole loop)
 //   parallel    the same loop on N sequences of one context at once, a seed each (the benchmark's
@@ -25,9 +26,10 @@
 // time, and llama.cpp decodes (a batch of N trajectories' one-token steps: 1/N a token; counted
 // through node-llama-cpp 3.22.1's internal decodeBatch, "–" where a version lacks it). On an H200
 // our batched AR at N = 16, T = 0.7 ran at 0.4× node-llama-cpp's loop on 16 sequences, while on a
-// CPU it made one decode per step: the parallel arm and this column are that measurement. With --baseline DIR (a copy of language-server/src and common, e.g. from
-// `git archive <commit> language-server/src common | tar -x -C DIR`) the arms that go through our
-// loop run from that copy too, suffixed -base, and each arm's paired ratio to its twin is printed.
+// CPU it made one decode per step: the parallel arm and this column are that measurement. With
+// --baseline DIR (a copy of language-server/src and common, e.g. from `git archive <commit>
+// language-server/src common | tar -x -C DIR`) the arms that go through our loop run from that
+// copy too, suffixed -base, and each arm's paired ratio to its twin is printed.
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { PerformanceObserver } from "node:perf_hooks";
