@@ -47,8 +47,8 @@ function main(): void {
   if (!values.pooled) {
     for (const run of runs) {
       const stand = serverMethodOn(run.backend);
-      const row = stand === STAND_METHOD ? "" : `, STAND adaptive is the server's row there: "${stand}"`;
-      console.log(`${run.name} (${run.date.slice(0, 10)}, ${run.backend}${row})\n\n${runTable(run)}\n`);
+      const whichStand = stand === STAND_METHOD ? "" : `, STAND adaptive is the server's row there: "${stand}"`;
+      console.log(`${run.name} (${run.date.slice(0, 10)}, ${run.backend}${whichStand})\n\n${runTable(run)}\n`);
     }
   }
   if (runs.length > 1 || values.pooled) {

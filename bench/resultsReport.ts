@@ -92,7 +92,8 @@ export function readCells(run: BenchmarkRun): CellReading[] {
     const named = (method: string): ReportedRow | undefined => rows.find((row) => row.method === method);
     const baseline = named(BASELINE_METHOD);
     const stand = named(standMethod);
-    const fastestOther = fastestRow(rows.filter((row) => competes(row.method, standMethod)));
+    const rivals = rows.filter((row) => competes(row.method, standMethod));
+    const fastestOther = fastestRow(rivals);
     if (!baseline || !stand || !fastestOther) return [];
     const { trajectories, temperature, promptSet } = stand;
     return [
@@ -104,9 +105,7 @@ export function readCells(run: BenchmarkRun): CellReading[] {
         stand,
         fastestOther,
         ngram: named(NGRAM_METHOD),
-        fastestBesideNgram: fastestRow(
-          rows.filter((row) => (competes(row.method, standMethod) && row.method !== NGRAM_METHOD) || row === stand),
-        ),
+        fastestBesideNgram: fastestRow([...rivals.filter((row) => row.method !== NGRAM_METHOD), stand]),
         nativeLoop: named(NATIVE_LOOP_METHOD),
       },
     ];
