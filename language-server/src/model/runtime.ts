@@ -47,9 +47,10 @@ export function configureCudaGraphs(env: NodeJS.ProcessEnv = process.env): boole
 /**
  * Loads the prebuilt llama.cpp binding for the requested backend. Never builds from source
  * (`build: "never"`): a user's machine may have no compiler and no network. If a GPU backend
- * cannot be loaded, falls back to the CPU and says why.
+ * cannot be loaded, falls back to the CPU and says why. `log` gets llama.cpp's messages with their
+ * level (LlamaLogLevel's name: "error", "warn", …; errors only, unless the level is raised).
  */
-export async function loadRuntime(gpu: GpuChoice, log: (message: string) => void = writeToStderr): Promise<Runtime> {
+export async function loadRuntime(gpu: GpuChoice, log: (message: string, level: string) => void = writeToStderr): Promise<Runtime> {
   const cudaGraphs = configureCudaGraphs();
   const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
   // llama.cpp's messages must never reach stdout: in the language server that is the LSP channel.
@@ -57,8 +58,8 @@ export async function loadRuntime(gpu: GpuChoice, log: (message: string) => void
     build: "never",
     logLevel: LlamaLogLevel.error,
     progressLogs: false,
-    logger: (_: unknown, message: string) => {
-      log(message.trimEnd());
+    logger: (level: string, message: string) => {
+      log(message.trimEnd(), level);
     },
   } as const;
   let llama: Llama;
