@@ -27,9 +27,12 @@
 // through node-llama-cpp 3.22.1's internal decodeBatch, "–" where a version lacks it). On an H200
 // our batched AR at N = 16, T = 0.7 ran at 0.4× node-llama-cpp's loop on 16 sequences, while on a
 // CPU it made one decode per step: the parallel arm and this column are that measurement. With
-// --baseline DIR (a copy of language-server/src and common, e.g. from `git archive <commit>
-// language-server/src common | tar -x -C DIR`) the arms that go through our loop run from that
-// copy too, suffixed -base, and each arm's paired ratio to its twin is printed.
+// --passes, llama.cpp's passes over the weights a token too (a decode that llama.cpp splits is
+// several: language-server/src/model/llamaPasses.ts), counted from its debug log, which makes every
+// pass dearer: time a run with it apart from one without. With --baseline DIR (a copy of
+// language-server/src and common, e.g. from `git archive <commit> language-server/src common | tar
+// -x -C DIR`) the arms that go through our loop run from that copy too, suffixed -base, and each
+// arm's paired ratio to its twin is printed.
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { PerformanceObserver } from "node:perf_hooks";
@@ -39,6 +42,7 @@ import { restartWithModelProcessEnv } from "../common/modelProcess";
 import { LlamaTarget } from "../language-server/src/model/llamaTarget";
 import { benchmarkSampling, runOrder } from "../language-server/src/model/benchmarkProtocol";
 import { tokenizePrompt } from "../language-server/src/model/prompt";
+import { LlamaPassCounter, reportLlamaPasses } from "../language-server/src/model/llamaPasses";
 import { loadRuntime, parseGpuChoice } from "../language-server/src/model/runtime";
 import * as stand from "../language-server/src/stand";
 import { readPrompts } from "./promptFile";
@@ -63,6 +67,8 @@ const { values } = parseArgs({
     arms: { type: "string", default: "plain,controlled,stream,target,decoder,stand" },
     /** A copy of the repository (language-server/src and common) whose target, decoder and STAND arms run too, suffixed -base: an A/B in one run. */
     baseline: { type: "string" },
+    /** Count llama.cpp's passes over the weights per token too (see language-server/src/model/llamaPasses.ts). */
+    passes: { type: "boolean", default: false },
   },
 });
 
@@ -105,7 +111,13 @@ async function main(): Promise<void> {
   const threads = Number(values.threads);
   const trajectories = numberOf(values.trajectories, "trajectories", { whole: true, least: 1 });
   const sampling: SamplingOptions = benchmarkSampling(Number(values.temperature));
-  const runtime = await loadRuntime(parseGpuChoice(values.gpu));
+  const passes = values.passes ? new LlamaPassCounter() : undefined;
+  const runtime = await loadRuntime(
+    parseGpuChoice(values.gpu),
+    passes?.logTo((message) => process.stderr.write(`[llama.cpp] ${message}\n`)),
+  );
+  // Before any context is made: each reads whether to report its passes as it is made.
+  if (passes) await reportLlamaPasses(runtime.llama);
   const model = await runtime.llama.loadModel({ modelPath: resolve(values.model) });
   const chosen = readPrompts(values.prompts)[Number(values.prompt)];
   if (!chosen) throw new Error(`${values.prompts} has no prompt ${values.prompt} (counted from 0)`);
@@ -277,6 +289,7 @@ async function main(): Promise<void> {
   const jsPerToken: number[][] = arms.map(() => []);
   const cpuPerToken: number[][] = arms.map(() => []);
   const decodesPerToken: number[][] = arms.map(() => []);
+  const passesPerToken: number[][] = arms.map(() => []);
   for (let round = 0; round < rounds; round++) {
     for (const a of runOrder([...arms.keys()], round)) {
       const arm = arms[a];
@@ -286,6 +299,7 @@ async function main(): Promise<void> {
       const eluBefore = performance.eventLoopUtilization();
       const cpuBefore = process.cpuUsage();
       const decodesBefore = arm.decodes?.count;
+      const passesBefore = passes?.count;
       const started = performance.now();
       const count = await arm.run(1000 + round);
       const elapsed = performance.now() - started;
@@ -294,6 +308,7 @@ async function main(): Promise<void> {
       jsPerToken[a]?.push(elu.active / Math.max(1, count));
       cpuPerToken[a]?.push((cpu.user + cpu.system) / 1000 / Math.max(1, count));
       if (arm.decodes && decodesBefore !== undefined) decodesPerToken[a]?.push((arm.decodes.count - decodesBefore) / Math.max(1, count));
+      if (passes && passesBefore !== undefined) passesPerToken[a]?.push((passes.count - passesBefore) / Math.max(1, count));
       await new Promise((resolve) => setTimeout(resolve, 1));
       msPerToken[a]?.push(elapsed / Math.max(1, count));
       gcPerToken[a]?.push((gcMs - gcBefore) / Math.max(1, count));
@@ -311,26 +326,34 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(" ")}`,
   );
-  console.log(
-    `arm         ms/token   time vs ${arms[0]?.name ?? "?"} (median, min–max)   main-thread ms/token   cpu ms/token   gc ms/token   decodes/token`,
-  );
+  const headings = [
+    "arm".padEnd(9),
+    "ms/token",
+    `time vs ${arms[0]?.name ?? "?"} (median, min–max)`,
+    "main-thread ms/token",
+    "cpu ms/token",
+    "gc ms/token",
+    "decodes/token",
+    ...(passes ? ["passes/token"] : []),
+  ];
+  console.log(headings.join("   "));
+  /** A column's median with `digits` decimals ("–" where it has none), right-aligned under the heading `column`. */
+  const cell = (values: number[] | undefined, digits: number, column: number): string =>
+    (values?.length ? median(values).toFixed(digits) : "–").padStart(headings[column]?.length ?? 0);
   arms.forEach((arm, a) => {
     const ratios = (msPerToken[a] ?? []).map((ms, r) => ms / (reference[r] ?? ms));
-    console.log(
-      `${arm.name.padEnd(11)} ${median(msPerToken[a] ?? [])
-        .toFixed(3)
-        .padStart(
-          8,
-        )}   ${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)})            ${median(
-        jsPerToken[a] ?? [],
-      )
-        .toFixed(3)
-        .padStart(8)}   ${median(cpuPerToken[a] ?? [])
-        .toFixed(3)
-        .padStart(
-          8,
-        )}   ${median(gcPerToken[a] ?? []).toFixed(4)}        ${decodesPerToken[a]?.length ? median(decodesPerToken[a]).toFixed(3) : "–"}`,
-    );
+    const spread = `${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)})`;
+    const cells = [
+      arm.name.padEnd(headings[0]?.length ?? 0),
+      cell(msPerToken[a], 3, 1),
+      spread.padEnd(headings[2]?.length ?? 0),
+      cell(jsPerToken[a], 3, 3),
+      cell(cpuPerToken[a], 3, 4),
+      cell(gcPerToken[a], 4, 5),
+      cell(decodesPerToken[a], 3, 6),
+      ...(passes ? [cell(passesPerToken[a], 3, 7)] : []),
+    ];
+    console.log(cells.join("   "));
   });
   for (const [name, perCall] of calls)
     console.log(

@@ -302,7 +302,7 @@ describe("the benchmark scripts, the model tools and the GPU kit", () => {
     }
   });
 
-  test("npm run bench:profile -- --temperature 0.7 --tokens 16 --rounds 2: a row per arm, each a time per token and a ratio to node-llama-cpp's loop, and STAND's tokens per call; with --trajectories 4, one decode a step", (t) => {
+  test("npm run bench:profile -- --temperature 0.7 --tokens 16 --rounds 2: a row per arm, each a time per token and a ratio to node-llama-cpp's loop, and STAND's tokens per call; with --trajectories 4 --passes, one decode and one pass over the weights a step", (t) => {
     const arms = ["plain", "controlled", "stream", "target", "decoder", "stand"];
     const options = ["--temperature", "0.7", "--tokens", "16", "--rounds", "2", "--arms", arms.join(",")];
     const run = runScript(t, "bench:profile", options, ROOT, 120_000);
@@ -318,7 +318,8 @@ describe("the benchmark scripts, the model tools and the GPU kit", () => {
     assert.match(run.stdout, /^stand: tokens per call \d+\.\d\d/m);
 
     // N sequences at once: node-llama-cpp's loop on 4 sequences and our batch of 4 make one decode
-    // per step (a quarter a token), its loop on one sequence one a token.
+    // per step (a quarter a token), its loop on one sequence one a token; our batch makes one pass
+    // over the weights a step too, while the loop's sequences, stepping apart, split its decodes.
     const batched = runScript(t, "bench:profile", [
       "--trajectories",
       "4",
@@ -328,18 +329,23 @@ describe("the benchmark scripts, the model tools and the GPU kit", () => {
       "1",
       "--arms",
       "plain,parallel,target",
+      "--passes",
     ]);
     assert.equal(batched.code, 0, batched.stderr);
-    const decodesPerToken = (arm: string): number => {
-      const row = new RegExp(`^${arm} .* (\\d+\\.\\d{3})$`, "m").exec(batched.stdout);
-      assert.ok(row?.[1], `no decodes for ${arm} in:\n${batched.stdout}`);
-      return Number(row[1]);
+    /** The decodes and the passes a token of an arm's row: its last two columns. */
+    const perToken = (arm: string): { decodes: number; passes: number } => {
+      const row = new RegExp(`^${arm} .* (\\d+\\.\\d{3}) +(\\d+\\.\\d{3})$`, "m").exec(batched.stdout);
+      assert.ok(row?.[1] && row[2], `no decodes and passes for ${arm} in:\n${batched.stdout}`);
+      return { decodes: Number(row[1]), passes: Number(row[2]) };
     };
-    assert.equal(decodesPerToken("plain"), 1);
+    assert.deepEqual(perToken("plain"), { decodes: 1, passes: 1 });
     for (const arm of ["parallel", "target"]) {
-      const decodes = decodesPerToken(arm);
+      const { decodes, passes } = perToken(arm);
       assert.ok(decodes >= 0.25 && decodes < 0.4, `${arm}: ${decodes} decodes a token, not one a step of 4`);
+      assert.ok(passes >= decodes, `${arm}: ${passes} passes a token, fewer than its ${decodes} decodes`);
     }
+    const target = perToken("target");
+    assert.equal(target.passes, target.decodes, "each of our decodes is one pass");
   });
 
   test("npm run bench:layout -- --trajectories 4 --steps 2 --rounds 2: a time per step, with its spread, for each layout of the sequences", (t) => {
