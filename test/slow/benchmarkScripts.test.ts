@@ -176,15 +176,21 @@ describe("the benchmark scripts, the model tools and the GPU kit", () => {
     }
     const returned = readdirSync(results).map((name) => statSync(join(results, name)).size);
     assert.ok(returned.reduce((a, b) => a + b, 0) < 16 * 2 ** 20, "what comes back is small: the twins stay in the work folder");
-    // The step profile, bundled: where a step's time goes, on the kit's backend.
-    const profile = spawnSync(join(kit, "run.sh"), [results, "--profile", "--tokens", "4", "--rounds", "1", "--arms", "plain,target"], {
-      encoding: "utf8",
-      timeout: 120_000,
-      env: { ...process.env, STAND_GPU_WORK: work, STAND_GPU_KIT_CPU: "1" },
-    });
+    // The step profile, bundled: where a step's time goes, on the kit's backend, with the passes
+    // over the weights that the N = 16 measurement on a GPU counts.
+    const profile = spawnSync(
+      join(kit, "run.sh"),
+      [results, "--profile", "--tokens", "4", "--rounds", "1", "--arms", "plain,target", "--passes"],
+      {
+        encoding: "utf8",
+        timeout: 120_000,
+        env: { ...process.env, STAND_GPU_WORK: work, STAND_GPU_KIT_CPU: "1" },
+      },
+    );
     assert.equal(profile.status, 0, profile.stderr);
     assert.match(profile.stdout, /backend cpu/);
     assert.match(profile.stdout, /^target\s+[\d.]+/m, "the profile prints a row per arm");
+    assert.match(profile.stdout, /^plain .* 1\.000 +1\.000$/m, "one decode and one pass a token on one sequence");
     // Run again, it resumes: what an earlier run wrote is kept, not run twice.
     const again = proof("1");
     assert.equal(again.status, 0, again.stderr);
