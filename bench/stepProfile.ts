@@ -112,10 +112,7 @@ async function main(): Promise<void> {
   const trajectories = numberOf(values.trajectories, "trajectories", { whole: true, least: 1 });
   const sampling: SamplingOptions = benchmarkSampling(Number(values.temperature));
   const passes = values.passes ? new LlamaPassCounter() : undefined;
-  const runtime = await loadRuntime(
-    parseGpuChoice(values.gpu),
-    passes?.logTo((message) => process.stderr.write(`[llama.cpp] ${message}\n`)),
-  );
+  const runtime = await loadRuntime(parseGpuChoice(values.gpu), passes?.logTo());
   // Before any context is made: each reads whether to report its passes as it is made.
   if (passes) await reportLlamaPasses(runtime.llama);
   const model = await runtime.llama.loadModel({ modelPath: resolve(values.model) });

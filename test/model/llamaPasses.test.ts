@@ -35,10 +35,7 @@ describe("llama.cpp passes over the weights", () => {
   let prompts: Token[][];
 
   before(async () => {
-    runtime = await loadRuntime(
-      false,
-      passes.logTo((message) => process.stderr.write(`[llama.cpp] ${message}\n`)),
-    );
+    runtime = await loadRuntime(false, passes.logTo());
     await reportLlamaPasses(runtime.llama);
     model = await runtime.llama.loadModel({ modelPath: MODEL_PATH });
     prompts = PROMPTS.map((text) => model.tokenize(text));

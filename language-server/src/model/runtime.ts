@@ -50,7 +50,7 @@ export function configureCudaGraphs(env: NodeJS.ProcessEnv = process.env): boole
  * cannot be loaded, falls back to the CPU and says why. `log` gets llama.cpp's messages with their
  * level (LlamaLogLevel's name: "error", "warn", …; errors only, unless the level is raised).
  */
-export async function loadRuntime(gpu: GpuChoice, log: (message: string, level: string) => void = writeToStderr): Promise<Runtime> {
+export async function loadRuntime(gpu: GpuChoice, log: (message: string, level: string) => void = writeLlamaMessage): Promise<Runtime> {
   const cudaGraphs = configureCudaGraphs();
   const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
   // llama.cpp's messages must never reach stdout: in the language server that is the LSP channel.
@@ -81,7 +81,8 @@ export async function loadRuntime(gpu: GpuChoice, log: (message: string, level: 
   return { llama, backend, devices, fallbackReason, cudaGraphs: backend === "cuda" && cudaGraphs };
 }
 
-function writeToStderr(message: string): void {
+/** loadRuntime's log unless given one: llama.cpp's message on stderr, marked as its. */
+export function writeLlamaMessage(message: string): void {
   process.stderr.write(`[llama.cpp] ${message}\n`);
 }
 
