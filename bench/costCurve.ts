@@ -13,6 +13,7 @@ import { restartWithModelProcessEnv } from "../common/modelProcess";
 import { EMBEDDED_MODEL_FILE } from "../common/product";
 import { defaultSettings } from "../common/protocol";
 import { LlamaTarget } from "../language-server/src/model/llamaTarget";
+import { median } from "../language-server/src/model/benchmarkSummary";
 import { loadRuntime, threadsForModel } from "../language-server/src/model/runtime";
 import { DraftTree, type SamplingOptions } from "../language-server/src/stand";
 import { numberList } from "./optionNumbers";
@@ -158,12 +159,6 @@ async function timeCall(arm: Arm, context: Token[], k: number, calls: number): P
 function rotate<T>(items: readonly T[], by: number): T[] {
   const shift = by % items.length;
   return [...items.slice(shift), ...items.slice(0, shift)];
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] ?? NaN) : ((sorted[middle - 1] ?? NaN) + (sorted[middle] ?? NaN)) / 2;
 }
 
 main().catch((error: unknown) => {

@@ -41,6 +41,7 @@ import type { LlamaContext, LlamaContextSequence, Token } from "node-llama-cpp" 
 import { restartWithModelProcessEnv } from "../common/modelProcess";
 import { LlamaTarget } from "../language-server/src/model/llamaTarget";
 import { benchmarkSampling, runOrder } from "../language-server/src/model/benchmarkProtocol";
+import { median } from "../language-server/src/model/benchmarkSummary";
 import { tokenizePrompt } from "../language-server/src/model/prompt";
 import { LlamaPassCounter, reportLlamaPasses } from "../language-server/src/model/llamaPasses";
 import { loadRuntime, parseGpuChoice } from "../language-server/src/model/runtime";
@@ -312,11 +313,6 @@ async function main(): Promise<void> {
     }
   }
   observer.disconnect();
-  const median = (xs: number[]): number => {
-    const sorted = [...xs].sort((x, y) => x - y);
-    const mid = sorted.length >> 1;
-    return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-  };
   const reference = msPerToken[0] ?? [];
   console.log(
     `N = ${trajectories}, T = ${sampling.temperature}, ${tokens} tokens, ${rounds} rounds, backend ${runtime.backend}, ${threads} thread(s), load ${loadavg()

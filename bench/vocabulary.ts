@@ -20,6 +20,7 @@ import { restartWithModelProcessEnv } from "../common/modelProcess";
 import { defaultSettings } from "../common/protocol";
 import { completeInline } from "../language-server/src/inlineCompletion";
 import { ModelSession } from "../language-server/src/model/session";
+import { median } from "../language-server/src/model/benchmarkSummary";
 import { DraftTree } from "../language-server/src/stand";
 import { samplingFrom } from "../language-server/src/decoding";
 import type { HealingReadings } from "../language-server/src/healingReadings";
@@ -65,12 +66,6 @@ const TYPED_WORDS = [
 const SUFFIX = "\n}\n";
 /** The product's sampler at T = 0.7, for the calls timed apart from completeInline. */
 const SAMPLING = samplingFrom(defaultSettings, 0.7);
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-}
 
 function spread(values: readonly number[]): string {
   const sorted = [...values].sort((a, b) => a - b);
