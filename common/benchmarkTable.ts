@@ -25,7 +25,7 @@ export const TREE_FIXED_METHOD = "STAND tree, fixed";
 /**
  * The row of what the server decodes with on a backend (`cpu`, `cuda`, `vulkan`, `metal`): STAND's
  * table alone on a CPU, and with prompt lookup where the table has nothing on a GPU, as
- * language-server/src/decoding.ts's drafterFor chooses.
+ * language-server/src/decoding.ts's drafterFor chooses (the benchmark builds the two rows with it).
  */
 export function serverMethodOn(backend: string): string {
   return backend === "cpu" ? STAND_METHOD : STAND_THEN_LOOKUP_METHOD;

@@ -13,7 +13,6 @@ import {
   PromptLookupDrafter,
   ngramDrafter,
   standDrafter,
-  standThenLookupDrafter,
   type Drafter,
   type SamplingOptions,
 } from "../stand";
@@ -31,6 +30,7 @@ import {
   TREE_FIXED_METHOD,
 } from "../../../common/benchmarkTable";
 import type { BenchmarkRow, TokenPredictions } from "../../../common/protocol";
+import { drafterFor } from "../decoding";
 import { CHAIN_SHAPE, ShapeChoicesByMode, TREE_SHAPE } from "../draftShapes";
 import { keepsCoreAwake, type IdleCoreSpinner } from "./idleCoreSpinner";
 import { LlamaTarget } from "./llamaTarget";
@@ -190,8 +190,9 @@ export async function runBenchmark(model: LlamaModel, options: BenchmarkOptions)
         ours("prompt lookup", () => new PromptLookupDrafter(), DraftShape.chain(8), true),
         ours(NGRAM_METHOD, ngramDrafter, DraftShape.chain(8), true),
         ours(FIXED_CHAIN_METHOD, standDrafter, DraftShape.chain(4), false),
-        ours(STAND_METHOD, standDrafter, CHAIN_SHAPE, "choice"),
-        ours(STAND_THEN_LOOKUP_METHOD, standThenLookupDrafter, CHAIN_SHAPE, "choice"),
+        // The server's drafter on a CPU and on a GPU backend, as it chooses it (serverMethodOn names the rows by backend).
+        ours(STAND_METHOD, (table) => drafterFor(false, table), CHAIN_SHAPE, "choice"),
+        ours(STAND_THEN_LOOKUP_METHOD, (table) => drafterFor(true, table), CHAIN_SHAPE, "choice"),
         ...fixedShapeTargets.map(({ width, target: fixed }) =>
           ours(`${STEP_WIDTH_METHOD_PREFIX}${width}`, standDrafter, DraftShape.chain(width - 1), true, fixed),
         ),
