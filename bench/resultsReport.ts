@@ -80,14 +80,22 @@ export interface CellReading {
   readonly nativeLoop: ReportedRow | undefined;
 }
 
+/** Items by key, in the order each key first comes, each group in the items' order (Node 20 has no Map.groupBy). */
+function groupBy<Item>(items: readonly Item[], keyOf: (item: Item) => string): Map<string, Item[]> {
+  const groups = new Map<string, Item[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
 /** A run's cells in the order of its rows; a cell without STAND adaptive or the baseline is left out. */
 export function readCells(run: BenchmarkRun): CellReading[] {
   const standMethod = serverMethodOn(run.backend);
-  const cells = new Map<string, ReportedRow[]>();
-  for (const row of run.rows) {
-    const key = JSON.stringify([row.trajectories, row.temperature, row.promptSet ?? null]);
-    cells.set(key, [...(cells.get(key) ?? []), row]);
-  }
+  const cells = groupBy(run.rows, (row) => JSON.stringify([row.trajectories, row.temperature, row.promptSet ?? null]));
   return [...cells.values()].flatMap((rows) => {
     const named = (method: string): ReportedRow | undefined => rows.find((row) => row.method === method);
     const baseline = named(BASELINE_METHOD);
@@ -139,11 +147,7 @@ function byTemperatureThenN(a: { temperature: number; trajectories: number }, b:
  * set 2" where the run has two.
  */
 export function runTable(run: BenchmarkRun): string {
-  const byCell = new Map<string, CellReading[]>();
-  for (const cell of readCells(run).sort(byTemperatureThenN)) {
-    const key = `N = ${cell.trajectories}, T = ${cell.temperature}`;
-    byCell.set(key, [...(byCell.get(key) ?? []), cell]);
-  }
+  const byCell = groupBy(readCells(run).sort(byTemperatureThenN), (cell) => `N = ${cell.trajectories}, T = ${cell.temperature}`);
   const header = [
     "| | STAND adaptive | fastest other row | STAND vs it | node-llama-cpp's loop | batched AR tok/s | drafted a call |",
     "|---|---|---|---|---|---|---|",
